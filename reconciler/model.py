@@ -1,0 +1,189 @@
+"""Value types shared by the pipeline: addresses, desired resources, the desired state.
+
+Frozen dataclasses only; no I/O, no imports from the engine. A desired resource holds what the
+user declared: an optional field left ``None`` was not declared and is never compared.
+``location`` points at the YAML node that declared the resource and is not part of equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+KINDS = ("user", "namespace", "repository", "cluster")
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """``kind.name``: ``user.ccetest``, ``namespace.team-a``, ``repository.team-a/api``."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        kind, sep, name = text.partition(".")
+        if not sep or kind not in KINDS or not name:
+            raise ValueError(
+                f"{text!r} is not an address; expected KIND.NAME with KIND one of {', '.join(KINDS)}"
+            )
+        return cls(kind, name)
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+NOWHERE = Location("<none>", 0, 0)
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret given by reference; exactly one of ``env`` / ``file`` is set."""
+
+    env: str | None = None
+    file: str | None = None
+
+    def __str__(self) -> str:
+        return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    protect: bool = False
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    username: str
+    password: SecretRef
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address("user", self.username)
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    name: str
+    public: bool = False
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address("namespace", self.name)
+
+
+@dataclass(frozen=True)
+class RepositorySpec:
+    namespace: str
+    name: str
+    tags: tuple[str, ...]
+    description: str | None = None
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address("repository", f"{self.namespace}/{self.name}")
+
+
+@dataclass(frozen=True)
+class WorkersSpec:
+    """The worker node order of a cluster (one BCC item of ``orderContent``)."""
+
+    count: int
+    instance_type: str  # numeric code as a string: "10" (G3); the API also accepts a number
+    cpu: int
+    memory: int
+    image_id: str
+    subnet_uuid: str
+    security_group_id: str
+    product_type: str = "postpay"
+    image_type: str = "common"
+    logical_zone: str | None = None
+    root_disk_size_gb: int | None = None
+    root_disk_storage_type: str | None = None
+    admin_password: SecretRef | None = None
+
+
+def frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    name: str
+    version: str
+    main_available_zone: str
+    container_net: str
+    workers: WorkersSpec
+    deploy_mode: str = "BCC"
+    comment: str | None = None
+    advanced_options: Mapping[str, Any] = field(default_factory=frozen_mapping)
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address("cluster", self.name)
+
+
+Resource = UserSpec | NamespaceSpec | RepositorySpec | ClusterSpec
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the resources live: a region (``https://cce.<region>.baidubce.com``) or an endpoint.
+
+    ``endpoint == "local"`` means the embedded emulator under ``.reconciler/``.
+    """
+
+    region: str | None = None
+    endpoint: str | None = None
+    location: Location = field(default=NOWHERE, compare=False)
+
+    def url(self) -> str:
+        if self.endpoint:
+            return self.endpoint
+        return f"https://cce.{self.region or 'bj'}.baidubce.com"
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Every declared resource by address, plus the target; ``base_dir`` anchors relative paths."""
+
+    target: Target
+    resources: Mapping[Address, Resource]
+    base_dir: str = "."
+    files: tuple[str, ...] = ()
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        return [r for a, r in sorted(self.resources.items()) if a.kind == kind]
+
+    def counts(self) -> dict[str, int]:
+        return {kind: sum(1 for a in self.resources if a.kind == kind) for kind in KINDS}
+
+
+class Action(str, Enum):
+    NOOP = "noop"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    FORGET = "forget"
