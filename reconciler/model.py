@@ -62,7 +62,9 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    protect: bool = False
+    """``protect=None`` means the block (or key) was not declared: state keeps what it had."""
+
+    protect: bool | None = None
 
 
 @dataclass(frozen=True)

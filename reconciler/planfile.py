@@ -1,0 +1,118 @@
+"""Saved plans (``plan --out FILE``, ``apply --plan FILE``): lossless JSON of a Plan.
+
+Besides the changes, a saved plan records the tool version, a digest of the config, the state
+lineage and serial it was made from, the target URL, and for every change a fingerprint of the
+live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
+exit 5 if any of them changed: a check on content, finer than a global serial. Secret values
+are never written; only their references (``{env: ...}``) are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.diff import FieldChange
+from reconciler.errors import ReconcilerError
+from reconciler.model import Action, Address, SecretRef
+from reconciler.plan import Change, Conflict, Plan
+
+SAVED_FORMAT = "cce-reconciler-plan/1"
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    plan: Plan
+    config_digest: str
+    lineage: str
+    serial: int
+    target_url: str
+    version: str = __version__
+    config_paths: tuple[str, ...] = ()
+
+
+def _change_to_dict(change: Change) -> dict[str, Any]:
+    return {
+        "address": str(change.address),
+        "action": change.action.value,
+        "reason": change.reason,
+        "before": change.before,
+        "after": change.after,
+        "fields": [[f.path, f.before, f.after, f.sensitive] for f in change.fields],
+        "cloud_id": change.cloud_id,
+        "protected": change.protected,
+        "refused": change.refused,
+        "depends_on": [str(a) for a in change.depends_on],
+        "secrets": {k: {"env": v.env, "file": v.file} for k, v in change.secrets.items()},
+        "live_fingerprint": change.live_fingerprint,
+        "details": change.details,
+    }
+
+
+def _change_from_dict(data: dict[str, Any]) -> Change:
+    return Change(
+        address=Address.parse(data["address"]),
+        action=Action(data["action"]),
+        reason=data["reason"],
+        before=data["before"],
+        after=data["after"],
+        fields=tuple(FieldChange(p, b, a, s) for p, b, a, s in data["fields"]),
+        cloud_id=data["cloud_id"],
+        protected=bool(data["protected"]),
+        refused=data["refused"],
+        depends_on=tuple(Address.parse(a) for a in data["depends_on"]),
+        secrets={k: SecretRef(v.get("env"), v.get("file")) for k, v in data["secrets"].items()},
+        live_fingerprint=data["live_fingerprint"],
+        details=data["details"],
+    )
+
+
+def dump(saved: SavedPlan) -> str:
+    doc = {
+        "format": SAVED_FORMAT,
+        "version": saved.version,
+        "config_digest": saved.config_digest,
+        "config_paths": list(saved.config_paths),
+        "lineage": saved.lineage,
+        "serial": saved.serial,
+        "target_url": saved.target_url,
+        "changes": [_change_to_dict(c) for c in saved.plan.changes],
+        "conflicts": [[str(c.address), c.message] for c in saved.plan.conflicts],
+        "warnings": list(saved.plan.warnings),
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def write(path: str, saved: SavedPlan) -> None:
+    Path(path).write_text(dump(saved), encoding="utf-8")
+
+
+def read(path: str) -> SavedPlan:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReconcilerError(f"{path}: cannot read saved plan: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ReconcilerError(f"{path}: not a saved plan (invalid JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != SAVED_FORMAT:
+        raise ReconcilerError(f"{path}: not a saved plan of this tool (format {SAVED_FORMAT} expected)")
+    try:
+        plan = Plan(
+            tuple(_change_from_dict(c) for c in doc["changes"]),
+            tuple(Conflict(Address.parse(a), m) for a, m in doc["conflicts"]),
+            tuple(doc["warnings"]),
+        )
+        return SavedPlan(
+            plan,
+            doc["config_digest"],
+            doc["lineage"],
+            int(doc["serial"]),
+            doc["target_url"],
+            doc["version"],
+            tuple(doc.get("config_paths", ())),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None

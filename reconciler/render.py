@@ -1,0 +1,148 @@
+"""Text and JSON views of a plan and of apply progress. No decisions are made here.
+
+The text view follows Terraform: ``+`` create, ``~`` update, ``-/+`` replace, ``-`` delete,
+``.`` forget; per-field ``old -> new``; secrets as ``(sensitive)``; a counts line at the end.
+Colour only when asked (the CLI asks on a TTY unless ``--no-color``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.diff import FieldChange
+from reconciler.model import Action
+from reconciler.plan import FORMAT_VERSION, SENSITIVE_TEXT, Change, Plan
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.FORGET: ".",
+    Action.NOOP: " ",
+}
+COLOURS = {
+    Action.CREATE: "32",
+    Action.UPDATE: "33",
+    Action.REPLACE: "35",
+    Action.DELETE: "31",
+    Action.FORGET: "36",
+    Action.NOOP: "0",
+}
+VERBS = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be deleted",
+    Action.FORGET: "will be forgotten (removed from state only)",
+}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color and code != "0" else text
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return value if value == SENSITIVE_TEXT else json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.extend(_flatten(value, path + "."))
+        else:
+            out.append((path, value))
+    return out
+
+
+def _field_lines(change: Change) -> list[str]:
+    if change.action is Action.CREATE:
+        lines = [f"      {k} = {_value(v)}" for k, v in _flatten(change.after or {})]
+        lines += [f"      {k} = {SENSITIVE_TEXT}" for k in change.secrets]
+        return lines
+    if change.action in (Action.DELETE, Action.FORGET):
+        return [f"      {k} = {_value(v)}" for k, v in _flatten(change.before or {})]
+    return [_field_line(f, change) for f in change.fields]
+
+
+def _field_line(f: FieldChange, change: Change) -> str:
+    forces = "  # forces replacement" if f.path in change.details.get("forces", ()) else ""
+    if f.sensitive:
+        return f"      {f.path} = {SENSITIVE_TEXT}"
+    return f"      {f.path}: {_value(f.before)} -> {_value(f.after)}{forces}"
+
+
+def render_change(change: Change, color: bool = False) -> list[str]:
+    symbol = SYMBOLS[change.action]
+    head = f"  {symbol} {change.address} {VERBS[change.action]}"
+    lines = [_paint(head, COLOURS[change.action], color), f"      # {change.reason}"]
+    if change.cloud_id:
+        lines.append(f"      # id: {change.cloud_id}")
+    lines.extend(_field_lines(change))
+    if "scale_down" in change.details:
+        lines.append(f"      # nodes to remove (newest first): {', '.join(change.details['scale_down'])}")
+    if "scale_up" in change.details:
+        lines.append(f"      # nodes to add: {change.details['scale_up']}")
+    if change.refused:
+        lines.append(_paint(f"      ! refused at apply: {change.refused}", "31", color))
+    return lines
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    return (
+        f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['delete']} to delete, {s['forget']} to forget, {s['noop']} unchanged."
+    )
+
+
+def render_plan(plan: Plan, color: bool = False) -> str:
+    lines: list[str] = []
+    for change in plan.actionable:
+        lines.extend(render_change(change, color))
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(_paint(f"Warning: {warning}", "33", color))
+    for conflict in plan.conflicts:
+        lines.append(_paint(f"Conflict: {conflict.message}", "31", color))
+    if plan.warnings or plan.conflicts:
+        lines.append("")
+    if not plan.has_changes and not plan.conflicts:
+        lines.append("No changes. The cloud matches the configuration.")
+    else:
+        lines.append(summary_line(plan))
+    return "\n".join(lines)
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    return {
+        "address": str(change.address),
+        "action": change.action.value,
+        "reason": change.reason,
+        "cloud_id": change.cloud_id,
+        "before": change.before,
+        "after": None if change.after is None else {**change.after, **{k: SENSITIVE_TEXT for k in change.secrets}},
+        "fields": [
+            {"path": f.path, "before": SENSITIVE_TEXT if f.sensitive else f.before, "after": SENSITIVE_TEXT if f.sensitive else f.after}
+            for f in change.fields
+        ],
+        "protected": change.protected,
+        "refused": change.refused,
+        "details": dict(change.details),
+    }
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "changes": [change_to_json(c) for c in plan.changes],
+        "conflicts": [{"address": str(c.address), "message": c.message} for c in plan.conflicts],
+        "warnings": list(plan.warnings),
+        "summary": plan.summary(),
+    }
