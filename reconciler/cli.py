@@ -14,7 +14,7 @@ import traceback
 import click
 
 from reconciler import __version__
-from reconciler.commands import emulator, validate
+from reconciler.commands import apply, emulator, plan, state, validate
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcilerError
 
 
@@ -29,8 +29,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-for _module in (validate, emulator):
-    cli.add_command(_module.command)
+for _command in (
+    validate.command,
+    plan.command,
+    apply.command,
+    apply.destroy_command,
+    state.import_command,
+    state.group,
+    state.force_unlock_command,
+    emulator.command,
+):
+    cli.add_command(_command)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -13,10 +13,10 @@ and status) and so does the client (to classify answers); it imports nothing fro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Disposition(str, Enum):
+class Disposition(StrEnum):
     """What the reconciler does when it receives a code."""
 
     TRANSIENT = "transient"  # retry with backoff
@@ -43,7 +43,8 @@ T, W, A, G, F = (
     Disposition.FATAL,
 )
 
-# (code, message, HTTP status, disposition), in the seed's order.
+# (code, message, HTTP status, disposition), in the seed's order; one row per line, like the seed.
+# fmt: off
 _SEED_ROWS: tuple[tuple[str, str, int, Disposition], ...] = (
     # BCE global error codes
     ("AccessDenied", "Access denied.", 403, F),
@@ -113,8 +114,10 @@ _SEED_ROWS: tuple[tuple[str, str, int, Disposition], ...] = (
     ("Cce.UnsupportedPayType", "Unsupported payment method.", 500, F),
     ("Cce.OrderError", "Cluster order creation failed.", 500, F),
 )
+# fmt: on
 
 # Not in the seed. Each is a guess about the real service, kept in this one place.
+# fmt: off
 EXTRA_CODES: tuple[ErrorCode, ...] = (
     # The Terraform provider treats this as "cluster not found" for v1 (status unknown; 404 assumed).
     ErrorCode("Cce.warning.ClusterNotExist", "Cluster is not exist.", 404, G, "terraform-provider"),
@@ -122,6 +125,7 @@ EXTRA_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("RequestLimitExceeded", "Too many requests, please slow down.", 429, T, "inferred"),
     ErrorCode("ServiceUnavailable", "Service is temporarily unavailable, please try again.", 503, T, "inferred"),
 )
+# fmt: on
 
 SEED_CODES: tuple[ErrorCode, ...] = tuple(ErrorCode(c, m, s, d) for c, m, s, d in _SEED_ROWS)
 

@@ -25,6 +25,7 @@ from reconciler.kinds import repository as repository_kind
 from reconciler.kinds import user as user_kind
 from reconciler.kinds.base import LiveObject
 from reconciler.model import (
+    KINDS,
     Action,
     Address,
     ClusterSpec,
@@ -152,6 +153,11 @@ def dependencies(spec: Resource, desired: DesiredState) -> tuple[Address, ...]:
     return ()
 
 
+def address_order(address: Address) -> tuple[int, str]:
+    """Dependency order for display: users, namespaces, repositories, clusters."""
+    return (KINDS.index(address.kind), address.name)
+
+
 class Planner:
     """Holds the inputs of one plan; ``run`` is the pure function."""
 
@@ -172,7 +178,7 @@ class Planner:
         self.warnings: list[str] = []
 
     def run(self, targets: Iterable[Address] = ()) -> Plan:
-        addresses = sorted(set(self.desired.resources) | set(self.state.resources))
+        addresses = sorted(set(self.desired.resources) | set(self.state.resources), key=address_order)
         changes = {a: self._change(a) for a in addresses}
         changes = self._cascade_namespace_replacements(changes)
         chosen = self._targeted(changes, frozenset(targets))

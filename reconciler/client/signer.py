@@ -33,6 +33,9 @@ DEFAULT_EXPIRATION = 1800
 DEFAULT_SIGNED = frozenset({"host", "content-length", "content-type", "content-md5"})
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# ASCII whitespace only, as the official Python SDK trims (bytes.strip): str.strip() would also
+# drop U+00A0, U+3000 ... and sign a different value than the SDK for such header values.
+_TRIMMED = " \t\n\r\x0b\x0c"
 
 Query = Iterable[tuple[str, str | None]] | Mapping[str, str | None]
 
@@ -73,23 +76,25 @@ def canonical_query(query: Query | None) -> str:
 
 
 def _normalised_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name.strip().lower(): str(value).strip() for name, value in headers.items()}
+    return {
+        name.strip(_TRIMMED).lower(): str(value).strip(_TRIMMED) for name, value in headers.items()
+    }
 
 
 def default_signed_headers(headers: Mapping[str, str]) -> list[str]:
     """The header names signed when signedHeaders is left empty."""
     names = _normalised_headers(headers)
-    return sorted(n for n, v in names.items() if v and (n in DEFAULT_SIGNED or n.startswith("x-bce-")))
+    return sorted(
+        n for n, v in names.items() if v and (n in DEFAULT_SIGNED or n.startswith("x-bce-"))
+    )
 
 
 def canonical_headers(headers: Mapping[str, str], signed: Iterable[str] | None) -> str:
     """Canonical header lines; ``signed=None`` (or empty) means the default set."""
     names = _normalised_headers(headers)
-    chosen = [n.lower() for n in signed] if signed else default_signed_headers(headers)
+    chosen = {n.lower() for n in signed} if signed else set(default_signed_headers(headers))
     lines = [
-        f"{uri_encode(name)}:{uri_encode(names[name])}"
-        for name in chosen
-        if names.get(name, "")
+        f"{uri_encode(name)}:{uri_encode(names[name])}" for name in chosen if names.get(name, "")
     ]
     return "\n".join(sorted(lines))
 
@@ -107,10 +112,19 @@ def _hmac_hex(key: bytes, message: str) -> str:
 
 
 def canonical_request(
-    method: str, path: str, query: Query | None, headers: Mapping[str, str], signed: Iterable[str] | None
+    method: str,
+    path: str,
+    query: Query | None,
+    headers: Mapping[str, str],
+    signed: Iterable[str] | None,
 ) -> str:
     return "\n".join(
-        [method.upper(), canonical_uri(path), canonical_query(query), canonical_headers(headers, signed)]
+        [
+            method.upper(),
+            canonical_uri(path),
+            canonical_query(query),
+            canonical_headers(headers, signed),
+        ]
     )
 
 
@@ -163,12 +177,16 @@ class VerificationError(Exception):
 def parse_authorization(value: str | None) -> AuthString:
     parts = (value or "").strip().split("/")
     if len(parts) != 6 or parts[0] != AUTH_VERSION or not parts[1]:
-        raise VerificationError("InvalidHTTPAuthHeader", "authorization header is not bce-auth-v1/ak/ts/exp/headers/sig")
+        raise VerificationError(
+            "InvalidHTTPAuthHeader", "authorization header is not bce-auth-v1/ak/ts/exp/headers/sig"
+        )
     try:
         timestamp = parse_timestamp(parts[2])
         expiration = int(parts[3])
     except ValueError as exc:
-        raise VerificationError("InvalidHTTPAuthHeader", f"bad timestamp or expiration: {exc}") from None
+        raise VerificationError(
+            "InvalidHTTPAuthHeader", f"bad timestamp or expiration: {exc}"
+        ) from None
     if expiration <= 0 or len(parts[5]) != 64:
         raise VerificationError("InvalidHTTPAuthHeader", "bad expiration or signature length")
     signed = tuple(h for h in parts[4].split(";") if h)
@@ -194,14 +212,21 @@ def verify(
     secret = secret_for(auth.access_key_id)
     if secret is None:
         raise VerificationError("InvalidAccessKeyId", f"unknown access key {auth.access_key_id}")
-    if now > auth.timestamp + timedelta(seconds=auth.expiration) or auth.timestamp > now + clock_skew:
-        raise VerificationError("RequestExpired", f"timestamp {format_timestamp(auth.timestamp)} is out of range")
+    if (
+        now > auth.timestamp + timedelta(seconds=auth.expiration)
+        or auth.timestamp > now + clock_skew
+    ):
+        raise VerificationError(
+            "RequestExpired", f"timestamp {format_timestamp(auth.timestamp)} is out of range"
+        )
     candidates: list[list[str] | None] = [list(auth.signed_headers) or None]
     if auth.signed_headers:
         bce = [n for n in default_signed_headers(headers) if n.startswith("x-bce-")]
         candidates.append(sorted(set(auth.signed_headers) | set(bce)))
     for signed in candidates:
-        expected = signature(secret, auth.prefix, canonical_request(method, path, query, headers, signed))
+        expected = signature(
+            secret, auth.prefix, canonical_request(method, path, query, headers, signed)
+        )
         if hmac.compare_digest(expected, auth.signature):
             return auth.access_key_id
     raise VerificationError("SignatureDoesNotMatch", "signature does not match")

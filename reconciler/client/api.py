@@ -1,0 +1,456 @@
+"""Typed calls for every CCE v1 endpoint of docs/api-contract.md.
+
+For: one method per endpoint, building the path, query and body, following list pages
+(marker / maxKeys / isTruncated / nextMarker) and parsing answers into the frozen values of
+``types``. Not for: signing, retries or error classification (``transport``), nor deciding what
+an error means for a plan (the kinds do that with the exception classes).
+
+Creates and other mutations that are unsafe to resend blindly pass ``idempotent=False``, so a
+lost answer surfaces as ``OutcomeUnknownError`` instead of a second create.
+
+The registry API beyond the user endpoints is PROVISIONAL: its paths are confirmed but its JSON
+shapes are our best guess. All of it is in the section marked PROVISIONAL below, the one place to
+correct when the real shapes are known (docs/api-contract.md, "Namespaces" and "Repositories").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from reconciler.client.credentials import Credentials, endpoint_for
+from reconciler.client.retry import RetryBudget
+from reconciler.client.transport import ApiResponse, Transport, TransportConfig, TransportStats
+from reconciler.client.types import (
+    Ack,
+    Cluster,
+    ClusterOrder,
+    ContainerNet,
+    CreateClusterArgs,
+    ExistedNode,
+    Image,
+    ImageMeta,
+    Namespace,
+    Node,
+    OrderContent,
+    Quota,
+    RegistryUser,
+    ShapeError,
+    flag,
+    frozen,
+    items,
+    number,
+    obj,
+    required_text,
+    text,
+    texts,
+    to_wire,
+)
+from reconciler.errors import BadResponseError, UsageError
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 1000
+Body = Mapping[str, Any]
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _segment(value: str, what: str) -> str:
+    """A value placed in the URL path; dot segments would be rewritten by URL normalisation."""
+    parts = value.split("/")
+    if not value or any(p in ("", ".", "..") for p in parts):
+        raise UsageError(f"{what} {value!r} cannot be used in a URL path")
+    return value
+
+
+# --- PROVISIONAL: registry namespaces, images and image metadata (docs/api-contract.md) -------
+
+NAMESPACE_PATH = "/v1/image/namespace"
+IMAGE_PATH = "/v1/image"
+IMAGE_META_PATH = "/v1/image/meta"
+
+
+def namespace_body(name: str, public: bool, user: str) -> Body:
+    return {"namespace": name, "public": public, "user": user}
+
+
+def namespace_from(data: Any) -> Namespace:
+    d = obj(data, "namespace")
+    return Namespace(required_text(d, "namespace"), flag(d, "public"), text(d, "createTime"))
+
+
+def image_from(data: Any) -> Image:
+    d = obj(data, "image")
+    return Image(
+        required_text(d, "namespace"),
+        required_text(d, "repository"),
+        texts(d, "tags"),
+        text(d, "description"),
+        text(d, "createTime"),
+    )
+
+
+def image_meta_body(namespace: str, repository: str, tag: str, description: str | None) -> Body:
+    body: dict[str, Any] = {"namespace": namespace, "repository": repository, "tag": tag}
+    if description is not None:
+        body["description"] = description
+    return body
+
+
+def image_meta_query(namespace: str, repository: str, tag: str | None) -> dict[str, str]:
+    query = {"namespace": namespace, "repository": repository}
+    if tag is not None:
+        query["tag"] = tag
+    return query
+
+
+def image_meta_from(data: Any) -> ImageMeta:
+    d = obj(data, "image meta")
+    return ImageMeta(
+        required_text(d, "namespace"),
+        required_text(d, "repository"),
+        required_text(d, "tag"),
+        text(d, "description"),
+        text(d, "createTime"),
+    )
+
+
+NAMESPACES_KEY = "namespaces"
+IMAGES_KEY = "images"
+
+# --- end of PROVISIONAL ----------------------------------------------------------------------
+
+
+class CceClient:
+    """The CCE v1 API as typed calls. Thread-safe: share one client between workers."""
+
+    def __init__(self, transport: Transport, *, page_size: int = MAX_PAGE_SIZE) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
+        self.transport = transport
+        self.page_size = page_size
+
+    @classmethod
+    def connect(
+        cls,
+        endpoint: str,
+        credentials: Credentials,
+        config: TransportConfig | None = None,
+        *,
+        budget: RetryBudget | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> CceClient:
+        return cls(Transport(endpoint, credentials, config, budget=budget), page_size=page_size)
+
+    @classmethod
+    def from_environment(
+        cls,
+        endpoint_url: str | None = None,
+        *,
+        region: str | None = None,
+        config: TransportConfig | None = None,
+        environ: Mapping[str, str] | None = None,
+        budget: RetryBudget | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> CceClient:
+        """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
+        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
+        endpoint = endpoint_for(region, endpoint_url)
+        credentials = Credentials.from_environment(environ)
+        return cls.connect(endpoint, credentials, config, budget=budget, page_size=page_size)
+
+    def __repr__(self) -> str:
+        return f"CceClient({self.transport!r})"
+
+    def __enter__(self) -> CceClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def stats(self) -> TransportStats:
+        return self.transport.stats()
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str | None] | None = None,
+        body: Any = None,
+        *,
+        idempotent: bool = True,
+    ) -> ApiResponse:
+        return self.transport.request(method, path, query, body, idempotent=idempotent)
+
+    def _ack(self, response: ApiResponse) -> Ack:
+        data = response.data if isinstance(response.data, Mapping) else {}
+        return Ack(response.request_id, frozen(data))
+
+    def _parse(self, response: ApiResponse, parse: Callable[[Any], T], method: str, path: str) -> T:
+        try:
+            return parse(response.data)
+        except ShapeError as exc:
+            raise BadResponseError(
+                f"unexpected answer: {exc}",
+                status=response.status,
+                request_id=response.request_id,
+                method=method,
+                path=path,
+            ) from None
+
+    def _get(
+        self, path: str, parse: Callable[[Any], T], query: Mapping[str, str] | None = None
+    ) -> T:
+        return self._parse(self._call("GET", path, query), parse, "GET", path)
+
+    def _post(self, path: str, body: Any, parse: Callable[[Any], T], **kw: Any) -> T:
+        return self._parse(self._call("POST", path, body=body, **kw), parse, "POST", path)
+
+    def _all_pages(
+        self, path: str, query: Mapping[str, str], key: str, parse: Callable[[Any], T]
+    ) -> tuple[T, ...]:
+        """Every item of a marker-paged list, page after page."""
+        found: list[T] = []
+        marker: str | None = None
+        seen: set[str] = set()
+        while True:
+            page_query = {**query, "maxKeys": str(self.page_size)}
+            if marker is not None:
+                page_query["marker"] = marker
+            page, truncated, marker = self._get(path, lambda d: _page(d, key, parse), page_query)
+            found.extend(page)
+            if not truncated:
+                return tuple(found)
+            if not marker or marker in seen:
+                raise BadResponseError(
+                    f"list is truncated but nextMarker {marker!r} does not move on",
+                    method="GET",
+                    path=path,
+                )
+            seen.add(marker)
+
+    # --- registry user [DOC; PUT body INFERRED] ----------------------------------------------
+
+    def get_user(self) -> RegistryUser:
+        return self._get("/v1/image/user", RegistryUser.from_json)
+
+    def create_user(self, username: str, password: str) -> Ack:
+        body = {"username": username, "password": password, "passwordConfirmation": password}
+        return self._ack(self._call("POST", "/v1/image/user", body=body, idempotent=False))
+
+    def update_password(self, username: str, password: str) -> Ack:
+        body = {"username": username, "password": password, "passwordConfirmation": password}
+        return self._ack(self._call("PUT", "/v1/image/user", body=body))
+
+    # --- namespaces, images, image metadata (PROVISIONAL shapes above) -----------------------
+
+    def list_namespaces(self, user: str) -> tuple[Namespace, ...]:
+        return self._all_pages(NAMESPACE_PATH, {"user": user}, NAMESPACES_KEY, namespace_from)
+
+    def get_namespace(self, name: str) -> Namespace:
+        return self._get(f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}", namespace_from)
+
+    def create_namespace(self, name: str, *, public: bool, user: str) -> Ack:
+        body = namespace_body(name, public, user)
+        return self._ack(self._call("POST", NAMESPACE_PATH, body=body, idempotent=False))
+
+    def delete_namespace(self, name: str) -> Ack:
+        return self._ack(self._call("DELETE", f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}"))
+
+    def list_images(self, user: str, namespace: str | None = None) -> tuple[Image, ...]:
+        query = {"user": user} if namespace is None else {"user": user, "namespace": namespace}
+        return self._all_pages(IMAGE_PATH, query, IMAGES_KEY, image_from)
+
+    def create_image_meta(
+        self, namespace: str, repository: str, tag: str, description: str | None = None
+    ) -> Ack:
+        """Add a tag (an upsert: adding an existing tag succeeds, so it is safe to resend)."""
+        body = image_meta_body(namespace, repository, tag, description)
+        return self._ack(self._call("POST", IMAGE_META_PATH, body=body))
+
+    def get_image_meta(self, namespace: str, repository: str, tag: str) -> ImageMeta:
+        return self._get(
+            IMAGE_META_PATH, image_meta_from, image_meta_query(namespace, repository, tag)
+        )
+
+    def delete_image_meta(self, namespace: str, repository: str, tag: str | None = None) -> Ack:
+        """Delete one tag, or the whole repository when ``tag`` is None."""
+        query = image_meta_query(namespace, repository, tag)
+        return self._ack(self._call("DELETE", IMAGE_META_PATH, query))
+
+    # --- clusters [SDK-GO / 3P] --------------------------------------------------------------
+
+    def list_clusters(self, status: str | None = None) -> tuple[Cluster, ...]:
+        query = {} if status is None else {"status": status}
+        return self._all_pages("/v1/cluster", query, "clusters", Cluster.from_json)
+
+    def get_cluster(self, cluster_uuid: str) -> Cluster:
+        return self._get(f"/v1/cluster/{_segment(cluster_uuid, 'cluster id')}", Cluster.from_json)
+
+    def create_cluster(self, args: CreateClusterArgs | Body) -> ClusterOrder:
+        response = self._call("POST", "/v1/cluster", body=to_wire(args), idempotent=False)
+        return self._parse(
+            response,
+            lambda d: ClusterOrder.from_json(d, response.request_id),
+            "POST",
+            "/v1/cluster",
+        )
+
+    def delete_cluster(
+        self, cluster_uuid: str, *, delete_eip_cds: bool = False, delete_snap: bool = False
+    ) -> Ack:
+        """Start deleting a cluster; it goes DELETING, then DELETED. Attached EIPs / CDS disks
+        and snapshots are kept unless asked (the flags are always sent, as the Go SDK does)."""
+        path = f"/v1/cluster/{_segment(cluster_uuid, 'cluster id')}"
+        query = {"deleteEipCds": _bool(delete_eip_cds), "deleteSnap": _bool(delete_snap)}
+        return self._ack(self._call("DELETE", path, query))
+
+    def scale_up(
+        self,
+        cluster_uuid: str,
+        order_content: OrderContent | Body,
+        *,
+        cds_pre_mount_info: Any = None,
+        dcc_uuid: str | None = None,
+    ) -> ClusterOrder:
+        body: dict[str, Any] = {"clusterUuid": cluster_uuid, "orderContent": to_wire(order_content)}
+        if cds_pre_mount_info is not None:
+            body["cdsPreMountInfo"] = to_wire(cds_pre_mount_info)
+        if dcc_uuid:
+            body["dccUuid"] = dcc_uuid
+        response = self._call("POST", "/v1/cluster", {"scalingUp": None}, body, idempotent=False)
+        return self._parse(
+            response,
+            lambda d: ClusterOrder.from_json(d, response.request_id),
+            "POST",
+            "/v1/cluster",
+        )
+
+    def scale_down(
+        self,
+        cluster_uuid: str,
+        instance_ids: Iterable[str],
+        *,
+        delete_eip_cds: bool = False,
+        delete_snap: bool = False,
+    ) -> Ack:
+        """Remove nodes, by their short ids (``i-XXXXXXXX``)."""
+        query = {
+            "scalingDown": None,
+            "deleteEipCds": _bool(delete_eip_cds),
+            "deleteSnap": _bool(delete_snap),
+        }
+        body = {"clusterUuid": cluster_uuid, "nodeInfo": [{"instanceId": i} for i in instance_ids]}
+        return self._ack(self._call("POST", "/v1/cluster", query, body, idempotent=False))
+
+    def list_versions(self) -> tuple[str, ...]:
+        return self._get("/v1/cluster/versions", lambda d: texts(obj(d, "versions"), "data"))
+
+    def get_kubeconfig(self, cluster_uuid: str, kind: str | None = None) -> str:
+        """The kubeconfig YAML; ``kind`` is the API's ``type``: default, internal or intraVpc."""
+        query = {"clusterUuid": cluster_uuid}
+        if kind is not None:
+            query["type"] = kind
+        return self._get(
+            "/v1/cluster/kubeconfig", lambda d: required_text(obj(d, "kubeconfig"), "data"), query
+        )
+
+    def get_quota(self) -> Quota:
+        return self._parse(
+            self._call("GET", "/v1/cluster", {"quota": None}), Quota.from_json, "GET", "/v1/cluster"
+        )
+
+    def get_container_net(self, vpc_short_id: str, vpc_cidr: str, size: int) -> ContainerNet:
+        body = {"vpcShortId": vpc_short_id, "vpcCidr": vpc_cidr, "size": size}
+        return self._post("/v1/cluster/get_container_net", body, ContainerNet.from_json)
+
+    def check_container_net(self, vpc_short_id: str, vpc_cidr: str, container_net: str) -> Ack:
+        """Succeeds when the CIDR is free; a conflict comes back as a server error."""
+        body = {"vpcShortId": vpc_short_id, "vpcCidr": vpc_cidr, "containerNetCidr": container_net}
+        return self._ack(self._call("POST", "/v1/cluster/check_container_net", body=body))
+
+    def shift_in(
+        self,
+        cluster_uuid: str,
+        instance_ids: Iterable[str],
+        *,
+        need_rebuild: bool,
+        admin_pass: str | None = None,
+        image_id: str | None = None,
+        instance_type: str = "BCC",
+    ) -> Ack:
+        """Move existing BCC/BBC instances into a cluster."""
+        body: dict[str, Any] = {
+            "clusterUuid": cluster_uuid,
+            "needRebuild": need_rebuild,
+            "instanceType": instance_type,
+            "nodeInfoList": [{"instanceId": i} for i in instance_ids],
+        }
+        if admin_pass is not None:
+            body["adminPass"] = admin_pass
+        if image_id is not None:
+            body["imageId"] = image_id
+        return self._existed_node("shift_in", body)
+
+    def shift_out(self, cluster_uuid: str, instance_ids: Iterable[str]) -> Ack:
+        body = {
+            "clusterUuid": cluster_uuid,
+            "nodeInfoList": [{"instanceId": i} for i in instance_ids],
+        }
+        return self._existed_node("shift_out", body)
+
+    def _existed_node(self, action: str, body: Body) -> Ack:
+        path = "/v1/cluster/existed_node"
+        return self._ack(self._call("POST", path, {"action": action}, body, idempotent=False))
+
+    def list_existed_bcc_nodes(self, cluster_uuid: str, **filters: str) -> tuple[ExistedNode, ...]:
+        """BCC instances that could be shifted in; ``filters`` are the API's optional fields
+        (vpcId, vpcCidr, instanceType, keywordType, keyword, orderBy, order). All pages."""
+        path = "/v1/cluster/existed_bcc_node/list"
+        found: list[ExistedNode] = []
+        for page_no in range(1, 10_000):
+            body = {
+                **filters,
+                "clusterUuid": cluster_uuid,
+                "pageNo": page_no,
+                "pageSize": self.page_size,
+            }
+            nodes, total = self._post(path, body, _existed_page)
+            found.extend(nodes)
+            if not nodes or len(found) >= total:
+                break
+        return tuple(found)
+
+    def upgrade_cluster(self, cluster_uuid: str, version: str) -> Ack:
+        body = {"clusterUuid": cluster_uuid, "version": version}
+        return self._ack(
+            self._call("POST", "/v1/cluster/cluster_upgrade/upgrade", body=body, idempotent=False)
+        )
+
+    # --- nodes -------------------------------------------------------------------------------
+
+    def list_nodes(self, cluster_uuid: str) -> tuple[Node, ...]:
+        return self._all_pages("/v1/node", {"clusterUuid": cluster_uuid}, "nodes", Node.from_json)
+
+    def list_node_flavors(self, **filters: Any) -> Ack:
+        """``POST /v1/node/flavor/list`` [3P]; the answer's shape is unknown, so it is returned
+        as the raw (read-only) data of an ``Ack``."""
+        return self._ack(self._call("POST", "/v1/node/flavor/list", body=dict(filters)))
+
+
+def _page(data: Any, key: str, parse: Callable[[Any], T]) -> tuple[list[T], bool, str]:
+    d = obj(data, "page")
+    return [parse(item) for item in items(d, key)], flag(d, "isTruncated"), text(d, "nextMarker")
+
+
+def _existed_page(data: Any) -> tuple[list[ExistedNode], int]:
+    d = obj(data, "existed nodes")
+    return [ExistedNode.from_json(n) for n in items(d, "nodeList")], number(d, "totalCount")

@@ -1,0 +1,466 @@
+"""The only code that sends HTTP: sign, send, read the answer, retry what may be retried.
+
+For: one signed JSON request to the CCE v1 API and its answer, as ``ApiResponse`` or as an
+exception of ``reconciler.errors``; retries with capped exponential backoff and full jitter
+for transient failures, within a per-run retry budget; a request rate limit; counters.
+Not for: endpoint shapes or paging (``api``), or waiting for busy resources (callers).
+
+Invariants:
+
+- Every attempt is signed anew with a fresh ``x-bce-date``; the path goes on the wire exactly
+  as ``signer.canonical_uri(path)`` and the query exactly as ``signer.canonical_query(query)``,
+  so what the server verifies is what was signed (the URL is built here, not by requests).
+- A request marked ``idempotent=False`` whose answer may have been lost after it was sent is
+  never resent: ``OutcomeUnknownError`` tells the caller to read before trying again.
+- No answer from the server ever surfaces as anything but an ``ApiError``.
+- Secrets are never logged; the signer logs the canonical request at DEBUG.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import logging
+import os
+import random as _random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from reconciler import __version__
+from reconciler.client import signer
+from reconciler.client.credentials import Credentials
+from reconciler.client.ratelimit import TokenBucket
+from reconciler.client.retry import Backoff, RetryBudget, is_retryable
+from reconciler.errors import (
+    ApiError,
+    BadResponseError,
+    ConnectionFailedError,
+    OutcomeUnknownError,
+    server_error,
+)
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/json; charset=utf-8"
+REQUEST_ID_HEADER = "x-bce-request-id"
+SECURITY_TOKEN_HEADER = "x-bce-security-token"
+_SNIPPET = 200
+# The Go SDK's guesses for an error answer with an empty body (cce-v1-api.md section 5).
+_CODE_FOR_EMPTY_ERROR = {
+    400: "InvalidHTTPRequest",
+    403: "AccessDenied",
+    412: "PreconditionFailed",
+    500: "InternalError",
+}
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    """The knobs the apply engine sets from the command line."""
+
+    rate: float | None = None  # requests per second over all threads; None = unlimited
+    burst: int | None = None  # requests allowed at once by the rate limiter; default ~rate
+    pool_size: int = 10  # pooled connections; keep >= the number of worker threads
+    retry_budget: int = 50  # retries for the whole run, all threads together
+    max_attempts: int = 5  # per request, the first attempt included
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    backoff: Backoff = field(default_factory=Backoff)
+    expiration: int = signer.DEFAULT_EXPIRATION  # validity of each signature, seconds
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    data: Any  # the parsed JSON body; None when the body is empty
+    request_id: str
+
+
+@dataclass(frozen=True)
+class TransportStats:
+    requests_sent: int
+    retries: int
+    by_method: Mapping[str, int]
+    by_status: Mapping[int, int]
+    rate_limited_seconds: float
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent = 0
+        self.retries = 0
+        self.by_method: Counter[str] = Counter()
+        self.by_status: Counter[int] = Counter()
+        self.waited = 0.0
+
+    def count_sent(self, method: str) -> None:
+        with self._lock:
+            self.sent += 1
+            self.by_method[method] += 1
+
+    def count_status(self, status: int) -> None:
+        with self._lock:
+            self.by_status[status] += 1
+
+    def count_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def count_wait(self, seconds: float) -> None:
+        with self._lock:
+            self.waited += seconds
+
+    def snapshot(self) -> TransportStats:
+        with self._lock:
+            return TransportStats(
+                self.sent,
+                self.retries,
+                MappingProxyType(dict(self.by_method)),
+                MappingProxyType(dict(self.by_status)),
+                self.waited,
+            )
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    path: str  # decoded; the signer and the URL encode it
+    query: tuple[tuple[str, str | None], ...]
+    url: str
+    payload: bytes | None
+    idempotent: bool
+
+
+class _Failure(Exception):
+    """One failed attempt: the error to raise, and the server's Retry-After if it gave one."""
+
+    def __init__(self, error: ApiError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Transport:
+    def __init__(
+        self,
+        endpoint: str,
+        credentials: Credentials,
+        config: TransportConfig | None = None,
+        *,
+        budget: RetryBudget | None = None,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.config = config or TransportConfig()
+        self.budget = budget or RetryBudget(self.config.retry_budget)
+        self._credentials = credentials
+        self._host = _host_header(self.endpoint)
+        self._now = now
+        self._sleep = sleep
+        self._random = random
+        self._bucket = (
+            TokenBucket(self.config.rate, self.config.burst, clock=clock, sleep=sleep)
+            if self.config.rate
+            else None
+        )
+        self._session = session or _new_session(self.endpoint, self.config.pool_size)
+        self._counters = _Counters()
+
+    def __repr__(self) -> str:
+        return f"Transport({self.endpoint!r}, {self._credentials!r})"
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def stats(self) -> TransportStats:
+        return self._counters.snapshot()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: signer.Query | None = None,
+        body: Any = None,
+        *,
+        idempotent: bool = True,
+    ) -> ApiResponse:
+        """Send one API request, retrying transient failures; raise an ``ApiError`` otherwise.
+
+        ``path`` is the decoded path (``/v1/image/namespace/测试``); a query value of None or
+        "" sends ``key=`` (as for ``?scalingUp``). ``idempotent=False`` marks creates.
+        """
+        call = self._prepare(method, path, query, body, idempotent)
+        attempt = 1
+        while True:
+            try:
+                return self._attempt(call, attempt)
+            except _Failure as failure:
+                self._before_retry(call, failure, attempt)
+            attempt += 1
+
+    def _prepare(
+        self, method: str, path: str, query: signer.Query | None, body: Any, idempotent: bool
+    ) -> _Call:
+        pairs = tuple(query.items() if isinstance(query, Mapping) else query or ())
+        canonical = signer.canonical_query(pairs)
+        url = self.endpoint + signer.canonical_uri(path) + (f"?{canonical}" if canonical else "")
+        payload = None
+        if body is not None:
+            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _Call(method.upper(), path, pairs, url, payload, idempotent)
+
+    def _before_retry(self, call: _Call, failure: _Failure, attempt: int) -> None:
+        """Return if the call may be tried again (after sleeping); raise its error otherwise."""
+        error = failure.error
+        if not is_retryable(error) or attempt >= self.config.max_attempts:
+            raise error from failure.__cause__
+        self.budget.spend(error)
+        delay = self.config.backoff.delay(attempt, failure.retry_after, self._random)
+        self._counters.count_retry()
+        log.info("retrying %s %s in %.2f s after: %s", call.method, call.path, delay, error)
+        self._sleep(delay)
+
+    def _attempt(self, call: _Call, attempt: int) -> ApiResponse:
+        if self._bucket is not None:
+            self._counters.count_wait(self._bucket.acquire())
+        headers = self._signed_headers(call)
+        log.debug("%s %s (attempt %d)", call.method, call.url, attempt)
+        self._counters.count_sent(call.method)
+        try:
+            response = self._session.request(
+                call.method,
+                call.url,
+                data=call.payload,
+                headers=headers,
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise self._connection_failure(call, exc) from exc
+        return self._interpret(call, response)
+
+    def _signed_headers(self, call: _Call) -> dict[str, str]:
+        moment = self._now().replace(microsecond=0)
+        headers = {
+            "Host": self._host,
+            "Content-Type": CONTENT_TYPE,
+            "x-bce-date": signer.format_timestamp(moment),
+        }
+        if self._credentials.session_token:
+            headers[SECURITY_TOKEN_HEADER] = self._credentials.session_token
+        signed = [name.lower() for name in headers]
+        headers["Authorization"] = signer.sign(
+            self._credentials.access_key_id,
+            self._credentials.secret_access_key,
+            call.method,
+            call.path,
+            call.query,
+            headers,
+            moment,
+            self.config.expiration,
+            signed,
+        )
+        headers["User-Agent"] = f"cce-reconciler/{__version__}"
+        return headers
+
+    def _connection_failure(self, call: _Call, exc: requests.RequestException) -> _Failure:
+        """No usable answer: retryable unless a create may have reached the server."""
+        before_send = _failed_before_send(exc)
+        reason = self._describe(exc, before_send)
+        if not call.idempotent and not before_send:
+            return _unknown_outcome(call, reason)
+        return _Failure(ConnectionFailedError(reason, method=call.method, path=call.path))
+
+    def _describe(self, exc: requests.RequestException, before_send: bool) -> str:
+        host = self._host
+        if isinstance(exc, requests.ConnectTimeout):
+            return f"could not connect to {host} within {self.config.connect_timeout:g} s"
+        if isinstance(exc, requests.ReadTimeout):
+            return f"no answer from {host} within {self.config.read_timeout:g} s"
+        if before_send:
+            return f"could not connect to {host}: {_root_cause(exc)}"
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
+            return f"the connection to {host} broke before a full answer: {_root_cause(exc)}"
+        return f"request to {host} failed: {_root_cause(exc)}"
+
+    def _interpret(self, call: _Call, response: requests.Response) -> ApiResponse:
+        status = response.status_code
+        request_id = response.headers.get(REQUEST_ID_HEADER, "")
+        self._counters.count_status(status)
+        log.debug("%s %s -> %d (request id %s)", call.method, call.path, status, request_id)
+        if 200 <= status < 300:
+            return ApiResponse(status, _success_body(call, response, request_id), request_id)
+        error = _error_from(call, response, request_id)
+        if isinstance(error, BadResponseError) and status >= 500 and not call.idempotent:
+            # Not an answer from the API: a gateway may have forwarded the create before failing.
+            raise _unknown_outcome(call, f"HTTP {status}: {error.message}")
+        raise _Failure(error, _retry_after(response, self._now))
+
+
+def _new_session(endpoint: str, pool_size: int) -> requests.Session:
+    session = requests.Session()
+    # No environment lookups per request: a ~/.netrc entry would replace our Authorization
+    # header. Proxies and the CA bundle are still taken from the environment, once.
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(endpoint))
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _host_header(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 443 if parts.scheme == "https" else 80
+    return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+
+
+def _failed_before_send(exc: requests.RequestException) -> bool:
+    """True only when the request surely never left this machine (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(
+        exc, requests.exceptions.SSLError
+    ):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(
+        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
+
+
+def _root_cause(exc: BaseException) -> str:
+    cause: object = exc
+    while True:
+        inner = getattr(cause, "reason", None) or (
+            cause.args[-1] if isinstance(cause, BaseException) and cause.args else None
+        )
+        if not isinstance(inner, BaseException) or inner is cause:
+            break
+        cause = inner
+    text = str(cause).rsplit("): ", 1)[-1]
+    return text[:_SNIPPET] or type(cause).__name__
+
+
+def _unknown_outcome(call: _Call, reason: str) -> _Failure:
+    error = OutcomeUnknownError(
+        f"sent, but its answer was lost ({reason}); read the current state before sending it again",
+        method=call.method,
+        path=call.path,
+    )
+    return _Failure(error)
+
+
+def _snippet(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    text = " ".join(text.split())
+    return repr(text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else ""))
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    head = response.content.lstrip()[:15].lower()
+    return "html" in response.headers.get("content-type", "") or head.startswith(
+        (b"<!doctype", b"<html")
+    )
+
+
+def _success_body(call: _Call, response: requests.Response, request_id: str) -> Any:
+    if not response.content.strip():
+        return None
+    try:
+        return json.loads(response.content.decode("utf-8"))
+    except ValueError as exc:
+        raise _Failure(
+            BadResponseError(
+                f"the answer is not valid JSON ({exc}): {_snippet(response.content)}",
+                status=response.status_code,
+                request_id=request_id,
+                method=call.method,
+                path=call.path,
+            )
+        ) from None
+
+
+def _error_from(call: _Call, response: requests.Response, request_id: str) -> ApiError:
+    status, body = response.status_code, response.content
+
+    def bad(message: str, code: str = "", rid: str = request_id) -> BadResponseError:
+        return BadResponseError(
+            message, status=status, code=code, request_id=rid, method=call.method, path=call.path
+        )
+
+    if not body.strip():
+        code = _CODE_FOR_EMPTY_ERROR.get(status) or (response.reason or "").replace(" ", "")
+        return bad(f"empty error answer (code {code or '?'} guessed from the status)", code)
+    if _looks_like_html(response):
+        return bad(f"an HTML page answered, not the API (a proxy or gateway?): {_snippet(body)}")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except ValueError:
+        return bad(f"the error answer is not JSON: {_snippet(body)}")
+    if not isinstance(data, dict):
+        return bad(f"the error answer is not a JSON object: {_snippet(body)}")
+    code, message, body_id = (_text_field(data, k) for k in ("code", "message", "requestId"))
+    rid = request_id or body_id
+    missing = [name for name, value in (("code", code), ("requestId", body_id)) if not value]
+    if missing:
+        return bad(f"the error answer lacks {' and '.join(missing)}: {_snippet(body)}", code, rid)
+    text = message or f"({code}, no message)"
+    return server_error(status, code, text, rid, call.method, call.path)
+
+
+def _text_field(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _retry_after(response: requests.Response, now: Callable[[], datetime]) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())

@@ -1,0 +1,177 @@
+"""`reconciler apply` and `reconciler destroy`: plan, guard, approve, execute, summarise."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+
+import click
+
+from reconciler.apply import ApplyOptions, Operations, check_guards, execute, summary_lines
+from reconciler.commands.common import parse_addresses, progress_printer, run_options
+from reconciler.config import config_digest
+from reconciler.errors import EXIT_ERROR, EXIT_OK, StalePlanError, UsageError
+from reconciler.kinds.cluster import GONE_STATUSES
+from reconciler.model import Action, Address, DesiredState
+from reconciler.plan import Plan, live_fingerprint, make_plan
+from reconciler.planfile import SavedPlan
+from reconciler.planfile import read as read_plan
+from reconciler.render import render_plan
+from reconciler.session import Prepared, RunOptions, SecretCache, is_tty, load, open_client, open_store, prepare
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
+
+
+def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
+    timeouts = {"cluster": 1800.0}
+    for value in values:
+        kind, sep, text = value.partition("=")
+        match = _DURATION.match(text.strip())
+        if not sep or not match or kind not in ("user", "namespace", "repository", "cluster"):
+            raise UsageError(f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h)")
+        timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    return timeouts
+
+
+def check_fresh(saved: SavedPlan, desired: DesiredState, prepared: Prepared) -> None:
+    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects."""
+    if saved.config_digest != config_digest(desired):
+        raise StalePlanError("the saved plan is stale: the configuration changed since it was made; plan again")
+    if saved.lineage != prepared.state.lineage:
+        raise StalePlanError("the saved plan is stale: it was made against a different state; plan again")
+    changed = []
+    for change in saved.plan.actionable:
+        if change.cloud_id:
+            now = live_fingerprint(prepared.live.lookup(change.address.kind, change.cloud_id))
+        else:
+            taken = [o for o in prepared.live.by_name.get(change.address, ()) if o.status not in GONE_STATUSES]
+            now = live_fingerprint(taken[0]) if taken else "absent"
+        if change.live_fingerprint is not None and now != change.live_fingerprint:
+            changed.append(str(change.address))
+    if changed:
+        raise StalePlanError(
+            "the saved plan is stale: these objects changed in the cloud since it was made: " + ", ".join(changed) + "; plan again"
+        )
+
+
+def approve(question: str, expected: str, auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not is_tty(sys.stdin):
+        raise UsageError("refusing to apply without approval: standard input is not a terminal; rerun with --auto-approve")
+    click.echo(question)
+    answer = click.prompt(f"  Only '{expected}' will be accepted", default="", show_default=False)
+    if answer.strip() != expected:
+        raise UsageError("apply cancelled")
+
+
+def username_for(prepared: Prepared) -> str | None:
+    declared = [a.name for a in prepared.desired.resources if a.kind == "user"]
+    if declared:
+        return declared[0]
+    live = [key[1] for key in prepared.live.by_id if key[0] == "user"]
+    return live[0] if live else None
+
+
+def run(
+    paths: Sequence[str],
+    plan_file: str | None,
+    auto_approve: bool,
+    options: RunOptions,
+    targets: Sequence[str],
+    replaces: Sequence[str],
+    allow_deletes: int | None,
+    timeouts: Sequence[str],
+    no_color: bool,
+    destroying: bool = False,
+) -> int:
+    saved = read_plan(plan_file) if plan_file else None
+    desired = load(saved.config_paths if saved else paths)
+    apply_options = ApplyOptions(parallelism=options.parallelism, timeouts=parse_timeouts(timeouts))
+    store = open_store(options.state, desired.base_dir, options.workspace)
+    cache = SecretCache(desired.base_dir)
+    color = is_tty() and not no_color
+    say = progress_printer()
+    with store.lock("destroy" if destroying else "apply"), open_client(desired.target, desired.base_dir, options) as client:
+        if destroying:
+            desired = replace(desired, resources={})
+        prepared = prepare(desired, store, client, options, cache, parse_addresses(targets, "--target"), parse_addresses(replaces, "--replace"))
+        for note in prepared.notes:
+            say(f"Recovered: {note}")
+        plan: Plan = prepared.plan
+        if saved is not None:
+            check_fresh(saved, desired, prepared)
+            plan = saved.plan
+        say(render_plan(plan, color))
+        if not plan.has_changes and not plan.conflicts:
+            if prepared.recovered:
+                store.write(prepared.state)
+            return EXIT_OK
+        check_guards(plan, prepared.state, allow_deletes, destroying)
+        if destroying:
+            name = desired.target.endpoint or desired.target.region or "bj"
+            approve(f"\nThis destroys every resource managed in this state at {name}.", name, auto_approve)
+        elif saved is None:
+            approve("\nDo you want to perform these actions?", "yes", auto_approve)
+        with store.journal(prepared.state) as journal:
+            ops = Operations(client, journal, journal.state, cache.value, username_for(prepared), apply_options, say)
+            result = execute(plan, ops, options.parallelism, say)
+    say("")
+    for line in summary_lines(result):
+        say(line)
+    return EXIT_ERROR if result.failed else EXIT_OK
+
+
+@click.command(name="apply")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Apply exactly this saved plan (exit 5 if stale).")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
+@click.option("--target", "targets", multiple=True, metavar="ADDR", help="Only this address and what it depends on.")
+@click.option("--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address.")
+@click.option("--allow-deletes", type=click.IntRange(0), default=None, help="Allow a plan deleting up to N resources past the guard.")
+@click.option("--timeout", "timeouts", multiple=True, metavar="KIND=DURATION", help="Wait limit per kind, e.g. cluster=30m.")
+@run_options
+def command(
+    paths: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    replaces: tuple[str, ...],
+    allow_deletes: int | None,
+    timeouts: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
+    parallelism: int,
+    rate: float | None,
+    no_color: bool,
+) -> int:
+    """Make the cloud match the configuration (or apply a saved plan)."""
+    if plan_file and (paths or targets or replaces):
+        raise UsageError("--plan applies a saved plan as it is: give no PATH, --target or --replace with it")
+    options = RunOptions(state_spec, workspace, parallelism, rate)
+    return run(paths, plan_file, auto_approve, options, targets, replaces, allow_deletes, timeouts, no_color)
+
+
+@click.command(name="destroy")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
+@click.option("--timeout", "timeouts", multiple=True, metavar="KIND=DURATION", help="Wait limit per kind, e.g. cluster=30m.")
+@run_options
+def destroy_command(
+    paths: tuple[str, ...],
+    auto_approve: bool,
+    timeouts: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
+    parallelism: int,
+    rate: float | None,
+    no_color: bool,
+) -> int:
+    """Delete every resource this state manages (protected ones refuse, exit 3)."""
+    options = RunOptions(state_spec, workspace, parallelism, rate)
+    return run(paths, None, auto_approve, options, (), (), None, timeouts, no_color, destroying=True)
+
+
+__all__ = ["Action", "Address", "command", "destroy_command", "make_plan"]

@@ -1,0 +1,62 @@
+"""Options and helpers shared by the commands that talk to the cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.errors import UsageError
+from reconciler.model import Address
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_addresses(values: tuple[str, ...], flag: str) -> list[Address]:
+    out = []
+    for value in values:
+        try:
+            out.append(Address.parse(value))
+        except ValueError as exc:
+            raise UsageError(f"{flag} {value}: {exc}") from None
+    return out
+
+
+def state_options(func: F) -> F:
+    func = click.option(
+        "--workspace",
+        default="default",
+        show_default=True,
+        envvar="RECONCILER_WORKSPACE",
+        help="State workspace (PostgreSQL backend): one database, many environments.",
+    )(func)
+    func = click.option(
+        "--state",
+        "state_spec",
+        default=None,
+        envvar="RECONCILER_STATE",
+        help="State file path or postgresql:// URL (default: .reconciler/state.json beside the config).",
+    )(func)
+    return func
+
+
+def run_options(func: F) -> F:
+    func = click.option("--no-color", is_flag=True, help="Never colour the output.")(func)
+    func = click.option("--rate", type=float, default=None, help="Maximum API requests per second.")(func)
+    func = click.option(
+        "--parallelism", type=click.IntRange(1, 256), default=10, show_default=True, help="Concurrent operations."
+    )(func)
+    func = state_options(func)
+    return func
+
+
+def echo(line: str = "") -> None:
+    click.echo(line)
+
+
+def progress_printer() -> Callable[[str], None]:
+    def emit(message: str) -> None:
+        click.echo(message, err=False)
+
+    return emit

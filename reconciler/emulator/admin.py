@@ -1,0 +1,179 @@
+"""Admin endpoints under ``/__emulator/``: no signature, loopback clients only, never faulted.
+
+For tests and demos::
+
+    POST /__emulator/reset     empty the model, clear the request log, faults back to start
+    GET  /__emulator/requests  {"requests": [{index, method, path, query, status, code, time,
+                                mutating, requestId, fault}], "next": N}   (?since=N)
+    GET  /__emulator/faults    the current knobs and pending forced faults
+    POST /__emulator/faults    change knobs: fault_rate, latency_ms, latency_jitter_ms (or
+                               jitter), throttle_rps, seed, create_failure_rate,
+                               cluster_create_seconds, cluster_delete_seconds, namespace_quota,
+                               cluster_quota, slave_quota; and queue forced faults:
+                               fail_next (next mutating requests), fail_next_any (next
+                               requests), each a list of error codes, "reset" or "drop"
+    POST /__emulator/advance   {"seconds": N}: move the model clock
+    GET  /__emulator/state     every object: user, namespaces, images with tags, clusters
+                               with nodes
+
+Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
+``MalformedJSON``, ``InappropriateJSON``).
+Not for: anything a real BCE endpoint has.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request
+
+from . import cluster_handlers, handlers
+from .apierror import ApiError
+from .clock import rfc3339
+from .faults import FaultInjector, Throttle
+from .models import Model
+from .requestlog import RequestLog
+from .responses import error_response, json_response
+from .settings import KNOB_NAMES
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+_ALIASES = {"jitter": "latency_jitter_ms", "jitter_ms": "latency_jitter_ms"}
+_QUEUES = {"fail_next": True, "fail_next_any": False}  # name -> mutating requests only
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+class AdminApp:
+    def __init__(
+        self, model: Model, faults: FaultInjector, throttle: Throttle, requests: RequestLog
+    ) -> None:
+        self.model = model
+        self.faults = faults
+        self.throttle = throttle
+        self.requests = requests
+        self._routes: dict[tuple[str, str], Callable[[Request], Any]] = {
+            ("POST", "reset"): self.reset,
+            ("GET", "requests"): self.request_log,
+            ("GET", "faults"): self.get_faults,
+            ("POST", "faults"): self.set_faults,
+            ("POST", "advance"): self.advance,
+            ("GET", "state"): self.state,
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        request_id = str(uuid.uuid4())
+        try:
+            if not is_loopback(request.remote_addr):
+                raise ApiError("AccessDenied", "admin endpoints answer loopback clients only")
+            name = request.path.removeprefix("/__emulator").strip("/")
+            handler = self._routes.get((request.method, name))
+            if handler is None:
+                raise ApiError("InvalidURI", f"no admin endpoint {request.method} {name}")
+            response = json_response(handler(request), request_id)
+        except ApiError as exc:
+            response = error_response(exc.code, request_id)
+        return response(environ, start_response)
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def reset(self, request: Request) -> dict[str, Any]:
+        self.model.settings.reset()
+        self.model.reset()
+        self.faults.reset()
+        self.throttle.reset()
+        self.requests.clear()
+        return {"reset": True}
+
+    def request_log(self, request: Request) -> dict[str, Any]:
+        since = request.args.get("since", "0")
+        if not since.isdigit():
+            raise ApiError("InvalidURI", "since must be a non-negative integer")
+        entries, following = self.requests.since(int(since))
+        return {"requests": entries, "next": following}
+
+    def get_faults(self, request: Request) -> dict[str, Any]:
+        knobs = self.model.settings.current
+        return {name: getattr(knobs, name) for name in sorted(KNOB_NAMES)} | self.faults.pending()
+
+    def set_faults(self, request: Request) -> dict[str, Any]:
+        body = _json_object(request)
+        changes = {_ALIASES.get(key, key): value for key, value in body.items()}
+        queues = {key: changes.pop(key) for key in list(changes) if key in _QUEUES}
+        try:
+            knobs = self.model.settings.update(changes)
+            for key, faults in queues.items():
+                if not isinstance(faults, list):
+                    raise ValueError(f"{key} must be a list")
+                self.faults.force([str(f) for f in faults], mutating_only=_QUEUES[key])
+        except ValueError as exc:
+            raise ApiError("InappropriateJSON", str(exc)) from None
+        if "seed" in changes:
+            self.faults.reseed(knobs.seed)
+            self.model.reseed(knobs.seed)
+        return self.get_faults(request)
+
+    def advance(self, request: Request) -> dict[str, Any]:
+        seconds = _json_object(request).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ApiError("InappropriateJSON", "seconds must be a non-negative number")
+        offset = self.model.advance(float(seconds))
+        return {"offset": offset, "now": rfc3339(self.model.clock.now())}
+
+    def state(self, request: Request) -> dict[str, Any]:
+        return dump_state(self.model)
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(request.get_data() or b"{}")
+    except ValueError:
+        raise ApiError("MalformedJSON") from None
+    if not isinstance(data, dict):
+        raise ApiError("InappropriateJSON", "expected a JSON object")
+    return data
+
+
+def dump_state(model: Model) -> dict[str, Any]:
+    """Every object the model holds, in the API's own shapes (plus a few emulator extras)."""
+    user = model.registry.find_user()
+    clusters = model.clusters
+    return {
+        "user": None
+        if user is None
+        else {
+            "username": user.username,
+            "createTime": rfc3339(user.created),
+            "updateTime": rfc3339(user.updated),
+            "passwordSha256": user.password_sha256,
+        },
+        "namespaces": [
+            {**handlers.namespace_json(ns), "user": ns.owner}
+            for ns in model.registry.all_namespaces()
+        ],
+        "images": [handlers.image_json(image) for image in model.registry.all_images()],
+        "clusters": [
+            {
+                **cluster_handlers.cluster_json(cluster, clusters.region),
+                "nodes": [
+                    cluster_handlers.node_json(node, (cluster.spec.vpc_id, cluster.spec.vpc_cidr))
+                    for node in cluster.nodes
+                ],
+            }
+            for cluster in clusters.all()
+        ],
+        "clock": {"offset": model.clock.offset, "now": rfc3339(model.clock.now())},
+    }

@@ -1,0 +1,587 @@
+"""The cluster model: clusters, their worker nodes, and the asynchronous lifecycle.
+
+For: the rules of docs/api-contract.md "Clusters" as plain Python over SQLite. A lifecycle
+step is stored as ``(next_status, due)`` in model-clock seconds and applied lazily by
+:meth:`Clusters.settle` before any read or write, so ``POST /__emulator/advance`` moves every
+cluster at once and a 0-second step shows on the next read::
+
+    create:  CREATING --create_seconds--> RUNNING | CREATE_FAILED (create_failure_rate)
+    delete:  (RUNNING | CREATE_FAILED | ...) --> DELETING --delete_seconds--> DELETED
+
+Deleted clusters stay readable and listed; their nodes are gone. Scaling down and shifting
+out remove nodes at once; scaling up and shifting in add nodes that are CREATING first.
+Not for: wire shapes (see :mod:`.cluster_handlers`) or order parsing (:mod:`.orders`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from . import validation
+from .apierror import ApiError
+from .clock import ModelClock
+from .db import Database
+from .orders import PAY_TYPES, Machine, Order
+from .paging import Page, PageRequest, cut
+from .rng import SeededRandom
+from .settings import Settings
+
+VERSIONS = ("1.13.4", "1.16.8", "1.18.9", "1.20.8", "1.22.5")
+KUBECONFIG_TYPES = frozenset({"default", "internal", "intraVpc"})
+CREATING, RUNNING, CREATE_FAILED = "CREATING", "RUNNING", "CREATE_FAILED"
+DELETING, DELETED = "DELETING", "DELETED"
+# Status of a cluster that refuses a change, and the code it answers with.
+BUSY_CODES = {
+    CREATING: "Cce.ClusterCreating",
+    DELETING: "Cce.ClusterDeleting",
+    DELETED: "Cce.ClusterDeleted",
+}
+_FREE_NETS = [f"172.{n}.0.0/16" for n in range(16, 32)] + [f"10.{n}.0.0/16" for n in range(256)]
+
+
+@dataclass(frozen=True)
+class ClusterRequest:
+    """A create request as read from the wire; ``None`` = absent."""
+
+    name: str | None
+    version: str | None
+    main_zone: str | None
+    container_net: str | None
+    order: Order | None
+    master_order: Order | None = None
+    comment: str = ""
+    advanced_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    master_exposed: bool = False
+    dcc_uuid: str = ""
+    deploy_mode: str = "BCC"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """What a cluster keeps from its create request (stored as JSON)."""
+
+    comment: str
+    advanced_options: dict[str, Any]
+    master_exposed: bool
+    master_count: int
+    dcc_uuid: str
+    deploy_mode: str
+    has_prepay: bool
+    vpc_id: str
+    vpc_uuid: str
+    vpc_cidr: str
+    subnet: str
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    instance_uuid: str
+    name: str
+    zone: str
+    subnet: str
+    cpu: int
+    memory: int
+    sys_disk_gb: int
+    disk_gb: int
+    instance_type: str
+    payment: str
+    eip_bandwidth: int
+    fix_ip: str = ""
+
+
+@dataclass(frozen=True)
+class Node:
+    seq: int
+    short_id: str
+    cluster_uuid: str
+    status: str
+    created: float
+    spec: NodeSpec
+
+    @property
+    def fix_ip(self) -> str:
+        return self.spec.fix_ip or f"192.168.{(self.seq // 250) % 256}.{self.seq % 250 + 2}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    seq: int
+    uuid: str
+    name: str
+    version: str
+    status: str
+    container_net: str
+    main_zone: str
+    created: float
+    deleted: float | None
+    spec: ClusterSpec
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Quota:
+    cluster: int
+    cluster_used: int
+    slave: int
+    slave_used: int
+
+
+@dataclass(frozen=True)
+class FreeInstance:
+    """An instance shifted out of a cluster, which ``existed_bcc_node/list`` offers back."""
+
+    instance_id: str
+    name: str
+    internal_ip: str
+    payment: str
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+class Clusters:
+    def __init__(
+        self, db: Database, clock: ModelClock, settings: Settings, rng: SeededRandom, region: str
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._rng = rng
+        self.region = region
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Apply every lifecycle step that is due; cheap when none is."""
+        now = self._clock.now()
+        with self._db.read() as conn:
+            if not _anything_due(conn, now):
+                return
+        with self._db.write() as conn:
+            _settle(conn, now)
+
+    # -- clusters --------------------------------------------------------------------------
+
+    def create(self, request: ClusterRequest) -> tuple[str, list[str]]:
+        """Check, then store a CREATING cluster with its nodes; return its id and order ids."""
+        order = _check_create(request)
+        assert request.main_zone is not None and request.container_net is not None
+        knobs = self._settings.current
+        fate = CREATE_FAILED if self._rng.random() < knobs.create_failure_rate else RUNNING
+        now = self._clock.now()
+        with self._db.write() as conn:
+            _settle(conn, now)
+            if validation.overlaps(request.container_net, _live_nets(conn)):
+                raise ApiError("Cce.ContainerNetConflict")
+            if _live_cluster_count(conn) >= knobs.cluster_quota:
+                raise ApiError("Cce.ClusterOverQuota")
+            self._check_slave_quota(conn, order.node_count)
+            uuid = self._new_cluster_id(conn)
+            conn.execute(
+                "INSERT INTO clusters (uuid, name, version, status, next_status, due,"
+                " container_net, main_zone, created, spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uuid, request.name, request.version, CREATING, fate,
+                 now + knobs.cluster_create_seconds, request.container_net, request.main_zone,
+                 now, _dump(self._cluster_spec(request, order))),
+            )  # fmt: skip
+            self._add_nodes(conn, uuid, order, request.main_zone, fate)
+        return uuid, self._order_ids(order)
+
+    def list(self, status: str | None, page: PageRequest) -> Page[Cluster]:
+        start = _seq_marker(page)
+        self.settle()
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM clusters WHERE seq >= ? AND (? IS NULL OR status = ?)"
+                " ORDER BY seq LIMIT ?",
+                (start, status, status, page.limit),
+            ).fetchall()
+            clusters = [_cluster(conn, row) for row in rows]
+        return cut(clusters, page, lambda c: str(c.seq))
+
+    def get(self, uuid: str) -> Cluster:
+        self.settle()
+        with self._db.read() as conn:
+            return _cluster(conn, _cluster_row(conn, uuid))
+
+    def all(self) -> list[Cluster]:
+        self.settle()
+        with self._db.read() as conn:
+            rows = conn.execute("SELECT * FROM clusters ORDER BY seq").fetchall()
+            return [_cluster(conn, row) for row in rows]
+
+    def delete(self, uuid: str) -> None:
+        now = self._clock.now()
+        due = now + self._settings.current.cluster_delete_seconds
+        with self._db.write() as conn:
+            _settle(conn, now)
+            status = _cluster_row(conn, uuid)["status"]
+            if status in BUSY_CODES:
+                raise ApiError(BUSY_CODES[status])
+            conn.execute(
+                "UPDATE clusters SET status = ?, next_status = ?, due = ? WHERE uuid = ?",
+                (DELETING, DELETED, due, uuid),
+            )
+            conn.execute(
+                "UPDATE nodes SET status = ?, next_status = ?, due = ? WHERE cluster_uuid = ?",
+                (DELETING, DELETED, due, uuid),
+            )
+
+    def upgrade(self, uuid: str | None, version: str | None) -> None:
+        if not uuid or not version or version not in VERSIONS:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid and a known version are needed")
+        with self._db.write() as conn:
+            row = self._running(conn, uuid)
+            if _version_key(version) <= _version_key(row["version"]):
+                raise ApiError("Cce.IllegalArguments", "a cluster is only upgraded to a newer one")
+            conn.execute("UPDATE clusters SET version = ? WHERE uuid = ?", (version, uuid))
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def scale_up(self, uuid: str | None, order: Order | None) -> list[str]:
+        if not uuid or order is None:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid and orderContent are needed")
+        with self._db.write() as conn:
+            row = self._running(conn, uuid)
+            _check_order(order, row["main_zone"])
+            self._check_slave_quota(conn, order.node_count)
+            self._add_nodes(conn, uuid, order, row["main_zone"], RUNNING)
+        return self._order_ids(order)
+
+    def scale_down(self, uuid: str | None, instance_ids: list[str]) -> None:
+        if not uuid or not instance_ids:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid and nodeInfo are needed")
+        with self._db.write() as conn:
+            self._running(conn, uuid)
+            for row in _own_nodes(conn, uuid, instance_ids):
+                conn.execute("DELETE FROM nodes WHERE seq = ?", (row["seq"],))
+
+    def list_nodes(self, uuid: str | None, page: PageRequest) -> Page[Node]:
+        if not uuid:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid is needed")
+        start = _seq_marker(page)
+        self.settle()
+        with self._db.read() as conn:
+            _cluster_row(conn, uuid)
+            rows = conn.execute(
+                "SELECT * FROM nodes WHERE cluster_uuid = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                (uuid, start, page.limit),
+            ).fetchall()
+        return cut([_node(row) for row in rows], page, lambda n: str(n.seq))
+
+    def shift_in(self, uuid: str | None, instance_ids: list[str], instance_type: str) -> None:
+        if not uuid or not instance_ids or instance_type not in ("BCC", "BBC"):
+            raise ApiError("Cce.IllegalArguments", "clusterUuid, nodeInfoList, BCC or BBC")
+        now = self._clock.now()
+        due = now + self._settings.current.cluster_create_seconds
+        with self._db.write() as conn:
+            row = self._running(conn, uuid)
+            self._check_slave_quota(conn, len(instance_ids))
+            for instance_id in instance_ids:
+                spec = self._adopted_spec(conn, instance_id, row["main_zone"])
+                _insert_node(conn, instance_id, uuid, spec, now, RUNNING, due)
+
+    def shift_out(self, uuid: str | None, instance_ids: list[str]) -> None:
+        if not uuid or not instance_ids:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid and nodeInfoList are needed")
+        with self._db.write() as conn:
+            self._running(conn, uuid)
+            for row in _own_nodes(conn, uuid, instance_ids):
+                node = _node(row)
+                spec = dataclasses.replace(node.spec, fix_ip=node.fix_ip)
+                conn.execute("DELETE FROM nodes WHERE seq = ?", (node.seq,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO free_instances VALUES (?, ?)",
+                    (node.short_id, _dump(spec)),
+                )
+
+    def free_instances(self, uuid: str | None, keyword: str = "") -> list[FreeInstance]:
+        if not uuid:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid is needed")
+        with self._db.read() as conn:
+            _cluster_row(conn, uuid)
+            rows = conn.execute("SELECT * FROM free_instances ORDER BY instance_id").fetchall()
+        found = [_free_instance(row) for row in rows]
+        return [f for f in found if keyword in f.instance_id or keyword in f.name]
+
+    # -- helpers for the other endpoints ---------------------------------------------------
+
+    def kubeconfig(self, uuid: str | None, kind: str | None) -> tuple[Cluster, str]:
+        kind = kind or "default"
+        if not uuid or kind not in KUBECONFIG_TYPES:
+            raise ApiError("Cce.IllegalArguments", "clusterUuid and a known type are needed")
+        cluster = self.get(uuid)
+        _refuse_unless_running(cluster.status)
+        return cluster, kind
+
+    def quota(self) -> Quota:
+        knobs = self._settings.current
+        self.settle()
+        with self._db.read() as conn:
+            return Quota(
+                knobs.cluster_quota, _live_cluster_count(conn), knobs.slave_quota, _node_count(conn)
+            )
+
+    def free_container_net(self, vpc_cidr: str | None) -> str:
+        self.settle()
+        with self._db.read() as conn:
+            taken = _live_nets(conn) + ([vpc_cidr] if vpc_cidr else [])
+        for candidate in _FREE_NETS:
+            if not validation.overlaps(candidate, taken):
+                return candidate
+        raise ApiError("Cce.ContainerNetConflict")
+
+    def check_container_net(self, vpc_cidr: str | None, cidr: str | None) -> None:
+        if not cidr or validation.parse_cidr(cidr) is None:
+            raise ApiError("Cce.IllegalArguments", "containerNetCidr is not a CIDR")
+        self.settle()
+        with self._db.read() as conn:
+            taken = _live_nets(conn) + ([vpc_cidr] if vpc_cidr else [])
+        if validation.overlaps(cidr, taken):
+            raise ApiError("Cce.ContainerNetConflict")
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _running(self, conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
+        """The cluster's row, settled, if it is RUNNING; else the code its status answers."""
+        _settle(conn, self._clock.now())
+        row = _cluster_row(conn, uuid)
+        _refuse_unless_running(row["status"])
+        return row
+
+    def _check_slave_quota(self, conn: sqlite3.Connection, adding: int) -> None:
+        if _node_count(conn) + adding > self._settings.current.slave_quota:
+            raise ApiError("Cce.slaveOverQuota")
+
+    def _new_cluster_id(self, conn: sqlite3.Connection) -> str:
+        while True:
+            uuid = self._rng.short_id("c-")
+            if not conn.execute("SELECT 1 FROM clusters WHERE uuid = ?", (uuid,)).fetchone():
+                return uuid
+
+    def _new_node_id(self, conn: sqlite3.Connection) -> str:
+        while True:
+            short_id = self._rng.short_id("i-")
+            if not conn.execute("SELECT 1 FROM nodes WHERE short_id = ?", (short_id,)).fetchone():
+                return short_id
+
+    def _order_ids(self, order: Order) -> list[str]:
+        return [self._rng.hex(32) for _ in range(order.item_count)]
+
+    def _cluster_spec(self, request: ClusterRequest, order: Order) -> ClusterSpec:
+        masters = request.master_order.node_count if request.master_order else 3
+        return ClusterSpec(
+            comment=request.comment,
+            advanced_options=request.advanced_options,
+            master_exposed=request.master_exposed,
+            master_count=masters,
+            dcc_uuid=request.dcc_uuid,
+            deploy_mode=request.deploy_mode,
+            has_prepay=order.has_prepay,
+            vpc_id=self._rng.short_id("vpc-", 12).lower(),
+            vpc_uuid=self._rng.uuid4(),
+            vpc_cidr="192.168.0.0/16",
+            subnet=next((m.subnet for m in order.machines if m.subnet), self._rng.uuid4()),
+        )
+
+    def _add_nodes(
+        self, conn: sqlite3.Connection, uuid: str, order: Order, main_zone: str, fate: str
+    ) -> None:
+        now = self._clock.now()
+        due = now + self._settings.current.cluster_create_seconds
+        for machine in order.machines:
+            for _ in range(machine.count):
+                spec = self._node_spec(machine, order, main_zone)
+                _insert_node(conn, self._new_node_id(conn), uuid, spec, now, fate, due)
+
+    def _node_spec(self, machine: Machine, order: Order, main_zone: str) -> NodeSpec:
+        return NodeSpec(
+            instance_uuid=self._rng.uuid4(),
+            name=machine.name or self._rng.short_id("instance-").lower(),
+            zone=machine.zone or main_zone,
+            subnet=machine.subnet,
+            cpu=machine.cpu,
+            memory=machine.memory,
+            sys_disk_gb=machine.root_disk_gb,
+            disk_gb=order.disk_gb,
+            instance_type=machine.instance_type,
+            payment=machine.product_type,
+            eip_bandwidth=order.eip_bandwidth,
+        )
+
+    def _adopted_spec(self, conn: sqlite3.Connection, instance_id: str, zone: str) -> NodeSpec:
+        if not instance_id or conn.execute(
+            "SELECT 1 FROM nodes WHERE short_id = ?", (instance_id,)
+        ).fetchone():
+            raise ApiError("Cce.IllegalArguments", f"{instance_id!r} is already a node")
+        row = conn.execute(
+            "DELETE FROM free_instances WHERE instance_id = ? RETURNING spec", (instance_id,)
+        ).fetchone()
+        if row is not None:
+            return _load_node_spec(row["spec"])
+        return NodeSpec(
+            instance_uuid=self._rng.uuid4(),
+            name=instance_id,
+            zone=zone,
+            subnet="",
+            cpu=2,
+            memory=8,
+            sys_disk_gb=40,
+            disk_gb=0,
+            instance_type="10",
+            payment="postpay",
+            eip_bandwidth=0,
+        )
+
+
+def _check_create(request: ClusterRequest) -> Order:
+    required = (request.name, request.version, request.main_zone, request.container_net)
+    if not all(required) or request.order is None:
+        raise ApiError("Cce.IllegalArguments", "a required field is missing")
+    if request.version not in VERSIONS:
+        raise ApiError("Cce.IllegalArguments", f"unknown version {request.version}")
+    if validation.parse_cidr(request.container_net or "") is None:
+        raise ApiError("Cce.IllegalArguments", "containerNet is not a CIDR")
+    assert request.main_zone is not None
+    _check_order(request.order, request.main_zone)
+    return request.order
+
+
+def _check_order(order: Order, main_zone: str) -> None:
+    if any(m.zone is not None and m.zone != main_zone for m in order.machines):
+        raise ApiError("Cce.WrongMainZone")
+    if any(p not in PAY_TYPES for p in order.product_types):
+        raise ApiError("Cce.UnsupportedPayType")
+
+
+def _refuse_unless_running(status: str) -> None:
+    if status != RUNNING:
+        raise ApiError(BUSY_CODES.get(status, "Cce.IllegalArguments"), f"cluster is {status}")
+
+
+def _anything_due(conn: sqlite3.Connection, now: float) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM clusters WHERE next_status IS NOT NULL AND due <= ?1"
+        " UNION ALL SELECT 1 FROM nodes WHERE next_status IS NOT NULL AND due <= ?1 LIMIT 1",
+        (now,),
+    ).fetchone()
+    return found is not None
+
+
+def _settle(conn: sqlite3.Connection, now: float) -> None:
+    # SET expressions read the row as it was, so `deleted` sees the old next_status and due.
+    conn.execute(
+        "UPDATE clusters SET status = next_status, next_status = NULL, due = NULL,"
+        " deleted = CASE WHEN next_status = 'DELETED' THEN due ELSE deleted END"
+        " WHERE next_status IS NOT NULL AND due <= ?",
+        (now,),
+    )
+    conn.execute(
+        "UPDATE nodes SET status = next_status, next_status = NULL, due = NULL"
+        " WHERE next_status IS NOT NULL AND due <= ?",
+        (now,),
+    )
+    conn.execute("DELETE FROM nodes WHERE status = 'DELETED'")
+
+
+def _seq_marker(page: PageRequest) -> int:
+    if page.from_start:
+        return 0
+    try:
+        return int(page.marker)
+    except ValueError:
+        raise ApiError("Cce.IllegalArguments", f"bad marker {page.marker!r}") from None
+
+
+def _cluster_row(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM clusters WHERE uuid = ?", (uuid,)
+    ).fetchone()
+    if row is None:
+        raise ApiError("Cce.warning.ClusterNotExist")
+    return row
+
+
+def _own_nodes(conn: sqlite3.Connection, uuid: str, instance_ids: list[str]) -> list[sqlite3.Row]:
+    rows = []
+    for instance_id in instance_ids:
+        row = conn.execute(
+            "SELECT * FROM nodes WHERE short_id = ? AND cluster_uuid = ?", (instance_id, uuid)
+        ).fetchone()
+        if row is None:
+            raise ApiError("Cce.IllegalArguments", f"{instance_id!r} is not a node of {uuid}")
+        rows.append(row)
+    return rows
+
+
+def _live_nets(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute("SELECT container_net FROM clusters WHERE status != 'DELETED'").fetchall()
+    return [row[0] for row in rows]
+
+
+def _live_cluster_count(conn: sqlite3.Connection) -> int:
+    (count,) = conn.execute("SELECT count(*) FROM clusters WHERE status != 'DELETED'").fetchone()
+    return int(count)
+
+
+def _node_count(conn: sqlite3.Connection) -> int:
+    (count,) = conn.execute("SELECT count(*) FROM nodes").fetchone()
+    return int(count)
+
+
+def _insert_node(
+    conn: sqlite3.Connection,
+    short_id: str,
+    uuid: str,
+    spec: NodeSpec,
+    now: float,
+    fate: str,
+    due: float,
+) -> None:
+    conn.execute(
+        "INSERT INTO nodes (short_id, cluster_uuid, status, next_status, due, created, spec)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (short_id, uuid, CREATING, fate, due, now, _dump(spec)),
+    )
+
+
+def _dump(spec: ClusterSpec | NodeSpec) -> str:
+    return json.dumps(dataclasses.asdict(spec), sort_keys=True)
+
+
+def _load_node_spec(text: str) -> NodeSpec:
+    return NodeSpec(**json.loads(text))
+
+
+def _node(row: sqlite3.Row) -> Node:
+    spec = _load_node_spec(row["spec"])
+    return Node(row["seq"], row["short_id"], row["cluster_uuid"], row["status"], row["created"], spec)
+
+
+def _cluster(conn: sqlite3.Connection, row: sqlite3.Row) -> Cluster:
+    nodes = conn.execute(
+        "SELECT * FROM nodes WHERE cluster_uuid = ? ORDER BY seq", (row["uuid"],)
+    ).fetchall()
+    return Cluster(
+        seq=row["seq"],
+        uuid=row["uuid"],
+        name=row["name"],
+        version=row["version"],
+        status=row["status"],
+        container_net=row["container_net"],
+        main_zone=row["main_zone"],
+        created=row["created"],
+        deleted=row["deleted"],
+        spec=ClusterSpec(**json.loads(row["spec"])),
+        nodes=tuple(_node(node) for node in nodes),
+    )
+
+
+def _free_instance(row: sqlite3.Row) -> FreeInstance:
+    spec = _load_node_spec(row["spec"])
+    return FreeInstance(row["instance_id"], spec.name, spec.fix_ip, spec.payment)

@@ -1,0 +1,93 @@
+"""The URL table of the emulated API: (path, method) -> endpoint name -> handler.
+
+For: matching a request to a handler, and saying which requests mutate (for the request log
+and the "commit then drop the response" fault). Unknown paths under ``/v1`` are
+``InvalidURI``; any other first segment is ``InvalidVersion``.
+Not for: the admin endpoints (see :mod:`.admin`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+
+from . import cluster_handlers, handlers
+from .apierror import ApiError
+from .call import Handler
+
+_RULES: tuple[tuple[str, str, str], ...] = (
+    ("/v1/cluster", "GET", "cluster.get"),
+    ("/v1/cluster", "POST", "cluster.post"),
+    ("/v1/cluster/versions", "GET", "cluster.versions"),
+    ("/v1/cluster/kubeconfig", "GET", "cluster.kubeconfig"),
+    ("/v1/cluster/get_container_net", "POST", "cluster.get_container_net"),
+    ("/v1/cluster/check_container_net", "POST", "cluster.check_container_net"),
+    ("/v1/cluster/existed_node", "POST", "cluster.existed_node"),
+    ("/v1/cluster/existed_bcc_node/list", "POST", "cluster.existed_bcc_nodes"),
+    ("/v1/cluster/cluster_upgrade/upgrade", "POST", "cluster.upgrade"),
+    ("/v1/cluster/<cluster>", "GET", "cluster.detail"),
+    ("/v1/cluster/<cluster>", "DELETE", "cluster.delete"),
+    ("/v1/node", "GET", "node.list"),
+    ("/v1/node/flavor/list", "POST", "node.flavors"),
+    ("/v1/image/user", "POST", "user.create"),
+    ("/v1/image/user", "GET", "user.get"),
+    ("/v1/image/user", "PUT", "user.update"),
+    ("/v1/image/namespace", "POST", "namespace.create"),
+    ("/v1/image/namespace", "GET", "namespace.list"),
+    ("/v1/image/namespace/<path:namespace>", "GET", "namespace.get"),
+    ("/v1/image/namespace/<path:namespace>", "DELETE", "namespace.delete"),
+    ("/v1/image/meta", "POST", "meta.create"),
+    ("/v1/image/meta", "GET", "meta.get"),
+    ("/v1/image/meta", "DELETE", "meta.delete"),
+    ("/v1/image", "GET", "image.list"),
+)
+# POSTs that only compute an answer; every other POST, PUT and DELETE changes state.
+READ_ONLY_POSTS = frozenset(
+    {
+        "cluster.get_container_net",
+        "cluster.check_container_net",
+        "cluster.existed_bcc_nodes",
+        "node.flavors",
+    }
+)
+MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+API_VERSION = "v1"
+
+URL_MAP = Map(
+    [Rule(path, methods=[method], endpoint=name) for path, method, name in _RULES],
+    strict_slashes=False,
+    merge_slashes=False,
+)
+HANDLERS: dict[str, Handler] = {**handlers.HANDLERS, **cluster_handlers.HANDLERS}
+_ADAPTER = URL_MAP.bind("emulator")
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str | None  # None: no rule matches
+    variables: Mapping[str, str]
+    mutating: bool
+
+    @property
+    def handler(self) -> Handler:
+        if self.endpoint is None:
+            raise ApiError("InvalidURI")
+        return HANDLERS[self.endpoint]
+
+
+def match(method: str, path: str) -> Route:
+    """The route for a request; an unmatched one mutates unless it is a GET."""
+    try:
+        endpoint, variables = _ADAPTER.match(path, method=method)
+    except HTTPException:  # NotFound, MethodNotAllowed, RequestRedirect
+        return Route(None, {}, method.upper() in MUTATING_METHODS)
+    mutating = method.upper() in MUTATING_METHODS and endpoint not in READ_ONLY_POSTS
+    return Route(str(endpoint), variables, mutating)
+
+
+def check_version(path: str) -> None:
+    if path.split("/")[1:2] != [API_VERSION]:
+        raise ApiError("InvalidVersion")

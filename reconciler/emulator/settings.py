@@ -1,0 +1,80 @@
+"""Knobs that can change while the emulator runs (``POST /__emulator/faults``).
+
+For: faults, latency, throttling, lifecycle durations and quotas, read by the model and the
+fault injector on every request. ``reset()`` returns to the start options.
+Not for: things fixed at start (address, database, credentials): see :mod:`.options`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .options import EmulatorOptions
+
+
+@dataclass(frozen=True)
+class Knobs:
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0
+    fault_rate: float = 0.0
+    seed: int = 0
+    throttle_rps: float = 0.0
+    create_failure_rate: float = 0.0
+    cluster_create_seconds: float = 0.0
+    cluster_delete_seconds: float = 0.0
+    namespace_quota: int = 10_000
+    cluster_quota: int = 100
+    slave_quota: int = 1_000
+
+    @classmethod
+    def from_options(cls, options: EmulatorOptions) -> Knobs:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{name: getattr(options, name) for name in names})
+
+
+KNOB_NAMES = frozenset(f.name for f in dataclasses.fields(Knobs))
+_RATES = frozenset({"fault_rate", "create_failure_rate"})
+_INTEGERS = frozenset({"seed", "namespace_quota", "cluster_quota", "slave_quota"})
+
+
+def check_knob(name: str, value: Any) -> float | int:
+    """The value as stored, or ValueError naming what is wrong."""
+    if name not in KNOB_NAMES:
+        raise ValueError(f"unknown setting {name!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    if name in _INTEGERS:
+        if not isinstance(value, int):
+            raise ValueError(f"{name} must be an integer")
+        return value
+    if value < 0 or (name in _RATES and value > 1):
+        raise ValueError(f"{name} is out of range")
+    return float(value)
+
+
+class Settings:
+    """The current knobs; replaced as a whole so readers never see half an update."""
+
+    def __init__(self, start: Knobs) -> None:
+        self._start = start
+        self._current = start
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Knobs:
+        return self._current
+
+    def update(self, changes: Mapping[str, Any]) -> Knobs:
+        checked = {name: check_knob(name, value) for name, value in changes.items()}
+        with self._lock:
+            self._current = dataclasses.replace(self._current, **checked)
+            return self._current
+
+    def reset(self) -> Knobs:
+        with self._lock:
+            self._current = self._start
+            return self._current

@@ -1,0 +1,49 @@
+"""Finish what an interrupted run left in the journal. Pure: (state, live) -> (state, notes).
+
+A pending intent is a mutation whose outcome was never recorded (the run was killed, or the
+answer was lost). The live state decides what happened: a create whose object now exists (by
+its cloud id if the journal got that far, else by name, if exactly one unowned candidate) is
+taken into state as created, so it is neither duplicated nor orphaned; a create that never
+landed is dropped (the plan will create it); a delete whose object is gone leaves state.
+"""
+
+from __future__ import annotations
+
+from reconciler.kinds.base import LiveObject
+from reconciler.kinds.cluster import GONE_STATUSES
+from reconciler.plan import LiveState
+from reconciler.state import PendingIntent, State
+
+
+def _landed(intent: PendingIntent, state: State, live: LiveState) -> LiveObject | None:
+    kind = intent.address.kind
+    if intent.cloud_id:
+        found = live.lookup(kind, intent.cloud_id)
+        if found is not None and found.status not in GONE_STATUSES:
+            return found
+    owned = {r.cloud_id for a, r in state.resources.items() if a.kind == kind and a != intent.address}
+    candidates = [
+        o
+        for o in live.by_name.get(intent.address, ())
+        if o.status not in GONE_STATUSES and o.cloud_id not in owned
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def recover(state: State, live: LiveState) -> tuple[State, list[str]]:
+    new = state.copy()
+    notes: list[str] = []
+    for intent in list(new.pending.values()):
+        address = intent.address
+        if intent.action == "create" and intent.entry is not None:
+            found = _landed(intent, new, live)
+            if found is not None:
+                new.resources[address] = intent.entry.evolve(cloud_id=found.cloud_id)
+                notes.append(f"{address}: {found.cloud_id} was created by an interrupted run; now in state")
+        elif intent.action == "delete":
+            entry = new.resources.get(address)
+            if entry is not None and live.lookup(address.kind, entry.cloud_id) is None:
+                del new.resources[address]
+                notes.append(f"{address}: deleted by an interrupted run; removed from state")
+        del new.pending[intent.id]
+    return new, notes

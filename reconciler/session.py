@@ -1,0 +1,132 @@
+"""Assemble one run: the config, the state store, the client (or the embedded emulator), the
+refresh and the plan. The commands (plan, apply, destroy, import) share this; it holds no
+policy of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.client.api import CceClient
+from reconciler.client.credentials import Credentials
+from reconciler.client.transport import TransportConfig
+from reconciler.config import load_desired_state
+from reconciler.errors import SecretError
+from reconciler.model import Action, Address, DesiredState, Target
+from reconciler.plan import Change, LiveState, Plan, make_plan
+from reconciler.recovery import recover
+from reconciler.refresh import refresh
+from reconciler.secrets import resolve_secret
+from reconciler.state import State, StateStore
+from reconciler.state.local import STATE_DIR, LocalStateStore, default_path
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    state: str | None = None  # a path, or a postgresql:// URL
+    workspace: str = "default"
+    parallelism: int = 10
+    rate: float | None = None
+    retry_budget: int = 50
+
+
+def open_store(spec: str | None, base_dir: str, workspace: str = "default") -> StateStore:
+    spec = spec or os.environ.get("RECONCILER_STATE")
+    if spec and spec.startswith(("postgresql://", "postgres://")):
+        from reconciler.state.postgres import PostgresStateStore
+
+        return PostgresStateStore(spec, workspace)
+    return LocalStateStore(spec or default_path(base_dir))
+
+
+@contextmanager
+def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[CceClient]:
+    config = TransportConfig(rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget)
+    if target.endpoint == LOCAL:
+        from reconciler.emulator.options import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, EmulatorOptions
+        from reconciler.emulator.server import start_emulator
+
+        db = Path(base_dir) / STATE_DIR / "emulator.db"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with start_emulator(EmulatorOptions(port=0, db_path=str(db))) as emulator:
+            creds = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
+            with CceClient.connect(emulator.url, creds, config) as client:
+                yield client
+        return
+    with CceClient.from_environment(target.endpoint, region=target.region, config=config) as client:
+        yield client
+
+
+class SecretCache:
+    """Resolves secret references once per run; values stay in memory only."""
+
+    def __init__(self, base_dir: str) -> None:
+        self.base_dir = base_dir
+        self._values: dict[tuple[str | None, str | None], str] = {}
+
+    def value(self, change: Change, name: str) -> str:
+        ref = change.secrets[name]
+        key = (ref.env, ref.file)
+        if key not in self._values:
+            try:
+                self._values[key] = resolve_secret(ref, self.base_dir)
+            except SecretError as exc:
+                raise SecretError(f"{change.address}: {name}: {exc}") from None
+        return self._values[key]
+
+
+def resolve_for_plan(desired: DesiredState, state: State, cache: SecretCache) -> dict[tuple[Address, str], str]:
+    """Secrets the planner compares with state hashes: those of resources already in state."""
+    from reconciler.plan import secret_refs
+
+    values: dict[tuple[Address, str], str] = {}
+    for address, spec in desired.resources.items():
+        if address not in state.resources:
+            continue
+        for name, ref in secret_refs(spec).items():
+            probe = Change(address, Action.NOOP, "", None, None, secrets={name: ref})
+            values[(address, name)] = cache.value(probe, name)
+    return values
+
+
+@dataclass
+class Prepared:
+    desired: DesiredState
+    state: State
+    live: LiveState
+    plan: Plan
+    notes: list[str] = field(default_factory=list)
+    recovered: bool = False
+
+
+def load(paths: Sequence[str]) -> DesiredState:
+    return load_desired_state(list(paths) or ["."])
+
+
+def prepare(
+    desired: DesiredState,
+    store: StateStore,
+    client: CceClient,
+    options: RunOptions,
+    cache: SecretCache,
+    targets: Sequence[Address] = (),
+    allow_replace: Sequence[Address] = (),
+) -> Prepared:
+    raw = store.read()
+    live = refresh(client, raw, options.parallelism)
+    state, notes = recover(raw, live)
+    secrets = resolve_for_plan(desired, state, cache)
+    plan = make_plan(desired, state, live, secrets, targets, allow_replace)
+    return Prepared(desired, state, live, plan, notes, recovered=bool(raw.pending))
+
+
+def is_tty(stream: object = None) -> bool:
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
