@@ -32,4 +32,4 @@ bench-ci: $(STAMP)
 	$(BIN)/python -m bench.run --sizes 100
 
 clean:
-	rm -rf $(VENV) .reconciler build *.egg-info
+	rm -rf $(VENV) .reconciler examples/*/.reconciler build *.egg-info
