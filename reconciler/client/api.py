@@ -225,13 +225,18 @@ class CceClient:
             page_query = {**query, "maxKeys": str(self.page_size)}
             if marker is not None:
                 page_query["marker"] = marker
-            page, truncated, marker = self._get(path, lambda d: _page(d, key, parse), page_query)
+            response = self._call("GET", path, page_query)
+            page, truncated, marker = self._parse(
+                response, lambda d: _page(d, key, parse), "GET", path
+            )
             found.extend(page)
             if not truncated:
                 return tuple(found)
             if not marker or marker in seen:
                 raise BadResponseError(
                     f"list is truncated but nextMarker {marker!r} does not move on",
+                    status=response.status,
+                    request_id=response.request_id,
                     method="GET",
                     path=path,
                 )
