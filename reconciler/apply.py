@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import waiters
 from reconciler.client.api import CceClient
 from reconciler.errors import (
     AlreadyExistsError,
@@ -27,8 +28,8 @@ from reconciler.errors import (
     BusyError,
     NotFoundError,
     OutcomeUnknownError,
-    RefusedError,
     ReconcilerError,
+    RefusedError,
 )
 from reconciler.graph import DONE, FAILED, SKIPPED, NodeResult, Walker
 from reconciler.kinds import cluster as cluster_kind
@@ -36,8 +37,16 @@ from reconciler.kinds.base import LiveObject
 from reconciler.model import Action, Address
 from reconciler.plan import Change, Plan, fingerprint
 from reconciler.refresh import read_one
-from reconciler.state import CREATED, ADOPTED, Journal, ResourceState, State, hash_secret, new_intent_id, now_text
-from reconciler import waiters
+from reconciler.state import (
+    ADOPTED,
+    CREATED,
+    Journal,
+    ResourceState,
+    State,
+    hash_secret,
+    new_intent_id,
+    now_text,
+)
 
 Progress = Callable[[str], None]
 
@@ -55,7 +64,9 @@ class ConflictError(ReconcilerError):
     pass
 
 
-def check_guards(plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False) -> None:
+def check_guards(
+    plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
+) -> None:
     """Refuse (exit 3) a plan with conflicts, protected or unapproved replacements, or too many deletes."""
     problems = [c.message for c in plan.conflicts]
     problems += [f"{c.address}: {c.refused}" for c in plan.refused]
@@ -66,11 +77,24 @@ def check_guards(plan: Plan, state: State, allow_deletes: int | None, destroying
     deleting = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
     managed = len(state.resources)
     limit = max(3, math.floor(0.1 * managed))
-    empties = managed > 0 and all(
-        c.action in (Action.DELETE, Action.FORGET) for c in plan.changes if c.address in state.resources
-    ) and not any(c.action is Action.CREATE for c in plan.changes) and len(deleting) > 0
-    if (len(deleting) > limit or empties) and (allow_deletes is None or allow_deletes < len(deleting)):
-        why = "would delete every managed resource" if empties else f"deletes or replaces {len(deleting)} of {managed} managed resources (limit {limit})"
+    empties = (
+        managed > 0
+        and all(
+            c.action in (Action.DELETE, Action.FORGET)
+            for c in plan.changes
+            if c.address in state.resources
+        )
+        and not any(c.action is Action.CREATE for c in plan.changes)
+        and len(deleting) > 0
+    )
+    if (len(deleting) > limit or empties) and (
+        allow_deletes is None or allow_deletes < len(deleting)
+    ):
+        why = (
+            "would delete every managed resource"
+            if empties
+            else f"deletes or replaces {len(deleting)} of {managed} managed resources (limit {limit})"
+        )
         raise RefusedError(
             f"blast-radius guard: this plan {why}; if that is intended, rerun with --allow-deletes {len(deleting)}"
         )
@@ -105,9 +129,15 @@ class Operations:
 
     # --- journal helpers -----------------------------------------------------------------
 
-    def _entry(self, change: Change, cloud_id: str, ownership: str = CREATED, **extra: Any) -> ResourceState:
+    def _entry(
+        self, change: Change, cloud_id: str, ownership: str = CREATED, **extra: Any
+    ) -> ResourceState:
         after = dict(change.after or {})
-        hashes = {name: hash_secret(self.secrets(change, name)) for name in change.secrets if name != "workers.adminPassword"}
+        hashes = {
+            name: hash_secret(self.secrets(change, name))
+            for name in change.secrets
+            if name != "workers.adminPassword"
+        }
         return ResourceState(
             kind=change.address.kind,
             cloud_id=cloud_id,
@@ -119,7 +149,9 @@ class Operations:
             **extra,
         )
 
-    def _intent(self, change: Change, action: str, entry: ResourceState | None, cloud_id: str | None = None) -> str:
+    def _intent(
+        self, change: Change, action: str, entry: ResourceState | None, cloud_id: str | None = None
+    ) -> str:
         intent_id = new_intent_id()
         self.journal.append(
             {
@@ -135,7 +167,14 @@ class Operations:
         return intent_id
 
     def _done(self, intent_id: str, address: Address, entry: ResourceState | None) -> None:
-        self.journal.append({"op": "done", "id": intent_id, "address": str(address), "entry": entry.to_json() if entry else None})
+        self.journal.append(
+            {
+                "op": "done",
+                "id": intent_id,
+                "address": str(address),
+                "entry": entry.to_json() if entry else None,
+            }
+        )
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -178,7 +217,9 @@ class Operations:
     def _create_user(self, change: Change, entry: ResourceState, intent: str) -> ResourceState:
         username, password = entry.cloud_id, self.secrets(change, "password")
         try:
-            self._unknown_then_read(lambda: self.client.create_user(username, password), change, entry.cloud_id)
+            self._unknown_then_read(
+                lambda: self.client.create_user(username, password), change, entry.cloud_id
+            )
         except AlreadyExistsError:
             self._set_password(username, password)
             return entry.evolve(ownership=ADOPTED)
@@ -203,9 +244,15 @@ class Operations:
     def _create_namespace(self, change: Change, entry: ResourceState, intent: str) -> ResourceState:
         name, public = entry.cloud_id, bool((change.after or {}).get("public", False))
         if not self.username:
-            raise ConflictError(f"{change.address}: no registry user is declared or exists; a namespace needs one")
+            raise ConflictError(
+                f"{change.address}: no registry user is declared or exists; a namespace needs one"
+            )
         try:
-            self._unknown_then_read(lambda: self.client.create_namespace(name, public=public, user=self.username or ""), change, name)
+            self._unknown_then_read(
+                lambda: self.client.create_namespace(name, public=public, user=self.username or ""),
+                change,
+                name,
+            )
         except AlreadyExistsError:
             return self._adopt_if_same(change, entry)
         return entry
@@ -218,7 +265,9 @@ class Operations:
 
     # --- repositories ----------------------------------------------------------------------
 
-    def _create_repository(self, change: Change, entry: ResourceState, intent: str) -> ResourceState:
+    def _create_repository(
+        self, change: Change, entry: ResourceState, intent: str
+    ) -> ResourceState:
         after = change.after or {}
         description = after.get("description")
         for tag in after.get("tags", []):
@@ -253,14 +302,20 @@ class Operations:
 
     def _create_cluster(self, change: Change, entry: ResourceState, intent: str) -> ResourceState:
         after = change.after or {}
-        admin = self.secrets(change, "workers.adminPassword") if "workers.adminPassword" in change.secrets else None
+        admin = (
+            self.secrets(change, "workers.adminPassword")
+            if "workers.adminPassword" in change.secrets
+            else None
+        )
         body = cluster_body(after, admin)
         try:
             cloud_id = self.client.create_cluster(body).cluster_uuid
         except OutcomeUnknownError:
             found = self._find_cluster_by_name(after["name"])
             if found is None:
-                self.progress(f"{change.address}: the create's answer was lost and no cluster named {after['name']} exists; sending it again")
+                self.progress(
+                    f"{change.address}: the create's answer was lost and no cluster named {after['name']} exists; sending it again"
+                )
                 cloud_id = self.client.create_cluster(body).cluster_uuid
             else:
                 cloud_id = found
@@ -271,7 +326,9 @@ class Operations:
         except waiters.WaitFailed as exc:
             if exc.last_status in cluster_kind.BROKEN_STATUSES:
                 self._done(intent, change.address, entry.evolve(tainted=True))
-                raise ReconcilerError(f"{change.address} ({cloud_id}) failed to create (status {exc.last_status}); it is marked tainted and the next plan replaces it") from None
+                raise ReconcilerError(
+                    f"{change.address} ({cloud_id}) failed to create (status {exc.last_status}); it is marked tainted and the next plan replaces it"
+                ) from None
             raise
         return entry
 
@@ -280,18 +337,40 @@ class Operations:
         found = [
             c.cluster_uuid
             for c in self.client.list_clusters()
-            if c.cluster_name == name and c.status not in cluster_kind.GONE_STATUSES and c.cluster_uuid not in owned
+            if c.cluster_name == name
+            and c.status not in cluster_kind.GONE_STATUSES
+            and c.cluster_uuid not in owned
         ]
         return found[0] if len(found) == 1 else None
 
     def _delete_cluster(self, cloud_id: str) -> None:
-        address = next((a for a, e in self.state.resources.items() if e.cloud_id == cloud_id and a.kind == "cluster"), Address("cluster", cloud_id))
+        address = next(
+            (
+                a
+                for a, e in self.state.resources.items()
+                if e.cloud_id == cloud_id and a.kind == "cluster"
+            ),
+            Address("cluster", cloud_id),
+        )
         for _ in range(self.options.busy_retries):
             try:
-                self.client.delete_cluster(cloud_id)
+                self.client.delete_cluster(cloud_id, delete_eip_cds=True, delete_snap=True)
                 break
             except BusyError:
-                self._wait_status(address, cloud_id, waiters.Waiter("waiting for a busy cluster", {"RUNNING": waiters.SUCCESS, "CREATE_FAILED": waiters.SUCCESS, "ERROR": waiters.SUCCESS, "DELETED": waiters.SUCCESS, waiters.GONE: waiters.SUCCESS}))
+                self._wait_status(
+                    address,
+                    cloud_id,
+                    waiters.Waiter(
+                        "waiting for a busy cluster",
+                        {
+                            "RUNNING": waiters.SUCCESS,
+                            "CREATE_FAILED": waiters.SUCCESS,
+                            "ERROR": waiters.SUCCESS,
+                            "DELETED": waiters.SUCCESS,
+                            waiters.GONE: waiters.SUCCESS,
+                        },
+                    ),
+                )
         self._wait_status(address, cloud_id, waiters.CLUSTER_DELETED)
 
     def _update_cluster(self, change: Change) -> None:
@@ -299,7 +378,15 @@ class Operations:
         intent = self._intent(change, "update", None, entry.cloud_id)
         after = change.after or {}
         if "scale_up" in change.details:
-            order = {"items": [{"config": bcc_config(after, int(change.details["scale_up"]), self._admin(change))}]}
+            order = {
+                "items": [
+                    {
+                        "config": bcc_config(
+                            after, int(change.details["scale_up"]), self._admin(change)
+                        )
+                    }
+                ]
+            }
             self.client.scale_up(entry.cloud_id, order)
             self._wait(change, entry.cloud_id, waiters.CLUSTER_SCALED)
         elif "scale_down" in change.details:
@@ -308,14 +395,24 @@ class Operations:
         self._done(intent, change.address, self._entry(change, entry.cloud_id, entry.ownership))
 
     def _admin(self, change: Change) -> str | None:
-        return self.secrets(change, "workers.adminPassword") if "workers.adminPassword" in change.secrets else None
+        return (
+            self.secrets(change, "workers.adminPassword")
+            if "workers.adminPassword" in change.secrets
+            else None
+        )
 
     def _wait(self, change: Change, cloud_id: str, waiter: waiters.Waiter) -> None:
         self._wait_status(change.address, cloud_id, waiter)
 
     def _wait_status(self, address: Address, cloud_id: str, waiter: waiters.Waiter) -> None:
         timeout = self.options.timeouts.get(address.kind, waiter.timeout)
-        configured = waiters.Waiter(waiter.name, waiter.table, self.options.poll_interval, timeout, self.options.progress_every)
+        configured = waiters.Waiter(
+            waiter.name,
+            waiter.table,
+            self.options.poll_interval,
+            timeout,
+            self.options.progress_every,
+        )
 
         def status() -> str:
             try:
@@ -351,7 +448,9 @@ class Operations:
         want = change.after or {}
         if live is not None and all(live.attrs.get(k) == v for k, v in want.items()):
             return entry.evolve(ownership=ADOPTED)
-        raise ConflictError(f"{change.address} already exists in the cloud with different settings; import it or change the config")
+        raise ConflictError(
+            f"{change.address} already exists in the cloud with different settings; import it or change the config"
+        )
 
 
 def _natural_id(change: Change) -> str:
@@ -397,7 +496,9 @@ def cluster_body(attrs: Mapping[str, Any], admin_password: str | None) -> dict[s
         "mainAvailableZone": attrs["mainAvailableZone"],
         "containerNet": attrs["containerNet"],
         "deployMode": attrs.get("deployMode", "BCC"),
-        "orderContent": {"items": [{"config": bcc_config(attrs, count, admin_password)}] if count else []},
+        "orderContent": {
+            "items": [{"config": bcc_config(attrs, count, admin_password)}] if count else []
+        },
     }
     if attrs.get("comment") is not None:
         body["comment"] = attrs["comment"]
@@ -418,7 +519,9 @@ class ApplyResult:
         return any(r.status != DONE for r in self.results.values())
 
 
-def execute(plan: Plan, operations: Operations, parallelism: int, progress: Progress) -> ApplyResult:
+def execute(
+    plan: Plan, operations: Operations, parallelism: int, progress: Progress
+) -> ApplyResult:
     def run(change: Change) -> None:
         start = time.monotonic()
         progress(f"{change.address}: {_ING[change.action]}...")
@@ -432,11 +535,23 @@ def execute(plan: Plan, operations: Operations, parallelism: int, progress: Prog
     return ApplyResult(results)
 
 
-_ING = {Action.CREATE: "creating", Action.UPDATE: "updating", Action.REPLACE: "replacing", Action.DELETE: "deleting", Action.FORGET: "forgetting"}
-_ED = {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced", Action.DELETE: "deleted", Action.FORGET: "forgotten"}
+_ING = {
+    Action.CREATE: "creating",
+    Action.UPDATE: "updating",
+    Action.REPLACE: "replacing",
+    Action.DELETE: "deleting",
+    Action.FORGET: "forgetting",
+}
+_ED = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.REPLACE: "replaced",
+    Action.DELETE: "deleted",
+    Action.FORGET: "forgotten",
+}
 
 
-def describe_error(error: Exception | None) -> str:
+def describe_error(error: BaseException | None) -> str:
     if isinstance(error, ApiError):
         return str(error)
     return str(error) if error else "unknown error"
@@ -447,7 +562,10 @@ def summary_lines(result: ApplyResult) -> list[str]:
     counts = {a: sum(1 for r in done if r.change.action is a) for a in _ED}
     lines = [
         "Apply complete: "
-        + ", ".join(f"{counts[a]} {_ED[a]}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.FORGET))
+        + ", ".join(
+            f"{counts[a]} {_ED[a]}"
+            for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.FORGET)
+        )
         + f", {len(result.by_status(FAILED))} failed, {len(result.by_status(SKIPPED))} skipped."
     ]
     for r in result.by_status(FAILED):

@@ -19,14 +19,21 @@ from reconciler.errors import EXIT_ERROR, ConfigError, ReconcilerError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks and DEBUG logs (canonical requests; never secrets).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show tracebacks and DEBUG logs (canonical requests; never secrets).",
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Declare CCE registry users, namespaces, repositories and clusters in YAML; plan and apply."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 for _command in (
@@ -72,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so, keep the traceback for --debug
         if debug:
             traceback.print_exc()
-        click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        click.echo(
+            f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            err=True,
+        )
         code = EXIT_ERROR
     sys.exit(code if isinstance(code, int) else 0)

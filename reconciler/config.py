@@ -48,7 +48,13 @@ from reconciler.model import (
 from reconciler.secrets import resolve_secret
 from reconciler.yamlload import Diagnostic, Document, JsonPath, LoadError, read_document
 
-__all__ = ["config_digest", "load_desired_state", "resolve_secret", "schema_documents"]
+__all__ = [
+    "config_digest",
+    "find_files",
+    "load_desired_state",
+    "resolve_secret",
+    "schema_documents",
+]
 
 SECTIONS = {
     "users": "user",
@@ -63,7 +69,10 @@ IDENTITY = {
     "cluster": ("name",),
 }
 YAML_SUFFIXES = (".yaml", ".yml")
-SECRET_FIELDS = {"user": ("password",), "cluster": ("workers", "adminPassword")}
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "user": ("password",),
+    "cluster": ("workers", "adminPassword"),
+}
 
 # What each schema pattern means, in words; a test keeps this table and the schemas in step.
 PATTERN_HINTS = {
@@ -589,14 +598,14 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
 
 def _secret_errors(items: list[_Item], base_dir: str) -> Iterator[Diagnostic]:
     for item in items:
-        jpath = SECRET_FIELDS.get(item.kind)
-        ref = _dig(item.data, jpath) if jpath else None
-        if isinstance(ref, dict):
-            try:
-                resolve_secret(_secret(ref), base_dir)
-            except SecretError as exc:
-                assert jpath is not None
-                yield Diagnostic.at(item.at(*jpath), f"{item.label} {_dotted(jpath)}: {exc}")
+        jpath = SECRET_FIELDS.get(item.kind, ())
+        ref = _dig(item.data, jpath)
+        if not jpath or not isinstance(ref, dict):
+            continue
+        try:
+            resolve_secret(_secret(ref), base_dir)
+        except SecretError as exc:
+            yield Diagnostic.at(item.at(*jpath), f"{item.label} {_dotted(jpath)}: {exc}")
 
 
 def _dig(data: Any, jpath: Sequence[str]) -> Any:

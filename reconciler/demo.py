@@ -29,7 +29,9 @@ def main() -> None:
     step("check the configuration, no network", "validate", str(EXAMPLE))
     step("create everything on the embedded emulator", "apply", str(EXAMPLE), "--auto-approve")
     step("plan again: the cloud matches, exit 0", "plan", str(EXAMPLE), "--detailed-exitcode")
-    print("\nDemo complete. State: examples/quickstart/.reconciler/state.json; `make clean` resets it.")
+    print(
+        "\nDemo complete. State: examples/quickstart/.reconciler/state.json; `make clean` resets it."
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ class FieldChange:
     sensitive: bool = False
 
 
-def project(desired: Mapping[str, Any], live: Mapping[str, Any], applied: Mapping[str, Any]) -> dict[str, Any]:
+def project(
+    desired: Mapping[str, Any], live: Mapping[str, Any], applied: Mapping[str, Any]
+) -> dict[str, Any]:
     """The live values of the declared keys; the applied value where live has none."""
     out: dict[str, Any] = {}
     for key, want in desired.items():

@@ -24,7 +24,7 @@ DONE, FAILED, SKIPPED = "done", "failed", "skipped"
 class NodeResult:
     change: Change
     status: str
-    error: Exception | None = None
+    error: BaseException | None = None
     blocked_by: Address | None = None
     seconds: float = 0.0
 
@@ -44,7 +44,11 @@ def edges(changes: Iterable[Change]) -> dict[Address, set[Address]]:
 
 
 def _child_of(child: Address, parent: Address) -> bool:
-    return parent.kind == "namespace" and child.kind == "repository" and namespace_of(child) == parent.name
+    return (
+        parent.kind == "namespace"
+        and child.kind == "repository"
+        and namespace_of(child) == parent.name
+    )
 
 
 @dataclass
@@ -76,15 +80,33 @@ class Walker:
         return self.results
 
     def _ready(self, pending: set[Address], waits: dict[Address, set[Address]]) -> list[Address]:
-        return [a for a in pending if all(self.results.get(d) and self.results[d].status == DONE for d in waits[a])]
+        return [
+            a
+            for a in pending
+            if all(self.results.get(d) and self.results[d].status == DONE for d in waits[a])
+        ]
 
-    def _skip_blocked(self, pending: set[Address], waits: dict[Address, set[Address]], by_address: dict[Address, Change]) -> None:
+    def _skip_blocked(
+        self,
+        pending: set[Address],
+        waits: dict[Address, set[Address]],
+        by_address: dict[Address, Change],
+    ) -> None:
         changed = True
         while changed:
             changed = False
             for address in sorted(pending):
-                blocker = next((d for d in waits[address] if d in self.results and self.results[d].status != DONE), None)
+                blocker = next(
+                    (
+                        d
+                        for d in waits[address]
+                        if d in self.results and self.results[d].status != DONE
+                    ),
+                    None,
+                )
                 if blocker is not None:
                     pending.discard(address)
-                    self.results[address] = NodeResult(by_address[address], SKIPPED, blocked_by=blocker)
+                    self.results[address] = NodeResult(
+                        by_address[address], SKIPPED, blocked_by=blocker
+                    )
                     changed = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -182,7 +182,7 @@ class DesiredState:
         return {kind: sum(1 for a in self.resources if a.kind == kind) for kind in KINDS}
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     NOOP = "noop"
     CREATE = "create"
     UPDATE = "update"

@@ -178,7 +178,9 @@ class Planner:
         self.warnings: list[str] = []
 
     def run(self, targets: Iterable[Address] = ()) -> Plan:
-        addresses = sorted(set(self.desired.resources) | set(self.state.resources), key=address_order)
+        addresses = sorted(
+            set(self.desired.resources) | set(self.state.resources), key=address_order
+        )
         changes = {a: self._change(a) for a in addresses}
         changes = self._cascade_namespace_replacements(changes)
         chosen = self._targeted(changes, frozenset(targets))
@@ -204,7 +206,10 @@ class Planner:
             return self._new(address, spec)
         if live is None:
             change = self._new(address, spec, cloud_id=None)
-            return _evolve(change, reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again")
+            return _evolve(
+                change,
+                reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
+            )
         return self._existing(address, spec, entry, live)
 
     def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
@@ -214,7 +219,11 @@ class Planner:
         return bool(entry and entry.protect)
 
     def _new(self, address: Address, spec: Resource, cloud_id: str | None = None) -> Change:
-        taken = [o for o in self.live.by_name.get(address, ()) if o.status not in cluster_kind.GONE_STATUSES]
+        taken = [
+            o
+            for o in self.live.by_name.get(address, ())
+            if o.status not in cluster_kind.GONE_STATUSES
+        ]
         if taken:
             ids = ", ".join(o.cloud_id for o in taken)
             self.conflicts.append(
@@ -238,17 +247,43 @@ class Planner:
 
     def _removed(self, address: Address, entry: ResourceState, live: LiveObject | None) -> Change:
         before = dict(live.attrs) if live else dict(entry.applied)
-        common = {"before": before, "after": None, "cloud_id": entry.cloud_id, "live_fingerprint": live_fingerprint(live)}
+        common: dict[str, Any] = {
+            "before": before,
+            "after": None,
+            "cloud_id": entry.cloud_id,
+            "live_fingerprint": live_fingerprint(live),
+        }
         if address.kind == "user":
-            self.warnings.append(f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten")
-            return Change(address, Action.FORGET, "no longer declared; registry users cannot be deleted", **common)  # type: ignore[arg-type]
+            self.warnings.append(
+                f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
+            )
+            return Change(
+                address,
+                Action.FORGET,
+                "no longer declared; registry users cannot be deleted",
+                **common,
+            )
         if live is None:
-            return Change(address, Action.FORGET, "no longer declared and already gone from the cloud", **common)  # type: ignore[arg-type]
+            return Change(
+                address,
+                Action.FORGET,
+                "no longer declared and already gone from the cloud",
+                **common,
+            )
         protected = self._protected(None, entry)
         refused = "protected by lifecycle.protect (kept in state)" if protected else None
-        return Change(address, Action.DELETE, "no longer declared", protected=protected, refused=refused, **common)  # type: ignore[arg-type]
+        return Change(
+            address,
+            Action.DELETE,
+            "no longer declared",
+            protected=protected,
+            refused=refused,
+            **common,
+        )
 
-    def _secret_fields(self, address: Address, spec: Resource, entry: ResourceState) -> list[FieldChange]:
+    def _secret_fields(
+        self, address: Address, spec: Resource, entry: ResourceState
+    ) -> list[FieldChange]:
         changes = []
         for name in secret_refs(spec):
             value = self.secret_values.get((address, name))
@@ -259,7 +294,9 @@ class Planner:
             changes.append(FieldChange(name, SENSITIVE_TEXT, SENSITIVE_TEXT, sensitive=True))
         return changes
 
-    def _existing(self, address: Address, spec: Resource, entry: ResourceState, live: LiveObject) -> Change:
+    def _existing(
+        self, address: Address, spec: Resource, entry: ResourceState, live: LiveObject
+    ) -> Change:
         after = desired_attrs(spec)
         projected = project(after, live.attrs, entry.applied)
         fields = field_changes(after, projected) + self._secret_fields(address, spec, entry)
@@ -282,13 +319,28 @@ class Planner:
                 else f"{', '.join(forcing)} cannot be changed in place by the v1 API"
             )
             refused = self._replace_refusal(address, protected, needs_flag=not broken)
-            return Change(address, Action.REPLACE, reason, fields=tuple(fields), refused=refused, details={"forces": forcing}, **common)
+            return Change(
+                address,
+                Action.REPLACE,
+                reason,
+                fields=tuple(fields),
+                refused=refused,
+                details={"forces": forcing},
+                **common,
+            )
         if protected != entry.protect:
             fields.append(FieldChange("lifecycle.protect", entry.protect, protected))
         if not fields:
             return Change(address, Action.NOOP, "up to date", **common)
         details = self._scale_details(fields, live) if address.kind == "cluster" else {}
-        return Change(address, Action.UPDATE, _update_reason(fields), fields=tuple(fields), details=details, **common)
+        return Change(
+            address,
+            Action.UPDATE,
+            _update_reason(fields),
+            fields=tuple(fields),
+            details=details,
+            **common,
+        )
 
     def _replace_refusal(self, address: Address, protected: bool, needs_flag: bool) -> str | None:
         if protected:
@@ -304,13 +356,23 @@ class Planner:
         before, after = int(count.before), int(count.after)
         if after >= before:
             return {"scale_up": after - before}
-        nodes = sorted(live.details.get("nodes", []), key=lambda n: (n.get("createTime", ""), n.get("id", "")), reverse=True)
+        nodes = sorted(
+            live.details.get("nodes", []),
+            key=lambda n: (n.get("createTime", ""), n.get("id", "")),
+            reverse=True,
+        )
         return {"scale_down": [n["id"] for n in nodes[: before - after]]}
 
     # --- whole-plan rules -----------------------------------------------------------------
 
-    def _cascade_namespace_replacements(self, changes: dict[Address, Change]) -> dict[Address, Change]:
-        replaced = {a.name: c for a, c in changes.items() if a.kind == "namespace" and c.action is Action.REPLACE}
+    def _cascade_namespace_replacements(
+        self, changes: dict[Address, Change]
+    ) -> dict[Address, Change]:
+        replaced = {
+            a.name: c
+            for a, c in changes.items()
+            if a.kind == "namespace" and c.action is Action.REPLACE
+        }
         if not replaced:
             return changes
         out = dict(changes)
@@ -318,7 +380,11 @@ class Planner:
             ns = repository_kind.namespace_of(address) if address.kind == "repository" else None
             if ns in replaced and change.action in (Action.NOOP, Action.UPDATE):
                 parent = replaced[ns]
-                refused = "protected by lifecycle.protect: it cannot be replaced" if change.protected else parent.refused
+                refused = (
+                    "protected by lifecycle.protect: it cannot be replaced"
+                    if change.protected
+                    else parent.refused
+                )
                 out[address] = _evolve(
                     change,
                     action=Action.REPLACE,
@@ -327,7 +393,9 @@ class Planner:
                 )
         return out
 
-    def _targeted(self, changes: dict[Address, Change], targets: frozenset[Address]) -> set[Address]:
+    def _targeted(
+        self, changes: dict[Address, Change], targets: frozenset[Address]
+    ) -> set[Address]:
         if not targets:
             return set(changes)
         chosen: set[Address] = set()

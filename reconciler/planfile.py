@@ -98,7 +98,9 @@ def read(path: str) -> SavedPlan:
     except ValueError as exc:
         raise ReconcilerError(f"{path}: not a saved plan (invalid JSON: {exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != SAVED_FORMAT:
-        raise ReconcilerError(f"{path}: not a saved plan of this tool (format {SAVED_FORMAT} expected)")
+        raise ReconcilerError(
+            f"{path}: not a saved plan of this tool (format {SAVED_FORMAT} expected)"
+        )
     try:
         plan = Plan(
             tuple(_change_from_dict(c) for c in doc["changes"]),

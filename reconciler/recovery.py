@@ -21,7 +21,9 @@ def _landed(intent: PendingIntent, state: State, live: LiveState) -> LiveObject 
         found = live.lookup(kind, intent.cloud_id)
         if found is not None and found.status not in GONE_STATUSES:
             return found
-    owned = {r.cloud_id for a, r in state.resources.items() if a.kind == kind and a != intent.address}
+    owned = {
+        r.cloud_id for a, r in state.resources.items() if a.kind == kind and a != intent.address
+    }
     candidates = [
         o
         for o in live.by_name.get(intent.address, ())
@@ -39,7 +41,9 @@ def recover(state: State, live: LiveState) -> tuple[State, list[str]]:
             found = _landed(intent, new, live)
             if found is not None:
                 new.resources[address] = intent.entry.evolve(cloud_id=found.cloud_id)
-                notes.append(f"{address}: {found.cloud_id} was created by an interrupted run; now in state")
+                notes.append(
+                    f"{address}: {found.cloud_id} was created by an interrupted run; now in state"
+                )
         elif intent.action == "delete":
             entry = new.resources.get(address)
             if entry is not None and live.lookup(address.kind, entry.cloud_id) is None:

@@ -34,7 +34,10 @@ def node_dict(node: Node) -> dict[str, Any]:
 
 
 def cluster_object(cluster: Cluster, nodes: list[Node] | None) -> LiveObject:
-    data = dict(cluster.raw) or {"clusterName": cluster.cluster_name, "containerNet": cluster.container_net}
+    data = dict(cluster.raw) or {
+        "clusterName": cluster.cluster_name,
+        "containerNet": cluster.container_net,
+    }
     node_dicts = [node_dict(n) for n in nodes] if nodes is not None else []
     attrs = cluster_kind.live_attrs(data, node_dicts)
     if nodes is None:
@@ -56,7 +59,12 @@ def namespace_object(ns: Namespace) -> LiveObject:
 def repository_object(image: Image) -> LiveObject:
     name = f"{image.namespace}/{image.repository}"
     attrs = repository_kind.live_attrs(
-        {"namespace": image.namespace, "name": image.repository, "tags": list(image.tags), "description": image.description}
+        {
+            "namespace": image.namespace,
+            "name": image.repository,
+            "tags": list(image.tags),
+            "description": image.description,
+        }
     )
     return LiveObject(Address("repository", name), name, attrs)
 
@@ -76,7 +84,9 @@ class LiveStateBuilder:
 
 def managed_cluster_ids(state: State) -> set[str]:
     ids = {e.cloud_id for a, e in state.resources.items() if a.kind == "cluster"}
-    ids |= {p.cloud_id for p in state.pending.values() if p.address.kind == "cluster" and p.cloud_id}
+    ids |= {
+        p.cloud_id for p in state.pending.values() if p.address.kind == "cluster" and p.cloud_id
+    }
     return ids
 
 
@@ -87,16 +97,32 @@ def refresh(client: CceClient, state: State, parallelism: int = 10) -> LiveState
     except NotFoundError:
         user = None
     if user is not None:
-        live.add(LiveObject(Address("user", user.username), user.username, user_kind.live_attrs({"username": user.username})))
+        live.add(
+            LiveObject(
+                Address("user", user.username),
+                user.username,
+                user_kind.live_attrs({"username": user.username}),
+            )
+        )
         for ns in client.list_namespaces(user.username):
             live.add(namespace_object(ns))
         for image in client.list_images(user.username):
             live.add(repository_object(image))
     clusters = client.list_clusters()
     wanted = managed_cluster_ids(state)
-    with_nodes = [c for c in clusters if c.cluster_uuid in wanted and c.status not in cluster_kind.GONE_STATUSES]
+    with_nodes = [
+        c
+        for c in clusters
+        if c.cluster_uuid in wanted and c.status not in cluster_kind.GONE_STATUSES
+    ]
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(with_nodes) or 1))) as pool:
-        node_lists = dict(zip([c.cluster_uuid for c in with_nodes], pool.map(lambda c: list(client.list_nodes(c.cluster_uuid)), with_nodes), strict=True))
+        node_lists = dict(
+            zip(
+                [c.cluster_uuid for c in with_nodes],
+                pool.map(lambda c: list(client.list_nodes(c.cluster_uuid)), with_nodes),
+                strict=True,
+            )
+        )
     for cluster in clusters:
         live.add(cluster_object(cluster, node_lists.get(cluster.cluster_uuid)))
     return live.build()
@@ -115,10 +141,16 @@ def read_one(client: CceClient, address: Address, cloud_id: str) -> LiveObject |
         if address.kind == "repository":
             namespace, _, name = cloud_id.rpartition("/")
             user = client.get_user()
-            found = [i for i in client.list_images(user.username, namespace) if i.repository == name]
+            found = [
+                i for i in client.list_images(user.username, namespace) if i.repository == name
+            ]
             return repository_object(found[0]) if found else None
         cluster = client.get_cluster(cloud_id)
-        nodes = list(client.list_nodes(cloud_id)) if cluster.status not in cluster_kind.GONE_STATUSES else []
+        nodes = (
+            list(client.list_nodes(cloud_id))
+            if cluster.status not in cluster_kind.GONE_STATUSES
+            else []
+        )
         return cluster_object(cluster, nodes)
     except NotFoundError:
         return None

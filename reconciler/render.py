@@ -86,7 +86,9 @@ def render_change(change: Change, color: bool = False) -> list[str]:
         lines.append(f"      # id: {change.cloud_id}")
     lines.extend(_field_lines(change))
     if "scale_down" in change.details:
-        lines.append(f"      # nodes to remove (newest first): {', '.join(change.details['scale_down'])}")
+        lines.append(
+            f"      # nodes to remove (newest first): {', '.join(change.details['scale_down'])}"
+        )
     if "scale_up" in change.details:
         lines.append(f"      # nodes to add: {change.details['scale_up']}")
     if change.refused:
@@ -127,9 +129,15 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "reason": change.reason,
         "cloud_id": change.cloud_id,
         "before": change.before,
-        "after": None if change.after is None else {**change.after, **{k: SENSITIVE_TEXT for k in change.secrets}},
+        "after": None
+        if change.after is None
+        else {**change.after, **{k: SENSITIVE_TEXT for k in change.secrets}},
         "fields": [
-            {"path": f.path, "before": SENSITIVE_TEXT if f.sensitive else f.before, "after": SENSITIVE_TEXT if f.sensitive else f.after}
+            {
+                "path": f.path,
+                "before": SENSITIVE_TEXT if f.sensitive else f.before,
+                "after": SENSITIVE_TEXT if f.sensitive else f.after,
+            }
             for f in change.fields
         ],
         "protected": change.protected,

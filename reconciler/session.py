@@ -48,9 +48,15 @@ def open_store(spec: str | None, base_dir: str, workspace: str = "default") -> S
 
 @contextmanager
 def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[CceClient]:
-    config = TransportConfig(rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget)
+    config = TransportConfig(
+        rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget
+    )
     if target.endpoint == LOCAL:
-        from reconciler.emulator.options import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, EmulatorOptions
+        from reconciler.emulator.options import (
+            DEFAULT_ACCESS_KEY_ID,
+            DEFAULT_SECRET_ACCESS_KEY,
+            EmulatorOptions,
+        )
         from reconciler.emulator.server import start_emulator
 
         db = Path(base_dir) / STATE_DIR / "emulator.db"
@@ -82,7 +88,9 @@ class SecretCache:
         return self._values[key]
 
 
-def resolve_for_plan(desired: DesiredState, state: State, cache: SecretCache) -> dict[tuple[Address, str], str]:
+def resolve_for_plan(
+    desired: DesiredState, state: State, cache: SecretCache
+) -> dict[tuple[Address, str], str]:
     """Secrets the planner compares with state hashes: those of resources already in state."""
     from reconciler.plan import secret_refs
 

@@ -48,7 +48,10 @@ class Waiter:
                 raise WaitFailed(f"{self.name} ended in status {status}", status)
             now = clock()
             if now - start >= self.timeout:
-                raise WaitFailed(f"timed out after {self.timeout:.0f}s {self.name} (last status {status})", status)
+                raise WaitFailed(
+                    f"timed out after {self.timeout:.0f}s {self.name} (last status {status})",
+                    status,
+                )
             if now - last_report >= self.progress_every:
                 progress(f"still {self.name}... [{now - start:.0f}s elapsed, status {status}]")
                 last_report = now
@@ -59,7 +62,16 @@ GONE = "<gone>"  # what read functions return when the object no longer exists
 
 CLUSTER_CREATED = Waiter(
     "creating",
-    {"RUNNING": SUCCESS, "CREATE_FAILED": FAILURE, "ERROR": FAILURE, "DELETING": FAILURE, "DELETED": FAILURE, GONE: FAILURE},
+    {
+        "RUNNING": SUCCESS,
+        "CREATE_FAILED": FAILURE,
+        "ERROR": FAILURE,
+        "DELETING": FAILURE,
+        "DELETED": FAILURE,
+        GONE: FAILURE,
+    },
 )
 CLUSTER_DELETED = Waiter("deleting", {"DELETED": SUCCESS, GONE: SUCCESS, "DELETE_FAILED": FAILURE})
-CLUSTER_SCALED = Waiter("scaling", {"RUNNING": SUCCESS, "ERROR": FAILURE, "DELETED": FAILURE, GONE: FAILURE})
+CLUSTER_SCALED = Waiter(
+    "scaling", {"RUNNING": SUCCESS, "ERROR": FAILURE, "DELETED": FAILURE, GONE: FAILURE}
+)

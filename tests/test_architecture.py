@@ -8,8 +8,32 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
-PURE = ["model", "diff", "plan", "recovery", "graph", "render", "kinds/base", "kinds/user", "kinds/namespace", "kinds/repository", "kinds/cluster"]
-FORBIDDEN_FOR_PURE = ("reconciler.client", "reconciler.emulator", "reconciler.cli", "reconciler.commands", "reconciler.session", "reconciler.apply", "reconciler.refresh", "requests", "werkzeug", "psycopg", "click")
+PURE = [
+    "model",
+    "diff",
+    "plan",
+    "recovery",
+    "graph",
+    "render",
+    "kinds/base",
+    "kinds/user",
+    "kinds/namespace",
+    "kinds/repository",
+    "kinds/cluster",
+]
+FORBIDDEN_FOR_PURE = (
+    "reconciler.client",
+    "reconciler.emulator",
+    "reconciler.cli",
+    "reconciler.commands",
+    "reconciler.session",
+    "reconciler.apply",
+    "reconciler.refresh",
+    "requests",
+    "werkzeug",
+    "psycopg",
+    "click",
+)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -25,7 +49,9 @@ def imports_of(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", PURE)
 def test_pure_modules_do_not_import_io_layers(module: str) -> None:
-    bad = sorted(i for i in imports_of(PACKAGE / f"{module}.py") if i.startswith(FORBIDDEN_FOR_PURE))
+    bad = sorted(
+        i for i in imports_of(PACKAGE / f"{module}.py") if i.startswith(FORBIDDEN_FOR_PURE)
+    )
     assert bad == [], f"reconciler/{module}.py imports {bad}"
 
 

@@ -19,7 +19,16 @@ from reconciler.plan import Plan, live_fingerprint, make_plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.render import render_plan
-from reconciler.session import Prepared, RunOptions, SecretCache, is_tty, load, open_client, open_store, prepare
+from reconciler.session import (
+    Prepared,
+    RunOptions,
+    SecretCache,
+    is_tty,
+    load,
+    open_client,
+    open_store,
+    prepare,
+)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
@@ -30,7 +39,9 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
         kind, sep, text = value.partition("=")
         match = _DURATION.match(text.strip())
         if not sep or not match or kind not in ("user", "namespace", "repository", "cluster"):
-            raise UsageError(f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h)")
+            raise UsageError(
+                f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h)"
+            )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
 
@@ -38,21 +49,31 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
 def check_fresh(saved: SavedPlan, desired: DesiredState, prepared: Prepared) -> None:
     """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects."""
     if saved.config_digest != config_digest(desired):
-        raise StalePlanError("the saved plan is stale: the configuration changed since it was made; plan again")
+        raise StalePlanError(
+            "the saved plan is stale: the configuration changed since it was made; plan again"
+        )
     if saved.lineage != prepared.state.lineage:
-        raise StalePlanError("the saved plan is stale: it was made against a different state; plan again")
+        raise StalePlanError(
+            "the saved plan is stale: it was made against a different state; plan again"
+        )
     changed = []
     for change in saved.plan.actionable:
         if change.cloud_id:
             now = live_fingerprint(prepared.live.lookup(change.address.kind, change.cloud_id))
         else:
-            taken = [o for o in prepared.live.by_name.get(change.address, ()) if o.status not in GONE_STATUSES]
+            taken = [
+                o
+                for o in prepared.live.by_name.get(change.address, ())
+                if o.status not in GONE_STATUSES
+            ]
             now = live_fingerprint(taken[0]) if taken else "absent"
         if change.live_fingerprint is not None and now != change.live_fingerprint:
             changed.append(str(change.address))
     if changed:
         raise StalePlanError(
-            "the saved plan is stale: these objects changed in the cloud since it was made: " + ", ".join(changed) + "; plan again"
+            "the saved plan is stale: these objects changed in the cloud since it was made: "
+            + ", ".join(changed)
+            + "; plan again"
         )
 
 
@@ -60,7 +81,9 @@ def approve(question: str, expected: str, auto_approve: bool) -> None:
     if auto_approve:
         return
     if not is_tty(sys.stdin):
-        raise UsageError("refusing to apply without approval: standard input is not a terminal; rerun with --auto-approve")
+        raise UsageError(
+            "refusing to apply without approval: standard input is not a terminal; rerun with --auto-approve"
+        )
     click.echo(question)
     answer = click.prompt(f"  Only '{expected}' will be accepted", default="", show_default=False)
     if answer.strip() != expected:
@@ -94,10 +117,21 @@ def run(
     cache = SecretCache(desired.base_dir)
     color = is_tty() and not no_color
     say = progress_printer()
-    with store.lock("destroy" if destroying else "apply"), open_client(desired.target, desired.base_dir, options) as client:
+    with (
+        store.lock("destroy" if destroying else "apply"),
+        open_client(desired.target, desired.base_dir, options) as client,
+    ):
         if destroying:
             desired = replace(desired, resources={})
-        prepared = prepare(desired, store, client, options, cache, parse_addresses(targets, "--target"), parse_addresses(replaces, "--replace"))
+        prepared = prepare(
+            desired,
+            store,
+            client,
+            options,
+            cache,
+            parse_addresses(targets, "--target"),
+            parse_addresses(replaces, "--replace"),
+        )
         for note in prepared.notes:
             say(f"Recovered: {note}")
         plan: Plan = prepared.plan
@@ -112,11 +146,23 @@ def run(
         check_guards(plan, prepared.state, allow_deletes, destroying)
         if destroying:
             name = desired.target.endpoint or desired.target.region or "bj"
-            approve(f"\nThis destroys every resource managed in this state at {name}.", name, auto_approve)
+            approve(
+                f"\nThis destroys every resource managed in this state at {name}.",
+                name,
+                auto_approve,
+            )
         elif saved is None:
             approve("\nDo you want to perform these actions?", "yes", auto_approve)
         with store.journal(prepared.state) as journal:
-            ops = Operations(client, journal, journal.state, cache.value, username_for(prepared), apply_options, say)
+            ops = Operations(
+                client,
+                journal,
+                journal.state,
+                cache.value,
+                username_for(prepared),
+                apply_options,
+                say,
+            )
             result = execute(plan, ops, options.parallelism, say)
     say("")
     for line in summary_lines(result):
@@ -126,12 +172,36 @@ def run(
 
 @click.command(name="apply")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Apply exactly this saved plan (exit 5 if stale).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    help="Apply exactly this saved plan (exit 5 if stale).",
+)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
-@click.option("--target", "targets", multiple=True, metavar="ADDR", help="Only this address and what it depends on.")
-@click.option("--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address.")
-@click.option("--allow-deletes", type=click.IntRange(0), default=None, help="Allow a plan deleting up to N resources past the guard.")
-@click.option("--timeout", "timeouts", multiple=True, metavar="KIND=DURATION", help="Wait limit per kind, e.g. cluster=30m.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Only this address and what it depends on.",
+)
+@click.option(
+    "--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address."
+)
+@click.option(
+    "--allow-deletes",
+    type=click.IntRange(0),
+    default=None,
+    help="Allow a plan deleting up to N resources past the guard.",
+)
+@click.option(
+    "--timeout",
+    "timeouts",
+    multiple=True,
+    metavar="KIND=DURATION",
+    help="Wait limit per kind, e.g. cluster=30m.",
+)
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -149,15 +219,33 @@ def command(
 ) -> int:
     """Make the cloud match the configuration (or apply a saved plan)."""
     if plan_file and (paths or targets or replaces):
-        raise UsageError("--plan applies a saved plan as it is: give no PATH, --target or --replace with it")
+        raise UsageError(
+            "--plan applies a saved plan as it is: give no PATH, --target or --replace with it"
+        )
     options = RunOptions(state_spec, workspace, parallelism, rate)
-    return run(paths, plan_file, auto_approve, options, targets, replaces, allow_deletes, timeouts, no_color)
+    return run(
+        paths,
+        plan_file,
+        auto_approve,
+        options,
+        targets,
+        replaces,
+        allow_deletes,
+        timeouts,
+        no_color,
+    )
 
 
 @click.command(name="destroy")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
-@click.option("--timeout", "timeouts", multiple=True, metavar="KIND=DURATION", help="Wait limit per kind, e.g. cluster=30m.")
+@click.option(
+    "--timeout",
+    "timeouts",
+    multiple=True,
+    metavar="KIND=DURATION",
+    help="Wait limit per kind, e.g. cluster=30m.",
+)
 @run_options
 def destroy_command(
     paths: tuple[str, ...],
@@ -171,7 +259,9 @@ def destroy_command(
 ) -> int:
     """Delete every resource this state manages (protected ones refuse, exit 3)."""
     options = RunOptions(state_spec, workspace, parallelism, rate)
-    return run(paths, None, auto_approve, options, (), (), None, timeouts, no_color, destroying=True)
+    return run(
+        paths, None, auto_approve, options, (), (), None, timeouts, no_color, destroying=True
+    )
 
 
 __all__ = ["Action", "Address", "command", "destroy_command", "make_plan"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -13,7 +13,7 @@ from reconciler.model import Address
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def parse_addresses(values: tuple[str, ...], flag: str) -> list[Address]:
+def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
     out = []
     for value in values:
         try:
@@ -43,9 +43,15 @@ def state_options(func: F) -> F:
 
 def run_options(func: F) -> F:
     func = click.option("--no-color", is_flag=True, help="Never colour the output.")(func)
-    func = click.option("--rate", type=float, default=None, help="Maximum API requests per second.")(func)
     func = click.option(
-        "--parallelism", type=click.IntRange(1, 256), default=10, show_default=True, help="Concurrent operations."
+        "--rate", type=float, default=None, help="Maximum API requests per second."
+    )(func)
+    func = click.option(
+        "--parallelism",
+        type=click.IntRange(1, 256),
+        default=10,
+        show_default=True,
+        help="Concurrent operations.",
     )(func)
     func = state_options(func)
     return func

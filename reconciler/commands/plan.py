@@ -12,16 +12,36 @@ from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import write as write_plan
 from reconciler.render import plan_to_json, render_plan
-from reconciler.session import RunOptions, SecretCache, is_tty, load, open_client, open_store, prepare
+from reconciler.session import (
+    RunOptions,
+    SecretCache,
+    is_tty,
+    load,
+    open_client,
+    open_store,
+    prepare,
+)
 
 
 @click.command(name="plan")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan FILE`.")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan FILE`."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something would.")
-@click.option("--target", "targets", multiple=True, metavar="ADDR", help="Only this address and what it depends on.")
-@click.option("--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something would."
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Only this address and what it depends on.",
+)
+@click.option(
+    "--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address."
+)
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -43,8 +63,13 @@ def command(
     cache = SecretCache(desired.base_dir)
     with open_client(desired.target, desired.base_dir, options) as client:
         prepared = prepare(
-            desired, store, client, options, cache,
-            parse_addresses(targets, "--target"), parse_addresses(replaces, "--replace"),
+            desired,
+            store,
+            client,
+            options,
+            cache,
+            parse_addresses(targets, "--target"),
+            parse_addresses(replaces, "--replace"),
         )
     plan = prepared.plan
     if as_json:
@@ -56,10 +81,19 @@ def command(
     if out:
         write_plan(
             out,
-            SavedPlan(plan, config_digest(desired), prepared.state.lineage, prepared.state.serial, desired.target.url(), config_paths=desired.files),
+            SavedPlan(
+                plan,
+                config_digest(desired),
+                prepared.state.lineage,
+                prepared.state.serial,
+                desired.target.url(),
+                config_paths=desired.files,
+            ),
         )
         if not as_json:
-            click.echo(f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}")
+            click.echo(
+                f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}"
+            )
     if plan.conflicts:
         return EXIT_REFUSED
     if detailed_exitcode and plan.has_changes:

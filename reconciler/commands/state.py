@@ -11,10 +11,10 @@ from reconciler.errors import EXIT_OK, ReconcilerError, StateError
 from reconciler.plan import desired_attrs, fingerprint
 from reconciler.refresh import read_one
 from reconciler.session import RunOptions, load, open_client, open_store
-from reconciler.state import ADOPTED, ResourceState
+from reconciler.state import ADOPTED, ResourceState, StateStore
 
 
-def _store(state_spec: str | None, workspace: str, config: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _store(state_spec: str | None, workspace: str, config: tuple[str, ...]) -> StateStore:
     base_dir = load(config).base_dir if config else "."
     return open_store(state_spec, base_dir, workspace)
 
@@ -25,13 +25,24 @@ def group() -> None:
 
 
 @group.command(name="list")
-@click.option("-c", "--config", "config", multiple=True, type=click.Path(), help="Config path (to find the state beside it).")
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(),
+    help="Config path (to find the state beside it).",
+)
 @state_options
 def list_command(config: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
     """List managed addresses with their cloud ids."""
     state = _store(state_spec, workspace, config).read()
     for address, entry in sorted(state.resources.items()):
-        flags = [entry.ownership] + (["protected"] if entry.protect else []) + (["tainted"] if entry.tainted else [])
+        flags = (
+            [entry.ownership]
+            + (["protected"] if entry.protect else [])
+            + (["tainted"] if entry.tainted else [])
+        )
         click.echo(f"{address}\t{entry.cloud_id}\t{','.join(flags)}")
     return EXIT_OK
 
@@ -40,13 +51,19 @@ def list_command(config: tuple[str, ...], state_spec: str | None, workspace: str
 @click.argument("address")
 @click.option("-c", "--config", "config", multiple=True, type=click.Path())
 @state_options
-def show_command(address: str, config: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
+def show_command(
+    address: str, config: tuple[str, ...], state_spec: str | None, workspace: str
+) -> int:
     """Show one managed address as JSON (secrets appear only as salted hashes)."""
     (addr,) = parse_addresses((address,), "ADDR")
     state = _store(state_spec, workspace, config).read()
     if addr not in state.resources:
         raise StateError(f"{addr} is not in state")
-    click.echo(json.dumps({"address": str(addr), **state.resources[addr].to_json()}, indent=2, sort_keys=True))
+    click.echo(
+        json.dumps(
+            {"address": str(addr), **state.resources[addr].to_json()}, indent=2, sort_keys=True
+        )
+    )
     return EXIT_OK
 
 
@@ -54,7 +71,9 @@ def show_command(address: str, config: tuple[str, ...], state_spec: str | None, 
 @click.argument("address")
 @click.option("-c", "--config", "config", multiple=True, type=click.Path())
 @state_options
-def rm_command(address: str, config: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
+def rm_command(
+    address: str, config: tuple[str, ...], state_spec: str | None, workspace: str
+) -> int:
     """Forget ADDR: the cloud object stays and is no longer managed."""
     (addr,) = parse_addresses((address,), "ADDR")
     store = _store(state_spec, workspace, config)
@@ -72,7 +91,9 @@ def rm_command(address: str, config: tuple[str, ...], state_spec: str | None, wo
 @click.argument("lock_id")
 @click.option("-c", "--config", "config", multiple=True, type=click.Path())
 @state_options
-def force_unlock_command(lock_id: str, config: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
+def force_unlock_command(
+    lock_id: str, config: tuple[str, ...], state_spec: str | None, workspace: str
+) -> int:
     """Release a state lock left by a run that hangs or died (give the lock's id)."""
     holder = _store(state_spec, workspace, config).force_unlock(lock_id)
     click.echo(f"Released {holder.describe()}.")
@@ -84,15 +105,22 @@ def force_unlock_command(lock_id: str, config: tuple[str, ...], state_spec: str 
 @click.argument("cloud_id", metavar="ID")
 @click.argument("paths", nargs=-1, type=click.Path())
 @state_options
-def import_command(address: str, cloud_id: str, paths: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
+def import_command(
+    address: str, cloud_id: str, paths: tuple[str, ...], state_spec: str | None, workspace: str
+) -> int:
     """Adopt an existing cloud object ID as ADDR (ownership: adopted)."""
     (addr,) = parse_addresses((address,), "ADDR")
     desired = load(paths)
     store = open_store(state_spec, desired.base_dir, workspace)
-    with store.lock("import"), open_client(desired.target, desired.base_dir, RunOptions(state_spec, workspace)) as client:
+    with (
+        store.lock("import"),
+        open_client(desired.target, desired.base_dir, RunOptions(state_spec, workspace)) as client,
+    ):
         state = store.read()
         if addr in state.resources:
-            raise StateError(f"{addr} is already in state (id {state.resources[addr].cloud_id}); `reconciler state rm {addr}` first")
+            raise StateError(
+                f"{addr} is already in state (id {state.resources[addr].cloud_id}); `reconciler state rm {addr}` first"
+            )
         live = read_one(client, addr, cloud_id)
         if live is None:
             raise ReconcilerError(f"cannot import {addr}: no {addr.kind} with id {cloud_id} exists")
@@ -101,8 +129,12 @@ def import_command(address: str, cloud_id: str, paths: tuple[str, ...], state_sp
         spec = desired.resources.get(addr)
         protect = bool(spec and spec.lifecycle.protect)
         applied = desired_attrs(spec) if spec else dict(live.attrs)
-        entry = ResourceState(addr.kind, cloud_id, ADOPTED, protect, fingerprint(applied), {}, False, dict(live.attrs))
+        entry = ResourceState(
+            addr.kind, cloud_id, ADOPTED, protect, fingerprint(applied), {}, False, dict(live.attrs)
+        )
         state.resources[addr] = entry
         store.write(state)
-    click.echo(f"Imported {addr} ({cloud_id}); run `reconciler plan` to see any difference from the configuration.")
+    click.echo(
+        f"Imported {addr} ({cloud_id}); run `reconciler plan` to see any difference from the configuration."
+    )
     return EXIT_OK

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Request
 from . import cluster_handlers, handlers
 from .apierror import ApiError
 from .clock import rfc3339
-from .faults import FaultInjector, Throttle
+from .faults import FaultInjector, Throttle, check_fault
 from .models import Model
 from .requestlog import RequestLog
 from .responses import error_response, json_response
@@ -114,13 +114,12 @@ class AdminApp:
         changes = {_ALIASES.get(key, key): value for key, value in body.items()}
         queues = {key: changes.pop(key) for key in list(changes) if key in _QUEUES}
         try:
+            forced = {key: _fault_list(key, value) for key, value in queues.items()}
             knobs = self.model.settings.update(changes)
-            for key, faults in queues.items():
-                if not isinstance(faults, list):
-                    raise ValueError(f"{key} must be a list")
-                self.faults.force([str(f) for f in faults], mutating_only=_QUEUES[key])
         except ValueError as exc:
             raise ApiError("InappropriateJSON", str(exc)) from None
+        for key, faults in forced.items():
+            self.faults.force(faults, mutating_only=_QUEUES[key])
         if "seed" in changes:
             self.faults.reseed(knobs.seed)
             self.model.reseed(knobs.seed)
@@ -135,6 +134,12 @@ class AdminApp:
 
     def state(self, request: Request) -> dict[str, Any]:
         return dump_state(self.model)
+
+
+def _fault_list(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of strings")
+    return [check_fault(v) for v in value]
 
 
 def _json_object(request: Request) -> dict[str, Any]:
@@ -173,7 +178,7 @@ def dump_state(model: Model) -> dict[str, Any]:
                     for node in cluster.nodes
                 ],
             }
-            for cluster in clusters.all()
+            for cluster in clusters.all_clusters()
         ],
         "clock": {"offset": model.clock.offset, "now": rfc3339(model.clock.now())},
     }

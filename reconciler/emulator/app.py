@@ -77,7 +77,9 @@ class ApiApp:
 
     def _serve(self, request: Request, body: bytes, route: routes.Route, rid: str) -> Outcome:
         if not self.throttle.allow(self.model.settings.current.throttle_rps):
-            return Outcome(error_response("RequestLimitExceeded", rid), "RequestLimitExceeded", "throttle")
+            return Outcome(
+                error_response("RequestLimitExceeded", rid), "RequestLimitExceeded", "throttle"
+            )
         decision = self.faults.decide(route.mutating)
         if decision.latency:
             time.sleep(decision.latency)

@@ -181,7 +181,7 @@ def create_cluster(call: Call) -> Reply:
 
 def list_clusters(call: Call) -> Reply:
     clusters = call.model.clusters
-    page = clusters.list(call.arg("status") or None, call.page())
+    page = clusters.list_clusters(call.arg("status") or None, call.page())
     items = [cluster_json(cluster, clusters.region) for cluster in page.items]
     return {"clusters": items, **paging_fields(page)}
 
@@ -212,7 +212,12 @@ def scale_down(call: Call) -> Reply:
 
 def quota(call: Call) -> Reply:
     q = call.model.clusters.quota()
-    return {"cluster": q.cluster, "clusterUsed": q.cluster_used, "slave": q.slave, "slaveUsed": q.slave_used}
+    return {
+        "cluster": q.cluster,
+        "clusterUsed": q.cluster_used,
+        "slave": q.slave,
+        "slaveUsed": q.slave_used,
+    }
 
 
 def versions(call: Call) -> Reply:
@@ -277,7 +282,9 @@ def existed_bcc_nodes(call: Call) -> Reply:
 
 def upgrade(call: Call) -> Reply:
     body = call.json()
-    call.model.clusters.upgrade(params.opt_str(body, "clusterUuid"), params.opt_str(body, "version"))
+    call.model.clusters.upgrade(
+        params.opt_str(body, "clusterUuid"), params.opt_str(body, "version")
+    )
     return None
 
 

@@ -192,7 +192,7 @@ class Clusters:
             self._add_nodes(conn, uuid, order, request.main_zone, fate)
         return uuid, self._order_ids(order)
 
-    def list(self, status: str | None, page: PageRequest) -> Page[Cluster]:
+    def list_clusters(self, status: str | None, page: PageRequest) -> Page[Cluster]:
         start = _seq_marker(page)
         self.settle()
         with self._db.read() as conn:
@@ -209,7 +209,7 @@ class Clusters:
         with self._db.read() as conn:
             return _cluster(conn, _cluster_row(conn, uuid))
 
-    def all(self) -> list[Cluster]:
+    def all_clusters(self) -> list[Cluster]:
         self.settle()
         with self._db.read() as conn:
             rows = conn.execute("SELECT * FROM clusters ORDER BY seq").fetchall()
@@ -415,9 +415,10 @@ class Clusters:
         )
 
     def _adopted_spec(self, conn: sqlite3.Connection, instance_id: str, zone: str) -> NodeSpec:
-        if not instance_id or conn.execute(
-            "SELECT 1 FROM nodes WHERE short_id = ?", (instance_id,)
-        ).fetchone():
+        if (
+            not instance_id
+            or conn.execute("SELECT 1 FROM nodes WHERE short_id = ?", (instance_id,)).fetchone()
+        ):
             raise ApiError("Cce.IllegalArguments", f"{instance_id!r} is already a node")
         row = conn.execute(
             "DELETE FROM free_instances WHERE instance_id = ? RETURNING spec", (instance_id,)
@@ -560,7 +561,9 @@ def _load_node_spec(text: str) -> NodeSpec:
 
 def _node(row: sqlite3.Row) -> Node:
     spec = _load_node_spec(row["spec"])
-    return Node(row["seq"], row["short_id"], row["cluster_uuid"], row["status"], row["created"], spec)
+    return Node(
+        row["seq"], row["short_id"], row["cluster_uuid"], row["status"], row["created"], spec
+    )
 
 
 def _cluster(conn: sqlite3.Connection, row: sqlite3.Row) -> Cluster:

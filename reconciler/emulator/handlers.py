@@ -130,7 +130,9 @@ def create_meta(call: Call) -> Reply:
 
 
 def get_meta(call: Call) -> Reply:
-    tag = call.model.registry.get_tag(call.arg("namespace"), call.arg("repository"), call.arg("tag"))
+    tag = call.model.registry.get_tag(
+        call.arg("namespace"), call.arg("repository"), call.arg("tag")
+    )
     return tag_json(tag)
 
 

@@ -36,9 +36,7 @@ class Model:
         """Move the model clock forward; return the total offset from real time."""
         offset = self.clock.advance(seconds)
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)", (_OFFSET_KEY, repr(offset))
-            )
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_OFFSET_KEY, repr(offset)))
         return offset
 
     def reseed(self, seed: int) -> None:

@@ -192,7 +192,11 @@ class Registry:
     # -- repositories and tags -------------------------------------------------------------
 
     def put_tag(
-        self, namespace: str | None, repository: str | None, tag: str | None, description: str | None
+        self,
+        namespace: str | None,
+        repository: str | None,
+        tag: str | None,
+        description: str | None,
     ) -> None:
         """An upsert: an existing tag is success; a non-null description replaces the old one."""
         if not namespace or not repository or not tag:
@@ -241,7 +245,9 @@ class Registry:
             else:
                 _delete_repository(conn, namespace, repository)
 
-    def list_images(self, user: str | None, namespace: str | None, page: PageRequest) -> Page[Image]:
+    def list_images(
+        self, user: str | None, namespace: str | None, page: PageRequest
+    ) -> Page[Image]:
         if not user:
             raise ApiError("RegistryLackParams")
         start_ns, _, start_repo = ("" if page.from_start else page.marker).partition(" ")

@@ -69,7 +69,7 @@ class Settings:
         return self._current
 
     def update(self, changes: Mapping[str, Any]) -> Knobs:
-        checked = {name: check_knob(name, value) for name, value in changes.items()}
+        checked: dict[str, Any] = {name: check_knob(name, value) for name, value in changes.items()}
         with self._lock:
             self._current = dataclasses.replace(self._current, **checked)
             return self._current

@@ -85,7 +85,9 @@ def dependencies(spec: ClusterSpec) -> list[Address]:
 
 def live_attrs(cluster: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
     """Normalise a cluster (list item or detail) and its nodes to the desired attribute shape."""
-    workers: dict[str, Any] = {"count": len([n for n in nodes if n.get("status") not in GONE_STATUSES])}
+    workers: dict[str, Any] = {
+        "count": len([n for n in nodes if n.get("status") not in GONE_STATUSES])
+    }
     if nodes:
         first = nodes[0]
         for key in ("instanceType", "cpu", "memory"):
@@ -95,7 +97,9 @@ def live_attrs(cluster: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str
         "name": cluster.get("clusterName", ""),
         "version": cluster.get("version"),
         "mainAvailableZone": cluster.get("mainAvailableZone"),
-        "containerNet": normal_cidr(cluster["containerNet"]) if cluster.get("containerNet") else None,
+        "containerNet": normal_cidr(cluster["containerNet"])
+        if cluster.get("containerNet")
+        else None,
         "comment": cluster.get("comment"),
         "advancedOptions": cluster.get("advancedOptions") or None,
         "workers": workers,

@@ -146,7 +146,9 @@ class State:
                 Address.parse(a): ResourceState.from_json(r) for a, r in data["resources"].items()
             }
             pending = [PendingIntent.from_json(p) for p in data.get("pending", [])]
-            return cls(str(data["lineage"]), int(data["serial"]), resources, {p.id: p for p in pending})
+            return cls(
+                str(data["lineage"]), int(data["serial"]), resources, {p.id: p for p in pending}
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateError(f"{where}: state is not valid: {exc}") from None
 
@@ -157,7 +159,9 @@ class State:
             intent = PendingIntent.from_json(record)
             self.pending[intent.id] = intent
         elif op == "cloud_id" and record.get("id") in self.pending:
-            self.pending[record["id"]] = replace(self.pending[record["id"]], cloud_id=record["cloud_id"])
+            self.pending[record["id"]] = replace(
+                self.pending[record["id"]], cloud_id=record["cloud_id"]
+            )
         elif op == "done":
             self.pending.pop(str(record.get("id")), None)
             address = Address.parse(record["address"])
@@ -184,13 +188,17 @@ class LockInfo:
             user = getpass.getuser()
         except (KeyError, OSError):
             user = str(os.getuid())
-        return cls(str(uuid.uuid4()), f"{user}@{socket.gethostname()}", os.getpid(), operation, now_text())
+        return cls(
+            str(uuid.uuid4()), f"{user}@{socket.gethostname()}", os.getpid(), operation, now_text()
+        )
 
     def describe(self) -> str:
         return f"lock {self.id} held by {self.who} (pid {self.pid}, {self.operation}, since {self.created})"
 
 
 class Journal(Protocol):
+    state: State  # the in-memory state, with every appended record folded in
+
     def append(self, record: dict[str, Any]) -> None: ...
 
 

@@ -180,7 +180,11 @@ class LocalStateStore:
                 who = holder.describe() if holder else "lock held by another process"
                 raise StateLockedError(
                     f"state {self.path} is locked: {who}; "
-                    + (f"if that run is gone, run: reconciler force-unlock {holder.id}" if holder else "")
+                    + (
+                        f"if that run is gone, run: reconciler force-unlock {holder.id}"
+                        if holder
+                        else ""
+                    )
                 ) from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino

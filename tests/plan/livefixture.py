@@ -17,7 +17,13 @@ def live_from(items: list[dict[str, Any]]) -> LiveState:
     by_name: dict[Address, list[LiveObject]] = {}
     for item in items:
         address = Address.parse(item["address"])
-        obj = LiveObject(address, item["cloud_id"], item["attrs"], item.get("status", ""), item.get("details", {}))
+        obj = LiveObject(
+            address,
+            item["cloud_id"],
+            item["attrs"],
+            item.get("status", ""),
+            item.get("details", {}),
+        )
         by_id[(address.kind, obj.cloud_id)] = obj
         by_name.setdefault(address, []).append(obj)
     return LiveState(by_id, {a: tuple(v) for a, v in by_name.items()})

@@ -25,7 +25,11 @@ def run_case(case: str) -> tuple[str, dict]:
     desired = load_desired_state([str(folder / "desired.yaml")])
     state = state_from(folder / "state.json")
     live = live_from(json.loads((folder / "live.json").read_text()))
-    options = json.loads((folder / "options.json").read_text()) if (folder / "options.json").exists() else {}
+    options = (
+        json.loads((folder / "options.json").read_text())
+        if (folder / "options.json").exists()
+        else {}
+    )
     secrets = {(Address.parse(a), k): v for a, k, v in options.get("secrets", [])}
     plan = make_plan(
         desired,
