@@ -1,0 +1,483 @@
+"""The PostgreSQL state backend: one database shared by a team, one workspace per environment.
+
+For: ``--state postgresql://USER@HOST:PORT/DB`` with ``--workspace NAME``. It behaves like
+:mod:`reconciler.state.local` (same reads, writes, journal and lock semantics); only the medium
+differs. Not for: deciding what a journal means (that is :meth:`State.apply_record`) or any
+policy about when to lock (the commands decide).
+
+Tables, created on first use and upgraded by :data:`MIGRATIONS` under a migration lock:
+
+- ``reconciler_schema_version``: the migrations applied;
+- ``reconciler_states``: per workspace the lineage, serial and the state document (JSONB);
+- ``reconciler_journal``: per workspace the records of the running apply, one committed row per
+  ``append``; row 0 is the header naming the lineage and serial it builds on, so a journal
+  already folded into a newer state is ignored. The folded state is written and the rows
+  deleted in one transaction;
+- ``reconciler_locks``: who holds a workspace's lock. The lock itself is a session-level
+  ``pg_try_advisory_lock`` on a connection held for the run: when the run dies its session
+  ends and the server releases the lock, so it cannot stay stuck. The row is only believed
+  while ``pg_locks`` shows its backend holding the lock.
+
+Messages never carry the password of the URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler.errors import ReconcilerError, StateError, StateLockedError
+from reconciler.state import LockInfo, State
+
+try:
+    import psycopg
+    from psycopg.types.json import Jsonb
+except ImportError:  # the extra is not installed; PostgresStateStore() says how to get it
+    psycopg = None  # type: ignore[assignment]
+
+CONNECT_TIMEOUT = 10
+TERMINATE_WAIT_MS = 5000
+MIGRATION_LOCK = (0x52454331, 1)  # two-int advisory key space: never collides with a workspace key
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """CREATE TABLE reconciler_states (
+                workspace text PRIMARY KEY,
+                lineage text NOT NULL,
+                serial bigint NOT NULL,
+                document jsonb NOT NULL,
+                updated timestamptz NOT NULL DEFAULT now())""",
+            """CREATE TABLE reconciler_journal (
+                workspace text NOT NULL,
+                seq bigint NOT NULL,
+                record jsonb NOT NULL,
+                PRIMARY KEY (workspace, seq))""",
+            """CREATE TABLE reconciler_locks (
+                workspace text PRIMARY KEY,
+                id text NOT NULL,
+                who text NOT NULL,
+                pid integer NOT NULL,
+                operation text NOT NULL,
+                created text NOT NULL,
+                backend_pid integer NOT NULL)""",
+        ],
+    ),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# Bumps the serial and keeps the document's serial equal to the column in one statement, so two
+# first writers cannot both insert; no row comes back iff the stored lineage differs.
+_UPSERT = """
+INSERT INTO reconciler_states AS s (workspace, lineage, serial, document)
+VALUES (%(ws)s, %(lineage)s, 1, jsonb_set(%(doc)s, '{serial}', '1'))
+ON CONFLICT (workspace) DO UPDATE
+   SET serial = s.serial + 1,
+       document = jsonb_set(EXCLUDED.document, '{serial}', to_jsonb(s.serial + 1)),
+       updated = now()
+ WHERE s.lineage = EXCLUDED.lineage
+RETURNING serial
+"""
+
+_REPLACE = """
+INSERT INTO reconciler_states (workspace, lineage, serial, document)
+VALUES (%(ws)s, %(lineage)s, %(serial)s, %(doc)s)
+ON CONFLICT (workspace) DO UPDATE
+   SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
+       document = EXCLUDED.document, updated = now()
+"""
+
+# The lock row joined with the advisory lock actually granted to the backend it names.
+_HOLDER = """
+SELECT l.id, l.who, l.pid, l.operation, l.created, l.backend_pid
+  FROM reconciler_locks l
+  JOIN pg_locks p
+    ON p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
+   AND p.pid = l.backend_pid
+   AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND p.classid::bigint = %(classid)s AND p.objid::bigint = %(objid)s
+ WHERE l.workspace = %(ws)s
+"""
+
+_LOCK_ROW = """
+INSERT INTO reconciler_locks (workspace, id, who, pid, operation, created, backend_pid)
+VALUES (%(ws)s, %(id)s, %(who)s, %(pid)s, %(operation)s, %(created)s, pg_backend_pid())
+ON CONFLICT (workspace) DO UPDATE
+   SET id = EXCLUDED.id, who = EXCLUDED.who, pid = EXCLUDED.pid,
+       operation = EXCLUDED.operation, created = EXCLUDED.created,
+       backend_pid = EXCLUDED.backend_pid
+"""
+
+
+def advisory_key(workspace: str) -> int:
+    """The signed 64-bit advisory lock key of a workspace."""
+    digest = hashlib.sha256(f"cce-reconciler:{workspace}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _key_parts(key: int) -> dict[str, int]:
+    """How ``pg_locks`` shows a bigint advisory key: high and low 32 bits as oids."""
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    return {"classid": unsigned >> 32, "objid": unsigned & 0xFFFFFFFF}
+
+
+def redact(text: str, password: str | None) -> str:
+    """``text`` with the password (and anything shaped like one in a URL) replaced by ``***``."""
+    if password:
+        text = text.replace(password, "***")
+    text = re.sub(r"(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@", r"\1:***@", text)
+    return re.sub(r"(password=)[^&\s]+", r"\1***", text)
+
+
+def _message(exc: BaseException, password: str | None) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return redact(text, password)
+
+
+class PostgresJournal:
+    """Commits each record as its own row before returning, and folds it into the state."""
+
+    def __init__(self, store: PostgresStateStore, conn: psycopg.Connection[Any], state: State) -> None:
+        self.store = store
+        self.state = state
+        self._conn = conn
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        header = {"op": "header", "lineage": self.state.lineage, "base_serial": self.state.serial}
+        with self.store.translated(), self._conn.transaction():
+            self._conn.execute(
+                "DELETE FROM reconciler_journal WHERE workspace = %s", (self.store.workspace,)
+            )
+            self._insert(0, header)
+
+    def _insert(self, seq: int, record: dict[str, Any]) -> None:
+        self._conn.execute(
+            "INSERT INTO reconciler_journal (workspace, seq, record) VALUES (%s, %s, %s)",
+            (self.store.workspace, seq, Jsonb(record)),
+        )
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            with self.store.translated():
+                self._insert(self._seq, record)  # autocommit: durable when execute returns
+            self.state.apply_record(record)
+
+    def finish(self) -> None:
+        """Write the folded state and drop the journal, atomically."""
+        with self._lock, self.store.translated(), self._conn.transaction():
+            serial = self.store.upsert(self._conn, self.state)
+            self._conn.execute(
+                "DELETE FROM reconciler_journal WHERE workspace = %s", (self.store.workspace,)
+            )
+        self.state.serial = serial
+
+
+class PostgresStateStore:
+    def __init__(self, url: str, workspace: str = "default") -> None:
+        if psycopg is None:
+            raise ReconcilerError(
+                "the PostgreSQL state backend needs psycopg: pip install 'cce-reconciler[postgres]'"
+            )
+        self.url = url
+        self.workspace = workspace
+        self._password = _password_of(url)
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    def describe(self) -> str:
+        return f"{_public_url(self.url)} (workspace {self.workspace})"
+
+    # --- connections ---------------------------------------------------------------------
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Turn a database error into a StateError that names the store but not the password."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise StateError(
+                f"PostgreSQL state {self.describe()}: {_message(exc, self._password)}"
+            ) from None
+
+    def _open(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT,
+                application_name="cce-reconciler",
+            )
+        except psycopg.Error as exc:
+            raise StateError(
+                f"cannot connect to PostgreSQL state {self.describe()}: "
+                f"{_message(exc, self._password)}"
+            ) from None
+        try:
+            with self.translated():
+                self._ensure_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self._open()
+        try:
+            with self.translated():
+                yield conn
+        finally:
+            conn.close()
+
+    def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            if _schema_version(conn) < SCHEMA_VERSION:
+                _migrate(conn)
+            self._schema_ready = True
+
+    # --- reading and writing -------------------------------------------------------------
+
+    def read(self) -> State:
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = conn.execute(
+                "SELECT document FROM reconciler_states WHERE workspace = %s", (self.workspace,)
+            ).fetchone()
+            records = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT record FROM reconciler_journal WHERE workspace = %s ORDER BY seq",
+                    (self.workspace,),
+                )
+            ]
+        where = self.describe()
+        state = State.from_json(row[0], where) if row else _state_from_orphan(records) or State()
+        _replay(state, records)
+        return state
+
+    def write(self, state: State) -> State:
+        with self._connection() as conn, conn.transaction():
+            serial = self.upsert(conn, state)
+        new = state.copy()
+        new.serial = serial
+        return new
+
+    def upsert(self, conn: psycopg.Connection[Any], state: State) -> int:
+        """Store ``state`` as the next serial of its lineage (inside the caller's transaction)."""
+        params = {"ws": self.workspace, "lineage": state.lineage, "doc": Jsonb(state.to_json())}
+        row = conn.execute(_UPSERT, params).fetchone()
+        if row is None:
+            current = conn.execute(
+                "SELECT lineage FROM reconciler_states WHERE workspace = %s", (self.workspace,)
+            ).fetchone()
+            theirs = current[0] if current else "?"
+            raise StateError(
+                f"{self.describe()}: lineage {theirs} differs from {state.lineage}; "
+                "refusing to overwrite a different state"
+            )
+        return int(row[0])
+
+    def replace(self, state: State) -> State:
+        """Store ``state`` exactly (lineage and serial kept) whatever the workspace held, and
+        drop its journal. Only for ``state migrate``, which checks what it replaces first."""
+        params = {
+            "ws": self.workspace,
+            "lineage": state.lineage,
+            "serial": state.serial,
+            "doc": Jsonb(state.to_json()),
+        }
+        with self._connection() as conn, conn.transaction():
+            conn.execute(_REPLACE, params)
+            conn.execute("DELETE FROM reconciler_journal WHERE workspace = %s", (self.workspace,))
+        return state.copy()
+
+    @contextmanager
+    def journal(self, state: State) -> Iterator[PostgresJournal]:
+        """Journal a run's mutations; on exit the folded state is written and the journal goes."""
+        conn = self._open()
+        try:
+            with self.translated():
+                conn.execute("SET synchronous_commit TO on")  # durable before append returns
+            journal = PostgresJournal(self, conn, state)
+            journal.start()
+            try:
+                yield journal
+            finally:
+                journal.finish()
+        finally:
+            conn.close()
+
+    # --- locking -------------------------------------------------------------------------
+
+    def _holder(self, conn: psycopg.Connection[Any]) -> tuple[LockInfo, int] | None:
+        params = {"ws": self.workspace, **_key_parts(advisory_key(self.workspace))}
+        row = conn.execute(_HOLDER, params).fetchone()
+        if row is None:
+            return None
+        return LockInfo(str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])), int(row[5])
+
+    def _locked_error(self, conn: psycopg.Connection[Any]) -> StateLockedError:
+        found = self._holder(conn)
+        if found is None:
+            return StateLockedError(f"state {self.describe()} is locked by another session")
+        holder = found[0]
+        return StateLockedError(
+            f"state {self.describe()} is locked: {holder.describe()}; if that run hangs, run: "
+            f"reconciler force-unlock --workspace {self.workspace} {holder.id}"
+        )
+
+    def _acquire(self, info: LockInfo) -> psycopg.Connection[Any]:
+        conn = self._open()
+        try:
+            with self.translated():
+                key = advisory_key(self.workspace)
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                if not (row and row[0]):
+                    raise self._locked_error(conn)
+                conn.execute(_LOCK_ROW, {"ws": self.workspace, **vars_of(info)})
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def lock(self, operation: str) -> Iterator[LockInfo]:
+        info = LockInfo.mine(operation)
+        conn = self._acquire(info)
+        try:
+            yield info
+        finally:
+            self._release(conn, info)
+
+    def _release(self, conn: psycopg.Connection[Any], info: LockInfo) -> None:
+        try:
+            conn.execute(
+                "DELETE FROM reconciler_locks WHERE workspace = %s AND id = %s",
+                (self.workspace, info.id),
+            )
+            conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.workspace),))
+        except psycopg.Error:
+            pass  # the session is gone (force-unlocked, server restart): so is the lock
+        finally:
+            conn.close()
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        with self._connection() as conn:
+            found = self._holder(conn)
+            if found is None:
+                raise StateError(f"state {self.describe()} is not locked")
+            holder, backend_pid = found
+            if holder.id != lock_id:
+                raise StateError(f"lock id {lock_id} does not match the current {holder.describe()}")
+            row = conn.execute(
+                "SELECT pg_terminate_backend(%s, %s)", (backend_pid, TERMINATE_WAIT_MS)
+            ).fetchone()
+            if not (row and row[0]):
+                raise StateError(f"could not end the session holding {holder.describe()}")
+            conn.execute(
+                "DELETE FROM reconciler_locks WHERE workspace = %s AND id = %s",
+                (self.workspace, lock_id),
+            )
+        return holder
+
+
+def vars_of(info: LockInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "who": info.who,
+        "pid": info.pid,
+        "operation": info.operation,
+        "created": info.created,
+    }
+
+
+def _schema_version(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT to_regclass('reconciler_schema_version') IS NOT NULL").fetchone()
+    if not (row and row[0]):
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM reconciler_schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _migrate(conn: psycopg.Connection[Any]) -> None:
+    """Apply the missing migrations, one session at a time."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", MIGRATION_LOCK)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS reconciler_schema_version ("
+            "version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())"
+        )
+        current = _schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise StateError(
+                f"the state database has schema version {current}, newer than this reconciler "
+                f"knows ({SCHEMA_VERSION}); upgrade cce-reconciler"
+            )
+        for version, statements in MIGRATIONS:
+            if version > current:
+                for statement in statements:
+                    conn.execute(statement.encode())
+                conn.execute("INSERT INTO reconciler_schema_version (version) VALUES (%s)", (version,))
+
+
+def _header(records: list[Any]) -> dict[str, Any] | None:
+    first = records[0] if records else None
+    return first if isinstance(first, dict) and first.get("op") == "header" else None
+
+
+def _replay(state: State, records: list[Any]) -> bool:
+    header = _header(records)
+    if header is None or header.get("lineage") != state.lineage:
+        return False
+    if header.get("base_serial") != state.serial:
+        return False  # already folded into a newer state
+    for record in records[1:]:
+        if isinstance(record, dict):
+            state.apply_record(record)
+    return True
+
+
+def _state_from_orphan(records: list[Any]) -> State | None:
+    """A first run killed before its first state write: adopt the journal's lineage."""
+    header = _header(records)
+    if header is not None and header.get("base_serial") == 0:
+        return State(lineage=str(header["lineage"]))
+    return None
+
+
+def _password_of(url: str) -> str | None:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        value = conninfo_to_dict(url).get("password")
+        return str(value) if value else None
+    except Exception:  # noqa: BLE001 - a malformed URL: fall back to plain URL parsing
+        try:
+            return urlsplit(url).password
+        except ValueError:
+            return None
+
+
+def _public_url(url: str) -> str:
+    """The URL without its password (or its query, which may carry one)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return redact(url, _password_of(url))
+    user = f"{parts.username}@" if parts.username else ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
