@@ -1,0 +1,150 @@
+"""The JSON Schemas: well formed, documented for editors, shipped, and in step with the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import referencing
+import yaml
+from referencing.jsonschema import DRAFT202012
+
+from reconciler.config import PATTERN_HINTS, schema_documents
+
+REPO = Path(__file__).resolve().parents[2]
+KINDS = [
+    "config",
+    "target",
+    "user",
+    "namespace",
+    "repository",
+    "cluster",
+    "lifecycle",
+    "secret-ref",
+]
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, dict[str, Any]]:
+    return schema_documents()
+
+
+def properties(schema: dict[str, Any], where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, prop in schema.get("properties", {}).items():
+        yield f"{where}{name}", prop
+        yield from properties(prop, f"{where}{name}.")
+        yield from properties(prop.get("items", {}), f"{where}{name}[].")
+
+
+def objects(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if schema.get("type") == "object":
+        yield schema
+    for prop in schema.get("properties", {}).values():
+        yield from objects(prop)
+
+
+def patterns(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        if isinstance(schema.get("pattern"), str):
+            yield schema["pattern"]
+        for value in schema.values():
+            yield from patterns(value)
+
+
+def test_one_schema_per_kind_ships_in_the_package(schemas: dict[str, dict[str, Any]]) -> None:
+    assert sorted(schemas) == sorted(f"{kind}.schema.json" for kind in KINDS)
+
+
+def test_the_top_level_schemas_folder_is_the_package_data() -> None:
+    assert (REPO / "schemas").resolve() == (REPO / "reconciler" / "schemas").resolve()
+    assert 'reconciler = ["schemas/*.json"' in (REPO / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_schema_is_valid_draft_2020_12_with_id_and_title(
+    schemas: dict[str, dict[str, Any]], kind: str
+) -> None:
+    schema = schemas[f"{kind}.schema.json"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == f"{kind}.schema.json"
+    assert schema["title"] and schema["description"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_property_has_a_title_and_a_description(
+    schemas: dict[str, dict[str, Any]], kind: str
+) -> None:
+    undocumented = [
+        name
+        for name, prop in properties(schemas[f"{kind}.schema.json"])
+        if not (prop.get("title") and prop.get("description"))
+    ]
+    assert undocumented == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_object_refuses_unknown_keys(schemas: dict[str, dict[str, Any]], kind: str) -> None:
+    found = list(objects(schemas[f"{kind}.schema.json"]))
+    assert found and all(obj.get("additionalProperties") is False for obj in found)
+
+
+def test_every_pattern_has_a_human_hint_and_no_hint_is_stale(
+    schemas: dict[str, dict[str, Any]],
+) -> None:
+    used = {pattern for schema in schemas.values() for pattern in patterns(schema)}
+    assert used == set(PATTERN_HINTS)
+
+
+def test_the_patterns_say_what_the_seed_says() -> None:
+    name = re.compile(
+        next(p for p, hint in PATTERN_HINTS.items() if hint.endswith("starting with a letter"))
+    )
+    tag = re.compile(
+        next(p for p, hint in PATTERN_HINTS.items() if hint.endswith("letter or digit"))
+    )
+    user = re.compile(next(p for p, hint in PATTERN_HINTS.items() if hint.startswith("4-30")))
+    assert name.fullmatch("a" * 65) and not name.fullmatch("a" * 66) and not name.fullmatch("9a")
+    assert name.fullmatch("team-a_b/c.d") and not name.fullmatch("team a")
+    assert (
+        tag.fullmatch("9.1")
+        and tag.fullmatch("v1.2")
+        and not tag.fullmatch("-rc")
+        and not tag.fullmatch("")
+    )
+    assert (
+        user.fullmatch("ccetest")
+        and not user.fullmatch("cce")
+        and not user.fullmatch("CceTest")
+        and not user.fullmatch("a" * 31)
+    )
+
+
+@pytest.mark.parametrize(
+    "example",
+    sorted((REPO / "examples").rglob("*.yaml")),
+    ids=lambda p: p.relative_to(REPO).as_posix(),
+)
+def test_examples_validate_with_plain_jsonschema_and_carry_the_modeline(
+    schemas: dict[str, dict[str, Any]], example: Path
+) -> None:
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas.values()
+    )
+    validator = jsonschema.Draft202012Validator(schemas["config.schema.json"], registry=registry)
+    text = example.read_text()
+    validator.validate(yaml.safe_load(text))
+    modeline = text.splitlines()[0]
+    assert modeline == "# yaml-language-server: $schema=../../schemas/config.schema.json"
+    assert (example.parent / modeline.split("=", 1)[1]).is_file()
+
+
+def test_schema_files_are_formatted_json(schemas: dict[str, dict[str, Any]]) -> None:
+    for name in schemas:
+        text = (REPO / "reconciler" / "schemas" / name).read_text()
+        assert json.loads(text) == schemas[name] and text.endswith("}\n")
