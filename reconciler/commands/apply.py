@@ -52,7 +52,8 @@ def check_fresh(saved: SavedPlan, desired: DesiredState, prepared: Prepared) -> 
         raise StalePlanError(
             "the saved plan is stale: the configuration changed since it was made; plan again"
         )
-    if saved.lineage != prepared.state.lineage:
+    never_written = saved.serial == 0 and prepared.state.serial == 0
+    if saved.lineage != prepared.state.lineage and not never_written:
         raise StalePlanError(
             "the saved plan is stale: it was made against a different state; plan again"
         )

@@ -1,0 +1,86 @@
+"""End-to-end helpers: write a config pointing at the session emulator and run the real CLI."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.emulator.testing import EmulatorHandle
+
+PASSWORD = "Passw0rd-e2e1"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Workspace:
+    root: Path
+    emulator: EmulatorHandle
+
+    def write(self, body: str, name: str = "main.yaml") -> Path:
+        path = self.root / name
+        path.write_text(
+            f"target:\n  endpoint: {self.emulator.url}\n{body}" if name == "main.yaml" else body
+        )
+        return path
+
+    def cli(self, *args: str) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        code = 0
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def state_file(self) -> Path:
+        return self.root / ".reconciler" / "state.json"
+
+
+@pytest.fixture
+def ws(tmp_path: Path, emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.setenv("BCE_ACCESS_KEY_ID", emulator.access_key_id)
+    monkeypatch.setenv("BCE_SECRET_ACCESS_KEY", emulator.secret_access_key)
+    monkeypatch.setenv("CCR_PASSWORD", PASSWORD)
+    return Workspace(tmp_path, emulator)
+
+
+RunCli = Callable[..., Result]
+
+BASE = """users:
+  - username: ccetest
+    password: {env: CCR_PASSWORD}
+namespaces:
+  - name: team-a
+  - name: team-b
+    public: true
+repositories:
+  - namespace: team-a
+    name: api
+    tags: [latest, v1]
+    description: payment API
+  - namespace: team-a
+    name: worker
+    tags: [latest]
+  - namespace: team-b
+    name: web
+    tags: [latest]
+clusters:
+  - name: prod
+    version: "1.20.8"
+    mainAvailableZone: zoneA
+    containerNet: 172.16.0.0/16
+    workers: {count: 2, instanceType: "10", cpu: 4, memory: 8, imageId: m-1, subnetUuid: sbn-1, securityGroupId: g-1}
+"""
