@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-ci clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,7 @@ test: lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
-
-bench-ci: $(STAMP)
-	$(BIN)/python -m bench.run --sizes 100
+	$(BIN)/python -m bench.emulator_bench
 
 clean:
 	rm -rf $(VENV) .reconciler examples/*/.reconciler build *.egg-info
