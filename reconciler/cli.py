@@ -14,7 +14,7 @@ import traceback
 import click
 
 from reconciler import __version__
-from reconciler.commands import apply, emulator, plan, state, validate
+from reconciler.commands import apply, emulator, plan, state, state_migrate, validate
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcilerError
 
 
@@ -35,6 +35,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
 
+
+state.group.add_command(state_migrate.command)
 
 for _command in (
     validate.command,

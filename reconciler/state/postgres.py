@@ -143,7 +143,9 @@ def _message(exc: BaseException, password: str | None) -> str:
 class PostgresJournal:
     """Commits each record as its own row before returning, and folds it into the state."""
 
-    def __init__(self, store: PostgresStateStore, conn: psycopg.Connection[Any], state: State) -> None:
+    def __init__(
+        self, store: PostgresStateStore, conn: psycopg.Connection[Any], state: State
+    ) -> None:
         self.store = store
         self.state = state
         self._conn = conn
@@ -242,7 +244,10 @@ class PostgresStateStore:
         with self._schema_lock:
             if self._schema_ready:
                 return
-            if _schema_version(conn) < SCHEMA_VERSION:
+            current = _schema_version(conn)
+            if current > SCHEMA_VERSION:
+                raise _too_new(current)
+            if current < SCHEMA_VERSION:
                 _migrate(conn)
             self._schema_ready = True
 
@@ -325,7 +330,9 @@ class PostgresStateStore:
         row = conn.execute(_HOLDER, params).fetchone()
         if row is None:
             return None
-        return LockInfo(str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])), int(row[5])
+        return LockInfo(str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])), int(
+            row[5]
+        )
 
     def _locked_error(self, conn: psycopg.Connection[Any]) -> StateLockedError:
         found = self._holder(conn)
@@ -334,13 +341,14 @@ class PostgresStateStore:
         holder = found[0]
         return StateLockedError(
             f"state {self.describe()} is locked: {holder.describe()}; if that run hangs, run: "
-            f"reconciler force-unlock --workspace {self.workspace} {holder.id}"
+            f"reconciler force-unlock {holder.id} (with the same --state and --workspace)"
         )
 
     def _acquire(self, info: LockInfo) -> psycopg.Connection[Any]:
         conn = self._open()
         try:
             with self.translated():
+                _keep_session(conn)
                 key = advisory_key(self.workspace)
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
                 if not (row and row[0]):
@@ -379,7 +387,9 @@ class PostgresStateStore:
                 raise StateError(f"state {self.describe()} is not locked")
             holder, backend_pid = found
             if holder.id != lock_id:
-                raise StateError(f"lock id {lock_id} does not match the current {holder.describe()}")
+                raise StateError(
+                    f"lock id {lock_id} does not match the current {holder.describe()}"
+                )
             row = conn.execute(
                 "SELECT pg_terminate_backend(%s, %s)", (backend_pid, TERMINATE_WAIT_MS)
             ).fetchone()
@@ -390,6 +400,13 @@ class PostgresStateStore:
                 (self.workspace, lock_id),
             )
         return holder
+
+
+def _keep_session(conn: psycopg.Connection[Any]) -> None:
+    """A run may sit idle on its lock for the length of a cluster create: do not let a server
+    default end the session (and so release the lock) under it."""
+    if conn.info.server_version >= 140000:
+        conn.execute("SET idle_session_timeout TO 0")
 
 
 def vars_of(info: LockInfo) -> dict[str, Any]:
@@ -410,6 +427,13 @@ def _schema_version(conn: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+def _too_new(version: int) -> StateError:
+    return StateError(
+        f"the state database has schema version {version}, newer than this reconciler "
+        f"knows ({SCHEMA_VERSION}); upgrade cce-reconciler"
+    )
+
+
 def _migrate(conn: psycopg.Connection[Any]) -> None:
     """Apply the missing migrations, one session at a time."""
     with conn.transaction():
@@ -420,15 +444,14 @@ def _migrate(conn: psycopg.Connection[Any]) -> None:
         )
         current = _schema_version(conn)
         if current > SCHEMA_VERSION:
-            raise StateError(
-                f"the state database has schema version {current}, newer than this reconciler "
-                f"knows ({SCHEMA_VERSION}); upgrade cce-reconciler"
-            )
+            raise _too_new(current)
         for version, statements in MIGRATIONS:
             if version > current:
                 for statement in statements:
-                    conn.execute(statement.encode())
-                conn.execute("INSERT INTO reconciler_schema_version (version) VALUES (%s)", (version,))
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO reconciler_schema_version (version) VALUES (%s)", (version,)
+                )
 
 
 def _header(records: list[Any]) -> dict[str, Any] | None:
