@@ -25,11 +25,12 @@ from werkzeug.wrappers import Request, Response
 from . import routes
 from .apierror import ApiError
 from .auth import authenticate
+from .cache import AnswerCache
 from .call import Call
 from .faults import DROP, RESET, FaultInjector, Throttle
 from .models import Model
 from .requestlog import Entry, RequestLog
-from .responses import error_response, json_response
+from .responses import body_response, encode, error_response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -63,6 +64,7 @@ class ApiApp:
         self.throttle = throttle
         self.requests = requests
         self.credentials = dict(credentials)
+        self.cache = AnswerCache()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -98,12 +100,19 @@ class ApiApp:
             authenticate(request, self.credentials)
             routes.check_version(request.path)
             call = Call(self.model, request.args, body, route.variables)
-            return json_response(route.handler(call), rid), None
+            return body_response(self._run(route, call), rid), None
         except ApiError as exc:
             return error_response(exc.code, rid), exc.code
         except Exception:  # a bug in the emulator: answer like the service would, keep the trace
             log.exception("emulator error on %s %s", request.method, request.path)
             return error_response("InternalError", rid), "InternalError"
+
+    def _run(self, route: routes.Route, call: Call) -> bytes:
+        if route.endpoint not in routes.CACHEABLE:
+            return encode(route.handler(call))
+        key = (route.endpoint, tuple(route.variables.items()), tuple(sorted(call.args.items())))
+        generation = self.model.db.generation  # read before building, see Database.generation
+        return self.cache.get(key, generation, lambda: encode(route.handler(call)))
 
     def _log(self, request: Request, route: routes.Route, rid: str, outcome: Outcome) -> None:
         status = None if outcome.response is None else outcome.response.status_code

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time.Time, used for "never" (deleteTime ...)
 
@@ -41,4 +42,10 @@ def rfc3339(moment: float | None) -> str:
     """``2019-03-11T04:17:29Z``; ``None`` gives the zero time."""
     if moment is None:
         return ZERO_TIME
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _format_second(int(moment))
+
+
+@lru_cache(maxsize=65536)
+def _format_second(second: int) -> str:
+    # Objects made in one burst share their second: formatting once each is a list's main cost.
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -102,6 +102,7 @@ class Database:
         # An in-memory database lives in one connection, so all threads take turns on it.
         self._memory_turn = threading.Lock()
         self._closed = False
+        self._generation = 0
         with self._borrow() as conn:
             conn.executescript(SCHEMA)
 
@@ -160,6 +161,17 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            with self._lock:
+                self._generation += 1
+
+    @property
+    def generation(self) -> int:
+        """Counts committed writes; a cached answer is good while this has not moved.
+
+        Bumped after COMMIT and before the writer answers, so a client never gets an answer
+        cached before its own acknowledged write. Assumes one emulator per database file.
+        """
+        return self._generation
 
     def clear(self) -> None:
         with self.write() as conn:

@@ -17,11 +17,18 @@ from reconciler import error_codes
 CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-def json_response(data: Any, request_id: str, status: int = 200) -> Response:
-    """``data=None`` gives an empty body (a 200 with nothing documented)."""
-    body = b"" if data is None else json.dumps(data, separators=(",", ":")).encode("utf-8")
+def encode(data: Any) -> bytes:
+    """``None`` gives an empty body (a 200 with nothing documented)."""
+    return b"" if data is None else json.dumps(data, separators=(",", ":")).encode("utf-8")
+
+
+def body_response(body: bytes, request_id: str, status: int = 200) -> Response:
     headers = {"x-bce-request-id": request_id, "Server": "BWS"}
     return Response(body, status=status, headers=headers, content_type=CONTENT_TYPE)
+
+
+def json_response(data: Any, request_id: str, status: int = 200) -> Response:
+    return body_response(encode(data), request_id, status)
 
 
 def error_response(code: str, request_id: str) -> Response:

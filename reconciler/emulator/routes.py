@@ -53,6 +53,8 @@ READ_ONLY_POSTS = frozenset(
         "node.flavors",
     }
 )
+# Reads whose answer depends only on stored data (not on the clock): cached per write.
+CACHEABLE = frozenset({"user.get", "namespace.list", "namespace.get", "meta.get", "image.list"})
 MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 API_VERSION = "v1"
 

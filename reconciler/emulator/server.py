@@ -104,7 +104,10 @@ class EmulatorRequestHandler(WSGIRequestHandler):
     def _body(self, environ: WSGIEnvironment) -> bytes:
         stream: IO[bytes] = environ["wsgi.input"]
         if environ.get("wsgi.input_terminated"):  # chunked: werkzeug already de-chunks
-            return _read_all(stream, MAX_BODY)
+            try:
+                return _read_all(stream, MAX_BODY)
+            except OSError:  # a broken chunk header
+                raise _BadRequest(400, "Bad Request") from None
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
