@@ -87,6 +87,21 @@ class SecretCache:
                 raise SecretError(f"{change.address}: {name}: {exc}") from None
         return self._values[key]
 
+    def preload(self, changes: Sequence[Change]) -> None:
+        """Resolve every secret the changes need before anything is sent, reporting all at once."""
+        problems = []
+        for change in changes:
+            for name in change.secrets:
+                try:
+                    self.value(change, name)
+                except SecretError as exc:
+                    problems.append(str(exc))
+        if problems:
+            raise SecretError(
+                "cannot read the secrets this apply needs; nothing was changed:\n  "
+                + "\n  ".join(problems)
+            )
+
 
 def resolve_for_plan(
     desired: DesiredState, state: State, cache: SecretCache

@@ -145,6 +145,7 @@ def run(
                 store.write(prepared.state)
             return EXIT_OK
         check_guards(plan, prepared.state, allow_deletes, destroying)
+        cache.preload([c for c in plan.actionable if c.action is not Action.DELETE])
         if destroying:
             name = desired.target.endpoint or desired.target.region or "bj"
             approve(

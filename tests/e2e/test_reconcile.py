@@ -193,3 +193,13 @@ def test_scale_down_removes_newest_nodes(ws: Workspace) -> None:
     remaining = {n["instanceShortId"] for n in cluster["nodes"]}
     assert len(remaining) == 3
     assert first <= remaining  # the removed node is one of the newest
+
+
+def test_unset_secret_fails_before_any_mutation(ws: Workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("CCR_PASSWORD")
+    ws.write(BASE)
+    result = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert result.code == 1
+    assert "user.ccetest: password: environment variable CCR_PASSWORD is not set" in result.err
+    assert "nothing was changed" in result.err
+    assert ws.emulator.mutating_requests() == []
