@@ -147,7 +147,9 @@ def prepare(
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, state, cache)
     plan = make_plan(desired, state, live, secrets, targets, allow_replace)
-    return Prepared(desired, state, live, plan, notes, recovered=bool(raw.pending))
+    return Prepared(
+        desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal
+    )
 
 
 def is_tty(stream: object = None) -> bool:

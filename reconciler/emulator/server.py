@@ -22,6 +22,7 @@ import logging
 import socket
 import struct
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from .faults import FaultInjector, Throttle
 from .models import Model
 from .options import EmulatorOptions
 from .requestlog import RequestLog
+from .responses import error_response
 from .settings import Knobs, Settings
 
 if TYPE_CHECKING:
@@ -44,11 +46,8 @@ MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 120.0  # seconds an idle keep-alive connection keeps its thread
 
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+class _BadBody(Exception):
+    """The body cannot be framed (bad Content-Length, broken chunks, too large)."""
 
 
 def _read_all(stream: IO[bytes], limit: int) -> bytes:
@@ -56,7 +55,7 @@ def _read_all(stream: IO[bytes], limit: int) -> bytes:
     while chunk := stream.read(65536):
         size += len(chunk)
         if size > limit:
-            raise _BadRequest(413, "Payload Too Large")
+            raise _BadBody("body too large")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -81,6 +80,10 @@ class EmulatorRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Quiet: the app keeps its own request log."""
 
+    def log(self, type: str, message: str, *args: Any) -> None:
+        # Idle keep-alive timeouts and malformed request lines are routine here: DEBUG only.
+        log.debug("%s %s: " + message, self.address_string(), type, *args)
+
     def run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -89,9 +92,10 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             environ["wsgi.input"] = io.BytesIO(self._body(environ))
             environ["wsgi.input_terminated"] = True
             status, headers, body = self._call_app(environ)
-        except _BadRequest as exc:
+        except _BadBody:  # the rest of the stream cannot be trusted: answer, then close
             self.close_connection = True
-            self._send(f"{exc.status} {exc.reason}", [("Content-Type", "text/plain")], b"")
+            response = error_response("InvalidHTTPRequest", str(uuid.uuid4()))
+            self._send(response.status, response.headers.to_wsgi_list(), response.get_data())
         except ConnectionDrop:
             self._reset()
         except Exception:
@@ -107,16 +111,17 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             try:
                 return _read_all(stream, MAX_BODY)
             except OSError:  # a broken chunk header
-                raise _BadRequest(400, "Bad Request") from None
+                raise _BadBody("broken chunked body") from None
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            raise _BadRequest(400, "Bad Request") from None
-        if length < 0:
-            raise _BadRequest(400, "Bad Request")
-        if length > MAX_BODY:
-            raise _BadRequest(413, "Payload Too Large")
-        return stream.read(length) if length else b""
+            raise _BadBody("Content-Length is not a number") from None
+        if not 0 <= length <= MAX_BODY:
+            raise _BadBody(f"Content-Length {length} is out of range")
+        body = stream.read(length) if length else b""
+        if len(body) < length:
+            raise _BadBody("the body ended early")
+        return body
 
     def _call_app(self, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
         started: dict[str, Any] = {}

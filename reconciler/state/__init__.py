@@ -127,6 +127,8 @@ class State:
     serial: int = 0
     resources: dict[Address, ResourceState] = field(default_factory=dict)
     pending: dict[str, PendingIntent] = field(default_factory=dict)
+    # True when read() folded a journal left by an earlier run: the document needs writing.
+    folded_journal: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

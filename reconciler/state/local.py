@@ -120,7 +120,7 @@ class LocalStateStore:
         state = self._read_document() or State()
         if not self.path.exists() and self.journal_path.exists():
             state = self._state_from_orphan_journal() or state
-        self._replay_journal(state)
+        state.folded_journal = self._replay_journal(state)
         return state
 
     def _state_from_orphan_journal(self) -> State | None:

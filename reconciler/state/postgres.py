@@ -268,7 +268,7 @@ class PostgresStateStore:
             ]
         where = self.describe()
         state = State.from_json(row[0], where) if row else _state_from_orphan(records) or State()
-        _replay(state, records)
+        state.folded_journal = _replay(state, records)
         return state
 
     def write(self, state: State) -> State:

@@ -141,22 +141,27 @@ def test_chunked_request_body_is_read(emulator: EmulatorHandle, api: Api) -> Non
     assert api.ok(api.get("/v1/image/user"))["username"] == "ccetest"
 
 
-def test_a_bad_content_length_closes_without_reaching_the_app(emulator: EmulatorHandle) -> None:
+@pytest.mark.parametrize(
+    "framing",
+    [b"Content-Length: nope\r\n\r\n", b"Content-Length: -4\r\n\r\n",
+     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", b"Content-Length: 99\r\n\r\n{}"],
+    ids=["not-a-number", "negative", "broken-chunks", "ends-early"],
+)  # fmt: skip
+def test_a_body_that_cannot_be_framed_is_an_invalid_http_request(
+    emulator: EmulatorHandle, framing: bytes
+) -> None:
     parts = urlsplit(emulator.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/image/user HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
-        answer = sock.recv(4096)
-    assert answer.startswith(b"HTTP/1.1 400")
-
-
-def test_a_broken_chunked_body_is_a_bad_request(emulator: EmulatorHandle) -> None:
-    parts = urlsplit(emulator.url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(
-            b"POST /v1/image/user HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
-        )
-        answer = sock.recv(4096)
-    assert answer.startswith(b"HTTP/1.1 400")
+        sock.sendall(b"POST /v1/image/user HTTP/1.1\r\nHost: x\r\n" + framing)
+        if framing.endswith(b"{}"):
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Connection: close" in head
+    assert json.loads(body)["code"] == "InvalidHTTPRequest"
 
 
 def signed_headers(

@@ -1,0 +1,246 @@
+"""A benchmark workspace: a configuration of N resources, the emulator database holding them,
+and a state file that manages them, all consistent, so a plan finds everything in sync.
+
+For: setting up a large in-sync world fast. The cloud side is seeded through the emulator's
+model layer in this process (no HTTP, no latency); the state entries are built the way
+``apply`` builds them (``desired_attrs`` of the loaded spec, its fingerprint, the cloud id, a
+salted hash of the password). Only the config loader and the kinds' ``desired_attrs`` are used
+from the engine, so what the plan compares is what a real apply would have written.
+Not for: measuring anything (``bench.probe``) or starting the emulator (``bench.server``).
+
+Shape of N declared resources: one registry user, ``max(1, N // 100)`` namespaces, one cluster
+(from N >= 100), the rest repositories spread evenly over the namespaces, one YAML file per
+namespace (``repositories/<ns>.yaml``) beside ``main.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.apply import cluster_body
+from reconciler.config import load_desired_state
+from reconciler.emulator.clusters import ClusterRequest
+from reconciler.emulator.models import Model
+from reconciler.emulator.orders import parse_order
+from reconciler.emulator.settings import Knobs, Settings
+from reconciler.model import Address, DesiredState, RepositorySpec
+from reconciler.plan import desired_attrs, fingerprint
+from reconciler.state import State, hash_secret
+from reconciler.state.local import LocalStateStore
+
+USERNAME = "benchuser"
+PASSWORD = "Bench-passw0rd"
+PASSWORD_ENV = "BENCH_CCR_PASSWORD"
+CLUSTER = "bench-cluster"
+CLUSTER_WORKERS = 2
+HEADER = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many resources of each kind N declared resources are made of."""
+
+    size: int
+    namespaces: int
+    clusters: int
+    repositories: int
+
+    @classmethod
+    def of(cls, size: int) -> Shape:
+        namespaces = max(1, size // 100)
+        clusters = 1 if size >= 100 else 0
+        repositories = size - 1 - namespaces - clusters
+        if repositories < 0:
+            raise ValueError(f"N = {size} is too small for a user, a namespace and a cluster")
+        return cls(size, namespaces, clusters, repositories)
+
+    def namespace_names(self) -> list[str]:
+        return [f"ns{i:04d}" for i in range(self.namespaces)]
+
+    def repositories_of(self) -> Iterator[tuple[str, str, str]]:
+        """(namespace, repository, tag) of every repository, round-robin over the namespaces."""
+        names = self.namespace_names()
+        for i in range(self.repositories):
+            yield names[i % len(names)], f"app{i:05d}", "v1"
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def write_config(root: Path, shape: Shape, endpoint: str) -> None:
+    """``main.yaml`` (target, user, namespaces, cluster) and one file of repositories per namespace."""
+    root.mkdir(parents=True, exist_ok=True)
+    main: dict[str, Any] = {
+        "target": {"endpoint": endpoint},
+        "users": [{"username": USERNAME, "password": {"env": PASSWORD_ENV}}],
+        "namespaces": [{"name": name} for name in shape.namespace_names()],
+    }
+    if shape.clusters:
+        main["clusters"] = [cluster_yaml()]
+    _dump(root / "main.yaml", main)
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
+    for namespace, name, tag in shape.repositories_of():
+        by_namespace.setdefault(namespace, []).append(repository_yaml(namespace, name, tag))
+    for namespace, entries in by_namespace.items():
+        _dump(root / "repositories" / f"{namespace}.yaml", {"repositories": entries})
+
+
+def repository_yaml(namespace: str, name: str, tag: str) -> dict[str, Any]:
+    return {
+        "namespace": namespace,
+        "name": name,
+        "tags": [tag],
+        "description": f"{name} images",
+    }
+
+
+def cluster_yaml() -> dict[str, Any]:
+    return {
+        "name": CLUSTER,
+        "version": "1.20.8",
+        "mainAvailableZone": "zoneA",
+        "containerNet": "172.16.0.0/16",
+        "workers": {
+            "count": CLUSTER_WORKERS,
+            "instanceType": "10",
+            "cpu": 4,
+            "memory": 8,
+            "imageId": "m-bench001",
+            "subnetUuid": "sbn-bench001",
+            "securityGroupId": "g-bench001",
+        },
+    }
+
+
+def _dump(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=200)
+    path.write_text(HEADER + text, encoding="utf-8")
+
+
+# -- the cloud -------------------------------------------------------------------------------
+
+
+def seed_emulator(db_path: Path, shape: Shape, repositories: bool = True) -> dict[str, str]:
+    """Fill a fresh emulator database; return the cloud id of each cluster by name."""
+    settings = Settings(Knobs(namespace_quota=shape.namespaces + 10, cluster_create_seconds=0.0))
+    model = Model(str(db_path), settings)
+    try:
+        model.registry.create_user(USERNAME, PASSWORD, PASSWORD)
+        for name in shape.namespace_names():
+            model.registry.create_namespace(name, False, USERNAME)
+        if repositories:
+            for namespace, name, tag in shape.repositories_of():
+                model.registry.put_tag(namespace, name, tag, f"{name} images")
+        return {CLUSTER: _seed_cluster(model)} if shape.clusters else {}
+    finally:
+        model.close()
+
+
+def _seed_cluster(model: Model) -> str:
+    """A RUNNING cluster with its workers, made from the same wire body apply would send."""
+    spec = cluster_yaml()
+    body = cluster_body(spec, admin_password=None)
+    request = ClusterRequest(
+        name=spec["name"],
+        version=spec["version"],
+        main_zone=spec["mainAvailableZone"],
+        container_net=spec["containerNet"],
+        order=parse_order(body["orderContent"]),
+    )
+    uuid, _orders = model.clusters.create(request)
+    model.clusters.settle()  # create time 0: CREATING -> RUNNING now
+    return uuid
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+def write_state(
+    path: Path, desired: DesiredState, cluster_ids: dict[str, str], skip: Iterable[Address] = ()
+) -> int:
+    """A state file managing every declared resource (but ``skip``); return the entries written."""
+    left_out = set(skip)
+    state = State()
+    for address, spec in desired.resources.items():
+        if address in left_out:
+            continue
+        cloud_id = cluster_ids[address.name] if address.kind == "cluster" else _natural_id(spec)
+        state.resources[address] = _entry(address, spec, cloud_id)
+    LocalStateStore(path).write(state)
+    return len(state.resources)
+
+
+def _natural_id(spec: Any) -> str:
+    if isinstance(spec, RepositorySpec):
+        return f"{spec.namespace}/{spec.name}"
+    return str(spec.address.name)
+
+
+def _entry(address: Address, spec: Any, cloud_id: str) -> Any:
+    from reconciler.state import ResourceState
+
+    applied = desired_attrs(spec)
+    hashes = {"password": hash_secret(PASSWORD)} if address.kind == "user" else {}
+    return ResourceState(
+        kind=address.kind,
+        cloud_id=cloud_id,
+        protect=False,
+        fingerprint=fingerprint(applied),
+        secret_hashes=hashes,
+        applied=applied,
+    )
+
+
+# -- all together ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where one benchmark world lives: its config folder, state file and emulator database."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def db(self) -> Path:
+        return self.root / "emulator.db"
+
+
+def build_config_and_state(
+    workspace: Workspace,
+    shape: Shape,
+    endpoint: str,
+    cluster_ids: dict[str, str],
+    skip_kinds: frozenset[str] = frozenset(),
+) -> DesiredState:
+    """Write the config for ``endpoint`` and a matching state (without ``skip_kinds``)."""
+    write_config(workspace.config, shape, endpoint)
+    desired = load_desired_state([str(workspace.config)])
+    skip = [a for a in desired.resources if a.kind in skip_kinds]
+    write_state(workspace.state, desired, cluster_ids, skip)
+    return desired
+
+
+def summary(shape: Shape) -> str:
+    return json.dumps(
+        {
+            "user": 1,
+            "namespaces": shape.namespaces,
+            "repositories": shape.repositories,
+            "clusters": shape.clusters,
+        }
+    )

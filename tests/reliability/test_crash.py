@@ -1,0 +1,150 @@
+"""SIGKILL an apply at its k-th mutating request, for every k, then run it again: no duplicate,
+no orphan (every object the killed run created ends up in state), and the state file always
+parses. Also kill a process in the middle of state writes: the file is always the old or the
+new version."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.state import ResourceState, State
+from reconciler.state.local import LocalStateStore
+from tests.e2e.conftest import PASSWORD, Workspace
+
+from .test_faults import record
+
+CONFIG = """users:
+  - username: ccetest
+    password: {env: CCR_PASSWORD}
+namespaces:
+  - name: alpha
+  - name: beta
+    public: true
+  - name: gamma
+repositories:
+  - {namespace: alpha, name: api, tags: [latest, v1]}
+  - {namespace: alpha, name: web, tags: [latest]}
+  - {namespace: beta, name: docs, tags: [latest, v2]}
+  - {namespace: beta, name: site, tags: [latest]}
+  - {namespace: gamma, name: tools, tags: [latest]}
+clusters:
+  - name: prod
+    version: "1.20.8"
+    mainAvailableZone: zoneA
+    containerNet: 172.16.0.0/16
+    workers: {count: 1, instanceType: "10", cpu: 4, memory: 8, imageId: m-1, subnetUuid: sbn-1, securityGroupId: g-1}
+"""
+# user + 3 namespaces + 7 tags + 1 cluster
+MUTATIONS = 12
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_apply(ws: Workspace) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BCE_ACCESS_KEY_ID": ws.emulator.access_key_id,
+        "BCE_SECRET_ACCESS_KEY": ws.emulator.secret_access_key,
+        "CCR_PASSWORD": PASSWORD,
+        "PYTHONPATH": str(ROOT),
+    }
+    args = [
+        sys.executable,
+        "-m",
+        "reconciler",
+        "apply",
+        str(ws.root),
+        "--auto-approve",
+        "--parallelism",
+        "1",
+    ]
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def kill_at(ws: Workspace, proc: subprocess.Popen[bytes], k: int, deadline: float = 30.0) -> int:
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        seen = len(ws.emulator.mutating_requests())
+        if seen >= k or proc.poll() is not None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return seen
+        time.sleep(0.002)
+    proc.kill()
+    raise AssertionError("the apply never reached its k-th mutation")
+
+
+def cloud_ids(state: dict) -> set[tuple[str, str]]:
+    out = {("user", state["user"]["username"])} if state.get("user") else set()
+    out |= {("namespace", n["namespace"]) for n in state["namespaces"]}
+    out |= {("repository", f"{i['namespace']}/{i['repository']}") for i in state["images"]}
+    out |= {
+        ("cluster", c["clusterUuid"])
+        for c in state["clusters"]
+        if c["status"] not in ("DELETED", "DELETING")
+    }
+    return out
+
+
+@pytest.mark.parametrize("k", range(1, MUTATIONS + 1))
+def test_killed_apply_is_finished_without_duplicates_or_orphans(ws: Workspace, k: int) -> None:
+    ws.write(CONFIG)
+    ws.emulator.set_faults(latency_ms=15)
+    kill_at(ws, start_apply(ws), k)
+    if ws.state_file().exists():
+        json.loads(ws.state_file().read_text())  # always parses
+    ws.emulator.set_faults(latency_ms=0)
+    rerun = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert rerun.code == 0, rerun.out + rerun.err
+    cloud = ws.emulator.state()
+    names = [
+        c["clusterName"] for c in cloud["clusters"] if c["status"] not in ("DELETED", "DELETING")
+    ]
+    assert names == ["prod"], f"duplicate or missing cluster after a kill at mutation {k}: {names}"
+    state = json.loads(ws.state_file().read_text())
+    managed = {(e["kind"], e["cloud_id"]) for e in state["resources"].values()}
+    assert cloud_ids(cloud) == managed, "every cloud object is in state and nothing else"
+    assert len(state["resources"]) == 10 and state["pending"] == []
+    again = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert again.code == 0, again.out
+    record({"suite": "crash", "k": k, "duplicates": 0, "orphans": 0})
+
+
+WRITER = """
+import sys
+from reconciler.state import ResourceState, State
+from reconciler.state.local import LocalStateStore
+store = LocalStateStore(sys.argv[1])
+state = store.read()
+while True:
+    n = state.serial + 1
+    state.resources = {a: r for a, r in state.resources.items()}
+    from reconciler.model import Address
+    state.resources[Address("namespace", f"ns{n}")] = ResourceState("namespace", f"ns{n}")
+    state = store.write(state)
+"""
+
+
+def test_kill_during_state_writes_leaves_old_or_new(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    store = LocalStateStore(path)
+    store.write(State(lineage="crash-test"))
+    for round_ in range(15):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path)], env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+        time.sleep(0.25 + 0.01 * round_)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        state = store.read()  # parses, or raises
+        assert state.lineage == "crash-test"
+        assert len(state.resources) == state.serial - 1, "document is one whole version"
+        assert all(isinstance(r, ResourceState) for r in state.resources.values())
+    record({"suite": "state-write-kills", "kills": 15})
