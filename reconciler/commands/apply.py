@@ -218,13 +218,14 @@ def command(
     parallelism: int,
     rate: float | None,
     no_color: bool,
+    retry_budget: int,
 ) -> int:
     """Make the cloud match the configuration (or apply a saved plan)."""
     if plan_file and (paths or targets or replaces):
         raise UsageError(
             "--plan applies a saved plan as it is: give no PATH, --target or --replace with it"
         )
-    options = RunOptions(state_spec, workspace, parallelism, rate)
+    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     return run(
         paths,
         plan_file,
@@ -258,9 +259,10 @@ def destroy_command(
     parallelism: int,
     rate: float | None,
     no_color: bool,
+    retry_budget: int,
 ) -> int:
     """Delete every resource this state manages (protected ones refuse, exit 3)."""
-    options = RunOptions(state_spec, workspace, parallelism, rate)
+    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     return run(
         paths, None, auto_approve, options, (), (), None, timeouts, no_color, destroying=True
     )

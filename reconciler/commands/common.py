@@ -44,6 +44,14 @@ def state_options(func: F) -> F:
 def run_options(func: F) -> F:
     func = click.option("--no-color", is_flag=True, help="Never colour the output.")(func)
     func = click.option(
+        "--retry-budget",
+        type=click.IntRange(0),
+        default=50,
+        show_default=True,
+        envvar="RECONCILER_RETRY_BUDGET",
+        help="Retries allowed for the whole run before it stops (a dead endpoint stops fast).",
+    )(func)
+    func = click.option(
         "--rate", type=float, default=None, help="Maximum API requests per second."
     )(func)
     func = click.option(

@@ -55,10 +55,11 @@ def command(
     parallelism: int,
     rate: float | None,
     no_color: bool,
+    retry_budget: int,
 ) -> int:
     """Show what apply would change. Reads the cloud; writes nothing but --out."""
     desired = load(paths)
-    options = RunOptions(state_spec, workspace, parallelism, rate)
+    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     store = open_store(state_spec, desired.base_dir, workspace)
     cache = SecretCache(desired.base_dir)
     with open_client(desired.target, desired.base_dir, options) as client:
