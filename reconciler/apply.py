@@ -77,16 +77,8 @@ def check_guards(
     deleting = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
     managed = len(state.resources)
     limit = max(3, math.floor(0.1 * managed))
-    empties = (
-        managed > 0
-        and all(
-            c.action in (Action.DELETE, Action.FORGET)
-            for c in plan.changes
-            if c.address in state.resources
-        )
-        and not any(c.action is Action.CREATE for c in plan.changes)
-        and len(deleting) > 0
-    )
+    leaving = {c.address for c in plan.changes if c.action in (Action.DELETE, Action.FORGET)}
+    empties = bool(deleting) and managed > 0 and set(state.resources) <= leaving
     if (len(deleting) > limit or empties) and (
         allow_deletes is None or allow_deletes < len(deleting)
     ):
