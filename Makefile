@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-long lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The long sweeps: 300 fault seeds instead of 20, with the figures summarised at the end.
+test-long: $(STAMP)
+	rm -f .reliability.jsonl
+	RECONCILER_LONG=1 RECONCILER_RELIABILITY_REPORT=$(CURDIR)/.reliability.jsonl $(BIN)/python -m pytest -n 2 -q tests/reliability
+	$(BIN)/python -m tests.reliability.summary .reliability.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.emulator_bench
