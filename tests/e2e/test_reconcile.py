@@ -203,3 +203,22 @@ def test_unset_secret_fails_before_any_mutation(ws: Workspace, monkeypatch) -> N
     assert "user.ccetest: password: environment variable CCR_PASSWORD is not set" in result.err
     assert "nothing was changed" in result.err
     assert ws.emulator.mutating_requests() == []
+
+
+def test_already_exist_that_is_not_ours_is_reported_and_dependents_skipped(ws: Workspace) -> None:
+    registry_only = BASE.split("clusters:")[0]
+    ws.write(registry_only.split("namespaces:")[0])
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0  # the user
+    ws.write(registry_only)
+    ws.emulator.set_faults(
+        fail_next=["RegistryAlreadyExist"]
+    )  # namespace.team-a's create, yet nothing exists
+    result = ws.cli("apply", str(ws.root), "--auto-approve", "--parallelism", "1")
+    assert result.code == 1
+    assert "namespace.team-a already exists in the cloud with different settings" in result.out
+    assert (
+        "skipped: repository.team-a/api (depends on namespace.team-a, which failed)" in result.out
+    )
+    assert "created" in result.out and "team-b" in str(ws.emulator.state()["namespaces"])
+    again = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert again.code == 0, again.out
