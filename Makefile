@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-long lint bench clean
+.PHONY: demo test test-long lint bench bench-emulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ test-long: $(STAMP)
 	RECONCILER_LONG=1 RECONCILER_RELIABILITY_REPORT=$(CURDIR)/.reliability.jsonl $(BIN)/python -m pytest -n 2 -q tests/reliability
 	$(BIN)/python -m tests.reliability.summary .reliability.jsonl
 
+# Benchmarks (not tests): plan and apply at scale against the emulator with 20 ms latency.
 bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-emulator: $(STAMP)
 	$(BIN)/python -m bench.emulator_bench
 
 clean:

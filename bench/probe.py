@@ -5,21 +5,23 @@ paths, in a process that holds nothing else, and printing one JSON object: wall 
 of this process (all its threads), the requests its client sent, a per-phase split and the
 peak RSS (``ru_maxrss``). The emulator runs in another process, so its CPU is not counted.
 
-- ``plan``: what ``reconciler plan`` does (``session.load``, ``open_store``, ``open_client``,
-  ``prepare``, ``render_plan``), with the phases timed by wrapping the session's steps;
+- ``plan``: ``reconciler plan PATH --state FILE`` run in this process (``cli.main``), the
+  phases timed by wrapping the steps the command calls (config load, state read, refresh,
+  plan, render) and the client's counters read on the way out;
 - ``terraform``: the same refresh done one GET per managed resource on a pool of N threads,
   the way Terraform refreshes (``get_user``, ``get_namespace``, ``get_image_meta`` per tag,
   ``get_cluster`` + ``list_nodes``);
-- ``apply``: ``reconciler apply --auto-approve`` in this process (``cli.main``), with the
-  execute phase timed.
+- ``apply``: ``reconciler apply --auto-approve`` in this process, the execute phase timed.
 
-Not for: setting up the world (``bench.workload``) or deciding pass/fail (``bench.run``).
+Timing starts after the imports, so interpreter start-up (~0.3 s) is not in the figures.
+Not for: setting up the world (``bench.workload``) or judging the figures (``bench.run``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import io
 import json
 import os
@@ -32,11 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from reconciler import session
+from reconciler.cli import main as cli_main
 from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
-from reconciler.client.transport import TransportConfig
-from reconciler.model import Action, Address
-from reconciler.render import render_plan
+from reconciler.client.transport import TransportConfig, TransportStats
+from reconciler.commands import apply as apply_command
+from reconciler.commands import plan as plan_command
+from reconciler.model import Address
 from reconciler.state import ResourceState
 from reconciler.state.local import LocalStateStore
 
@@ -77,35 +81,16 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
-# -- plan ------------------------------------------------------------------------------------
-
-
-def probe_plan(config: str, state: str) -> dict[str, Any]:
-    clock = Clock()
-    session.refresh = clock.wrap("refresh", session.refresh)  # type: ignore[attr-defined]
-    session.make_plan = clock.wrap("plan", session.make_plan)  # type: ignore[attr-defined]
-    baseline = rss_now_kb()
-    with clock.phase("total"):
-        with clock.phase("load"):
-            desired = session.load([config])
-        options = session.RunOptions(state=state)
-        store = session.open_store(state, desired.base_dir)
-        cache = session.SecretCache(desired.base_dir)
-        with session.open_client(desired.target, desired.base_dir, options) as client:
-            prepared = session.prepare(desired, store, client, options, cache)
-            stats = client.stats()
-        with clock.phase("render"):
-            text = render_plan(prepared.plan, color=False)
-    return {
-        "resources": len(desired.resources),
-        "requests": stats.requests_sent,
-        "requests_by_method": dict(stats.by_method),
-        "summary": prepared.plan.summary(),
-        "conflicts": len(prepared.plan.conflicts),
-        "last_line": text.strip().splitlines()[-1] if text.strip() else "",
-        "baseline_rss_kb": baseline,
-        **_times(clock),
-    }
+def run_cli(args: list[str]) -> tuple[int, str]:
+    """``reconciler ARGS`` in this process; its exit code and what it printed."""
+    out = io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out):
+        try:
+            cli_main(args)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue()
 
 
 def _times(clock: Clock) -> dict[str, Any]:
@@ -118,11 +103,62 @@ def _times(clock: Clock) -> dict[str, Any]:
     }
 
 
+# -- plan ------------------------------------------------------------------------------------
+
+
+class ClientStats:
+    """Wraps ``open_client`` of a command so the client's counters are read before it closes."""
+
+    def __init__(self, open_client: Callable[..., Any]) -> None:
+        self.open_client = open_client
+        self.stats: TransportStats | None = None
+
+    @contextlib.contextmanager
+    def __call__(self, *args: Any, **kwargs: Any) -> Iterator[CceClient]:
+        with self.open_client(*args, **kwargs) as client:
+            try:
+                yield client
+            finally:
+                self.stats = client.stats()
+
+
+def instrument_plan(clock: Clock) -> ClientStats:
+    """Time the steps ``reconciler plan`` calls, in the modules it calls them from."""
+    stats = ClientStats(plan_command.open_client)
+    plan_command.open_client = stats
+    plan_command.load = clock.wrap("load", plan_command.load)
+    plan_command.render_plan = clock.wrap("render", plan_command.render_plan)
+    session.refresh = clock.wrap("refresh", session.refresh)
+    session.make_plan = clock.wrap("plan", session.make_plan)
+    read = LocalStateStore.read
+    LocalStateStore.read = clock.wrap("state", read)  # type: ignore[method-assign]
+    return stats
+
+
+def probe_plan(config: str, state: str) -> dict[str, Any]:
+    clock = Clock()
+    client = instrument_plan(clock)
+    baseline = rss_now_kb()
+    args = ["plan", config, "--state", state, "--no-color", "--detailed-exitcode"]
+    with clock.phase("total"):
+        code, out = run_cli(args)
+    stats = client.stats
+    lines = out.strip().splitlines()
+    return {
+        "exit_code": code,  # 0: no changes
+        "requests": stats.requests_sent if stats else None,
+        "requests_by_method": dict(stats.by_method) if stats else {},
+        "last_line": lines[-1] if lines else "",
+        "baseline_rss_kb": baseline,
+        **_times(clock),
+    }
+
+
 # -- terraform-style refresh -----------------------------------------------------------------
 
 
 def read_one_by_get(client: CceClient, address: Address, entry: ResourceState) -> int:
-    """One resource the way Terraform reads it: GETs by id; return the requests it took."""
+    """One resource the way Terraform reads it, by GETs; return the requests it took."""
     if address.kind == "user":
         client.get_user()
         return 1
@@ -144,7 +180,7 @@ def probe_terraform(endpoint: str, state: str, parallelism: int) -> dict[str, An
     credentials = Credentials.from_environment()
     config = TransportConfig(pool_size=max(10, parallelism))
     with clock.phase("total"):
-        with clock.phase("load"):
+        with clock.phase("state"):
             managed = LocalStateStore(state).read().resources
         with (
             CceClient.connect(endpoint, credentials, config) as client,
@@ -160,49 +196,45 @@ def probe_terraform(endpoint: str, state: str, parallelism: int) -> dict[str, An
 
 
 def probe_apply(config: str, state: str, parallelism: int, rate: float | None) -> dict[str, Any]:
-    from reconciler.cli import main
-    from reconciler.commands import apply as apply_command
-
     clock = Clock()
-    apply_command.execute = clock.wrap("execute", apply_command.execute)  # type: ignore[attr-defined]
+    apply_command.execute = clock.wrap("execute", apply_command.execute)
     args = ["apply", config, "--auto-approve", "--no-color", "--state", state]
     args += ["--parallelism", str(parallelism)]
     if rate:
         args += ["--rate", f"{rate:g}"]
-    out = io.StringIO()
-    code = 0
-    with clock.phase("total"), contextlib.redirect_stdout(out):
-        try:
-            main(args)
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    lines = out.getvalue().strip().splitlines()
-    done = [line for line in lines if line.startswith("Apply complete")]
-    return {"exit_code": code, "summary_line": done[-1] if done else lines[-1:], **_times(clock)}
+    with clock.phase("total"):
+        code, out = run_cli(args)
+    done = [line for line in out.splitlines() if line.startswith("Apply complete")]
+    return {"exit_code": code, "summary_line": done[-1] if done else "", **_times(clock)}
 
 
 # -- command line ----------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("mode", choices=["plan", "terraform", "apply"])
     parser.add_argument("--config", required=True)
     parser.add_argument("--state", required=True)
-    parser.add_argument("--endpoint", default="")
+    parser.add_argument("--endpoint", default="", help="terraform: the API endpoint")
     parser.add_argument("--parallelism", type=int, default=10)
     parser.add_argument("--rate", type=float, default=None)
+    parser.add_argument("--profile", default=None, help="write cProfile stats to this file")
     args = parser.parse_args(argv)
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
     if args.mode == "plan":
         result = probe_plan(args.config, args.state)
     elif args.mode == "terraform":
         result = probe_terraform(args.endpoint, args.state, args.parallelism)
     else:
         result = probe_apply(args.config, args.state, args.parallelism, args.rate)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":
     main()
-
-__all__ = ["Action", "main"]

@@ -8,6 +8,8 @@ Not for: seeding (``bench.workload``) or measuring (``bench.probe``).
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,15 +30,22 @@ class Emulator:
     process: subprocess.Popen[str]
 
     def admin(self, method: str, name: str, **kwargs: Any) -> Any:
-        response = requests.request(
-            method, f"{self.url}/__emulator/{name}", timeout=60, **kwargs
-        )
+        response = requests.request(method, f"{self.url}/__emulator/{name}", timeout=60, **kwargs)
         response.raise_for_status()
         return response.json()
 
     def next_index(self) -> int:
         """The index the next logged request will get."""
         return int(self.admin("GET", "requests", params={"since": 1 << 62})["next"])
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the emulator process so far (Linux only)."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def requests_since(self, index: int) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = self.admin("GET", "requests", params={"since": index})[
@@ -81,6 +90,9 @@ def running(db: Path, latency_ms: float) -> Iterator[Emulator]:
 
 def _wait_for_url(process: subprocess.Popen[str]) -> str:
     assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
+    if not ready:
+        raise RuntimeError(f"the emulator printed nothing within {START_TIMEOUT:g} s")
     line = process.stdout.readline().strip()
     if not line.startswith("listening on "):
         raise RuntimeError(f"the emulator did not start: {line!r}")

@@ -15,7 +15,6 @@ namespace (``repositories/<ns>.yaml``) beside ``main.yaml``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from reconciler.emulator.orders import parse_order
 from reconciler.emulator.settings import Knobs, Settings
 from reconciler.model import Address, DesiredState, RepositorySpec
 from reconciler.plan import desired_attrs, fingerprint
-from reconciler.state import State, hash_secret
+from reconciler.state import ResourceState, State, hash_secret
 from reconciler.state.local import LocalStateStore
 
 USERNAME = "benchuser"
@@ -132,15 +131,20 @@ def seed_emulator(db_path: Path, shape: Shape, repositories: bool = True) -> dic
     settings = Settings(Knobs(namespace_quota=shape.namespaces + 10, cluster_create_seconds=0.0))
     model = Model(str(db_path), settings)
     try:
-        model.registry.create_user(USERNAME, PASSWORD, PASSWORD)
-        for name in shape.namespace_names():
-            model.registry.create_namespace(name, False, USERNAME)
-        if repositories:
-            for namespace, name, tag in shape.repositories_of():
-                model.registry.put_tag(namespace, name, tag, f"{name} images")
-        return {CLUSTER: _seed_cluster(model)} if shape.clusters else {}
+        return seed_model(model, shape, repositories)
     finally:
         model.close()
+
+
+def seed_model(model: Model, shape: Shape, repositories: bool = True) -> dict[str, str]:
+    """Fill an emulator's model (one running in this process, or a database file's)."""
+    model.registry.create_user(USERNAME, PASSWORD, PASSWORD)
+    for name in shape.namespace_names():
+        model.registry.create_namespace(name, False, USERNAME)
+    if repositories:
+        for namespace, name, tag in shape.repositories_of():
+            model.registry.put_tag(namespace, name, tag, f"{name} images")
+    return {CLUSTER: _seed_cluster(model)} if shape.clusters else {}
 
 
 def _seed_cluster(model: Model) -> str:
@@ -173,6 +177,7 @@ def write_state(
             continue
         cloud_id = cluster_ids[address.name] if address.kind == "cluster" else _natural_id(spec)
         state.resources[address] = _entry(address, spec, cloud_id)
+    path.unlink(missing_ok=True)  # a new lineage: the store refuses to overwrite another one
     LocalStateStore(path).write(state)
     return len(state.resources)
 
@@ -183,9 +188,7 @@ def _natural_id(spec: Any) -> str:
     return str(spec.address.name)
 
 
-def _entry(address: Address, spec: Any, cloud_id: str) -> Any:
-    from reconciler.state import ResourceState
-
+def _entry(address: Address, spec: Any, cloud_id: str) -> ResourceState:
     applied = desired_attrs(spec)
     hashes = {"password": hash_secret(PASSWORD)} if address.kind == "user" else {}
     return ResourceState(
@@ -233,14 +236,3 @@ def build_config_and_state(
     skip = [a for a in desired.resources if a.kind in skip_kinds]
     write_state(workspace.state, desired, cluster_ids, skip)
     return desired
-
-
-def summary(shape: Shape) -> str:
-    return json.dumps(
-        {
-            "user": 1,
-            "namespaces": shape.namespaces,
-            "repositories": shape.repositories,
-            "clusters": shape.clusters,
-        }
-    )

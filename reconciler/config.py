@@ -29,7 +29,9 @@ import referencing
 from jsonschema import ValidationError
 from referencing.jsonschema import DRAFT202012
 
+from reconciler.client.credentials import endpoint_problem
 from reconciler.errors import ConfigError, SecretError
+from reconciler.gcpause import paused_gc
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -98,6 +100,7 @@ _TYPE_WORDS = {
 }
 
 
+@paused_gc()
 def load_desired_state(paths: Sequence[str], *, check_secrets: bool = False) -> DesiredState:
     """Read every YAML file under ``paths`` into one desired state, or raise :class:`ConfigError`.
 
@@ -289,21 +292,24 @@ class _SchemaCompiler:
     def __init__(self, schemas: dict[str, Any]) -> None:
         self.schemas = schemas
         self.compiled: dict[str, Check] = {}
+        self.compiling: set[str] = set()
 
     def compile(self, schema: Any) -> Check:
         if isinstance(schema, bool):
             return (lambda _v: True) if schema else (lambda _v: False)
+        if not isinstance(schema, dict):
+            raise _Unsupported(repr(schema))
         checks = [self._keyword(schema, key) for key in schema if key not in _ANNOTATIONS]
-        found = [check for check in checks if check is not None]
-        return lambda value: all(check(value) for check in found)
+        return _every([check for check in checks if check is not None])
 
     def ref(self, target: str) -> Check:
-        if target not in self.schemas:
-            raise _Unsupported(target)
+        if target not in self.schemas or target in self.compiling:
+            raise _Unsupported(target)  # unknown, or a cycle
         if target not in self.compiled:
-            self.compiled[target] = lambda v: False  # a cycle stays "not sure"
+            self.compiling.add(target)
             self.compiled[target] = self.compile(self.schemas[target])
-        return lambda value: self.compiled[target](value)
+            self.compiling.discard(target)
+        return self.compiled[target]
 
     def _keyword(self, schema: dict[str, Any], key: str) -> Check | None:
         arg = schema[key]
@@ -315,7 +321,20 @@ class _SchemaCompiler:
         return builder(self, schema, arg)
 
 
-def _properties(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _every(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: Any) -> bool:
+        for one in checks:
+            if not one(value):
+                return False
+        return True
+
+    return check
+
+
+def _fast_properties(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     subs = {name: compiler.compile(sub) for name, sub in arg.items()}
     extra = schema.get("additionalProperties", True)
     others = compiler.compile(extra)
@@ -332,29 +351,33 @@ def _properties(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> 
     return check
 
 
-def _additional(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_additional(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     others = compiler.compile(arg)
     return lambda v: not isinstance(v, dict) or all(others(item) for item in v.values())
 
 
-def _type_check(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_type_check(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     names = arg if isinstance(arg, list) else [arg]
+    if not all(name in _JSON_TYPES for name in names):
+        raise _Unsupported(f"type {arg!r}")
     checks = [_JSON_TYPES[name] for name in names]
+    if len(checks) == 1:
+        return checks[0]
     return lambda value: any(check(value) for check in checks)
 
 
-def _required(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_required(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     return lambda v: not isinstance(v, dict) or all(key in v for key in arg)
 
 
-def _items_check(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_items_check(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     if "prefixItems" in schema:
         raise _Unsupported("prefixItems")
     sub = compiler.compile(arg)
     return lambda v: not isinstance(v, list) or all(sub(item) for item in v)
 
 
-def _unique(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_unique(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     def check(value: Any) -> bool:
         if not arg or not isinstance(value, list) or len(value) < 2:
             return True
@@ -364,12 +387,12 @@ def _unique(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Chec
     return check
 
 
-def _pattern_check(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_pattern_check(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     search = _compiled(arg).search
     return lambda v: not isinstance(v, str) or search(v) is not None
 
 
-def _enum(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
+def _fast_enum(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     def check(value: Any) -> bool:
         if isinstance(value, dict | list):
             return False
@@ -378,7 +401,7 @@ def _enum(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
     return check
 
 
-def _bound(sized: Callable[[Any], bool], measure: Callable[[Any], Any], at_least: bool) -> Any:
+def _fast_bound(sized: Callable[[Any], bool], measure: Callable[[Any], Any], at_least: bool) -> Any:
     def build(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any) -> Check:
         def check(value: Any) -> bool:
             if not sized(value):
@@ -391,23 +414,23 @@ def _bound(sized: Callable[[Any], bool], measure: Callable[[Any], Any], at_least
 
 
 _KEYWORDS: dict[str, Callable[[_SchemaCompiler, dict[str, Any], Any], Check]] = {
-    "type": _type_check,
-    "properties": _properties,
-    "additionalProperties": _additional,
-    "required": _required,
-    "items": _items_check,
-    "uniqueItems": _unique,
-    "pattern": _pattern_check,
-    "enum": _enum,
+    "type": _fast_type_check,
+    "properties": _fast_properties,
+    "additionalProperties": _fast_additional,
+    "required": _fast_required,
+    "items": _fast_items_check,
+    "uniqueItems": _fast_unique,
+    "pattern": _fast_pattern_check,
+    "enum": _fast_enum,
     "$ref": lambda compiler, schema, arg: compiler.ref(arg),
-    "minimum": _bound(_JSON_TYPES["number"], lambda v: v, at_least=True),
-    "maximum": _bound(_JSON_TYPES["number"], lambda v: v, at_least=False),
-    "minLength": _bound(_JSON_TYPES["string"], len, at_least=True),
-    "maxLength": _bound(_JSON_TYPES["string"], len, at_least=False),
-    "minItems": _bound(_JSON_TYPES["array"], len, at_least=True),
-    "maxItems": _bound(_JSON_TYPES["array"], len, at_least=False),
-    "minProperties": _bound(_JSON_TYPES["object"], len, at_least=True),
-    "maxProperties": _bound(_JSON_TYPES["object"], len, at_least=False),
+    "minimum": _fast_bound(_JSON_TYPES["number"], lambda v: v, at_least=True),
+    "maximum": _fast_bound(_JSON_TYPES["number"], lambda v: v, at_least=False),
+    "minLength": _fast_bound(_JSON_TYPES["string"], len, at_least=True),
+    "maxLength": _fast_bound(_JSON_TYPES["string"], len, at_least=False),
+    "minItems": _fast_bound(_JSON_TYPES["array"], len, at_least=True),
+    "maxItems": _fast_bound(_JSON_TYPES["array"], len, at_least=False),
+    "minProperties": _fast_bound(_JSON_TYPES["object"], len, at_least=True),
+    "maxProperties": _fast_bound(_JSON_TYPES["object"], len, at_least=False),
 }
 
 
@@ -682,7 +705,11 @@ def _semantic_errors(checked: _Checked, *, load_failed: bool) -> Iterator[Diagno
     if not checked.section_broken("namespaces"):
         yield from _undeclared_namespaces(checked.items)
     yield from _container_nets(
-        [item for item in checked.items if checked.clean(item, "containerNet")]
+        [
+            item
+            for item in checked.items
+            if item.kind == "cluster" and checked.clean(item, "containerNet")
+        ]
     )
     yield from _targets(checked.documents, load_failed=load_failed)
 
@@ -690,8 +717,9 @@ def _semantic_errors(checked: _Checked, *, load_failed: bool) -> Iterator[Diagno
 def _duplicate_addresses(items: list[_Item]) -> Iterator[Diagnostic]:
     places: dict[tuple[str, str], list[_Item]] = defaultdict(list)
     for item in items:
-        if item.identity is not None:
-            places[(item.kind, item.identity)].append(item)
+        identity = item.identity
+        if identity is not None:
+            places[(item.kind, identity)].append(item)
     for same in places.values():
         times = "twice" if len(same) == 2 else "more than once"
         for item in same[1:]:
@@ -714,9 +742,10 @@ def _more_than_one_user(items: list[_Item]) -> Iterator[Diagnostic]:
 
 def _undeclared_namespaces(items: list[_Item]) -> Iterator[Diagnostic]:
     declared = [item.identity for item in items if item.kind == "namespace" and item.identity]
+    known = set(declared)
     for item in items:
         namespace = item.data.get("namespace")
-        if item.kind != "repository" or not isinstance(namespace, str) or namespace in declared:
+        if item.kind != "repository" or not isinstance(namespace, str) or namespace in known:
             continue
         message = f'{item.label} refers to namespace "{namespace}", which is not declared under namespaces'
         close = difflib.get_close_matches(namespace, declared, n=1)
@@ -757,6 +786,21 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
     if documents and not declared and not load_failed:
         message = 'no target declared: add "target:" with "region" or "endpoint" to one file'
         yield Diagnostic(documents[0].path, 1, 1, message)
+    for document in declared[:1]:
+        endpoint = (
+            document.data["target"].get("endpoint")
+            if isinstance(document.data["target"], dict)
+            else None
+        )
+        # the schema words a non-http(s) value; this catches a bad host or port in one
+        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+            continue
+        problem = endpoint_problem(endpoint)
+        if problem:
+            yield Diagnostic.at(
+                document.value_at(("target", "endpoint")),
+                f"{problem}; use local or scheme://host[:port]",
+            )
 
 
 def _secret_errors(items: list[_Item], base_dir: str) -> Iterator[Diagnostic]:
@@ -789,10 +833,15 @@ def _desired_state(
         resources[spec.address] = spec
     return DesiredState(
         target=_target(documents),
-        resources=dict(sorted(resources.items())),
+        resources=dict(sorted(resources.items(), key=_address_key)),
         base_dir=base_dir,
         files=files,
     )
+
+
+def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:
+    # the order of Address itself, without a Python-level __lt__ per comparison
+    return entry[0].kind, entry[0].name
 
 
 def _target(documents: list[Document]) -> Target:
@@ -811,8 +860,12 @@ def _secret(data: Mapping[str, Any]) -> SecretRef:
     return SecretRef(env=data.get("env"), file=data.get("file"))
 
 
+_UNDECLARED_LIFECYCLE = Lifecycle()
+
+
 def _lifecycle(data: Mapping[str, Any]) -> Lifecycle:
-    return Lifecycle(protect=(data.get("lifecycle") or {}).get("protect"))
+    protect = (data.get("lifecycle") or {}).get("protect")
+    return _UNDECLARED_LIFECYCLE if protect is None else Lifecycle(protect=protect)
 
 
 def _user(data: dict[str, Any], location: Location) -> UserSpec:

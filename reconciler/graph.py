@@ -9,6 +9,7 @@ depends on it, directly or not, is skipped; independent nodes go on.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -59,54 +60,49 @@ class Walker:
     results: dict[Address, NodeResult] = field(default_factory=dict)
 
     def walk(self) -> dict[Address, NodeResult]:
+        """Run every change once its prerequisites are done; O(changes + edges) bookkeeping."""
         waits = edges(self.changes)
         by_address = {c.address: c for c in self.changes}
-        pending = set(by_address)
+        dependents: dict[Address, list[Address]] = {a: [] for a in by_address}
+        for address, needs in waits.items():
+            for need in needs:
+                dependents[need].append(address)
+        remaining = {a: len(needs) for a, needs in waits.items()}
+        queue = deque(sorted(a for a, n in remaining.items() if n == 0))
         running: dict[Future[None], Address] = {}
-        with ThreadPoolExecutor(max_workers=max(1, self.parallelism)) as pool:
-            while pending or running:
-                for address in sorted(self._ready(pending, waits)):
-                    pending.discard(address)
+        limit = max(1, self.parallelism)
+        with ThreadPoolExecutor(max_workers=limit) as pool:
+            while queue or running:
+                # only as many futures as workers, so each wait stays O(parallelism)
+                while queue and len(running) < limit:
+                    address = queue.popleft()
                     running[pool.submit(self.run_node, by_address[address])] = address
-                self._skip_blocked(pending, waits, by_address)
-                if not running:
-                    break
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
+                for future in sorted(finished, key=lambda f: running[f]):
                     address = running.pop(future)
                     error = future.exception()
-                    status = FAILED if error else DONE
-                    self.results[address] = NodeResult(by_address[address], status, error)
+                    self.results[address] = NodeResult(
+                        by_address[address], FAILED if error else DONE, error
+                    )
+                    if error:
+                        self._skip_dependents(address, dependents, by_address)
+                        continue
+                    for child in dependents[address]:
+                        remaining[child] -= 1
+                        if remaining[child] == 0 and child not in self.results:
+                            queue.append(child)
         return self.results
 
-    def _ready(self, pending: set[Address], waits: dict[Address, set[Address]]) -> list[Address]:
-        return [
-            a
-            for a in pending
-            if all(self.results.get(d) and self.results[d].status == DONE for d in waits[a])
-        ]
-
-    def _skip_blocked(
+    def _skip_dependents(
         self,
-        pending: set[Address],
-        waits: dict[Address, set[Address]],
+        failed: Address,
+        dependents: dict[Address, list[Address]],
         by_address: dict[Address, Change],
     ) -> None:
-        changed = True
-        while changed:
-            changed = False
-            for address in sorted(pending):
-                blocker = next(
-                    (
-                        d
-                        for d in waits[address]
-                        if d in self.results and self.results[d].status != DONE
-                    ),
-                    None,
-                )
-                if blocker is not None:
-                    pending.discard(address)
-                    self.results[address] = NodeResult(
-                        by_address[address], SKIPPED, blocked_by=blocker
-                    )
-                    changed = True
+        stack = [(child, failed) for child in dependents[failed]]
+        while stack:
+            address, blocker = stack.pop()
+            if address in self.results:
+                continue
+            self.results[address] = NodeResult(by_address[address], SKIPPED, blocked_by=blocker)
+            stack.extend((child, blocker) for child in dependents[address])

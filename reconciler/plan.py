@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.diff import FieldChange, field_changes, project
+from reconciler.gcpause import paused_gc
 from reconciler.kinds import cluster as cluster_kind
 from reconciler.kinds import namespace as namespace_kind
 from reconciler.kinds import repository as repository_kind
@@ -40,6 +41,9 @@ from reconciler.state import ResourceState, State, secret_matches
 
 FORMAT_VERSION = 1
 SENSITIVE_TEXT = "(sensitive)"
+# json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), without building an
+# encoder per call: a plan fingerprints every live object it reads.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class Plan:
 
 
 def fingerprint(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    text = _CANONICAL.encode(value)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -144,13 +148,19 @@ def _forces_replacement(kind: str, path: str) -> bool:
     return any(path == f or path.startswith(f + ".") for f in forced)
 
 
-def dependencies(spec: Resource, desired: DesiredState) -> tuple[Address, ...]:
+def dependencies(
+    spec: Resource, desired: DesiredState, users: tuple[Address, ...] | None = None
+) -> tuple[Address, ...]:
+    """What ``spec`` waits for; ``users`` (the declared user, if any) saves a scan of ``desired``."""
     if isinstance(spec, NamespaceSpec):
-        users = [a for a in desired.resources if a.kind == "user"]
-        return tuple(users[:1])
+        return first_user(desired) if users is None else users
     if isinstance(spec, RepositorySpec):
         return tuple(repository_kind.dependencies(spec))
     return ()
+
+
+def first_user(desired: DesiredState) -> tuple[Address, ...]:
+    return next(((a,) for a in desired.resources if a.kind == "user"), ())
 
 
 def address_order(address: Address) -> tuple[int, str]:
@@ -174,6 +184,7 @@ class Planner:
         self.live = live
         self.secret_values = secret_values
         self.allow_replace = frozenset(allow_replace)
+        self.users = first_user(desired)
         self.conflicts: list[Conflict] = []
         self.warnings: list[str] = []
 
@@ -240,7 +251,7 @@ class Planner:
             before=None,
             after=desired_attrs(spec),
             protected=self._protected(spec, None),
-            depends_on=dependencies(spec, self.desired),
+            depends_on=dependencies(spec, self.desired, self.users),
             secrets=secret_refs(spec),
             live_fingerprint="absent",
         )
@@ -306,7 +317,7 @@ class Planner:
             "after": after,
             "cloud_id": entry.cloud_id,
             "protected": protected,
-            "depends_on": dependencies(spec, self.desired),
+            "depends_on": dependencies(spec, self.desired, self.users),
             "secrets": secret_refs(spec),
             "live_fingerprint": live_fingerprint(live),
         }
@@ -427,4 +438,5 @@ def make_plan(
     targets: Iterable[Address] = (),
     allow_replace: Iterable[Address] = (),
 ) -> Plan:
-    return Planner(desired, state, live, secret_values or {}, allow_replace).run(targets)
+    with paused_gc():
+        return Planner(desired, state, live, secret_values or {}, allow_replace).run(targets)

@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.client.api import CceClient
 from reconciler.client.types import Cluster, Image, Namespace, Node
 from reconciler.errors import NotFoundError
+from reconciler.gcpause import paused_gc
 from reconciler.kinds import cluster as cluster_kind
 from reconciler.kinds import namespace as namespace_kind
 from reconciler.kinds import repository as repository_kind
@@ -90,6 +91,7 @@ def managed_cluster_ids(state: State) -> set[str]:
     return ids
 
 
+@paused_gc()
 def refresh(client: CceClient, state: State, parallelism: int = 10) -> LiveState:
     live = LiveStateBuilder()
     try:

@@ -26,12 +26,36 @@ MAX_ALIAS_NODES = 10_000  # nodes reached a second time through aliases, summed 
 MAX_DEPTH = 64
 
 JsonPath = tuple[str | int, ...]
+Position = tuple[int, int]  # 1-based line and column
 
 _TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _TAG + "merge"
+_STR_TAG = _TAG + "str"
+_TIMESTAMP_TAG = _TAG + "timestamp"
 _SCALAR_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTOR = SafeConstructor()
+
+
+class _CachingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml when present; a scalar's implicit tag is memoised per file, because keys and
+    common values repeat thousands of times in a large configuration and ``resolve`` is Python.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is not ScalarNode or self.yaml_path_resolvers:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_FAST_LOADER: type[yaml.SafeLoader] = _CachingLoader
 
 
 @dataclass(frozen=True, order=True)
@@ -60,24 +84,29 @@ class LoadError(Exception):
 
 @dataclass(frozen=True)
 class Document:
-    """A file's top-level mapping and where each of its values and keys starts."""
+    """A file's top-level mapping and where each of its values and keys starts.
+
+    Positions are kept as ``(line, column)`` pairs and become a :class:`Location` only when
+    asked for: a large file has hundreds of thousands of them and few are ever shown.
+    """
 
     path: str
     data: dict[str, Any]
-    values: Mapping[JsonPath, Location]
-    keys: Mapping[JsonPath, Location]
+    values: Mapping[JsonPath, Position]
+    keys: Mapping[JsonPath, Position]
 
     def value_at(self, jpath: JsonPath) -> Location:
         """The node at ``jpath``, or its nearest ancestor that exists."""
         for end in range(len(jpath), -1, -1):
             found = self.values.get(jpath[:end])
             if found is not None:
-                return found
+                return Location(self.path, *found)
         return Location(self.path, 1, 1)
 
     def key_at(self, jpath: JsonPath) -> Location:
         """The key node of the mapping entry at ``jpath`` (the value for a list element)."""
-        return self.keys.get(jpath) or self.value_at(jpath)
+        found = self.keys.get(jpath)
+        return Location(self.path, *found) if found is not None else self.value_at(jpath)
 
 
 def read_document(path: str) -> Document:
@@ -200,7 +229,12 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
 
 
 def _location(path: str, node: Node) -> Location:
-    return Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
+    return Location(path, *_position(node))
+
+
+def _position(node: Node) -> Position:
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
 
 
 def _is_null(node: Node) -> bool:
@@ -235,8 +269,8 @@ class _Builder:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.values: dict[JsonPath, Location] = {}
-        self.keys: dict[JsonPath, Location] = {}
+        self.values: dict[JsonPath, Position] = {}
+        self.keys: dict[JsonPath, Position] = {}
         self.problems: list[Diagnostic] = []
         self.seen: set[int] = set()
         self.active: set[int] = set()
@@ -252,11 +286,10 @@ class _Builder:
         return Document(self.path, data, self.values, self.keys)
 
     def build(self, node: Node, jpath: JsonPath) -> Any:
-        where = _location(self.path, node)
-        self.values[jpath] = where
-        self._count(node, where, len(jpath))
+        self.values[jpath] = _position(node)
+        self._count(node, len(jpath))
         if isinstance(node, ScalarNode):
-            return self._scalar(node, where)
+            return self._scalar(node)
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -266,28 +299,36 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
-    def _count(self, node: Node, where: Location, depth: int) -> None:
+    def _count(self, node: Node, depth: int) -> None:
         if id(node) in self.active:
-            raise _Refused(where, "recursive alias: a node that contains itself is not allowed")
+            raise _Refused(
+                self._where(node), "recursive alias: a node that contains itself is not allowed"
+            )
         if depth > MAX_DEPTH:
-            raise _Refused(where, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")
+            raise _Refused(
+                self._where(node), f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
+            )
         if id(node) not in self.seen:
             self.seen.add(id(node))
             return
         self.alias_nodes += 1
         if self.alias_nodes > MAX_ALIAS_NODES:
             raise _Refused(
-                where,
+                self._where(node),
                 f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); refusing to expand them",
             )
 
-    def _scalar(self, node: ScalarNode, where: Location) -> Any:
-        if node.tag == _TAG + "str" or node.tag == _TAG + "timestamp":
+    def _where(self, node: Node) -> Location:
+        return _location(self.path, node)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR_TAG or tag == _TIMESTAMP_TAG:
             return node.value
-        if node.tag in _SCALAR_TAGS:
+        if tag in _SCALAR_TAGS:
             return _CONSTRUCTOR.construct_object(node)
-        tag = node.tag.replace(_TAG, "!!", 1) if node.tag.startswith(_TAG) else node.tag
-        self.problems.append(Diagnostic.at(where, f"unsupported YAML tag {tag}"))
+        shown = tag.replace(_TAG, "!!", 1) if tag.startswith(_TAG) else tag
+        self.problems.append(Diagnostic.at(self._where(node), f"unsupported YAML tag {shown}"))
         return node.value
 
     def _mapping(self, node: MappingNode, jpath: JsonPath) -> dict[str, Any]:
@@ -307,22 +348,26 @@ class _Builder:
         self, result: dict[str, Any], key_node: ScalarNode, value_node: Node, jpath: JsonPath
     ) -> None:
         key = key_node.value
-        self.keys[(*jpath, key)] = _location(self.path, key_node)
-        result[key] = self.build(value_node, (*jpath, key))
+        here = (*jpath, key)
+        self.keys[here] = _position(key_node)
+        result[key] = self.build(value_node, here)
 
     def _check_key(self, key_node: Node, result: dict[str, Any], jpath: JsonPath) -> bool:
-        where = _location(self.path, key_node)
         if not isinstance(key_node, ScalarNode):
             self.problems.append(
                 Diagnostic.at(
-                    where, f"a mapping key must be a plain string, not {_node_kind(key_node)}"
+                    self._where(key_node),
+                    f"a mapping key must be a plain string, not {_node_kind(key_node)}",
                 )
             )
             return False
+        if key_node.value not in result:
+            return True
         first = self.keys.get((*jpath, key_node.value))
-        if key_node.value in result and first is not None:
-            message = f'duplicate key "{key_node.value}": also at line {first.line}, column {first.column}'
-            self.problems.append(Diagnostic.at(where, message))
+        if first is not None:
+            line, column = first
+            message = f'duplicate key "{key_node.value}": also at line {line}, column {column}'
+            self.problems.append(Diagnostic.at(self._where(key_node), message))
             return False
         return True
 
@@ -336,7 +381,7 @@ class _Builder:
                     Diagnostic.at(where, "a merge key (<<) needs a mapping or a list of mappings")
                 )
                 continue
-            self._count(source, _location(self.path, source), 0)
+            self._count(source, 0)
             nested = [value for key, value in source.value if key.tag == _MERGE_TAG]
             for key_node, value_node in source.value:
                 if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE_TAG:

@@ -73,16 +73,25 @@ def endpoint_for(region: str | None = None, endpoint: str | None = None) -> str:
     raise UsageError("no endpoint: set target.region (e.g. bj) or target.endpoint (a URL)")
 
 
-def _checked_url(url: str) -> str:
+def endpoint_problem(url: str) -> str | None:
+    """What is wrong with an endpoint URL, or None; shared with the config checks."""
     parts = urlsplit(url.strip())
     try:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise UsageError(f"endpoint {url!r} has an invalid port") from None
+        return f"endpoint {url!r} has an invalid port"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"endpoint {url!r} is not an http:// or https:// URL with a host")
+        return f"endpoint {url!r} is not an http:// or https:// URL with a host"
     # Requests are signed over the path, so a base path would have to be signed too; the API
     # lives at the root of its host.
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise UsageError(f"endpoint {url!r} must be scheme://host[:port] without a path")
+        return f"endpoint {url!r} must be scheme://host[:port] without a path"
+    return None
+
+
+def _checked_url(url: str) -> str:
+    problem = endpoint_problem(url)
+    if problem:
+        raise UsageError(problem)
+    parts = urlsplit(url.strip())
     return f"{parts.scheme}://{parts.netloc}"

@@ -71,7 +71,9 @@ class TransportConfig:
     """The knobs the apply engine sets from the command line."""
 
     rate: float | None = None  # requests per second over all threads; None = unlimited
-    burst: int | None = None  # requests allowed at once by the rate limiter; default ~rate
+    # Requests allowed at once by the rate limiter. Default 1: requests go 1/rate apart, so no
+    # second sees more than rate + 1 of them (a burst of ~rate let 2 x rate through at the start).
+    burst: int | None = None
     pool_size: int = 10  # pooled connections; keep >= the number of worker threads
     retry_budget: int = 50  # retries for the whole run, all threads together
     max_attempts: int = 5  # per request, the first attempt included
@@ -180,7 +182,12 @@ class Transport:
         self._sleep = sleep
         self._random = random
         self._bucket = (
-            TokenBucket(self.config.rate, self.config.burst, clock=clock, sleep=sleep)
+            TokenBucket(
+                self.config.rate,
+                1 if self.config.burst is None else self.config.burst,
+                clock=clock,
+                sleep=sleep,
+            )
             if self.config.rate
             else None
         )

@@ -1,0 +1,47 @@
+"""Pause Python's cyclic garbage collector while a large, acyclic structure is built.
+
+For: the CPU-bound steps of a run that allocate hundreds of thousands of long-lived objects and
+next to no reference cycles: loading the configuration, reading the state, building the live
+state and the plan. Every collection re-scans all the objects built so far; at 10,000
+resources that was a third of a plan's CPU time (see bench/). Reference counting frees objects
+as usual during a pause; the collector resumes when the outermost pause ends. Re-entrant and
+thread-safe (a counter under a lock), usable as ``with paused_gc():`` or ``@paused_gc()``.
+Not for: long or I/O-heavy work (an apply), where cycles from exceptions and sockets pile up.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0
+_resume = False  # whether the collector was enabled when the outermost pause began
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    _enter()
+    try:
+        yield
+    finally:
+        _leave()
+
+
+def _enter() -> None:
+    global _depth, _resume
+    with _lock:
+        if _depth == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _depth += 1
+
+
+def _leave() -> None:
+    global _depth
+    with _lock:
+        _depth -= 1
+        if _depth == 0 and _resume:
+            gc.enable()
