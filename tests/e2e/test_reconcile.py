@@ -222,3 +222,39 @@ def test_already_exist_that_is_not_ours_is_reported_and_dependents_skipped(ws: W
     assert "created" in result.out and "team-b" in str(ws.emulator.state()["namespaces"])
     again = ws.cli("apply", str(ws.root), "--auto-approve")
     assert again.code == 0, again.out
+
+
+def test_busy_cluster_delete_waits_and_retries(ws: Workspace) -> None:
+    apply_base(ws)
+    ws.write(BASE.split("clusters:")[0])
+    ws.emulator.set_faults(fail_next=["Cce.ClusterDeleting"])  # the first delete finds it busy
+    result = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    deletes = [
+        r
+        for r in ws.emulator.mutating_requests()
+        if r["method"] == "DELETE" and "/v1/cluster/" in r["path"]
+    ]
+    assert [r["code"] for r in deletes] == ["Cce.ClusterDeleting", None]
+    assert all(c["status"] == "DELETED" for c in ws.emulator.state()["clusters"])
+
+
+def test_cluster_wait_times_out_per_kind(ws: Workspace) -> None:
+    ws.emulator.set_faults(cluster_create_seconds=3600)
+    ws.write(BASE)
+    result = ws.cli("apply", str(ws.root), "--auto-approve", "--timeout", "cluster=1s")
+    assert result.code == 1
+    assert "timed out after 1s creating (last status CREATING)" in result.out
+    entry = json.loads(ws.state_file().read_text())["resources"].get("cluster.prod")
+    assert entry is None or not entry["tainted"]
+    ws.emulator.advance(3600)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    names = [c["clusterName"] for c in ws.emulator.state()["clusters"] if c["status"] != "DELETED"]
+    assert names == ["prod"], "the cluster that was still creating is not created twice"
+
+
+def test_bad_timeout_flag_is_a_usage_error(ws: Workspace) -> None:
+    ws.write(BASE)
+    result = ws.cli("apply", str(ws.root), "--auto-approve", "--timeout", "cluster=soon")
+    assert result.code == 1
+    assert "--timeout cluster=soon: expected KIND=DURATION" in result.err
