@@ -280,6 +280,9 @@ class Transport:
             "Content-Type": CONTENT_TYPE,
             "x-bce-date": signer.format_timestamp(moment),
         }
+        if call.payload is not None:
+            # signed so that a body changed in flight changes the signature (as the Go SDK does)
+            headers["Content-Length"] = str(len(call.payload))
         if self._credentials.session_token:
             headers[SECURITY_TOKEN_HEADER] = self._credentials.session_token
         signed = [name.lower() for name in headers]

@@ -10,7 +10,13 @@ from dataclasses import replace
 import click
 
 from reconciler.apply import ApplyOptions, Operations, check_guards, execute, summary_lines
-from reconciler.commands.common import parse_addresses, progress_printer, run_options
+from reconciler.commands.common import (
+    parse_addresses,
+    progress_printer,
+    run_options,
+    selection_options,
+    timeout_option,
+)
 from reconciler.config import config_digest
 from reconciler.errors import EXIT_ERROR, EXIT_OK, StalePlanError, UsageError
 from reconciler.kinds.cluster import GONE_STATUSES
@@ -181,29 +187,14 @@ def run(
     help="Apply exactly this saved plan (exit 5 if stale).",
 )
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="ADDR",
-    help="Only this address and what it depends on.",
-)
-@click.option(
-    "--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address."
-)
+@selection_options
 @click.option(
     "--allow-deletes",
     type=click.IntRange(0),
     default=None,
     help="Allow a plan deleting up to N resources past the guard.",
 )
-@click.option(
-    "--timeout",
-    "timeouts",
-    multiple=True,
-    metavar="KIND=DURATION",
-    help="Wait limit per kind, e.g. cluster=30m.",
-)
+@timeout_option
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -242,13 +233,7 @@ def command(
 @click.command(name="destroy")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
-@click.option(
-    "--timeout",
-    "timeouts",
-    multiple=True,
-    metavar="KIND=DURATION",
-    help="Wait limit per kind, e.g. cluster=30m.",
-)
+@timeout_option
 @run_options
 def destroy_command(
     paths: tuple[str, ...],

@@ -41,6 +41,31 @@ def state_options(func: F) -> F:
     return func
 
 
+def selection_options(func: F) -> F:
+    """--target and --replace, shared by plan and apply."""
+    func = click.option(
+        "--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address."
+    )(func)
+    func = click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="ADDR",
+        help="Only this address and what it depends on.",
+    )(func)
+    return func
+
+
+def timeout_option(func: F) -> F:
+    return click.option(
+        "--timeout",
+        "timeouts",
+        multiple=True,
+        metavar="KIND=DURATION",
+        help="Wait limit per kind, e.g. cluster=30m.",
+    )(func)
+
+
 def run_options(func: F) -> F:
     func = click.option("--no-color", is_flag=True, help="Never colour the output.")(func)
     func = click.option(

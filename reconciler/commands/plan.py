@@ -6,7 +6,7 @@ import json
 
 import click
 
-from reconciler.commands.common import parse_addresses, run_options
+from reconciler.commands.common import parse_addresses, run_options, selection_options
 from reconciler.config import config_digest
 from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED
 from reconciler.planfile import SavedPlan
@@ -32,16 +32,7 @@ from reconciler.session import (
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something would."
 )
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="ADDR",
-    help="Only this address and what it depends on.",
-)
-@click.option(
-    "--replace", "replaces", multiple=True, metavar="ADDR", help="Allow replacing this address."
-)
+@selection_options
 @run_options
 def command(
     paths: tuple[str, ...],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from reconciler.cli import main
 from reconciler.emulator.testing import EmulatorHandle
 
 PASSWORD = "Passw0rd-e2e1"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -44,6 +46,16 @@ class Workspace:
             except SystemExit as exc:
                 code = int(exc.code or 0)
         return Result(code, out.getvalue(), err.getvalue())
+
+    def subprocess_env(self) -> dict[str, str]:
+        """The environment for running `python -m reconciler` in a child process."""
+        return {
+            **os.environ,
+            "BCE_ACCESS_KEY_ID": self.emulator.access_key_id,
+            "BCE_SECRET_ACCESS_KEY": self.emulator.secret_access_key,
+            "CCR_PASSWORD": PASSWORD,
+            "PYTHONPATH": str(ROOT),
+        }
 
     def state_file(self) -> Path:
         return self.root / ".reconciler" / "state.json"

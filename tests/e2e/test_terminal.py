@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import BASE, PASSWORD, Workspace
+from .conftest import BASE, Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,14 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_on_tty(
     ws: Workspace, args: list[str], answer: str, timeout: float = 60.0
 ) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "BCE_ACCESS_KEY_ID": ws.emulator.access_key_id,
-        "BCE_SECRET_ACCESS_KEY": ws.emulator.secret_access_key,
-        "CCR_PASSWORD": PASSWORD,
-        "PYTHONPATH": str(ROOT),
-        "TERM": "dumb",
-    }
+    env = {**ws.subprocess_env(), "TERM": "dumb"}
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],

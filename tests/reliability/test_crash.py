@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
-from tests.e2e.conftest import PASSWORD, Workspace
+from tests.e2e.conftest import Workspace
 
 from .test_faults import record
 
@@ -48,13 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_apply(ws: Workspace) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BCE_ACCESS_KEY_ID": ws.emulator.access_key_id,
-        "BCE_SECRET_ACCESS_KEY": ws.emulator.secret_access_key,
-        "CCR_PASSWORD": PASSWORD,
-        "PYTHONPATH": str(ROOT),
-    }
+    env = ws.subprocess_env()
     args = [
         sys.executable,
         "-m",

@@ -3,7 +3,6 @@ clear message, is never retried where retrying cannot help, and leaves the state
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import Transport
 from reconciler.errors import AuthError
-from tests.e2e.conftest import BASE, PASSWORD, Workspace
+from tests.e2e.conftest import BASE, Workspace
 
 from .test_faults import record
 
@@ -119,13 +118,7 @@ def test_retry_budget_stops_a_dead_endpoint(ws: Workspace) -> None:
 
 
 def start_apply(ws: Workspace) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "BCE_ACCESS_KEY_ID": ws.emulator.access_key_id,
-        "BCE_SECRET_ACCESS_KEY": ws.emulator.secret_access_key,
-        "CCR_PASSWORD": PASSWORD,
-        "PYTHONPATH": str(ROOT),
-    }
+    env = ws.subprocess_env()
     args = [
         sys.executable,
         "-m",
