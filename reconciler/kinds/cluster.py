@@ -14,6 +14,7 @@ KIND = "cluster"
 SCALE_FIELD = "workers.count"
 REPLACE_FIELDS = frozenset(
     {
+        "name",  # the v1 API cannot rename a cluster
         "version",
         "mainAvailableZone",
         "containerNet",
