@@ -192,7 +192,7 @@ class Operations:
             return
         intent = self._intent(change, "delete", None, entry.cloud_id)
         try:
-            getattr(self, f"_delete_{change.address.kind}")(entry.cloud_id)
+            getattr(self, f"_delete_{change.address.kind}")(entry.cloud_id, change.address)
         except NotFoundError:
             pass  # already gone: a delete's goal
         self._done(intent, change.address, None)
@@ -249,7 +249,7 @@ class Operations:
             return self._adopt_if_same(change, entry)
         return entry
 
-    def _delete_namespace(self, cloud_id: str) -> None:
+    def _delete_namespace(self, cloud_id: str, address: Address) -> None:
         self.client.delete_namespace(cloud_id)
 
     def _update_namespace(self, change: Change) -> None:
@@ -267,7 +267,7 @@ class Operations:
             self.client.create_image_meta(after["namespace"], after["name"], tag, description)
         return entry
 
-    def _delete_repository(self, cloud_id: str) -> None:
+    def _delete_repository(self, cloud_id: str, address: Address) -> None:
         namespace, _, name = cloud_id.rpartition("/")
         self.client.delete_image_meta(namespace, name)
 
@@ -325,7 +325,9 @@ class Operations:
         return entry
 
     def _find_cluster_by_name(self, name: str) -> str | None:
-        owned = {e.cloud_id for a, e in self.state.resources.items() if a.kind == "cluster"}
+        # dict() copies in one step under the GIL; other workers add and remove entries meanwhile
+        snapshot = dict(self.state.resources)
+        owned = {e.cloud_id for a, e in snapshot.items() if a.kind == "cluster"}
         found = [
             c.cluster_uuid
             for c in self.client.list_clusters()
@@ -335,15 +337,7 @@ class Operations:
         ]
         return found[0] if len(found) == 1 else None
 
-    def _delete_cluster(self, cloud_id: str) -> None:
-        address = next(
-            (
-                a
-                for a, e in self.state.resources.items()
-                if e.cloud_id == cloud_id and a.kind == "cluster"
-            ),
-            Address("cluster", cloud_id),
-        )
+    def _delete_cluster(self, cloud_id: str, address: Address) -> None:
         for _ in range(self.options.busy_retries):
             try:
                 self.client.delete_cluster(cloud_id, delete_eip_cds=True, delete_snap=True)
@@ -379,12 +373,30 @@ class Operations:
                     }
                 ]
             }
-            self.client.scale_up(entry.cloud_id, order)
-            self._wait(change, entry.cloud_id, waiters.CLUSTER_SCALED)
+            self._scale(change, entry.cloud_id, lambda: self.client.scale_up(entry.cloud_id, order))
         elif "scale_down" in change.details:
-            self.client.scale_down(entry.cloud_id, list(change.details["scale_down"]))
-            self._wait(change, entry.cloud_id, waiters.CLUSTER_SCALED)
+            nodes = list(change.details["scale_down"])
+            self._scale(
+                change, entry.cloud_id, lambda: self.client.scale_down(entry.cloud_id, nodes)
+            )
         self._done(intent, change.address, self._entry(change, entry.cloud_id, entry.ownership))
+
+    def _scale(self, change: Change, cloud_id: str, send: Callable[[], object]) -> None:
+        """Scale, then wait; a lost answer is settled by counting the nodes, never by a resend."""
+        want = int((change.after or {}).get("workers", {}).get("count", 0))
+        try:
+            send()
+        except OutcomeUnknownError:
+            have = len(
+                [
+                    n
+                    for n in self.client.list_nodes(cloud_id)
+                    if n.status not in cluster_kind.GONE_STATUSES
+                ]
+            )
+            if have != want:
+                raise
+        self._wait(change, cloud_id, waiters.CLUSTER_SCALED)
 
     def _admin(self, change: Change) -> str | None:
         return (

@@ -127,6 +127,13 @@ EXTRA_CODES: tuple[ErrorCode, ...] = (
 )
 # fmt: on
 
+# 5xx answers that say the request was refused before anything was done, so a create may be
+# resent. Any other 5xx on a create leaves its outcome unknown (it may have been committed
+# before the server failed): the caller reads before resending.
+REFUSED_BEFORE_WORK: frozenset[str] = frozenset(
+    {"ServiceUnavailable", "RequestLimitExceeded", "DuplicateCLusterUuid"}
+)
+
 SEED_CODES: tuple[ErrorCode, ...] = tuple(ErrorCode(c, m, s, d) for c, m, s, d in _SEED_ROWS)
 
 CODES: dict[str, ErrorCode] = {e.code: e for e in (*SEED_CODES, *EXTRA_CODES)}

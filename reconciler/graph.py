@@ -34,22 +34,17 @@ def edges(changes: Iterable[Change]) -> dict[Address, set[Address]]:
     """address -> the addresses it must wait for."""
     nodes = {c.address: c for c in changes}
     after: dict[Address, set[Address]] = {a: set() for a in nodes}
+    leaving_repos: dict[str, list[Address]] = {}
+    for address, change in nodes.items():
+        if address.kind == "repository" and change.action in (Action.DELETE, Action.REPLACE):
+            leaving_repos.setdefault(namespace_of(address), []).append(address)
     for address, change in nodes.items():
         if change.action is Action.DELETE:
-            for other, oc in nodes.items():
-                if oc.action in (Action.DELETE, Action.REPLACE) and _child_of(other, address):
-                    after[address].add(other)
+            if address.kind == "namespace":
+                after[address].update(leaving_repos.get(address.name, ()))
         else:
             after[address].update(d for d in change.depends_on if d in nodes)
     return after
-
-
-def _child_of(child: Address, parent: Address) -> bool:
-    return (
-        parent.kind == "namespace"
-        and child.kind == "repository"
-        and namespace_of(child) == parent.name
-    )
 
 
 @dataclass

@@ -194,6 +194,7 @@ class Planner:
         )
         changes = {a: self._change(a) for a in addresses}
         changes = self._cascade_namespace_replacements(changes)
+        changes = self._guard_namespace_removals(changes)
         chosen = self._targeted(changes, frozenset(targets))
         ordered = tuple(changes[a] for a in addresses if a in chosen)
         conflicts = tuple(c for c in self.conflicts if c.address in chosen)
@@ -204,7 +205,10 @@ class Planner:
     def _live_for(self, address: Address, entry: ResourceState | None) -> LiveObject | None:
         if entry is None:
             return None
-        return self.live.lookup(address.kind, entry.cloud_id)
+        live = self.live.lookup(address.kind, entry.cloud_id)
+        if live is not None and live.status in cluster_kind.GONE_STATUSES:
+            return None  # a deleted cluster stays listed as DELETED: for planning it is gone
+        return live
 
     def _change(self, address: Address) -> Change:
         spec = self.desired.resources.get(address)
@@ -216,7 +220,7 @@ class Planner:
         if entry is None:
             return self._new(address, spec)
         if live is None:
-            change = self._new(address, spec, cloud_id=None)
+            change = self._new(address, spec, entry)
             return _evolve(
                 change,
                 reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
@@ -229,7 +233,7 @@ class Planner:
             return declared
         return bool(entry and entry.protect)
 
-    def _new(self, address: Address, spec: Resource, cloud_id: str | None = None) -> Change:
+    def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
         taken = [
             o
             for o in self.live.by_name.get(address, ())
@@ -250,7 +254,7 @@ class Planner:
             "declared, not in the cloud",
             before=None,
             after=desired_attrs(spec),
-            protected=self._protected(spec, None),
+            protected=self._protected(spec, entry),
             depends_on=dependencies(spec, self.desired, self.users),
             secrets=secret_refs(spec),
             live_fingerprint="absent",
@@ -321,15 +325,19 @@ class Planner:
             "secrets": secret_refs(spec),
             "live_fingerprint": live_fingerprint(live),
         }
-        broken = entry.tainted or live.status in cluster_kind.BROKEN_STATUSES
+        # only a cluster that never came up is replaced without --replace; one that worked and
+        # is now in ERROR may hold workloads, so replacing it must be asked for
+        failed_create = entry.tainted or live.status == "CREATE_FAILED"
+        broken = failed_create or live.status in cluster_kind.BROKEN_STATUSES
         forcing = [f.path for f in fields if _forces_replacement(address.kind, f.path)]
         if broken or forcing:
-            reason = (
-                f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
-                if broken
-                else f"{', '.join(forcing)} cannot be changed in place by the v1 API"
-            )
-            refused = self._replace_refusal(address, protected, needs_flag=not broken)
+            if failed_create:
+                reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
+            elif broken:
+                reason = f"status {live.status}: it can only be replaced"
+            else:
+                reason = f"{', '.join(forcing)} cannot be changed in place by the v1 API"
+            refused = self._replace_refusal(address, protected, needs_flag=not failed_create)
             return Change(
                 address,
                 Action.REPLACE,
@@ -368,7 +376,11 @@ class Planner:
         if after >= before:
             return {"scale_up": after - before}
         nodes = sorted(
-            live.details.get("nodes", []),
+            (
+                n
+                for n in live.details.get("nodes", [])
+                if n.get("status") not in cluster_kind.GONE_STATUSES
+            ),
             key=lambda n: (n.get("createTime", ""), n.get("id", "")),
             reverse=True,
         )
@@ -404,6 +416,44 @@ class Planner:
                 )
         return out
 
+    def _guard_namespace_removals(self, changes: dict[Address, Change]) -> dict[Address, Change]:
+        """Deleting or replacing a namespace deletes every repository in it: refuse when one of
+        them is protected, and report a conflict for repositories this state does not manage."""
+        leaving = {
+            a.name: c
+            for a, c in changes.items()
+            if a.kind == "namespace" and c.action in (Action.DELETE, Action.REPLACE)
+        }
+        if not leaving:
+            return changes
+        out = dict(changes)
+        live_repos: dict[str, list[str]] = {}
+        for kind, cloud_id in self.live.by_id:
+            if kind == "repository":
+                live_repos.setdefault(cloud_id.rsplit("/", 1)[0], []).append(cloud_id)
+        managed = {e.cloud_id for a, e in self.state.resources.items() if a.kind == "repository"}
+        for ns, change in leaving.items():
+            protected = [
+                str(a)
+                for a in self._repositories_in(ns, changes)
+                if changes[a].protected and changes[a].action is not Action.NOOP
+            ]
+            if protected and not change.refused:
+                out[change.address] = _evolve(
+                    change, refused=f"it would take protected {', '.join(protected)} with it"
+                )
+            unmanaged = sorted(r for r in live_repos.get(ns, []) if r not in managed)
+            if unmanaged:
+                verb = "deleting" if change.action is Action.DELETE else "replacing"
+                self.conflicts.append(
+                    Conflict(
+                        change.address,
+                        f"{verb} {change.address} would delete repositories this state does not "
+                        f"manage: {', '.join(unmanaged)}; import them or remove them first",
+                    )
+                )
+        return out
+
     def _targeted(
         self, changes: dict[Address, Change], targets: frozenset[Address]
     ) -> set[Address]:
@@ -417,7 +467,19 @@ class Planner:
                 continue
             chosen.add(address)
             stack.extend(d for d in changes[address].depends_on if d in changes)
+            if address.kind == "namespace" and changes[address].action in (
+                Action.DELETE,
+                Action.REPLACE,
+            ):
+                stack.extend(self._repositories_in(address.name, changes))
         return chosen
+
+    def _repositories_in(self, namespace: str, changes: Mapping[Address, Change]) -> list[Address]:
+        return [
+            a
+            for a in changes
+            if a.kind == "repository" and repository_kind.namespace_of(a) == namespace
+        ]
 
 
 def _update_reason(fields: list[FieldChange]) -> str:

@@ -87,7 +87,10 @@ def dump(saved: SavedPlan) -> str:
 
 
 def write(path: str, saved: SavedPlan) -> None:
-    Path(path).write_text(dump(saved), encoding="utf-8")
+    try:
+        Path(path).write_text(dump(saved), encoding="utf-8")
+    except OSError as exc:
+        raise ReconcilerError(f"{path}: cannot write the saved plan: {exc.strerror}") from None
 
 
 def read(path: str) -> SavedPlan:

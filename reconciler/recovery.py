@@ -19,8 +19,8 @@ def _landed(intent: PendingIntent, state: State, live: LiveState) -> LiveObject 
     kind = intent.address.kind
     if intent.cloud_id:
         found = live.lookup(kind, intent.cloud_id)
-        if found is not None and found.status not in GONE_STATUSES:
-            return found
+        # the journal knows the id: never fall back to a name, which another object may share
+        return found if found is not None and found.status not in GONE_STATUSES else None
     owned = {
         r.cloud_id for a, r in state.resources.items() if a.kind == kind and a != intent.address
     }
@@ -46,7 +46,8 @@ def recover(state: State, live: LiveState) -> tuple[State, list[str]]:
                 )
         elif intent.action == "delete":
             entry = new.resources.get(address)
-            if entry is not None and live.lookup(address.kind, entry.cloud_id) is None:
+            found = live.lookup(address.kind, entry.cloud_id) if entry is not None else None
+            if entry is not None and (found is None or found.status in GONE_STATUSES):
                 del new.resources[address]
                 notes.append(f"{address}: deleted by an interrupted run; removed from state")
         del new.pending[intent.id]

@@ -16,7 +16,7 @@ from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_desired_state
-from reconciler.errors import SecretError
+from reconciler.errors import SecretError, UsageError
 from reconciler.model import Action, Address, DesiredState, Target
 from reconciler.plan import Change, LiveState, Plan, make_plan
 from reconciler.recovery import recover
@@ -146,6 +146,10 @@ def prepare(
     live = refresh(client, raw, options.parallelism)
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, state, cache)
+    known = set(desired.resources) | set(state.resources)
+    unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
+    if unknown:
+        raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
     plan = make_plan(desired, state, live, secrets, targets, allow_replace)
     return Prepared(
         desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal

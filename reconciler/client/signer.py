@@ -148,8 +148,17 @@ def sign(
     listed = sorted(h.lower() for h in signed_headers) if signed_headers else []
     prefix = f"{AUTH_VERSION}/{access_key_id}/{format_timestamp(timestamp)}/{expiration}"
     request = canonical_request(method, path, query, headers, listed or None)
-    log.debug("canonical request:\n%s", request)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("canonical request:\n%s", _redacted(request))
     return f"{prefix}/{';'.join(listed)}/{signature(secret_access_key, prefix, request)}"
+
+
+def _redacted(request: str) -> str:
+    """The canonical request for a log: a session token is a credential, so it is masked."""
+    return "\n".join(
+        "x-bce-security-token:***" if line.startswith("x-bce-security-token:") else line
+        for line in request.split("\n")
+    )
 
 
 @dataclass(frozen=True)

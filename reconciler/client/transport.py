@@ -43,6 +43,7 @@ from reconciler.client import signer
 from reconciler.client.credentials import Credentials
 from reconciler.client.ratelimit import TokenBucket
 from reconciler.client.retry import Backoff, RetryBudget, is_retryable
+from reconciler.error_codes import REFUSED_BEFORE_WORK
 from reconciler.errors import (
     ApiError,
     BadResponseError,
@@ -328,8 +329,9 @@ class Transport:
         if 200 <= status < 300:
             return ApiResponse(status, _success_body(call, response, request_id), request_id)
         error = _error_from(call, response, request_id)
-        if isinstance(error, BadResponseError) and status >= 500 and not call.idempotent:
-            # Not an answer from the API: a gateway may have forwarded the create before failing.
+        if not call.idempotent and status >= 500 and error.code not in REFUSED_BEFORE_WORK:
+            # A create answered 500 (or an unreadable 5xx from a gateway) may have been
+            # committed before the failure: never resend it blindly.
             raise _unknown_outcome(call, f"HTTP {status}: {error.message}")
         raise _Failure(error, _retry_after(response, self._now))
 

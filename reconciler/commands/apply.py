@@ -59,6 +59,11 @@ def check_fresh(saved: SavedPlan, desired: DesiredState, prepared: Prepared) -> 
             "the saved plan is stale: the configuration changed since it was made; plan again"
         )
     never_written = saved.serial == 0 and prepared.state.serial == 0
+    if saved.serial != prepared.state.serial and not never_written:
+        raise StalePlanError(
+            f"the saved plan is stale: the state changed since it was made (serial {saved.serial}, "
+            f"now {prepared.state.serial}); plan again"
+        )
     if saved.lineage != prepared.state.lineage and not never_written:
         raise StalePlanError(
             "the saved plan is stale: it was made against a different state; plan again"
@@ -161,6 +166,9 @@ def run(
             )
         elif saved is None:
             approve("\nDo you want to perform these actions?", "yes", auto_approve)
+        if prepared.recovered:
+            # persist what was recovered before a new journal replaces the old one
+            prepared.state = store.write(prepared.state)
         with store.journal(prepared.state) as journal:
             ops = Operations(
                 client,

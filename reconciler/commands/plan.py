@@ -86,8 +86,8 @@ def command(
             click.echo(
                 f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}"
             )
-    if plan.conflicts:
-        return EXIT_REFUSED
+    if plan.conflicts or plan.refused:
+        return EXIT_REFUSED  # apply would refuse this plan: fail the pull request's check now
     if detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK

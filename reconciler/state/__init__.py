@@ -42,18 +42,25 @@ def now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def hash_secret(value: str, salt: str | None = None) -> str:
-    """``salt$hex``: a salted SHA-256 of a secret, the only form a secret takes in state."""
-    salt = salt or secrets.token_hex(8)
-    digest = hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
-    return f"{salt}${digest}"
+PBKDF2_ITERATIONS = 200_000
+
+
+def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """``pbkdf2_sha256$iterations$salt$hex``: the only form a secret takes in state. A slow,
+    salted hash, because a shared state (PostgreSQL, CI artefacts) is read by many."""
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", value.encode(), salt.encode(), iterations).hex()
+    return f"pbkdf2_sha256${iterations}${salt}${digest}"
 
 
 def secret_matches(value: str, stored: str | None) -> bool:
-    if not stored or "$" not in stored:
-        return False
-    salt = stored.split("$", 1)[0]
-    return hmac.compare_digest(hash_secret(value, salt), stored)
+    parts = (stored or "").split("$")
+    if len(parts) == 4 and parts[0] == "pbkdf2_sha256" and parts[1].isdigit():
+        return hmac.compare_digest(hash_secret(value, parts[2], int(parts[1])), stored or "")
+    if len(parts) == 2:  # the first format: salt$sha256(salt:value)
+        digest = hashlib.sha256(f"{parts[0]}:{value}".encode()).hexdigest()
+        return hmac.compare_digest(digest, parts[1])
+    return False
 
 
 @dataclass(frozen=True)

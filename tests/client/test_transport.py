@@ -591,3 +591,25 @@ def test_every_error_carries_where_it_happened(
         "DELETE /v1/image/namespace/team-a: HTTP 404 RegistryNamespaceNotFound: "
         "Cannot find Namespace. (request id rid-nf)"
     )
+
+
+def test_a_create_answered_internal_error_is_an_unknown_outcome_not_a_resend(
+    server: ScriptedServer, transport: Transport
+) -> None:
+    server.script(error("InternalError"), ok({"clusterUuid": "c-2"}))
+    with pytest.raises(errors.OutcomeUnknownError):
+        transport.request("POST", "/v1/cluster", body={"clusterName": "prod"}, idempotent=False)
+    assert server.count() == 1, "a 500 may follow a commit: the caller reads before resending"
+
+
+def test_a_create_refused_before_work_is_retried(
+    server: ScriptedServer, transport: Transport
+) -> None:
+    server.script(
+        error("ServiceUnavailable"), error("DuplicateCLusterUuid"), ok({"clusterUuid": "c-1"})
+    )
+    answer = transport.request(
+        "POST", "/v1/cluster", body={"clusterName": "prod"}, idempotent=False
+    )
+    assert answer.data == {"clusterUuid": "c-1"}
+    assert server.count() == 3
