@@ -142,3 +142,23 @@ def test_kill_during_state_writes_leaves_old_or_new(tmp_path: Path) -> None:
         assert len(state.resources) == state.serial - 1, "document is one whole version"
         assert all(isinstance(r, ResourceState) for r in state.resources.values())
     record({"suite": "state-write-kills", "kills": 15})
+
+
+@pytest.mark.parametrize("first_kill", [2, 4, 7])
+def test_a_recovering_run_killed_again_loses_nothing(ws: Workspace, first_kill: int) -> None:
+    ws.write(CONFIG)
+    ws.emulator.set_faults(latency_ms=15)
+    seen = kill_at(ws, start_apply(ws), first_kill)
+    kill_at(ws, start_apply(ws), seen + 1)  # the run that recovers the first one dies too
+    ws.emulator.set_faults(latency_ms=0)
+    final = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert final.code == 0, final.out + final.err
+    cloud = ws.emulator.state()
+    state = json.loads(ws.state_file().read_text())
+    managed = {(e["kind"], e["cloud_id"]) for e in state["resources"].values()}
+    assert cloud_ids(cloud) == managed and len(managed) == 10
+    names = [
+        c["clusterName"] for c in cloud["clusters"] if c["status"] not in ("DELETED", "DELETING")
+    ]
+    assert names == ["prod"]
+    record({"suite": "crash", "k": f"{first_kill}+1", "duplicates": 0, "orphans": 0})

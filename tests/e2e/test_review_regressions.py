@@ -1,0 +1,143 @@
+"""Regressions for defects found in review: each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from reconciler.client import signer
+from reconciler.client.api import CceClient
+from reconciler.client.credentials import Credentials
+
+from .conftest import BASE, Workspace
+
+
+def client(ws: Workspace) -> CceClient:
+    return CceClient.connect(
+        ws.emulator.url, Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
+    )
+
+
+def test_a_cluster_deleted_outside_is_created_again(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    old = json.loads(ws.state_file().read_text())["resources"]["cluster.prod"]["cloud_id"]
+    with client(ws) as c:
+        c.delete_cluster(old)
+    plan = ws.cli("plan", str(ws.root))
+    assert (
+        "+ cluster.prod will be created" in plan.out
+        and "deleted outside the reconciler" in plan.out
+    )
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    new = json.loads(ws.state_file().read_text())["resources"]["cluster.prod"]["cloud_id"]
+    assert new != old
+    assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
+
+
+def test_deleting_a_namespace_refuses_to_take_a_protected_repository(ws: Workspace) -> None:
+    ws.write(
+        BASE.replace(
+            "    description: payment API\n",
+            "    description: payment API\n    lifecycle: {protect: true}\n",
+        )
+    )
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    without_team_a = BASE.replace("  - name: team-a\n", "").split("repositories:")[0] + (
+        "repositories:\n  - namespace: team-b\n    name: web\n    tags: [latest]\n"
+    )
+    ws.write(without_team_a + "clusters:" + BASE.split("clusters:")[1])
+    for args in ([], ["--target", "namespace.team-a"]):
+        result = ws.cli("apply", str(ws.root), "--auto-approve", "--allow-deletes", "9", *args)
+        assert result.code == 3, result.out + result.err
+        assert (
+            "namespace.team-a: it would take protected repository.team-a/api with it" in result.err
+        )
+    assert any(i["repository"] == "api" for i in ws.emulator.state()["images"])
+
+
+def test_deleting_a_namespace_with_unmanaged_repositories_is_a_conflict(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    with client(ws) as c:
+        c.create_image_meta("team-b", "someone-elses", "latest")
+    ws.write(
+        BASE.replace("  - name: team-b\n    public: true\n", "").replace(
+            "  - namespace: team-b\n    name: web\n    tags: [latest]\n", ""
+        )
+    )
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 3
+    assert "would delete repositories this state does not manage: team-b/someone-elses" in plan.out
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 3
+    assert any(i["repository"] == "someone-elses" for i in ws.emulator.state()["images"])
+
+
+def test_protection_survives_re_creation(ws: Workspace) -> None:
+    ws.write(
+        BASE.replace(
+            "  - name: team-b\n    public: true\n",
+            "  - name: team-b\n    public: true\n    lifecycle: {protect: true}\n",
+        )
+    )
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write(BASE)  # the block is gone; state keeps the protection
+    with client(ws) as c:
+        c.delete_namespace("team-b")
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    shown = json.loads(ws.cli("state", "show", "namespace.team-b", "-c", str(ws.root)).out)
+    assert shown["protect"] is True
+
+
+def test_a_saved_plan_is_stale_once_the_state_moved_on(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write(BASE.replace("tags: [latest, v1]", "tags: [latest, v3]"))
+    out = ws.root / "p.json"
+    assert ws.cli("plan", str(ws.root), "--out", str(out)).code == 0
+    assert ws.cli("state", "rm", "repository.team-b/web", "-c", str(ws.root)).code == 0
+    stale = ws.cli("apply", "--plan", str(out))
+    assert stale.code == 5 and "the state changed since it was made" in stale.err
+
+
+def test_an_unknown_target_is_a_usage_error_not_no_changes(ws: Workspace) -> None:
+    ws.write(BASE)
+    result = ws.cli("plan", str(ws.root), "--target", "namespace.tema-a", "--detailed-exitcode")
+    assert result.code == 1
+    assert "no such address in the configuration or the state: namespace.tema-a" in result.err
+
+
+def test_plan_exits_3_when_apply_would_refuse(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write(BASE.replace('version: "1.20.8"', 'version: "1.22.5"'))
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 3 and "--replace cluster.prod" in plan.out
+    assert (
+        ws.cli("plan", str(ws.root), "--replace", "cluster.prod", "--detailed-exitcode").code == 2
+    )
+
+
+def test_debug_log_masks_the_session_token(caplog: pytest.LogCaptureFixture) -> None:
+    from datetime import UTC, datetime
+
+    headers = {
+        "host": "h",
+        "x-bce-date": "2026-01-01T00:00:00Z",
+        "x-bce-security-token": "TOKEN-SECRET-1",
+    }
+    with caplog.at_level(logging.DEBUG, logger="reconciler.client.signer"):
+        signer.sign(
+            "ak",
+            "sk",
+            "GET",
+            "/v1/cluster",
+            None,
+            headers,
+            datetime.now(UTC),
+            signed_headers=list(headers),
+        )
+    assert "x-bce-security-token:***" in caplog.text
+    assert "TOKEN-SECRET-1" not in caplog.text
