@@ -64,6 +64,10 @@ class ConflictError(ReconcilerError):
     pass
 
 
+class Interrupted(ReconcilerError):
+    exit_code = 130
+
+
 def check_guards(
     plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
 ) -> None:
@@ -107,7 +111,7 @@ class Operations:
         username: str | None,
         options: ApplyOptions,
         progress: Progress,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -116,8 +120,17 @@ class Operations:
         self.username = username
         self.options = options
         self.progress = progress
-        self.sleep = sleep
+        self.cancelled = threading.Event()
+        self.sleep = sleep or self._sleep_unless_cancelled
         self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        """Stop waiting (Ctrl-C): waits end at once; requests in flight finish and are journaled."""
+        self.cancelled.set()
+
+    def _sleep_unless_cancelled(self, seconds: float) -> None:
+        if self.cancelled.wait(seconds):
+            raise Interrupted("interrupted while waiting; the next run picks this up")
 
     # --- journal helpers -----------------------------------------------------------------
 
@@ -532,7 +545,7 @@ def execute(
         operations.run(change)
         progress(f"{change.address}: {_ED[change.action]} after {time.monotonic() - start:.1f}s")
 
-    results = Walker(plan.actionable, run, parallelism).walk()
+    results = Walker(plan.actionable, run, parallelism, on_interrupt=operations.cancel).walk()
     for result in results.values():
         if result.status == FAILED:
             progress(f"{result.change.address}: failed: {describe_error(result.error)}")

@@ -60,9 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = _debug_requested(args)
     try:
         code = cli.main(args=args, prog_name="reconciler", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        code = EXIT_ERROR
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        click.echo(
+            "interrupted; the journal lets the next run pick up where this one stopped", err=True
+        )
+        code = 130
     except click.ClickException as exc:  # usage errors exit 1 so that 2 keeps one meaning
         exc.show()
         code = EXIT_ERROR
@@ -75,9 +77,6 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(f"error: {exc}", err=True)
         code = exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        code = 130
     except Exception as exc:  # a bug: say so, keep the traceback for --debug
         if debug:
             traceback.print_exc()

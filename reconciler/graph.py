@@ -52,6 +52,7 @@ class Walker:
     changes: list[Change]
     run_node: Callable[[Change], None]
     parallelism: int = 10
+    on_interrupt: Callable[[], None] = lambda: None
     results: dict[Address, NodeResult] = field(default_factory=dict)
 
     def walk(self) -> dict[Address, NodeResult]:
@@ -66,27 +67,45 @@ class Walker:
         queue = deque(sorted(a for a, n in remaining.items() if n == 0))
         running: dict[Future[None], Address] = {}
         limit = max(1, self.parallelism)
-        with ThreadPoolExecutor(max_workers=limit) as pool:
-            while queue or running:
-                # only as many futures as workers, so each wait stays O(parallelism)
-                while queue and len(running) < limit:
-                    address = queue.popleft()
-                    running[pool.submit(self.run_node, by_address[address])] = address
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: running[f]):
-                    address = running.pop(future)
-                    error = future.exception()
-                    self.results[address] = NodeResult(
-                        by_address[address], FAILED if error else DONE, error
-                    )
-                    if error:
-                        self._skip_dependents(address, dependents, by_address)
-                        continue
-                    for child in dependents[address]:
-                        remaining[child] -= 1
-                        if remaining[child] == 0 and child not in self.results:
-                            queue.append(child)
+        pool = ThreadPoolExecutor(max_workers=limit)
+        try:
+            self._loop(pool, queue, running, remaining, dependents, by_address, limit)
+        except KeyboardInterrupt:
+            self.on_interrupt()  # running nodes stop waiting; queued ones never start
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return self.results
+
+    def _loop(
+        self,
+        pool: ThreadPoolExecutor,
+        queue: deque[Address],
+        running: dict[Future[None], Address],
+        remaining: dict[Address, int],
+        dependents: dict[Address, list[Address]],
+        by_address: dict[Address, Change],
+        limit: int,
+    ) -> None:
+        while queue or running:
+            # only as many futures as workers, so each wait stays O(parallelism)
+            while queue and len(running) < limit:
+                address = queue.popleft()
+                running[pool.submit(self.run_node, by_address[address])] = address
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: running[f]):
+                address = running.pop(future)
+                error = future.exception()
+                self.results[address] = NodeResult(
+                    by_address[address], FAILED if error else DONE, error
+                )
+                if error:
+                    self._skip_dependents(address, dependents, by_address)
+                    continue
+                for child in dependents[address]:
+                    remaining[child] -= 1
+                    if remaining[child] == 0 and child not in self.results:
+                        queue.append(child)
 
     def _skip_dependents(
         self,

@@ -162,3 +162,31 @@ def test_a_recovering_run_killed_again_loses_nothing(ws: Workspace, first_kill: 
     ]
     assert names == ["prod"]
     record({"suite": "crash", "k": f"{first_kill}+1", "duplicates": 0, "orphans": 0})
+
+
+def test_ctrl_c_stops_a_long_wait_and_the_next_run_finishes(ws: Workspace) -> None:
+    ws.write(CONFIG)
+    ws.emulator.set_faults(cluster_create_seconds=3600)
+    env = ws.subprocess_env()
+    args = [sys.executable, "-m", "reconciler", "apply", str(ws.root), "--auto-approve"]
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while not any(
+        r["path"] == "/v1/cluster" and r["method"] == "POST"
+        for r in ws.emulator.mutating_requests()
+    ):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    state = json.loads(ws.state_file().read_text())  # written on the way out
+    assert "cluster.prod" in state["resources"] or state["pending"]
+    ws.emulator.advance(3600)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    names = [c["clusterName"] for c in ws.emulator.state()["clusters"] if c["status"] != "DELETED"]
+    assert names == ["prod"]
