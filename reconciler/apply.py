@@ -281,7 +281,7 @@ class Operations:
         return entry
 
     def _delete_repository(self, cloud_id: str, address: Address) -> None:
-        namespace, _, name = cloud_id.rpartition("/")
+        namespace, _, name = cloud_id.partition("/")
         self.client.delete_image_meta(namespace, name)
 
     def _update_repository(self, change: Change) -> None:
@@ -348,7 +348,12 @@ class Operations:
             and c.status not in cluster_kind.GONE_STATUSES
             and c.cluster_uuid not in owned
         ]
-        return found[0] if len(found) == 1 else None
+        if len(found) > 1:
+            raise ConflictError(
+                f"cluster {name}: the create's answer was lost and {len(found)} unmanaged clusters "
+                f"have that name ({', '.join(found)}); import the right one, nothing was resent"
+            )
+        return found[0] if found else None
 
     def _delete_cluster(self, cloud_id: str, address: Address) -> None:
         for _ in range(self.options.busy_retries):

@@ -80,6 +80,7 @@ SECRET_FIELDS: dict[str, tuple[str, ...]] = {
 PATTERN_HINTS = {
     "^[a-z0-9]{4,30}$": "4-30 lowercase letters and digits",
     "^[A-Za-z][A-Za-z0-9_./-]{0,64}$": '1-65 letters, digits, "-", "_", "/" or "." starting with a letter',
+    "^[A-Za-z][A-Za-z0-9_.-]{0,64}$": '1-65 letters, digits, "-", "_" or "." starting with a letter (no "/")',
     "^[A-Za-z0-9][A-Za-z0-9_./-]{0,64}$": '1-65 letters, digits, "-", "_", "/" or "." starting with a letter or digit',
     "^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and underscores, not starting with a digit",
     "^[a-z][a-z0-9-]{0,31}$": 'lowercase letters, digits and "-", such as bj',

@@ -430,7 +430,7 @@ class Planner:
         live_repos: dict[str, list[str]] = {}
         for kind, cloud_id in self.live.by_id:
             if kind == "repository":
-                live_repos.setdefault(cloud_id.rsplit("/", 1)[0], []).append(cloud_id)
+                live_repos.setdefault(cloud_id.split("/", 1)[0], []).append(cloud_id)
         managed = {e.cloud_id for a, e in self.state.resources.items() if a.kind == "repository"}
         for ns, change in leaving.items():
             protected = [

@@ -141,7 +141,7 @@ def read_one(client: CceClient, address: Address, cloud_id: str) -> LiveObject |
         if address.kind == "namespace":
             return namespace_object(client.get_namespace(cloud_id))
         if address.kind == "repository":
-            namespace, _, name = cloud_id.rpartition("/")
+            namespace, _, name = cloud_id.partition("/")
             user = client.get_user()
             found = [
                 i for i in client.list_images(user.username, namespace) if i.repository == name

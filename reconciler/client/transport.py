@@ -49,6 +49,7 @@ from reconciler.errors import (
     BadResponseError,
     ConnectionFailedError,
     OutcomeUnknownError,
+    TransientServerError,
     server_error,
 )
 
@@ -329,9 +330,15 @@ class Transport:
         if 200 <= status < 300:
             return ApiResponse(status, _success_body(call, response, request_id), request_id)
         error = _error_from(call, response, request_id)
-        if not call.idempotent and status >= 500 and error.code not in REFUSED_BEFORE_WORK:
-            # A create answered 500 (or an unreadable 5xx from a gateway) may have been
-            # committed before the failure: never resend it blindly.
+        if (
+            not call.idempotent
+            and status >= 500
+            and error.code not in REFUSED_BEFORE_WORK
+            and isinstance(error, BadResponseError | TransientServerError)
+        ):
+            # A create answered "internal error" (or an unreadable 5xx from a gateway) may have
+            # been committed before the failure: never resend it blindly. A definite refusal
+            # (quota, format, conflict codes, often sent as 500 by CCE) is not in doubt.
             raise _unknown_outcome(call, f"HTTP {status}: {error.message}")
         raise _Failure(error, _retry_after(response, self._now))
 

@@ -97,7 +97,12 @@ def approve(question: str, expected: str, auto_approve: bool) -> None:
             "refusing to apply without approval: standard input is not a terminal; rerun with --auto-approve"
         )
     click.echo(question)
-    answer = click.prompt(f"  Only '{expected}' will be accepted", default="", show_default=False)
+    try:
+        answer = click.prompt(
+            f"  Only '{expected}' will be accepted", default="", show_default=False
+        )
+    except click.exceptions.Abort:  # Ctrl-D or Ctrl-C at the prompt: nothing has happened yet
+        raise UsageError("apply cancelled") from None
     if answer.strip() != expected:
         raise UsageError("apply cancelled")
 

@@ -6,9 +6,11 @@ import json
 
 import click
 
+from reconciler.apply import check_guards
 from reconciler.commands.common import parse_addresses, run_options, selection_options
 from reconciler.config import config_digest
-from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED
+from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED, RefusedError
+from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import write as write_plan
 from reconciler.render import plan_to_json, render_plan
@@ -21,6 +23,18 @@ from reconciler.session import (
     open_store,
     prepare,
 )
+from reconciler.state import State
+
+
+def blast_radius_warning(plan: Plan, state: State) -> str | None:
+    """What the blast-radius guard will say at apply time (it needs --allow-deletes), if anything."""
+    if plan.conflicts or plan.refused:
+        return None  # already exit 3
+    try:
+        check_guards(plan, state, None)
+    except RefusedError as exc:
+        return str(exc)
+    return None
 
 
 @click.command(name="plan")
@@ -70,6 +84,9 @@ def command(
         for note in prepared.notes:
             click.echo(f"Recovered: {note}")
         click.echo(render_plan(plan, color=is_tty() and not no_color))
+        guard = blast_radius_warning(plan, prepared.state)
+        if guard:
+            click.echo(f"\nWarning: {guard}")
     if out:
         write_plan(
             out,

@@ -32,7 +32,8 @@ def dependencies(spec: RepositorySpec) -> list[Address]:
 
 
 def namespace_of(address: Address) -> str:
-    return address.name.rsplit("/", 1)[0]
+    # namespaces hold no "/" (the config forbids it), repository names may: split at the first
+    return address.name.split("/", 1)[0]
 
 
 def live_attrs(data: dict[str, Any]) -> dict[str, Any]:

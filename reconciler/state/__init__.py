@@ -43,6 +43,7 @@ def now_text() -> str:
 
 
 PBKDF2_ITERATIONS = 200_000
+MAX_ITERATIONS = 10_000_000
 
 
 def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
@@ -55,8 +56,11 @@ def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_IT
 
 def secret_matches(value: str, stored: str | None) -> bool:
     parts = (stored or "").split("$")
-    if len(parts) == 4 and parts[0] == "pbkdf2_sha256" and parts[1].isdigit():
-        return hmac.compare_digest(hash_secret(value, parts[2], int(parts[1])), stored or "")
+    if len(parts) == 4 and parts[0] == "pbkdf2_sha256":
+        iterations = int(parts[1]) if parts[1].isascii() and parts[1].isdigit() else 0
+        if not 1 <= iterations <= MAX_ITERATIONS:
+            return False  # a damaged or hostile state: treat the secret as changed
+        return hmac.compare_digest(hash_secret(value, parts[2], iterations), stored or "")
     if len(parts) == 2:  # the first format: salt$sha256(salt:value)
         digest = hashlib.sha256(f"{parts[0]}:{value}".encode()).hexdigest()
         return hmac.compare_digest(digest, parts[1])

@@ -75,7 +75,7 @@ def test_errors_go_to_stderr_with_exit_1(run_cli: Any, write_files: Write) -> No
     result = run_cli(["validate", "c.yaml"], cwd=root)
     assert (result.code, result.out) == (1, "")
     assert result.err_lines == [
-        'c.yaml:4:11: error: namespace name "9abc" is invalid: 1-65 letters, digits, "-", "_", "/" or "." starting with a letter'
+        'c.yaml:4:11: error: namespace name "9abc" is invalid: 1-65 letters, digits, "-", "_" or "." starting with a letter (no "/")'
     ]
 
 

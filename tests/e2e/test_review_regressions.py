@@ -141,3 +141,46 @@ def test_debug_log_masks_the_session_token(caplog: pytest.LogCaptureFixture) -> 
         )
     assert "x-bce-security-token:***" in caplog.text
     assert "TOKEN-SECRET-1" not in caplog.text
+
+
+SLASHED = BASE.replace("    name: worker\n", "    name: lib/worker\n")
+
+
+def test_repository_names_with_a_slash_are_deleted_for_real(ws: Workspace) -> None:
+    ws.write(SLASHED)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    assert any(i["repository"] == "lib/worker" for i in ws.emulator.state()["images"])
+    ws.write(
+        SLASHED.replace("  - namespace: team-a\n    name: lib/worker\n    tags: [latest]\n", "")
+    )
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    assert not any(i["repository"] == "lib/worker" for i in ws.emulator.state()["images"])
+    assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
+
+
+def test_a_namespace_replace_counts_repositories_with_a_slash(ws: Workspace) -> None:
+    protected = SLASHED.replace(
+        "    name: lib/worker\n    tags: [latest]\n",
+        "    name: lib/worker\n    tags: [latest]\n    lifecycle: {protect: true}\n",
+    )
+    ws.write(protected)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write(protected.replace("  - name: team-a\n", "  - name: team-a\n    public: true\n"))
+    result = ws.cli("apply", str(ws.root), "--auto-approve", "--replace", "namespace.team-a")
+    assert result.code == 3
+    assert "repository.team-a/lib/worker" in result.err
+    assert any(i["repository"] == "lib/worker" for i in ws.emulator.state()["images"])
+
+
+def test_a_definite_refusal_of_a_create_is_not_resent(ws: Workspace) -> None:
+    ws.emulator.set_faults(cluster_quota=0)
+    ws.write(BASE)
+    result = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert result.code == 1
+    assert "Cce.ClusterOverQuota" in result.out and "answer was lost" not in result.out
+    creates = [
+        r
+        for r in ws.emulator.mutating_requests()
+        if r["method"] == "POST" and r["path"] == "/v1/cluster"
+    ]
+    assert len(creates) == 1

@@ -13,6 +13,7 @@ from reconciler.render import plan_to_json
 from reconciler.state import ResourceState, State
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)
+repo_names = st.from_regex(r"[a-z][a-z0-9-]{0,4}(/[a-z0-9-]{1,4})?", fullmatch=True)
 tags = st.lists(
     st.from_regex(r"[a-z0-9][a-z0-9.]{0,5}", fullmatch=True), min_size=1, max_size=4, unique=True
 )
@@ -25,7 +26,7 @@ def declarations(draw: st.DrawFn) -> DesiredState:
     for ns in namespaces:
         spec = NamespaceSpec(ns, public=draw(st.booleans()))
         resources[spec.address] = spec
-        for repo in draw(st.lists(names, max_size=3, unique=True)):
+        for repo in draw(st.lists(repo_names, max_size=3, unique=True)):
             rspec = RepositorySpec(
                 ns, repo, tuple(draw(tags)), draw(st.none() | st.text(max_size=10))
             )

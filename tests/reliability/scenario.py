@@ -72,3 +72,30 @@ def observed_cloud(state: dict[str, Any]) -> dict[str, Any]:
         "duplicate_clusters": sorted({n for n in names if names.count(n) > 1}),
         "cluster_statuses": sorted(c["status"] for c in live),
     }
+
+
+def cloud_ids(state: dict[str, Any]) -> set[tuple[str, str]]:
+    out = {("user", state["user"]["username"])} if state.get("user") else set()
+    out |= {("namespace", n["namespace"]) for n in state["namespaces"]}
+    out |= {("repository", f"{i['namespace']}/{i['repository']}") for i in state["images"]}
+    out |= {
+        ("cluster", c["clusterUuid"])
+        for c in state["clusters"]
+        if c["status"] not in ("DELETED", "DELETING")
+    }
+    return out
+
+
+def managed_ids(state_doc: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(e["kind"], e["cloud_id"]) for e in state_doc["resources"].values()}
+
+
+def damage(cloud: dict[str, Any], state_doc: dict[str, Any]) -> dict[str, int]:
+    """Duplicates (extra live clusters per name) and orphans (cloud objects not in state)."""
+    names = [
+        c["clusterName"] for c in cloud["clusters"] if c["status"] not in ("DELETED", "DELETING")
+    ]
+    return {
+        "duplicates": len(names) - len(set(names)),
+        "orphans": len(cloud_ids(cloud) - managed_ids(state_doc)),
+    }

@@ -17,7 +17,8 @@ def main(path: str) -> None:
     writes = sum(r["kills"] for r in rows if r["suite"] == "state-write-kills")
     runs = Counter(r["runs"] for r in faults)
     print(
-        f"fault seeds run:           {len(faults)} (converged in 1/2/3 runs: {runs[1]}/{runs[2]}/{runs[3]})"
+        f"fault seeds run:           {len(faults)} (converged in 1/2/3 runs: {runs[1]}/{runs[2]}/{runs[3]};"
+        f" not converged: {sum(1 for r in faults if not r.get('converged', True))})"
     )
     print(f"faults injected:           {sum(r['faults'] for r in faults)}")
     print(f"kills at k-th mutation:    {len(crash)}; kills during state writes: {writes}")

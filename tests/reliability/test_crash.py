@@ -19,6 +19,7 @@ from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 from tests.e2e.conftest import Workspace
 
+from .scenario import cloud_ids, damage
 from .test_faults import record
 
 CONFIG = """users:
@@ -66,25 +67,14 @@ def kill_at(ws: Workspace, proc: subprocess.Popen[bytes], k: int, deadline: floa
     start = time.monotonic()
     while time.monotonic() - start < deadline:
         seen = len(ws.emulator.mutating_requests())
-        if seen >= k or proc.poll() is not None:
+        assert proc.poll() is None, f"the apply ended before its mutation {k}: k is out of range"
+        if seen >= k:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return seen
         time.sleep(0.002)
     proc.kill()
     raise AssertionError("the apply never reached its k-th mutation")
-
-
-def cloud_ids(state: dict) -> set[tuple[str, str]]:
-    out = {("user", state["user"]["username"])} if state.get("user") else set()
-    out |= {("namespace", n["namespace"]) for n in state["namespaces"]}
-    out |= {("repository", f"{i['namespace']}/{i['repository']}") for i in state["images"]}
-    out |= {
-        ("cluster", c["clusterUuid"])
-        for c in state["clusters"]
-        if c["status"] not in ("DELETED", "DELETING")
-    }
-    return out
 
 
 @pytest.mark.parametrize("k", range(1, MUTATIONS + 1))
@@ -96,8 +86,9 @@ def test_killed_apply_is_finished_without_duplicates_or_orphans(ws: Workspace, k
         json.loads(ws.state_file().read_text())  # always parses
     ws.emulator.set_faults(latency_ms=0)
     rerun = ws.cli("apply", str(ws.root), "--auto-approve")
-    assert rerun.code == 0, rerun.out + rerun.err
     cloud = ws.emulator.state()
+    record({"suite": "crash", "k": k, **damage(cloud, json.loads(ws.state_file().read_text()))})
+    assert rerun.code == 0, rerun.out + rerun.err
     names = [
         c["clusterName"] for c in cloud["clusters"] if c["status"] not in ("DELETED", "DELETING")
     ]
@@ -108,7 +99,6 @@ def test_killed_apply_is_finished_without_duplicates_or_orphans(ws: Workspace, k
     assert len(state["resources"]) == 10 and state["pending"] == []
     again = ws.cli("plan", str(ws.root), "--detailed-exitcode")
     assert again.code == 0, again.out
-    record({"suite": "crash", "k": k, "duplicates": 0, "orphans": 0})
 
 
 WRITER = """
@@ -152,16 +142,16 @@ def test_a_recovering_run_killed_again_loses_nothing(ws: Workspace, first_kill: 
     kill_at(ws, start_apply(ws), seen + 1)  # the run that recovers the first one dies too
     ws.emulator.set_faults(latency_ms=0)
     final = ws.cli("apply", str(ws.root), "--auto-approve")
-    assert final.code == 0, final.out + final.err
     cloud = ws.emulator.state()
     state = json.loads(ws.state_file().read_text())
+    record({"suite": "crash", "k": f"{first_kill}+1", **damage(cloud, state)})
+    assert final.code == 0, final.out + final.err
     managed = {(e["kind"], e["cloud_id"]) for e in state["resources"].values()}
     assert cloud_ids(cloud) == managed and len(managed) == 10
     names = [
         c["clusterName"] for c in cloud["clusters"] if c["status"] not in ("DELETED", "DELETING")
     ]
     assert names == ["prod"]
-    record({"suite": "crash", "k": f"{first_kill}+1", "duplicates": 0, "orphans": 0})
 
 
 def test_ctrl_c_stops_a_long_wait_and_the_next_run_finishes(ws: Workspace) -> None:
@@ -185,7 +175,9 @@ def test_ctrl_c_stops_a_long_wait_and_the_next_run_finishes(ws: Workspace) -> No
     assert proc.returncode == 130, out + err
     assert "interrupted" in err and "Traceback" not in err
     state = json.loads(ws.state_file().read_text())  # written on the way out
-    assert "cluster.prod" in state["resources"] or state["pending"]
+    pending = [p for p in state["pending"] if p["address"] == "cluster.prod"]
+    assert len(pending) == 1 and pending[0]["action"] == "create"
+    assert pending[0]["cloud_id"], "the cluster's id was journaled, so the next run adopts it"
     ws.emulator.advance(3600)
     assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
     names = [c["clusterName"] for c in ws.emulator.state()["clusters"] if c["status"] != "DELETED"]

@@ -11,7 +11,14 @@ import pytest
 
 from tests.e2e.conftest import Workspace
 
-from .scenario import LONG_SWEEP, config_text, expected_cloud, observed_cloud, resource_count
+from .scenario import (
+    LONG_SWEEP,
+    config_text,
+    damage,
+    expected_cloud,
+    observed_cloud,
+    resource_count,
+)
 
 SEEDS = range(300) if LONG_SWEEP else range(20)
 
@@ -34,8 +41,20 @@ def test_converges_under_faults(ws: Workspace, seed: int) -> None:
     codes = apply_until_clean(ws)
     faults = [r["fault"] for r in ws.emulator.requests_log() if r.get("fault")]
     ws.emulator.set_faults(fault_rate=0.0)
-    observed = observed_cloud(ws.emulator.state())
+    cloud = ws.emulator.state()
+    observed = observed_cloud(cloud)
     expected = expected_cloud()
+    state_doc = json.loads(ws.state_file().read_text())
+    record(
+        {
+            "suite": "faults",
+            "seed": seed,
+            "runs": len(codes),
+            "faults": len(faults),
+            "converged": codes[-1] == 0,
+            **damage(cloud, state_doc),
+        }
+    )
     assert codes[-1] == 0, f"seed {seed}: exit codes {codes}"
     assert observed["duplicate_clusters"] == []
     assert observed["cluster_statuses"] == ["RUNNING"] * len(expected["clusters"])
@@ -48,16 +67,6 @@ def test_converges_under_faults(ws: Workspace, seed: int) -> None:
     final = ws.cli("plan", str(ws.root), "--detailed-exitcode")
     assert final.code == 0, final.out
     assert ws.emulator.mutating_requests(since=mark) == []
-    record(
-        {
-            "suite": "faults",
-            "seed": seed,
-            "runs": len(codes),
-            "faults": len(faults),
-            "duplicates": 0,
-            "orphans": 0,
-        }
-    )
 
 
 def record(row: dict[str, object]) -> None:

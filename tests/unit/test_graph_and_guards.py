@@ -83,3 +83,18 @@ def test_refused_changes_and_conflicts_stop_apply() -> None:
     refused = Plan((Change(NA, Action.DELETE, "", {}, None, refused="protected"),))
     with pytest.raises(RefusedError, match="namespace.a: protected"):
         check_guards(refused, managed(1), 10)
+
+
+def test_secret_hashes_from_a_damaged_state_never_match_and_never_crash() -> None:
+    from reconciler.state import hash_secret, secret_matches
+
+    good = hash_secret("s3cret")
+    assert secret_matches("s3cret", good) and not secret_matches("other", good)
+    for damaged in (
+        "pbkdf2_sha256$0$aa$bb",
+        "pbkdf2_sha256$²$aa$bb",
+        "pbkdf2_sha256$99999999999$aa$bb",
+        "garbage",
+        "",
+    ):
+        assert secret_matches("s3cret", damaged) is False
