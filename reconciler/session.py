@@ -129,6 +129,16 @@ class Prepared:
     recovered: bool = False
 
 
+def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
+    out = []
+    for value in values:
+        try:
+            out.append(Address.parse(value))
+        except ValueError as exc:
+            raise UsageError(f"{flag} {value}: {exc}") from None
+    return out
+
+
 def load(paths: Sequence[str]) -> DesiredState:
     return load_desired_state(list(paths) or ["."])
 
@@ -139,9 +149,12 @@ def prepare(
     client: CceClient,
     options: RunOptions,
     cache: SecretCache,
-    targets: Sequence[Address] = (),
-    allow_replace: Sequence[Address] = (),
+    target_args: Sequence[str] = (),
+    replace_args: Sequence[str] = (),
 ) -> Prepared:
+    """Read state, refresh, recover and plan; ``*_args`` are --target / --replace as typed."""
+    targets = parse_addresses(target_args, "--target")
+    allow_replace = parse_addresses(replace_args, "--replace")
     raw = store.read()
     live = refresh(client, raw, options.parallelism)
     state, notes = recover(raw, live)

@@ -11,7 +11,6 @@ import click
 
 from reconciler.apply import ApplyOptions, Operations, check_guards, execute, summary_lines
 from reconciler.commands.common import (
-    parse_addresses,
     progress_printer,
     run_options,
     selection_options,
@@ -140,15 +139,7 @@ def run(
     ):
         if destroying:
             desired = replace(desired, resources={})
-        prepared = prepare(
-            desired,
-            store,
-            client,
-            options,
-            cache,
-            parse_addresses(targets, "--target"),
-            parse_addresses(replaces, "--replace"),
-        )
+        prepared = prepare(desired, store, client, options, cache, targets, replaces)
         for note in prepared.notes:
             say(f"Recovered: {note}")
         plan: Plan = prepared.plan

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from reconciler.errors import UsageError
-from reconciler.model import Address
-
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
-    out = []
-    for value in values:
-        try:
-            out.append(Address.parse(value))
-        except ValueError as exc:
-            raise UsageError(f"{flag} {value}: {exc}") from None
-    return out
 
 
 def state_options(func: F) -> F:

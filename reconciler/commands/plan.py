@@ -7,7 +7,7 @@ import json
 import click
 
 from reconciler.apply import check_guards
-from reconciler.commands.common import parse_addresses, run_options, selection_options
+from reconciler.commands.common import run_options, selection_options
 from reconciler.config import config_digest
 from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED, RefusedError
 from reconciler.plan import Plan
@@ -68,15 +68,7 @@ def command(
     store = open_store(state_spec, desired.base_dir, workspace)
     cache = SecretCache(desired.base_dir)
     with open_client(desired.target, desired.base_dir, options) as client:
-        prepared = prepare(
-            desired,
-            store,
-            client,
-            options,
-            cache,
-            parse_addresses(targets, "--target"),
-            parse_addresses(replaces, "--replace"),
-        )
+        prepared = prepare(desired, store, client, options, cache, targets, replaces)
     plan = prepared.plan
     if as_json:
         click.echo(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))

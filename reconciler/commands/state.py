@@ -6,11 +6,11 @@ import json
 
 import click
 
-from reconciler.commands.common import parse_addresses, state_options
+from reconciler.commands.common import state_options
 from reconciler.errors import EXIT_OK, ReconcilerError, StateError
 from reconciler.plan import desired_attrs, fingerprint
 from reconciler.refresh import read_one
-from reconciler.session import RunOptions, load, open_client, open_store
+from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
 from reconciler.state import ADOPTED, ResourceState, StateStore
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -56,6 +58,17 @@ class Workspace:
             "CCR_PASSWORD": PASSWORD,
             "PYTHONPATH": str(ROOT),
         }
+
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """`python -m reconciler ARGS` in a child process, output captured as text."""
+        argv = [sys.executable, "-m", "reconciler", *args]
+        return subprocess.Popen(
+            argv,
+            env=self.subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def state_file(self) -> Path:
         return self.root / ".reconciler" / "state.json"

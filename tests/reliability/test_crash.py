@@ -48,22 +48,11 @@ MUTATIONS = 12
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_apply(ws: Workspace) -> subprocess.Popen[bytes]:
-    env = ws.subprocess_env()
-    args = [
-        sys.executable,
-        "-m",
-        "reconciler",
-        "apply",
-        str(ws.root),
-        "--auto-approve",
-        "--parallelism",
-        "1",
-    ]
-    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_apply(ws: Workspace) -> subprocess.Popen[str]:
+    return ws.spawn("apply", str(ws.root), "--auto-approve", "--parallelism", "1")
 
 
-def kill_at(ws: Workspace, proc: subprocess.Popen[bytes], k: int, deadline: float = 30.0) -> int:
+def kill_at(ws: Workspace, proc: subprocess.Popen[str], k: int, deadline: float = 30.0) -> int:
     start = time.monotonic()
     while time.monotonic() - start < deadline:
         seen = len(ws.emulator.mutating_requests())

@@ -4,7 +4,6 @@ clear message, is never retried where retrying cannot help, and leaves the state
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,20 +117,7 @@ def test_retry_budget_stops_a_dead_endpoint(ws: Workspace) -> None:
 
 
 def start_apply(ws: Workspace) -> subprocess.Popen[str]:
-    env = ws.subprocess_env()
-    args = [
-        sys.executable,
-        "-m",
-        "reconciler",
-        "apply",
-        str(ws.root),
-        "--auto-approve",
-        "--parallelism",
-        "2",
-    ]
-    return subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return ws.spawn("apply", str(ws.root), "--auto-approve", "--parallelism", "2")
 
 
 def test_two_applies_on_one_state_exactly_one_proceeds(ws: Workspace) -> None:
