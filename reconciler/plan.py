@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.diff import FieldChange, field_changes, project
@@ -487,8 +487,6 @@ def _update_reason(fields: list[FieldChange]) -> str:
 
 
 def _evolve(change: Change, **updates: Any) -> Change:
-    from dataclasses import replace
-
     return replace(change, **updates)
 
 

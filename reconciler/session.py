@@ -17,8 +17,8 @@ from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_desired_state
 from reconciler.errors import SecretError, UsageError
-from reconciler.model import Action, Address, DesiredState, Target
-from reconciler.plan import Change, LiveState, Plan, make_plan
+from reconciler.model import Address, DesiredState, SecretRef, Target
+from reconciler.plan import Change, LiveState, Plan, make_plan, secret_refs
 from reconciler.recovery import recover
 from reconciler.refresh import refresh
 from reconciler.secrets import resolve_secret
@@ -77,15 +77,17 @@ class SecretCache:
         self.base_dir = base_dir
         self._values: dict[tuple[str | None, str | None], str] = {}
 
-    def value(self, change: Change, name: str) -> str:
-        ref = change.secrets[name]
+    def resolve(self, ref: SecretRef, where: str) -> str:
         key = (ref.env, ref.file)
         if key not in self._values:
             try:
                 self._values[key] = resolve_secret(ref, self.base_dir)
             except SecretError as exc:
-                raise SecretError(f"{change.address}: {name}: {exc}") from None
+                raise SecretError(f"{where}: {exc}") from None
         return self._values[key]
+
+    def value(self, change: Change, name: str) -> str:
+        return self.resolve(change.secrets[name], f"{change.address}: {name}")
 
     def preload(self, changes: Sequence[Change]) -> None:
         """Resolve every secret the changes need before anything is sent, reporting all at once."""
@@ -107,15 +109,12 @@ def resolve_for_plan(
     desired: DesiredState, state: State, cache: SecretCache
 ) -> dict[tuple[Address, str], str]:
     """Secrets the planner compares with state hashes: those of resources already in state."""
-    from reconciler.plan import secret_refs
-
     values: dict[tuple[Address, str], str] = {}
     for address, spec in desired.resources.items():
         if address not in state.resources:
             continue
         for name, ref in secret_refs(spec).items():
-            probe = Change(address, Action.NOOP, "", None, None, secrets={name: ref})
-            values[(address, name)] = cache.value(probe, name)
+            values[(address, name)] = cache.resolve(ref, f"{address}: {name}")
     return values
 
 

@@ -19,8 +19,8 @@ from reconciler.commands.common import (
 from reconciler.config import config_digest
 from reconciler.errors import EXIT_ERROR, EXIT_OK, StalePlanError, UsageError
 from reconciler.kinds.cluster import GONE_STATUSES
-from reconciler.model import Action, Address, DesiredState
-from reconciler.plan import Plan, live_fingerprint, make_plan
+from reconciler.model import Action, DesiredState
+from reconciler.plan import Plan, live_fingerprint
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.render import render_plan
@@ -255,6 +255,3 @@ def destroy_command(
     return run(
         paths, None, auto_approve, options, (), (), None, timeouts, no_color, destroying=True
     )
-
-
-__all__ = ["Action", "Address", "command", "destroy_command", "make_plan"]

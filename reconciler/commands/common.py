@@ -77,10 +77,6 @@ def run_options(func: F) -> F:
     return func
 
 
-def echo(line: str = "") -> None:
-    click.echo(line)
-
-
 def progress_printer() -> Callable[[str], None]:
     def emit(message: str) -> None:
         click.echo(message, err=False)

@@ -19,13 +19,7 @@ def _store(state_spec: str | None, workspace: str, config: tuple[str, ...]) -> S
     return open_store(state_spec, base_dir, workspace)
 
 
-@click.group(name="state")
-def group() -> None:
-    """Inspect or edit the state (what this tool manages)."""
-
-
-@group.command(name="list")
-@click.option(
+config_option = click.option(
     "-c",
     "--config",
     "config",
@@ -33,6 +27,15 @@ def group() -> None:
     type=click.Path(),
     help="Config path (to find the state beside it).",
 )
+
+
+@click.group(name="state")
+def group() -> None:
+    """Inspect or edit the state (what this tool manages)."""
+
+
+@group.command(name="list")
+@config_option
 @state_options
 def list_command(config: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
     """List managed addresses with their cloud ids."""
@@ -49,7 +52,7 @@ def list_command(config: tuple[str, ...], state_spec: str | None, workspace: str
 
 @group.command(name="show")
 @click.argument("address")
-@click.option("-c", "--config", "config", multiple=True, type=click.Path())
+@config_option
 @state_options
 def show_command(
     address: str, config: tuple[str, ...], state_spec: str | None, workspace: str
@@ -69,7 +72,7 @@ def show_command(
 
 @group.command(name="rm")
 @click.argument("address")
-@click.option("-c", "--config", "config", multiple=True, type=click.Path())
+@config_option
 @state_options
 def rm_command(
     address: str, config: tuple[str, ...], state_spec: str | None, workspace: str
@@ -89,7 +92,7 @@ def rm_command(
 
 @click.command(name="force-unlock")
 @click.argument("lock_id")
-@click.option("-c", "--config", "config", multiple=True, type=click.Path())
+@config_option
 @state_options
 def force_unlock_command(
     lock_id: str, config: tuple[str, ...], state_spec: str | None, workspace: str
