@@ -7,7 +7,8 @@
     ├── ConfigError                      invalid configuration (carries diagnostics)
     ├── SecretError                      a secret reference cannot be resolved
     ├── StateError                       unreadable / inconsistent state
-    │   └── StateLockedError             exit 4: the state lock is held by someone else
+    │   ├── StateLockedError             exit 4: the state lock is held by someone else
+    │   └── LockLostError                exit 4: this run no longer holds the lock (fenced)
     ├── RefusedError                     exit 3: protected resource, blast-radius guard, conflict
     ├── StalePlanError                   exit 5: a saved plan no longer matches the live state
     └── ApiError                         an answer (or no answer) from the BCE API
@@ -19,6 +20,9 @@
         │   ├── AuthError                credentials / signature / permission: never retried
         │   └── FatalServerError         everything else the server refuses
         ├── BadResponseError             the answer could not be understood (HTML, bad JSON)
+        │   ├── ShapeError               a key missing, null or of the wrong type in an answer
+        │   └── AnswerTooLargeError      the answer is larger than the configured maximum
+        ├── DeadlineExceededError        no whole answer within the per-request deadline
         ├── ConnectionFailedError        no answer at all (refused, reset, timeout)
         ├── OutcomeUnknownError          a mutation was sent but its answer was lost
         └── RetryBudgetExhaustedError    too many retries in this run: the endpoint looks dead
@@ -88,6 +92,13 @@ class StateLockedError(StateError):
     exit_code = EXIT_LOCKED
 
 
+class LockLostError(StateError):
+    """This run's lock was released or taken over, or the state changed under it: stop before
+    the next mutation; the next run finishes this run's journal."""
+
+    exit_code = EXIT_LOCKED
+
+
 class RefusedError(ReconcilerError):
     exit_code = EXIT_REFUSED
 
@@ -154,8 +165,20 @@ class BadResponseError(ApiError):
     pass
 
 
+class ShapeError(BadResponseError):
+    """A key the tool needs is missing, ``null`` or of the wrong type: nothing is decided from it."""
+
+
+class AnswerTooLargeError(BadResponseError):
+    pass
+
+
 class ConnectionFailedError(ApiError):
     pass
+
+
+class DeadlineExceededError(ConnectionFailedError):
+    """The whole answer did not arrive within the per-request deadline (a trickling server)."""
 
 
 class OutcomeUnknownError(ApiError):
