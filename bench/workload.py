@@ -22,14 +22,15 @@ from typing import Any
 
 import yaml
 
-from reconciler.apply import cluster_body
 from reconciler.config import load_desired_state
 from reconciler.emulator.clusters import ClusterRequest
 from reconciler.emulator.models import Model
 from reconciler.emulator.orders import parse_order
 from reconciler.emulator.settings import Knobs, Settings
+from reconciler.kinds import desired_attrs
+from reconciler.kinds.cluster import cluster_body
 from reconciler.model import Address, DesiredState, RepositorySpec
-from reconciler.plan import desired_attrs, fingerprint
+from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State, hash_secret
 from reconciler.state.local import LocalStateStore
 

@@ -2,8 +2,9 @@
 scheduling: what a node does is the caller's function.
 
 Edges: a create / update / replace waits for the changes of what it depends on (user ->
-namespaces -> repositories; clusters stand alone); a delete waits for the deletes of what
-depends on it (repositories before their namespace). When a node fails, everything that
+namespaces -> repositories; clusters stand alone); a delete of a container waits for the
+deletes of its contents (repositories before their namespace), as each kind's
+``container_of`` says. When a node fails, everything that
 depends on it, directly or not, is skipped; independent nodes go on.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from reconciler.kinds.repository import namespace_of
+from reconciler.kinds import kind_named
 from reconciler.model import Action, Address
 from reconciler.plan import Change
 
@@ -34,14 +35,14 @@ def edges(changes: Iterable[Change]) -> dict[Address, set[Address]]:
     """address -> the addresses it must wait for."""
     nodes = {c.address: c for c in changes}
     after: dict[Address, set[Address]] = {a: set() for a in nodes}
-    leaving_repos: dict[str, list[Address]] = {}
+    leaving_contents: dict[Address, list[Address]] = {}
     for address, change in nodes.items():
-        if address.kind == "repository" and change.action in (Action.DELETE, Action.REPLACE):
-            leaving_repos.setdefault(namespace_of(address), []).append(address)
+        container = kind_named(address.kind).container_of(address)
+        if container is not None and change.action in (Action.DELETE, Action.REPLACE):
+            leaving_contents.setdefault(container, []).append(address)
     for address, change in nodes.items():
         if change.action is Action.DELETE:
-            if address.kind == "namespace":
-                after[address].update(leaving_repos.get(address.name, ()))
+            after[address].update(leaving_contents.get(address, ()))
         else:
             after[address].update(d for d in change.depends_on if d in nodes)
     return after

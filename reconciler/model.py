@@ -7,6 +7,7 @@ user declared: an optional field left ``None`` was not declared and is never com
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -174,6 +175,17 @@ class DesiredState:
     resources: Mapping[Address, Resource]
     base_dir: str = "."
     files: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def _first_by_kind(self) -> dict[str, Address]:
+        first: dict[str, Address] = {}
+        for address in self.resources:
+            first.setdefault(address.kind, address)
+        return first
+
+    def first_of_kind(self, kind: str) -> Address | None:
+        """The first declared address of ``kind`` (config order), computed once per state."""
+        return self._first_by_kind.get(kind)
 
     def of_kind(self, kind: str) -> list[Resource]:
         return [r for a, r in sorted(self.resources.items()) if a.kind == kind]

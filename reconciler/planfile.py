@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
+from reconciler.config import config_digest
 from reconciler.diff import FieldChange
-from reconciler.errors import ReconcilerError
-from reconciler.model import Action, Address, SecretRef
-from reconciler.plan import Change, Conflict, Plan
+from reconciler.errors import ReconcilerError, StalePlanError
+from reconciler.kinds import is_gone
+from reconciler.model import Action, Address, DesiredState, SecretRef
+from reconciler.plan import Change, Conflict, LiveState, Plan, ScaleStep, live_fingerprint
+from reconciler.state import State
 
-SAVED_FORMAT = "cce-reconciler-plan/1"
+SAVED_FORMAT = "cce-reconciler-plan/2"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
         "depends_on": [str(a) for a in change.depends_on],
         "secrets": {k: {"env": v.env, "file": v.file} for k, v in change.secrets.items()},
         "live_fingerprint": change.live_fingerprint,
-        "details": change.details,
+        "forces": list(change.forces),
+        "scale": change.scale.to_json() if change.scale else None,
+        "rotate_secrets": list(change.rotate_secrets),
     }
 
 
@@ -66,7 +71,9 @@ def _change_from_dict(data: dict[str, Any]) -> Change:
         depends_on=tuple(Address.parse(a) for a in data["depends_on"]),
         secrets={k: SecretRef(v.get("env"), v.get("file")) for k, v in data["secrets"].items()},
         live_fingerprint=data["live_fingerprint"],
-        details=data["details"],
+        forces=tuple(data["forces"]),
+        scale=ScaleStep.from_json(data["scale"]),
+        rotate_secrets=tuple(data["rotate_secrets"]),
     )
 
 
@@ -121,3 +128,36 @@ def read(path: str) -> SavedPlan:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None
+
+
+def check_fresh(saved: SavedPlan, desired: DesiredState, state: State, live: LiveState) -> None:
+    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects."""
+    if saved.config_digest != config_digest(desired):
+        raise StalePlanError(
+            "the saved plan is stale: the configuration changed since it was made; plan again"
+        )
+    never_written = saved.serial == 0 and state.serial == 0
+    if saved.serial != state.serial and not never_written:
+        raise StalePlanError(
+            f"the saved plan is stale: the state changed since it was made (serial {saved.serial}, "
+            f"now {state.serial}); plan again"
+        )
+    if saved.lineage != state.lineage and not never_written:
+        raise StalePlanError(
+            "the saved plan is stale: it was made against a different state; plan again"
+        )
+    changed = []
+    for change in saved.plan.actionable:
+        if change.cloud_id:
+            now = live_fingerprint(live.lookup(change.address.kind, change.cloud_id))
+        else:
+            taken = [o for o in live.by_name.get(change.address, ()) if not is_gone(o)]
+            now = live_fingerprint(taken[0]) if taken else "absent"
+        if change.live_fingerprint is not None and now != change.live_fingerprint:
+            changed.append(str(change.address))
+    if changed:
+        raise StalePlanError(
+            "the saved plan is stale: these objects changed in the cloud since it was made: "
+            + ", ".join(changed)
+            + "; plan again"
+        )

@@ -9,8 +9,8 @@ landed is dropped (the plan will create it); a delete whose object is gone leave
 
 from __future__ import annotations
 
+from reconciler.kinds import is_gone
 from reconciler.kinds.base import LiveObject
-from reconciler.kinds.cluster import GONE_STATUSES
 from reconciler.plan import LiveState
 from reconciler.state import PendingIntent, State
 
@@ -20,14 +20,14 @@ def _landed(intent: PendingIntent, state: State, live: LiveState) -> LiveObject 
     if intent.cloud_id:
         found = live.lookup(kind, intent.cloud_id)
         # the journal knows the id: never fall back to a name, which another object may share
-        return found if found is not None and found.status not in GONE_STATUSES else None
+        return None if is_gone(found) else found
     owned = {
         r.cloud_id for a, r in state.resources.items() if a.kind == kind and a != intent.address
     }
     candidates = [
         o
         for o in live.by_name.get(intent.address, ())
-        if o.status not in GONE_STATUSES and o.cloud_id not in owned
+        if not is_gone(o) and o.cloud_id not in owned
     ]
     return candidates[0] if len(candidates) == 1 else None
 
@@ -47,7 +47,7 @@ def recover(state: State, live: LiveState) -> tuple[State, list[str]]:
         elif intent.action == "delete":
             entry = new.resources.get(address)
             found = live.lookup(address.kind, entry.cloud_id) if entry is not None else None
-            if entry is not None and (found is None or found.status in GONE_STATUSES):
+            if entry is not None and is_gone(found):
                 del new.resources[address]
                 notes.append(f"{address}: deleted by an interrupted run; removed from state")
         del new.pending[intent.id]

@@ -72,7 +72,7 @@ def _field_lines(change: Change) -> list[str]:
 
 
 def _field_line(f: FieldChange, change: Change) -> str:
-    forces = "  # forces replacement" if f.path in change.details.get("forces", ()) else ""
+    forces = "  # forces replacement" if f.path in change.forces else ""
     if f.sensitive:
         return f"      {f.path} = {SENSITIVE_TEXT}"
     return f"      {f.path}: {_value(f.before)} -> {_value(f.after)}{forces}"
@@ -85,12 +85,10 @@ def render_change(change: Change, color: bool = False) -> list[str]:
     if change.cloud_id:
         lines.append(f"      # id: {change.cloud_id}")
     lines.extend(_field_lines(change))
-    if "scale_down" in change.details:
-        lines.append(
-            f"      # nodes to remove (newest first): {', '.join(change.details['scale_down'])}"
-        )
-    if "scale_up" in change.details:
-        lines.append(f"      # nodes to add: {change.details['scale_up']}")
+    if change.scale is not None and change.scale.remove:
+        lines.append(f"      # nodes to remove (newest first): {', '.join(change.scale.remove)}")
+    if change.scale is not None and change.scale.add:
+        lines.append(f"      # nodes to add: {change.scale.add}")
     if change.refused:
         lines.append(_paint(f"      ! refused at apply: {change.refused}", "31", color))
     return lines
@@ -142,7 +140,8 @@ def change_to_json(change: Change) -> dict[str, Any]:
         ],
         "protected": change.protected,
         "refused": change.refused,
-        "details": dict(change.details),
+        "forces": list(change.forces),
+        "scale": change.scale.to_json() if change.scale else None,
     }
 
 

@@ -17,8 +17,10 @@ from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_desired_state
 from reconciler.errors import SecretError, UsageError
+from reconciler.kinds import secret_refs
 from reconciler.model import Address, DesiredState, SecretRef, Target
-from reconciler.plan import Change, LiveState, Plan, make_plan, secret_refs
+from reconciler.plan import Change, LiveState, Plan
+from reconciler.planner import make_plan
 from reconciler.recovery import recover
 from reconciler.refresh import refresh
 from reconciler.secrets import resolve_secret

@@ -59,19 +59,3 @@ class Waiter:
 
 
 GONE = "<gone>"  # what read functions return when the object no longer exists
-
-CLUSTER_CREATED = Waiter(
-    "creating",
-    {
-        "RUNNING": SUCCESS,
-        "CREATE_FAILED": FAILURE,
-        "ERROR": FAILURE,
-        "DELETING": FAILURE,
-        "DELETED": FAILURE,
-        GONE: FAILURE,
-    },
-)
-CLUSTER_DELETED = Waiter("deleting", {"DELETED": SUCCESS, GONE: SUCCESS, "DELETE_FAILED": FAILURE})
-CLUSTER_SCALED = Waiter(
-    "scaling", {"RUNNING": SUCCESS, "ERROR": FAILURE, "DELETED": FAILURE, GONE: FAILURE}
-)

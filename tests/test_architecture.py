@@ -12,15 +12,16 @@ PURE = [
     "model",
     "diff",
     "plan",
+    "planner",
+    "guards",
     "recovery",
     "graph",
     "render",
-    "kinds/base",
-    "kinds/user",
-    "kinds/namespace",
-    "kinds/repository",
-    "kinds/cluster",
+    "waiters",
 ]
+KIND_MODULES = sorted(
+    p.stem for p in (PACKAGE / "kinds").glob("*.py") if p.stem not in ("__init__", "base")
+)
 FORBIDDEN_FOR_PURE = (
     "reconciler.client",
     "reconciler.emulator",
@@ -34,6 +35,12 @@ FORBIDDEN_FOR_PURE = (
     "psycopg",
     "click",
 )
+
+
+def within(module: str, packages: tuple[str, ...]) -> bool:
+    """True when ``module`` is one of ``packages`` or inside one (``reconciler.cli`` does not
+    contain ``reconciler.client``)."""
+    return any(module == p or module.startswith(p + ".") for p in packages)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -50,7 +57,7 @@ def imports_of(path: Path) -> set[str]:
 @pytest.mark.parametrize("module", PURE)
 def test_pure_modules_do_not_import_io_layers(module: str) -> None:
     bad = sorted(
-        i for i in imports_of(PACKAGE / f"{module}.py") if i.startswith(FORBIDDEN_FOR_PURE)
+        i for i in imports_of(PACKAGE / f"{module}.py") if within(i, FORBIDDEN_FOR_PURE)
     )
     assert bad == [], f"reconciler/{module}.py imports {bad}"
 
@@ -70,3 +77,77 @@ def test_data_modules_import_nothing_from_the_engine() -> None:
     for name in ("error_codes.py", "client/signer.py"):
         internal = [i for i in imports_of(PACKAGE / name) if i.startswith("reconciler")]
         assert internal == [], f"{name} imports {internal}"
+
+
+@pytest.mark.parametrize(
+    "module", ["kinds/__init__", "kinds/base", *(f"kinds/{k}" for k in KIND_MODULES)]
+)
+def test_kinds_reach_the_cloud_only_through_the_client_they_are_given(module: str) -> None:
+    forbidden = tuple(f for f in FORBIDDEN_FOR_PURE if f != "reconciler.client") + (
+        "reconciler.planner",
+    )
+    bad = sorted(i for i in imports_of(PACKAGE / f"{module}.py") if within(i, forbidden))
+    assert bad == [], f"reconciler/{module}.py imports {bad}"
+
+
+def test_plan_types_import_nothing_from_the_engine() -> None:
+    allowed = {"reconciler.diff", "reconciler.model", "reconciler.kinds.base"}
+    internal = {i for i in imports_of(PACKAGE / "plan.py") if i.startswith("reconciler")}
+    assert internal <= allowed, f"plan.py imports {sorted(internal - allowed)}"
+
+
+def test_the_plan_command_does_not_import_the_executor() -> None:
+    imported = imports_of(PACKAGE / "commands" / "plan.py")
+    assert not {i for i in imported if i in ("reconciler.apply", "reconciler.graph")}
+
+
+# Names that exist only on the wire: request bodies and response fields of the API.
+WIRE_NAMES = (
+    "clusterName",
+    "clusterUuid",
+    "orderContent",
+    "adminPass",
+    "purchaseNum",
+    "instanceShortId",
+    "slaveVmCount",
+    "instanceGroupName",
+    "clusterSpec",
+)
+
+
+def test_only_kinds_and_the_client_know_wire_field_names() -> None:
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel.startswith(("client/", "emulator/", "kinds/")):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in WIRE_NAMES:
+                offenders.append(f"{rel}:{node.lineno}: {node.value}")
+    assert offenders == []
+
+
+def test_no_kind_dispatch_in_the_engine() -> None:
+    """The planner, refresh, recovery, graph and apply never ask which kind they hold."""
+    offenders = []
+    for name in ("planner", "refresh", "recovery", "graph", "apply"):
+        source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
+        for needle in (
+            "isinstance(spec",
+            'getattr(self, f"',
+            "UserSpec",
+            "ClusterSpec",
+            'kind == "',
+        ):
+            if needle in source:
+                offenders.append(f"{name}.py: {needle}")
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare) and any(
+                isinstance(c, ast.Constant)
+                and c.value in ("user", "namespace", "repository", "cluster")
+                for c in node.comparators
+            ):
+                offenders.append(f"{name}.py:{node.lineno}: compares with a kind name")
+    assert offenders == []

@@ -9,23 +9,22 @@ from dataclasses import replace
 
 import click
 
-from reconciler.apply import ApplyOptions, Operations, check_guards, execute, summary_lines
+from reconciler.apply import ApplyOptions, Executor, execute, summary_lines
 from reconciler.commands.common import (
     progress_printer,
     run_options,
     selection_options,
     timeout_option,
 )
-from reconciler.config import config_digest
-from reconciler.errors import EXIT_ERROR, EXIT_OK, StalePlanError, UsageError
-from reconciler.kinds.cluster import GONE_STATUSES
-from reconciler.model import Action, DesiredState
-from reconciler.plan import Plan, live_fingerprint
-from reconciler.planfile import SavedPlan
+from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
+from reconciler.guards import check_guards
+from reconciler.kinds.user import account_user
+from reconciler.model import KINDS, Action
+from reconciler.plan import Plan
+from reconciler.planfile import check_fresh
 from reconciler.planfile import read as read_plan
 from reconciler.render import render_plan
 from reconciler.session import (
-    Prepared,
     RunOptions,
     SecretCache,
     is_tty,
@@ -39,53 +38,16 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
 
 def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
-    timeouts = {"cluster": 1800.0}
+    timeouts: dict[str, float] = {}
     for value in values:
         kind, sep, text = value.partition("=")
         match = _DURATION.match(text.strip())
-        if not sep or not match or kind not in ("user", "namespace", "repository", "cluster"):
+        if not sep or not match or kind not in KINDS:
             raise UsageError(
                 f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h)"
             )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
-
-
-def check_fresh(saved: SavedPlan, desired: DesiredState, prepared: Prepared) -> None:
-    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects."""
-    if saved.config_digest != config_digest(desired):
-        raise StalePlanError(
-            "the saved plan is stale: the configuration changed since it was made; plan again"
-        )
-    never_written = saved.serial == 0 and prepared.state.serial == 0
-    if saved.serial != prepared.state.serial and not never_written:
-        raise StalePlanError(
-            f"the saved plan is stale: the state changed since it was made (serial {saved.serial}, "
-            f"now {prepared.state.serial}); plan again"
-        )
-    if saved.lineage != prepared.state.lineage and not never_written:
-        raise StalePlanError(
-            "the saved plan is stale: it was made against a different state; plan again"
-        )
-    changed = []
-    for change in saved.plan.actionable:
-        if change.cloud_id:
-            now = live_fingerprint(prepared.live.lookup(change.address.kind, change.cloud_id))
-        else:
-            taken = [
-                o
-                for o in prepared.live.by_name.get(change.address, ())
-                if o.status not in GONE_STATUSES
-            ]
-            now = live_fingerprint(taken[0]) if taken else "absent"
-        if change.live_fingerprint is not None and now != change.live_fingerprint:
-            changed.append(str(change.address))
-    if changed:
-        raise StalePlanError(
-            "the saved plan is stale: these objects changed in the cloud since it was made: "
-            + ", ".join(changed)
-            + "; plan again"
-        )
 
 
 def approve(question: str, expected: str, auto_approve: bool) -> None:
@@ -104,14 +66,6 @@ def approve(question: str, expected: str, auto_approve: bool) -> None:
         raise UsageError("apply cancelled") from None
     if answer.strip() != expected:
         raise UsageError("apply cancelled")
-
-
-def username_for(prepared: Prepared) -> str | None:
-    declared = [a.name for a in prepared.desired.resources if a.kind == "user"]
-    if declared:
-        return declared[0]
-    live = [key[1] for key in prepared.live.by_id if key[0] == "user"]
-    return live[0] if live else None
 
 
 def run(
@@ -144,7 +98,7 @@ def run(
             say(f"Recovered: {note}")
         plan: Plan = prepared.plan
         if saved is not None:
-            check_fresh(saved, desired, prepared)
+            check_fresh(saved, desired, prepared.state, prepared.live)
             plan = saved.plan
         say(render_plan(plan, color))
         if not plan.has_changes and not plan.conflicts:
@@ -166,16 +120,16 @@ def run(
             # persist what was recovered before a new journal replaces the old one
             prepared.state = store.write(prepared.state)
         with store.journal(prepared.state) as journal:
-            ops = Operations(
+            executor = Executor(
                 client,
                 journal,
                 journal.state,
                 cache.value,
-                username_for(prepared),
+                account_user(prepared.desired, prepared.live),
                 apply_options,
                 say,
             )
-            result = execute(plan, ops, options.parallelism, say)
+            result = execute(plan, executor, options.parallelism, say)
     say("")
     for line in summary_lines(result):
         say(line)

@@ -6,11 +6,10 @@ import json
 
 import click
 
-from reconciler.apply import check_guards
 from reconciler.commands.common import run_options, selection_options
 from reconciler.config import config_digest
-from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED, RefusedError
-from reconciler.plan import Plan
+from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED
+from reconciler.guards import blast_radius_warning
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import write as write_plan
 from reconciler.render import plan_to_json, render_plan
@@ -23,18 +22,6 @@ from reconciler.session import (
     open_store,
     prepare,
 )
-from reconciler.state import State
-
-
-def blast_radius_warning(plan: Plan, state: State) -> str | None:
-    """What the blast-radius guard will say at apply time (it needs --allow-deletes), if anything."""
-    if plan.conflicts or plan.refused:
-        return None  # already exit 3
-    try:
-        check_guards(plan, state, None)
-    except RefusedError as exc:
-        return str(exc)
-    return None
 
 
 @click.command(name="plan")

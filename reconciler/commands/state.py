@@ -6,12 +6,11 @@ import json
 
 import click
 
+from reconciler.adoption import adopted_entry
 from reconciler.commands.common import state_options
-from reconciler.errors import EXIT_OK, ReconcilerError, StateError
-from reconciler.plan import desired_attrs, fingerprint
-from reconciler.refresh import read_one
+from reconciler.errors import EXIT_OK, StateError
 from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
-from reconciler.state import ADOPTED, ResourceState, StateStore
+from reconciler.state import StateStore
 
 
 def _store(state_spec: str | None, workspace: str, config: tuple[str, ...]) -> StateStore:
@@ -120,21 +119,7 @@ def import_command(
         open_client(desired.target, desired.base_dir, RunOptions(state_spec, workspace)) as client,
     ):
         state = store.read()
-        if addr in state.resources:
-            raise StateError(
-                f"{addr} is already in state (id {state.resources[addr].cloud_id}); `reconciler state rm {addr}` first"
-            )
-        live = read_one(client, addr, cloud_id)
-        if live is None:
-            raise ReconcilerError(f"cannot import {addr}: no {addr.kind} with id {cloud_id} exists")
-        if addr.kind != "cluster" and live.address != addr:
-            raise ReconcilerError(f"cannot import {addr}: id {cloud_id} is {live.address}")
-        spec = desired.resources.get(addr)
-        protect = bool(spec and spec.lifecycle.protect)
-        applied = desired_attrs(spec) if spec else dict(live.attrs)
-        entry = ResourceState(
-            addr.kind, cloud_id, ADOPTED, protect, fingerprint(applied), {}, False, dict(live.attrs)
-        )
+        entry = adopted_entry(desired, state, client, addr, cloud_id)
         state.resources[addr] = entry
         store.write(state)
     click.echo(

@@ -1,18 +1,35 @@
-"""What every kind shares: the live object shape and the per-kind policy interface. Pure.
+"""The Kind interface: everything the engine needs to know about one kind of resource.
 
-A kind module (user, namespace, repository, cluster) says how a declared resource becomes
-comparable attributes, which fields force a replacement, what it depends on, and how live API
-objects are normalised. Executing changes is ``reconciler.apply``'s job, through
-``reconciler.kinds.ops``; nothing here speaks HTTP.
+A kind module (``user``, ``namespace``, ``repository``, ``cluster``, ...) defines one subclass of
+:class:`Kind` and the registry in ``reconciler.kinds`` lists one instance of each, in dependency
+order. The planner, refresh, recovery, apply and import call these methods without knowing which
+kind they hold (Terraform's ``providers.Interface``; pyinfra's facts and operations):
+
+- planning (pure): ``desired_attrs``, ``secret_refs``, ``forces_replacement``, ``dependencies``,
+  ``container_of``, ``is_gone``, ``health``, ``update_step``;
+- reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
+  ``read_one`` (after a lost answer, for ``import``);
+- changing (through an :class:`Operations` context the executor provides): ``create``,
+  ``update``, ``delete``, each with its waits.
+
+A kind's wire shapes (request bodies, response field names) are known only to its module and to
+``reconciler.client``. Not for: ordering, journaling, guards or retries (the executor's job).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reconciler.model import Address, SecretRef
+from reconciler.errors import OutcomeUnknownError, ReconcilerError
+from reconciler.model import Address, DesiredState, Resource, SecretRef
+
+if TYPE_CHECKING:
+    from reconciler.client.api import CceClient
+    from reconciler.plan import Change, ScaleStep
+    from reconciler.state import ResourceState, State
+    from reconciler.waiters import Waiter
 
 
 @dataclass(frozen=True)
@@ -24,6 +41,151 @@ class LiveObject:
     attrs: Mapping[str, Any]
     status: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
+
+
+# What ``Kind.health`` says about a live object.
+HEALTHY = "healthy"
+FAILED_CREATE = "failed_create"  # never came up: replaced without --replace
+BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
+
+
+class ConflictError(ReconcilerError):
+    """The cloud holds something this run cannot take as its own (a name taken differently)."""
+
+
+class TaintedError(ReconcilerError):
+    """A create reached the cloud but the object failed; ``entry`` is recorded tainted."""
+
+    def __init__(self, message: str, entry: ResourceState) -> None:
+        super().__init__(message)
+        self.entry = entry
+
+
+@dataclass
+class RefreshContext:
+    """What a kind's ``read_all`` may use: the client, the state, and what earlier kinds found."""
+
+    client: CceClient
+    state: State
+    parallelism: int = 10
+    found: dict[str, list[LiveObject]] = field(default_factory=dict)
+
+    def managed_ids(self, kind: str) -> set[str]:
+        """Cloud ids this state manages or has a pending intent for."""
+        ids = {e.cloud_id for a, e in self.state.resources.items() if a.kind == kind}
+        ids |= {
+            p.cloud_id for p in self.state.pending.values() if p.address.kind == kind and p.cloud_id
+        }
+        return ids
+
+
+class Operations(Protocol):
+    """What the executor offers a kind while it changes one resource."""
+
+    client: CceClient
+    registry_user: str | None
+
+    def secret(self, change: Change, name: str) -> str | None:
+        """The resolved value of a declared secret, or None if the change declares none."""
+
+    def record_cloud_id(self, cloud_id: str) -> None:
+        """Journal the cloud id the moment the API gives it (before any wait)."""
+
+    def progress(self, message: str) -> None: ...
+
+    def wait(self, address: Address, waiter: Waiter, read_status: Callable[[], str]) -> None:
+        """Poll ``read_status`` through ``waiter`` with the kind's timeout and Ctrl-C handling."""
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def owned_ids(self, kind: str) -> set[str]:
+        """Cloud ids of ``kind`` already in state (a snapshot; other workers change it)."""
+
+    @property
+    def busy_retries(self) -> int: ...
+
+
+class Kind:
+    """The default behaviour; a kind module overrides what differs."""
+
+    name: ClassVar[str]
+    plural: ClassVar[str] = ""  # "repositories"; name + "s" when empty
+    spec_type: ClassVar[type]
+    # Declared fields the API cannot change in place (prefixes of field paths).
+    replace_fields: ClassVar[frozenset[str]] = frozenset()
+    # Secrets that are compared with state's hashes and set again when they change.
+    rotatable_secrets: ClassVar[frozenset[str]] = frozenset()
+    # Which API the "cannot be changed in place" reason names.
+    api_name: ClassVar[str] = "the v1 API"
+    # False: the API cannot delete it; removing it from the config only forgets it.
+    deletable: ClassVar[bool] = True
+    # Seconds a create / delete / update may wait before it fails (``--timeout KIND=...``).
+    default_timeout: ClassVar[float | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("plural"):
+            cls.plural = f"{cls.name}s"
+
+    # --- planning (pure) -------------------------------------------------------------------
+
+    def desired_attrs(self, spec: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def secret_refs(self, spec: Any) -> dict[str, SecretRef]:
+        return {}
+
+    def address_of(self, spec: Any) -> Address:
+        return spec.address
+
+    def forces_replacement(self, path: str) -> bool:
+        return any(path == f or path.startswith(f + ".") for f in self.replace_fields)
+
+    def dependencies(self, spec: Any, desired: DesiredState) -> tuple[Address, ...]:
+        """What must exist before ``spec`` can be created."""
+        return ()
+
+    def container_of(self, address: Address) -> Address | None:
+        """The resource whose deletion takes this one with it (a repository's namespace)."""
+        return None
+
+    def is_gone(self, live: LiveObject) -> bool:
+        """True when a listed object no longer exists for planning (a cluster in DELETED)."""
+        return False
+
+    def health(self, live: LiveObject) -> str:
+        return HEALTHY
+
+    def update_step(self, change_fields: Iterable[Any], live: LiveObject) -> ScaleStep | None:
+        """A typed step that apply needs beyond before/after (a scale), or None."""
+        return None
+
+    def natural_id(self, attrs: Mapping[str, Any]) -> str:
+        """The cloud id before the create, for kinds whose id is their name; "" otherwise."""
+        return ""
+
+    def unmanaged_delete_note(self) -> str:
+        return ""
+
+    # --- reading (I/O through the client) ----------------------------------------------------
+
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        raise NotImplementedError
+
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        raise NotImplementedError
+
+    # --- changing (I/O through the operations context) ---------------------------------------
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        """Create ``change.after``; return the state entry (evolved: cloud id, ownership)."""
+        raise NotImplementedError
+
+    def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        """Make the live object match ``change.after``; state-only by default."""
+
+    def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        raise NotImplementedError
 
 
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -41,3 +203,40 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def secrets_of(pairs: Mapping[str, SecretRef | None]) -> dict[str, SecretRef]:
     return {k: v for k, v in pairs.items() if v is not None}
+
+
+def matches_declared(live: LiveObject | None, want: Mapping[str, Any]) -> bool:
+    """True when every declared attribute has the same value live."""
+    return live is not None and all(live.attrs.get(k) == v for k, v in want.items())
+
+
+def send_once_then_read(
+    ops: Operations, send: Callable[[], object], kind: Kind, change: Change, cloud_id: str
+) -> None:
+    """Send a create; if its answer is lost, read before resending (never a blind resend)."""
+    try:
+        send()
+    except OutcomeUnknownError:
+        if kind.read_one(ops.client, change.address, cloud_id) is None:
+            send()
+
+
+def adopt_if_same(
+    ops: Operations, kind: Kind, change: Change, entry: ResourceState
+) -> ResourceState:
+    """After an "already exists" answer: take the object as adopted if it is what was declared."""
+    live = kind.read_one(ops.client, change.address, entry.cloud_id)
+    if matches_declared(live, change.after or {}):
+        return entry.evolve(ownership="adopted")
+    raise ConflictError(
+        f"{change.address} already exists in the cloud with different settings; "
+        "import it or change the config"
+    )
+
+
+def first_of(desired: DesiredState, kind: str) -> tuple[Address, ...]:
+    first = desired.first_of_kind(kind)
+    return (first,) if first is not None else ()
+
+
+Spec = Resource

@@ -1,43 +1,81 @@
-"""Kubernetes clusters. Only the worker count can change in place (scalingUp / scalingDown);
-the v1 API cannot change anything else of a cluster, so every other declared field forces a
-replacement (as the Terraform provider's ForceNew does)."""
+"""Kubernetes clusters of the v1 API. Only the worker count can change in place (scalingUp /
+scalingDown); the v1 API cannot change anything else of a cluster, so every other declared
+field forces a replacement (as the Terraform provider's ForceNew does). The id comes from the
+API; a create has no client token, so a lost answer is settled by reading by name.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.base import drop_none, secrets_of
-from reconciler.model import Address, ClusterSpec, SecretRef
-
-KIND = "cluster"
-SCALE_FIELD = "workers.count"
-REPLACE_FIELDS = frozenset(
-    {
-        "name",  # the v1 API cannot rename a cluster
-        "version",
-        "mainAvailableZone",
-        "containerNet",
-        "deployMode",
-        "comment",
-        "advancedOptions",
-        "workers.instanceType",
-        "workers.cpu",
-        "workers.memory",
-        "workers.imageId",
-        "workers.subnetUuid",
-        "workers.securityGroupId",
-        "workers.productType",
-        "workers.imageType",
-        "workers.logicalZone",
-        "workers.rootDiskSizeInGb",
-        "workers.rootDiskStorageType",
-    }
+from reconciler import waiters
+from reconciler.errors import BusyError, NotFoundError, OutcomeUnknownError
+from reconciler.kinds.base import (
+    BROKEN,
+    FAILED_CREATE,
+    HEALTHY,
+    ConflictError,
+    Kind,
+    LiveObject,
+    Operations,
+    RefreshContext,
+    TaintedError,
+    drop_none,
+    secrets_of,
 )
-SENSITIVE: frozenset[str] = frozenset()
+from reconciler.model import Address, ClusterSpec, SecretRef
+from reconciler.plan import ScaleStep
+
+if TYPE_CHECKING:
+    from reconciler.client.api import CceClient
+    from reconciler.client.types import Cluster, Node
+    from reconciler.diff import FieldChange
+    from reconciler.plan import Change
+    from reconciler.state import ResourceState
+
+SCALE_FIELD = "workers.count"
+ADMIN_PASSWORD = "workers.adminPassword"
 # Statuses after which the object no longer exists for planning purposes.
 GONE_STATUSES = frozenset({"DELETED", "DELETING"})
 BROKEN_STATUSES = frozenset({"CREATE_FAILED", "ERROR", "DELETE_FAILED"})
+
+CREATED = waiters.Waiter(
+    "creating",
+    {
+        "RUNNING": waiters.SUCCESS,
+        "CREATE_FAILED": waiters.FAILURE,
+        "ERROR": waiters.FAILURE,
+        "DELETING": waiters.FAILURE,
+        "DELETED": waiters.FAILURE,
+        waiters.GONE: waiters.FAILURE,
+    },
+)
+DELETED = waiters.Waiter(
+    "deleting",
+    {"DELETED": waiters.SUCCESS, waiters.GONE: waiters.SUCCESS, "DELETE_FAILED": waiters.FAILURE},
+)
+SCALED = waiters.Waiter(
+    "scaling",
+    {
+        "RUNNING": waiters.SUCCESS,
+        "ERROR": waiters.FAILURE,
+        "DELETED": waiters.FAILURE,
+        waiters.GONE: waiters.FAILURE,
+    },
+)
+NOT_BUSY = waiters.Waiter(
+    "waiting for a busy cluster",
+    {
+        "RUNNING": waiters.SUCCESS,
+        "CREATE_FAILED": waiters.SUCCESS,
+        "ERROR": waiters.SUCCESS,
+        "DELETED": waiters.SUCCESS,
+        waiters.GONE: waiters.SUCCESS,
+    },
+)
 
 
 def normal_cidr(text: str) -> str:
@@ -47,44 +85,18 @@ def normal_cidr(text: str) -> str:
         return text
 
 
-def desired_attrs(spec: ClusterSpec) -> dict[str, Any]:
-    w = spec.workers
-    return drop_none(
-        {
-            "name": spec.name,
-            "version": spec.version,
-            "mainAvailableZone": spec.main_available_zone,
-            "containerNet": normal_cidr(spec.container_net),
-            "deployMode": spec.deploy_mode,
-            "comment": spec.comment,
-            "advancedOptions": dict(spec.advanced_options),
-            "workers": {
-                "count": w.count,
-                "instanceType": str(w.instance_type),
-                "cpu": w.cpu,
-                "memory": w.memory,
-                "imageId": w.image_id,
-                "subnetUuid": w.subnet_uuid,
-                "securityGroupId": w.security_group_id,
-                "productType": w.product_type,
-                "imageType": w.image_type,
-                "logicalZone": w.logical_zone,
-                "rootDiskSizeInGb": w.root_disk_size_gb,
-                "rootDiskStorageType": w.root_disk_storage_type,
-            },
-        }
-    )
+def node_dict(node: Node) -> dict[str, Any]:
+    return {
+        "id": node.instance_short_id,
+        "status": node.status,
+        "instanceType": node.instance_type,
+        "cpu": node.cpu,
+        "memory": node.memory,
+        "createTime": node.create_time,
+    }
 
 
-def secret_refs(spec: ClusterSpec) -> dict[str, SecretRef]:
-    return secrets_of({"workers.adminPassword": spec.workers.admin_password})
-
-
-def dependencies(spec: ClusterSpec) -> list[Address]:
-    return []
-
-
-def live_attrs(cluster: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+def live_attrs(cluster: Mapping[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
     """Normalise a cluster (list item or detail) and its nodes to the desired attribute shape."""
     workers: dict[str, Any] = {
         "count": len([n for n in nodes if n.get("status") not in GONE_STATUSES])
@@ -106,3 +118,276 @@ def live_attrs(cluster: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str
         "workers": workers,
     }
     return drop_none(attrs)
+
+
+def bcc_config(attrs: Mapping[str, Any], count: int, admin_password: str | None) -> dict[str, Any]:
+    """One BCC item of an ``orderContent``: the worker order of a create or a scale-up."""
+    w = attrs.get("workers", {})
+    config: dict[str, Any] = {
+        "productType": w.get("productType", "postpay"),
+        "logicalZone": w.get("logicalZone", attrs.get("mainAvailableZone")),
+        "instanceType": w.get("instanceType"),
+        "gpuCount": 0,
+        "cpu": w.get("cpu"),
+        "memory": w.get("memory"),
+        "imageType": w.get("imageType", "common"),
+        "subnetUuid": w.get("subnetUuid"),
+        "securityGroupId": w.get("securityGroupId"),
+        "purchaseNum": count,
+        "imageId": w.get("imageId"),
+        "serviceType": "BCC",
+    }
+    if "rootDiskSizeInGb" in w:
+        config["rootDiskSizeInGb"] = w["rootDiskSizeInGb"]
+    if "rootDiskStorageType" in w:
+        config["rootDiskStorageType"] = w["rootDiskStorageType"]
+    if admin_password:
+        config["adminPass"] = admin_password
+    return config
+
+
+def cluster_body(attrs: Mapping[str, Any], admin_password: str | None) -> dict[str, Any]:
+    """The body of ``POST /v1/cluster`` for the declared attributes."""
+    count = int(attrs.get("workers", {}).get("count", 0))
+    body: dict[str, Any] = {
+        "clusterName": attrs["name"],
+        "version": attrs["version"],
+        "mainAvailableZone": attrs["mainAvailableZone"],
+        "containerNet": attrs["containerNet"],
+        "deployMode": attrs.get("deployMode", "BCC"),
+        "orderContent": {
+            "items": [{"config": bcc_config(attrs, count, admin_password)}] if count else []
+        },
+    }
+    if attrs.get("comment") is not None:
+        body["comment"] = attrs["comment"]
+    if attrs.get("advancedOptions"):
+        body["advancedOptions"] = dict(attrs["advancedOptions"])
+    return body
+
+
+class ClusterKind(Kind):
+    name = "cluster"
+    spec_type = ClusterSpec
+    replace_fields = frozenset(
+        {
+            "name",  # the v1 API cannot rename a cluster
+            "version",
+            "mainAvailableZone",
+            "containerNet",
+            "deployMode",
+            "comment",
+            "advancedOptions",
+            "workers.instanceType",
+            "workers.cpu",
+            "workers.memory",
+            "workers.imageId",
+            "workers.subnetUuid",
+            "workers.securityGroupId",
+            "workers.productType",
+            "workers.imageType",
+            "workers.logicalZone",
+            "workers.rootDiskSizeInGb",
+            "workers.rootDiskStorageType",
+        }
+    )
+    # a worker admin password only applies to nodes created from now on: never rotated
+    rotatable_secrets = frozenset[str]()
+    default_timeout = 1800.0
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def desired_attrs(self, spec: ClusterSpec) -> dict[str, Any]:
+        w = spec.workers
+        return drop_none(
+            {
+                "name": spec.name,
+                "version": spec.version,
+                "mainAvailableZone": spec.main_available_zone,
+                "containerNet": normal_cidr(spec.container_net),
+                "deployMode": spec.deploy_mode,
+                "comment": spec.comment,
+                "advancedOptions": dict(spec.advanced_options),
+                "workers": {
+                    "count": w.count,
+                    "instanceType": str(w.instance_type),
+                    "cpu": w.cpu,
+                    "memory": w.memory,
+                    "imageId": w.image_id,
+                    "subnetUuid": w.subnet_uuid,
+                    "securityGroupId": w.security_group_id,
+                    "productType": w.product_type,
+                    "imageType": w.image_type,
+                    "logicalZone": w.logical_zone,
+                    "rootDiskSizeInGb": w.root_disk_size_gb,
+                    "rootDiskStorageType": w.root_disk_storage_type,
+                },
+            }
+        )
+
+    def secret_refs(self, spec: ClusterSpec) -> dict[str, SecretRef]:
+        return secrets_of({ADMIN_PASSWORD: spec.workers.admin_password})
+
+    def is_gone(self, live: LiveObject) -> bool:
+        return live.status in GONE_STATUSES
+
+    def health(self, live: LiveObject) -> str:
+        if live.status == "CREATE_FAILED":
+            return FAILED_CREATE
+        if live.status in BROKEN_STATUSES:
+            return BROKEN
+        return HEALTHY
+
+    def update_step(
+        self, change_fields: Iterable[FieldChange], live: LiveObject
+    ) -> ScaleStep | None:
+        count = next((f for f in change_fields if f.path == SCALE_FIELD), None)
+        if count is None:
+            return None
+        before, after = int(count.before), int(count.after)
+        if after >= before:
+            return ScaleStep(add=after - before)
+        nodes = sorted(
+            (n for n in live.details.get("nodes", []) if n.get("status") not in GONE_STATUSES),
+            key=lambda n: (n.get("createTime", ""), n.get("id", "")),
+            reverse=True,
+        )
+        return ScaleStep(remove=tuple(n["id"] for n in nodes[: before - after]))
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def live_object(self, cluster: Cluster, nodes: list[Node] | None) -> LiveObject:
+        data = dict(cluster.raw) or {
+            "clusterName": cluster.cluster_name,
+            "containerNet": cluster.container_net,
+        }
+        node_dicts = [node_dict(n) for n in nodes] if nodes is not None else []
+        attrs = live_attrs(data, node_dicts)
+        if nodes is None:
+            attrs.setdefault("workers", {})["count"] = cluster.slave_vm_count
+        return LiveObject(
+            Address(self.name, cluster.cluster_name),
+            cluster.cluster_uuid,
+            attrs,
+            cluster.status,
+            {"nodes": node_dicts},
+        )
+
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        """One paged list of clusters, plus one node list per managed cluster (in parallel)."""
+        client = ctx.client
+        clusters = client.list_clusters()
+        wanted = ctx.managed_ids(self.name)
+        with_nodes = [
+            c for c in clusters if c.cluster_uuid in wanted and c.status not in GONE_STATUSES
+        ]
+        workers = max(1, min(ctx.parallelism, len(with_nodes) or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            node_lists = dict(
+                zip(
+                    [c.cluster_uuid for c in with_nodes],
+                    pool.map(lambda c: list(client.list_nodes(c.cluster_uuid)), with_nodes),
+                    strict=True,
+                )
+            )
+        return [self.live_object(c, node_lists.get(c.cluster_uuid)) for c in clusters]
+
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        try:
+            cluster = client.get_cluster(cloud_id)
+            gone = cluster.status in GONE_STATUSES
+            nodes = [] if gone else list(client.list_nodes(cloud_id))
+        except NotFoundError:
+            return None
+        return self.live_object(cluster, nodes)
+
+    def _status(self, client: CceClient, cloud_id: str) -> Callable[[], str]:
+        def status() -> str:
+            try:
+                return client.get_cluster(cloud_id).status
+            except NotFoundError:
+                return waiters.GONE
+
+        return status
+
+    # --- changing ----------------------------------------------------------------------------
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        after = change.after or {}
+        body = cluster_body(after, ops.secret(change, ADMIN_PASSWORD))
+        try:
+            cloud_id = ops.client.create_cluster(body).cluster_uuid
+        except OutcomeUnknownError:
+            found = self._find_unowned(ops, after["name"])
+            if found is None:
+                ops.progress(
+                    f"{change.address}: the create's answer was lost and no cluster named "
+                    f"{after['name']} exists; sending it again"
+                )
+                cloud_id = ops.client.create_cluster(body).cluster_uuid
+            else:
+                cloud_id = found
+        ops.record_cloud_id(cloud_id)
+        entry = entry.evolve(cloud_id=cloud_id)
+        try:
+            ops.wait(change.address, CREATED, self._status(ops.client, cloud_id))
+        except waiters.WaitFailed as exc:
+            if exc.last_status in BROKEN_STATUSES:
+                raise TaintedError(
+                    f"{change.address} ({cloud_id}) failed to create (status {exc.last_status}); "
+                    "it is marked tainted and the next plan replaces it",
+                    entry.evolve(tainted=True),
+                ) from None
+            raise
+        return entry
+
+    def _find_unowned(self, ops: Operations, name: str) -> str | None:
+        owned = ops.owned_ids(self.name)
+        found = [
+            c.cluster_uuid
+            for c in ops.client.list_clusters()
+            if c.cluster_name == name
+            and c.status not in GONE_STATUSES
+            and c.cluster_uuid not in owned
+        ]
+        if len(found) > 1:
+            raise ConflictError(
+                f"cluster {name}: the create's answer was lost and {len(found)} unmanaged clusters "
+                f"have that name ({', '.join(found)}); import the right one, nothing was resent"
+            )
+        return found[0] if found else None
+
+    def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        step, cloud_id = change.scale, entry.cloud_id
+        if step is None:
+            return
+        if step.add:
+            config = bcc_config(change.after or {}, step.add, ops.secret(change, ADMIN_PASSWORD))
+            order = {"items": [{"config": config}]}
+            self._scale(ops, change, cloud_id, lambda: ops.client.scale_up(cloud_id, order))
+        elif step.remove:
+            nodes = list(step.remove)
+            self._scale(ops, change, cloud_id, lambda: ops.client.scale_down(cloud_id, nodes))
+
+    def _scale(
+        self, ops: Operations, change: Change, cloud_id: str, send: Callable[[], object]
+    ) -> None:
+        """Scale, then wait; a lost answer is settled by counting the nodes, never by a resend."""
+        want = int((change.after or {}).get("workers", {}).get("count", 0))
+        try:
+            send()
+        except OutcomeUnknownError:
+            nodes = ops.client.list_nodes(cloud_id)
+            if len([n for n in nodes if n.status not in GONE_STATUSES]) != want:
+                raise
+        ops.wait(change.address, SCALED, self._status(ops.client, cloud_id))
+
+    def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        status = self._status(ops.client, cloud_id)
+        for _ in range(ops.busy_retries):
+            try:
+                ops.client.delete_cluster(cloud_id, delete_eip_cds=True, delete_snap=True)
+                break
+            except BusyError:
+                ops.wait(address, NOT_BUSY, status)
+        ops.wait(address, DELETED, status)

@@ -1,30 +1,85 @@
-"""Registry namespaces. The v1 API has no update: a change of ``public`` replaces it."""
+"""Registry namespaces. The v1 API has no update: a change of ``public`` replaces the namespace.
+Its id is its name; it is created for the account's registry user and depends on it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.model import Address, NamespaceSpec, SecretRef
+from reconciler.errors import AlreadyExistsError
+from reconciler.kinds.base import (
+    ConflictError,
+    Kind,
+    LiveObject,
+    Operations,
+    RefreshContext,
+    adopt_if_same,
+    first_of,
+    send_once_then_read,
+)
+from reconciler.model import Address, DesiredState, NamespaceSpec
 
-KIND = "namespace"
-REPLACE_FIELDS = frozenset({"public"})
-SENSITIVE: frozenset[str] = frozenset()
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from reconciler.client.api import CceClient
+    from reconciler.client.types import Namespace
+    from reconciler.plan import Change
+    from reconciler.state import ResourceState
 
 
-def desired_attrs(spec: NamespaceSpec) -> dict[str, Any]:
-    return {"name": spec.name, "public": bool(spec.public)}
+class NamespaceKind(Kind):
+    name = "namespace"
+    spec_type = NamespaceSpec
+    replace_fields = frozenset({"public"})
 
+    def desired_attrs(self, spec: NamespaceSpec) -> dict[str, Any]:
+        return {"name": spec.name, "public": bool(spec.public)}
 
-def secret_refs(spec: NamespaceSpec) -> dict[str, SecretRef]:
-    return {}
+    def dependencies(self, spec: NamespaceSpec, desired: DesiredState) -> tuple[Address, ...]:
+        return first_of(desired, "user")
 
+    def natural_id(self, attrs: Mapping[str, Any]) -> str:
+        return str(attrs["name"])
 
-def dependencies(spec: NamespaceSpec, user: Address | None) -> list[Address]:
-    return [user] if user else []
+    def live_object(self, ns: Namespace) -> LiveObject:
+        public: Any = ns.public
+        if isinstance(public, str):
+            public = public.lower() in ("true", "1", "yes")
+        attrs = {"name": ns.namespace, "public": bool(public)}
+        return LiveObject(Address(self.name, ns.namespace), ns.namespace, attrs)
 
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        users = ctx.found.get("user", [])
+        if not users:
+            return []  # namespaces are listed per registry user; none exists yet
+        return [self.live_object(ns) for ns in ctx.client.list_namespaces(users[0].cloud_id)]
 
-def live_attrs(data: dict[str, Any]) -> dict[str, Any]:
-    public = data.get("public")
-    if isinstance(public, str):
-        public = public.lower() in ("true", "1", "yes")
-    return {"name": data["name"], "public": bool(public)}
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        from reconciler.errors import NotFoundError
+
+        try:
+            return self.live_object(client.get_namespace(cloud_id))
+        except NotFoundError:
+            return None
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        name, public = entry.cloud_id, bool((change.after or {}).get("public", False))
+        user = ops.registry_user
+        if not user:
+            raise ConflictError(
+                f"{change.address}: no registry user is declared or exists; a namespace needs one"
+            )
+        try:
+            send_once_then_read(
+                ops,
+                lambda: ops.client.create_namespace(name, public=public, user=user),
+                self,
+                change,
+                name,
+            )
+        except AlreadyExistsError:
+            return adopt_if_same(ops, self, change, entry)
+        return entry
+
+    def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        ops.client.delete_namespace(cloud_id)

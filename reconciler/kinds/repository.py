@@ -1,34 +1,21 @@
-"""Repositories: a set of tags in a namespace, with a description. Tags are a set."""
+"""Repositories: a set of tags in a namespace, with a description. Tags are a set; the id is
+``NAMESPACE/NAME``; deleting the namespace deletes its repositories."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.base import drop_none
-from reconciler.model import Address, RepositorySpec, SecretRef
+from reconciler.errors import NotFoundError
+from reconciler.kinds.base import Kind, LiveObject, Operations, RefreshContext, drop_none
+from reconciler.model import Address, DesiredState, RepositorySpec
 
-KIND = "repository"
-REPLACE_FIELDS: frozenset[str] = frozenset()
-SENSITIVE: frozenset[str] = frozenset()
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-
-def desired_attrs(spec: RepositorySpec) -> dict[str, Any]:
-    return drop_none(
-        {
-            "namespace": spec.namespace,
-            "name": spec.name,
-            "tags": sorted(set(spec.tags)),
-            "description": spec.description,
-        }
-    )
-
-
-def secret_refs(spec: RepositorySpec) -> dict[str, SecretRef]:
-    return {}
-
-
-def dependencies(spec: RepositorySpec) -> list[Address]:
-    return [Address("namespace", spec.namespace)]
+    from reconciler.client.api import CceClient
+    from reconciler.client.types import Image
+    from reconciler.plan import Change
+    from reconciler.state import ResourceState
 
 
 def namespace_of(address: Address) -> str:
@@ -36,10 +23,80 @@ def namespace_of(address: Address) -> str:
     return address.name.split("/", 1)[0]
 
 
-def live_attrs(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "namespace": data["namespace"],
-        "name": data["name"],
-        "tags": sorted(set(data.get("tags") or [])),
-        "description": data.get("description") or "",
-    }
+class RepositoryKind(Kind):
+    name = "repository"
+    plural = "repositories"
+    spec_type = RepositorySpec
+
+    def desired_attrs(self, spec: RepositorySpec) -> dict[str, Any]:
+        return drop_none(
+            {
+                "namespace": spec.namespace,
+                "name": spec.name,
+                "tags": sorted(set(spec.tags)),
+                "description": spec.description,
+            }
+        )
+
+    def dependencies(self, spec: RepositorySpec, desired: DesiredState) -> tuple[Address, ...]:
+        return (Address("namespace", spec.namespace),)
+
+    def container_of(self, address: Address) -> Address | None:
+        return Address("namespace", namespace_of(address))
+
+    def natural_id(self, attrs: Mapping[str, Any]) -> str:
+        return f"{attrs['namespace']}/{attrs['name']}"
+
+    def live_object(self, image: Image) -> LiveObject:
+        cloud_id = f"{image.namespace}/{image.repository}"
+        attrs = {
+            "namespace": image.namespace,
+            "name": image.repository,
+            "tags": sorted(set(image.tags or [])),
+            "description": image.description or "",
+        }
+        return LiveObject(Address(self.name, cloud_id), cloud_id, attrs)
+
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        users = ctx.found.get("user", [])
+        if not users:
+            return []
+        return [self.live_object(image) for image in ctx.client.list_images(users[0].cloud_id)]
+
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        namespace, _, name = cloud_id.partition("/")
+        try:
+            user = client.get_user()
+        except NotFoundError:
+            return None
+        found = [i for i in client.list_images(user.username, namespace) if i.repository == name]
+        return self.live_object(found[0]) if found else None
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        after = change.after or {}
+        for tag in after.get("tags", []):
+            # POST /v1/image/meta is an upsert (provisional contract), so a resend is harmless
+            ops.client.create_image_meta(
+                after["namespace"], after["name"], tag, after.get("description")
+            )
+        return entry
+
+    def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        after, before = change.after or {}, change.before or {}
+        namespace, name = after["namespace"], after["name"]
+        want, have = set(after.get("tags", [])), set(before.get("tags", []))
+        description = after.get("description")
+        added = sorted(want - have)
+        for tag in added:
+            ops.client.create_image_meta(namespace, name, tag, description)
+        if description is not None and description != before.get("description") and not added:
+            ops.client.create_image_meta(namespace, name, sorted(want)[0], description)
+        for tag in sorted(have - want):
+            try:
+                ops.client.delete_image_meta(namespace, name, tag)
+            except NotFoundError:
+                pass
+
+    def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        namespace, _, name = cloud_id.partition("/")
+        ops.client.delete_image_meta(namespace, name)

@@ -1,28 +1,89 @@
-"""The registry user: one per account; no delete API, so removing it from config forgets it."""
+"""The registry user: one per account, and the v1 API cannot delete it, so removing it from the
+config only forgets it. Its id is its username; its password is a rotatable secret."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.base import secrets_of
-from reconciler.model import Address, SecretRef, UserSpec
+from reconciler.errors import AlreadyExistsError, NotFoundError
+from reconciler.kinds.base import (
+    Kind,
+    LiveObject,
+    Operations,
+    RefreshContext,
+    secrets_of,
+    send_once_then_read,
+)
+from reconciler.model import Address, DesiredState, SecretRef, UserSpec
+from reconciler.state import ADOPTED
 
-KIND = "user"
-REPLACE_FIELDS: frozenset[str] = frozenset()  # a different username is a different address
-SENSITIVE = frozenset({"password"})
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from reconciler.client.api import CceClient
+    from reconciler.plan import Change, LiveState
+    from reconciler.state import ResourceState
 
 
-def desired_attrs(spec: UserSpec) -> dict[str, Any]:
-    return {"username": spec.username}
+class UserKind(Kind):
+    name = "user"
+    spec_type = UserSpec
+    rotatable_secrets = frozenset({"password"})
+    deletable = False  # a different username is a different address; no delete API
+
+    def desired_attrs(self, spec: UserSpec) -> dict[str, Any]:
+        return {"username": spec.username}
+
+    def secret_refs(self, spec: UserSpec) -> dict[str, SecretRef]:
+        return secrets_of({"password": spec.password})
+
+    def natural_id(self, attrs: Mapping[str, Any]) -> str:
+        return str(attrs["username"])
+
+    def live_object(self, username: str) -> LiveObject:
+        return LiveObject(Address(self.name, username), username, {"username": username})
+
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        try:
+            user = ctx.client.get_user()
+        except NotFoundError:
+            return []
+        return [self.live_object(user.username)]
+
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        try:
+            user = client.get_user()
+        except NotFoundError:
+            return None
+        return self.live_object(user.username) if user.username == cloud_id else None
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        username, password = entry.cloud_id, ops.secret(change, "password") or ""
+        try:
+            send_once_then_read(
+                ops, lambda: ops.client.create_user(username, password), self, change, username
+            )
+        except AlreadyExistsError:
+            set_password(ops.client, username, password)
+            return entry.evolve(ownership=ADOPTED)
+        return entry
+
+    def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        if "password" in change.rotate_secrets:
+            set_password(ops.client, entry.cloud_id, ops.secret(change, "password") or "")
 
 
-def secret_refs(spec: UserSpec) -> dict[str, SecretRef]:
-    return secrets_of({"password": spec.password})
+def set_password(client: CceClient, username: str, password: str) -> None:
+    try:
+        client.update_password(username, password)
+    except AlreadyExistsError:
+        pass  # Cce.PasswdNotChange: it already is this password
 
 
-def dependencies(spec: UserSpec) -> list[Address]:
-    return []
-
-
-def live_attrs(data: dict[str, Any]) -> dict[str, Any]:
-    return {"username": data["username"]}
+def account_user(desired: DesiredState, live: LiveState) -> str | None:
+    """The registry user namespaces are created for: the declared one, else the live one."""
+    declared = [a.name for a in desired.resources if a.kind == UserKind.name]
+    if declared:
+        return declared[0]
+    found = [cloud_id for kind, cloud_id in live.by_id if kind == UserKind.name]
+    return found[0] if found else None

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.config import load_desired_state
 from reconciler.model import Address
-from reconciler.plan import make_plan
+from reconciler.planner import make_plan
 from reconciler.render import plan_to_json, render_plan
 
 from .livefixture import live_from, state_from

@@ -6,9 +6,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.kinds import desired_attrs
 from reconciler.kinds.base import LiveObject
 from reconciler.model import Address, DesiredState, NamespaceSpec, RepositorySpec, Target
-from reconciler.plan import LiveState, desired_attrs, fingerprint, make_plan
+from reconciler.plan import LiveState, fingerprint
+from reconciler.planner import make_plan
 from reconciler.render import plan_to_json
 from reconciler.state import ResourceState, State
 

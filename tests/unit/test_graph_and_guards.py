@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from reconciler.apply import check_guards
 from reconciler.errors import RefusedError
 from reconciler.graph import DONE, FAILED, SKIPPED, Walker
+from reconciler.guards import check_guards
 from reconciler.model import Action, Address
 from reconciler.plan import Change, Plan
 from reconciler.state import ResourceState, State

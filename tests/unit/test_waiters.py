@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.waiters import CLUSTER_CREATED, CLUSTER_DELETED, GONE, Waiter, WaitFailed
+from reconciler.kinds.cluster import CREATED as CLUSTER_CREATED
+from reconciler.kinds.cluster import DELETED as CLUSTER_DELETED
+from reconciler.waiters import GONE, Waiter, WaitFailed
 
 
 class FakeTime:

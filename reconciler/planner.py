@@ -1,0 +1,364 @@
+"""plan(desired, state, live) -> Plan: one action with a reason for every address. Pure.
+
+Inputs are values: the desired state from the config, the state (what this tool manages) and
+the live state from a refresh, plus resolved secrets (to compare with the hashes in state).
+Nothing here reads files, the environment or the network, and nothing here knows a kind: what
+differs between kinds is asked of the kind (``reconciler.kinds``). The plan types are in
+``reconciler.plan``.
+
+Invariants: objects not in state are never deleted or modified (a live object with a declared
+name that is not in state is a conflict, resolved with ``reconciler import``); deleting or
+replacing a container (a namespace) takes its contents (repositories) with it, so they are
+planned, guarded and targeted together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from reconciler.diff import FieldChange, field_changes, project
+from reconciler.gcpause import paused_gc
+from reconciler.kinds import address_order, is_gone, kind_named, kind_of
+from reconciler.kinds.base import BROKEN, FAILED_CREATE, LiveObject
+from reconciler.model import Action, Address, DesiredState, Resource
+from reconciler.plan import (
+    SENSITIVE_TEXT,
+    Change,
+    Conflict,
+    LiveState,
+    Plan,
+    live_fingerprint,
+)
+from reconciler.state import ResourceState, State, secret_matches
+
+PROTECTED_REPLACE = "protected by lifecycle.protect: it cannot be replaced"
+
+
+class Planner:
+    """Holds the inputs of one plan; ``run`` is the pure function."""
+
+    def __init__(
+        self,
+        desired: DesiredState,
+        state: State,
+        live: LiveState,
+        secret_values: Mapping[tuple[Address, str], str],
+        allow_replace: Iterable[Address] = (),
+    ) -> None:
+        self.desired = desired
+        self.state = state
+        self.live = live
+        self.secret_values = secret_values
+        self.allow_replace = frozenset(allow_replace)
+        self.conflicts: list[Conflict] = []
+        self.warnings: list[str] = []
+
+    def run(self, targets: Iterable[Address] = ()) -> Plan:
+        addresses = sorted(
+            set(self.desired.resources) | set(self.state.resources), key=address_order
+        )
+        changes = {a: self._change(a) for a in addresses}
+        self.contents = self._contents_index(changes)
+        changes = self._cascade_container_replacements(changes)
+        changes = self._guard_container_removals(changes)
+        chosen = self._targeted(changes, frozenset(targets))
+        ordered = tuple(changes[a] for a in addresses if a in chosen)
+        conflicts = tuple(c for c in self.conflicts if c.address in chosen)
+        return Plan(ordered, conflicts, tuple(self.warnings))
+
+    # --- one address ----------------------------------------------------------------------
+
+    def _live_for(self, address: Address, entry: ResourceState | None) -> LiveObject | None:
+        if entry is None:
+            return None
+        live = self.live.lookup(address.kind, entry.cloud_id)
+        return None if is_gone(live) else live  # e.g. a cluster listed as DELETED
+
+    def _change(self, address: Address) -> Change:
+        spec = self.desired.resources.get(address)
+        entry = self.state.resources.get(address)
+        live = self._live_for(address, entry)
+        if spec is None:
+            assert entry is not None
+            return self._removed(address, entry, live)
+        if entry is None:
+            return self._new(address, spec)
+        if live is None:
+            change = self._new(address, spec, entry)
+            return replace(
+                change,
+                reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
+            )
+        return self._existing(address, spec, entry, live)
+
+    def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
+        declared = spec.lifecycle.protect if spec is not None else None
+        if declared is not None:
+            return declared
+        return bool(entry and entry.protect)
+
+    def _dependencies(self, spec: Resource) -> tuple[Address, ...]:
+        return kind_of(spec).dependencies(spec, self.desired)
+
+    def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
+        kind = kind_of(spec)
+        taken = [o for o in self.live.by_name.get(address, ()) if not kind.is_gone(o)]
+        if taken:
+            ids = ", ".join(o.cloud_id for o in taken)
+            self.conflicts.append(
+                Conflict(
+                    address,
+                    f"{address} already exists in the cloud ({ids}) but is not managed by this state; "
+                    f"adopt it with: reconciler import {address} {taken[0].cloud_id}",
+                )
+            )
+        return Change(
+            address,
+            Action.CREATE,
+            "declared, not in the cloud",
+            before=None,
+            after=kind.desired_attrs(spec),
+            protected=self._protected(spec, entry),
+            depends_on=self._dependencies(spec),
+            secrets=kind.secret_refs(spec),
+            live_fingerprint="absent",
+        )
+
+    def _removed(self, address: Address, entry: ResourceState, live: LiveObject | None) -> Change:
+        before = dict(live.attrs) if live else dict(entry.applied)
+        common: dict[str, Any] = {
+            "before": before,
+            "after": None,
+            "cloud_id": entry.cloud_id,
+            "live_fingerprint": live_fingerprint(live),
+        }
+        if not kind_named(address.kind).deletable:
+            self.warnings.append(
+                f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
+            )
+            return Change(
+                address,
+                Action.FORGET,
+                "no longer declared; registry users cannot be deleted",
+                **common,
+            )
+        if live is None:
+            return Change(
+                address,
+                Action.FORGET,
+                "no longer declared and already gone from the cloud",
+                **common,
+            )
+        protected = self._protected(None, entry)
+        refused = "protected by lifecycle.protect (kept in state)" if protected else None
+        return Change(
+            address,
+            Action.DELETE,
+            "no longer declared",
+            protected=protected,
+            refused=refused,
+            **common,
+        )
+
+    def _rotated_secrets(self, address: Address, spec: Resource, entry: ResourceState) -> list[str]:
+        """Rotatable secrets whose value no longer matches the hash in state."""
+        kind = kind_of(spec)
+        rotated = []
+        for name in kind.secret_refs(spec):
+            value = self.secret_values.get((address, name))
+            if name not in kind.rotatable_secrets or value is None:
+                continue
+            if not secret_matches(value, entry.secret_hashes.get(name)):
+                rotated.append(name)
+        return rotated
+
+    def _existing(
+        self, address: Address, spec: Resource, entry: ResourceState, live: LiveObject
+    ) -> Change:
+        kind = kind_of(spec)
+        after = kind.desired_attrs(spec)
+        projected = project(after, live.attrs, entry.applied)
+        rotated = self._rotated_secrets(address, spec, entry)
+        fields = field_changes(after, projected) + [
+            FieldChange(name, SENSITIVE_TEXT, SENSITIVE_TEXT, sensitive=True) for name in rotated
+        ]
+        protected = self._protected(spec, entry)
+        common: dict[str, Any] = {
+            "before": dict(live.attrs),
+            "after": after,
+            "cloud_id": entry.cloud_id,
+            "protected": protected,
+            "depends_on": self._dependencies(spec),
+            "secrets": kind.secret_refs(spec),
+            "live_fingerprint": live_fingerprint(live),
+        }
+        # only an object that never came up is replaced without --replace; one that worked and
+        # is now broken may hold workloads, so replacing it must be asked for
+        health = kind.health(live)
+        failed_create = entry.tainted or health == FAILED_CREATE
+        broken = failed_create or health == BROKEN
+        forcing = [f.path for f in fields if kind.forces_replacement(f.path)]
+        if broken or forcing:
+            if failed_create:
+                reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
+            elif broken:
+                reason = f"status {live.status}: it can only be replaced"
+            else:
+                reason = f"{', '.join(forcing)} cannot be changed in place by {kind.api_name}"
+            refused = self._replace_refusal(address, protected, needs_flag=not failed_create)
+            return Change(
+                address,
+                Action.REPLACE,
+                reason,
+                fields=tuple(fields),
+                refused=refused,
+                forces=tuple(forcing),
+                **common,
+            )
+        if protected != entry.protect:
+            fields.append(FieldChange("lifecycle.protect", entry.protect, protected))
+        if not fields:
+            return Change(address, Action.NOOP, "up to date", **common)
+        return Change(
+            address,
+            Action.UPDATE,
+            _update_reason(fields),
+            fields=tuple(fields),
+            scale=kind.update_step(fields, live),
+            rotate_secrets=tuple(rotated),
+            **common,
+        )
+
+    def _replace_refusal(self, address: Address, protected: bool, needs_flag: bool) -> str | None:
+        if protected:
+            return PROTECTED_REPLACE
+        if needs_flag and address not in self.allow_replace:
+            return f"replacement must be allowed with --replace {address}"
+        return None
+
+    # --- whole-plan rules: containers and their contents ------------------------------------
+
+    def _contents_index(self, changes: Mapping[Address, Change]) -> dict[Address, list[Address]]:
+        """container address -> the addresses (declared or in state) it holds."""
+        index: dict[Address, list[Address]] = {}
+        for address in changes:
+            container = kind_named(address.kind).container_of(address)
+            if container is not None:
+                index.setdefault(container, []).append(address)
+        return index
+
+    def _cascade_container_replacements(
+        self, changes: dict[Address, Change]
+    ) -> dict[Address, Change]:
+        replaced = {a: c for a, c in changes.items() if c.action is Action.REPLACE}
+        out = dict(changes)
+        for container, parent in replaced.items():
+            for address in self.contents.get(container, ()):
+                change = changes[address]
+                if change.action not in (Action.NOOP, Action.UPDATE):
+                    continue
+                out[address] = replace(
+                    change,
+                    action=Action.REPLACE,
+                    reason=f"{container} is replaced and takes its "
+                    f"{kind_named(address.kind).plural} with it",
+                    refused=PROTECTED_REPLACE if change.protected else parent.refused,
+                )
+        return out
+
+    def _guard_container_removals(self, changes: dict[Address, Change]) -> dict[Address, Change]:
+        """Deleting or replacing a container deletes everything in it: refuse when one of them
+        is protected, and report a conflict for contents this state does not manage."""
+        containers = self._containers()
+        leaving = {
+            a: c
+            for a, c in changes.items()
+            if c.action in (Action.DELETE, Action.REPLACE) and a in containers
+        }
+        if not leaving:
+            return changes
+        out = dict(changes)
+        live_contents = self._live_contents()
+        managed = {(a.kind, e.cloud_id) for a, e in self.state.resources.items()}
+        for container, change in leaving.items():
+            protected = [
+                str(a)
+                for a in self.contents.get(container, ())
+                if changes[a].protected and changes[a].action is not Action.NOOP
+            ]
+            if protected and not change.refused:
+                out[container] = replace(
+                    change, refused=f"it would take protected {', '.join(protected)} with it"
+                )
+            unmanaged = sorted(
+                (
+                    o
+                    for o in live_contents.get(container, ())
+                    if (o.address.kind, o.cloud_id) not in managed
+                ),
+                key=lambda o: o.cloud_id,
+            )
+            if unmanaged:
+                verb = "deleting" if change.action is Action.DELETE else "replacing"
+                what = kind_named(unmanaged[0].address.kind).plural
+                self.conflicts.append(
+                    Conflict(
+                        container,
+                        f"{verb} {container} would delete {what} this state does not "
+                        f"manage: {', '.join(o.cloud_id for o in unmanaged)}; import them or remove them first",
+                    )
+                )
+        return out
+
+    def _containers(self) -> set[Address]:
+        """Addresses that may hold contents: those with declared or managed contents, and any
+        of a kind that other kinds name as their container."""
+        found = set(self.contents)
+        for obj in self.live.by_id.values():
+            container = kind_named(obj.address.kind).container_of(obj.address)
+            if container is not None:
+                found.add(container)
+        return found
+
+    def _live_contents(self) -> dict[Address, list[LiveObject]]:
+        out: dict[Address, list[LiveObject]] = {}
+        for obj in self.live.by_id.values():
+            container = kind_named(obj.address.kind).container_of(obj.address)
+            if container is not None and not is_gone(obj):
+                out.setdefault(container, []).append(obj)
+        return out
+
+    def _targeted(
+        self, changes: dict[Address, Change], targets: frozenset[Address]
+    ) -> set[Address]:
+        if not targets:
+            return set(changes)
+        chosen: set[Address] = set()
+        stack = [a for a in targets if a in changes]
+        while stack:
+            address = stack.pop()
+            if address in chosen:
+                continue
+            chosen.add(address)
+            stack.extend(d for d in changes[address].depends_on if d in changes)
+            if changes[address].action in (Action.DELETE, Action.REPLACE):
+                stack.extend(self.contents.get(address, ()))
+        return chosen
+
+
+def _update_reason(fields: list[FieldChange]) -> str:
+    return "changed: " + ", ".join(f.path for f in fields)
+
+
+def make_plan(
+    desired: DesiredState,
+    state: State,
+    live: LiveState,
+    secret_values: Mapping[tuple[Address, str], str] | None = None,
+    targets: Iterable[Address] = (),
+    allow_replace: Iterable[Address] = (),
+) -> Plan:
+    with paused_gc():
+        return Planner(desired, state, live, secret_values or {}, allow_replace).run(targets)
