@@ -56,9 +56,7 @@ def imports_of(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", PURE)
 def test_pure_modules_do_not_import_io_layers(module: str) -> None:
-    bad = sorted(
-        i for i in imports_of(PACKAGE / f"{module}.py") if within(i, FORBIDDEN_FOR_PURE)
-    )
+    bad = sorted(i for i in imports_of(PACKAGE / f"{module}.py") if within(i, FORBIDDEN_FOR_PURE))
     assert bad == [], f"reconciler/{module}.py imports {bad}"
 
 
