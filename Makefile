@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-long lint bench bench-emulator clean
+.PHONY: demo test test-long lint bench bench-emulator bench-startup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test-long: $(STAMP)
 # Benchmarks (not tests): plan and apply at scale against the emulator with 20 ms latency.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-startup: $(STAMP)
+	$(BIN)/python -m bench.startup $(BENCH_ARGS)
 
 bench-emulator: $(STAMP)
 	$(BIN)/python -m bench.emulator_bench

@@ -14,11 +14,55 @@ import traceback
 import click
 
 from reconciler import __version__
-from reconciler.commands import apply, emulator, plan, state, state_migrate, validate
+from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcilerError
 
+# name -> (module, attribute, one-line help); a command's module is imported only when it runs
+COMMANDS = {
+    "validate": (
+        "reconciler.commands.validate",
+        "command",
+        "Check the YAML configuration in PATH (files or directories; default: the current directory).",
+    ),
+    "plan": ("reconciler.commands.plan", "command", "Show what apply would change."),
+    "apply": (
+        "reconciler.commands.apply",
+        "command",
+        "Make the cloud match the configuration (or apply a saved plan).",
+    ),
+    "destroy": (
+        "reconciler.commands.apply",
+        "destroy_command",
+        "Delete every resource this state manages (protected ones refuse, exit 3).",
+    ),
+    "import": (
+        "reconciler.commands.state",
+        "import_command",
+        "Adopt an existing cloud object ID as ADDR (ownership: adopted).",
+    ),
+    "state": (
+        "reconciler.commands.state",
+        "group",
+        "Inspect or edit the state (what this tool manages).",
+    ),
+    "force-unlock": (
+        "reconciler.commands.state",
+        "force_unlock_command",
+        "Release a state lock left by a run that hangs or died (give the lock's id).",
+    ),
+    "emulator": (
+        "reconciler.commands.emulator",
+        "command",
+        "Serve the local CCE v1 emulator (Ctrl-C stops it).",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--debug",
     is_flag=True,
@@ -34,21 +78,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-
-
-state.group.add_command(state_migrate.command)
-
-for _command in (
-    validate.command,
-    plan.command,
-    apply.command,
-    apply.destroy_command,
-    state.import_command,
-    state.group,
-    state.force_unlock_command,
-    emulator.command,
-):
-    cli.add_command(_command)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -8,6 +8,7 @@ import click
 
 from reconciler.adoption import adopted_entry
 from reconciler.commands.common import state_options
+from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, StateError
 from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
 from reconciler.state import StateStore
@@ -28,7 +29,17 @@ config_option = click.option(
 )
 
 
-@click.group(name="state")
+@click.group(
+    name="state",
+    cls=LazyGroup,
+    lazy={
+        "migrate": (
+            "reconciler.commands.state_migrate",
+            "command",
+            "Move a local state file into PostgreSQL, keeping its lineage.",
+        )
+    },
+)
 def group() -> None:
     """Inspect or edit the state (what this tool manages)."""
 

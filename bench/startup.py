@@ -1,0 +1,55 @@
+"""Start-up time of the CLI: `--version`, `--help` and `validate` of the quick start, each in
+a fresh process, N times; prints the median and the fastest. Target: under 150 ms for each.
+
+Run with `make bench-startup` (or `python -m bench.startup [N]`). Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = {
+    "reconciler --version": ["--version"],
+    "reconciler --help": ["--help"],
+    "reconciler validate examples/quickstart": ["validate", str(ROOT / "examples" / "quickstart")],
+}
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BCE_", "RECONCILER_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def timed(args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    env = clean_env()
+    print(f"CLI start-up, {runs} fresh processes each (median / fastest):")
+    for name, args in CASES.items():
+        timed(args, env)  # warm the file cache
+        samples = [timed(args, env) for _ in range(runs)]
+        print(
+            f"  {name:<45} {statistics.median(samples) * 1000:6.0f} ms / {min(samples) * 1000:4.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
