@@ -1,4 +1,6 @@
-"""Regressions for defects found in review: each test failed before its fix."""
+"""Edge cases of planning and applying that reviews found: objects deleted outside, containers
+taking protected or unmanaged contents, protection across re-creation, stale saved plans,
+refusals at plan time, token masking, names with a slash, definite refusals."""
 
 from __future__ import annotations
 
