@@ -11,10 +11,12 @@ Not for: deciding what to do (``planner``), refusing plans (``guards``) or print
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler import waiters
 from reconciler.client.api import CceClient
@@ -290,3 +292,24 @@ def summary_lines(result: ApplyResult) -> list[str]:
     for r in result.by_status(SKIPPED):
         lines.append(f"  skipped: {r.change.address} (depends on {r.blocked_by}, which failed)")
     return lines
+
+
+def record_drift(state: State, plan: Plan) -> State:
+    """``apply --refresh-only``: take the live values of drifted fields as applied, in state
+    only; nothing is sent to the cloud."""
+    new = state.copy()
+    for change in plan.drifted:
+        entry = new.resources.get(change.address)
+        if entry is None:
+            continue
+        applied = copy.deepcopy(dict(entry.applied))
+        for f in change.drift:
+            _set_path(applied, f.path.split("."), f.after)
+        new.resources[change.address] = entry.evolve(applied=applied)
+    return new
+
+
+def _set_path(values: dict[str, Any], path: list[str], value: Any) -> None:
+    for key in path[:-1]:
+        values = values.setdefault(key, {})
+    values[path[-1]] = value

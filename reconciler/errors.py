@@ -42,6 +42,7 @@ EXIT_CHANGES = 2
 EXIT_REFUSED = 3
 EXIT_LOCKED = 4
 EXIT_STALE_PLAN = 5
+EXIT_NEEDS_ALLOW_DELETES = 6  # plan --detailed-exitcode: apply would need --allow-deletes
 
 _AUTH_CODES = frozenset(
     {

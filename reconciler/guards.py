@@ -1,55 +1,90 @@
 """What apply refuses (exit 3), as a check the plan command runs too. Pure.
 
 A plan is refused when it has conflicts or refused changes (protected resources, replacements
-not allowed with ``--replace``), or when it trips the blast-radius guard: more deletes and
-replacements than ``max(3, 10% of managed resources)``, or any plan that would empty the state,
-unless ``--allow-deletes N`` allows at least that many.
+not allowed with ``--replace``), or when it trips the blast-radius guard: more deletes,
+replacements and forgets of existing objects than ``max(3, 10% of managed resources)``, or any
+plan that would empty the state, unless ``--allow-deletes N`` allows at least that many.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from reconciler.errors import RefusedError
 from reconciler.model import Action
-from reconciler.plan import Plan
+from reconciler.plan import (
+    BLAST_RADIUS,
+    CONFLICT,
+    PROTECTED,
+    REPLACE_NOT_ALLOWED,
+    Change,
+    Plan,
+    Refusal,
+)
 from reconciler.state import State
+
+
+def _counted(change: Change) -> bool:
+    """Deletes and replaces count; so does forgetting an object that still exists."""
+    if change.action in (Action.DELETE, Action.REPLACE):
+        return True
+    return change.action is Action.FORGET and change.live_fingerprint not in (None, "absent")
+
+
+def refusals(
+    plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
+) -> list[Refusal]:
+    found = [Refusal(CONFLICT, c.message, c.address) for c in plan.conflicts]
+    for change in plan.refused:
+        reason = PROTECTED if "protect" in (change.refused or "") else REPLACE_NOT_ALLOWED
+        needs = None if reason == PROTECTED else f"--replace {change.address}"
+        found.append(Refusal(reason, f"{change.address}: {change.refused}", change.address, needs))
+    if found or destroying:
+        return found
+    counted = [c for c in plan.changes if _counted(c)]
+    managed = len(state.resources)
+    limit = max(3, math.floor(0.1 * managed))
+    leaving = {c.address for c in plan.changes if c.action in (Action.DELETE, Action.FORGET)}
+    deleting = [c for c in counted if c.action is not Action.FORGET]
+    empties = bool(deleting) and managed > 0 and set(state.resources) <= leaving
+    if (len(counted) > limit or empties) and (
+        allow_deletes is None or allow_deletes < len(counted)
+    ):
+        why = (
+            "would delete every managed resource"
+            if empties
+            else f"deletes, replaces or forgets {len(counted)} of {managed} managed resources (limit {limit})"
+        )
+        found.append(
+            Refusal(
+                BLAST_RADIUS,
+                f"blast-radius guard: this plan {why}; if that is intended, rerun with "
+                f"--allow-deletes {len(counted)}",
+                needs=f"--allow-deletes {len(counted)}",
+            )
+        )
+    return found
+
+
+def evaluate(plan: Plan, state: State, allow_deletes: int | None = None) -> Plan:
+    """The plan with what apply (without --allow-deletes) will refuse attached."""
+    return replace(plan, refusals=tuple(refusals(plan, state, allow_deletes)))
 
 
 def check_guards(
     plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
 ) -> None:
     """Refuse (exit 3) a plan with conflicts, protected or unapproved replacements, or too many deletes."""
-    problems = [c.message for c in plan.conflicts]
-    problems += [f"{c.address}: {c.refused}" for c in plan.refused]
-    if problems:
-        raise RefusedError("refusing to apply:\n  " + "\n  ".join(problems))
-    if destroying:
+    found = refusals(plan, state, allow_deletes, destroying)
+    if not found:
         return
-    deleting = [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
-    managed = len(state.resources)
-    limit = max(3, math.floor(0.1 * managed))
-    leaving = {c.address for c in plan.changes if c.action in (Action.DELETE, Action.FORGET)}
-    empties = bool(deleting) and managed > 0 and set(state.resources) <= leaving
-    if (len(deleting) > limit or empties) and (
-        allow_deletes is None or allow_deletes < len(deleting)
-    ):
-        why = (
-            "would delete every managed resource"
-            if empties
-            else f"deletes or replaces {len(deleting)} of {managed} managed resources (limit {limit})"
-        )
-        raise RefusedError(
-            f"blast-radius guard: this plan {why}; if that is intended, rerun with --allow-deletes {len(deleting)}"
-        )
+    if len(found) == 1 and found[0].reason == BLAST_RADIUS:
+        raise RefusedError(found[0].message)
+    raise RefusedError("refusing to apply:\n  " + "\n  ".join(r.message for r in found))
 
 
 def blast_radius_warning(plan: Plan, state: State) -> str | None:
     """What the blast-radius guard will say at apply time (it needs --allow-deletes), if anything."""
-    if plan.conflicts or plan.refused:
-        return None  # already exit 3
-    try:
-        check_guards(plan, state, None)
-    except RefusedError as exc:
-        return str(exc)
-    return None
+    found = refusals(plan, state, None)
+    return found[0].message if len(found) == 1 and found[0].reason == BLAST_RADIUS else None

@@ -74,12 +74,68 @@ class Change:
     forces: tuple[str, ...] = ()  # explanation: the fields that force a replacement
     scale: ScaleStep | None = None  # steers apply: the nodes to add or remove
     rotate_secrets: tuple[str, ...] = ()  # steers apply: secrets to set again on an update
+    # explanation: fields whose live value differs from what state recorded as applied, i.e.
+    # changed outside the reconciler since the last apply
+    drift: tuple[FieldChange, ...] = ()
 
 
 @dataclass(frozen=True)
 class Conflict:
     address: Address
     message: str
+    cloud_id: str | None = None  # the live object in the way, when there is one
+    command: str | None = None  # what would resolve it, e.g. "reconciler import ADDR ID"
+
+
+# Machine-readable reasons of a refusal (``plan --json`` "refusals", exit 3 at apply).
+CONFLICT = "conflict"
+PROTECTED = "protected"
+REPLACE_NOT_ALLOWED = "replace-not-allowed"
+BLAST_RADIUS = "blast-radius"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Something apply will refuse; ``needs`` says what would let it through, if anything."""
+
+    reason: str
+    message: str
+    address: Address | None = None
+    needs: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "message": self.message,
+            "address": str(self.address) if self.address else None,
+            "needs": self.needs,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Refusal:
+        address = data.get("address")
+        return cls(
+            str(data["reason"]),
+            str(data["message"]),
+            Address.parse(address) if address else None,
+            data.get("needs"),
+        )
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Where a plan was made: shown first by plan and apply, carried by ``plan --json``."""
+
+    environment: str | None
+    target: str
+    state: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "target": self.target, "state": self.state}
+
+    def describe(self) -> str:
+        env = f"environment {self.environment}, " if self.environment else ""
+        return f"{env}target {self.target}, state {self.state}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +143,8 @@ class Plan:
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...] = ()
     warnings: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()  # filled by guards.evaluate: what apply will refuse
+    context: PlanContext | None = None
 
     @property
     def actionable(self) -> list[Change]:
@@ -105,6 +163,10 @@ class Plan:
     @property
     def refused(self) -> list[Change]:
         return [c for c in self.changes if c.refused]
+
+    @property
+    def drifted(self) -> list[Change]:
+        return [c for c in self.changes if c.drift]
 
 
 def fingerprint(value: Any) -> str:

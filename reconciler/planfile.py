@@ -20,7 +20,16 @@ from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.kinds import is_gone
 from reconciler.model import Action, Address, DesiredState, SecretRef
-from reconciler.plan import Change, Conflict, LiveState, Plan, ScaleStep, live_fingerprint
+from reconciler.plan import (
+    Change,
+    Conflict,
+    LiveState,
+    Plan,
+    PlanContext,
+    Refusal,
+    ScaleStep,
+    live_fingerprint,
+)
 from reconciler.state import State
 
 SAVED_FORMAT = "cce-reconciler-plan/2"
@@ -35,6 +44,7 @@ class SavedPlan:
     target_url: str
     version: str = __version__
     config_paths: tuple[str, ...] = ()
+    refresh_only: bool = False  # made by `plan --refresh-only`: apply records drift only
 
 
 def _change_to_dict(change: Change) -> dict[str, Any]:
@@ -45,6 +55,7 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
         "before": change.before,
         "after": change.after,
         "fields": [[f.path, f.before, f.after, f.sensitive] for f in change.fields],
+        "drift": [[f.path, f.before, f.after, f.sensitive] for f in change.drift],
         "cloud_id": change.cloud_id,
         "protected": change.protected,
         "refused": change.refused,
@@ -65,6 +76,7 @@ def _change_from_dict(data: dict[str, Any]) -> Change:
         before=data["before"],
         after=data["after"],
         fields=tuple(FieldChange(p, b, a, s) for p, b, a, s in data["fields"]),
+        drift=tuple(FieldChange(p, b, a, s) for p, b, a, s in data["drift"]),
         cloud_id=data["cloud_id"],
         protected=bool(data["protected"]),
         refused=data["refused"],
@@ -86,9 +98,14 @@ def dump(saved: SavedPlan) -> str:
         "lineage": saved.lineage,
         "serial": saved.serial,
         "target_url": saved.target_url,
+        "refresh_only": saved.refresh_only,
         "changes": [_change_to_dict(c) for c in saved.plan.changes],
-        "conflicts": [[str(c.address), c.message] for c in saved.plan.conflicts],
+        "conflicts": [
+            [str(c.address), c.message, c.cloud_id, c.command] for c in saved.plan.conflicts
+        ],
         "warnings": list(saved.plan.warnings),
+        "refusals": [r.to_json() for r in saved.plan.refusals],
+        "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
@@ -114,8 +131,10 @@ def read(path: str) -> SavedPlan:
     try:
         plan = Plan(
             tuple(_change_from_dict(c) for c in doc["changes"]),
-            tuple(Conflict(Address.parse(a), m) for a, m in doc["conflicts"]),
+            tuple(Conflict(Address.parse(a), m, i, c) for a, m, i, c in doc["conflicts"]),
             tuple(doc["warnings"]),
+            tuple(Refusal.from_json(r) for r in doc["refusals"]),
+            PlanContext(**doc["context"]) if doc["context"] else None,
         )
         return SavedPlan(
             plan,
@@ -125,6 +144,7 @@ def read(path: str) -> SavedPlan:
             doc["target_url"],
             doc["version"],
             tuple(doc.get("config_paths", ())),
+            bool(doc["refresh_only"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None

@@ -46,8 +46,10 @@ class Planner:
         live: LiveState,
         secret_values: Mapping[tuple[Address, str], str],
         allow_replace: Iterable[Address] = (),
+        destroying: bool = False,
     ) -> None:
         self.desired = desired
+        self.removal = "destroy" if destroying else "no longer declared"
         self.state = state
         self.live = live
         self.secret_values = secret_values
@@ -107,11 +109,14 @@ class Planner:
         taken = [o for o in self.live.by_name.get(address, ()) if not kind.is_gone(o)]
         if taken:
             ids = ", ".join(o.cloud_id for o in taken)
+            command = f"reconciler import {address} {taken[0].cloud_id}"
             self.conflicts.append(
                 Conflict(
                     address,
                     f"{address} already exists in the cloud ({ids}) but is not managed by this state; "
-                    f"adopt it with: reconciler import {address} {taken[0].cloud_id}",
+                    f"adopt it with: {command}",
+                    taken[0].cloud_id,
+                    command,
                 )
             )
         return Change(
@@ -136,19 +141,21 @@ class Planner:
         }
         if not kind_named(address.kind).deletable:
             self.warnings.append(
-                f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
+                f"{address}: the v1 API cannot delete a registry user; destroy only forgets it"
+                if self.removal == "destroy"
+                else f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
             )
             return Change(
                 address,
                 Action.FORGET,
-                "no longer declared; registry users cannot be deleted",
+                f"{self.removal}; registry users cannot be deleted",
                 **common,
             )
         if live is None:
             return Change(
                 address,
                 Action.FORGET,
-                "no longer declared and already gone from the cloud",
+                f"{self.removal}; already gone from the cloud",
                 **common,
             )
         protected = self._protected(None, entry)
@@ -156,7 +163,7 @@ class Planner:
         return Change(
             address,
             Action.DELETE,
-            "no longer declared",
+            self.removal,
             protected=protected,
             refused=refused,
             **common,
@@ -180,6 +187,11 @@ class Planner:
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         projected = project(after, live.attrs, entry.applied)
+        health = kind.health(live)
+        failed_create = entry.tainted or health == FAILED_CREATE
+        broken = failed_create or health == BROKEN
+        # a broken object's differences are its failure, not someone's change
+        drift = () if broken else _drift(after, projected, entry)
         rotated = self._rotated_secrets(address, spec, entry)
         fields = field_changes(after, projected) + [
             FieldChange(name, SENSITIVE_TEXT, SENSITIVE_TEXT, sensitive=True) for name in rotated
@@ -193,12 +205,10 @@ class Planner:
             "depends_on": self._dependencies(spec),
             "secrets": kind.secret_refs(spec),
             "live_fingerprint": live_fingerprint(live),
+            "drift": drift,
         }
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
-        health = kind.health(live)
-        failed_create = entry.tainted or health == FAILED_CREATE
-        broken = failed_create or health == BROKEN
         forcing = [f.path for f in fields if kind.forces_replacement(f.path)]
         if broken or forcing:
             if failed_create:
@@ -224,7 +234,7 @@ class Planner:
         return Change(
             address,
             Action.UPDATE,
-            _update_reason(fields),
+            _update_reason(fields, drift),
             fields=tuple(fields),
             scale=kind.update_step(fields, live),
             rotate_secrets=tuple(rotated),
@@ -348,8 +358,41 @@ class Planner:
         return chosen
 
 
-def _update_reason(fields: list[FieldChange]) -> str:
-    return "changed: " + ", ".join(f.path for f in fields)
+def _drift(
+    declared: Mapping[str, Any], projected_live: Mapping[str, Any], entry: ResourceState
+) -> tuple[FieldChange, ...]:
+    """Declared fields whose live value differs from the value state recorded as applied:
+    changed outside the reconciler since the last apply (before = recorded, after = live)."""
+    if not entry.applied:
+        return ()
+    recorded = project(declared, entry.applied, projected_live)  # unrecorded: no drift known
+    return tuple(field_changes(projected_live, recorded))
+
+
+def _update_reason(fields: list[FieldChange], drift: tuple[FieldChange, ...]) -> str:
+    drifted = {f.path for f in drift}
+    configured = [f.path for f in fields if f.path not in drifted]
+    outside = [f.path for f in fields if f.path in drifted]
+    parts = []
+    if configured:
+        parts.append("changed: " + ", ".join(configured))
+    if outside:
+        parts.append(
+            "changed outside the reconciler: "
+            + ", ".join(outside)
+            + " (set back to the configuration)"
+        )
+    return "; ".join(parts)
+
+
+def refresh_only(plan: Plan) -> Plan:
+    """The plan of ``--refresh-only``: no change to the cloud, only the drift to record."""
+    changes = tuple(
+        replace(c, action=Action.NOOP, reason="changed outside the reconciler")
+        for c in plan.changes
+        if c.drift
+    )
+    return Plan(changes, (), (), (), plan.context)
 
 
 def make_plan(
@@ -359,6 +402,8 @@ def make_plan(
     secret_values: Mapping[tuple[Address, str], str] | None = None,
     targets: Iterable[Address] = (),
     allow_replace: Iterable[Address] = (),
+    destroying: bool = False,
 ) -> Plan:
     with paused_gc():
-        return Planner(desired, state, live, secret_values or {}, allow_replace).run(targets)
+        planner = Planner(desired, state, live, secret_values or {}, allow_replace, destroying)
+        return planner.run(targets)

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.model import Action
-from reconciler.plan import FORMAT_VERSION, SENSITIVE_TEXT, Change, Plan
+from reconciler.plan import FORMAT_VERSION, SENSITIVE_TEXT, Change, Conflict, Plan
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -102,8 +102,30 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def context_line(plan: Plan) -> str | None:
+    return f"Using {plan.context.describe()}." if plan.context else None
+
+
+def drift_lines(plan: Plan, color: bool = False) -> list[str]:
+    """Fields changed outside the reconciler since the last apply (live differs from state)."""
+    if not plan.drifted:
+        return []
+    lines = [_paint("Changed outside the reconciler since the last apply:", "33", color)]
+    for change in plan.drifted:
+        lines.append(f"  ~ {change.address}")
+        lines.extend(
+            f"      {f.path}: {_value(f.before)} -> {_value(f.after)}" for f in change.drift
+        )
+    lines.append("")
+    return lines
+
+
 def render_plan(plan: Plan, color: bool = False) -> str:
     lines: list[str] = []
+    head = context_line(plan)
+    if head:
+        lines.extend([head, ""])
+    lines.extend(drift_lines(plan, color))
     for change in plan.actionable:
         lines.extend(render_change(change, color))
         lines.append("")
@@ -120,6 +142,31 @@ def render_plan(plan: Plan, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def render_refresh_only(plan: Plan, color: bool = False) -> str:
+    """``--refresh-only``: only what changed outside the reconciler; the config is not applied."""
+    lines: list[str] = []
+    head = context_line(plan)
+    if head:
+        lines.extend([head, ""])
+    lines.extend(drift_lines(plan, color))
+    if plan.drifted:
+        lines.append(
+            f"Refresh-only: {len(plan.drifted)} object(s) changed outside the reconciler. "
+            "`apply --refresh-only` records these live values in state without touching the cloud."
+        )
+    else:
+        lines.append("No drift. The cloud matches what the state recorded at the last apply.")
+    return "\n".join(lines)
+
+
+def _field_json(f: FieldChange) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "before": SENSITIVE_TEXT if f.sensitive else f.before,
+        "after": SENSITIVE_TEXT if f.sensitive else f.after,
+    }
+
+
 def change_to_json(change: Change) -> dict[str, Any]:
     return {
         "address": str(change.address),
@@ -130,14 +177,8 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "after": None
         if change.after is None
         else {**change.after, **{k: SENSITIVE_TEXT for k in change.secrets}},
-        "fields": [
-            {
-                "path": f.path,
-                "before": SENSITIVE_TEXT if f.sensitive else f.before,
-                "after": SENSITIVE_TEXT if f.sensitive else f.after,
-            }
-            for f in change.fields
-        ],
+        "fields": [_field_json(f) for f in change.fields],
+        "drift": [_field_json(f) for f in change.drift],
         "protected": change.protected,
         "refused": change.refused,
         "forces": list(change.forces),
@@ -145,11 +186,24 @@ def change_to_json(change: Change) -> dict[str, Any]:
     }
 
 
+def conflict_to_json(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "address": str(conflict.address),
+        "kind": conflict.address.kind,
+        "id": conflict.cloud_id,
+        "suggested_command": conflict.command,
+        "message": conflict.message,
+    }
+
+
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "changes": [change_to_json(c) for c in plan.changes],
-        "conflicts": [{"address": str(c.address), "message": c.message} for c in plan.conflicts],
+        "context": plan.context.to_json() if plan.context else None,
+        "conflicts": [conflict_to_json(c) for c in plan.conflicts],
+        "refusals": [r.to_json() for r in plan.refusals],
+        "drift": [str(c.address) for c in plan.drifted],
         "warnings": list(plan.warnings),
         "summary": plan.summary(),
     }

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.client.api import CceClient
@@ -19,7 +19,7 @@ from reconciler.config import load_desired_state
 from reconciler.errors import SecretError, UsageError
 from reconciler.kinds import secret_refs
 from reconciler.model import Address, DesiredState, SecretRef, Target
-from reconciler.plan import Change, LiveState, Plan
+from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
 from reconciler.recovery import recover
 from reconciler.refresh import refresh
@@ -152,6 +152,7 @@ def prepare(
     cache: SecretCache,
     target_args: Sequence[str] = (),
     replace_args: Sequence[str] = (),
+    destroying: bool = False,
 ) -> Prepared:
     """Read state, refresh, recover and plan; ``*_args`` are --target / --replace as typed."""
     targets = parse_addresses(target_args, "--target")
@@ -164,7 +165,8 @@ def prepare(
     unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
     if unknown:
         raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
-    plan = make_plan(desired, state, live, secrets, targets, allow_replace)
+    plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying)
+    plan = replace(plan, context=PlanContext(None, desired.target.url(), store.describe()))
     return Prepared(
         desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal
     )

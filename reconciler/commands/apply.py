@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import click
 
-from reconciler.apply import ApplyOptions, Executor, execute, summary_lines
+from reconciler.apply import ApplyOptions, Executor, execute, record_drift, summary_lines
 from reconciler.commands.common import (
+    allow_deletes_option,
     progress_printer,
     run_options,
     selection_options,
@@ -23,8 +24,10 @@ from reconciler.model import KINDS, Action
 from reconciler.plan import Plan
 from reconciler.planfile import check_fresh
 from reconciler.planfile import read as read_plan
-from reconciler.render import render_plan
+from reconciler.planner import refresh_only
+from reconciler.render import render_plan, render_refresh_only
 from reconciler.session import (
+    Prepared,
     RunOptions,
     SecretCache,
     is_tty,
@@ -33,6 +36,7 @@ from reconciler.session import (
     open_store,
     prepare,
 )
+from reconciler.state import StateStore
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
@@ -50,12 +54,12 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
     return timeouts
 
 
-def approve(question: str, expected: str, auto_approve: bool) -> None:
+def approve(question: str, expected: str, auto_approve: bool, verb: str = "apply") -> None:
     if auto_approve:
         return
     if not is_tty(sys.stdin):
         raise UsageError(
-            "refusing to apply without approval: standard input is not a terminal; rerun with --auto-approve"
+            f"refusing to {verb} without approval: standard input is not a terminal; rerun with --auto-approve"
         )
     click.echo(question)
     try:
@@ -63,9 +67,9 @@ def approve(question: str, expected: str, auto_approve: bool) -> None:
             f"  Only '{expected}' will be accepted", default="", show_default=False
         )
     except click.exceptions.Abort:  # Ctrl-D or Ctrl-C at the prompt: nothing has happened yet
-        raise UsageError("apply cancelled") from None
+        raise UsageError(f"{verb} cancelled; nothing was changed") from None
     if answer.strip() != expected:
-        raise UsageError("apply cancelled")
+        raise UsageError(f"{verb} cancelled; nothing was changed")
 
 
 def run(
@@ -79,8 +83,11 @@ def run(
     timeouts: Sequence[str],
     no_color: bool,
     destroying: bool = False,
+    refreshing_only: bool = False,
 ) -> int:
     saved = read_plan(plan_file) if plan_file else None
+    if saved is not None and saved.refresh_only:
+        refreshing_only = True
     desired = load(saved.config_paths if saved else paths)
     apply_options = ApplyOptions(parallelism=options.parallelism, timeouts=parse_timeouts(timeouts))
     store = open_store(options.state, desired.base_dir, options.workspace)
@@ -93,13 +100,23 @@ def run(
     ):
         if destroying:
             desired = replace(desired, resources={})
-        prepared = prepare(desired, store, client, options, cache, targets, replaces)
+        prepared = prepare(
+            desired, store, client, options, cache, targets, replaces, destroying=destroying
+        )
         for note in prepared.notes:
             say(f"Recovered: {note}")
         plan: Plan = prepared.plan
         if saved is not None:
             check_fresh(saved, desired, prepared.state, prepared.live)
             plan = saved.plan
+        if refreshing_only:
+            return _record_drift(
+                store,
+                prepared,
+                plan if saved else refresh_only(plan),
+                color,
+                auto_approve or saved is not None,
+            )
         say(render_plan(plan, color))
         if not plan.has_changes and not plan.conflicts:
             if prepared.recovered:
@@ -113,6 +130,7 @@ def run(
                 f"\nThis destroys every resource managed in this state at {name}.",
                 name,
                 auto_approve,
+                verb="destroy",
             )
         elif saved is None:
             approve("\nDo you want to perform these actions?", "yes", auto_approve)
@@ -136,6 +154,24 @@ def run(
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
+def _record_drift(
+    store: StateStore, prepared: Prepared, plan: Plan, color: bool, approved: bool
+) -> int:
+    """`apply --refresh-only`: record the live values of drifted fields in state; the cloud is
+    not touched."""
+    click.echo(render_refresh_only(plan, color))
+    if not plan.drifted:
+        if prepared.recovered:
+            store.write(prepared.state)
+        return EXIT_OK
+    approve("\nRecord these live values in state?", "yes", approved)
+    store.write(record_drift(prepared.state, plan))
+    click.echo(
+        f"\nRecorded {len(plan.drifted)} object(s) as they are in the cloud; nothing was sent."
+    )
+    return EXIT_OK
+
+
 @click.command(name="apply")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -145,19 +181,21 @@ def run(
     help="Apply exactly this saved plan (exit 5 if stale).",
 )
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
-@selection_options
 @click.option(
-    "--allow-deletes",
-    type=click.IntRange(0),
-    default=None,
-    help="Allow a plan deleting up to N resources past the guard.",
+    "--refresh-only",
+    "refreshing_only",
+    is_flag=True,
+    help="Record in state what changed outside the reconciler; send nothing to the cloud.",
 )
+@selection_options
+@allow_deletes_option
 @timeout_option
 @run_options
 def command(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
+    refreshing_only: bool,
     targets: tuple[str, ...],
     replaces: tuple[str, ...],
     allow_deletes: int | None,
@@ -185,6 +223,7 @@ def command(
         allow_deletes,
         timeouts,
         no_color,
+        refreshing_only=refreshing_only,
     )
 
 

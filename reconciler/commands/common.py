@@ -43,6 +43,16 @@ def selection_options(func: F) -> F:
     return func
 
 
+def allow_deletes_option(func: F) -> F:
+    return click.option(
+        "--allow-deletes",
+        type=click.IntRange(0, 1_000_000),
+        default=None,
+        metavar="N",
+        help="Allow a plan deleting, replacing or forgetting up to N resources past the guard.",
+    )(func)
+
+
 def timeout_option(func: F) -> F:
     return click.option(
         "--timeout",
@@ -64,7 +74,10 @@ def run_options(func: F) -> F:
         help="Retries allowed for the whole run before it stops (a dead endpoint stops fast).",
     )(func)
     func = click.option(
-        "--rate", type=float, default=None, help="Maximum API requests per second."
+        "--rate",
+        type=click.FloatRange(min=0, min_open=True, max=10_000),
+        default=None,
+        help="Maximum API requests per second (more than 0).",
     )(func)
     func = click.option(
         "--parallelism",

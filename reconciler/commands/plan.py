@@ -6,13 +6,15 @@ import json
 
 import click
 
-from reconciler.commands.common import run_options, selection_options
+from reconciler.commands.common import allow_deletes_option, run_options, selection_options
 from reconciler.config import config_digest
-from reconciler.errors import EXIT_CHANGES, EXIT_OK, EXIT_REFUSED
-from reconciler.guards import blast_radius_warning
+from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
+from reconciler.guards import evaluate
+from reconciler.plan import BLAST_RADIUS, Plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import write as write_plan
-from reconciler.render import plan_to_json, render_plan
+from reconciler.planner import refresh_only
+from reconciler.render import plan_to_json, render_plan, render_refresh_only
 from reconciler.session import (
     RunOptions,
     SecretCache,
@@ -24,6 +26,18 @@ from reconciler.session import (
 )
 
 
+def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
+    """0 nothing to do; 2 changes (--detailed-exitcode); 3 apply would refuse; 6 apply would
+    need --allow-deletes (--detailed-exitcode; without it, a warning and 0 or 2)."""
+    refusals = [r for r in plan.refusals if r.reason != BLAST_RADIUS]
+    if refusals and not refreshing_only:
+        return EXIT_REFUSED  # apply would refuse this plan: fail the pull request's check now
+    if detailed and plan.refusals and not refreshing_only:
+        return EXIT_NEEDS_ALLOW_DELETES
+    changed = bool(plan.drifted) if refreshing_only else plan.has_changes
+    return EXIT_CHANGES if detailed and changed else EXIT_OK
+
+
 @click.command(name="plan")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
@@ -31,17 +45,28 @@ from reconciler.session import (
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when something would."
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when something would, 6 when apply would need --allow-deletes.",
+)
+@click.option(
+    "--refresh-only",
+    "refresh_only_mode",
+    is_flag=True,
+    help="Show only what changed outside the reconciler since the last apply.",
 )
 @selection_options
+@allow_deletes_option
 @run_options
 def command(
     paths: tuple[str, ...],
     out: str | None,
     as_json: bool,
     detailed_exitcode: bool,
+    refresh_only_mode: bool,
     targets: tuple[str, ...],
     replaces: tuple[str, ...],
+    allow_deletes: int | None,
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -49,23 +74,28 @@ def command(
     no_color: bool,
     retry_budget: int,
 ) -> int:
-    """Show what apply would change. Reads the cloud; writes nothing but --out."""
+    """Show what apply would change."""
     desired = load(paths)
     options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     store = open_store(state_spec, desired.base_dir, workspace)
     cache = SecretCache(desired.base_dir)
     with open_client(desired.target, desired.base_dir, options) as client:
         prepared = prepare(desired, store, client, options, cache, targets, replaces)
-    plan = prepared.plan
+    plan = evaluate(prepared.plan, prepared.state, allow_deletes)
+    if refresh_only_mode:
+        plan = refresh_only(plan)
+    color = is_tty() and not no_color
     if as_json:
         click.echo(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))
     else:
         for note in prepared.notes:
             click.echo(f"Recovered: {note}")
-        click.echo(render_plan(plan, color=is_tty() and not no_color))
-        guard = blast_radius_warning(plan, prepared.state)
+        click.echo(
+            render_refresh_only(plan, color) if refresh_only_mode else render_plan(plan, color)
+        )
+        guard = [r.message for r in plan.refusals if r.reason == BLAST_RADIUS]
         if guard:
-            click.echo(f"\nWarning: {guard}")
+            click.echo(f"\nWarning: {guard[0]}")
     if out:
         write_plan(
             out,
@@ -76,14 +106,11 @@ def command(
                 prepared.state.serial,
                 desired.target.url(),
                 config_paths=desired.files,
+                refresh_only=refresh_only_mode,
             ),
         )
         if not as_json:
             click.echo(
                 f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}"
             )
-    if plan.conflicts or plan.refused:
-        return EXIT_REFUSED  # apply would refuse this plan: fail the pull request's check now
-    if detailed_exitcode and plan.has_changes:
-        return EXIT_CHANGES
-    return EXIT_OK
+    return exit_code(plan, detailed_exitcode, refresh_only_mode)
