@@ -125,6 +125,16 @@ EXTRA_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("RequestLimitExceeded", "Too many requests, please slow down.", 429, T, "inferred"),
     ErrorCode("ServiceUnavailable", "Service is temporarily unavailable, please try again.", 503, T, "inferred"),
 )
+# The CCE v2 API's codes (cce-v2-api.md, Baidu's common-errors page); which code a missing
+# cluster or group gets is a guess kept in docs/api-contract.md.
+V2_CODES: tuple[ErrorCode, ...] = (
+    ErrorCode("cce.warning.ClusterNotFound", "Cluster not found", 404, G, "doc"),
+    ErrorCode("cce.warning.NoSuchObject", "Target object not found.", 404, G, "doc"),
+    ErrorCode("cce.warning.InvalidParam", "Some params are invalid.", 400, F, "doc"),
+    ErrorCode("cce.warning.MalformedJSON", "The JSON you provided was not well-formed.", 400, F, "doc"),
+    ErrorCode("cce.warning.OperationNotAllowed", "Operation not allowed.", 403, F, "doc; message inferred"),
+    ErrorCode("cce.error.InternalError", "We encountered an internal error Please try again.", 500, T, "doc"),
+)
 # fmt: on
 
 # 5xx answers that say the request was refused before anything was done, so a create may be
@@ -136,7 +146,7 @@ REFUSED_BEFORE_WORK: frozenset[str] = frozenset(
 
 SEED_CODES: tuple[ErrorCode, ...] = tuple(ErrorCode(c, m, s, d) for c, m, s, d in _SEED_ROWS)
 
-CODES: dict[str, ErrorCode] = {e.code: e for e in (*SEED_CODES, *EXTRA_CODES)}
+CODES: dict[str, ErrorCode] = {e.code: e for e in (*SEED_CODES, *EXTRA_CODES, *V2_CODES)}
 
 
 def lookup(code: str) -> ErrorCode | None:

@@ -8,13 +8,15 @@ For tests and demos::
     GET  /__emulator/faults    the current knobs and pending forced faults
     POST /__emulator/faults    change knobs: fault_rate, latency_ms, latency_jitter_ms (or
                                jitter), throttle_rps, seed, create_failure_rate,
+                               delete_failure_rate (CCE v2 clusters only),
                                cluster_create_seconds, cluster_delete_seconds, namespace_quota,
                                cluster_quota, slave_quota; and queue forced faults:
                                fail_next (next mutating requests), fail_next_any (next
                                requests), each a list of error codes, "reset" or "drop"
     POST /__emulator/advance   {"seconds": N}: move the model clock
     GET  /__emulator/state     every object: user, namespaces, images with tags, clusters
-                               with nodes
+                               with nodes, and "ccev2": v2 clusters (deleted ones too),
+                               instanceGroups and instances in the API's shapes
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
 ``MalformedJSON``, ``InappropriateJSON``).
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
-from . import cluster_handlers, handlers
+from . import ccev2_handlers, cluster_handlers, handlers
 from .apierror import ApiError
 from .clock import rfc3339
 from .faults import FaultInjector, Throttle, check_fault
@@ -180,5 +182,6 @@ def dump_state(model: Model) -> dict[str, Any]:
             }
             for cluster in clusters.all_clusters()
         ],
+        "ccev2": ccev2_handlers.dump(model),
         "clock": {"offset": model.clock.offset, "now": rfc3339(model.clock.now())},
     }

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
-from . import routes
+from . import ccev2_handlers, routes
 from .apierror import ApiError
 from .auth import authenticate
 from .cache import AnswerCache
 from .call import Call
+from .ccev2_models import V2Error
 from .faults import DROP, RESET, FaultInjector, Throttle
 from .models import Model
 from .requestlog import Entry, RequestLog
@@ -100,14 +101,18 @@ class ApiApp:
             authenticate(request, self.credentials)
             routes.check_version(request.path)
             call = Call(self.model, request.args, body, route.variables)
-            return body_response(self._run(route, call), rid), None
+            return body_response(self._run(route, call, rid), rid), None
         except ApiError as exc:
             return error_response(exc.code, rid), exc.code
+        except V2Error as exc:  # the v2 codes live beside the v2 model, not in error_codes
+            return ccev2_handlers.error_response(exc, rid), exc.code
         except Exception:  # a bug in the emulator: answer like the service would, keep the trace
             log.exception("emulator error on %s %s", request.method, request.path)
             return error_response("InternalError", rid), "InternalError"
 
-    def _run(self, route: routes.Route, call: Call) -> bytes:
+    def _run(self, route: routes.Route, call: Call, rid: str) -> bytes:
+        if route.endpoint in routes.V2_ENDPOINTS:
+            return encode(ccev2_handlers.with_request_id(route.handler(call), rid))
         if route.endpoint not in routes.CACHEABLE:
             return encode(route.handler(call))
         key = (route.endpoint, tuple(route.variables.items()), tuple(sorted(call.args.items())))

@@ -73,9 +73,50 @@ CREATE TABLE IF NOT EXISTS nodes (
 );
 CREATE INDEX IF NOT EXISTS nodes_by_cluster ON nodes(cluster_uuid, seq);
 CREATE TABLE IF NOT EXISTS free_instances (instance_id TEXT PRIMARY KEY, spec TEXT NOT NULL);
+-- CCE v2 (ccev2_models): steps = JSON [[due, phase], ...] still to come; due = the first one's.
+CREATE TABLE IF NOT EXISTS ccev2_clusters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    cluster_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    due REAL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ccev2_instance_groups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL REFERENCES ccev2_clusters(cluster_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    replicas INTEGER NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ccev2_instances (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    cce_instance_id TEXT NOT NULL UNIQUE,
+    machine_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL REFERENCES ccev2_clusters(cluster_id) ON DELETE CASCADE,
+    group_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    due REAL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ccev2_instances_by_group ON ccev2_instances(group_id, seq);
+CREATE INDEX IF NOT EXISTS ccev2_instances_by_cluster ON ccev2_instances(cluster_id, seq);
 """
 
 TABLES = (
+    "ccev2_instances",
+    "ccev2_instance_groups",
+    "ccev2_clusters",
     "tags",
     "repositories",
     "namespaces",

@@ -34,13 +34,14 @@ class EmulatorOptions:
     cluster_create_seconds: float = 5.0
     cluster_delete_seconds: float = 3.0
     create_failure_rate: float = 0.0
+    delete_failure_rate: float = 0.0
     namespace_quota: int = 10_000
     cluster_quota: int = 100
     slave_quota: int = 1_000
     throttle_rps: float = 0.0  # 0 = no throttling
 
     def __post_init__(self) -> None:
-        for name in ("fault_rate", "create_failure_rate"):
+        for name in ("fault_rate", "create_failure_rate", "delete_failure_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         for name in ("latency_ms", "latency_jitter_ms", "throttle_rps"):

@@ -1,8 +1,8 @@
 """The URL table of the emulated API: (path, method) -> endpoint name -> handler.
 
 For: matching a request to a handler, and saying which requests mutate (for the request log
-and the "commit then drop the response" fault). Unknown paths under ``/v1`` are
-``InvalidURI``; any other first segment is ``InvalidVersion``.
+and the "commit then drop the response" fault). Unknown paths under ``/v1`` (or a v2 prefix,
+``/v2`` or ``/api/cce/service/v2``) are ``InvalidURI``; any other start is ``InvalidVersion``.
 Not for: the admin endpoints (see :mod:`.admin`).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import cluster_handlers, handlers
+from . import ccev2_handlers, cluster_handlers, handlers
 from .apierror import ApiError
 from .call import Handler
 
@@ -57,13 +57,24 @@ READ_ONLY_POSTS = frozenset(
 CACHEABLE = frozenset({"user.get", "namespace.list", "namespace.get", "meta.get", "image.list"})
 MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 API_VERSION = "v1"
+# CCE v2: every endpoint under both spellings (the SDK's long prefix and the docs' /v2).
+_V2_RULES = tuple(
+    (prefix + path, method, name)
+    for prefix in ccev2_handlers.PREFIXES
+    for path, method, name in ccev2_handlers.RULES
+)
+V2_ENDPOINTS = frozenset(ccev2_handlers.HANDLERS)
 
 URL_MAP = Map(
-    [Rule(path, methods=[method], endpoint=name) for path, method, name in _RULES],
+    [Rule(path, methods=[method], endpoint=name) for path, method, name in _RULES + _V2_RULES],
     strict_slashes=False,
     merge_slashes=False,
 )
-HANDLERS: dict[str, Handler] = {**handlers.HANDLERS, **cluster_handlers.HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **handlers.HANDLERS,
+    **cluster_handlers.HANDLERS,
+    **ccev2_handlers.HANDLERS,
+}
 _ADAPTER = URL_MAP.bind("emulator")
 
 
@@ -91,5 +102,8 @@ def match(method: str, path: str) -> Route:
 
 
 def check_version(path: str) -> None:
-    if path.split("/")[1:2] != [API_VERSION]:
-        raise ApiError("InvalidVersion")
+    if path.split("/")[1:2] == [API_VERSION]:
+        return
+    if any(path == p or path.startswith(p + "/") for p in ccev2_handlers.PREFIXES):
+        return
+    raise ApiError("InvalidVersion")

@@ -24,6 +24,7 @@ class Knobs:
     seed: int = 0
     throttle_rps: float = 0.0
     create_failure_rate: float = 0.0
+    delete_failure_rate: float = 0.0  # CCE v2 clusters: deleting -> delete_failed
     cluster_create_seconds: float = 0.0
     cluster_delete_seconds: float = 0.0
     namespace_quota: int = 10_000
@@ -37,7 +38,7 @@ class Knobs:
 
 
 KNOB_NAMES = frozenset(f.name for f in dataclasses.fields(Knobs))
-_RATES = frozenset({"fault_rate", "create_failure_rate"})
+_RATES = frozenset({"fault_rate", "create_failure_rate", "delete_failure_rate"})
 _INTEGERS = frozenset({"seed", "namespace_quota", "cluster_quota", "slave_quota"})
 
 

@@ -102,7 +102,7 @@ def test_unknown_path_under_v1_is_invalid_uri(api: Api, method: str, path: str) 
     assert_error(api(method, path), "InvalidURI")
 
 
-@pytest.mark.parametrize("path", ["/v2/cluster", "/", "/cluster", "/V1/cluster", "/v1.0/cluster"])
+@pytest.mark.parametrize("path", ["/v3/cluster", "/", "/cluster", "/V1/cluster", "/v1.0/cluster"])
 def test_other_version_prefix_is_invalid_version(api: Api, path: str) -> None:
     assert_error(api.get(path), "InvalidVersion")
 

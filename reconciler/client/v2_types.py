@@ -1,0 +1,583 @@
+"""Frozen values for the CCE v2 wire: the request bodies the client sends, the answers it reads.
+
+For: request bodies shaped like the official Go SDK's (``to_json()`` writes the SDK's keys,
+leaves out what its ``omitempty`` tags leave out and always writes what the SDK always writes,
+nested empty objects included; cce-v2-api.md 2.1, 3.1, 3.4), and strict readers for answers
+(:class:`Reader`): a key the client relies on that is missing, ``null`` or of the wrong type
+raises :class:`~reconciler.errors.ShapeError` naming the method, path, key path and request id.
+A key the real service may leave out (``omitempty`` in the SDK, or of unknown tagging) is read
+as ``None`` when absent, never as a made-up default.
+Not for: HTTP or paging (:mod:`.v2`), nor the v1 API (:mod:`.types`).
+
+Phases are the API's lower-case strings: clusters ``pending``, ``provisioning``,
+``provisioned``, ``running``, ``create_failed``, ``deleting``, ``deleted``,
+``delete_failed`` (and the SDK's other 16, such as ``upgrading``); instances the first eight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.client.types import frozen
+from reconciler.errors import ShapeError
+
+Json = dict[str, Any]
+
+CLUSTER_PHASES = (
+    "pending", "provisioning", "provisioned", "running", "create_failed", "deleting", "deleted",
+    "delete_failed", "upgrading", "upgrade_failed", "eip_opening", "eip_open_failed",
+    "eip_closing", "eip_close_failed", "apiserver_san_updating", "apiserver_san_update_failed",
+    "starting", "releasing", "stoping", "stoped", "kms_encryption_enabling",
+    "kms_encryption_enable_failed", "kms_encryption_disabling", "kms_encryption_disable_failed",
+)  # fmt: skip
+INSTANCE_PHASES = CLUSTER_PHASES[:8]
+
+
+def _raw() -> Any:
+    # Raw JSON stays out of hashing and comparison: the typed fields are the value.
+    return field(
+        default_factory=lambda: MappingProxyType({}), hash=False, compare=False, repr=False
+    )
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+# --- reading answers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an answer came from, for the errors that name it."""
+
+    method: str
+    path: str
+    status: int
+    request_id: str
+
+
+class Reader:
+    """One JSON object of an answer, at key path ``at``; getters raise ``ShapeError``."""
+
+    def __init__(self, data: Any, origin: Origin, at: str = "") -> None:
+        self.origin = origin
+        self.at = at
+        if not isinstance(data, Mapping):
+            raise self._shape_error(
+                at or "the answer", f"expected a JSON object, got {_kind(data)}"
+            )
+        self.data: Mapping[str, Any] = data
+
+    def error(self, key: str, problem: str) -> ShapeError:
+        """A ShapeError about ``key`` of this object (for checks made by the caller)."""
+        return self._shape_error(self._path(key), problem)
+
+    def _shape_error(self, key_path: str, problem: str) -> ShapeError:
+        o = self.origin
+        return ShapeError(
+            f"unexpected answer: {key_path}: {problem}",
+            status=o.status,
+            request_id=o.request_id,
+            method=o.method,
+            path=o.path,
+        )
+
+    def _path(self, key: str) -> str:
+        return f"{self.at}.{key}" if self.at else key
+
+    def _get(self, key: str, expected: type, name: str) -> Any:
+        value = self.data.get(key)
+        if value is None:
+            raise self.error(key, "missing" if key not in self.data else "null")
+        wrong_bool = isinstance(value, bool) and expected is not bool  # bool is an int subtype
+        if wrong_bool or not isinstance(value, expected):
+            raise self.error(key, f"expected {name}, got {_kind(value)}")
+        return value
+
+    def text(self, key: str, *, nonempty: bool = False) -> str:
+        value: str = self._get(key, str, "a string")
+        if nonempty and not value:
+            raise self.error(key, "empty")
+        return value
+
+    def integer(self, key: str) -> int:
+        value: int = self._get(key, int, "an integer")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value: bool = self._get(key, bool, "a boolean")
+        return value
+
+    def obj(self, key: str) -> Reader:
+        return Reader(self._get(key, Mapping, "an object"), self.origin, self._path(key))
+
+    def optional(self, key: str) -> bool:
+        """True when ``key`` is present and not null (for keys the service may omit)."""
+        return self.data.get(key) is not None
+
+    def opt_text(self, key: str) -> str | None:
+        return self.text(key) if self.optional(key) else None
+
+    def opt_integer(self, key: str) -> int | None:
+        return self.integer(key) if self.optional(key) else None
+
+    def opt_obj(self, key: str) -> Reader | None:
+        return self.obj(key) if self.optional(key) else None
+
+    def objects(self, key: str, *, null_is_empty: bool = False) -> list[Reader]:
+        """A list of objects; ``null`` only when the caller knows the list is empty."""
+        if null_is_empty and key in self.data and self.data[key] is None:
+            return []
+        values: list[Any] = self._get(key, list, "a list")
+        return [Reader(v, self.origin, f"{self._path(key)}[{i}]") for i, v in enumerate(values)]
+
+    def raw(self) -> Mapping[str, Any]:
+        value: Mapping[str, Any] = frozen(self.data)
+        return value
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class K8sCluster:
+    """``GetClusterResponse.cluster`` / a ``clusterList`` item (cce-v2-api.md 2.2)."""
+
+    cluster_id: str
+    cluster_name: str
+    phase: str  # status.clusterPhase, e.g. "running"
+    k8s_version: str
+    cluster_type: str
+    runtime_type: str
+    vpc_id: str
+    description: str
+    forbid_delete: bool
+    master_type: str  # spec.masterConfig.masterType
+    network_mode: str  # spec.containerNetworkConfig.mode
+    node_num: int
+    created_at: str  # RFC 3339
+    updated_at: str
+    cluster_ha: int | None = None  # None: the answer left it out
+    pod_cidr: str | None = None
+    service_cidr: str | None = None
+    spec: Mapping[str, Any] = _raw()
+    status: Mapping[str, Any] = _raw()
+
+    @classmethod
+    def read(cls, r: Reader) -> K8sCluster:
+        spec, status = r.obj("spec"), r.obj("status")
+        master, network = spec.obj("masterConfig"), spec.obj("containerNetworkConfig")
+        return cls(
+            cluster_id=spec.text("clusterID", nonempty=True),
+            cluster_name=spec.text("clusterName", nonempty=True),
+            phase=status.text("clusterPhase", nonempty=True),
+            k8s_version=spec.text("k8sVersion"),
+            cluster_type=spec.text("clusterType"),
+            runtime_type=spec.text("runtimeType"),
+            vpc_id=spec.text("vpcID"),
+            description=spec.text("description"),
+            forbid_delete=spec.boolean("forbidDelete"),
+            master_type=master.text("masterType", nonempty=True),
+            network_mode=network.text("mode", nonempty=True),
+            node_num=status.integer("nodeNum"),
+            created_at=r.text("createdAt", nonempty=True),
+            updated_at=r.text("updatedAt", nonempty=True),
+            cluster_ha=master.opt_integer("clusterHA"),
+            pod_cidr=network.opt_text("clusterPodCIDR"),
+            service_cidr=network.opt_text("clusterIPServiceCIDR"),
+            spec=spec.raw(),
+            status=status.raw(),
+        )
+
+
+@dataclass(frozen=True)
+class InstanceGroup:
+    """``GetInstanceGroupResponse.instanceGroup`` / a group list item (cce-v2-api.md 3.2).
+
+    A group has no phase: it has converged when ``ready_replicas == replicas``."""
+
+    instance_group_id: str  # spec.cceInstanceGroupID, "cce-ig-..."
+    instance_group_name: str
+    replicas: int
+    ready_replicas: int  # status.readyReplicas: Ready nodes in the group
+    created_at: str
+    cluster_id: str | None = None  # the SDK's tags make these omitempty
+    cluster_role: str | None = None
+    shrink_policy: str | None = None
+    update_policy: str | None = None
+    clean_policy: str | None = None
+    paused: bool | None = None  # status.pause.paused; None: no pause object
+    instance_template: Mapping[str, Any] = _raw()
+    spec: Mapping[str, Any] = _raw()
+    status: Mapping[str, Any] = _raw()
+
+    @classmethod
+    def read(cls, r: Reader) -> InstanceGroup:
+        spec, status = r.obj("spec"), r.obj("status")
+        pause = status.opt_obj("pause")
+        return cls(
+            instance_group_id=spec.text("cceInstanceGroupID", nonempty=True),
+            instance_group_name=spec.text("instanceGroupName", nonempty=True),
+            replicas=spec.integer("replicas"),
+            ready_replicas=status.integer("readyReplicas"),
+            created_at=r.text("createdAt", nonempty=True),
+            cluster_id=spec.opt_text("clusterID"),
+            cluster_role=spec.opt_text("clusterRole"),
+            shrink_policy=spec.opt_text("shrinkPolicy"),
+            update_policy=spec.opt_text("updatePolicy"),
+            clean_policy=spec.opt_text("cleanPolicy"),
+            paused=None if pause is None else pause.boolean("paused"),
+            instance_template=spec.obj("instanceTemplate").raw(),
+            spec=spec.raw(),
+            status=status.raw(),
+        )
+
+
+@dataclass(frozen=True)
+class CceInstance:
+    """A node (``Instance``, cce-v2-api.md 4.2): ``cce_instance_id`` is CCE's id
+    (``<clusterID>-xxxxxxxx``), ``machine_id`` the BCC id (``i-...``, "" until one exists)."""
+
+    cce_instance_id: str
+    instance_name: str
+    phase: str  # status.instancePhase, e.g. "provisioning", "running"
+    machine_status: str  # status.machineStatus, e.g. "ACTIVE" ("" before a machine exists)
+    machine_id: str  # status.machine.instanceID
+    created_at: str
+    updated_at: str
+    cluster_id: str | None = None
+    cluster_role: str | None = None
+    instance_group_id: str | None = None  # "" for a node outside any group
+    vpc_ip: str | None = None
+    spec: Mapping[str, Any] = _raw()
+    status: Mapping[str, Any] = _raw()
+
+    @classmethod
+    def read(cls, r: Reader) -> CceInstance:
+        spec, status = r.obj("spec"), r.obj("status")
+        machine = status.obj("machine")
+        return cls(
+            cce_instance_id=spec.text("cceInstanceID", nonempty=True),
+            instance_name=spec.text("instanceName"),
+            phase=status.text("instancePhase", nonempty=True),
+            machine_status=status.text("machineStatus"),
+            machine_id=machine.text("instanceID"),
+            created_at=r.text("createdAt", nonempty=True),
+            updated_at=r.text("updatedAt", nonempty=True),
+            cluster_id=spec.opt_text("clusterID"),
+            cluster_role=spec.opt_text("clusterRole"),
+            instance_group_id=spec.opt_text("instanceGroupID"),
+            vpc_ip=machine.opt_text("vpcIP"),
+            spec=spec.raw(),
+            status=status.raw(),
+        )
+
+
+@dataclass(frozen=True)
+class ClusterCreated:
+    cluster_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class InstanceGroupCreated:
+    instance_group_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class TaskCreated:
+    """A scale task was accepted (``task-<groupID>-scaledown-xxxxxxxx``)."""
+
+    task_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Kubeconfig:
+    kind: str  # kubeConfigType: "vpc", "public" or "internal"
+    text: str = field(repr=False)  # the kubeconfig YAML (it holds a credential)
+
+
+# --- request bodies (the Go SDK's JSON) --------------------------------------------------------
+
+
+def _put(body: Json, key: str, value: Any) -> None:
+    """Go's ``omitempty``: leave out None, False, 0, "" and empty lists and objects."""
+    if value is None or value is False:
+        return
+    if isinstance(value, str | list | tuple | dict) and not value:
+        return
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return
+    body[key] = value
+
+
+@dataclass(frozen=True)
+class ManagedMasterOption:
+    master_vpc_subnet_zone: str = ""  # zoneA ... zoneF
+    master_flavor: str = ""  # l50 ... l5000
+    cluster_blb_source: str = ""  # CCE or USER
+
+    def to_json(self) -> Json:
+        body: Json = {}
+        _put(body, "masterVPCSubnetZone", self.master_vpc_subnet_zone)
+        _put(body, "masterFlavor", self.master_flavor)
+        _put(body, "clusterBLBSource", self.cluster_blb_source)
+        return body
+
+
+@dataclass(frozen=True)
+class MasterConfig:
+    master_type: str  # managedPro, managed, custom, serverless, containerizedCustom
+    cluster_ha: int = 0  # 1, 3, 5 (2 = serverless); 0 leaves it to the server
+    exposed_public: bool = False
+    cluster_blb_vpc_subnet_id: str = ""
+    managed_option: ManagedMasterOption = field(default_factory=ManagedMasterOption)
+
+    def to_json(self) -> Json:
+        body: Json = {}
+        _put(body, "masterType", self.master_type)
+        _put(body, "clusterHA", self.cluster_ha)
+        _put(body, "exposedPublic", self.exposed_public)
+        _put(body, "clusterBLBVPCSubnetID", self.cluster_blb_vpc_subnet_id)
+        body["managedClusterMasterOption"] = self.managed_option.to_json()  # always [SDK-RUN]
+        return body
+
+
+@dataclass(frozen=True)
+class ContainerNetworkConfig:
+    mode: str  # kubenet, vpc-cni, vpc-route-*, vpc-secondary-ip-*
+    lb_service_vpc_subnet_id: str
+    cluster_pod_cidr: str = ""
+    cluster_ip_service_cidr: str = ""
+    ip_version: str = ""
+    max_pods_per_node: int = 0
+    kube_proxy_mode: str = ""
+    node_port_range_min: int = 0
+    node_port_range_max: int = 0
+
+    def to_json(self) -> Json:
+        body: Json = {}
+        _put(body, "mode", self.mode)
+        body["ebpfConfig"] = {}  # always [SDK-RUN]
+        _put(body, "lbServiceVPCSubnetID", self.lb_service_vpc_subnet_id)
+        _put(body, "ipVersion", self.ip_version)
+        _put(body, "clusterPodCIDR", self.cluster_pod_cidr)
+        _put(body, "clusterIPServiceCIDR", self.cluster_ip_service_cidr)
+        _put(body, "maxPodsPerNode", self.max_pods_per_node)
+        _put(body, "kubeProxyMode", self.kube_proxy_mode)
+        _put(body, "nodePortRangeMin", self.node_port_range_min)
+        _put(body, "nodePortRangeMax", self.node_port_range_max)
+        return body
+
+
+@dataclass(frozen=True)
+class K8sClusterSpec:
+    """The ``cluster`` of a create request (the SDK's ``types.ClusterSpec``)."""
+
+    cluster_name: str
+    k8s_version: str
+    vpc_id: str
+    master_config: MasterConfig
+    container_network_config: ContainerNetworkConfig
+    cluster_type: str = ""
+    description: str = ""
+    runtime_type: str = ""  # docker, containerd
+    runtime_version: str = ""
+    plugins: tuple[str, ...] = ()
+    forbid_delete: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> Json:
+        body: Json = {}
+        _put(body, "clusterName", self.cluster_name)
+        _put(body, "clusterType", self.cluster_type)
+        _put(body, "description", self.description)
+        _put(body, "k8sVersion", self.k8s_version)
+        _put(body, "runtimeType", self.runtime_type)
+        _put(body, "runtimeVersion", self.runtime_version)
+        _put(body, "vpcID", self.vpc_id)
+        _put(body, "plugins", list(self.plugins))
+        body["masterConfig"] = self.master_config.to_json()
+        body["containerNetworkConfig"] = self.container_network_config.to_json()
+        body["forbidDelete"] = self.forbid_delete  # always sent [SDK-RUN]
+        body["resourceChargingOption"] = {}
+        body["k8sCustomConfig"] = {}
+        tags = [{"tagKey": k, "tagValue": v} for k, v in self.tags.items()]
+        _put(body, "tags", tags)
+        return body
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """An ``InstanceSpec`` (also an instance group's ``instanceTemplate``, flattened).
+
+    ``extra`` holds any other InstanceSpec key (``cdsList``, ``taints``, ``deployCustomConfig``
+    ...), written last so it replaces a key of the same name."""
+
+    instance_type: str  # N3, N5, ... (always sent)
+    vpc_subnet_id: str = ""
+    machine_type: str = ""  # BCC (the server's default), BBC, ...
+    instance_name: str = ""  # "" lets the server name it (always sent)
+    security_group_id: str = ""
+    cpu: int = 0
+    mem: int = 0  # GB
+    machine_spec: str = ""  # bcc.g5.c2m8
+    root_disk_type: str = ""
+    root_disk_size: int = 0
+    image_id: str = ""
+    admin_password: str = field(default="", repr=False)
+    ssh_key_id: str = ""
+    instance_charging_type: str = ""  # Postpaid
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> Json:
+        body: Json = {"instanceName": self.instance_name, "existedOption": {}}
+        _put(body, "machineType", self.machine_type)
+        body["instanceType"] = self.instance_type
+        body["bidOption"] = {}
+        body["vpcConfig"] = self._vpc_config()
+        body["instanceResource"] = self._resource()
+        _put(body, "imageID", self.image_id)
+        body["instanceOS"] = {}
+        _put(body, "adminPassword", self.admin_password)
+        _put(body, "sshKeyID", self.ssh_key_id)
+        _put(body, "instanceChargingType", self.instance_charging_type)
+        body["instancePreChargingOption"] = {}
+        _put(body, "labels", dict(self.labels))
+        body["deployCustomConfig"] = {"dockerConfig": {}, "containerdConfig": {}}
+        body.update(self.extra)
+        return body
+
+    def _vpc_config(self) -> Json:
+        body: Json = {}
+        _put(body, "vpcSubnetID", self.vpc_subnet_id)
+        _put(body, "securityGroupID", self.security_group_id)
+        body["securityGroup"] = {
+            "enableCCERequiredSecurityGroup": False,
+            "enableCCEOptionalSecurityGroup": False,
+        }
+        body["securityGroupType"] = ""
+        body["securityGroups"] = None
+        return body
+
+    def _resource(self) -> Json:
+        body: Json = {}
+        _put(body, "machineSpec", self.machine_spec)
+        _put(body, "cpu", self.cpu)
+        _put(body, "mem", self.mem)
+        _put(body, "rootDiskType", self.root_disk_type)
+        _put(body, "rootDiskSize", self.root_disk_size)
+        return body
+
+
+@dataclass(frozen=True)
+class InstanceSet:
+    spec: InstanceSpec
+    count: int
+
+    def to_json(self) -> Json:
+        return {"instanceSpec": self.spec.to_json(), "count": self.count}
+
+
+@dataclass(frozen=True)
+class ClusterCreate:
+    """``POST /cluster``: the cluster, optional masters (custom masters only) and nodes."""
+
+    cluster: K8sClusterSpec
+    masters: tuple[InstanceSet, ...] = ()
+    nodes: tuple[InstanceSet, ...] = ()
+    skip_network_check: bool | None = None  # the SDK sends null when unset
+
+    def to_json(self) -> Json:
+        body: Json = {"cluster": self.cluster.to_json()}
+        _put(body, "masters", [m.to_json() for m in self.masters])
+        _put(body, "nodes", [n.to_json() for n in self.nodes])
+        body["options"] = {"skipNetworkCheck": self.skip_network_check}
+        return body
+
+
+@dataclass(frozen=True)
+class InstanceGroupCreate:
+    """``POST /cluster/{id}/instancegroup``: a bare InstanceGroupSpec."""
+
+    instance_group_name: str
+    instance_template: InstanceSpec
+    replicas: int
+    cluster_role: str = ""  # node (the default)
+    shrink_policy: str = ""  # Priority, Random / Uniform
+    update_policy: str = ""  # Rolling, Concurrency
+    clean_policy: str = ""  # Remain, Delete
+
+    def to_json(self) -> Json:
+        body: Json = {"instanceGroupName": self.instance_group_name}
+        _put(body, "clusterRole", self.cluster_role)
+        body["selector"] = None  # always null [SDK-RUN]
+        _put(body, "shrinkPolicy", self.shrink_policy)
+        _put(body, "updatePolicy", self.update_policy)
+        _put(body, "cleanPolicy", self.clean_policy)
+        body["instanceTemplate"] = self.instance_template.to_json()
+        body["replicas"] = self.replicas
+        return body
+
+
+@dataclass(frozen=True)
+class DeleteOption:
+    """What happens to removed nodes' resources. Every key is ``omitempty`` in the SDK, so
+    ``False`` is never sent and the server's default applies (for new nodes the docs say
+    ``deleteResource`` and ``deleteCDSSnapshot`` default to true)."""
+
+    move_out: bool = False
+    delete_resource: bool = False
+    delete_cds_snapshot: bool = False
+    drain_node: bool = False
+
+    def to_json(self) -> Json:
+        body: Json = {}
+        _put(body, "moveOut", self.move_out)
+        _put(body, "deleteResource", self.delete_resource)
+        _put(body, "deleteCDSSnapshot", self.delete_cds_snapshot)
+        _put(body, "drainNode", self.drain_node)
+        return body
+
+
+@dataclass(frozen=True)
+class ReplicasUpdate:
+    """``PUT .../replicas``: the desired count; ``instance_ids`` are removed first when
+    shrinking; ``delete_instance`` deletes the removed nodes' machines."""
+
+    replicas: int
+    instance_ids: tuple[str, ...] | None = None
+    delete_instance: bool = False
+    delete_option: DeleteOption | None = None
+
+    def to_json(self) -> Json:
+        ids = None if self.instance_ids is None else list(self.instance_ids)
+        body: Json = {"replicas": self.replicas, "instanceIDs": ids}
+        body["deleteInstance"] = self.delete_instance
+        if self.delete_option is not None:
+            body["deleteOption"] = self.delete_option.to_json()
+        return body
+
+
+@dataclass(frozen=True)
+class ScaleDown:
+    """``PUT .../scaledown``: remove these nodes (CCE ids) from the group."""
+
+    instances_to_be_removed: tuple[str, ...]
+    clean_policy: str = ""  # Remain, Delete; "" = the group's
+    delete_option: DeleteOption | None = None
+
+    def to_json(self) -> Json:
+        option = None if self.delete_option is None else self.delete_option.to_json()
+        return {
+            "instancesToBeRemoved": list(self.instances_to_be_removed),
+            "cleanPolicy": self.clean_policy,
+            "deleteOption": option,
+        }
