@@ -14,6 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+# Kind names in dependency order; ``reconciler.kinds.REGISTRY`` lists their modules in this order.
 KINDS = ("user", "namespace", "repository", "cluster")
 
 
@@ -147,7 +148,66 @@ class ClusterSpec:
         return Address("cluster", self.name)
 
 
-Resource = UserSpec | NamespaceSpec | RepositorySpec | ClusterSpec
+@dataclass(frozen=True)
+class K8sClusterSpec:
+    """A cluster of the CCE v2 API (``k8s_cluster.NAME``): masters, network and runtime; its
+    worker nodes are instance groups. Every field is fixed at creation."""
+
+    name: str
+    k8s_version: str  # "1.28.8"
+    vpc_id: str
+    master_type: str = "managedPro"  # managedPro, managed, custom
+    master_ha: int = 3  # masters: 1, 3 or 5
+    master_subnet_zone: str | None = None  # zoneA..zoneF, for managed masters
+    runtime: str = "containerd"  # containerd or docker
+    runtime_version: str | None = None
+    network_mode: str = "vpc-secondary-ip-auto-detect"
+    pod_cidr: str | None = None
+    service_cidr: str = "172.31.0.0/16"
+    lb_service_subnet_id: str | None = None
+    kube_proxy_mode: str = "ipvs"  # ipvs or iptables
+    description: str | None = None
+    delete_resources: bool = True  # delete option: release the cluster's resources with it
+    delete_snapshots: bool = True
+    tags: Mapping[str, str] = field(default_factory=frozen_mapping)
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address("k8s_cluster", self.name)
+
+
+@dataclass(frozen=True)
+class InstanceGroupSpec:
+    """A node pool of a v2 cluster (``instance_group.CLUSTER/NAME``). ``replicas`` changes in
+    place; the instance template is fixed at creation."""
+
+    cluster: str  # the k8s_cluster's name (address name) it belongs to
+    name: str
+    replicas: int
+    machine_spec: str  # "bcc.g5.c2m8"
+    cpu: int
+    memory: int  # GB
+    image_id: str
+    subnet_id: str
+    security_group_id: str
+    instance_type: str = "N3"
+    machine_type: str = "BCC"
+    root_disk_type: str = "cloud_hp1"
+    root_disk_size: int = 40
+    admin_password: SecretRef | None = None
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address("instance_group", f"{self.cluster}/{self.name}")
+
+
+Resource = (
+    UserSpec | NamespaceSpec | RepositorySpec | ClusterSpec | K8sClusterSpec | InstanceGroupSpec
+)
 
 
 @dataclass(frozen=True)

@@ -377,7 +377,7 @@ class ContainerNetworkConfig:
 
 
 @dataclass(frozen=True)
-class K8sClusterSpec:
+class ClusterSpecBody:
     """The ``cluster`` of a create request (the SDK's ``types.ClusterSpec``)."""
 
     cluster_name: str
@@ -414,10 +414,10 @@ class K8sClusterSpec:
 
 
 @dataclass(frozen=True)
-class InstanceSpec:
-    """An ``InstanceSpec`` (also an instance group's ``instanceTemplate``, flattened).
+class InstanceSpecBody:
+    """An ``InstanceSpecBody`` (also an instance group's ``instanceTemplate``, flattened).
 
-    ``extra`` holds any other InstanceSpec key (``cdsList``, ``taints``, ``deployCustomConfig``
+    ``extra`` holds any other InstanceSpecBody key (``cdsList``, ``taints``, ``deployCustomConfig``
     ...), written last so it replaces a key of the same name."""
 
     instance_type: str  # N3, N5, ... (always sent)
@@ -479,7 +479,7 @@ class InstanceSpec:
 
 @dataclass(frozen=True)
 class InstanceSet:
-    spec: InstanceSpec
+    spec: InstanceSpecBody
     count: int
 
     def to_json(self) -> Json:
@@ -490,7 +490,7 @@ class InstanceSet:
 class ClusterCreate:
     """``POST /cluster``: the cluster, optional masters (custom masters only) and nodes."""
 
-    cluster: K8sClusterSpec
+    cluster: ClusterSpecBody
     masters: tuple[InstanceSet, ...] = ()
     nodes: tuple[InstanceSet, ...] = ()
     skip_network_check: bool | None = None  # the SDK sends null when unset
@@ -508,7 +508,7 @@ class InstanceGroupCreate:
     """``POST /cluster/{id}/instancegroup``: a bare InstanceGroupSpec."""
 
     instance_group_name: str
-    instance_template: InstanceSpec
+    instance_template: InstanceSpecBody
     replicas: int
     cluster_role: str = ""  # node (the default)
     shrink_policy: str = ""  # Priority, Random / Uniform

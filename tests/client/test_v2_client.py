@@ -17,8 +17,8 @@ from reconciler.client.v2_types import (
     ContainerNetworkConfig,
     DeleteOption,
     InstanceGroupCreate,
-    InstanceSpec,
-    K8sClusterSpec,
+    InstanceSpecBody,
+    ClusterSpecBody,
     ManagedMasterOption,
     MasterConfig,
     ReplicasUpdate,
@@ -46,7 +46,7 @@ SDK_CREATE_GROUP = (
     '"instancePreChargingOption":{},"deployCustomConfig":{"dockerConfig":{},'
     '"containerdConfig":{}}},"replicas":2}'
 )
-CLUSTER_SPEC = K8sClusterSpec(
+CLUSTER_SPEC = ClusterSpecBody(
     "c1",
     "1.28.8",
     "vpc-x",
@@ -54,7 +54,7 @@ CLUSTER_SPEC = K8sClusterSpec(
     ContainerNetworkConfig("kubenet", "sbn-x", "172.28.0.0/16", "172.31.0.0/16"),
     runtime_type="containerd",
 )
-TEMPLATE = InstanceSpec("N3", "sbn-x", machine_type="BCC", cpu=2, mem=8, image_id="m-x")
+TEMPLATE = InstanceSpecBody("N3", "sbn-x", machine_type="BCC", cpu=2, mem=8, image_id="m-x")
 GROUP = InstanceGroupCreate("ig1", TEMPLATE, 2)
 
 

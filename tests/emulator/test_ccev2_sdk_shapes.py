@@ -162,7 +162,7 @@ GROUP = {
     "status": {"readyReplicas": Int, "pause": {"paused": Bool, "reason": Str}},
     "createdAt": TIME,
 }  # fmt: skip
-# cce-v2-api.md 4.2 (model.go Instance / InstanceStatus / Machine; types.InstanceSpec)
+# cce-v2-api.md 4.2 (model.go Instance / InstanceStatus / Machine; types.InstanceSpecBody)
 INSTANCE = {
     "spec": {
         "cceInstanceID": Str, "instanceName": Str, "clusterID": Str, "clusterRole": Str,
