@@ -20,14 +20,18 @@ from typing import Any
 
 from reconciler import waiters
 from reconciler.client.api import CceClient
-from reconciler.errors import NotFoundError, ReconcilerError
+from reconciler.errors import LockLostError, NotFoundError, ReconcilerError
 from reconciler.graph import DONE, FAILED, SKIPPED, NodeResult, Walker
 from reconciler.kinds import kind_named
 from reconciler.kinds.base import Kind, TaintedError
 from reconciler.model import Action, Address
 from reconciler.plan import Change, Plan, fingerprint
 from reconciler.state import (
+    ADOPTED,
     CREATED,
+    CloudIdRecord,
+    DoneRecord,
+    IntentRecord,
     Journal,
     ResourceState,
     State,
@@ -113,30 +117,15 @@ class Executor:
     ) -> str:
         intent_id = new_intent_id()
         self.journal.append(
-            {
-                "op": "intent",
-                "id": intent_id,
-                "address": str(change.address),
-                "action": action,
-                "cloud_id": cloud_id,
-                "entry": entry.to_json() if entry else None,
-                "started": now_text(),
-            }
+            IntentRecord(intent_id, change.address, action, cloud_id, entry, now_text())
         )
         return intent_id
 
     def cloud_id_known(self, intent_id: str, cloud_id: str) -> None:
-        self.journal.append({"op": "cloud_id", "id": intent_id, "cloud_id": cloud_id})
+        self.journal.append(CloudIdRecord(intent_id, cloud_id))
 
     def done(self, intent_id: str, address: Address, entry: ResourceState | None) -> None:
-        self.journal.append(
-            {
-                "op": "done",
-                "id": intent_id,
-                "address": str(address),
-                "entry": entry.to_json() if entry else None,
-            }
-        )
+        self.journal.append(DoneRecord(intent_id, address, entry))
 
     # --- one change --------------------------------------------------------------------------
 
@@ -144,6 +133,8 @@ class Executor:
         action = change.action
         if action is Action.FORGET:
             self.done(self.intent(change, "delete", None), change.address, None)
+        elif action is Action.IMPORT:
+            self._adopt(change)
         elif action is Action.DELETE:
             self._delete(change)
         elif action is Action.CREATE:
@@ -176,6 +167,13 @@ class Executor:
             self.done(intent, change.address, exc.entry)
             raise ReconcilerError(exc.message) from None
         self.done(intent, change.address, created)
+
+    def _adopt(self, change: Change) -> None:
+        """Record an existing object as adopted: its live attributes as applied, the declared
+        secrets' hashes (the API cannot show them), and no request to the cloud."""
+        cloud_id = change.cloud_id or ""
+        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=dict(change.before or {}))
+        self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)
 
     def _update(self, change: Change) -> None:
         entry = self.state.resources.get(change.address)
@@ -210,6 +208,9 @@ class ChangeContext:
     def sleep(self, seconds: float) -> None:
         self._executor.sleep(seconds)
 
+    def entry(self, address: Address) -> ResourceState | None:
+        return self._executor.state.resources.get(address)
+
     def owned_ids(self, kind: str) -> set[str]:
         # dict() copies in one step under the GIL; other workers add and remove entries meanwhile
         snapshot = dict(self._executor.state.resources)
@@ -243,16 +244,27 @@ class ApplyResult:
 
 
 def execute(plan: Plan, executor: Executor, parallelism: int, progress: Progress) -> ApplyResult:
+    lost: list[LockLostError] = []
+
     def run(change: Change) -> None:
+        if lost:  # fenced: no change starts once this run is known to have lost its lock
+            raise LockLostError(f"not started: {lost[0].message}")
         start = time.monotonic()
         progress(f"{change.address}: {_ING[change.action]}...")
-        executor.run(change)
+        try:
+            executor.run(change)
+        except LockLostError as exc:
+            lost.append(exc)
+            executor.cancel()
+            raise
         progress(f"{change.address}: {_ED[change.action]} after {time.monotonic() - start:.1f}s")
 
     results = Walker(plan.actionable, run, parallelism, on_interrupt=executor.cancel).walk()
     for result in results.values():
-        if result.status == FAILED:
+        if result.status == FAILED and not (lost and isinstance(result.error, LockLostError)):
             progress(f"{result.change.address}: failed: {describe_error(result.error)}")
+    if lost:
+        raise lost[0]
     return ApplyResult(results)
 
 
@@ -262,6 +274,7 @@ _ING = {
     Action.REPLACE: "replacing",
     Action.DELETE: "deleting",
     Action.FORGET: "forgetting",
+    Action.IMPORT: "importing",
 }
 _ED = {
     Action.CREATE: "created",
@@ -269,6 +282,7 @@ _ED = {
     Action.REPLACE: "replaced",
     Action.DELETE: "deleted",
     Action.FORGET: "forgotten",
+    Action.IMPORT: "imported",
 }
 
 
@@ -285,6 +299,7 @@ def summary_lines(result: ApplyResult) -> list[str]:
             f"{counts[a]} {_ED[a]}"
             for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.FORGET)
         )
+        + (f", {counts[Action.IMPORT]} imported" if counts[Action.IMPORT] else "")
         + f", {len(result.by_status(FAILED))} failed, {len(result.by_status(SKIPPED))} skipped."
     ]
     for r in result.by_status(FAILED):

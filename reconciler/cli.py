@@ -50,6 +50,21 @@ COMMANDS = {
         "force_unlock_command",
         "Release a state lock left by a run that hangs or died (give the lock's id).",
     ),
+    "show": (
+        "reconciler.commands.show",
+        "command",
+        "Print a saved plan (from `plan --out`) as text, JSON or Markdown.",
+    ),
+    "schema": (
+        "reconciler.commands.schema",
+        "command",
+        "Write the configuration's JSON Schemas to a folder, for editor completion.",
+    ),
+    "export": (
+        "reconciler.commands.export",
+        "command",
+        "Write YAML declaring the live objects of the target, to adopt an existing account.",
+    ),
     "emulator": (
         "reconciler.commands.emulator",
         "command",

@@ -15,7 +15,12 @@ from types import MappingProxyType
 from typing import Any
 
 # Kind names in dependency order; ``reconciler.kinds.REGISTRY`` lists their modules in this order.
-KINDS = ("user", "namespace", "repository", "cluster")
+KINDS = ("user", "namespace", "repository", "cluster", "k8s_cluster", "instance_group")
+
+
+def plural(kind: str) -> str:
+    """``repository`` -> ``repositories``; every other kind takes an ``s``."""
+    return "repositories" if kind == "repository" else f"{kind}s"
 
 
 @dataclass(frozen=True, order=True)
@@ -261,3 +266,4 @@ class Action(StrEnum):
     REPLACE = "replace"
     DELETE = "delete"
     FORGET = "forget"
+    IMPORT = "import"  # adopt an existing unmanaged object into state; nothing is sent

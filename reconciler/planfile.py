@@ -107,7 +107,7 @@ def dump(saved: SavedPlan) -> str:
         "refusals": [r.to_json() for r in saved.plan.refusals],
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
-    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
 
 
 def write(path: str, saved: SavedPlan) -> None:

@@ -47,7 +47,9 @@ class Planner:
         secret_values: Mapping[tuple[Address, str], str],
         allow_replace: Iterable[Address] = (),
         destroying: bool = False,
+        adopt: bool = False,
     ) -> None:
+        self.adopt = adopt
         self.desired = desired
         self.removal = "destroy" if destroying else "no longer declared"
         self.state = state
@@ -107,6 +109,8 @@ class Planner:
     def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
         kind = kind_of(spec)
         taken = [o for o in self.live.by_name.get(address, ()) if not kind.is_gone(o)]
+        if taken and len(taken) == 1 and entry is None and self.adopt:
+            return self._adopted(address, spec, taken[0])
         if taken:
             ids = ", ".join(o.cloud_id for o in taken)
             command = f"reconciler import {address} {taken[0].cloud_id}"
@@ -129,6 +133,34 @@ class Planner:
             depends_on=self._dependencies(spec),
             secrets=kind.secret_refs(spec),
             live_fingerprint="absent",
+        )
+
+    def _adopted(self, address: Address, spec: Resource, live: LiveObject) -> Change:
+        """``--adopt``: take the one unmanaged object with the declared name into state; the
+        fields show what the next apply will change."""
+        kind = kind_of(spec)
+        after = kind.desired_attrs(spec)
+        fields = field_changes(after, project(after, live.attrs, {}))
+        if kind.secret_refs(spec):
+            self.warnings.append(
+                f"{address}: the API cannot show its "
+                f"{', '.join(kind.secret_refs(spec))}; adopting records the declared one as current"
+            )
+        reason = "exists in the cloud, not managed: it will be adopted"
+        if fields:
+            reason += "; the next apply changes " + ", ".join(f.path for f in fields)
+        return Change(
+            address,
+            Action.IMPORT,
+            reason,
+            before=dict(live.attrs),
+            after=after,
+            fields=tuple(fields),
+            cloud_id=live.cloud_id,
+            protected=self._protected(spec, None),
+            depends_on=self._dependencies(spec),
+            secrets=kind.secret_refs(spec),
+            live_fingerprint=live_fingerprint(live),
         )
 
     def _removed(self, address: Address, entry: ResourceState, live: LiveObject | None) -> Change:
@@ -403,7 +435,10 @@ def make_plan(
     targets: Iterable[Address] = (),
     allow_replace: Iterable[Address] = (),
     destroying: bool = False,
+    adopt: bool = False,
 ) -> Plan:
     with paused_gc():
-        planner = Planner(desired, state, live, secret_values or {}, allow_replace, destroying)
+        planner = Planner(
+            desired, state, live, secret_values or {}, allow_replace, destroying, adopt
+        )
         return planner.run(targets)

@@ -1,17 +1,19 @@
 """Read the live state with list calls: each kind's ``read_all``, in registry order (the
 registry user first: namespaces and repositories are listed per user). Never one GET per
-declared resource, so a plan over 10,000 repositories costs a handful of requests.
+declared resource, so a plan over 10,000 repositories costs a handful of requests; and only
+the kinds a run touches (declared, in state, or read with those) are read at all.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from reconciler.client.api import CceClient
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import REGISTRY, kind_named
 from reconciler.kinds.base import LiveObject, RefreshContext
-from reconciler.model import Address
+from reconciler.model import Address, DesiredState
 from reconciler.plan import LiveState
 from reconciler.state import State
 
@@ -29,11 +31,36 @@ class LiveStateBuilder:
         return LiveState(dict(self.by_id), {a: tuple(v) for a, v in self.by_name.items()})
 
 
+def kinds_to_read(touched: Iterable[str]) -> set[str]:
+    """``touched`` and every kind read with them (``Kind.read_with``), transitively."""
+    wanted: set[str] = set()
+    stack = list(touched)
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(kind_named(name).read_with)
+    return wanted
+
+
+def touched_kinds(desired: DesiredState, state: State) -> set[str]:
+    """The kinds a run declares, manages or has a pending intent for."""
+    return (
+        {a.kind for a in desired.resources}
+        | {a.kind for a in state.resources}
+        | {p.address.kind for p in state.pending.values()}
+    )
+
+
 @paused_gc()
-def refresh(client: CceClient, state: State, parallelism: int = 10) -> LiveState:
+def refresh(
+    client: CceClient, state: State, parallelism: int = 10, kinds: Iterable[str] | None = None
+) -> LiveState:
+    """Every kind's live objects, or only those of ``kinds`` and what they are read with."""
+    wanted = kinds_to_read(kinds) if kinds is not None else {k.name for k in REGISTRY}
     ctx = RefreshContext(client, state, parallelism)
     live = LiveStateBuilder()
-    for kind in REGISTRY:
+    for kind in (k for k in REGISTRY if k.name in wanted):
         found = kind.read_all(ctx)
         ctx.found[kind.name] = found
         for obj in found:

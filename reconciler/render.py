@@ -21,6 +21,7 @@ SYMBOLS = {
     Action.REPLACE: "-/+",
     Action.DELETE: "-",
     Action.FORGET: ".",
+    Action.IMPORT: "<=",
     Action.NOOP: " ",
 }
 COLOURS = {
@@ -29,6 +30,7 @@ COLOURS = {
     Action.REPLACE: "35",
     Action.DELETE: "31",
     Action.FORGET: "36",
+    Action.IMPORT: "36",
     Action.NOOP: "0",
 }
 VERBS = {
@@ -37,6 +39,7 @@ VERBS = {
     Action.REPLACE: "must be replaced",
     Action.DELETE: "will be deleted",
     Action.FORGET: "will be forgotten (removed from state only)",
+    Action.IMPORT: "will be imported (adopted into state; nothing is sent)",
 }
 
 
@@ -98,7 +101,9 @@ def summary_line(plan: Plan) -> str:
     s = plan.summary()
     return (
         f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-        f"{s['delete']} to delete, {s['forget']} to forget, {s['noop']} unchanged."
+        f"{s['delete']} to delete, {s['forget']} to forget, "
+        + (f"{s['import']} to import, " if s["import"] else "")
+        + f"{s['noop']} unchanged."
     )
 
 

@@ -22,7 +22,7 @@ from reconciler.model import Address, DesiredState, SecretRef, Target
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
 from reconciler.recovery import recover
-from reconciler.refresh import refresh
+from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import State, StateStore
 from reconciler.state.local import STATE_DIR, LocalStateStore, default_path
@@ -144,6 +144,12 @@ def load(paths: Sequence[str]) -> DesiredState:
     return load_desired_state(list(paths) or ["."])
 
 
+def load_target(paths: Sequence[str]) -> tuple[Target, str]:
+    """The target of the configuration at ``paths`` and the folder relative paths start from."""
+    desired = load(paths)
+    return desired.target, desired.base_dir
+
+
 def prepare(
     desired: DesiredState,
     store: StateStore,
@@ -153,19 +159,20 @@ def prepare(
     target_args: Sequence[str] = (),
     replace_args: Sequence[str] = (),
     destroying: bool = False,
+    adopt: bool = False,
 ) -> Prepared:
     """Read state, refresh, recover and plan; ``*_args`` are --target / --replace as typed."""
     targets = parse_addresses(target_args, "--target")
     allow_replace = parse_addresses(replace_args, "--replace")
     raw = store.read()
-    live = refresh(client, raw, options.parallelism)
+    live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw))
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, state, cache)
     known = set(desired.resources) | set(state.resources)
     unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
     if unknown:
         raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
-    plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying)
+    plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying, adopt)
     plan = replace(plan, context=PlanContext(None, desired.target.url(), store.describe()))
     return Prepared(
         desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal

@@ -17,6 +17,7 @@ PURE = [
     "recovery",
     "graph",
     "render",
+    "markdown",
     "waiters",
 ]
 KIND_MODULES = sorted(

@@ -11,6 +11,7 @@ import click
 
 from reconciler.apply import ApplyOptions, Executor, execute, record_drift, summary_lines
 from reconciler.commands.common import (
+    adopt_option,
     allow_deletes_option,
     progress_printer,
     run_options,
@@ -84,6 +85,7 @@ def run(
     no_color: bool,
     destroying: bool = False,
     refreshing_only: bool = False,
+    adopt: bool = False,
 ) -> int:
     saved = read_plan(plan_file) if plan_file else None
     if saved is not None and saved.refresh_only:
@@ -101,7 +103,15 @@ def run(
         if destroying:
             desired = replace(desired, resources={})
         prepared = prepare(
-            desired, store, client, options, cache, targets, replaces, destroying=destroying
+            desired,
+            store,
+            client,
+            options,
+            cache,
+            targets,
+            replaces,
+            destroying=destroying,
+            adopt=adopt,
         )
         for note in prepared.notes:
             say(f"Recovered: {note}")
@@ -188,6 +198,7 @@ def _record_drift(
     help="Record in state what changed outside the reconciler; send nothing to the cloud.",
 )
 @selection_options
+@adopt_option
 @allow_deletes_option
 @timeout_option
 @run_options
@@ -196,6 +207,7 @@ def command(
     plan_file: str | None,
     auto_approve: bool,
     refreshing_only: bool,
+    adopt: bool,
     targets: tuple[str, ...],
     replaces: tuple[str, ...],
     allow_deletes: int | None,
@@ -224,6 +236,7 @@ def command(
         timeouts,
         no_color,
         refreshing_only=refreshing_only,
+        adopt=adopt,
     )
 
 

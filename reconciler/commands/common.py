@@ -43,6 +43,14 @@ def selection_options(func: F) -> F:
     return func
 
 
+def adopt_option(func: F) -> F:
+    return click.option(
+        "--adopt",
+        is_flag=True,
+        help="Adopt declared objects that already exist unmanaged (no request is sent for them).",
+    )(func)
+
+
 def allow_deletes_option(func: F) -> F:
     return click.option(
         "--allow-deletes",

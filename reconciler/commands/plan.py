@@ -6,7 +6,12 @@ import json
 
 import click
 
-from reconciler.commands.common import allow_deletes_option, run_options, selection_options
+from reconciler.commands.common import (
+    adopt_option,
+    allow_deletes_option,
+    run_options,
+    selection_options,
+)
 from reconciler.config import config_digest
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
 from reconciler.guards import evaluate
@@ -56,6 +61,7 @@ def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
     help="Show only what changed outside the reconciler since the last apply.",
 )
 @selection_options
+@adopt_option
 @allow_deletes_option
 @run_options
 def command(
@@ -64,6 +70,7 @@ def command(
     as_json: bool,
     detailed_exitcode: bool,
     refresh_only_mode: bool,
+    adopt: bool,
     targets: tuple[str, ...],
     replaces: tuple[str, ...],
     allow_deletes: int | None,
@@ -80,7 +87,7 @@ def command(
     store = open_store(state_spec, desired.base_dir, workspace)
     cache = SecretCache(desired.base_dir)
     with open_client(desired.target, desired.base_dir, options) as client:
-        prepared = prepare(desired, store, client, options, cache, targets, replaces)
+        prepared = prepare(desired, store, client, options, cache, targets, replaces, adopt=adopt)
     plan = evaluate(prepared.plan, prepared.state, allow_deletes)
     if refresh_only_mode:
         plan = refresh_only(plan)

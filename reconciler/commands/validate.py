@@ -10,14 +10,7 @@ from __future__ import annotations
 import click
 
 from reconciler.config import load_desired_state
-from reconciler.model import DesiredState
-
-_PLURALS = {
-    "user": "users",
-    "namespace": "namespaces",
-    "repository": "repositories",
-    "cluster": "clusters",
-}
+from reconciler.model import DesiredState, plural
 
 
 @click.command(name="validate")
@@ -38,8 +31,9 @@ def command(paths: tuple[str, ...], check_secrets: bool) -> None:
 
 
 def summary(state: DesiredState) -> str:
-    """``valid: 1 user, 2 namespaces, 5 repositories, 1 cluster (3 files)``."""
-    counts = ", ".join(_count(n, kind, _PLURALS[kind]) for kind, n in state.counts().items())
+    """``valid: 1 user, 2 namespaces, 5 repositories, 1 cluster (3 files)``: the kinds declared."""
+    declared = [_count(n, kind, plural(kind)) for kind, n in state.counts().items() if n]
+    counts = ", ".join(declared) or "nothing declared"
     return f"valid: {counts} ({_count(len(state.files), 'file', 'files')})"
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from reconciler.kinds.base import Kind, LiveObject
 from reconciler.kinds.cluster import ClusterKind
+from reconciler.kinds.instance_group import InstanceGroupKind
+from reconciler.kinds.k8s_cluster import K8sClusterKind
 from reconciler.kinds.namespace import NamespaceKind
 from reconciler.kinds.repository import RepositoryKind
 from reconciler.kinds.user import UserKind
@@ -20,6 +22,8 @@ REGISTRY: tuple[Kind, ...] = (
     NamespaceKind(),
     RepositoryKind(),
     ClusterKind(),
+    K8sClusterKind(),
+    InstanceGroupKind(),
 )
 _BY_NAME: dict[str, Kind] = {k.name: k for k in REGISTRY}
 _BY_SPEC: dict[type, Kind] = {k.spec_type: k for k in REGISTRY}

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reconciler.errors import OutcomeUnknownError, ReconcilerError
-from reconciler.model import Address, DesiredState, Resource, SecretRef
+from reconciler.model import Address, DesiredState, Resource, SecretRef, plural
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
+    from reconciler.client.v2 import CceV2Client
     from reconciler.plan import Change, ScaleStep
     from reconciler.state import ResourceState, State
     from reconciler.waiters import Waiter
@@ -98,6 +99,9 @@ class Operations(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def entry(self, address: Address) -> ResourceState | None:
+        """The state entry of ``address`` now (entries done earlier in this run included)."""
+
     def owned_ids(self, kind: str) -> set[str]:
         """Cloud ids of ``kind`` already in state (a snapshot; other workers change it)."""
 
@@ -121,11 +125,18 @@ class Kind:
     deletable: ClassVar[bool] = True
     # Seconds a create / delete / update may wait before it fails (``--timeout KIND=...``).
     default_timeout: ClassVar[float | None] = None
+    # The YAML list that declares this kind ("repositories"), for ``reconciler export``.
+    config_section: ClassVar[str] = ""
+    # Kinds a refresh reads along with this one: what its listing needs (the registry user for
+    # namespaces) and what its deletion takes (a namespace's repositories).
+    read_with: ClassVar[tuple[str, ...]] = ()
+    # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
+    export_reads_one: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("plural"):
-            cls.plural = f"{cls.name}s"
+            cls.plural = plural(cls.name)
 
     # --- planning (pure) -------------------------------------------------------------------
 
@@ -164,8 +175,10 @@ class Kind:
         """The cloud id before the create, for kinds whose id is their name; "" otherwise."""
         return ""
 
-    def unmanaged_delete_note(self) -> str:
-        return ""
+    def export_entry(self, live: LiveObject) -> dict[str, Any] | None:
+        """The YAML mapping that declares ``live`` as it is (``reconciler export``); secrets
+        become ``{env: ...}`` placeholders. None: this kind cannot be exported."""
+        return None
 
     # --- reading (I/O through the client) ----------------------------------------------------
 
@@ -237,6 +250,18 @@ def adopt_if_same(
 def first_of(desired: DesiredState, kind: str) -> tuple[Address, ...]:
     first = desired.first_of_kind(kind)
     return (first,) if first is not None else ()
+
+
+def v2_client(client: CceClient) -> CceV2Client:
+    """The CCE v2 API on the same endpoint, credentials, retry budget and rate limit as
+    ``client`` (v1 and v2 share one host and one signing scheme). A kind of the v2 API reaches
+    it only through here, so how the clients are built stays out of the kinds."""
+    from reconciler.client.v2 import CceV2Client  # not at the top: planning imports this module
+
+    shared = getattr(client, "v2", None)
+    if isinstance(shared, CceV2Client):
+        return shared
+    return CceV2Client(client.transport)
 
 
 Spec = Resource

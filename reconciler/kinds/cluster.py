@@ -194,6 +194,15 @@ class ClusterKind(Kind):
     # a worker admin password only applies to nodes created from now on: never rotated
     rotatable_secrets = frozenset[str]()
     default_timeout = 1800.0
+    config_section = "clusters"
+    export_reads_one = True
+    # What the v1 API never reports of the workers; an exported cluster gets placeholders,
+    # used only for nodes added later (the planner compares them with the declared value).
+    UNREPORTED = {
+        "imageId": "m-UNKNOWN",
+        "subnetUuid": "sbn-UNKNOWN",
+        "securityGroupId": "g-UNKNOWN",
+    }
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -253,6 +262,23 @@ class ClusterKind(Kind):
             reverse=True,
         )
         return ScaleStep(remove=tuple(n["id"] for n in nodes[: before - after]))
+
+    def export_entry(self, live: LiveObject) -> dict[str, Any]:
+        attrs = dict(live.attrs)
+        workers = {
+            "count": 0,
+            "instanceType": "10",
+            "cpu": 4,
+            "memory": 8,
+            **dict(attrs.get("workers", {})),
+            **self.UNREPORTED,
+        }
+        entry = {k: attrs[k] for k in ("name", "version", "mainAvailableZone", "containerNet")}
+        for key in ("comment", "advancedOptions"):
+            if attrs.get(key):
+                entry[key] = attrs[key]
+        entry["workers"] = workers
+        return entry
 
     # --- reading -----------------------------------------------------------------------------
 

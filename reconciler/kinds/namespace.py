@@ -31,6 +31,8 @@ class NamespaceKind(Kind):
     name = "namespace"
     spec_type = NamespaceSpec
     replace_fields = frozenset({"public"})
+    config_section = "namespaces"
+    read_with = ("user", "repository")
 
     def desired_attrs(self, spec: NamespaceSpec) -> dict[str, Any]:
         return {"name": spec.name, "public": bool(spec.public)}
@@ -40,6 +42,9 @@ class NamespaceKind(Kind):
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["name"])
+
+    def export_entry(self, live: LiveObject) -> dict[str, Any]:
+        return {"name": live.attrs["name"], "public": bool(live.attrs["public"])}
 
     def live_object(self, ns: Namespace) -> LiveObject:
         public: Any = ns.public

@@ -26,6 +26,8 @@ def namespace_of(address: Address) -> str:
 class RepositoryKind(Kind):
     name = "repository"
     plural = "repositories"
+    config_section = "repositories"
+    read_with = ("user", "namespace")
     spec_type = RepositorySpec
 
     def desired_attrs(self, spec: RepositorySpec) -> dict[str, Any]:
@@ -46,6 +48,12 @@ class RepositoryKind(Kind):
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return f"{attrs['namespace']}/{attrs['name']}"
+
+    def export_entry(self, live: LiveObject) -> dict[str, Any]:
+        entry = {k: live.attrs[k] for k in ("namespace", "name", "tags")}
+        if live.attrs.get("description"):
+            entry["description"] = live.attrs["description"]
+        return entry
 
     def live_object(self, image: Image) -> LiveObject:
         cloud_id = f"{image.namespace}/{image.repository}"

@@ -30,6 +30,8 @@ class UserKind(Kind):
     spec_type = UserSpec
     rotatable_secrets = frozenset({"password"})
     deletable = False  # a different username is a different address; no delete API
+    config_section = "users"
+    PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
 
     def desired_attrs(self, spec: UserSpec) -> dict[str, Any]:
         return {"username": spec.username}
@@ -39,6 +41,10 @@ class UserKind(Kind):
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["username"])
+
+    def export_entry(self, live: LiveObject) -> dict[str, Any]:
+        # the API never returns the password: the user sets this variable before apply
+        return {"username": live.attrs["username"], "password": {"env": self.PASSWORD_PLACEHOLDER}}
 
     def live_object(self, username: str) -> LiveObject:
         return LiveObject(Address(self.name, username), username, {"username": username})

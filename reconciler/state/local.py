@@ -9,30 +9,61 @@ Files, all beside the state file:
 - ``state.json.lock``: an ``flock``-ed file holding the holder's id, user@host, pid and start
   time. The kernel drops the lock when the holder dies, so a killed run never leaves it stuck;
   ``force_unlock`` unlinks it for a holder that hangs.
+
+Fencing: while this store holds the lock, every append and write first checks that the lock
+file is still the one it locked and still names its lock id, and that ``state.json`` is still
+the serial the run built on; an append checks the lock again once its record is on disk, so a
+run that returns from ``append`` was still the holder when its record became durable. A file
+has no compare-and-set: the last check comes right before the rename, after the slow part.
+
+A write that fails (permissions, a full disk, a read-only file system) raises a StateError
+naming the file and the cause, leaves no temp file, and keeps the journal for the next run.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import StateError, StateLockedError
+from reconciler.errors import LockLostError, StateError, StateLockedError
 from reconciler.gcpause import paused_gc
-from reconciler.state import LockInfo, State, iter_records
+from reconciler.state import LockInfo, State, lock_lost, state_moved
+from reconciler.state.document import parse_document
+from reconciler.state.journal import (
+    JournalHeader,
+    JournalRecord,
+    as_record,
+    dumps,
+    fold,
+    iter_records,
+    orphan_state,
+    replay_journal,
+)
 
 STATE_DIR = ".reconciler"
 STATE_FILE = "state.json"
+Fence = Callable[[], None]
 
 
 def default_path(base_dir: str) -> Path:
     return Path(base_dir) / STATE_DIR / STATE_FILE
+
+
+def cannot(verb: str, what: str, path: Path, exc: OSError) -> StateError:
+    """``cannot write state /x/.reconciler/state.json: Permission denied``."""
+    return StateError(f"cannot {verb} {what} {path}: {exc.strerror or exc}")
+
+
+def _no_fence() -> None:
+    return None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -43,44 +74,71 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write(path: Path, data: bytes, fence: Fence = _no_fence) -> None:
+    """Replace ``path`` by ``data`` (or raise a StateError and leave it as it was). ``fence``
+    runs once the new content is on disk, right before the rename, and may refuse it."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fence()
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise cannot("write", "state", path, exc) from None
+    finally:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # could not create it either (read-only, no permission)
 
 
 class FileJournal:
     """Appends records to the journal file and folds them into the in-memory state.
 
-    ``append`` returns once its record is on disk (fsync), as before; appends from several
-    threads share fsyncs (a group commit): one fsync makes durable every record written before
-    it, so ten workers no longer queue behind ten fsyncs. Records reach the file and the
-    in-memory state in one order, under one lock.
+    ``append`` returns once its record is on disk (fsync); appends from several threads share
+    fsyncs (a group commit): one fsync makes durable every record written before it, so ten
+    workers do not queue behind ten fsyncs. Records reach the file and the in-memory state in
+    one order, under one lock. ``fence`` runs before each record is written and again once it
+    is durable; it raises LockLostError when this run lost its lock. After a failed write the
+    journal takes no more records (a half-written line must stay the last).
     """
 
-    def __init__(self, path: Path, state: State) -> None:
+    def __init__(self, path: Path, state: State, fence: Fence = _no_fence) -> None:
         self.path = path
         self.state = state
+        self._fence = fence
         self._lock = threading.Lock()  # the order of records, in the file and in memory
         self._sync_lock = threading.Lock()  # one fsync at a time
-        self._written = 0  # records written to the file (and flushed to the OS)
+        self._written = 0  # records written to the file
         self._synced = 0  # records known to be on disk
-        self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self._fd = self._handle.fileno()
-        self._sync(
-            self._write({"op": "header", "lineage": state.lineage, "base_serial": state.serial})
-        )
+        self._broken: str | None = None  # why the journal takes no more records
+        try:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise cannot("write", "journal", path, exc) from None
+        self.inode = os.fstat(self._fd).st_ino
+        try:
+            self._sync(self._write(JournalHeader.of(state)))
+        except BaseException:
+            self.close()
+            raise
 
-    def _write(self, record: dict[str, Any]) -> int:
-        """Write and flush one record under ``_lock`` (or before any thread can see the
-        journal); return its number."""
-        self._handle.write(json.dumps(record, sort_keys=True) + "\n")
-        self._handle.flush()
+    def _write(self, record: JournalRecord | JournalHeader) -> int:
+        """Write one record under ``_lock`` (or before any thread can see the journal); return
+        its number."""
+        if self._broken:
+            raise StateError(self._broken)
+        line = (dumps(record) + "\n").encode()
+        try:
+            if os.write(self._fd, line) != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as exc:
+            self._broken = str(cannot("write", "journal", self.path, exc))
+            raise StateError(self._broken) from None
         self._written += 1
         return self._written
 
@@ -91,17 +149,26 @@ class FileJournal:
                 return  # an fsync started after this record was written covered it
             with self._lock:
                 covered = self._written
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._broken = str(cannot("write", "journal", self.path, exc))
+                raise StateError(self._broken) from None
             self._synced = covered
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: JournalRecord | dict[str, Any]) -> None:
+        typed = as_record(record)
         with self._lock:
-            number = self._write(record)
-            self.state.apply_record(record)
+            self._fence()
+            number = self._write(typed)
+            fold(self.state, [typed])
         self._sync(number)
+        self._fence()
 
     def close(self) -> None:
-        self._handle.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 class LocalStateStore:
@@ -109,6 +176,7 @@ class LocalStateStore:
         self.path = Path(path)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._held: tuple[LockInfo, int] | None = None  # the lock taken through this object
 
     def describe(self) -> str:
         return str(self.path)
@@ -121,71 +189,131 @@ class LocalStateStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StateError(f"{self.path}: cannot read state: {exc.strerror}") from None
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise StateError(f"{self.path}: state is not valid JSON: {exc}") from None
-        return State.from_json(data, str(self.path))
+            raise cannot("read", "state", self.path, exc) from None
+        return parse_document(raw, str(self.path))
 
-    def _replay_journal(self, state: State) -> bool:
+    def _stored_journal(self) -> list[Any]:
         try:
-            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+            raw = self.journal_path.read_bytes()
         except FileNotFoundError:
-            return False
-        records = list(iter_records(iter(lines)))
-        header = records[0] if records and records[0].get("op") == "header" else None
-        if header is None or header.get("lineage") != state.lineage:
-            return False
-        if header.get("base_serial") != state.serial:
-            return False  # already folded into a newer state
-        for record in records[1:]:
-            state.apply_record(record)
-        return True
+            return []
+        except OSError as exc:
+            raise cannot("read", "journal", self.journal_path, exc) from None
+        return list(iter_records(raw.decode("utf-8", errors="replace").splitlines()))
 
     @paused_gc()
     def read(self) -> State:
-        state = self._read_document() or State()
-        if not self.path.exists() and self.journal_path.exists():
-            state = self._state_from_orphan_journal() or state
-        state.folded_journal = self._replay_journal(state)
+        document = self._read_document()
+        stored = self._stored_journal()
+        state = document or orphan_state(stored) or State()
+        state.folded_journal = replay_journal(state, stored, str(self.journal_path))
         return state
 
-    def _state_from_orphan_journal(self) -> State | None:
-        """A first run killed before its first state write: adopt the journal's lineage."""
-        lines = self.journal_path.read_text(encoding="utf-8").splitlines()
-        records = list(iter_records(iter(lines)))
-        if records and records[0].get("op") == "header" and records[0].get("base_serial") == 0:
-            return State(lineage=str(records[0]["lineage"]))
-        return None
-
     def write(self, state: State) -> State:
-        current = self._read_document()
-        if current is not None and current.lineage != state.lineage:
-            raise StateError(
-                f"{self.path}: lineage {current.lineage} differs from {state.lineage}; "
-                "refusing to overwrite a different state"
-            )
+        """Store ``state`` as the next serial, if the stored serial is still ``state.serial``."""
+        fence = self._fence_for(state)
         new = state.copy()
-        new.serial = (current.serial if current else 0) + 1
+        new.serial = state.serial + 1
         data = json.dumps(new.to_json(), indent=2, sort_keys=True).encode() + b"\n"
-        atomic_write(self.path, data)
+        atomic_write(self.path, data, fence)
         return new
 
     @contextmanager
     def journal(self, state: State) -> Iterator[FileJournal]:
-        """Journal a run's mutations; on exit the folded state is written and the journal goes."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.journal_path.exists():
-            self.journal_path.unlink()
-        journal = FileJournal(self.journal_path, state)
+        """Journal a run's mutations; on exit the folded state is written and the journal goes
+        (unless that write fails: then the journal stays for the next run to fold)."""
+        fence = self._fence_for(state)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.journal_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise cannot("write", "journal", self.journal_path, exc) from None
+        journal = FileJournal(self.journal_path, state, fence)
+        lost = False
         try:
             yield journal
+        except LockLostError:
+            lost = True  # for good: nothing more to write; the next holder folds the journal
+            raise
         finally:
             journal.close()
-            written = self.write(journal.state)
-            journal.state.serial = written.serial
-            self.journal_path.unlink(missing_ok=True)
+            if not lost:
+                written = self._finish(journal.state)
+                journal.state.serial = written.serial
+                self._drop_journal(journal.inode)
+
+    def _finish(self, state: State) -> State:
+        try:
+            return self.write(state)
+        except LockLostError:
+            raise
+        except StateError as exc:
+            raise StateError(
+                f"{exc}; this run's changes are kept in {self.journal_path} and the next run "
+                "folds them"
+            ) from None
+
+    def _drop_journal(self, inode: int) -> None:
+        try:
+            if os.stat(self.journal_path).st_ino == inode:  # not a newer run's journal
+                self.journal_path.unlink()
+        except OSError:
+            pass  # folded into the new serial already: the next read ignores it
+
+    # --- fencing -------------------------------------------------------------------------
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        """What changes whenever the document is replaced (a new inode, mtime, size)."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise cannot("read", "state", self.path, exc) from None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def _fence_for(self, state: State) -> Fence:
+        """Check that this run may write on top of ``state`` now, and return the check to
+        repeat before each later write: the lock first, then the serial (read again only
+        when the document was replaced meanwhile)."""
+        lineage, serial = state.lineage, state.serial
+        signature = self._signature()
+        self._check_lock()
+        self._check_base(lineage, serial)
+
+        def fence() -> None:
+            self._check_lock()
+            if self._signature() != signature:
+                self._check_base(lineage, serial)
+
+        return fence
+
+    def _check_base(self, lineage: str, serial: int) -> None:
+        current = self._read_document()
+        if current is not None and current.lineage != lineage:
+            raise StateError(
+                f"{self.path}: lineage {current.lineage} differs from {lineage}; "
+                "refusing to overwrite a different state"
+            )
+        found = current.serial if current is not None else None
+        if found != serial and not (found is None and serial == 0):
+            raise state_moved(str(self.path), serial, found)
+
+    def _check_lock(self) -> None:
+        if self._held is None:
+            return  # not locked through this object: nothing to lose
+        mine, fd = self._held
+        holder = self._holder()
+        try:
+            same_file = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+        except FileNotFoundError:
+            same_file = False
+        except OSError as exc:
+            raise cannot("read", "lock", self.lock_path, exc) from None
+        if same_file and holder is not None and holder.id == mine.id:
+            return
+        other = holder if holder is not None and holder.id != mine.id else None
+        raise lock_lost(str(self.path), mine, other)
 
     # --- locking -------------------------------------------------------------------------
 
@@ -193,10 +321,16 @@ class LocalStateStore:
         try:
             data = json.loads(self.lock_path.read_text(encoding="utf-8") or "null")
             return LockInfo(**data) if isinstance(data, dict) else None
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, RecursionError):
             return None
 
     def _acquire(self, info: LockInfo) -> int:
+        try:
+            return self._take(info)
+        except OSError as exc:
+            raise cannot("lock", "state", self.path, exc) from None
+
+    def _take(self, info: LockInfo) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -204,16 +338,7 @@ class LocalStateStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                holder = self._holder()
-                who = holder.describe() if holder else "lock held by another process"
-                raise StateLockedError(
-                    f"state {self.path} is locked: {who}; "
-                    + (
-                        f"if that run is gone, run: reconciler force-unlock {holder.id}"
-                        if holder
-                        else ""
-                    )
-                ) from None
+                raise self._locked_error() from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
             except FileNotFoundError:
@@ -221,23 +346,35 @@ class LocalStateStore:
             if same:
                 break
             os.close(fd)  # force-unlocked between open and flock: take the new file
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(asdict(info)).encode(), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(asdict(info)).encode(), 0)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
+
+    def _locked_error(self) -> StateLockedError:
+        holder = self._holder()
+        who = holder.describe() if holder else "lock held by another process"
+        hint = f"if that run is gone, run: reconciler force-unlock {holder.id}" if holder else ""
+        return StateLockedError(f"state {self.path} is locked: {who}; {hint}")
 
     @contextmanager
     def lock(self, operation: str) -> Iterator[LockInfo]:
         info = LockInfo.mine(operation)
         fd = self._acquire(info)
+        self._held = (info, fd)
         try:
             yield info
         finally:
+            self._held = None
             try:
                 if os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino:
                     os.ftruncate(fd, 0)
-            except FileNotFoundError:
-                pass
+            except OSError:
+                pass  # force-unlocked (gone), or not writable any more: the flock still goes
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
@@ -247,5 +384,8 @@ class LocalStateStore:
             raise StateError(f"state {self.path} is not locked")
         if holder.id != lock_id:
             raise StateError(f"lock id {lock_id} does not match the current {holder.describe()}")
-        self.lock_path.unlink(missing_ok=True)
+        try:
+            self.lock_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise cannot("unlock", "state", self.path, exc) from None
         return holder

@@ -2,8 +2,8 @@
 
 For: ``--state postgresql://USER@HOST:PORT/DB`` with ``--workspace NAME``. It behaves like
 :mod:`reconciler.state.local` (same reads, writes, journal and lock semantics); only the medium
-differs. Not for: deciding what a journal means (that is :meth:`State.apply_record`) or any
-policy about when to lock (the commands decide).
+differs. Not for: deciding what a journal means (that is :func:`reconciler.state.journal.fold`)
+or any policy about when to lock (the commands decide).
 
 Tables, created on first use and upgraded by :data:`MIGRATIONS` under a migration lock:
 
@@ -18,6 +18,12 @@ Tables, created on first use and upgraded by :data:`MIGRATIONS` under a migratio
   ends and the server releases the lock, so it cannot stay stuck. The row is only believed
   while ``pg_locks`` shows its backend holding the lock.
 
+Fencing: while this store holds the lock, every append, journal start and state write runs in
+one transaction that first takes a share lock on this run's lock row, checked to still carry
+its id and to belong to a session that ``pg_locks`` shows holding the advisory lock (so a
+takeover, which rewrites the row, waits for the write to commit), and writes the state only
+``WHERE serial =`` the serial the run built on. Either fails: LockLostError, nothing written.
+
 Messages never carry the password of the URL.
 """
 
@@ -31,8 +37,16 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.errors import ReconcilerError, StateError, StateLockedError
-from reconciler.state import LockInfo, State
+from reconciler.errors import LockLostError, ReconcilerError, StateError, StateLockedError
+from reconciler.state import LockInfo, State, lock_lost, state_moved
+from reconciler.state.journal import (
+    JournalHeader,
+    JournalRecord,
+    as_record,
+    fold,
+    orphan_state,
+    replay_journal,
+)
 
 try:
     import psycopg
@@ -42,6 +56,10 @@ except ImportError:  # the extra is not installed; PostgresStateStore() says how
 
 CONNECT_TIMEOUT = 10
 TERMINATE_WAIT_MS = 5000
+# A run stopped (SIGSTOP, a debugger) inside a journal transaction holds a share lock on its lock
+# row, which a force-unlock or the next run's lock must wait for: the server ends such a session
+# after this long, so they wait at most this long.
+STUCK_TRANSACTION_MS = 5000
 MIGRATION_LOCK = (0x52454331, 1)  # two-int advisory key space: never collides with a workspace key
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
@@ -72,16 +90,22 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
-# Bumps the serial and keeps the document's serial equal to the column in one statement, so two
-# first writers cannot both insert; no row comes back iff the stored lineage differs.
-_UPSERT = """
+# The first write of a lineage: a new row, or the row of this lineage still at serial 0 (an
+# empty state migrated in). Two first writers cannot both insert. No row back: refused.
+_INSERT_FIRST = """
 INSERT INTO reconciler_states AS s (workspace, lineage, serial, document)
-VALUES (%(ws)s, %(lineage)s, 1, jsonb_set(%(doc)s, '{serial}', '1'))
+VALUES (%(ws)s, %(lineage)s, 1, %(doc)s)
 ON CONFLICT (workspace) DO UPDATE
-   SET serial = s.serial + 1,
-       document = jsonb_set(EXCLUDED.document, '{serial}', to_jsonb(s.serial + 1)),
-       updated = now()
- WHERE s.lineage = EXCLUDED.lineage
+   SET serial = 1, document = EXCLUDED.document, updated = now()
+ WHERE s.lineage = EXCLUDED.lineage AND s.serial = 0
+RETURNING serial
+"""
+
+# Compare-and-set: the next serial only on top of the serial this run built on.
+_UPDATE_NEXT = """
+UPDATE reconciler_states
+   SET serial = serial + 1, document = %(doc)s, updated = now()
+ WHERE workspace = %(ws)s AND lineage = %(lineage)s AND serial = %(serial)s
 RETURNING serial
 """
 
@@ -103,6 +127,21 @@ SELECT l.id, l.who, l.pid, l.operation, l.created, l.backend_pid
    AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND p.classid::bigint = %(classid)s AND p.objid::bigint = %(objid)s
  WHERE l.workspace = %(ws)s
+"""
+
+# This run's lock row, if it still names this run's lock and its session still holds the
+# advisory lock; the share lock makes a takeover (which rewrites the row) wait for our commit.
+_FENCE = """
+SELECT l.id
+  FROM reconciler_locks l
+ WHERE l.workspace = %(ws)s AND l.id = %(id)s AND l.backend_pid = %(backend)s
+   AND EXISTS (
+       SELECT 1 FROM pg_locks p
+        WHERE p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
+          AND p.pid = l.backend_pid
+          AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND p.classid::bigint = %(classid)s AND p.objid::bigint = %(objid)s)
+   FOR SHARE OF l
 """
 
 _LOCK_ROW = """
@@ -141,7 +180,8 @@ def _message(exc: BaseException, password: str | None) -> str:
 
 
 class PostgresJournal:
-    """Commits each record as its own row before returning, and folds it into the state."""
+    """Commits each record as its own row (in a fenced transaction) before returning, and
+    folds it into the state."""
 
     def __init__(
         self, store: PostgresStateStore, conn: psycopg.Connection[Any], state: State
@@ -153,29 +193,42 @@ class PostgresJournal:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        header = {"op": "header", "lineage": self.state.lineage, "base_serial": self.state.serial}
-        with self.store.translated(), self._conn.transaction():
+        with self._transaction():
+            self.store.fence(self._conn, self.state)
             self._conn.execute(
                 "DELETE FROM reconciler_journal WHERE workspace = %s", (self.store.workspace,)
             )
-            self._insert(0, header)
+            self._insert(0, JournalHeader.of(self.state))
 
-    def _insert(self, seq: int, record: dict[str, Any]) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One fenced write; a failure because this run's lock is gone says so (exit 4)."""
+        try:
+            with self.store.translated(), self._conn.transaction():
+                yield
+        except LockLostError:
+            raise
+        except StateError as exc:
+            raise self.store.lost_or(exc) from None
+
+    def _insert(self, seq: int, record: JournalRecord | JournalHeader) -> None:
         self._conn.execute(
             "INSERT INTO reconciler_journal (workspace, seq, record) VALUES (%s, %s, %s)",
-            (self.store.workspace, seq, Jsonb(record)),
+            (self.store.workspace, seq, Jsonb(record.to_json())),
         )
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: JournalRecord | dict[str, Any]) -> None:
+        typed = as_record(record)
         with self._lock:
-            self._seq += 1
-            with self.store.translated():
-                self._insert(self._seq, record)  # autocommit: durable when execute returns
-            self.state.apply_record(record)
+            with self._transaction():
+                self.store.fence(self._conn, self.state)
+                self._insert(self._seq + 1, typed)
+            self._seq += 1  # committed: durable (synchronous_commit) and fenced
+            fold(self.state, [typed])
 
     def finish(self) -> None:
         """Write the folded state and drop the journal, atomically."""
-        with self._lock, self.store.translated(), self._conn.transaction():
+        with self._lock, self._transaction():
             serial = self.store.upsert(self._conn, self.state)
             self._conn.execute(
                 "DELETE FROM reconciler_journal WHERE workspace = %s", (self.store.workspace,)
@@ -194,6 +247,7 @@ class PostgresStateStore:
         self._password = _password_of(url)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        self._held: tuple[LockInfo, int] | None = None  # the lock taken through this object
 
     def describe(self) -> str:
         return f"{_public_url(self.url)} (workspace {self.workspace})"
@@ -254,22 +308,32 @@ class PostgresStateStore:
     # --- reading and writing -------------------------------------------------------------
 
     def read(self) -> State:
+        try:
+            row, stored = self._fetch()
+        except RecursionError:  # decoding a document nested thousands deep
+            raise StateError(
+                f"{self.describe()}: state is not valid: it is nested too deeply"
+            ) from None
+        where = self.describe()
+        state = State.from_json(row[0], where) if row else orphan_state(stored) or State()
+        state.folded_journal = replay_journal(state, stored, f"{where} journal")
+        return state
+
+    def _fetch(self) -> tuple[Any, list[Any]]:
+        """The stored document's row (or None) and the journal's records, in one snapshot."""
         with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             row = conn.execute(
                 "SELECT document FROM reconciler_states WHERE workspace = %s", (self.workspace,)
             ).fetchone()
-            records = [
+            stored = [
                 r[0]
                 for r in conn.execute(
                     "SELECT record FROM reconciler_journal WHERE workspace = %s ORDER BY seq",
                     (self.workspace,),
                 )
             ]
-        where = self.describe()
-        state = State.from_json(row[0], where) if row else _state_from_orphan(records) or State()
-        state.folded_journal = _replay(state, records)
-        return state
+        return row, stored
 
     def write(self, state: State) -> State:
         with self._connection() as conn, conn.transaction():
@@ -279,19 +343,71 @@ class PostgresStateStore:
         return new
 
     def upsert(self, conn: psycopg.Connection[Any], state: State) -> int:
-        """Store ``state`` as the next serial of its lineage (inside the caller's transaction)."""
-        params = {"ws": self.workspace, "lineage": state.lineage, "doc": Jsonb(state.to_json())}
-        row = conn.execute(_UPSERT, params).fetchone()
+        """Store ``state`` as the next serial, if the stored serial is still ``state.serial``
+        and this run still holds its lock (inside the caller's transaction)."""
+        self._check_lock(conn)
+        new = state.copy()
+        new.serial = state.serial + 1
+        params = {
+            "ws": self.workspace,
+            "lineage": state.lineage,
+            "serial": state.serial,
+            "doc": Jsonb(new.to_json()),
+        }
+        row = conn.execute(_INSERT_FIRST if state.serial == 0 else _UPDATE_NEXT, params).fetchone()
         if row is None:
-            current = conn.execute(
-                "SELECT lineage FROM reconciler_states WHERE workspace = %s", (self.workspace,)
-            ).fetchone()
-            theirs = current[0] if current else "?"
+            self._check_base(conn, state)  # says why: another lineage, or another serial
+            raise StateError(f"{self.describe()}: the state could not be written")
+        return int(row[0])
+
+    def fence(self, conn: psycopg.Connection[Any], state: State) -> None:
+        """Refuse (LockLostError) to write on top of ``state`` unless this run still holds its
+        lock and the stored serial is still ``state.serial`` (inside the caller's transaction)."""
+        self._check_lock(conn)
+        self._check_base(conn, state)
+
+    def _check_base(self, conn: psycopg.Connection[Any], state: State) -> None:
+        current = conn.execute(
+            "SELECT lineage, serial FROM reconciler_states WHERE workspace = %s",
+            (self.workspace,),
+        ).fetchone()
+        if current is not None and current[0] != state.lineage:
             raise StateError(
-                f"{self.describe()}: lineage {theirs} differs from {state.lineage}; "
+                f"{self.describe()}: lineage {current[0]} differs from {state.lineage}; "
                 "refusing to overwrite a different state"
             )
-        return int(row[0])
+        found = int(current[1]) if current is not None else None
+        if found != state.serial and not (found is None and state.serial == 0):
+            raise state_moved(self.describe(), state.serial, found)
+
+    def lost_or(self, error: StateError) -> StateError:
+        """A write failed (its session ended, say): if this run's lock is gone too, that is
+        what to report; else ``error``."""
+        if self._held is None:
+            return error
+        try:
+            with self._connection() as conn:
+                self._check_lock(conn)
+        except LockLostError as lost:
+            return lost
+        except StateError:
+            pass  # the database is out of reach: the original error says more
+        return error
+
+    def _check_lock(self, conn: psycopg.Connection[Any]) -> None:
+        if self._held is None:
+            return  # not locked through this object: nothing to lose
+        mine, backend = self._held
+        params = {
+            "ws": self.workspace,
+            "id": mine.id,
+            "backend": backend,
+            **_key_parts(advisory_key(self.workspace)),
+        }
+        if conn.execute(_FENCE, params).fetchone() is None:
+            found = self._holder(conn)
+            other = found[0] if found is not None and found[0].id != mine.id else None
+            raise lock_lost(self.describe(), mine, other)
 
     def replace(self, state: State) -> State:
         """Store ``state`` exactly (lineage and serial kept) whatever the workspace held, and
@@ -303,6 +419,7 @@ class PostgresStateStore:
             "doc": Jsonb(state.to_json()),
         }
         with self._connection() as conn, conn.transaction():
+            self._check_lock(conn)
             conn.execute(_REPLACE, params)
             conn.execute("DELETE FROM reconciler_journal WHERE workspace = %s", (self.workspace,))
         return state.copy()
@@ -314,11 +431,20 @@ class PostgresStateStore:
         try:
             with self.translated():
                 conn.execute("SET synchronous_commit TO on")  # durable before append returns
+                conn.execute(
+                    "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                    (str(STUCK_TRANSACTION_MS),),
+                )
             journal = PostgresJournal(self, conn, state)
             journal.start()
             try:
                 yield journal
-            finally:
+            except LockLostError:
+                raise  # for good: nothing more to write; the next holder folds the journal
+            except BaseException:
+                journal.finish()
+                raise
+            else:
                 journal.finish()
         finally:
             conn.close()
@@ -363,9 +489,11 @@ class PostgresStateStore:
     def lock(self, operation: str) -> Iterator[LockInfo]:
         info = LockInfo.mine(operation)
         conn = self._acquire(info)
+        self._held = (info, conn.info.backend_pid)
         try:
             yield info
         finally:
+            self._held = None
             self._release(conn, info)
 
     def _release(self, conn: psycopg.Connection[Any], info: LockInfo) -> None:
@@ -452,31 +580,6 @@ def _migrate(conn: psycopg.Connection[Any]) -> None:
                 conn.execute(
                     "INSERT INTO reconciler_schema_version (version) VALUES (%s)", (version,)
                 )
-
-
-def _header(records: list[Any]) -> dict[str, Any] | None:
-    first = records[0] if records else None
-    return first if isinstance(first, dict) and first.get("op") == "header" else None
-
-
-def _replay(state: State, records: list[Any]) -> bool:
-    header = _header(records)
-    if header is None or header.get("lineage") != state.lineage:
-        return False
-    if header.get("base_serial") != state.serial:
-        return False  # already folded into a newer state
-    for record in records[1:]:
-        if isinstance(record, dict):
-            state.apply_record(record)
-    return True
-
-
-def _state_from_orphan(records: list[Any]) -> State | None:
-    """A first run killed before its first state write: adopt the journal's lineage."""
-    header = _header(records)
-    if header is not None and header.get("base_serial") == 0:
-        return State(lineage=str(header["lineage"]))
-    return None
 
 
 def _password_of(url: str) -> str | None:

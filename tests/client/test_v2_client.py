@@ -14,11 +14,11 @@ from reconciler.client.credentials import Credentials
 from reconciler.client.v2 import PREFIX, CceV2Client
 from reconciler.client.v2_types import (
     ClusterCreate,
+    ClusterSpecBody,
     ContainerNetworkConfig,
     DeleteOption,
     InstanceGroupCreate,
     InstanceSpecBody,
-    ClusterSpecBody,
     ManagedMasterOption,
     MasterConfig,
     ReplicasUpdate,

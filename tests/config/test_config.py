@@ -52,7 +52,14 @@ def diagnostics(paths: list[str], **kwargs: bool) -> list[str]:
 def test_quickstart_becomes_the_expected_desired_state() -> None:
     state = load_desired_state([str(REPO / "examples" / "quickstart")])
     assert state.target == Target(endpoint="local")
-    assert state.counts() == {"user": 1, "namespace": 2, "repository": 4, "cluster": 1}
+    assert state.counts() == {
+        "user": 1,
+        "namespace": 2,
+        "repository": 4,
+        "cluster": 1,
+        "k8s_cluster": 0,
+        "instance_group": 0,
+    }
     assert state.resources[Address("user", "ccetest")] == UserSpec(
         "ccetest", SecretRef(env="CCR_PASSWORD")
     )
@@ -83,7 +90,14 @@ def test_platform_merges_several_files() -> None:
         "users.yaml",
     ]
     assert Address("repository", "payments/tools/migrate") in state.resources
-    assert state.counts() == {"user": 1, "namespace": 3, "repository": 6, "cluster": 2}
+    assert state.counts() == {
+        "user": 1,
+        "namespace": 3,
+        "repository": 6,
+        "cluster": 2,
+        "k8s_cluster": 0,
+        "instance_group": 0,
+    }
 
 
 def test_defaults_and_normalisation(write_files: Write) -> None:
@@ -273,6 +287,8 @@ def test_empty_sections_are_allowed(write_files: Write) -> None:
         "namespace": 0,
         "repository": 0,
         "cluster": 0,
+        "k8s_cluster": 0,
+        "instance_group": 0,
     }
 
 

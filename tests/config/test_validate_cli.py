@@ -37,7 +37,7 @@ def test_platform_is_valid(run_cli: Any) -> None:
 def test_several_files_are_merged(run_cli: Any) -> None:
     files = ["examples/platform/target.yaml", "examples/platform/team-search.yaml"]
     result = run_cli(["validate", *files], cwd=REPO)
-    assert result.out == "valid: 0 users, 2 namespaces, 3 repositories, 0 clusters (2 files)\n"
+    assert result.out == "valid: 2 namespaces, 3 repositories (2 files)\n"
 
 
 def test_default_path_is_the_current_directory(run_cli: Any) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
-from reconciler.state import StateStore, new_intent_id
+from reconciler.model import Address
+from reconciler.state import CloudIdRecord, IntentRecord, StateStore, new_intent_id
 from reconciler.state.local import LocalStateStore
 
 
@@ -34,10 +35,9 @@ def journal(store: StateStore, count: int) -> None:
     with store.journal(state) as jour:
         for index in range(count):
             intent = new_intent_id()
-            address = f"user.pending{index}"
-            jour.append({"op": "intent", "id": intent, "address": address, "action": "create"})
+            jour.append(IntentRecord(intent, Address("user", f"pending{index}"), "create"))
             if index == 0:
-                jour.append({"op": "cloud_id", "id": intent, "cloud_id": "id-0"})
+                jour.append(CloudIdRecord(intent, "id-0"))
         say_and_wait("journaled")
 
 

@@ -16,7 +16,17 @@ import pytest
 
 from reconciler.errors import EXIT_LOCKED, StateError, StateLockedError
 from reconciler.model import Address
-from reconciler.state import ADOPTED, LockInfo, ResourceState, State, StateStore, hash_secret
+from reconciler.state import (
+    ADOPTED,
+    CloudIdRecord,
+    DoneRecord,
+    IntentRecord,
+    LockInfo,
+    ResourceState,
+    State,
+    StateStore,
+    hash_secret,
+)
 
 from .conftest import Backend, Proc
 
@@ -25,9 +35,8 @@ def entry(cloud_id: str, **changes: object) -> ResourceState:
     return ResourceState("user", cloud_id).evolve(**changes)
 
 
-def done(address: str, cloud_id: str, intent: str = "") -> dict[str, object]:
-    record_id = intent or f"i-{address}"
-    return {"op": "done", "id": record_id, "address": address, "entry": entry(cloud_id).to_json()}
+def done(address: str, cloud_id: str, intent: str = "") -> DoneRecord:
+    return DoneRecord(intent or f"i-{address}", Address.parse(address), entry(cloud_id))
 
 
 def wait_for_lock(store: StateStore, seconds: float = 5.0) -> LockInfo:
@@ -98,11 +107,11 @@ def test_journal_exit_folds_the_records_and_drops_the_journal(
 ) -> None:
     state = seeded(store)
     with store.journal(state) as journal:
-        journal.append({"op": "intent", "id": "i1", "address": "user.bob", "action": "create"})
-        journal.append({"op": "cloud_id", "id": "i1", "cloud_id": "u-2"})
+        journal.append(IntentRecord("i1", Address.parse("user.bob"), "create"))
+        journal.append(CloudIdRecord("i1", "u-2"))
         assert backend.journal_left(spec)
         journal.append(done("user.bob", "u-2", intent="i1"))
-        journal.append({"op": "done", "id": "i2", "address": "user.alice", "entry": None})
+        journal.append(DoneRecord("i2", Address.parse("user.alice"), None))
     assert not backend.journal_left(spec)
     after = store.read()
     assert after.resources == {Address.parse("user.bob"): entry("u-2")}

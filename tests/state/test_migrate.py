@@ -121,16 +121,6 @@ def test_migrate_needs_a_source_and_a_postgresql_target(
     assert isinstance(wrong.exception, UsageError)
 
 
-def _registered() -> bool:
-    from reconciler.cli import cli
-
-    group = cli.commands.get("state")
-    return bool(group is not None and "migrate" in getattr(group, "commands", {}))
-
-
-@pytest.mark.skipif(
-    not _registered(), reason="`reconciler state migrate` is not registered in the CLI yet"
-)
 def test_migrate_through_the_cli(
     local_state: tuple[Path, State], target: PostgresStateStore
 ) -> None:

@@ -1,0 +1,66 @@
+"""`reconciler show PLANFILE [--json | --markdown]`: print a saved plan; reads nothing else.
+
+For: turning a plan saved by ``plan --out`` into the terminal view (``render``), the JSON of
+``plan --json``, or a Markdown comment for a pull request (``markdown``). No cloud, state or
+config is read, so a CI job can post the plan that ``apply --plan`` will later execute.
+Not for: checking whether the saved plan is still fresh (``apply --plan`` does that, exit 5).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from reconciler.markdown import GITHUB_COMMENT_LIMIT, plan_to_markdown
+from reconciler.plan import BLAST_RADIUS
+from reconciler.planfile import SavedPlan, read
+from reconciler.render import plan_to_json, render_plan, render_refresh_only
+
+
+@click.command(name="show")
+@click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (as `plan --json`).")
+@click.option(
+    "--markdown",
+    "as_markdown",
+    is_flag=True,
+    help="Print the plan as Markdown for a pull-request comment.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1000),
+    default=GITHUB_COMMENT_LIMIT,
+    show_default=True,
+    help="With --markdown: at most this many characters (GitHub's comment limit by default).",
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def command(plan_file: str, as_json: bool, as_markdown: bool, limit: int, no_color: bool) -> None:
+    """Print a saved plan (from `plan --out`) as text, JSON or Markdown.
+
+    Reads only PLANFILE: no cloud, state or configuration. --markdown writes a pull-request
+    comment that stays under --limit characters by folding the largest resource diffs.
+    """
+    if as_json and as_markdown:
+        raise click.UsageError("--json and --markdown cannot be used together")
+    saved = read(plan_file)
+    if as_json:
+        click.echo(json.dumps(plan_to_json(saved.plan), indent=2, sort_keys=True))
+    elif as_markdown:
+        click.echo(
+            plan_to_markdown(
+                saved.plan, limit, plan_file=plan_file, refresh_only=saved.refresh_only
+            ),
+            nl=False,
+        )
+    else:
+        click.echo(_text(saved, color=sys.stdout.isatty() and not no_color))
+
+
+def _text(saved: SavedPlan, color: bool) -> str:
+    if saved.refresh_only:
+        return render_refresh_only(saved.plan, color)
+    text = render_plan(saved.plan, color)
+    guard = [r.message for r in saved.plan.refusals if r.reason == BLAST_RADIUS]
+    return text + "".join(f"\n\nWarning: {message}" for message in guard)

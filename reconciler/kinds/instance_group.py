@@ -1,0 +1,430 @@
+"""Instance groups of CCE v2 clusters (``instance_group.CLUSTER/NAME``): a node pool of one
+``k8s_cluster``, which it depends on and which contains it (deleting the cluster deletes its
+groups, after them in the graph, with no planner change).
+
+Only ``replicas`` changes in place (``PUT .../replicas`` to grow, ``PUT .../scaledown`` naming
+the newest nodes to shrink); the instance template is fixed at creation, so every other declared
+field forces a replacement. The admin password applies only to nodes created from then on and is
+never rotated. A group has no phase: it has converged when its ready replicas equal its
+replicas, and a node that failed to create ends the wait.
+
+The cloud id is ``CLUSTER_ID/GROUP_ID``: every group call needs both, and ``read_one`` (import,
+lost answers) is given nothing but the id. A create has no client token, so a lost answer is
+settled by reading the cluster's groups by name before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from reconciler import waiters
+from reconciler.client.v2_types import (
+    DeleteOption,
+    InstanceGroupCreate,
+    InstanceSpecBody,
+    ScaleDown,
+)
+from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, UsageError
+from reconciler.kinds.base import (
+    ConflictError,
+    Kind,
+    LiveObject,
+    Operations,
+    RefreshContext,
+    TaintedError,
+    drop_none,
+    secrets_of,
+    v2_client,
+)
+from reconciler.kinds.k8s_cluster import GONE_PHASES, K8sClusterKind
+from reconciler.model import Address, DesiredState, InstanceGroupSpec, SecretRef
+from reconciler.plan import ScaleStep
+
+if TYPE_CHECKING:
+    from reconciler.client.api import CceClient
+    from reconciler.client.v2 import CceV2Client
+    from reconciler.client.v2_types import CceInstance, InstanceGroup
+    from reconciler.diff import FieldChange
+    from reconciler.plan import Change
+    from reconciler.state import ResourceState
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+SCALE_FIELD = "replicas"
+ADMIN_PASSWORD = "adminPassword"
+CLUSTER_KIND = K8sClusterKind.name
+# What ``status`` reports for a group (it has no phase of its own).
+READY, SCALING, CREATE_FAILED = "ready", "scaling", "create_failed"
+# Node phases that no longer count towards the group.
+LEAVING = frozenset({"deleting", "deleted"})
+
+CREATED = waiters.Waiter(
+    "creating",
+    {READY: waiters.SUCCESS, CREATE_FAILED: waiters.FAILURE, waiters.GONE: waiters.FAILURE},
+)
+SCALED = waiters.Waiter(
+    "scaling",
+    {READY: waiters.SUCCESS, CREATE_FAILED: waiters.FAILURE, waiters.GONE: waiters.FAILURE},
+)
+DELETED = waiters.Waiter("deleting", {waiters.GONE: waiters.SUCCESS})
+
+
+def group_cloud_id(cluster_id: str, group_id: str) -> str:
+    return f"{cluster_id}/{group_id}"
+
+
+def split_cloud_id(cloud_id: str) -> tuple[str, str]:
+    cluster_id, _, group_id = cloud_id.partition("/")
+    if not cluster_id or not group_id or "/" in group_id:
+        raise UsageError(
+            f"instance group id {cloud_id!r} is not CLUSTER_ID/GROUP_ID (cce-xxxxxxxx/cce-ig-xxxxxxxx)"
+        )
+    return cluster_id, group_id
+
+
+def cluster_of(address: Address) -> Address:
+    """``instance_group.prod/pool-a`` lives in ``k8s_cluster.prod``."""
+    return Address(CLUSTER_KIND, address.name.partition("/")[0])
+
+
+def template_attrs(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared part of a group's ``instanceTemplate`` (as the API answers it)."""
+    resource = template.get("instanceResource") or {}
+    vpc = template.get("vpcConfig") or {}
+    return {
+        "machineType": template.get("machineType") or None,
+        "instanceType": template.get("instanceType") or None,
+        "machineSpec": resource.get("machineSpec") or None,
+        "cpu": resource.get("cpu"),
+        "memory": resource.get("mem"),
+        "rootDiskType": resource.get("rootDiskType") or None,
+        "rootDiskSize": resource.get("rootDiskSize"),
+        "imageID": template.get("imageID") or None,
+        "vpcSubnetID": vpc.get("vpcSubnetID") or None,
+        "securityGroupID": vpc.get("securityGroupID") or None,
+    }
+
+
+def instance_dict(instance: CceInstance) -> dict[str, Any]:
+    return {
+        "id": instance.cce_instance_id,
+        "phase": instance.phase,
+        "createdAt": instance.created_at,
+    }
+
+
+def create_request(attrs: Mapping[str, Any], admin_password: str | None) -> InstanceGroupCreate:
+    template = InstanceSpecBody(
+        attrs["instanceType"],
+        vpc_subnet_id=attrs["vpcSubnetID"],
+        machine_type=attrs.get("machineType", ""),
+        security_group_id=attrs.get("securityGroupID", ""),
+        cpu=attrs.get("cpu", 0),
+        mem=attrs.get("memory", 0),
+        machine_spec=attrs.get("machineSpec", ""),
+        root_disk_type=attrs.get("rootDiskType", ""),
+        root_disk_size=attrs.get("rootDiskSize", 0),
+        image_id=attrs.get("imageID", ""),
+        admin_password=admin_password or "",
+    )
+    return InstanceGroupCreate(attrs["name"], template, int(attrs["replicas"]))
+
+
+def newest_first(instances: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Nodes still in the group, newest first; nodes created in the same second keep the
+    order the API lists them in (later listed = newer)."""
+    staying = [n for n in instances if n.get("phase") not in LEAVING]
+    ordered = sorted(enumerate(staying), key=lambda i_n: (i_n[1].get("createdAt", ""), i_n[0]))
+    return [n for _, n in reversed(ordered)]
+
+
+def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
+        return list(pool.map(call, items))
+
+
+class InstanceGroupKind(Kind):
+    name = "instance_group"
+    spec_type = InstanceGroupSpec
+    config_section = "instance_groups"
+    read_with = ("k8s_cluster",)
+    api_name = "the CCE v2 API"
+    replace_fields = frozenset(
+        {
+            "name",
+            "machineType",
+            "instanceType",
+            "machineSpec",
+            "cpu",
+            "memory",
+            "rootDiskType",
+            "rootDiskSize",
+            "imageID",
+            "vpcSubnetID",
+            "securityGroupID",
+        }
+    )
+    # the admin password only applies to nodes created from now on: never rotated
+    rotatable_secrets = frozenset[str]()
+    default_timeout = 1800.0
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def desired_attrs(self, spec: InstanceGroupSpec) -> dict[str, Any]:
+        return drop_none(
+            {
+                "name": spec.name,
+                "replicas": spec.replicas,
+                "machineType": spec.machine_type,
+                "instanceType": spec.instance_type,
+                "machineSpec": spec.machine_spec,
+                "cpu": spec.cpu,
+                "memory": spec.memory,
+                "rootDiskType": spec.root_disk_type,
+                "rootDiskSize": spec.root_disk_size,
+                "imageID": spec.image_id,
+                "vpcSubnetID": spec.subnet_id,
+                "securityGroupID": spec.security_group_id,
+            }
+        )
+
+    def secret_refs(self, spec: InstanceGroupSpec) -> dict[str, SecretRef]:
+        return secrets_of({ADMIN_PASSWORD: spec.admin_password})
+
+    def dependencies(self, spec: InstanceGroupSpec, desired: DesiredState) -> tuple[Address, ...]:
+        return (Address(CLUSTER_KIND, spec.cluster),)
+
+    def container_of(self, address: Address) -> Address | None:
+        return cluster_of(address)
+
+    def update_step(
+        self, change_fields: Iterable[FieldChange], live: LiveObject
+    ) -> ScaleStep | None:
+        replicas = next((f for f in change_fields if f.path == SCALE_FIELD), None)
+        if replicas is None:
+            return None
+        before, after = int(replicas.before), int(replicas.after)
+        if after >= before:
+            return ScaleStep(add=after - before)
+        newest = newest_first(live.details.get("instances", ()))
+        return ScaleStep(remove=tuple(n["id"] for n in newest[: before - after]))
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def live_object(
+        self,
+        cluster_name: str,
+        cluster_id: str,
+        group: InstanceGroup,
+        instances: Sequence[CceInstance] = (),
+    ) -> LiveObject:
+        attrs = {
+            "name": group.instance_group_name,
+            "replicas": group.replicas,
+            **template_attrs(group.instance_template),
+        }
+        return LiveObject(
+            Address(self.name, f"{cluster_name}/{group.instance_group_name}"),
+            group_cloud_id(cluster_id, group.instance_group_id),
+            drop_none(attrs),
+            READY if group.ready_replicas == group.replicas else SCALING,
+            {
+                "readyReplicas": group.ready_replicas,
+                "instances": [instance_dict(i) for i in instances],
+            },
+        )
+
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        """One paged group list per cluster found, plus one node list per group this state
+        manages (the nodes a scale-down names), in parallel; never a GET per group."""
+        v2 = v2_client(ctx.client)
+        clusters = self._clusters_to_list(ctx)
+
+        def groups_of(cluster: LiveObject) -> tuple[InstanceGroup, ...]:
+            try:
+                return v2.list_instance_groups(cluster.cloud_id)
+            except NotFoundError:  # deleted since it was listed: its groups went with it
+                return ()
+
+        listed = in_parallel(ctx.parallelism, groups_of, clusters)
+        found = [(c, g) for c, groups in zip(clusters, listed, strict=True) for g in groups]
+        managed = ctx.managed_ids(self.name)
+        wanted = [
+            group_cloud_id(c.cloud_id, g.instance_group_id)
+            for c, g in found
+            if group_cloud_id(c.cloud_id, g.instance_group_id) in managed
+        ]
+
+        def nodes_of(cloud_id: str) -> tuple[CceInstance, ...] | None:
+            try:
+                return v2.list_group_instances(*split_cloud_id(cloud_id))
+            except NotFoundError:  # deleted since it was listed
+                return None
+
+        nodes = dict(zip(wanted, in_parallel(ctx.parallelism, nodes_of, wanted), strict=True))
+        out = []
+        for cluster, group in found:
+            members = nodes.get(group_cloud_id(cluster.cloud_id, group.instance_group_id), ())
+            if members is not None:
+                out.append(self.live_object(cluster.address.name, cluster.cloud_id, group, members))
+        return out
+
+    def _clusters_to_list(self, ctx: RefreshContext) -> list[LiveObject]:
+        """The live clusters whose groups can have addresses. An unmanaged cluster that shares
+        its name with a managed one is left out: ``CLUSTER`` in an address means the managed one."""
+        alive = [c for c in ctx.found.get(CLUSTER_KIND, []) if c.status not in GONE_PHASES]
+        managed = ctx.managed_ids(CLUSTER_KIND)
+        names = {c.address.name for c in alive if c.cloud_id in managed}
+        return [c for c in alive if c.cloud_id in managed or c.address.name not in names]
+
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        cluster_id, group_id = split_cloud_id(cloud_id)
+        v2 = v2_client(client)
+        try:
+            group = v2.get_instance_group(cluster_id, group_id)
+            members = v2.list_group_instances(cluster_id, group_id)
+        except NotFoundError:
+            return None
+        return self.live_object(cluster_of(address).name, cluster_id, group, members)
+
+    def _status(
+        self, v2: CceV2Client, cluster_id: str, group_id: str, want: int
+    ) -> Callable[[], str]:
+        """READY once ``want`` nodes are ready; CREATE_FAILED when a node failed to create
+        (the group would never converge)."""
+
+        def status() -> str:
+            try:
+                group = v2.get_instance_group(cluster_id, group_id)
+                if group.replicas == want and group.ready_replicas == want:
+                    return READY
+                members = v2.list_group_instances(cluster_id, group_id)
+            except NotFoundError:
+                return waiters.GONE
+            if any(m.phase == CREATE_FAILED for m in members):
+                return CREATE_FAILED
+            return SCALING
+
+        return status
+
+    def _exists(self, v2: CceV2Client, cluster_id: str, group_id: str) -> Callable[[], str]:
+        def status() -> str:
+            try:
+                v2.get_instance_group(cluster_id, group_id)
+            except NotFoundError:
+                return waiters.GONE
+            return "deleting"
+
+        return status
+
+    # --- changing ----------------------------------------------------------------------------
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        after = change.after or {}
+        v2 = v2_client(ops.client)
+        cluster_id = self._cluster_id(ops, v2, change.address)
+        request = create_request(after, ops.secret(change, ADMIN_PASSWORD))
+        try:
+            group_id = v2.create_instance_group(cluster_id, request).instance_group_id
+        except OutcomeUnknownError:
+            found = self._find_unowned(ops, v2, cluster_id, after["name"])
+            if found is None:
+                ops.progress(
+                    f"{change.address}: the create's answer was lost and the cluster has no "
+                    f"group named {after['name']}; sending it again"
+                )
+                group_id = v2.create_instance_group(cluster_id, request).instance_group_id
+            else:
+                group_id = found
+        cloud_id = group_cloud_id(cluster_id, group_id)
+        ops.record_cloud_id(cloud_id)
+        entry = entry.evolve(cloud_id=cloud_id)
+        want = int(after["replicas"])
+        try:
+            ops.wait(change.address, CREATED, self._status(v2, cluster_id, group_id, want))
+        except waiters.WaitFailed as exc:
+            if exc.last_status == CREATE_FAILED:
+                raise TaintedError(
+                    f"{change.address} ({cloud_id}) failed to create (a node is "
+                    f"{CREATE_FAILED}); it is marked tainted and the next plan replaces it",
+                    entry.evolve(tainted=True),
+                ) from None
+            raise
+        return entry
+
+    def _cluster_id(self, ops: Operations, v2: CceV2Client, address: Address) -> str:
+        """The cloud id of the group's cluster: the live cluster of that name this state owns
+        (a dependency, so created before the group)."""
+        cluster = cluster_of(address)
+        owned = ops.owned_ids(CLUSTER_KIND)
+        found = [
+            c.cluster_id
+            for c in v2.find_clusters(cluster.name)
+            if c.cluster_id in owned and c.phase not in GONE_PHASES
+        ]
+        if len(found) != 1:
+            raise ReconcilerError(
+                f"{address}: its cluster {cluster} is not in state or not alive "
+                f"({len(found)} managed clusters named {cluster.name}); apply the cluster first"
+            )
+        return found[0]
+
+    def _find_unowned(
+        self, ops: Operations, v2: CceV2Client, cluster_id: str, name: str
+    ) -> str | None:
+        """The group a lost create made: named ``name`` in the cluster, not in state already."""
+        owned = ops.owned_ids(self.name)
+        found = [
+            g.instance_group_id
+            for g in v2.list_instance_groups(cluster_id)
+            if g.instance_group_name == name
+            and group_cloud_id(cluster_id, g.instance_group_id) not in owned
+        ]
+        if len(found) > 1:
+            raise ConflictError(
+                f"instance group {name} of {cluster_id}: the create's answer was lost and "
+                f"{len(found)} unmanaged groups have that name ({', '.join(found)}); import the "
+                "right one, nothing was resent"
+            )
+        return found[0] if found else None
+
+    def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        step = change.scale
+        if step is None:
+            return
+        cluster_id, group_id = split_cloud_id(entry.cloud_id)
+        v2 = v2_client(ops.client)
+        want = int((change.after or {})[SCALE_FIELD])
+        if step.add:
+            v2.update_replicas(cluster_id, group_id, want)  # absolute: a resend is harmless
+        elif step.remove:
+            self._scale_down(v2, cluster_id, group_id, step.remove)
+        ops.wait(change.address, SCALED, self._status(v2, cluster_id, group_id, want))
+
+    def _scale_down(
+        self, v2: CceV2Client, cluster_id: str, group_id: str, nodes: Sequence[str]
+    ) -> None:
+        """Remove (and delete) exactly these nodes; a lost answer is settled by listing the
+        group's nodes, never by a resend."""
+        request = ScaleDown(
+            tuple(nodes),
+            clean_policy="Delete",
+            delete_option=DeleteOption(delete_resource=True, delete_cds_snapshot=True),
+        )
+        try:
+            v2.scale_down(cluster_id, group_id, request)
+        except OutcomeUnknownError:
+            members = v2.list_group_instances(cluster_id, group_id)
+            if {m.cce_instance_id for m in members if m.phase not in LEAVING} & set(nodes):
+                raise
+
+    def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        cluster_id, group_id = split_cloud_id(cloud_id)
+        v2 = v2_client(ops.client)
+        v2.delete_instance_group(cluster_id, group_id, delete_instances=True)
+        ops.wait(address, DELETED, self._exists(v2, cluster_id, group_id))

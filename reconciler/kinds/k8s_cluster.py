@@ -1,0 +1,285 @@
+"""Kubernetes clusters of the CCE v2 API (``k8s_cluster.NAME``): masters, network and runtime.
+Their worker nodes are instance groups (``kinds/instance_group.py``), which live in a cluster.
+
+The v2 API has no call that changes a cluster's spec (cce-v2-api.md 2), so every declared field
+forces a replacement, tags included; only the delete options (what a delete releases) change in
+place, in state alone. The id comes from the API and a create has no client token, so a lost
+answer is settled by reading by name before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from reconciler import waiters
+from reconciler.client.v2_types import (
+    ClusterCreate,
+    ClusterSpecBody,
+    ContainerNetworkConfig,
+    ManagedMasterOption,
+    MasterConfig,
+)
+from reconciler.errors import NotFoundError, OutcomeUnknownError
+from reconciler.kinds.base import (
+    BROKEN,
+    FAILED_CREATE,
+    HEALTHY,
+    ConflictError,
+    Kind,
+    LiveObject,
+    Operations,
+    RefreshContext,
+    TaintedError,
+    drop_none,
+    v2_client,
+)
+from reconciler.kinds.cluster import normal_cidr
+from reconciler.model import Address, K8sClusterSpec
+
+if TYPE_CHECKING:
+    from reconciler.client.api import CceClient
+    from reconciler.client.v2 import CceV2Client
+    from reconciler.client.v2_types import K8sCluster
+    from reconciler.plan import Change
+    from reconciler.state import ResourceState
+
+RUNNING, CREATE_FAILED = "running", "create_failed"
+DELETING, DELETED, DELETE_FAILED = "deleting", "deleted", "delete_failed"
+# Phases after which the cluster no longer exists for planning purposes.
+GONE_PHASES = frozenset({DELETING, DELETED})
+BROKEN_PHASES = frozenset({DELETE_FAILED, "error"})
+
+# What a delete releases with the cluster (the API's query flags). They are declared with the
+# cluster but never reported by the API: changing them changes state only.
+DELETE_OPTIONS = ("deleteResource", "deleteCDSSnapshot")
+
+CREATED = waiters.Waiter(
+    "creating",
+    {
+        RUNNING: waiters.SUCCESS,
+        CREATE_FAILED: waiters.FAILURE,
+        DELETING: waiters.FAILURE,
+        DELETED: waiters.FAILURE,
+        waiters.GONE: waiters.FAILURE,
+    },
+)
+DELETED_WAIT = waiters.Waiter(
+    "deleting",
+    {DELETED: waiters.SUCCESS, waiters.GONE: waiters.SUCCESS, DELETE_FAILED: waiters.FAILURE},
+)
+
+
+def live_attrs(cluster: K8sCluster) -> dict[str, Any]:
+    """A listed or read cluster in the shape of ``desired_attrs`` (server defaults included:
+    they are compared only when declared)."""
+    spec = cluster.spec
+    master = spec.get("masterConfig") or {}
+    managed = master.get("managedClusterMasterOption") or {}
+    network = spec.get("containerNetworkConfig") or {}
+    tags = spec.get("tags") or []
+    return drop_none(
+        {
+            "name": cluster.cluster_name,
+            "k8sVersion": cluster.k8s_version,
+            "vpcID": cluster.vpc_id,
+            "masterType": cluster.master_type,
+            "clusterHA": cluster.cluster_ha,
+            "masterVPCSubnetZone": managed.get("masterVPCSubnetZone") or None,
+            "runtimeType": cluster.runtime_type,
+            "runtimeVersion": spec.get("runtimeVersion") or None,
+            "networkMode": cluster.network_mode,
+            "podCIDR": normal_cidr(cluster.pod_cidr) if cluster.pod_cidr else None,
+            "serviceCIDR": normal_cidr(cluster.service_cidr) if cluster.service_cidr else None,
+            "lbServiceVPCSubnetID": network.get("lbServiceVPCSubnetID") or None,
+            "kubeProxyMode": network.get("kubeProxyMode") or None,
+            "description": cluster.description,
+            "tags": {t["tagKey"]: t["tagValue"] for t in tags},
+        }
+    )
+
+
+def delete_flags(applied: Mapping[str, Any]) -> dict[str, bool]:
+    """The delete options recorded in state; the spec's default (release) where none is."""
+    return {key: bool(applied.get(key, True)) for key in DELETE_OPTIONS}
+
+
+def create_request(attrs: Mapping[str, Any]) -> ClusterCreate:
+    """The ``POST /cluster`` request for the declared attributes (managed masters, no nodes:
+    the workers are instance groups)."""
+    master = MasterConfig(
+        attrs["masterType"],
+        attrs.get("clusterHA", 0),
+        managed_option=ManagedMasterOption(attrs.get("masterVPCSubnetZone", "")),
+    )
+    network = ContainerNetworkConfig(
+        attrs["networkMode"],
+        attrs.get("lbServiceVPCSubnetID", ""),
+        cluster_pod_cidr=attrs.get("podCIDR", ""),
+        cluster_ip_service_cidr=attrs.get("serviceCIDR", ""),
+        kube_proxy_mode=attrs.get("kubeProxyMode", ""),
+    )
+    cluster = ClusterSpecBody(
+        attrs["name"],
+        attrs["k8sVersion"],
+        attrs["vpcID"],
+        master,
+        network,
+        description=attrs.get("description", ""),
+        runtime_type=attrs.get("runtimeType", ""),
+        runtime_version=attrs.get("runtimeVersion", ""),
+        tags=dict(attrs.get("tags", {})),
+    )
+    return ClusterCreate(cluster)
+
+
+class K8sClusterKind(Kind):
+    name = "k8s_cluster"
+    spec_type = K8sClusterSpec
+    config_section = "k8s_clusters"
+    read_with = ("instance_group",)
+    api_name = "the CCE v2 API"
+    # The v2 API changes nothing of a cluster's spec in place (it has no update call).
+    replace_fields = frozenset(
+        {
+            "name",
+            "k8sVersion",
+            "vpcID",
+            "masterType",
+            "clusterHA",
+            "masterVPCSubnetZone",
+            "runtimeType",
+            "runtimeVersion",
+            "networkMode",
+            "podCIDR",
+            "serviceCIDR",
+            "lbServiceVPCSubnetID",
+            "kubeProxyMode",
+            "description",
+            "tags",
+        }
+    )
+    default_timeout = 1800.0
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def desired_attrs(self, spec: K8sClusterSpec) -> dict[str, Any]:
+        return drop_none(
+            {
+                "name": spec.name,
+                "k8sVersion": spec.k8s_version,
+                "vpcID": spec.vpc_id,
+                "masterType": spec.master_type,
+                "clusterHA": spec.master_ha,
+                "masterVPCSubnetZone": spec.master_subnet_zone,
+                "runtimeType": spec.runtime,
+                "runtimeVersion": spec.runtime_version,
+                "networkMode": spec.network_mode,
+                "podCIDR": normal_cidr(spec.pod_cidr) if spec.pod_cidr else None,
+                "serviceCIDR": normal_cidr(spec.service_cidr),
+                "lbServiceVPCSubnetID": spec.lb_service_subnet_id,
+                "kubeProxyMode": spec.kube_proxy_mode,
+                "description": spec.description,
+                "tags": dict(spec.tags),
+                "deleteResource": spec.delete_resources,
+                "deleteCDSSnapshot": spec.delete_snapshots,
+            }
+        )
+
+    def is_gone(self, live: LiveObject) -> bool:
+        return live.status in GONE_PHASES
+
+    def health(self, live: LiveObject) -> str:
+        if live.status == CREATE_FAILED:
+            return FAILED_CREATE
+        if live.status in BROKEN_PHASES:
+            return BROKEN
+        return HEALTHY
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def live_object(self, cluster: K8sCluster) -> LiveObject:
+        return LiveObject(
+            Address(self.name, cluster.cluster_name),
+            cluster.cluster_id,
+            live_attrs(cluster),
+            cluster.phase,
+        )
+
+    def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        """One paged list; the list items carry the whole spec, so no GET per cluster."""
+        return [self.live_object(c) for c in v2_client(ctx.client).list_clusters()]
+
+    def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
+        try:
+            return self.live_object(v2_client(client).get_cluster(cloud_id))
+        except NotFoundError:
+            return None
+
+    def _phase(self, v2: CceV2Client, cloud_id: str) -> Callable[[], str]:
+        def phase() -> str:
+            try:
+                return v2.get_cluster(cloud_id).phase
+            except NotFoundError:
+                return waiters.GONE
+
+        return phase
+
+    # --- changing ----------------------------------------------------------------------------
+
+    def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
+        after = change.after or {}
+        v2 = v2_client(ops.client)
+        request = create_request(after)
+        try:
+            cloud_id = v2.create_cluster(request).cluster_id
+        except OutcomeUnknownError:
+            found = self._find_unowned(ops, v2, after["name"])
+            if found is None:
+                ops.progress(
+                    f"{change.address}: the create's answer was lost and no cluster named "
+                    f"{after['name']} exists; sending it again"
+                )
+                cloud_id = v2.create_cluster(request).cluster_id
+            else:
+                cloud_id = found
+        ops.record_cloud_id(cloud_id)
+        entry = entry.evolve(cloud_id=cloud_id)
+        try:
+            ops.wait(change.address, CREATED, self._phase(v2, cloud_id))
+        except waiters.WaitFailed as exc:
+            if exc.last_status == CREATE_FAILED:
+                raise TaintedError(
+                    f"{change.address} ({cloud_id}) failed to create (phase {exc.last_status}); "
+                    "it is marked tainted and the next plan replaces it",
+                    entry.evolve(tainted=True),
+                ) from None
+            raise
+        return entry
+
+    def _find_unowned(self, ops: Operations, v2: CceV2Client, name: str) -> str | None:
+        """The cluster a lost create made: named ``name``, alive, and not in state already."""
+        owned = ops.owned_ids(self.name)
+        found = [
+            c.cluster_id
+            for c in v2.find_clusters(name)
+            if c.phase not in GONE_PHASES and c.cluster_id not in owned
+        ]
+        if len(found) > 1:
+            raise ConflictError(
+                f"k8s_cluster {name}: the create's answer was lost and {len(found)} unmanaged "
+                f"clusters have that name ({', '.join(found)}); import the right one, nothing "
+                "was resent"
+            )
+        return found[0] if found else None
+
+    def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        v2 = v2_client(ops.client)
+        entry = ops.entry(address)  # the delete options as last applied
+        flags = delete_flags(entry.applied if entry else {})
+        v2.delete_cluster(
+            cloud_id,
+            delete_resource=flags["deleteResource"],
+            delete_cds_snapshot=flags["deleteCDSSnapshot"],
+        )
+        ops.wait(address, DELETED_WAIT, self._phase(v2, cloud_id))

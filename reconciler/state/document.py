@@ -1,0 +1,304 @@
+"""The state document: what is managed, as stored, and the checks it passes when read.
+
+For: the value types every stage reads (:class:`State`, :class:`ResourceState`,
+:class:`PendingIntent`), their JSON form (the same on disk and in PostgreSQL), and the
+salted hashes that stand in for secrets. A document read from a store is validated here, so a
+damaged or hostile file gives a :class:`StateError` naming it, never a crash.
+
+Not for: the journal (``reconciler.state.journal``), locks, or where a document is kept (the
+backends).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.errors import StateError
+from reconciler.model import KINDS, Address
+
+FORMAT_VERSION = 1
+CREATED = "created"
+ADOPTED = "adopted"
+OWNERSHIPS = (CREATED, ADOPTED)
+ACTIONS = ("create", "update", "delete")
+# Deeper than any document this tool writes (about 8 levels), shallow enough that nothing that
+# walks a document recursively (asdict, deepdiff, json.dumps) can run out of stack on it.
+MAX_DEPTH = 64
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+PBKDF2_ITERATIONS = 200_000
+MAX_ITERATIONS = 10_000_000
+
+
+def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """``pbkdf2_sha256$iterations$salt$hex``: the only form a secret takes in state. A slow,
+    salted hash, because a shared state (PostgreSQL, CI artefacts) is read by many."""
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", value.encode(), salt.encode(), iterations).hex()
+    return f"pbkdf2_sha256${iterations}${salt}${digest}"
+
+
+def secret_matches(value: str, stored: str | None) -> bool:
+    parts = (stored or "").split("$")
+    if len(parts) == 4 and parts[0] == "pbkdf2_sha256":
+        iterations = int(parts[1]) if parts[1].isascii() and parts[1].isdigit() else 0
+        if not 1 <= iterations <= MAX_ITERATIONS:
+            return False  # a damaged or hostile state: treat the secret as changed
+        return hmac.compare_digest(hash_secret(value, parts[2], iterations), stored or "")
+    if len(parts) == 2:  # the first format: salt$sha256(salt:value)
+        digest = hashlib.sha256(f"{parts[0]}:{value}".encode()).hexdigest()
+        return hmac.compare_digest(digest, parts[1])
+    return False
+
+
+# --- field checks: each raises ValueError saying what is wrong -----------------------------
+
+
+def checked(data: Any, name: str, check: Callable[[Any], bool], want: str, default: Any) -> Any:
+    """``data[name]`` (``default`` if absent) if it passes ``check``; else ValueError saying
+    that it must be ``want``."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object, not {_shown(data)}")
+    value = data.get(name, default)
+    if not check(value):
+        raise ValueError(f"{name} must be {want}, not {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def is_count(value: Any) -> bool:
+    """A non-negative integer; ``true``, ``1.5`` and ``-5`` are not."""
+    return type(value) is int and value >= 0
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)
+
+
+def _is_current(version: Any) -> bool:
+    return is_count(version) and version == FORMAT_VERSION
+
+
+def _is_hashes(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def address_of(value: Any) -> Address:
+    if not isinstance(value, str):
+        raise ValueError(f"address must be a string, not {_shown(value)}")
+    return Address.parse(value)
+
+
+def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuse a document nested deeper than ``limit``, one level at a time (no recursion to
+    exhaust; strings and numbers, most of a document, are never looked at twice)."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, dict) else value
+            below.extend(c for c in children if isinstance(c, (dict, list)))
+        if not below:
+            return
+        level = below
+    raise ValueError(f"it is nested deeper than {limit} levels")
+
+
+# --- the document --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    kind: str
+    cloud_id: str
+    ownership: str = CREATED
+    protect: bool = False
+    fingerprint: str = ""
+    secret_hashes: dict[str, str] = field(default_factory=dict)
+    tainted: bool = False
+    applied: dict[str, Any] = field(default_factory=dict)  # last applied attributes, no secrets
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> ResourceState:
+        """Raises ValueError naming the first field that is missing or of the wrong type."""
+        return cls(
+            kind=checked(data, "kind", lambda k: k in KINDS, f"one of {', '.join(KINDS)}", None),
+            cloud_id=checked(data, "cloud_id", is_text, "a string", None),
+            ownership=checked(
+                data, "ownership", lambda o: o in OWNERSHIPS, "created or adopted", CREATED
+            ),
+            protect=checked(data, "protect", _is_bool, "true or false", False),
+            fingerprint=checked(data, "fingerprint", is_text, "a string", ""),
+            secret_hashes=dict(
+                checked(data, "secret_hashes", _is_hashes, "an object of strings", {})
+            ),
+            tainted=checked(data, "tainted", _is_bool, "true or false", False),
+            applied=dict(checked(data, "applied", _is_object, "an object", {})),
+        )
+
+    def evolve(self, **changes: Any) -> ResourceState:
+        return replace(self, **changes)
+
+
+def entry_of(value: Any) -> ResourceState | None:
+    """A resource entry, or None for ``null`` (a removal, or no entry yet)."""
+    return None if value is None else ResourceState.from_json(value)
+
+
+@dataclass(frozen=True)
+class PendingIntent:
+    """A mutation that was started but whose outcome was never recorded."""
+
+    id: str
+    address: Address
+    action: str
+    cloud_id: str | None = None
+    entry: ResourceState | None = None  # the entry the resource would get on success
+    started: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "address": str(self.address),
+            "action": self.action,
+            "cloud_id": self.cloud_id,
+            "entry": self.entry.to_json() if self.entry else None,
+            "started": self.started,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> PendingIntent:
+        """Raises ValueError naming the first field that is missing or of the wrong type."""
+        return cls(
+            id=checked(data, "id", is_name, "a non-empty string", None),
+            address=address_of(checked(data, "address", is_text, "a string", None)),
+            action=checked(
+                data, "action", lambda a: a in ACTIONS, "create, update or delete", None
+            ),
+            cloud_id=checked(
+                data, "cloud_id", lambda c: c is None or is_text(c), "a string or null", None
+            ),
+            entry=entry_of(
+                checked(
+                    data, "entry", lambda e: e is None or _is_object(e), "an object or null", None
+                )
+            ),
+            started=checked(data, "started", is_text, "a string", ""),
+        )
+
+
+@dataclass
+class State:
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    resources: dict[Address, ResourceState] = field(default_factory=dict)
+    pending: dict[str, PendingIntent] = field(default_factory=dict)
+    # True when read() folded a journal left by an earlier run: the document needs writing.
+    folded_journal: bool = field(default=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "resources": {str(a): r.to_json() for a, r in sorted(self.resources.items())},
+            "pending": [p.to_json() for p in self.pending.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> State:
+        """The document ``data`` as a State; a StateError naming ``where`` if it is not valid."""
+        try:
+            check_depth(data)
+            return cls._from_checked(data)
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            raise StateError(f"{where}: state is not valid: {exc}") from None
+
+    @classmethod
+    def _from_checked(cls, data: Any) -> State:
+        checked(data, "format_version", _is_current, str(FORMAT_VERSION), None)
+        lineage = checked(data, "lineage", is_name, "a non-empty string", None)
+        serial = checked(data, "serial", is_count, "a non-negative integer", None)
+        resources = _resources_of(checked(data, "resources", _is_object, "an object", None))
+        pending = _pending_of(checked(data, "pending", _is_list, "a list", []))
+        return cls(lineage, serial, resources, pending)
+
+    def copy(self) -> State:
+        return State(self.lineage, self.serial, dict(self.resources), dict(self.pending))
+
+
+def _resources_of(raw: dict[str, Any]) -> dict[Address, ResourceState]:
+    resources = {}
+    for text, value in raw.items():
+        try:
+            address = Address.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"resources: {exc}") from None
+        try:
+            entry = ResourceState.from_json(value)
+        except ValueError as exc:
+            raise ValueError(f"resources.{text}: {exc}") from None
+        if entry.kind != address.kind:
+            raise ValueError(f"resources.{text}: kind {entry.kind} is not {address.kind}")
+        resources[address] = entry
+    return resources
+
+
+def _pending_of(listed: list[Any]) -> dict[str, PendingIntent]:
+    pending = {}
+    for number, value in enumerate(listed):
+        try:
+            intent = PendingIntent.from_json(value)
+        except ValueError as exc:
+            raise ValueError(f"pending[{number}]: {exc}") from None
+        pending[intent.id] = intent
+    return pending
+
+
+def parse_document(raw: bytes | str, where: str) -> State:
+    """A stored document (JSON text) as a State, or a StateError naming ``where``."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise StateError(f"{where}: state is not valid: it is nested too deeply") from None
+    except ValueError as exc:
+        raise StateError(f"{where}: state is not valid JSON: {exc}") from None
+    return State.from_json(data, where)
