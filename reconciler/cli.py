@@ -65,6 +65,21 @@ COMMANDS = {
         "command",
         "Write YAML declaring the live objects of the target, to adopt an existing account.",
     ),
+    "output": (
+        "reconciler.commands.output",
+        "command",
+        "Print the ids and attributes of managed objects (clusters are read live).",
+    ),
+    "kubeconfig": (
+        "reconciler.commands.kubeconfig",
+        "command",
+        "Write a running cluster's kubeconfig to a 0600 file and print the file's path.",
+    ),
+    "doctor": (
+        "reconciler.commands.doctor",
+        "command",
+        "Check the target before a first run: credentials, clock, answer shapes.",
+    ),
     "emulator": (
         "reconciler.commands.emulator",
         "command",

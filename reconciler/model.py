@@ -233,6 +233,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ConfigChoice:
+    """Which configuration a run loads besides its paths: ``--env``, ``--var-file``, ``--var``."""
+
+    env: str | None = None
+    var_files: tuple[str, ...] = ()
+    var_args: tuple[str, ...] = ()
+
+
+NO_CHOICE = ConfigChoice()
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """Every declared resource by address, plus the target; ``base_dir`` anchors relative paths."""
 
@@ -240,6 +252,10 @@ class DesiredState:
     resources: Mapping[Address, Resource]
     base_dir: str = "."
     files: tuple[str, ...] = ()
+    # the deepest folder holding every configuration path (where the state lives by default)
+    config_root: str = "."
+    environment: str | None = None  # --env NAME
+    environment_state: str | None = None  # the environment file's `state`, if it names one
 
     @functools.cached_property
     def _first_by_kind(self) -> dict[str, Address]:

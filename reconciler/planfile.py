@@ -10,6 +10,7 @@ are never written; only their references (``{env: ...}``) are.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from reconciler.config import config_digest
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.kinds import is_gone
-from reconciler.model import Action, Address, DesiredState, SecretRef
+from reconciler.model import Action, Address, ConfigChoice, DesiredState, SecretRef
 from reconciler.plan import (
     Change,
     Conflict,
@@ -43,8 +44,38 @@ class SavedPlan:
     serial: int
     target_url: str
     version: str = __version__
-    config_paths: tuple[str, ...] = ()
+    config_paths: tuple[str, ...] = ()  # relative to config_root once saved
     refresh_only: bool = False  # made by `plan --refresh-only`: apply records drift only
+    config_root: str = "."  # where the plan was made (absolute); paths are found again from it
+    choice: ConfigChoice = ConfigChoice()  # --env / --var-file (relative to the root) / --var
+
+    def locate_config(self, plan_file: str) -> list[str]:
+        """The configuration paths, found from where the plan was made, the saved plan's
+        folder and its parents, the working directory and its parents: any checkout of the
+        same commit works (the content is checked by digest afterwards)."""
+        for root in _candidate_roots(self.config_root, plan_file):
+            paths = [str(root / p) for p in self.config_paths]
+            if all(Path(p).exists() for p in paths):
+                return paths
+        raise ReconcilerError(
+            f"{plan_file}: cannot find the configuration this plan was made from "
+            f"({', '.join(self.config_paths)}, relative to the configuration root); run apply "
+            "from a checkout of the same commit"
+        )
+
+
+def _candidate_roots(saved_root: str, plan_file: str) -> list[Path]:
+    here = Path.cwd().resolve()
+    beside = Path(plan_file).resolve().parent
+    found = [Path(saved_root), beside, *beside.parents, here, *here.parents]
+    name = Path(saved_root).name
+    # the same folder name in another checkout: /ci/work/repo/infra for /home/me/repo/infra
+    found += [p / name for p in (beside, *beside.parents, here, *here.parents)]
+    unique: list[Path] = []
+    for path in found:
+        if path not in unique:
+            unique.append(path)
+    return unique
 
 
 def _change_to_dict(change: Change) -> dict[str, Any]:
@@ -94,7 +125,11 @@ def dump(saved: SavedPlan) -> str:
         "format": SAVED_FORMAT,
         "version": saved.version,
         "config_digest": saved.config_digest,
-        "config_paths": list(saved.config_paths),
+        "config_paths": [_relative(p, saved.config_root) for p in saved.config_paths],
+        "config_root": str(Path(saved.config_root).resolve()),
+        "env": saved.choice.env,
+        "var_files": [_relative(p, saved.config_root) for p in saved.choice.var_files],
+        "var_args": list(saved.choice.var_args),
         "lineage": saved.lineage,
         "serial": saved.serial,
         "target_url": saved.target_url,
@@ -108,6 +143,10 @@ def dump(saved: SavedPlan) -> str:
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
     return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
+
+
+def _relative(path: str, root: str) -> str:
+    return os.path.relpath(Path(path).resolve(), Path(root).resolve())
 
 
 def write(path: str, saved: SavedPlan) -> None:
@@ -143,8 +182,14 @@ def read(path: str) -> SavedPlan:
             int(doc["serial"]),
             doc["target_url"],
             doc["version"],
-            tuple(doc.get("config_paths", ())),
+            tuple(doc["config_paths"]),
             bool(doc["refresh_only"]),
+            str(doc["config_root"]),
+            ConfigChoice(
+                doc["env"],
+                tuple(str(Path(doc["config_root"]) / p) for p in doc["var_files"]),
+                tuple(doc["var_args"]),
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None

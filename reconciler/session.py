@@ -15,10 +15,10 @@ from pathlib import Path
 from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
-from reconciler.config import load_desired_state
+from reconciler.config import load_config
 from reconciler.errors import SecretError, UsageError
 from reconciler.kinds import secret_refs
-from reconciler.model import Address, DesiredState, SecretRef, Target
+from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, SecretRef, Target
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
 from reconciler.recovery import recover
@@ -39,13 +39,48 @@ class RunOptions:
     retry_budget: int = 50
 
 
-def open_store(spec: str | None, base_dir: str, workspace: str = "default") -> StateStore:
-    spec = spec or os.environ.get("RECONCILER_STATE")
-    if spec and spec.startswith(("postgresql://", "postgres://")):
+def is_postgres(spec: str | None) -> bool:
+    return bool(spec and spec.startswith(("postgresql://", "postgres://")))
+
+
+def open_store(
+    spec: str | None, where: DesiredState | str, workspace: str = "default"
+) -> StateStore:
+    """The state a run uses: ``--state`` (or ``RECONCILER_STATE``), else the environment
+    file's ``state``, else a file under the configuration root: ``.reconciler/state.json``,
+    ``.reconciler/envs/ENV/state.json`` with ``--env``, ``.reconciler/workspaces/WS/state.json``
+    with ``--workspace``. On PostgreSQL the workspace is ``--workspace``, else the environment.
+    ``where`` is the loaded configuration, or only a folder when there is none."""
+    desired = where if isinstance(where, DesiredState) else None
+    root = desired.config_root if desired else str(where)
+    env = desired.environment if desired else None
+    spec = spec or os.environ.get("RECONCILER_STATE") or _environment_state(desired)
+    if is_postgres(spec):
         from reconciler.state.postgres import PostgresStateStore
 
-        return PostgresStateStore(spec, workspace)
-    return LocalStateStore(spec or default_path(base_dir))
+        assert spec is not None
+        return PostgresStateStore(spec, workspace if workspace != "default" else env or workspace)
+    if spec:
+        return LocalStateStore(spec)
+    if env and workspace != "default":
+        raise UsageError(
+            f"--workspace {workspace} with --env {env}: on a file state the environment already "
+            "chooses the state file; give one of them (or --state)"
+        )
+    folder = Path(root) / STATE_DIR
+    if env:
+        return LocalStateStore(folder / "envs" / env / "state.json")
+    if workspace != "default":
+        return LocalStateStore(folder / "workspaces" / workspace / "state.json")
+    return LocalStateStore(default_path(root))
+
+
+def _environment_state(desired: DesiredState | None) -> str | None:
+    if desired is None or not desired.environment_state:
+        return None
+    if is_postgres(desired.environment_state):
+        return desired.environment_state
+    return str(Path(desired.config_root) / desired.environment_state)
 
 
 @contextmanager
@@ -61,7 +96,7 @@ def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[
         )
         from reconciler.emulator.server import start_emulator
 
-        db = Path(base_dir) / STATE_DIR / "emulator.db"
+        db = Path(base_dir) / STATE_DIR / "emulator.db"  # base_dir: the configuration root
         db.parent.mkdir(parents=True, exist_ok=True)
         with start_emulator(EmulatorOptions(port=0, db_path=str(db))) as emulator:
             creds = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
@@ -110,13 +145,21 @@ class SecretCache:
 def resolve_for_plan(
     desired: DesiredState, state: State, cache: SecretCache
 ) -> dict[tuple[Address, str], str]:
-    """Secrets the planner compares with state hashes: those of resources already in state."""
+    """Every declared secret: compared with state's hashes, and checked against the API's
+    rules, at plan time. All unreadable ones are reported at once, each at its declaration."""
     values: dict[tuple[Address, str], str] = {}
+    problems: list[str] = []
     for address, spec in desired.resources.items():
-        if address not in state.resources:
-            continue
         for name, ref in secret_refs(spec).items():
-            values[(address, name)] = cache.resolve(ref, f"{address}: {name}")
+            try:
+                values[(address, name)] = cache.resolve(ref, f"{spec.location}: {address}: {name}")
+            except SecretError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise SecretError(
+            "cannot read the secrets this run needs; nothing was changed:\n  "
+            + "\n  ".join(problems)
+        )
     return values
 
 
@@ -140,8 +183,17 @@ def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
     return out
 
 
-def load(paths: Sequence[str]) -> DesiredState:
-    return load_desired_state(list(paths) or ["."])
+def load(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> DesiredState:
+    """Load the configuration; its warnings (``PATH:LINE:COL: warning: ...``) go to stderr."""
+    result = load_config(
+        list(paths) or ["."],
+        env=choice.env,
+        var_files=choice.var_files,
+        var_args=choice.var_args,
+    )
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    return result.desired
 
 
 def load_target(paths: Sequence[str]) -> tuple[Target, str]:
@@ -173,7 +225,9 @@ def prepare(
     if unknown:
         raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
     plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying, adopt)
-    plan = replace(plan, context=PlanContext(None, desired.target.url(), store.describe()))
+    plan = replace(
+        plan, context=PlanContext(desired.environment, desired.target.url(), store.describe())
+    )
     return Prepared(
         desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal
     )

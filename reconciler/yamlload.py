@@ -2,7 +2,9 @@
 
 For: turning a file into JSON-like data (dict, list, str, int, float, bool, None) and two maps
 keyed by JSON path (``("clusters", 0, "workers", "count")``): where each value starts and where
-each mapping key starts, both 1-based. It refuses input that is not one safe YAML mapping:
+each mapping key starts, both 1-based, and the paths of the strings that hold ``${`` (variable
+references, expanded by ``reconciler.config.variables``). It refuses input that is not one safe
+YAML mapping:
 oversized, binary or non-UTF-8 files, syntax errors, several documents, duplicate keys, unknown
 tags and alias bombs. Problems come back as :class:`Diagnostic` values inside :class:`LoadError`.
 Not for: schema or semantic checks (``reconciler.config``) or secrets (``reconciler.secrets``).
@@ -60,20 +62,24 @@ _FAST_LOADER: type[yaml.SafeLoader] = _CachingLoader
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One problem; ``line == 0`` means the whole path (it does not exist, holds no YAML ...)."""
+    """One problem; ``line == 0`` means the whole path (it does not exist, holds no YAML ...).
+
+    ``severity`` is ``error`` (the configuration is refused) or ``warning`` (it is not).
+    """
 
     path: str
     line: int = 0
     column: int = 0
     message: str = field(default="")
+    severity: str = field(default="error")
 
     @classmethod
-    def at(cls, location: Location, message: str) -> Diagnostic:
-        return cls(location.path, location.line, location.column, message)
+    def at(cls, location: Location, message: str, severity: str = "error") -> Diagnostic:
+        return cls(location.path, location.line, location.column, message, severity)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
-        return f"{where}: error: {self.message}"
+        return f"{where}: {self.severity}: {self.message}"
 
 
 class LoadError(Exception):
@@ -94,6 +100,7 @@ class Document:
     data: dict[str, Any]
     values: Mapping[JsonPath, Position]
     keys: Mapping[JsonPath, Position]
+    templates: tuple[JsonPath, ...] = ()  # strings holding "${", in file order
 
     def value_at(self, jpath: JsonPath) -> Location:
         """The node at ``jpath``, or its nearest ancestor that exists."""
@@ -109,17 +116,23 @@ class Document:
         return Location(self.path, *found) if found is not None else self.value_at(jpath)
 
 
-def read_document(path: str) -> Document:
-    """Load ``path``; raise :class:`LoadError` with every problem found in it."""
+EMPTY_CONFIG = (
+    "file is empty: expected a mapping with target, users, namespaces, repositories or clusters"
+)
+
+
+def read_document(path: str, *, empty: str | None = EMPTY_CONFIG) -> Document:
+    """Load ``path``; raise :class:`LoadError` with every problem found in it.
+
+    An empty file is refused with the message ``empty``, or read as an empty mapping when
+    ``empty`` is None (a file of variable values may hold none).
+    """
     text = _read_text(path)
     root = _compose(path, text)
     if root is None or (_is_null(root) and root.value in ("", "~")):
-        raise _fail(
-            path,
-            1,
-            1,
-            "file is empty: expected a mapping with target, users, namespaces, repositories or clusters",
-        )
+        if empty is None:
+            return Document(path, {}, {}, {})
+        raise _fail(path, 1, 1, empty)
     if not isinstance(root, MappingNode):
         where = _location(path, root)
         raise _fail(
@@ -129,6 +142,25 @@ def read_document(path: str) -> Document:
             f"the top level must be a mapping, not {_node_kind(root)}",
         )
     return _Builder(path).document(root)
+
+
+def parse_value(text: str, where: str) -> Any:
+    """One YAML value written on the command line (``[a, b]``, ``{k: v}``, ``3``), with the same
+    safety rules as a file; problems are reported against ``where`` (e.g. ``--var``)."""
+    try:
+        root = _compose(where, text)
+    except LoadError as exc:
+        raise LoadError([Diagnostic(where, 0, 0, d.message) for d in exc.diagnostics]) from None
+    if root is None:
+        return None
+    builder = _Builder(where)
+    try:
+        value = builder.build(root, ())
+    except _Refused as exc:
+        raise LoadError([Diagnostic(where, 0, 0, exc.message)]) from None
+    if builder.problems:
+        raise LoadError([Diagnostic(where, 0, 0, d.message) for d in builder.problems])
+    return value
 
 
 def _fail(path: str, line: int, column: int, message: str) -> LoadError:
@@ -272,6 +304,7 @@ class _Builder:
         self.values: dict[JsonPath, Position] = {}
         self.keys: dict[JsonPath, Position] = {}
         self.problems: list[Diagnostic] = []
+        self.templates: list[JsonPath] = []
         self.seen: set[int] = set()
         self.active: set[int] = set()
         self.alias_nodes = 0
@@ -283,13 +316,16 @@ class _Builder:
             raise LoadError([Diagnostic.at(exc.location, exc.message)]) from None
         if self.problems:
             raise LoadError(sorted(self.problems))
-        return Document(self.path, data, self.values, self.keys)
+        return Document(self.path, data, self.values, self.keys, tuple(self.templates))
 
     def build(self, node: Node, jpath: JsonPath) -> Any:
         self.values[jpath] = _position(node)
         self._count(node, len(jpath))
         if isinstance(node, ScalarNode):
-            return self._scalar(node)
+            value = self._scalar(node)
+            if isinstance(value, str) and "${" in value:
+                self.templates.append(jpath)
+            return value
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):

@@ -13,6 +13,7 @@ from reconciler.apply import ApplyOptions, Executor, execute, record_drift, summ
 from reconciler.commands.common import (
     adopt_option,
     allow_deletes_option,
+    config_choice_options,
     progress_printer,
     run_options,
     selection_options,
@@ -21,13 +22,14 @@ from reconciler.commands.common import (
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds.user import account_user
-from reconciler.model import KINDS, Action
+from reconciler.model import KINDS, NO_CHOICE, Action
 from reconciler.plan import Plan
 from reconciler.planfile import check_fresh
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
 from reconciler.session import (
+    ConfigChoice,
     Prepared,
     RunOptions,
     SecretCache,
@@ -86,13 +88,17 @@ def run(
     destroying: bool = False,
     refreshing_only: bool = False,
     adopt: bool = False,
+    choice: ConfigChoice = NO_CHOICE,
 ) -> int:
     saved = read_plan(plan_file) if plan_file else None
     if saved is not None and saved.refresh_only:
         refreshing_only = True
-    desired = load(saved.config_paths if saved else paths)
+    if saved is not None:
+        desired = load(saved.locate_config(plan_file or ""), saved.choice)
+    else:
+        desired = load(paths, choice)
     apply_options = ApplyOptions(parallelism=options.parallelism, timeouts=parse_timeouts(timeouts))
-    store = open_store(options.state, desired.base_dir, options.workspace)
+    store = open_store(options.state, desired, options.workspace)
     cache = SecretCache(desired.base_dir)
     color = is_tty() and not no_color
     say = progress_printer()
@@ -201,6 +207,7 @@ def _record_drift(
 @adopt_option
 @allow_deletes_option
 @timeout_option
+@config_choice_options
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -212,6 +219,9 @@ def command(
     replaces: tuple[str, ...],
     allow_deletes: int | None,
     timeouts: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -220,9 +230,10 @@ def command(
     retry_budget: int,
 ) -> int:
     """Make the cloud match the configuration (or apply a saved plan)."""
-    if plan_file and (paths or targets or replaces):
+    if plan_file and (paths or targets or replaces or env or var_files or var_args):
         raise UsageError(
-            "--plan applies a saved plan as it is: give no PATH, --target or --replace with it"
+            "--plan applies a saved plan as it is: give no PATH, --target, --replace, --env "
+            "or --var with it"
         )
     options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     return run(
@@ -237,6 +248,7 @@ def command(
         no_color,
         refreshing_only=refreshing_only,
         adopt=adopt,
+        choice=ConfigChoice(env, var_files, var_args),
     )
 
 
@@ -244,11 +256,15 @@ def command(
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
 @timeout_option
+@config_choice_options
 @run_options
 def destroy_command(
     paths: tuple[str, ...],
     auto_approve: bool,
     timeouts: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -259,5 +275,15 @@ def destroy_command(
     """Delete every resource this state manages (protected ones refuse, exit 3)."""
     options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     return run(
-        paths, None, auto_approve, options, (), (), None, timeouts, no_color, destroying=True
+        paths,
+        None,
+        auto_approve,
+        options,
+        (),
+        (),
+        None,
+        timeouts,
+        no_color,
+        destroying=True,
+        choice=ConfigChoice(env, var_files, var_args),
     )

@@ -10,6 +10,36 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def config_choice_options(func: F) -> F:
+    """--env, --var-file and --var: which environment and variable values to load."""
+    func = click.option(
+        "--var",
+        "var_args",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set a variable (repeatable; wins over --var-file, the environment file, "
+        "RECONCILER_VAR_NAME and the default).",
+    )(func)
+    func = click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Variable values from a YAML file (repeatable; later files win).",
+    )(func)
+    func = click.option(
+        "--env",
+        "env",
+        default=None,
+        envvar="RECONCILER_ENV",
+        metavar="NAME",
+        help="Load environments/NAME.yaml under the configuration root: its variable values, "
+        "target and state.",
+    )(func)
+    return func
+
+
 def state_options(func: F) -> F:
     func = click.option(
         "--workspace",

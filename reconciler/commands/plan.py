@@ -9,6 +9,7 @@ import click
 from reconciler.commands.common import (
     adopt_option,
     allow_deletes_option,
+    config_choice_options,
     run_options,
     selection_options,
 )
@@ -21,6 +22,7 @@ from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
 from reconciler.render import plan_to_json, render_plan, render_refresh_only
 from reconciler.session import (
+    ConfigChoice,
     RunOptions,
     SecretCache,
     is_tty,
@@ -63,6 +65,7 @@ def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
 @selection_options
 @adopt_option
 @allow_deletes_option
+@config_choice_options
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -74,6 +77,9 @@ def command(
     targets: tuple[str, ...],
     replaces: tuple[str, ...],
     allow_deletes: int | None,
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -82,9 +88,10 @@ def command(
     retry_budget: int,
 ) -> int:
     """Show what apply would change."""
-    desired = load(paths)
+    choice = ConfigChoice(env, var_files, var_args)
+    desired = load(paths, choice)
     options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
-    store = open_store(state_spec, desired.base_dir, workspace)
+    store = open_store(state_spec, desired, workspace)
     cache = SecretCache(desired.base_dir)
     with open_client(desired.target, desired.base_dir, options) as client:
         prepared = prepare(desired, store, client, options, cache, targets, replaces, adopt=adopt)
@@ -114,6 +121,8 @@ def command(
                 desired.target.url(),
                 config_paths=desired.files,
                 refresh_only=refresh_only_mode,
+                config_root=desired.config_root,
+                choice=choice,
             ),
         )
         if not as_json:

@@ -124,7 +124,7 @@ def import_command(
     """Adopt an existing cloud object ID as ADDR (ownership: adopted)."""
     (addr,) = parse_addresses((address,), "ADDR")
     desired = load(paths)
-    store = open_store(state_spec, desired.base_dir, workspace)
+    store = open_store(state_spec, desired, workspace)
     with (
         store.lock("import"),
         open_client(desired.target, desired.base_dir, RunOptions(state_spec, workspace)) as client,

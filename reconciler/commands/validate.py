@@ -1,4 +1,5 @@
-"""`reconciler validate [PATH ...] [--check-secrets]`: check a configuration without the network.
+"""`reconciler validate [PATH ...] [--check-secrets] [--env NAME | --all-envs]`: check a
+configuration without the network.
 
 For: loading the configuration (``reconciler.config``) and printing a one-line summary of what
 it declares. Problems are raised as ``ConfigError`` and rendered by ``reconciler.cli``.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import click
 
-from reconciler.config import load_desired_state
+from reconciler.commands.common import config_choice_options
+from reconciler.config import config_root, list_environments, load_config
+from reconciler.errors import ConfigError, UsageError
 from reconciler.model import DesiredState, plural
 
 
@@ -20,14 +23,56 @@ from reconciler.model import DesiredState, plural
     is_flag=True,
     help="Also resolve every secret reference ({env: ...} / {file: ...}) and report the ones that fail.",
 )
-def command(paths: tuple[str, ...], check_secrets: bool) -> None:
+@click.option(
+    "--all-envs",
+    is_flag=True,
+    help="Check the configuration once per environments/*.yaml (for a pull-request check).",
+)
+@config_choice_options
+def command(
+    paths: tuple[str, ...],
+    check_secrets: bool,
+    all_envs: bool,
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+) -> None:
     """Check the YAML configuration in PATH (files or directories; default: the current directory).
 
     Runs the JSON Schema and the semantic checks, reports every problem as
     PATH:LINE:COLUMN: error: message, and exits 1 if there is any.
     """
-    state = load_desired_state(list(paths) or ["."], check_secrets=check_secrets)
-    click.echo(summary(state))
+    where = list(paths) or ["."]
+    if all_envs and env:
+        raise UsageError("give --env NAME or --all-envs, not both")
+    names: list[str | None] = [env]
+    if all_envs:
+        names = list(list_environments(config_root(where)))
+        if not names:
+            raise UsageError(
+                f"--all-envs: no environments/*.yaml under {config_root(where)}; see docs/configuration.md"
+            )
+    problems: list[str] = []
+    for name in names:
+        try:
+            result = load_config(
+                where,
+                check_secrets=check_secrets,
+                env=name,
+                var_files=var_files,
+                var_args=var_args,
+            )
+        except ConfigError as exc:
+            problems.extend(exc.diagnostics)
+            if all_envs:
+                problems.append(f"environment {name}: invalid")
+            continue
+        for warning in result.warnings:
+            click.echo(warning, err=True)
+        prefix = f"{name}: " if all_envs else ""
+        click.echo(prefix + summary(result.desired))
+    if problems:
+        raise ConfigError(problems)
 
 
 def summary(state: DesiredState) -> str:

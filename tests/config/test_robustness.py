@@ -37,6 +37,10 @@ KEYS = [
     "protect",
     "containerNet",
     "version",
+    "variables",
+    "x",
+    "type",
+    "default",
 ]
 
 scalars = st.one_of(
@@ -44,6 +48,7 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(-5, 100),
     st.sampled_from(["team-a", "9abc", "", "local", "172.16.0.1/16", "latest", "bj"]),
+    st.sampled_from(["${var.x}", "a-${var.x}", "${var.", "${x}", "$${", "integer", "list"]),
     st.text(max_size=8),
 )
 values: st.SearchStrategy[Any] = st.recursive(

@@ -26,7 +26,12 @@ KINDS = [
     "cluster",
     "lifecycle",
     "secret-ref",
+    "variable",
+    "variable-ref",
+    "variable-string",
+    "environment",
 ]
+VALUE_KINDS = ["variable-ref", "variable-string"]  # strings: they have no keys
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +57,11 @@ def patterns(schema: Any) -> Iterator[str]:
     if isinstance(schema, dict):
         if isinstance(schema.get("pattern"), str):
             yield schema["pattern"]
+        yield from schema.get("patternProperties", {})
         for value in schema.values():
+            yield from patterns(value)
+    elif isinstance(schema, list):
+        for value in schema:
             yield from patterns(value)
 
 
@@ -88,7 +97,7 @@ def test_every_property_has_a_title_and_a_description(
     assert undocumented == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind not in VALUE_KINDS])
 def test_every_object_refuses_unknown_keys(schemas: dict[str, dict[str, Any]], kind: str) -> None:
     found = list(objects(schemas[f"{kind}.schema.json"]))
     assert found and all(obj.get("additionalProperties") is False for obj in found)
@@ -133,15 +142,20 @@ def test_the_patterns_say_what_the_seed_says() -> None:
 def test_examples_validate_with_plain_jsonschema_and_carry_the_modeline(
     schemas: dict[str, dict[str, Any]], example: Path
 ) -> None:
+    """What an editor sees: the shipped schemas as they are, variables not substituted."""
+    in_environments = example.relative_to(REPO / "examples").parts[1:-1] == ("environments",)
+    kind = "environment" if in_environments else "config"
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
         (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas.values()
     )
-    validator = jsonschema.Draft202012Validator(schemas["config.schema.json"], registry=registry)
+    validator = jsonschema.Draft202012Validator(schemas[f"{kind}.schema.json"], registry=registry)
     text = example.read_text()
     validator.validate(yaml.safe_load(text))
     modeline = text.splitlines()[0]
-    assert modeline == "# yaml-language-server: $schema=../../schemas/config.schema.json"
-    assert (example.parent / modeline.split("=", 1)[1]).is_file()
+    schema = (example.parent / modeline.split("=", 1)[1]).resolve()
+    assert modeline.startswith("# yaml-language-server: $schema=../")
+    assert schema == REPO / "reconciler" / "schemas" / f"{kind}.schema.json"
+    assert schema.is_file()
 
 
 def test_schema_files_are_formatted_json(schemas: dict[str, dict[str, Any]]) -> None:

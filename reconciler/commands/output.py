@@ -1,0 +1,161 @@
+"""`reconciler output [ADDR [FIELD]] [--json | --raw]`: the ids and attributes of managed
+objects, for scripts that run after apply.
+
+Reads the state; a cluster's live fields (status, node ids, master and worker counts) take one
+read by id per cluster shown, and none when FIELD is a state field. Secrets never appear: the
+state holds only their hashes, and those are not shown either. The engine is
+``reconciler.outputs``; this module parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from reconciler import outputs
+from reconciler.commands.common import state_options
+from reconciler.errors import EXIT_OK, UsageError
+from reconciler.model import Address, DesiredState
+from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
+from reconciler.state import State
+
+Table = dict[Address, dict[str, Any]]
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(),
+    help="Config path: the state is found beside it, and clusters are read from its target.",
+)
+
+
+@click.command(name="output")
+@click.argument("address", metavar="[ADDR]", required=False)
+@click.argument("field", metavar="[FIELD]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (an object keyed by address).")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Print FIELD's value alone: no quotes, no trailing newline (for $(...) in scripts).",
+)
+@config_option
+@state_options
+def command(
+    address: str | None,
+    field: str | None,
+    as_json: bool,
+    raw: bool,
+    config: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
+) -> int:
+    """Print the ids and attributes of managed objects (clusters are read live).
+
+    Without ADDR: every managed address (a table, or with --json an object keyed by address).
+    With ADDR: that object's outputs; with ADDR FIELD: one value (FIELD may be a dotted path,
+    such as workers.count). Everything comes from the state, except a cluster's status,
+    nodeIds, masterCount and workerCount: those take one read by id per cluster shown.
+    Secrets never appear, not even as the hashes the state keeps.
+    """
+    if raw and as_json:
+        raise UsageError("--raw and --json cannot be used together")
+    if raw and field is None:
+        raise UsageError("--raw prints one value: give ADDR and FIELD")
+    desired = load(config) if config else None
+    base_dir = desired.base_dir if desired else "."
+    store = open_store(state_spec, base_dir, workspace)
+    state = store.read()
+    if address is None:
+        table = _collect(
+            state, outputs.managed_addresses(state), None, desired, state_spec, workspace
+        )
+        click.echo(json.dumps(_keyed(table), indent=2) if as_json else _table(table))
+        return EXIT_OK
+    (addr,) = parse_addresses((address,), "ADDR")
+    entry = outputs.managed_entry(state, addr, store.describe())
+    if field is not None and field not in outputs.field_names(addr, entry):
+        raise UsageError(
+            f"{addr} has no output {field!r}; its outputs: {', '.join(outputs.field_names(addr, entry))}"
+        )
+    values = _collect(state, [addr], field, desired, state_spec, workspace)[addr]
+    if field is None:
+        click.echo(json.dumps(values, indent=2) if as_json else _lines(values))
+        return EXIT_OK
+    value = outputs.lookup(values, field)
+    if raw:
+        if value is None:
+            raise UsageError(f"{addr} {field} is null; --json shows it")
+        click.echo(outputs.raw_text(value), nl=False)
+    else:
+        click.echo(json.dumps(value, indent=2 if as_json else None, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _collect(
+    state: State,
+    addresses: Sequence[Address],
+    field: str | None,
+    desired: DesiredState | None,
+    state_spec: str | None,
+    workspace: str,
+) -> Table:
+    """The outputs of ``addresses``; opens a client only if a cluster's live field is needed."""
+    if not any(outputs.reads_live(a, field) for a in addresses):
+        return {a: outputs.outputs_of(a, state.resources[a], None)[0] for a in addresses}
+    desired = desired or load(())
+    options = RunOptions(state_spec, workspace)
+    table: Table = {}
+    with open_client(desired.target, desired.base_dir, options) as client:
+        for address in addresses:
+            entry = state.resources[address]
+            reader = client if outputs.reads_live(address, field) else None
+            table[address], found = outputs.outputs_of(address, entry, reader)
+            if not found:
+                click.echo(
+                    f"warning: {address} ({entry.cloud_id}) was not found in the cloud; its live "
+                    "fields are null (`reconciler plan` shows what apply would do)",
+                    err=True,
+                )
+    return table
+
+
+def _keyed(table: Table) -> dict[str, dict[str, Any]]:
+    return {str(address): values for address, values in table.items()}
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _lines(values: Mapping[str, Any]) -> str:
+    """One ``name = value`` line per field, nested fields as dotted names (Terraform's view)."""
+    return "\n".join(f"{name} = {_shown(value)}" for name, value in outputs.flatten(values))
+
+
+def _details(values: Mapping[str, Any]) -> str:
+    notes = [values["ownership"]]
+    notes += ["protected"] if values.get("protected") else []
+    notes += ["tainted"] if values.get("tainted") else []
+    for name, label in (("masterCount", "masters"), ("workerCount", "workers")):
+        if values.get(name) is not None:
+            notes.append(f"{values[name]} {label}")
+    return ", ".join(notes)
+
+
+def _table(table: Table) -> str:
+    if not table:
+        return "The state manages nothing yet."
+    rows = [("ADDRESS", "ID", "STATUS", "DETAILS")]
+    for address, values in table.items():
+        status = values.get("status") if "status" in values else "-"
+        rows.append((str(address), values["id"], str(status or "not found"), _details(values)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])), row[3]]).rstrip()
+        for row in rows
+    )

@@ -1,0 +1,176 @@
+"""The rules a JSON Schema cannot express, checked across all files.
+
+For: one address per resource across files, one registry user, repositories naming declared
+namespaces, container networks that are networks, exactly one target with a usable endpoint,
+and (only when asked) that every secret reference resolves.
+Not for: the shape of each file (``validation``) or building the desired state (``specs``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler.config.items import Item
+from reconciler.config.messages import dotted, show
+from reconciler.config.specs import secret_ref
+from reconciler.config.validation import Checked
+from reconciler.errors import SecretError
+from reconciler.secrets import resolve_secret
+from reconciler.yamlload import Diagnostic, Document
+
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "user": ("password",),
+    "cluster": ("workers", "adminPassword"),
+}
+
+
+def semantic_errors(
+    checked: Checked, *, load_failed: bool, environment: Document | None = None
+) -> Iterator[Diagnostic]:
+    """Every rule across files; ``environment`` is the environment file, which may declare the
+    target. ``load_failed``: some file could not be read, so what is missing may be in it."""
+    yield from _duplicate_addresses(checked.items)
+    yield from _more_than_one_user(checked.items)
+    if not checked.section_broken("namespaces"):
+        yield from _undeclared_namespaces(checked.items)
+    yield from _container_nets(
+        [
+            item
+            for item in checked.items
+            if item.kind == "cluster" and checked.clean(item, "containerNet")
+        ]
+    )
+    declaring = [*checked.documents, *([environment] if environment is not None else [])]
+    yield from _targets(declaring, load_failed=load_failed)
+
+
+def _duplicate_addresses(items: list[Item]) -> Iterator[Diagnostic]:
+    places: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in items:
+        identity = item.identity
+        if identity is not None:
+            places[(item.kind, identity)].append(item)
+    for same in places.values():
+        times = "twice" if len(same) == 2 else "more than once"
+        for item in same[1:]:
+            yield Diagnostic.at(item.at(), f"{item.label} declared {times}: also at {same[0].at()}")
+
+
+def _more_than_one_user(items: list[Item]) -> Iterator[Diagnostic]:
+    by_name: dict[str, Item] = {}
+    for item in items:
+        if item.kind == "user" and item.identity is not None:
+            by_name.setdefault(item.identity, item)
+    users = list(by_name.values())
+    for item in users[1:]:
+        message = (
+            f"{item.label}: only one registry user is allowed per account "
+            f"(Cce.MoreThanOneUserPerAccount); {users[0].label} is declared at {users[0].at()}"
+        )
+        yield Diagnostic.at(item.at(), message)
+
+
+def _undeclared_namespaces(items: list[Item]) -> Iterator[Diagnostic]:
+    declared = [item.identity for item in items if item.kind == "namespace" and item.identity]
+    known = set(declared)
+    for item in items:
+        namespace = item.data.get("namespace")
+        if item.kind != "repository" or not isinstance(namespace, str) or namespace in known:
+            continue
+        message = f'{item.label} refers to namespace "{namespace}", which is not declared under namespaces'
+        close = difflib.get_close_matches(namespace, declared, n=1)
+        if close:
+            message += f'; did you mean "{close[0]}"?'
+        yield Diagnostic.at(item.at("namespace"), message)
+
+
+def _container_nets(items: list[Item]) -> Iterator[Diagnostic]:
+    for item in items:
+        text = item.data.get("containerNet")
+        if item.kind == "cluster" and isinstance(text, str):
+            problem = _cidr_problem(text)
+            if problem:
+                yield Diagnostic.at(
+                    item.at("containerNet"),
+                    f"{item.label} containerNet {show(text)} is invalid: {problem}",
+                )
+
+
+def _cidr_problem(text: str) -> str | None:
+    try:
+        ipaddress.IPv4Network(text, strict=True)
+    except ipaddress.NetmaskValueError:
+        return "the prefix length must be 0-32"
+    except ValueError as exc:
+        if "host bits set" not in str(exc):
+            return "not an IPv4 network"
+        return f"host bits are set; did you mean {ipaddress.IPv4Network(text, strict=False)}?"
+    return None
+
+
+def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagnostic]:
+    declared = [document for document in documents if "target" in document.data]
+    for document in declared[1:]:
+        first = declared[0].key_at(("target",))
+        yield Diagnostic.at(document.key_at(("target",)), f"target declared twice: also at {first}")
+    if documents and not declared and not load_failed:
+        message = 'no target declared: add "target:" with "region" or "endpoint" to one file'
+        yield Diagnostic(documents[0].path, 1, 1, message)
+    for document in declared[:1]:
+        endpoint = (
+            document.data["target"].get("endpoint")
+            if isinstance(document.data["target"], dict)
+            else None
+        )
+        # the schema words a non-http(s) value; this catches a bad host or port in one
+        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+            continue
+        problem = endpoint_problem(endpoint)
+        if problem:
+            yield Diagnostic.at(
+                document.value_at(("target", "endpoint")),
+                f"{problem}; use local or scheme://host[:port]",
+            )
+
+
+def secret_errors(items: list[Item], base_dir: str) -> Iterator[Diagnostic]:
+    for item in items:
+        jpath = SECRET_FIELDS.get(item.kind, ())
+        ref = _dig(item.data, jpath)
+        if not jpath or not isinstance(ref, dict):
+            continue
+        try:
+            resolve_secret(secret_ref(ref), base_dir)
+        except SecretError as exc:
+            yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
+
+
+def _dig(data: Any, jpath: Sequence[str]) -> Any:
+    for key in jpath:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def endpoint_problem(url: str) -> str | None:
+    """What is wrong with an endpoint URL, or None.
+
+    The same rules and words as ``reconciler.client.credentials.endpoint_problem``, kept here so
+    that the configuration never imports the client (the client's copy is to go).
+    """
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return f"endpoint {url!r} has an invalid port"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"endpoint {url!r} is not an http:// or https:// URL with a host"
+    # Requests are signed over the path, so a base path would have to be signed too; the API
+    # lives at the root of its host.
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return f"endpoint {url!r} must be scheme://host[:port] without a path"
+    return None

@@ -1,0 +1,41 @@
+"""``config_digest``: the fingerprint a saved plan keeps of the desired content.
+
+For: one sha256 that changes when a declared value changes and not when only files, key order or
+tag order do. Not for: fingerprints of live or applied objects (``reconciler.plan``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from reconciler.model import DesiredState
+
+
+def config_digest(state: DesiredState) -> str:
+    """sha256 of the desired content; independent of file order, key order and tag order."""
+    content = {
+        "target": _canonical(state.target),
+        "resources": {str(address): _canonical(spec) for address, spec in state.resources.items()},
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: sorted(_canonical(getattr(value, f.name)))
+            if f.name == "tags"
+            else _canonical(getattr(value, f.name))
+            for f in fields(value)
+            if f.name != "location"
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value

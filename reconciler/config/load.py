@@ -1,0 +1,152 @@
+"""The configuration pipeline: files -> YAML with positions -> variables -> JSON Schema -> checks
+-> specs.
+
+For: :func:`load_config`, which runs every stage, collects every problem as
+``PATH:LINE:COLUMN: error: message`` and raises :class:`ConfigError` with all of them sorted
+(warnings included, since they often explain an error), or returns the desired state with the
+warnings for the caller to print; :func:`load_desired_state`, the same without the extras.
+Not for: the stages themselves, each in its own module of this package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.config.checks import secret_errors, semantic_errors
+from reconciler.config.environments import (
+    Environment,
+    environment_errors,
+    environment_of,
+    read_environment,
+)
+from reconciler.config.expansion import Expansion
+from reconciler.config.files import base_dir, config_root, find_files, read_all
+from reconciler.config.specs import desired_state
+from reconciler.config.validation import Checked
+from reconciler.config.variables import Sources, resolve
+from reconciler.errors import ConfigError
+from reconciler.gcpause import paused_gc
+from reconciler.model import DesiredState
+from reconciler.yamlload import Document
+
+# what an environment file may hold besides its variable values; both may use ${var.NAME}
+ENVIRONMENT_EXPANDED = ("target", "state")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A valid configuration and what was around it.
+
+    ``warnings`` are formatted like errors (``PATH:LINE:COLUMN: warning: message``), sorted, for
+    the caller to print to stderr; they never fail a command. ``variables`` holds the value of
+    every declared variable. ``config_root`` is where ``environments/`` is looked up and where
+    per-environment state belongs.
+    """
+
+    desired: DesiredState
+    config_root: str
+    environment: Environment | None = None
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def load_desired_state(
+    paths: Sequence[str],
+    *,
+    check_secrets: bool = False,
+    env: str | None = None,
+    var_files: Sequence[str] = (),
+    var_args: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> DesiredState:
+    """:func:`load_config` without the warnings and the environment."""
+    return load_config(
+        paths,
+        check_secrets=check_secrets,
+        env=env,
+        var_files=var_files,
+        var_args=var_args,
+        environ=environ,
+    ).desired
+
+
+@paused_gc()
+def load_config(
+    paths: Sequence[str],
+    *,
+    check_secrets: bool = False,
+    env: str | None = None,
+    var_files: Sequence[str] = (),
+    var_args: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Read every YAML file under ``paths`` into one desired state, or raise :class:`ConfigError`.
+
+    A path is a file (read whatever its name) or a directory (``*.yaml`` / ``*.yml`` below it,
+    recursively, sorted; hidden entries, the root's ``environments/`` and the ``var_files``
+    skipped). ``env``
+    names ``environments/NAME.yaml`` under the configuration root; ``var_files`` and
+    ``var_args`` (``NAME=VALUE``) are ``--var-file`` and ``--var`` in command-line order;
+    ``environ`` (default ``os.environ``) is read for ``RECONCILER_VAR_<NAME>`` only. Secret
+    references are resolved only when ``check_secrets`` is true.
+    """
+    paths = list(paths) or ["."]
+    root = config_root(paths)
+    files, early = find_files(paths, exclude=var_files)
+    documents = read_all(files, early)
+    load_failed = len(documents) < len(files)
+    environment = None
+    if env is not None:
+        environment, problems = read_environment(root, env)
+        early.extend(problems)
+    sources = Sources(
+        environment,
+        var_files,
+        var_args,
+        os.environ if environ is None else environ,
+        environment_unread=env is not None and environment is None,
+    )
+    variables, problems = resolve(documents, sources, load_failed=load_failed)
+    early.extend(problems)
+
+    expansion = Expansion(variables, report_undeclared=variables.complete)
+    documents = [expansion.document(document) for document in documents]
+    if environment is not None:
+        environment = expansion.document(environment, only=ENVIRONMENT_EXPANDED)
+    early.extend(expansion.problems)
+
+    checked = Checked(documents)
+    late = [d for document in documents for d in checked.schema_errors(document)]
+    if environment is not None:
+        late.extend(environment_errors(environment))
+    target_unknown = load_failed or (env is not None and environment is None)
+    late.extend(semantic_errors(checked, load_failed=target_unknown, environment=environment))
+    secrets_dir = base_dir(paths[0])
+    if check_secrets:
+        clean = [item for item in checked.items if checked.clean(item)]
+        late.extend(secret_errors(clean, secrets_dir))
+
+    diagnostics = sorted([*early, *expansion.explain(late)])
+    if any(d.severity == "error" for d in diagnostics):
+        raise ConfigError([str(d) for d in diagnostics])
+    declaring: list[Document] = [*documents, *([environment] if environment else [])]
+    desired = desired_state(declaring, checked.items, secrets_dir, tuple(files))
+    desired = dataclasses.replace(
+        desired,
+        config_root=root,
+        environment=env if environment is not None else None,
+    )
+    chosen = environment_of(env, environment, root) if env and environment else None
+    if chosen is not None:
+        desired = dataclasses.replace(desired, environment_state=chosen.state)
+    return LoadResult(
+        desired=desired,
+        config_root=root,
+        environment=chosen,
+        variables={name: value.value for name, value in variables.values.items()},
+        warnings=tuple(str(d) for d in diagnostics),
+    )

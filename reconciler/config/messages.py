@@ -1,0 +1,247 @@
+"""How a schema error is put into words, and where it points.
+
+For: turning each jsonschema ``ValidationError`` into ``(Location, message)`` pairs that read
+like ``cluster "prod" workers.count must be at least 0, got -1`` and point at the offending value
+(at the key for an unknown key, at the mapping for a missing key); the words for a pattern
+(``PATTERN_HINTS``) and the small helpers every message uses (``subject``, ``show``).
+Not for: deciding what is an error (``schema``, ``validation``, ``checks``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import ValidationError
+
+from reconciler.config.items import IDENTITY, SECTIONS, label
+from reconciler.config.schema import compiled_pattern
+from reconciler.model import Location
+from reconciler.yamlload import Diagnostic, Document, JsonPath
+
+# What each schema pattern means, in words; a test keeps this table and the schemas in step.
+PATTERN_HINTS = {
+    "^[a-z0-9]{4,30}$": "4-30 lowercase letters and digits",
+    "^[A-Za-z][A-Za-z0-9_./-]{0,64}$": '1-65 letters, digits, "-", "_", "/" or "." starting with a letter',
+    "^[A-Za-z][A-Za-z0-9_.-]{0,64}$": '1-65 letters, digits, "-", "_" or "." starting with a letter (no "/")',
+    "^[A-Za-z0-9][A-Za-z0-9_./-]{0,64}$": '1-65 letters, digits, "-", "_", "/" or "." starting with a letter or digit',
+    "^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and underscores, not starting with a digit",
+    "^[a-z][a-z0-9-]{0,31}$": 'lowercase letters, digits and "-", such as bj',
+    "^(local|https?://[^\\s/]+(/\\S*)?)$": '"local" or an http(s) URL',
+    "^[0-9]+\\.[0-9]+\\.[0-9]+$": 'a Kubernetes version such as "1.20.8"',
+    "^zone[A-Z]$": "a zone such as zoneA",
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$": "an IPv4 network in CIDR notation such as 172.16.0.0/16",
+    "^[0-9]+$": 'a numeric code such as "10"',
+    "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
+    "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
+}
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def schema_diagnostics(
+    document: Document, jpath: JsonPath, error: ValidationError
+) -> list[Diagnostic]:
+    handler = _HANDLERS.get(str(error.validator), _fallback)
+    return [
+        Diagnostic.at(location, message) for location, message in handler(document, jpath, error)
+    ]
+
+
+Found = Iterable[tuple[Location, str]]
+
+
+def _required(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    missing = [key for key in error.validator_value if key not in error.instance]
+    owner = subject(document.data, jpath)
+    for key in missing:
+        yield document.value_at(jpath), f'{owner} is missing required key "{key}"'
+
+
+def _additional(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    if "patternProperties" in error.schema:
+        yield from _bad_names(document, jpath, error)
+        return
+    allowed = list(error.schema.get("properties", {}))
+    for key in error.instance:
+        if key not in allowed:
+            yield (
+                document.key_at((*jpath, key)),
+                _unknown_key(document.data, jpath, str(key), allowed),
+            )
+
+
+def _bad_names(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    """A mapping whose keys are names (``variables:``): each key must match the name pattern."""
+    patterns = list(error.schema["patternProperties"])
+    for key in error.instance:
+        if not any(compiled_pattern(pattern).search(str(key)) for pattern in patterns):
+            hint = PATTERN_HINTS.get(patterns[0], f"expected to match {patterns[0]}")
+            yield document.key_at((*jpath, key)), f"variable name {show(key)} is invalid: {hint}"
+
+
+def _unknown_key(data: Any, jpath: JsonPath, key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f'unknown key "{key}"; did you mean "{close[0]}"?'
+    where = f" in {subject(data, jpath)}" if jpath else ""
+    return f'unknown key "{key}"{where}; expected one of: {", ".join(allowed)}'
+
+
+def _type(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    who = subject(document.data, jpath)
+    if error.schema.get("$id") == "secret-ref.schema.json":
+        yield (
+            document.value_at(jpath),
+            f"{who} must be a reference, not a literal: use {{env: NAME}} or {{file: PATH}}",
+        )
+        return
+    expected = (
+        error.validator_value
+        if isinstance(error.validator_value, list)
+        else [error.validator_value]
+    )
+    words = [_TYPE_WORDS[t] for t in expected if t != "null" or len(expected) == 1]
+    message = f"{who} must be {' or '.join(words)}, got {describe(error.instance)}"
+    if "string" in expected and isinstance(error.instance, int | float):
+        message += "; put it in quotes"
+    yield document.value_at(jpath), message
+
+
+def _pattern_error(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    hint = PATTERN_HINTS.get(
+        str(error.validator_value), f"expected to match {error.validator_value}"
+    )
+    yield (
+        document.value_at(jpath),
+        f"{subject(document.data, jpath)} {show(error.instance)} is invalid: {hint}",
+    )
+
+
+def _enum(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    options = [str(option) for option in error.validator_value]
+    message = f"{subject(document.data, jpath)} {show(error.instance)} is invalid: expected {either(options)}"
+    close = difflib.get_close_matches(
+        str(error.instance).lower(), [o.lower() for o in options], n=1
+    )
+    if close:
+        message += f'; did you mean "{options[[o.lower() for o in options].index(close[0])]}"?'
+    yield document.value_at(jpath), message
+
+
+def _minimum(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    who = subject(document.data, jpath)
+    yield (
+        document.value_at(jpath),
+        f"{who} must be at least {error.validator_value}, got {show(error.instance)}",
+    )
+
+
+def _empty(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    yield document.value_at(jpath), f"{subject(document.data, jpath)} must not be empty"
+
+
+def _unique(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    first: dict[str, Location] = {}
+    what = "tag" if jpath and jpath[-1] == "tags" else "entry"
+    owner = subject(document.data, jpath[:-1]) if len(jpath) > 1 else "the file"
+    for index, value in enumerate(error.instance):
+        key = json.dumps(value, sort_keys=True)
+        here = document.value_at((*jpath, index))
+        if key in first:
+            also = first[key]
+            yield (
+                here,
+                f"duplicate {what} {show(value)} in {owner}: also at line {also.line}, column {also.column}",
+            )
+        else:
+            first[key] = here
+
+
+def _property_count(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    known = list(error.schema.get("properties", {}))
+    present = [key for key in error.instance if key in known]
+    who = subject(document.data, jpath)
+    choices = either([f'"{key}"' for key in known])
+    if error.validator == "minProperties" and not error.instance:
+        yield document.value_at(jpath), f"{who} needs {choices}"
+    elif error.validator == "maxProperties" and len(present) > 1:
+        yield document.value_at(jpath), f"{who} must have only one of {choices}"
+
+
+def _fallback(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    yield document.value_at(jpath), f"{subject(document.data, jpath)}: {error.message}"
+
+
+_HANDLERS = {
+    "required": _required,
+    "additionalProperties": _additional,
+    "type": _type,
+    "pattern": _pattern_error,
+    "enum": _enum,
+    "minimum": _minimum,
+    "minItems": _empty,
+    "minLength": _empty,
+    "uniqueItems": _unique,
+    "minProperties": _property_count,
+    "maxProperties": _property_count,
+}
+
+
+def subject(data: Any, jpath: JsonPath) -> str:
+    """Human words for the value at ``jpath``: ``cluster "prod" workers.count``, ``namespace name``."""
+    if not jpath:
+        return "the file"
+    if jpath[0] == "variables" and len(jpath) > 1:
+        return " ".join(filter(None, [f"variable {show(jpath[1])}", dotted(jpath[2:])]))
+    kind = SECTIONS.get(str(jpath[0]))
+    if kind is None or len(jpath) < 2:
+        return " ".join(filter(None, [str(jpath[0]), dotted(jpath[1:])]))
+    owner = label(kind, data[jpath[0]][jpath[1]])
+    rest = jpath[2:]
+    if len(rest) == 1 and rest[0] in IDENTITY[kind]:
+        owner = kind
+    if len(rest) == 2 and rest[0] == "tags":
+        return f"{owner} tag"
+    return f"{owner} {dotted(rest)}" if rest else owner
+
+
+def dotted(jpath: JsonPath) -> str:
+    text = ""
+    for part in jpath:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 70 else value[:67] + "...", ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return str(value)
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f"a string {show(value)}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"a number {show(value)}"
+    return show(value)
+
+
+def either(options: list[str]) -> str:
+    return options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"

@@ -1,0 +1,139 @@
+"""Declared YAML -> model specs: the :class:`DesiredState` of a valid configuration.
+
+For: building one spec per resource entry, the target, secret references and lifecycles, with
+defaults filled in (``deployMode: BCC``, ``productType: postpay`` ...). Runs only on documents
+that passed every check, so it trusts the shapes it reads.
+Not for: checking anything (``validation``, ``checks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.config.items import Item
+from reconciler.model import (
+    Address,
+    ClusterSpec,
+    DesiredState,
+    Lifecycle,
+    Location,
+    NamespaceSpec,
+    RepositorySpec,
+    Resource,
+    SecretRef,
+    Target,
+    UserSpec,
+    WorkersSpec,
+    frozen_mapping,
+)
+from reconciler.yamlload import Document
+
+
+def desired_state(
+    documents: list[Document], items: list[Item], base_dir: str, files: tuple[str, ...]
+) -> DesiredState:
+    resources: dict[Address, Resource] = {}
+    for item in items:
+        spec = _BUILDERS[item.kind](item.data, item.at())
+        resources[spec.address] = spec
+    return DesiredState(
+        target=_target(documents),
+        resources=dict(sorted(resources.items(), key=_address_key)),
+        base_dir=base_dir,
+        files=files,
+    )
+
+
+def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:
+    # the order of Address itself, without a Python-level __lt__ per comparison
+    return entry[0].kind, entry[0].name
+
+
+def _target(documents: list[Document]) -> Target:
+    for document in documents:
+        if "target" in document.data:
+            data = document.data["target"]
+            return Target(
+                region=data.get("region"),
+                endpoint=data.get("endpoint"),
+                location=document.value_at(("target",)),
+            )
+    return Target()
+
+
+def secret_ref(data: Mapping[str, Any]) -> SecretRef:
+    return SecretRef(env=data.get("env"), file=data.get("file"))
+
+
+_UNDECLARED_LIFECYCLE = Lifecycle()
+
+
+def _lifecycle(data: Mapping[str, Any]) -> Lifecycle:
+    protect = (data.get("lifecycle") or {}).get("protect")
+    return _UNDECLARED_LIFECYCLE if protect is None else Lifecycle(protect=protect)
+
+
+def _user(data: dict[str, Any], location: Location) -> UserSpec:
+    return UserSpec(data["username"], secret_ref(data["password"]), _lifecycle(data), location)
+
+
+def _namespace(data: dict[str, Any], location: Location) -> NamespaceSpec:
+    return NamespaceSpec(data["name"], bool(data.get("public", False)), _lifecycle(data), location)
+
+
+def _repository(data: dict[str, Any], location: Location) -> RepositorySpec:
+    return RepositorySpec(
+        namespace=data["namespace"],
+        name=data["name"],
+        tags=tuple(data["tags"]),
+        description=data.get("description"),
+        lifecycle=_lifecycle(data),
+        location=location,
+    )
+
+
+def _cluster(data: dict[str, Any], location: Location) -> ClusterSpec:
+    return ClusterSpec(
+        name=data["name"],
+        version=data["version"],
+        main_available_zone=data["mainAvailableZone"],
+        container_net=data["containerNet"],
+        workers=_workers(data["workers"]),
+        deploy_mode=data.get("deployMode", "BCC"),
+        comment=data.get("comment"),
+        advanced_options=frozen_mapping(data.get("advancedOptions")),
+        lifecycle=_lifecycle(data),
+        location=location,
+    )
+
+
+def _workers(data: dict[str, Any]) -> WorkersSpec:
+    admin = data.get("adminPassword")
+    return WorkersSpec(
+        count=int(data["count"]),
+        instance_type=str(data["instanceType"]),
+        cpu=int(data["cpu"]),
+        memory=int(data["memory"]),
+        image_id=data["imageId"],
+        subnet_uuid=data["subnetUuid"],
+        security_group_id=data["securityGroupId"],
+        product_type=data.get("productType", "postpay"),
+        image_type=data.get("imageType", "common"),
+        logical_zone=data.get("logicalZone"),
+        root_disk_size_gb=_optional_int(data.get("rootDiskSizeInGb")),
+        root_disk_storage_type=data.get("rootDiskStorageType"),
+        admin_password=secret_ref(admin) if admin is not None else None,
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any], Location], Resource]] = {
+    "user": _user,
+    "namespace": _namespace,
+    "repository": _repository,
+    "cluster": _cluster,
+}

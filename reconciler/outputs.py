@@ -1,0 +1,346 @@
+"""What a managed object exposes after apply: the engine of ``reconciler output`` and
+``reconciler kubeconfig``.
+
+For: the outputs of a managed address, from state (cloud id, kind, ownership, protection,
+taint and the attributes last applied, secrets left out) plus, for clusters only, live facts
+read by id (status, node ids, master and worker counts: one read per cluster asked for); and a
+running cluster's kubeconfig, fetched by type and written to a file only its owner can read.
+
+Not for: printing (``commands/output.py``, ``commands/kubeconfig.py``), planning, or writing
+state. Nothing here logs or returns a secret except the kubeconfig text, which goes to the file
+(or stream) the user named and nowhere else.
+
+What differs between the cluster kinds (the v1 ``cluster`` and the v2 ``k8s_cluster``) is one
+:class:`ClusterAccess` each in ``CLUSTERS``; it belongs in the Kind interface
+(``Kind.live_outputs`` and ``Kind.kubeconfig``) once those exist.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.config.files import YAML_SUFFIXES
+from reconciler.errors import NotFoundError, ReconcilerError, StateError, UsageError
+from reconciler.kinds import address_order
+from reconciler.kinds.base import v2_client
+from reconciler.kinds.cluster import GONE_STATUSES
+from reconciler.model import Address
+from reconciler.state import ResourceState, State
+from reconciler.state.local import STATE_DIR
+
+if TYPE_CHECKING:
+    from reconciler.client.api import CceClient
+
+# Fields every managed object has, from its state entry.
+STATE_FIELDS = ("id", "kind", "ownership", "protected", "tainted")
+# Attribute names that would hold a secret; state never stores one, and output never shows one.
+SECRET_WORDS = ("password", "secret", "token")
+HASH_PREFIX = "pbkdf2_sha256$"
+# ``--type``: where the kubeconfig's server address points. ``vpc`` is ``intraVpc`` as the v2
+# API spells it.
+KUBECONFIG_TYPES = ("public", "internal", "intraVpc", "vpc")
+KUBECONFIG_DIR = "kubeconfig"
+
+
+# --- what differs between the cluster kinds -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What ``output`` and ``kubeconfig`` need to know about one kind of cluster."""
+
+    running: str  # the status a kubeconfig needs
+    default_type: str  # the --type used when none is given
+    api_types: Mapping[str, str]  # --type -> the API's spelling
+    live_fields: tuple[str, ...]  # what ``facts`` returns, known without reading
+    status: Callable[[CceClient, str], str | None]  # None: not found
+    facts: Callable[[CceClient, str], dict[str, Any] | None]  # None: not found
+    fetch: Callable[[CceClient, str, str], str]  # (client, id, API type) -> kubeconfig text
+
+
+def _v1_status(client: CceClient, cloud_id: str) -> str | None:
+    try:
+        return client.get_cluster(cloud_id).status
+    except NotFoundError:
+        return None
+
+
+def _v1_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
+    """The cluster and its node list: what ``ClusterKind.read_one`` reads, plus the master
+    count its ``LiveObject`` leaves out."""
+    try:
+        cluster = client.get_cluster(cloud_id)
+        gone = cluster.status in GONE_STATUSES
+        nodes = () if gone else client.list_nodes(cloud_id)
+    except NotFoundError:
+        return None
+    alive = [n.instance_short_id for n in nodes if n.status not in GONE_STATUSES]
+    return {
+        "status": cluster.status,
+        "masterCount": cluster.master_vm_count,
+        "workerCount": len(alive),
+        "nodeIds": alive,
+    }
+
+
+def _v2_status(client: CceClient, cloud_id: str) -> str | None:
+    try:
+        return v2_client(client).get_cluster(cloud_id).phase
+    except NotFoundError:
+        return None
+
+
+def _v2_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
+    """One cluster GET (as ``K8sClusterKind.read_one``); its nodes belong to instance groups,
+    whose ids would take a read per group, so only their count is given."""
+    try:
+        cluster = v2_client(client).get_cluster(cloud_id)
+    except NotFoundError:
+        return None
+    return {
+        "status": cluster.phase,
+        "masterCount": cluster.cluster_ha,
+        "workerCount": cluster.node_num,
+    }
+
+
+def _v2_kubeconfig(client: CceClient, cloud_id: str, api_type: str) -> str:
+    return v2_client(client).get_kubeconfig(cloud_id, api_type).text
+
+
+CLUSTERS: dict[str, ClusterAccess] = {
+    "cluster": ClusterAccess(
+        running="RUNNING",
+        default_type="public",
+        # the v1 API's ``default`` is the public (EIP) address
+        api_types={
+            "public": "default",
+            "internal": "internal",
+            "intraVpc": "intraVpc",
+            "vpc": "intraVpc",
+        },
+        live_fields=("status", "masterCount", "workerCount", "nodeIds"),
+        status=_v1_status,
+        facts=_v1_facts,
+        fetch=lambda client, cloud_id, api_type: client.get_kubeconfig(cloud_id, api_type),
+    ),
+    "k8s_cluster": ClusterAccess(
+        running="running",
+        # clusters this tool creates have no public API-server address (no exposedPublic)
+        default_type="vpc",
+        api_types={"public": "public", "internal": "internal", "intraVpc": "vpc", "vpc": "vpc"},
+        live_fields=("status", "masterCount", "workerCount"),
+        status=_v2_status,
+        facts=_v2_facts,
+        fetch=_v2_kubeconfig,
+    ),
+}
+
+
+# --- reading state ------------------------------------------------------------------------
+
+
+def managed_addresses(state: State) -> list[Address]:
+    """Every managed address, in dependency order then by name."""
+    return sorted(state.resources, key=address_order)
+
+
+def managed_entry(state: State, address: Address, where: str = "") -> ResourceState:
+    """The state entry of ``address``, or a StateError saying why there is none."""
+    entry = state.resources.get(address)
+    if entry is not None:
+        return entry
+    in_state = f" ({where})" if where else ""
+    if any(p.address == address for p in state.pending.values()):
+        raise StateError(
+            f"{address} is not in state{in_state} yet: a change to it by an interrupted run is "
+            "pending; run `reconciler apply` to finish it"
+        )
+    known = [str(a) for a in managed_addresses(state)]
+    listing = f"managed addresses: {', '.join(known)}" if known else "the state manages nothing"
+    raise StateError(f"{address} is not in state{in_state}; {listing}")
+
+
+def public_attrs(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without anything that is or would hold a secret (recursively)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if any(word in key.lower() for word in SECRET_WORDS):
+            continue
+        if isinstance(value, Mapping):
+            value = public_attrs(value)
+        elif isinstance(value, str) and value.startswith(HASH_PREFIX):
+            continue
+        out[key] = value
+    return out
+
+
+def state_outputs(entry: ResourceState) -> dict[str, Any]:
+    """The engine's fields, then the applied attributes (no secret hashes, no secrets)."""
+    values: dict[str, Any] = {
+        "id": entry.cloud_id,
+        "kind": entry.kind,
+        "ownership": entry.ownership,
+        "protected": entry.protect,
+        "tainted": entry.tainted,
+    }
+    for key, value in public_attrs(entry.applied).items():
+        values.setdefault(key, value)
+    return values
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+
+def reads_live(address: Address, field: str | None = None) -> bool:
+    """True when showing ``field`` (all fields: None) of ``address`` needs a read by id."""
+    access = CLUSTERS.get(address.kind)
+    if access is None:
+        return False
+    return field is None or field in access.live_fields
+
+
+def field_names(address: Address, entry: ResourceState) -> list[str]:
+    """Every field ``output ADDR FIELD`` accepts for ``address``, without reading the cloud."""
+    access = CLUSTERS.get(address.kind)
+    live = access.live_fields if access else ()
+    names = [name for name, _ in flatten(state_outputs(entry), leaves_only=False)]
+    return names + [name for name in live if name not in names]
+
+
+def outputs_of(
+    address: Address, entry: ResourceState, client: CceClient | None
+) -> tuple[dict[str, Any], bool]:
+    """The outputs of one object, and whether it was found live. ``client`` None: state only.
+    A cluster not found by its id gets its live fields as null."""
+    values = state_outputs(entry)
+    access = CLUSTERS.get(address.kind)
+    if access is None or client is None:
+        return values, True
+    facts = access.facts(client, entry.cloud_id)
+    if facts is None:
+        values.update(dict.fromkeys(access.live_fields))
+        return values, False
+    values.update(facts)
+    return values, True
+
+
+def lookup(values: Mapping[str, Any], field: str) -> Any:
+    """``field`` of ``values``: a top-level name or a dotted path (``workers.count``); a name
+    holding a dot is matched whole first. KeyError if there is none."""
+    if field in values:
+        return values[field]
+    parts = field.split(".")
+    for cut in range(1, len(parts)):
+        inner = values.get(".".join(parts[:cut]))
+        if isinstance(inner, Mapping):
+            with suppress(KeyError):
+                return lookup(inner, ".".join(parts[cut:]))
+    raise KeyError(field)
+
+
+def flatten(
+    values: Mapping[str, Any], prefix: str = "", leaves_only: bool = True
+) -> Iterator[tuple[str, Any]]:
+    """``(dotted name, value)`` for every field; nested mappings are walked (and, unless
+    ``leaves_only``, listed themselves first). An empty mapping is a leaf."""
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            if not leaves_only:
+                yield name, value
+            yield from flatten(value, f"{name}.", leaves_only)
+        else:
+            yield name, value
+
+
+def raw_text(value: Any) -> str:
+    """A value as ``--raw`` prints it: a string as is, a number or boolean as JSON spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise UsageError("--raw prints only a string, number or boolean; use --json for this value")
+
+
+# --- kubeconfig ---------------------------------------------------------------------------
+
+
+def cluster_access(address: Address) -> ClusterAccess:
+    access = CLUSTERS.get(address.kind)
+    if access is None:
+        raise UsageError(
+            f"{address} is a {address.kind}, not a cluster: a kubeconfig exists only for "
+            f"{' and '.join(f'{kind}.NAME' for kind in CLUSTERS)}"
+        )
+    return access
+
+
+def fetch_kubeconfig(
+    client: CceClient, address: Address, entry: ResourceState, kind: str | None = None
+) -> str:
+    """The kubeconfig of the running cluster ``address`` (its status is read first). ``kind``
+    is a ``--type`` (None: the kind's default)."""
+    access = cluster_access(address)
+    status = access.status(client, entry.cloud_id)
+    if status is None:
+        raise ReconcilerError(
+            f"{address} ({entry.cloud_id}) no longer exists in the cloud; "
+            "run `reconciler plan` to see what apply would do"
+        )
+    if status != access.running:
+        raise ReconcilerError(
+            f"{address} ({entry.cloud_id}) is {status}, not {access.running}: its kubeconfig "
+            "can be fetched once it runs"
+        )
+    return access.fetch(client, entry.cloud_id, access.api_types[kind or access.default_type])
+
+
+def default_kubeconfig_path(base_dir: str, address: Address) -> Path:
+    """``.reconciler/kubeconfig/ADDR.yaml`` beside the config, with the state (git-ignored)."""
+    return Path(base_dir) / STATE_DIR / KUBECONFIG_DIR / f"{address}.yaml"
+
+
+def read_as_config(path: Path, config_paths: Sequence[str]) -> bool:
+    """True when ``reconciler plan`` over ``config_paths`` (default ``.``) would read ``path``
+    as configuration: a visible ``*.yaml`` inside a config folder (hidden ones are skipped)."""
+    if path.suffix not in YAML_SUFFIXES:
+        return False
+    for given in config_paths or (".",):
+        folder = Path(os.path.abspath(given))
+        if folder.is_dir() and path.is_relative_to(folder):
+            if not any(part.startswith(".") for part in path.relative_to(folder).parts):
+                return True
+    return False
+
+
+def write_private(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` readable by its owner only (0600), atomically: a new file is
+    created 0600 beside it and renamed over it, so an existing file's looser mode never
+    applies and no reader sees half a file. Returns the absolute path."""
+    target = Path(os.path.abspath(path))
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
