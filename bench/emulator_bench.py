@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.server import clean_environ
 from reconciler.client import signer
 from reconciler.emulator import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
 from reconciler.emulator.models import Model
@@ -59,8 +60,9 @@ def seed(db_path: str, namespaces: int) -> None:
 
 def start_server(db_path: str) -> tuple[subprocess.Popen[str], str]:
     command = [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--db", db_path]
+    # a clean environment: ambient BCE_* keys would replace the documented pair signed with below
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command, env=clean_environ(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()

@@ -66,15 +66,14 @@ class Options:
 
 
 def child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    """A measured run's environment: no BCE_* / RECONCILER_* from the shell, the emulator's keys."""
+    env = server.clean_environ()
     env.update(
         BCE_ACCESS_KEY_ID=DEFAULT_ACCESS_KEY_ID,
         BCE_SECRET_ACCESS_KEY=DEFAULT_SECRET_ACCESS_KEY,
-        RECONCILER_STATE="",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
     )
     env[workload.PASSWORD_ENV] = workload.PASSWORD
-    env.pop("BCE_SESSION_TOKEN", None)
     return env
 
 

@@ -22,6 +22,15 @@ import requests
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
+# A developer's shell must not change what is measured: BCE_* keys would become the emulator's
+# only accepted keys (the probes sign with the documented pair) and RECONCILER_* would move the
+# state or the retry budget.
+AMBIENT_PREFIXES = ("BCE_", "RECONCILER_")
+
+
+def clean_environ() -> dict[str, str]:
+    """``os.environ`` without ``BCE_*`` and ``RECONCILER_*``: the base of every child's."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(AMBIENT_PREFIXES)}
 
 
 @dataclass
@@ -78,6 +87,7 @@ def running(db: Path, latency_ms: float) -> Iterator[Emulator]:
     """An emulator serving ``db``; stopped (SIGTERM, then SIGKILL) when the block ends."""
     process = subprocess.Popen(
         command(db, latency_ms),
+        env=clean_environ(),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -16,6 +16,7 @@ from reconciler.model import Action
 from reconciler.plan import (
     BLAST_RADIUS,
     CONFLICT,
+    INVALID,
     PROTECTED,
     REPLACE_NOT_ALLOWED,
     Change,
@@ -32,13 +33,21 @@ def _counted(change: Change) -> bool:
     return change.action is Action.FORGET and change.live_fingerprint not in (None, "absent")
 
 
+def _reason(refused: str) -> str:
+    if "protect" in refused:
+        return PROTECTED
+    if refused.startswith("replacement must be allowed"):
+        return REPLACE_NOT_ALLOWED
+    return INVALID
+
+
 def refusals(
     plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
 ) -> list[Refusal]:
     found = [Refusal(CONFLICT, c.message, c.address) for c in plan.conflicts]
     for change in plan.refused:
-        reason = PROTECTED if "protect" in (change.refused or "") else REPLACE_NOT_ALLOWED
-        needs = None if reason == PROTECTED else f"--replace {change.address}"
+        reason = _reason(change.refused or "")
+        needs = f"--replace {change.address}" if reason == REPLACE_NOT_ALLOWED else None
         found.append(Refusal(reason, f"{change.address}: {change.refused}", change.address, needs))
     if found or destroying:
         return found

@@ -92,6 +92,7 @@ CONFLICT = "conflict"
 PROTECTED = "protected"
 REPLACE_NOT_ALLOWED = "replace-not-allowed"
 BLAST_RADIUS = "blast-radius"
+INVALID = "invalid"  # the API would reject it: a format, a quota, a name or network taken
 
 
 @dataclass(frozen=True)

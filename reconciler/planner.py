@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.diff import FieldChange, field_changes, project
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import address_order, is_gone, kind_named, kind_of
-from reconciler.kinds.base import BROKEN, FAILED_CREATE, LiveObject
+from reconciler.kinds.base import BROKEN, FAILED_CREATE, LiveObject, PlanView
 from reconciler.model import Action, Address, DesiredState, Resource
 from reconciler.plan import (
     SENSITIVE_TEXT,
@@ -63,7 +63,8 @@ class Planner:
         addresses = sorted(
             set(self.desired.resources) | set(self.state.resources), key=address_order
         )
-        changes = {a: self._change(a) for a in addresses}
+        self.view = self._view()
+        changes = {a: self._checked(self._change(a)) for a in addresses}
         self.contents = self._contents_index(changes)
         changes = self._cascade_container_replacements(changes)
         changes = self._guard_container_removals(changes)
@@ -73,6 +74,22 @@ class Planner:
         return Plan(ordered, conflicts, tuple(self.warnings))
 
     # --- one address ----------------------------------------------------------------------
+
+    def _view(self) -> PlanView:
+        objects: dict[str, list[LiveObject]] = {}
+        for obj in self.live.by_id.values():
+            if not is_gone(obj):
+                objects.setdefault(obj.address.kind, []).append(obj)
+        managed = {a: e.cloud_id for a, e in self.state.resources.items()}
+        return PlanView(self.desired, objects, managed, self.secret_values)
+
+    def _checked(self, change: Change) -> Change:
+        """Refuse now what the API would reject at apply (``Kind.refusal``)."""
+        if change.refused or change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+            return change
+        spec = self.desired.resources.get(change.address)
+        reason = kind_of(spec).refusal(spec, self.view) if spec is not None else None
+        return replace(change, refused=reason) if reason else change
 
     def _live_for(self, address: Address, entry: ResourceState | None) -> LiveObject | None:
         if entry is None:

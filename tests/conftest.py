@@ -1,4 +1,10 @@
-"""Shared fixtures: one CCE v1 emulator per test session (per xdist worker), reset per test.
+"""Shared fixtures: a clean environment for every test, and one CCE v1 emulator per test session
+(per xdist worker), reset per test.
+
+Tests own their environment: ``BCE_*`` credentials and ``RECONCILER_*`` settings exported in the
+developer's shell are removed before every test (and so from every CLI the test spawns, since
+children inherit ``os.environ``), except the knobs of the test harness itself (``HARNESS_VARIABLES``).
+A test that needs a variable sets it with ``monkeypatch.setenv``.
 
 ``emulator`` yields a :class:`reconciler.emulator.testing.EmulatorHandle`: ``.url``,
 ``.access_key_id``, ``.secret_access_key``, ``requests_log()``, ``mutating_requests()``,
@@ -9,12 +15,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 
 import pytest
 
 from reconciler.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from reconciler.emulator.testing import EmulatorHandle
+
+AMBIENT_PREFIXES = ("BCE_", "RECONCILER_")
+# Read from the environment on purpose: `make test-long` and the PostgreSQL state tests.
+HARNESS_VARIABLES = frozenset(
+    {"RECONCILER_LONG", "RECONCILER_RELIABILITY_REPORT", "RECONCILER_PG_BIN"}
+)
+
+
+def ambient_variables(environ: Mapping[str, str]) -> list[str]:
+    """The names of ``environ`` that would let a developer's shell change a test's outcome."""
+    return [
+        name
+        for name in environ
+        if name.startswith(AMBIENT_PREFIXES) and name not in HARNESS_VARIABLES
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Children inherit the cleaned ``os.environ``: e2e's ``Workspace.subprocess_env`` and every
+    ``subprocess.run`` without ``env=`` start from it."""
+    for name in ambient_variables(os.environ):
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

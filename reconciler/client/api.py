@@ -8,6 +8,11 @@ an error means for a plan (the kinds do that with the exception classes).
 Creates and other mutations that are unsafe to resend blindly pass ``idempotent=False``, so a
 lost answer surfaces as ``OutcomeUnknownError`` instead of a second create.
 
+Answers are parsed strictly (``types``): an answer missing a key the reconciler relies on, or a
+list whose pages do not add up (``isTruncated`` without a ``nextMarker``, a marker that does not
+move on, fewer items than a ``totalCount``), raises ``ShapeError`` naming the endpoint, the key
+and the request id. Nothing is ever decided from such an answer.
+
 The registry API beyond the user endpoints is PROVISIONAL: its paths are confirmed but its JSON
 shapes are our best guess. All of it is in the section marked PROVISIONAL below, the one place to
 correct when the real shapes are known (docs/api-contract.md, "Namespaces" and "Repositories").
@@ -16,7 +21,8 @@ correct when the real shapes are known (docs/api-contract.md, "Namespaces" and "
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from reconciler.client.credentials import Credentials, endpoint_for
 from reconciler.client.retry import RetryBudget
@@ -35,23 +41,46 @@ from reconciler.client.types import (
     OrderContent,
     Quota,
     RegistryUser,
-    ShapeError,
-    flag,
+    each,
     frozen,
-    items,
+    keys_seen,
     number,
     obj,
+    required_flag,
+    required_number,
     required_text,
     text,
     texts,
     to_wire,
 )
-from reconciler.errors import BadResponseError, UsageError
+from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
 Body = Mapping[str, Any]
+
+USER_PATH = "/v1/image/user"
+CLUSTER_PATH = "/v1/cluster"
+CLUSTERS_KEY = "clusters"
+NODE_PATH = "/v1/node"
+NODES_KEY = "nodes"
+VERSIONS_PATH = "/v1/cluster/versions"
+QUOTA_QUERY = {"quota": None}
+
+
+def page_query(
+    query: Mapping[str, str | None], page_size: int = MAX_PAGE_SIZE, marker: str | None = None
+) -> dict[str, str | None]:
+    """The query of one page of a marker-paged list."""
+    paged = {**query, "maxKeys": str(page_size)}
+    if marker is not None:
+        paged["marker"] = marker
+    return paged
+
+
+def nodes_query(cluster_uuid: str) -> dict[str, str | None]:
+    return {"clusterUuid": cluster_uuid}
 
 
 def _bool(value: bool) -> str:
@@ -73,13 +102,21 @@ IMAGE_PATH = "/v1/image"
 IMAGE_META_PATH = "/v1/image/meta"
 
 
+def registry_list_query(user: str, namespace: str | None = None) -> dict[str, str | None]:
+    """The query of the namespace and image lists (the namespace filter: images only)."""
+    return {"user": user} if namespace is None else {"user": user, "namespace": namespace}
+
+
 def namespace_body(name: str, public: bool, user: str) -> Body:
     return {"namespace": name, "public": public, "user": user}
 
 
 def namespace_from(data: Any) -> Namespace:
     d = obj(data, "namespace")
-    return Namespace(required_text(d, "namespace"), flag(d, "public"), text(d, "createTime"))
+    # public is compared with the configuration: a missing one must not read as "private"
+    return Namespace(
+        required_text(d, "namespace"), required_flag(d, "public"), text(d, "createTime")
+    )
 
 
 def image_from(data: Any) -> Image:
@@ -87,8 +124,8 @@ def image_from(data: Any) -> Image:
     return Image(
         required_text(d, "namespace"),
         required_text(d, "repository"),
-        texts(d, "tags"),
-        text(d, "description"),
+        texts(d, "tags"),  # a missing list would plan every tag again
+        text(d, "description"),  # optional when adding metadata, so optional here
         text(d, "createTime"),
     )
 
@@ -120,6 +157,8 @@ def image_meta_from(data: Any) -> ImageMeta:
 
 NAMESPACES_KEY = "namespaces"
 IMAGES_KEY = "images"
+# delete_repository lists and deletes at most this many times before giving up
+DELETE_REPOSITORY_ROUNDS = 3
 
 # --- end of PROVISIONAL ----------------------------------------------------------------------
 
@@ -198,13 +237,7 @@ class CceClient:
         try:
             return parse(response.data)
         except ShapeError as exc:
-            raise BadResponseError(
-                f"unexpected answer: {exc}",
-                status=response.status,
-                request_id=response.request_id,
-                method=method,
-                path=path,
-            ) from None
+            raise shape_error(exc.message, response, method, path) from None
 
     def _get(
         self, path: str, parse: Callable[[Any], T], query: Mapping[str, str] | None = None
@@ -215,37 +248,32 @@ class CceClient:
         return self._parse(self._call("POST", path, body=body, **kw), parse, "POST", path)
 
     def _all_pages(
-        self, path: str, query: Mapping[str, str], key: str, parse: Callable[[Any], T]
+        self, path: str, query: Mapping[str, str | None], key: str, parse: Callable[[Any], T]
     ) -> tuple[T, ...]:
-        """Every item of a marker-paged list, page after page."""
+        """Every item of a marker-paged list, page after page; a list that does not add up is a
+        ShapeError, never a shorter list."""
         found: list[T] = []
         marker: str | None = None
         seen: set[str] = set()
         while True:
-            page_query = {**query, "maxKeys": str(self.page_size)}
-            if marker is not None:
-                page_query["marker"] = marker
-            response = self._call("GET", path, page_query)
-            page, truncated, marker = self._parse(
-                response, lambda d: _page(d, key, parse), "GET", path
-            )
-            found.extend(page)
-            if not truncated:
+            response = self._call("GET", path, page_query(query, self.page_size, marker))
+            page = self._parse(response, lambda d: parse_page(d, key, parse), "GET", path)
+            found.extend(page.items)
+            if not page.is_truncated:
+                if page.total_count is not None and len(found) < page.total_count:
+                    problem = f"totalCount is {page.total_count} but {len(found)} came back"
+                    raise shape_error(f"{key}: {problem}", response, "GET", path)
                 return tuple(found)
-            if not marker or marker in seen:
-                raise BadResponseError(
-                    f"list is truncated but nextMarker {marker!r} does not move on",
-                    status=response.status,
-                    request_id=response.request_id,
-                    method="GET",
-                    path=path,
-                )
-            seen.add(marker)
+            if page.next_marker in seen:
+                problem = f"isTruncated, but nextMarker {page.next_marker!r} does not move on"
+                raise shape_error(problem, response, "GET", path)
+            seen.add(page.next_marker)
+            marker = page.next_marker
 
     # --- registry user [DOC; PUT body INFERRED] ----------------------------------------------
 
     def get_user(self) -> RegistryUser:
-        return self._get("/v1/image/user", RegistryUser.from_json)
+        return self._get(USER_PATH, RegistryUser.from_json)
 
     def create_user(self, username: str, password: str) -> Ack:
         body = {"username": username, "password": password, "passwordConfirmation": password}
@@ -258,7 +286,8 @@ class CceClient:
     # --- namespaces, images, image metadata (PROVISIONAL shapes above) -----------------------
 
     def list_namespaces(self, user: str) -> tuple[Namespace, ...]:
-        return self._all_pages(NAMESPACE_PATH, {"user": user}, NAMESPACES_KEY, namespace_from)
+        query = registry_list_query(user)
+        return self._all_pages(NAMESPACE_PATH, query, NAMESPACES_KEY, namespace_from)
 
     def get_namespace(self, name: str) -> Namespace:
         return self._get(f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}", namespace_from)
@@ -271,7 +300,7 @@ class CceClient:
         return self._ack(self._call("DELETE", f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}"))
 
     def list_images(self, user: str, namespace: str | None = None) -> tuple[Image, ...]:
-        query = {"user": user} if namespace is None else {"user": user, "namespace": namespace}
+        query = registry_list_query(user, namespace)
         return self._all_pages(IMAGE_PATH, query, IMAGES_KEY, image_from)
 
     def create_image_meta(
@@ -287,15 +316,95 @@ class CceClient:
         )
 
     def delete_image_meta(self, namespace: str, repository: str, tag: str | None = None) -> Ack:
-        """Delete one tag, or the whole repository when ``tag`` is None."""
+        """Delete one tag, or the whole repository when ``tag`` is None (PROVISIONAL: the real
+        API may refuse a delete without a tag; ``delete_repository`` works either way)."""
         query = image_meta_query(namespace, repository, tag)
         return self._ack(self._call("DELETE", IMAGE_META_PATH, query))
+
+    # Calls that are right under every reading of the provisional registry API
+    # (docs/api-contract.md, "Choices where the registry API is unconfirmed").
+
+    def find_namespace(self, name: str, *, user: str | None = None) -> Namespace | None:
+        """The namespace called ``name`` from the complete list, or None when it is not there.
+
+        ``GET /v1/image/namespace/{ns}`` is documented only as "check whether a namespace
+        exists" and may answer without the object; the list answers with it under every
+        reading. ``user`` defaults to the account's registry user (one more GET); no registry
+        user means no namespaces.
+        """
+        owner = user if user is not None else self._registry_user()
+        if owner is None:
+            return None
+        return next((ns for ns in self.list_namespaces(owner) if ns.namespace == name), None)
+
+    def find_image(
+        self, namespace: str, repository: str, *, user: str | None = None
+    ) -> Image | None:
+        """A repository and its tags from the image list, or None when it is not listed.
+
+        The ``namespace`` filter of ``GET /v1/image`` is not documented: it is sent (fewer
+        pages if honoured) and the answer is filtered here as well (right if ignored).
+        """
+        owner = user if user is not None else self._registry_user()
+        if owner is None:
+            return None
+        try:
+            images = self.list_images(owner, namespace)
+        except NotFoundError:  # the namespace (or the user) is positively gone
+            return None
+        return next(
+            (i for i in images if (i.namespace, i.repository) == (namespace, repository)), None
+        )
+
+    def delete_repository(
+        self, namespace: str, repository: str, *, user: str | None = None
+    ) -> tuple[str, ...]:
+        """Delete a repository tag by tag; return the tags this call deleted.
+
+        ``DELETE /v1/image/meta`` without a tag may be refused by the real API
+        (``Cce.NamespaceRepositoryOrTagNull``), so each listed tag is deleted on its own, a
+        tag already gone counting as deleted. The list is read again until the repository is
+        no longer listed (a server that lists only some tags at a time still ends empty); a
+        repository still listed with no tags left gets the whole-repository delete, the only
+        call that can remove it then.
+        """
+        owner = user if user is not None else self._registry_user()
+        deleted: list[str] = []
+        for round_no in range(DELETE_REPOSITORY_ROUNDS + 1):
+            image = self.find_image(namespace, repository, user=owner)
+            if image is None:
+                return tuple(deleted)
+            if round_no == DELETE_REPOSITORY_ROUNDS:
+                break
+            if not image.tags:
+                self._delete_meta_if_present(namespace, repository, None)
+            for tag in image.tags:
+                self._delete_meta_if_present(namespace, repository, tag)
+                deleted.append(tag)
+        raise BadResponseError(
+            f"repository {namespace}/{repository} is still listed after deleting its tags "
+            f"{DELETE_REPOSITORY_ROUNDS} times (tags deleted: {', '.join(deleted) or 'none'})",
+            method="DELETE",
+            path=IMAGE_META_PATH,
+        )
+
+    def _delete_meta_if_present(self, namespace: str, repository: str, tag: str | None) -> None:
+        try:
+            self.delete_image_meta(namespace, repository, tag)
+        except NotFoundError:
+            pass  # a positive not-found: already deleted
+
+    def _registry_user(self) -> str | None:
+        try:
+            return self.get_user().username
+        except NotFoundError:
+            return None
 
     # --- clusters [SDK-GO / 3P] --------------------------------------------------------------
 
     def list_clusters(self, status: str | None = None) -> tuple[Cluster, ...]:
         query = {} if status is None else {"status": status}
-        return self._all_pages("/v1/cluster", query, "clusters", Cluster.from_json)
+        return self._all_pages(CLUSTER_PATH, query, CLUSTERS_KEY, Cluster.from_json)
 
     def get_cluster(self, cluster_uuid: str) -> Cluster:
         return self._get(f"/v1/cluster/{_segment(cluster_uuid, 'cluster id')}", Cluster.from_json)
@@ -357,7 +466,7 @@ class CceClient:
         return self._ack(self._call("POST", "/v1/cluster", query, body, idempotent=False))
 
     def list_versions(self) -> tuple[str, ...]:
-        return self._get("/v1/cluster/versions", lambda d: texts(obj(d, "versions"), "data"))
+        return self._get(VERSIONS_PATH, versions_from)
 
     def get_kubeconfig(self, cluster_uuid: str, kind: str | None = None) -> str:
         """The kubeconfig YAML; ``kind`` is the API's ``type``: default, internal or intraVpc."""
@@ -369,9 +478,8 @@ class CceClient:
         )
 
     def get_quota(self) -> Quota:
-        return self._parse(
-            self._call("GET", "/v1/cluster", {"quota": None}), Quota.from_json, "GET", "/v1/cluster"
-        )
+        response = self._call("GET", CLUSTER_PATH, QUOTA_QUERY)
+        return self._parse(response, Quota.from_json, "GET", CLUSTER_PATH)
 
     def get_container_net(self, vpc_short_id: str, vpc_cidr: str, size: int) -> ContainerNet:
         body = {"vpcShortId": vpc_short_id, "vpcCidr": vpc_cidr, "size": size}
@@ -428,10 +536,14 @@ class CceClient:
                 "pageNo": page_no,
                 "pageSize": self.page_size,
             }
-            nodes, total = self._post(path, body, _existed_page)
+            response = self._call("POST", path, body=body)
+            nodes, total = self._parse(response, _existed_page, "POST", path)
             found.extend(nodes)
-            if not nodes or len(found) >= total:
+            if len(found) >= total:
                 break
+            if not nodes:  # the pages ran out before totalCount: the list was cut
+                problem = f"nodeList: totalCount is {total} but {len(found)} came back"
+                raise shape_error(problem, response, "POST", path)
         return tuple(found)
 
     def upgrade_cluster(self, cluster_uuid: str, version: str) -> Ack:
@@ -443,7 +555,7 @@ class CceClient:
     # --- nodes -------------------------------------------------------------------------------
 
     def list_nodes(self, cluster_uuid: str) -> tuple[Node, ...]:
-        return self._all_pages("/v1/node", {"clusterUuid": cluster_uuid}, "nodes", Node.from_json)
+        return self._all_pages(NODE_PATH, nodes_query(cluster_uuid), NODES_KEY, Node.from_json)
 
     def list_node_flavors(self, **filters: Any) -> Ack:
         """``POST /v1/node/flavor/list`` [3P]; the answer's shape is unknown, so it is returned
@@ -451,11 +563,46 @@ class CceClient:
         return self._ack(self._call("POST", "/v1/node/flavor/list", body=dict(filters)))
 
 
-def _page(data: Any, key: str, parse: Callable[[Any], T]) -> tuple[list[T], bool, str]:
-    d = obj(data, "page")
-    return [parse(item) for item in items(d, key)], flag(d, "isTruncated"), text(d, "nextMarker")
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a marker-paged list, as read (``nextMarker`` is "" unless truncated)."""
+
+    items: tuple[T, ...]
+    is_truncated: bool
+    next_marker: str
+    total_count: int | None = None  # only if the server sent one
 
 
-def _existed_page(data: Any) -> tuple[list[ExistedNode], int]:
-    d = obj(data, "existed nodes")
-    return [ExistedNode.from_json(n) for n in items(d, "nodeList")], number(d, "totalCount")
+def parse_page(data: Any, key: str, parse: Callable[[Any], T]) -> Page[T]:
+    """A page of a marker-paged list: the list key and ``isTruncated`` are required, and a
+    truncated page must say where the next one starts."""
+    d = obj(data, "the answer")
+    found = each(d, key, parse)
+    truncated = required_flag(d, "isTruncated")
+    next_marker = text(d, "nextMarker")
+    if truncated and not next_marker:
+        raise ShapeError(
+            "nextMarker: missing or empty although isTruncated is true, so the list is cut "
+            f"(keys present: {keys_seen(d)})"
+        )
+    total = number(d, "totalCount", -1)
+    return Page(found, truncated, next_marker if truncated else "", total if total >= 0 else None)
+
+
+def versions_from(data: Any) -> tuple[str, ...]:
+    return texts(obj(data, "the answer"), "data")
+
+
+def shape_error(problem: str, response: ApiResponse, method: str, path: str) -> ShapeError:
+    return ShapeError(
+        f"the answer does not have the expected shape: {problem}",
+        status=response.status,
+        request_id=response.request_id,
+        method=method,
+        path=path,
+    )
+
+
+def _existed_page(data: Any) -> tuple[tuple[ExistedNode, ...], int]:
+    d = obj(data, "the answer")
+    return each(d, "nodeList", ExistedNode.from_json), required_number(d, "totalCount")

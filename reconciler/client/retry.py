@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.errors import (
+    AnswerTooLargeError,
     ApiError,
     BadResponseError,
     ConnectionFailedError,
@@ -43,12 +44,15 @@ class Backoff:
 
 
 def is_retryable(error: ApiError) -> bool:
-    """Transient codes, 5xx and 429 answers, and connection failures; nothing else.
+    """Transient codes, 5xx and 429 answers, connection failures (a missed per-request
+    deadline included) and answers cut at the size limit; nothing else.
 
     An answer the client could not parse is retryable when its status says the server is
-    overloaded or failing (typically an HTML page from a proxy in front of the API).
+    overloaded or failing (typically an HTML page from a proxy in front of the API). The
+    transport never offers a mutation whose answer was lost or cut: that is an
+    ``OutcomeUnknownError``, which is not retryable.
     """
-    if isinstance(error, TransientServerError | ConnectionFailedError):
+    if isinstance(error, TransientServerError | ConnectionFailedError | AnswerTooLargeError):
         return True
     return isinstance(error, BadResponseError) and (error.status == 429 or error.status >= 500)
 

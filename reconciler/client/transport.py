@@ -2,7 +2,8 @@
 
 For: one signed JSON request to the CCE v1 API and its answer, as ``ApiResponse`` or as an
 exception of ``reconciler.errors``; retries with capped exponential backoff and full jitter
-for transient failures, within a per-run retry budget; a request rate limit; counters.
+for transient failures, within a per-run retry budget; a request rate limit; a deadline and a
+size limit per answer; counters.
 Not for: endpoint shapes or paging (``api``), or waiting for busy resources (callers).
 
 Invariants:
@@ -13,16 +14,24 @@ Invariants:
 - A request marked ``idempotent=False`` whose answer may have been lost after it was sent is
   never resent: ``OutcomeUnknownError`` tells the caller to read before trying again.
 - No answer from the server ever surfaces as anything but an ``ApiError``.
+- An attempt never outlives its deadline (connect, send and the whole answer): a watchdog thread
+  shuts the attempt's socket down when it is due, so a server trickling a byte a second fails
+  with ``DeadlineExceededError`` instead of holding a run for minutes. Answers are streamed and
+  dropped past ``max_answer_bytes`` (``AnswerTooLargeError``), never read whole first. Both are
+  retried like lost answers: reads are resent, a mutation becomes ``OutcomeUnknownError``.
 - Secrets are never logged; the signer logs the canonical request at DEBUG.
 """
 
 from __future__ import annotations
 
+import heapq
 import http.cookiejar
+import itertools
 import json
 import logging
 import os
 import random as _random
+import socket
 import threading
 import time
 from collections import Counter
@@ -35,8 +44,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+import urllib3.poolmanager
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from reconciler import __version__
 from reconciler.client import signer
@@ -45,9 +58,11 @@ from reconciler.client.ratelimit import TokenBucket
 from reconciler.client.retry import Backoff, RetryBudget, is_retryable
 from reconciler.error_codes import REFUSED_BEFORE_WORK
 from reconciler.errors import (
+    AnswerTooLargeError,
     ApiError,
     BadResponseError,
     ConnectionFailedError,
+    DeadlineExceededError,
     OutcomeUnknownError,
     TransientServerError,
     server_error,
@@ -59,6 +74,9 @@ CONTENT_TYPE = "application/json; charset=utf-8"
 REQUEST_ID_HEADER = "x-bce-request-id"
 SECURITY_TOKEN_HEADER = "x-bce-security-token"
 _SNIPPET = 200
+_CHUNK = 64 * 1024
+DEFAULT_DEADLINE = 60.0
+DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
 # The Go SDK's guesses for an error answer with an empty body (cce-v1-api.md section 5).
 _CODE_FOR_EMPTY_ERROR = {
     400: "InvalidHTTPRequest",
@@ -80,9 +98,16 @@ class TransportConfig:
     retry_budget: int = 50  # retries for the whole run, all threads together
     max_attempts: int = 5  # per request, the first attempt included
     connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    read_timeout: float = 30.0  # the longest silence allowed between two reads
+    # One attempt as a whole (connect, send, the complete answer), whatever the server's pace.
+    deadline: float = DEFAULT_DEADLINE
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # a longer answer is dropped, never kept
     backoff: Backoff = field(default_factory=Backoff)
     expiration: int = signer.DEFAULT_EXPIRATION  # validity of each signature, seconds
+
+    def __post_init__(self) -> None:
+        if self.deadline <= 0 or self.max_answer_bytes <= 0:
+            raise ValueError("deadline and max_answer_bytes must be positive")
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,8 @@ class ApiResponse:
     status: int
     data: Any  # the parsed JSON body; None when the body is empty
     request_id: str
+    # the answer's headers, case-insensitive (``Date`` for clock checks)
+    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -157,6 +184,162 @@ class _Failure(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A complete answer as read within the deadline and the size limit."""
+
+    status_code: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+
+
+# --- the per-attempt deadline ------------------------------------------------------------------
+
+
+class _Watch:
+    """One attempt's deadline, and the connection to cut when it passes."""
+
+    def __init__(self, due: float) -> None:
+        self.due = due
+        self.fired = False
+        self.done = False
+        self._conn: urllib3.connection.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, conn: urllib3.connection.HTTPConnection) -> None:
+        with self._lock:
+            self._conn = conn
+            if self.fired:
+                _cut(conn)
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.fired = True
+            if self._conn is not None:
+                _cut(self._conn)
+
+    def finish(self) -> bool:
+        """End the watch; True if the deadline cut the attempt (whatever was read is suspect:
+        a status line cut short still parses as an empty 200)."""
+        with self._lock:
+            self.done = True
+            self._conn = None
+            return self.fired
+
+    def expired(self) -> bool:
+        return self.fired or time.monotonic() >= self.due
+
+
+def _cut(conn: urllib3.connection.HTTPConnection) -> None:
+    """Wake a thread blocked on ``conn`` (connecting, sending or reading): end the socket."""
+    sock = conn.sock
+    if sock is None:
+        return
+    try:
+        # socket.socket's own shutdown, also for TLS: SSLSocket.shutdown would first drop the
+        # SSL object that the blocked thread is still using
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+class _Watchdog:
+    """One daemon thread per transport that fires every watch that is due; it exits when it
+    has had nothing to watch for a while and starts again with the next watch."""
+
+    IDLE_EXIT = 5.0
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def watch(self, seconds: float) -> _Watch:
+        watch = _Watch(time.monotonic() + seconds)
+        with self._cond:
+            heapq.heappush(self._heap, (watch.due, next(self._order), watch))
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="transport-deadline", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return watch
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
+                    _, _, watch = heapq.heappop(self._heap)
+                    watch.fire()  # a no-op for a finished attempt
+                if not self._heap:
+                    self._cond.wait(self.IDLE_EXIT)
+                    if not self._heap:
+                        break
+                else:
+                    self._cond.wait(self._heap[0][0] - now)
+            self._thread = None
+
+
+# The attempt running in this thread, found by the connection classes below when they send.
+_current = threading.local()
+
+
+def _attach_current(conn: urllib3.connection.HTTPConnection) -> None:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.attach(conn)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_current(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_current(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections report to the attempt's watch, so that its deadline can cut
+    them (SOCKS proxies keep their own pools and only get the deadline checked between reads)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.poolmanager.PoolManager:
+        manager: urllib3.poolmanager.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        if manager.pool_classes_by_scheme == urllib3.poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -195,6 +378,7 @@ class Transport:
         )
         self._session = session or _new_session(self.endpoint, self.config.pool_size)
         self._counters = _Counters()
+        self._watchdog = _Watchdog()
 
     def __repr__(self) -> str:
         return f"Transport({self.endpoint!r}, {self._credentials!r})"
@@ -206,6 +390,7 @@ class Transport:
         self.close()
 
     def close(self) -> None:
+        self._watchdog.close()
         self._session.close()
 
     def stats(self) -> TransportStats:
@@ -262,18 +447,86 @@ class Transport:
         headers = self._signed_headers(call)
         log.debug("%s %s (attempt %d)", call.method, call.url, attempt)
         self._counters.count_sent(call.method)
+        watch = self._watchdog.watch(self.config.deadline)
+        _current.watch = watch
+        try:
+            answer = self._exchange(call, headers, watch)
+        finally:
+            _current.watch = None
+            watch.finish()
+        return self._interpret(call, answer)
+
+    def _exchange(self, call: _Call, headers: dict[str, str], watch: _Watch) -> _Answer:
+        """Send the request and read the whole answer, within the deadline and the size limit."""
+        config = self.config
+        timeout = (
+            min(config.connect_timeout, config.deadline),
+            min(config.read_timeout, config.deadline),
+        )
         try:
             response = self._session.request(
                 call.method,
                 call.url,
                 data=call.payload,
                 headers=headers,
-                timeout=(self.config.connect_timeout, self.config.read_timeout),
+                timeout=timeout,
                 allow_redirects=False,
+                stream=True,
             )
         except requests.RequestException as exc:
-            raise self._connection_failure(call, exc) from exc
-        return self._interpret(call, response)
+            raise self._connection_failure(call, exc, watch) from exc
+        with response:
+            try:
+                content = self._read_body(call, response, watch)
+            except requests.RequestException as exc:
+                raise self._connection_failure(call, exc, watch) from exc
+        if watch.finish():
+            raise self._deadline_failure(call, before_send=False)
+        return _Answer(response.status_code, response.reason or "", response.headers, content)
+
+    def _read_body(self, call: _Call, response: requests.Response, watch: _Watch) -> bytes:
+        limit = self.config.max_answer_bytes
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(call, response, f"it announces {int(declared)} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(call, response, f"more than {limit} bytes came")
+            chunks.append(chunk)
+            if watch.expired():  # a session without the watched adapter is checked here
+                watch.fire()
+                raise self._deadline_failure(call, before_send=False)
+        return b"".join(chunks)
+
+    def _too_large(self, call: _Call, response: requests.Response, how: str) -> _Failure:
+        """An answer past the limit: dropped unread (the connection is closed, not drained)."""
+        reason = (
+            f"the answer is larger than the {self.config.max_answer_bytes} byte limit ({how}); "
+            "it was not read"
+        )
+        if not call.idempotent:
+            return _unknown_outcome(call, reason)
+        request_id = response.headers.get(REQUEST_ID_HEADER, "")
+        error = AnswerTooLargeError(
+            reason,
+            status=response.status_code,
+            request_id=request_id,
+            method=call.method,
+            path=call.path,
+        )
+        return _Failure(error)
+
+    def _deadline_failure(self, call: _Call, before_send: bool) -> _Failure:
+        reason = (
+            f"no whole answer from {self._host} within the {self.config.deadline:g} s deadline "
+            "of a request"
+        )
+        if not call.idempotent and not before_send:
+            return _unknown_outcome(call, reason)
+        return _Failure(DeadlineExceededError(reason, method=call.method, path=call.path))
 
     def _signed_headers(self, call: _Call) -> dict[str, str]:
         moment = self._now().replace(microsecond=0)
@@ -302,9 +555,13 @@ class Transport:
         headers["User-Agent"] = f"cce-reconciler/{__version__}"
         return headers
 
-    def _connection_failure(self, call: _Call, exc: requests.RequestException) -> _Failure:
+    def _connection_failure(
+        self, call: _Call, exc: requests.RequestException, watch: _Watch
+    ) -> _Failure:
         """No usable answer: retryable unless a create may have reached the server."""
         before_send = _failed_before_send(exc)
+        if watch.fired:
+            return self._deadline_failure(call, before_send)
         reason = self._describe(exc, before_send)
         if not call.idempotent and not before_send:
             return _unknown_outcome(call, reason)
@@ -322,13 +579,14 @@ class Transport:
             return f"the connection to {host} broke before a full answer: {_root_cause(exc)}"
         return f"request to {host} failed: {_root_cause(exc)}"
 
-    def _interpret(self, call: _Call, response: requests.Response) -> ApiResponse:
+    def _interpret(self, call: _Call, response: _Answer) -> ApiResponse:
         status = response.status_code
         request_id = response.headers.get(REQUEST_ID_HEADER, "")
         self._counters.count_status(status)
         log.debug("%s %s -> %d (request id %s)", call.method, call.path, status, request_id)
         if 200 <= status < 300:
-            return ApiResponse(status, _success_body(call, response, request_id), request_id)
+            data = _success_body(call, response, request_id)
+            return ApiResponse(status, data, request_id, response.headers)
         error = _error_from(call, response, request_id)
         if (
             not call.idempotent
@@ -353,7 +611,7 @@ def _new_session(endpoint: str, pool_size: int) -> requests.Session:
     if ca_bundle:
         session.verify = ca_bundle
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
+    adapter = _WatchedAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -411,14 +669,14 @@ def _snippet(body: bytes) -> str:
     return repr(text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else ""))
 
 
-def _looks_like_html(response: requests.Response) -> bool:
+def _looks_like_html(response: _Answer) -> bool:
     head = response.content.lstrip()[:15].lower()
     return "html" in response.headers.get("content-type", "") or head.startswith(
         (b"<!doctype", b"<html")
     )
 
 
-def _success_body(call: _Call, response: requests.Response, request_id: str) -> Any:
+def _success_body(call: _Call, response: _Answer, request_id: str) -> Any:
     if not response.content.strip():
         return None
     try:
@@ -435,7 +693,7 @@ def _success_body(call: _Call, response: requests.Response, request_id: str) -> 
         ) from None
 
 
-def _error_from(call: _Call, response: requests.Response, request_id: str) -> ApiError:
+def _error_from(call: _Call, response: _Answer, request_id: str) -> ApiError:
     status, body = response.status_code, response.content
 
     def bad(message: str, code: str = "", rid: str = request_id) -> BadResponseError:
@@ -468,7 +726,7 @@ def _text_field(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _retry_after(response: requests.Response, now: Callable[[], datetime]) -> float | None:
+def _retry_after(response: _Answer, now: Callable[[], datetime]) -> float | None:
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None

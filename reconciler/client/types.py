@@ -1,12 +1,18 @@
 """Frozen value types for what the CCE v1 API returns and for the bodies the client sends.
 
-For: turning JSON answers into typed, immutable values leniently (unknown fields are ignored,
-missing optional ones take a default, ``instanceType`` may be a number or a string) and typed
-request bodies into JSON (``to_wire``, omitting unset optional fields like the Go SDK's
-``omitempty``). Not for: HTTP (``transport``) or which endpoint returns what (``api``).
+For: turning JSON answers into typed, immutable values, and typed request bodies into JSON
+(``to_wire``, omitting unset optional fields like the Go SDK's ``omitempty``). Not for: HTTP
+(``transport``) or which endpoint returns what (``api``).
 
-A required field that is missing or of the wrong type raises :class:`ShapeError`; the API layer
-turns it into ``BadResponseError`` with the status and request id of the answer.
+Answers are read strictly where the reconciler decides from them: a key it relies on (ids,
+names, statuses, list keys, paging markers) that is missing, ``null`` or of the wrong type
+raises :class:`~reconciler.errors.ShapeError`, never a default, because "nothing there" read
+from a malformed answer would make apply create duplicates or destroy forget objects. Fields the
+API documents as optional (or that only inform the user) keep a default; unknown fields are
+ignored; ``instanceType`` may be a number or a string.
+
+A ShapeError raised here names the key path (``clusters[3].status: missing``) and the keys the
+object did have; ``api`` adds the endpoint, the status and the request id of the answer.
 
 The registry types (``Namespace``, ``Image``, ``ImageMeta``) are provisional: their JSON field
 names live in ``api.py``'s provisional section, next to the requests (docs/api-contract.md).
@@ -15,17 +21,18 @@ names live in ``api.py``'s provisional section, next to the requests (docs/api-c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
+from reconciler.errors import ShapeError
 
-class ShapeError(ValueError):
-    """A JSON answer does not have the shape the client expects."""
+T = TypeVar("T")
+_ABSENT: Any = object()
+_KEYS_SHOWN = 20
 
-
-# --- lenient readers -------------------------------------------------------------------------
+# --- readers: required ones raise ShapeError, optional ones take a default for missing/null --
 
 
 def obj(data: Any, what: str) -> Mapping[str, Any]:
@@ -34,63 +41,135 @@ def obj(data: Any, what: str) -> Mapping[str, Any]:
     return data
 
 
-def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
-    """A string field; numbers are accepted and written as text (``instanceType: 10``)."""
-    value = data.get(key)
+def keys_seen(data: Any) -> str:
+    """The keys an answer object had, for error messages: ``{a, b, c}``."""
+    if not isinstance(data, Mapping):
+        return _kind(data)
+    names = sorted(str(k) for k in data)
+    more = f", ... {len(names) - _KEYS_SHOWN} more" if len(names) > _KEYS_SHOWN else ""
+    return "{" + ", ".join(names[:_KEYS_SHOWN]) + more + "}"
+
+
+def _problem(data: Mapping[str, Any], key: str, problem: str) -> ShapeError:
+    return ShapeError(f"{key}: {problem} (keys present: {keys_seen(data)})")
+
+
+def _present(data: Mapping[str, Any], key: str) -> Any:
+    """The value of a required key; missing and null are both errors."""
+    value = data.get(key, _ABSENT)
+    if value is _ABSENT:
+        raise _problem(data, key, "missing")
     if value is None:
-        return default
+        raise _problem(data, key, "null")
+    return value
+
+
+def _as_text(data: Mapping[str, Any], key: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ShapeError(f"{key}: expected a string, got {_kind(value)}")
+        raise _problem(data, key, f"expected a string, got {_kind(value)}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
 
 
+def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
+    """An optional string field; numbers are accepted and written as text (``instanceType: 10``)."""
+    value = data.get(key)
+    return default if value is None else _as_text(data, key, value)
+
+
 def required_text(data: Mapping[str, Any], key: str) -> str:
-    value = text(data, key)
+    """A string the reconciler relies on (an id, a name, a status): present and not empty."""
+    value = _as_text(data, key, _present(data, key))
     if not value:
-        raise ShapeError(f"{key}: missing")
+        raise _problem(data, key, "empty")
     return value
 
 
-def number(data: Mapping[str, Any], key: str, default: int = 0) -> int:
-    value = data.get(key)
-    if value is None or value == "":
-        return default
+def _as_number(data: Mapping[str, Any], key: str, value: Any) -> int:
     if isinstance(value, bool):
-        raise ShapeError(f"{key}: expected a number, got a boolean")
+        raise _problem(data, key, "expected a number, got a boolean")
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"-?\d+", value)):
         return int(value)
-    raise ShapeError(f"{key}: expected an integer, got {_kind(value)}")
+    raise _problem(data, key, f"expected an integer, got {_kind(value)}")
 
 
-def flag(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
+def number(data: Mapping[str, Any], key: str, default: int = 0) -> int:
     value = data.get(key)
-    if value is None:
-        return default
+    return default if value is None or value == "" else _as_number(data, key, value)
+
+
+def required_number(data: Mapping[str, Any], key: str) -> int:
+    return _as_number(data, key, _present(data, key))
+
+
+def _as_flag(data: Mapping[str, Any], key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ShapeError(f"{key}: expected a boolean, got {_kind(value)}")
+    raise _problem(data, key, f"expected a boolean, got {_kind(value)}")
 
 
-def items(data: Mapping[str, Any], key: str) -> list[Any]:
+def flag(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
     value = data.get(key)
-    if value is None:
-        return []
+    return default if value is None else _as_flag(data, key, value)
+
+
+def required_flag(data: Mapping[str, Any], key: str) -> bool:
+    return _as_flag(data, key, _present(data, key))
+
+
+def _as_list(data: Mapping[str, Any], key: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise ShapeError(f"{key}: expected a list, got {_kind(value)}")
+        raise _problem(data, key, f"expected a list, got {_kind(value)}")
     return value
 
 
-def texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    values = items(data, key)
-    if not all(isinstance(v, str) for v in values):
-        raise ShapeError(f"{key}: expected a list of strings")
+def items(data: Mapping[str, Any], key: str) -> list[Any]:
+    """A list the reconciler relies on: ``{}`` or ``null`` is not an empty list."""
+    return _as_list(data, key, _present(data, key))
+
+
+def optional_items(data: Mapping[str, Any], key: str) -> list[Any]:
+    """A list the API documents as optional (or that only informs): missing or null is empty."""
+    value = data.get(key)
+    return [] if value is None else _as_list(data, key, value)
+
+
+def _strings(data: Mapping[str, Any], key: str, values: list[Any]) -> tuple[str, ...]:
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            raise _problem(data, f"{key}[{index}]", f"expected a string, got {_kind(value)}")
     return tuple(values)
+
+
+def texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A required list of strings."""
+    return _strings(data, key, items(data, key))
+
+
+def optional_texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    return _strings(data, key, optional_items(data, key))
+
+
+def each(
+    data: Mapping[str, Any], key: str, parse: Callable[[Any], T], *, required: bool = True
+) -> tuple[T, ...]:
+    """Every object of a list, parsed; an error inside one names it (``nodes[2].status``)."""
+    found: list[T] = []
+    values = items(data, key) if required else optional_items(data, key)
+    for index, value in enumerate(values):
+        where = f"{key}[{index}]"
+        if not isinstance(value, Mapping):
+            raise ShapeError(f"{where}: expected a JSON object, got {_kind(value)}")
+        try:
+            found.append(parse(value))
+        except ShapeError as exc:
+            raise ShapeError(f"{where}.{exc.message}") from None
+    return tuple(found)
 
 
 def frozen(value: Any) -> Any:
@@ -103,12 +182,21 @@ def frozen(value: Any) -> Any:
 
 
 def sub_object(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """An optional object field; missing or null is an empty mapping."""
     value = data.get(key)
-    return frozen(obj(value, key)) if value is not None else MappingProxyType({})
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise _problem(data, key, f"expected a JSON object, got {_kind(value)}")
+    return frozen(value)
 
 
 def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+    if value is None:
+        return "null"
+    return {dict: "object", list: "list", str: "string", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _empty() -> Mapping[str, Any]:
@@ -171,7 +259,8 @@ class ImageMeta:  # provisional shape, parsed in api.py: one tag of a repository
 
 @dataclass(frozen=True)
 class Instance:
-    """A node as listed inside a cluster (``instanceList``)."""
+    """A node as listed inside a cluster (``instanceList``): shown, never decided from, so its
+    fields are optional; node decisions read ``GET /v1/node`` (``Node``)."""
 
     instance_short_id: str
     instance_uuid: str = ""
@@ -216,8 +305,8 @@ class Cluster:
         d = obj(data, "cluster")
         return cls(
             cluster_uuid=required_text(d, "clusterUuid"),
-            cluster_name=text(d, "clusterName"),
-            status=text(d, "status"),
+            cluster_name=required_text(d, "clusterName"),  # the address of a cluster
+            status=required_text(d, "status"),
             version=text(d, "version"),
             region=text(d, "region"),
             container_net=text(d, "containerNet"),
@@ -230,7 +319,7 @@ class Cluster:
             delete_time=text(d, "deleteTime"),
             master_exposed=flag(d, "masterExposed"),
             advanced_options=sub_object(d, "advancedOptions"),
-            instance_list=tuple(Instance.from_json(i) for i in items(d, "instanceList")),
+            instance_list=each(d, "instanceList", Instance.from_json, required=False),
             raw=frozen(d),
         )
 
@@ -262,7 +351,7 @@ class Node:
             instance_name=text(d, "instanceName"),
             cluster_uuid=text(d, "clusterUuid"),
             available_zone=text(d, "availableZone"),
-            status=text(d, "status"),
+            status=required_text(d, "status"),  # counted (or not) as a worker by status
             instance_type=text(d, "instanceType"),
             cpu=number(d, "cpu"),
             memory=number(d, "memory"),
@@ -286,14 +375,14 @@ class ClusterOrder:
     @classmethod
     def from_json(cls, data: Any, request_id: str = "") -> ClusterOrder:
         d = obj(data, "cluster order")
-        return cls(required_text(d, "clusterUuid"), texts(d, "orderId"), request_id)
+        return cls(required_text(d, "clusterUuid"), optional_texts(d, "orderId"), request_id)
 
 
 CreatedCluster = ClusterOrder
 
 
 @dataclass(frozen=True)
-class Quota:  # [INFERRED] shape, docs/api-contract.md
+class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (no "0 left")
     cluster: int = 0
     cluster_used: int = 0
     slave: int = 0
@@ -304,10 +393,10 @@ class Quota:  # [INFERRED] shape, docs/api-contract.md
     def from_json(cls, data: Any) -> Quota:
         d = obj(data, "quota")
         return cls(
-            number(d, "cluster"),
-            number(d, "clusterUsed"),
-            number(d, "slave"),
-            number(d, "slaveUsed"),
+            required_number(d, "cluster"),
+            required_number(d, "clusterUsed"),
+            required_number(d, "slave"),
+            required_number(d, "slaveUsed"),
             frozen(d),
         )
 

@@ -1,7 +1,9 @@
 """Glue between a WSGI request and :func:`reconciler.client.signer.verify`.
 
 For: checking ``bce-auth-v1`` on every API request with the decoded path, the query pairs and
-the headers exactly as received, against real time (never the model clock).
+the headers exactly as received, against real time (never the model clock), and the message of
+an expired signature, which names the request's timestamp as the seed's template implies
+("Request has expired. Timestamp date is <x-bce-date>.").
 Not for: the algorithm itself, which lives in the signer and is shared with the client.
 """
 
@@ -12,16 +14,35 @@ from datetime import UTC, datetime
 
 from werkzeug.wrappers import Request
 
+from reconciler import error_codes
 from reconciler.client import signer
 
 from .apierror import ApiError
 
+EXPIRED = "RequestExpired"
+
+
+class AuthFailure(ApiError):
+    """An authentication error; ``message``, when set, replaces the table's message in the
+    answer (the table's is a template with the value left out)."""
+
+    def __init__(self, code: str, detail: str, message: str | None = None) -> None:
+        super().__init__(code, detail)
+        self.message = message
+
+
+def expired_message(timestamp: datetime) -> str:
+    """The seed's ``Request has expired. Timestamp date is .`` with the timestamp filled in."""
+    template = error_codes.get(EXPIRED).message
+    return f"{template.removesuffix('.')}{signer.format_timestamp(timestamp)}."
+
 
 def authenticate(request: Request, credentials: Mapping[str, str]) -> str:
-    """The access key id of a correctly signed request; else ``ApiError`` with the auth code."""
+    """The access key id of a correctly signed request; else ``AuthFailure`` with the code."""
+    authorization = request.headers.get("Authorization")
     try:
         return signer.verify(
-            request.headers.get("Authorization"),
+            authorization,
             request.method,
             request.path,
             list(request.args.items(multi=True)),
@@ -30,4 +51,7 @@ def authenticate(request: Request, credentials: Mapping[str, str]) -> str:
             datetime.now(UTC),
         )
     except signer.VerificationError as exc:
-        raise ApiError(exc.code, exc.detail) from None
+        message = None
+        if exc.code == EXPIRED:  # the header parsed, or the timestamp could not be judged
+            message = expired_message(signer.parse_authorization(authorization).timestamp)
+        raise AuthFailure(exc.code, exc.detail, message) from None

@@ -10,6 +10,8 @@ cluster at once and a 0-second step shows on the next read::
 
 Deleted clusters stay readable and listed; their nodes are gone. Scaling down and shifting
 out remove nodes at once; scaling up and shifting in add nodes that are CREATING first.
+Answers carry ``advancedOptions`` with the service's defaults filled in (``ADVANCED_DEFAULTS``),
+so a client that compares them with a configuration must ignore what it did not declare.
 Not for: wire shapes (see :mod:`.cluster_handlers`) or order parsing (:mod:`.orders`).
 """
 
@@ -39,6 +41,17 @@ BUSY_CODES = {
     CREATING: "Cce.ClusterCreating",
     DELETING: "Cce.ClusterDeleting",
     DELETED: "Cce.ClusterDeleted",
+}
+# advancedOptions as the service fills them when a create leaves them out (cce-v1-api.md 1.1:
+# the Terraform provider's defaults for kubeProxyMode, cniMode, dnsMode and maxPodNum, and
+# secureContainerEnable false as in the detail example of 1.3). setOSSecurity and cniType have
+# no documented default, so they appear only when sent.
+ADVANCED_DEFAULTS: dict[str, Any] = {
+    "kubeProxyMode": "ipvs",
+    "secureContainerEnable": False,
+    "cniMode": "kubenet",
+    "dnsMode": "coreDNS",
+    "maxPodNum": 256,
 }
 _FREE_NETS = [f"172.{n}.0.0/16" for n in range(16, 32)] + [f"10.{n}.0.0/16" for n in range(256)]
 
@@ -555,6 +568,15 @@ def _dump(spec: ClusterSpec | NodeSpec) -> str:
     return json.dumps(dataclasses.asdict(spec), sort_keys=True)
 
 
+def _load_cluster_spec(text: str) -> ClusterSpec:
+    """The stored spec, with the advancedOptions defaults under what was sent (also for
+    databases written before the defaults were filled)."""
+    spec = ClusterSpec(**json.loads(text))
+    return dataclasses.replace(
+        spec, advanced_options={**ADVANCED_DEFAULTS, **spec.advanced_options}
+    )
+
+
 def _load_node_spec(text: str) -> NodeSpec:
     return NodeSpec(**json.loads(text))
 
@@ -580,7 +602,7 @@ def _cluster(conn: sqlite3.Connection, row: sqlite3.Row) -> Cluster:
         main_zone=row["main_zone"],
         created=row["created"],
         deleted=row["deleted"],
-        spec=ClusterSpec(**json.loads(row["spec"])),
+        spec=_load_cluster_spec(row["spec"]),
         nodes=tuple(_node(node) for node in nodes),
     )
 

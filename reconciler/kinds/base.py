@@ -109,6 +109,20 @@ class Operations(Protocol):
     def busy_retries(self) -> int: ...
 
 
+@dataclass(frozen=True)
+class PlanView:
+    """What a kind's ``refusal`` may look at: the declared state, the live objects of every
+    kind read, the addresses in state, and the resolved secrets of ``address``."""
+
+    desired: DesiredState
+    live_objects: Mapping[str, list[LiveObject]]  # kind -> live objects (gone ones excluded)
+    managed: Mapping[Address, str]  # address -> cloud id, from state
+    secret_values: Mapping[tuple[Address, str], str]
+
+    def secret(self, address: Address, name: str) -> str | None:
+        return self.secret_values.get((address, name))
+
+
 class Kind:
     """The default behaviour; a kind module overrides what differs."""
 
@@ -166,6 +180,12 @@ class Kind:
 
     def health(self, live: LiveObject) -> str:
         return HEALTHY
+
+    def refusal(self, spec: Any, view: PlanView) -> str | None:
+        """Why the API would reject creating or changing ``spec``, when that is knowable before
+        any request (a rule of the seed's error table, a quota, a name taken): the plan refuses
+        it, so that a green plan means a green apply. None: nothing known against it."""
+        return None
 
     def update_step(self, change_fields: Iterable[Any], live: LiveObject) -> ScaleStep | None:
         """A typed step that apply needs beyond before/after (a scale), or None."""

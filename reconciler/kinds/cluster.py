@@ -21,6 +21,7 @@ from reconciler.kinds.base import (
     Kind,
     LiveObject,
     Operations,
+    PlanView,
     RefreshContext,
     TaintedError,
     drop_none,
@@ -236,6 +237,28 @@ class ClusterKind(Kind):
 
     def secret_refs(self, spec: ClusterSpec) -> dict[str, SecretRef]:
         return secrets_of({ADMIN_PASSWORD: spec.workers.admin_password})
+
+    def refusal(self, spec: ClusterSpec, view: PlanView) -> str | None:
+        """Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
+        a live cluster's (other than the one this address manages)."""
+        mine = ipaddress.ip_network(normal_cidr(spec.container_net), strict=False)
+        own = view.managed.get(spec.address)
+        others = [
+            (str(o.address), o.attrs.get("containerNet"))
+            for o in view.live_objects.get(self.name, [])
+            if o.cloud_id != own
+        ] + [
+            (str(s.address), s.container_net)
+            for s in view.desired.of_kind(self.name)
+            if isinstance(s, ClusterSpec) and s.address != spec.address
+        ]
+        for name, net in others:
+            if net and mine.overlaps(ipaddress.ip_network(normal_cidr(net), strict=False)):
+                return (
+                    f"containerNet {mine} overlaps {name}'s {normal_cidr(net)} "
+                    "(Cce.ContainerNetConflict)"
+                )
+        return None
 
     def is_gone(self, live: LiveObject) -> bool:
         return live.status in GONE_STATUSES

@@ -11,6 +11,7 @@ from reconciler.kinds.base import (
     Kind,
     LiveObject,
     Operations,
+    PlanView,
     RefreshContext,
     adopt_if_same,
     first_of,
@@ -43,6 +44,14 @@ class NamespaceKind(Kind):
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["name"])
 
+    def refusal(self, spec: NamespaceSpec, view: PlanView) -> str | None:
+        if first_of(view.desired, "user") or view.live_objects.get("user"):
+            return None
+        return (
+            "no registry user is declared or exists in the account, and the API creates a "
+            "namespace for a user (RegistryLackParams); declare one under users:"
+        )
+
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
         return {"name": live.attrs["name"], "public": bool(live.attrs["public"])}
 
@@ -60,12 +69,9 @@ class NamespaceKind(Kind):
         return [self.live_object(ns) for ns in ctx.client.list_namespaces(users[0].cloud_id)]
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
-        from reconciler.errors import NotFoundError
-
-        try:
-            return self.live_object(client.get_namespace(cloud_id))
-        except NotFoundError:
-            return None
+        # through the list: the single GET may be only an existence check (docs/api-contract.md)
+        found = client.find_namespace(cloud_id)
+        return self.live_object(found) if found is not None else None
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
         name, public = entry.cloud_id, bool((change.after or {}).get("public", False))

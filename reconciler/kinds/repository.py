@@ -73,12 +73,8 @@ class RepositoryKind(Kind):
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         namespace, _, name = cloud_id.partition("/")
-        try:
-            user = client.get_user()
-        except NotFoundError:
-            return None
-        found = [i for i in client.list_images(user.username, namespace) if i.repository == name]
-        return self.live_object(found[0]) if found else None
+        found = client.find_image(namespace, name)
+        return self.live_object(found) if found is not None else None
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
         after = change.after or {}
@@ -106,5 +102,6 @@ class RepositoryKind(Kind):
                 pass
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
+        # tag by tag: a DELETE without a tag may be refused (docs/api-contract.md)
         namespace, _, name = cloud_id.partition("/")
-        ops.client.delete_image_meta(namespace, name)
+        ops.client.delete_repository(namespace, name, user=ops.registry_user)

@@ -10,6 +10,7 @@ from reconciler.kinds.base import (
     Kind,
     LiveObject,
     Operations,
+    PlanView,
     RefreshContext,
     secrets_of,
     send_once_then_read,
@@ -23,6 +24,26 @@ if TYPE_CHECKING:
     from reconciler.client.api import CceClient
     from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
+
+
+# Cce.PasswordFormatError's rule is not published for this API. Baidu's CCR user API asks for
+# 8-20 characters with an upper-case letter, a lower-case letter and a digit; the CCE v1 example
+# ("passwd@123") and the emulator accept 8-32 with a letter and a digit. The plan holds a
+# password to both readings at once, so a green plan is never refused for its password
+# (docs/api-contract.md, "Registry user password").
+PASSWORD_RULE = (
+    "8-20 characters with at least one upper-case letter, one lower-case letter and one digit"
+)
+
+
+def password_problem(value: str) -> str | None:
+    ok = (
+        8 <= len(value) <= 20
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+    return None if ok else f"password breaks Cce.PasswordFormatError's rule: {PASSWORD_RULE}"
 
 
 class UserKind(Kind):
@@ -41,6 +62,18 @@ class UserKind(Kind):
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["username"])
+
+    def refusal(self, spec: UserSpec, view: PlanView) -> str | None:
+        others = [
+            o.cloud_id for o in view.live_objects.get(self.name, []) if o.cloud_id != spec.username
+        ]
+        if others:
+            return (
+                f"the account already has registry user {others[0]} and the API allows one per "
+                f"account (Cce.MoreThanOneUserPerAccount); declare user {others[0]} instead"
+            )
+        value = view.secret(spec.address, "password")
+        return password_problem(value) if value is not None else None
 
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
         # the API never returns the password: the user sets this variable before apply

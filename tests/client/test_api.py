@@ -1,5 +1,6 @@
-"""Typed calls: each endpoint's method, path, query and body on the wire, paging, lenient
-parsing of answers, and creates that are never resent blindly."""
+"""Typed calls: each endpoint's method, path, query and body on the wire, paging, strict parsing
+of what the reconciler relies on (lenient for the rest), and creates that are never resent
+blindly."""
 
 from __future__ import annotations
 
@@ -260,8 +261,8 @@ CASES: dict[str, Case] = {
         "/v1/cluster",
         [("quota", "")],
         None,
-        ok({"cluster": 20, "clusterUsed": 2, "slave": 100}),
-        lambda r: (r.cluster, r.cluster_used, r.slave, r.slave_used) == (20, 2, 100, 0),
+        ok({"cluster": 20, "clusterUsed": 2, "slave": 100, "slaveUsed": "7"}),
+        lambda r: (r.cluster, r.cluster_used, r.slave, r.slave_used) == (20, 2, 100, 7),
     ),
     "get_container_net": (
         lambda c: c.get_container_net("vpc-1", "192.168.0.0/24", 1000),
@@ -409,26 +410,182 @@ def test_every_list_pages(
     assert dict(server.seen[1].query) == {**query, "maxKeys": "2", "marker": "m1"}
 
 
-def test_an_empty_list_and_a_missing_items_key(client: CceClient, server: ScriptedServer) -> None:
-    server.script(ok({"isTruncated": False}), ok({"clusters": None}))
-    assert client.list_clusters() == ()
+def test_an_empty_list_is_empty(client: CceClient, server: ScriptedServer) -> None:
+    server.script(ok({"clusters": [], "isTruncated": False}))
     assert client.list_clusters() == ()
 
 
-@pytest.mark.parametrize("next_marker", ["", "m1"], ids=["missing", "repeated"])
-def test_a_truncated_list_that_does_not_move_on_is_a_bad_response(
-    client: CceClient, server: ScriptedServer, next_marker: str
+@pytest.mark.parametrize("next_marker", [None, ""], ids=["missing", "empty"])
+def test_a_truncated_page_without_a_next_marker_is_a_shape_error(
+    client: CceClient, server: ScriptedServer, next_marker: str | None
 ) -> None:
-    page = {"isTruncated": True, "nextMarker": next_marker, "nodes": [NODE]}
-    server.default = ok(page)
-    with pytest.raises(errors.BadResponseError, match="does not move on") as info:
+    page: dict[str, Any] = {"isTruncated": True, "nodes": [NODE]}
+    if next_marker is not None:
+        page["nextMarker"] = next_marker
+    server.script(ok(page, request_id="rid-cut"))
+    with pytest.raises(errors.ShapeError, match="nextMarker: missing or empty") as info:
+        client.list_nodes("c-1")
+    assert (info.value.method, info.value.path, info.value.request_id) == (
+        "GET",
+        "/v1/node",
+        "rid-cut",
+    )
+    assert server.count() == 1
+
+
+def test_a_next_marker_that_does_not_move_on_is_a_shape_error(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    server.default = ok({"isTruncated": True, "nextMarker": "m1", "nodes": [NODE]})
+    with pytest.raises(errors.ShapeError, match="does not move on") as info:
         client.list_nodes("c-1")
     assert info.value.request_id == "rid-ok"
-    assert server.count() <= 2
+    assert server.count() == 2
 
 
-def test_parsing_is_lenient(client: CceClient, server: ScriptedServer) -> None:
-    server.script(_page("nodes", [NODE, {"instanceShortId": "i-2", "instanceType": "13"}], None))
+def test_fewer_items_than_the_total_count_is_a_shape_error(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    server.script(
+        ok({"isTruncated": True, "nextMarker": "m1", "nodes": [NODE, NODE], "totalCount": 5}),
+        ok({"isTruncated": False, "nodes": [NODE], "totalCount": 5}, request_id="rid-short"),
+    )
+    with pytest.raises(errors.ShapeError, match="totalCount is 5 but 3 came back") as info:
+        client.list_nodes("c-1")
+    assert info.value.request_id == "rid-short"
+
+
+LISTS: dict[str, tuple[Callable[[CceClient], Any], str, str, dict[str, Any]]] = {
+    "clusters": (lambda c: c.list_clusters(), "/v1/cluster", "clusters", CLUSTER),
+    "nodes": (lambda c: c.list_nodes("c-1"), "/v1/node", "nodes", NODE),
+    "namespaces": (
+        lambda c: c.list_namespaces("ccetest"),
+        "/v1/image/namespace",
+        "namespaces",
+        {"namespace": "team-a", "public": False},
+    ),
+    "images": (
+        lambda c: c.list_images("ccetest"),
+        "/v1/image",
+        "images",
+        {"namespace": "team-a", "repository": "api", "tags": ["v1"]},
+    ),
+}
+# What broke apply and destroy before: `{}` or `null` read as "nothing exists".
+MALFORMED_PAGES: dict[str, tuple[Callable[[str, dict[str, Any]], Any], str]] = {
+    "empty-object": (lambda key, item: {}, "{key}: missing"),
+    "null-list": (lambda key, item: {key: None, "isTruncated": False}, "{key}: null"),
+    "object-list": (
+        lambda key, item: {key: {}, "isTruncated": False},
+        "{key}: expected a list, got object",
+    ),
+    "no-isTruncated": (lambda key, item: {key: [item]}, "isTruncated: missing"),
+    "null-body": (lambda key, item: None, "expected a JSON object, got null"),
+    "item-not-object": (
+        lambda key, item: {key: ["x"], "isTruncated": False},
+        "{key}[0]: expected a JSON object, got string",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(MALFORMED_PAGES))
+@pytest.mark.parametrize("kind", list(LISTS))
+def test_a_malformed_list_is_a_shape_error_never_an_empty_list(
+    client: CceClient, server: ScriptedServer, kind: str, shape: str
+) -> None:
+    call, path, key, item = LISTS[kind]
+    page, needle = MALFORMED_PAGES[shape]
+    server.script(ok(page(key, item), request_id="rid-bad"))
+    with pytest.raises(errors.ShapeError) as info:
+        call(client)
+    error = info.value
+    assert isinstance(error, errors.BadResponseError)
+    assert needle.format(key=key) in error.message
+    assert (error.method, error.path, error.status, error.request_id) == (
+        "GET",
+        path,
+        200,
+        "rid-bad",
+    )
+    assert str(error).startswith(f"GET {path}: HTTP 200: ")
+    assert str(error).endswith("(request id rid-bad)")
+
+
+REQUIRED_KEYS: dict[str, tuple[str, list[str]]] = {
+    "clusters": ("clusters", ["clusterUuid", "clusterName", "status"]),
+    "nodes": ("nodes", ["instanceShortId", "status"]),
+    "namespaces": ("namespaces", ["namespace", "public"]),
+    "images": ("images", ["namespace", "repository", "tags"]),
+}
+
+
+@pytest.mark.parametrize("problem", ["missing", "null"])
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [(kind, field) for kind, (_, fields) in REQUIRED_KEYS.items() for field in fields],
+)
+def test_a_list_item_without_a_key_the_tool_relies_on_is_named(
+    client: CceClient, server: ScriptedServer, kind: str, field: str, problem: str
+) -> None:
+    call, _, key, item = LISTS[kind]
+    broken = {k: v for k, v in item.items() if k != field}
+    if problem == "null":
+        broken[field] = None
+    server.script(ok({key: [item, broken], "isTruncated": False}))
+    with pytest.raises(errors.ShapeError) as info:
+        call(client)
+    assert f"{key}[1].{field}: {problem} (keys present: {{" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("call", "reply", "needle"),
+    [
+        (lambda c: c.get_user(), {"createTime": "t"}, "username: missing"),
+        (lambda c: c.get_user(), {"username": ""}, "username: empty"),
+        (lambda c: c.get_quota(), {"cluster": 1, "clusterUsed": 0, "slave": 5}, "slaveUsed"),
+        (lambda c: c.list_versions(), {"versions": ["1.20.8"]}, "data: missing"),
+        (lambda c: c.list_versions(), {"data": ["1.20.8", 1]}, "data[1]: expected a string"),
+        (lambda c: c.get_kubeconfig("c-1"), {"data": None}, "data: null"),
+        (lambda c: c.create_cluster({}), {"orderId": ["o"]}, "clusterUuid: missing"),
+        (lambda c: c.get_namespace("team-a"), {"namespace": "team-a"}, "public: missing"),
+    ],
+    ids=["user", "user-empty", "quota", "versions", "versions-type", "kubeconfig", "create", "ns"],
+)
+def test_single_answers_are_strict_too(
+    client: CceClient,
+    server: ScriptedServer,
+    call: Callable[[CceClient], Any],
+    reply: Any,
+    needle: str,
+) -> None:
+    server.script(ok(reply))
+    with pytest.raises(errors.ShapeError) as info:
+        call(client)
+    assert needle in info.value.message
+
+
+def test_optional_fields_stay_optional(client: CceClient, server: ScriptedServer) -> None:
+    """Documented-optional and informative fields take defaults: only what decisions rest on
+    is required."""
+    minimal = {"clusterUuid": "c-1", "clusterName": "prod", "status": "RUNNING"}
+    server.script(
+        ok({**minimal, "advancedOptions": None, "instanceList": None, "comment": None}),
+        ok({"clusterUuid": "c-1"}),  # a create's orderId is not read
+        ok({"namespace": "a", "repository": "b", "tag": "c", "description": None}),
+        ok({"namespaces": [{"namespace": "a", "public": "false"}], "isTruncated": False}),
+    )
+    cluster = client.get_cluster("c-1")
+    assert (cluster.advanced_options, cluster.instance_list, cluster.comment) == ({}, (), "")
+    assert (cluster.slave_vm_count, cluster.create_time) == (0, "")
+    assert client.create_cluster({}).order_ids == ()
+    meta = client.get_image_meta("a", "b", "c")
+    assert (meta.description, meta.create_time) == ("", "")
+    assert client.list_namespaces("u") == (Namespace("a", False, ""),)
+
+
+def test_parsing_is_lenient_where_it_may_be(client: CceClient, server: ScriptedServer) -> None:
+    second_node = {"instanceShortId": "i-2", "instanceType": "13", "status": "CREATING"}
+    server.script(_page("nodes", [NODE, second_node], None))
     first, second = client.list_nodes("c-qBH9sE28")
     assert (first.instance_type, first.cpu, first.memory, first.status) == ("10", 4, 8, "RUNNING")
     assert first.raw["unknown"] is True
@@ -639,3 +796,114 @@ def test_page_size_is_bounded(server: ScriptedServer, fake_time: FakeTime) -> No
         with pytest.raises(ValueError):
             CceClient(transport, page_size=bad)
     transport.close()
+
+
+# --- calls that are right under every reading of the provisional registry API ---------------
+
+
+def _images(*images: dict[str, Any]) -> Reply:
+    return ok({"images": list(images), "isTruncated": False})
+
+
+def _image(repository: str, *tags: str) -> dict[str, Any]:
+    return {"namespace": "team-a", "repository": repository, "tags": list(tags)}
+
+
+def test_find_namespace_reads_the_list_not_the_single_get(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    namespaces = [{"namespace": n, "public": n == "b"} for n in ("a", "b")]
+    server.script(
+        ok({"username": "ccetest"}),
+        ok({"namespaces": namespaces, "isTruncated": False}),
+        ok({"namespaces": namespaces, "isTruncated": False}),
+    )
+    assert client.find_namespace("b") == Namespace("b", True, "")
+    assert client.find_namespace("c", user="ccetest") is None
+    assert [(s.method, s.path) for s in server.seen] == [
+        ("GET", "/v1/image/user"),
+        ("GET", "/v1/image/namespace"),
+        ("GET", "/v1/image/namespace"),
+    ]
+    assert dict(server.seen[1].query)["user"] == "ccetest"
+
+
+def test_find_namespace_without_a_registry_user_is_none(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    server.script(error("Cce.warning.UserNotExist"))
+    assert client.find_namespace("a") is None
+    assert server.count() == 1
+
+
+def test_find_image_filters_what_the_list_returns(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    other_namespace = {**_image("api", "v1"), "namespace": "team-b"}
+    server.script(_images(other_namespace, _image("web", "v1"), _image("api", "latest")))
+    found = client.find_image("team-a", "api", user="ccetest")
+    assert found is not None and (found.namespace, found.tags) == ("team-a", ("latest",))
+    assert dict(server.seen[0].query) == {"user": "ccetest", "namespace": "team-a", "maxKeys": "2"}
+
+
+def test_delete_repository_deletes_tag_by_tag(client: CceClient, server: ScriptedServer) -> None:
+    server.script(
+        _images(_image("api", "latest", "v1", "v2")),
+        ok(),
+        error("RegistryTagNotFound"),  # deleted meanwhile: done all the same
+        ok(),
+        _images(_image("web", "v1")),
+    )
+    assert client.delete_repository("team-a", "api", user="ccetest") == ("latest", "v1", "v2")
+    deletes = [dict(s.query) for s in server.seen if s.method == "DELETE"]
+    assert deletes == [
+        {"namespace": "team-a", "repository": "api", "tag": tag} for tag in ("latest", "v1", "v2")
+    ]
+    assert server.count() == 5
+
+
+def test_delete_repository_goes_on_while_tags_are_listed(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    """A server that lists only some tags at a time, then keeps an empty repository listed:
+    the leftover tags are deleted, then the repository itself."""
+    server.script(
+        _images(_image("api", "v1")),
+        ok(),
+        _images(_image("api", "v2")),
+        ok(),
+        _images(_image("api")),
+        error("RegistryRepositoryNotFound"),
+        _images(),
+    )
+    assert client.delete_repository("team-a", "api", user="ccetest") == ("v1", "v2")
+    assert [dict(s.query).get("tag") for s in server.seen if s.method == "DELETE"] == [
+        "v1",
+        "v2",
+        None,
+    ]
+
+
+def test_delete_repository_gives_up_when_tags_keep_coming(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    server.default = lambda seen: _images(_image("api", "v1")) if seen.method == "GET" else ok()
+    with pytest.raises(errors.BadResponseError, match="still listed after deleting its tags"):
+        client.delete_repository("team-a", "api", user="ccetest")
+    assert server.count() == 2 * 3 + 1
+
+
+def test_delete_repository_of_a_repository_already_gone(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    server.script(ok({"username": "ccetest"}), error("RegistryNamespaceNotExist"))
+    assert client.delete_repository("team-a", "api") == ()
+    assert server.count() == 2
+
+
+def test_delete_repository_stops_on_a_real_refusal(
+    client: CceClient, server: ScriptedServer
+) -> None:
+    server.script(_images(_image("api", "v1")), error("Cce.NamespaceRepositoryOrTagNull"))
+    with pytest.raises(errors.FatalServerError):
+        client.delete_repository("team-a", "api", user="ccetest")

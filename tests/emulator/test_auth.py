@@ -12,8 +12,11 @@ import pytest
 import requests
 from baidubce.auth import bce_v1_signer
 from baidubce.auth.bce_credentials import BceCredentials
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from reconciler.client import signer
+from reconciler.emulator.auth import AuthFailure, authenticate, expired_message
 from reconciler.emulator.testing import EmulatorHandle
 
 from .helpers import Api, assert_error
@@ -64,6 +67,32 @@ def test_wrong_secret(emulator: EmulatorHandle) -> None:
 def test_expired_signature(api: Api) -> None:
     long_ago = datetime.now(UTC) - timedelta(seconds=1801)
     assert_error(api.get("/v1/cluster", timestamp=long_ago), "RequestExpired")
+
+
+@pytest.mark.parametrize("offset", [-1801, 16 * 60], ids=["expired", "far-future"])
+def test_an_expired_signature_names_its_timestamp(offset: int) -> None:
+    """The seed's message is a template, "Request has expired. Timestamp date is ."; the
+    service fills in the request's timestamp (the answer carries it once the app sends
+    ``AuthFailure.message``)."""
+    moment = (datetime.now(UTC) + timedelta(seconds=offset)).replace(microsecond=0)
+    headers = {"Host": "localhost", "x-bce-date": signer.format_timestamp(moment)}
+    headers["Authorization"] = signer.sign("ak", "sk", "GET", "/v1/cluster", None, headers, moment)
+    request = Request(EnvironBuilder(path="/v1/cluster", headers=headers).get_environ())
+    with pytest.raises(AuthFailure) as info:
+        authenticate(request, {"ak": "sk"})
+    assert info.value.code == "RequestExpired"
+    stamp = signer.format_timestamp(moment)
+    assert info.value.message == f"Request has expired. Timestamp date is {stamp}."
+    assert expired_message(moment) == info.value.message
+
+
+def test_other_auth_failures_keep_the_tables_message() -> None:
+    request = Request(
+        EnvironBuilder(path="/v1/cluster", headers={"Authorization": "x"}).get_environ()
+    )
+    with pytest.raises(AuthFailure) as info:
+        authenticate(request, {"ak": "sk"})
+    assert (info.value.code, info.value.message) == ("InvalidHTTPAuthHeader", None)
 
 
 def test_signature_from_the_far_future(api: Api) -> None:

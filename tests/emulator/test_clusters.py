@@ -77,7 +77,13 @@ def test_detail_and_list_shapes(api: Api) -> None:
         "containerNet": "172.16.0.0/16",
         "mainAvailableZone": "zoneA",
         "comment": "made by a test",
-        "advancedOptions": {"kubeProxyMode": "ipvs", "maxPodNum": 256},
+        "advancedOptions": {
+            "kubeProxyMode": "ipvs",
+            "secureContainerEnable": False,
+            "cniMode": "kubenet",
+            "dnsMode": "coreDNS",
+            "maxPodNum": 256,
+        },
         "masterExposed": False,
         "hasPrepay": False,
         "deleteTime": "0001-01-01T00:00:00Z",
@@ -88,6 +94,39 @@ def test_detail_and_list_shapes(api: Api) -> None:
     assert len(data["instanceList"]) == 2
     listed = api.ok(api.get("/v1/cluster"))["clusters"]
     assert listed == [data]
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered"),
+    [
+        (None, {}),
+        ({}, {}),
+        (
+            {"kubeProxyMode": "iptables", "cniType": "VPC_ROUTE_VETH", "setOSSecurity": True},
+            {"kubeProxyMode": "iptables", "cniType": "VPC_ROUTE_VETH", "setOSSecurity": True},
+        ),
+    ],
+    ids=["absent", "empty", "some"],
+)
+def test_advanced_options_defaults_are_filled(
+    api: Api, sent: dict[str, Any] | None, answered: dict[str, Any]
+) -> None:
+    body = cluster_body()
+    if sent is None:
+        del body["advancedOptions"]
+    else:
+        body["advancedOptions"] = sent
+    uuid = api.ok(api.post("/v1/cluster", body))["clusterUuid"]
+    defaults = {
+        "kubeProxyMode": "ipvs",
+        "secureContainerEnable": False,
+        "cniMode": "kubenet",
+        "dnsMode": "coreDNS",
+        "maxPodNum": 256,
+    }
+    assert detail(api, uuid)["advancedOptions"] == {**defaults, **answered}
+    (listed,) = api.ok(api.get("/v1/cluster"))["clusters"]
+    assert listed["advancedOptions"] == {**defaults, **answered}
 
 
 def test_node_shape(api: Api) -> None:
