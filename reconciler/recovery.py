@@ -9,6 +9,8 @@ landed is dropped (the plan will create it); a delete whose object is gone leave
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reconciler.kinds import is_gone
 from reconciler.kinds.base import LiveObject
 from reconciler.plan import LiveState
@@ -32,9 +34,25 @@ def _landed(intent: PendingIntent, state: State, live: LiveState) -> LiveObject 
     return candidates[0] if len(candidates) == 1 else None
 
 
-def recover(state: State, live: LiveState) -> tuple[State, list[str]]:
+@dataclass(frozen=True)
+class RecoveryNote:
+    """What a pending intent turned out to be: ``happened`` (e.g. "c-123 was created") and
+    what that does to state (``recorded``: "now in state")."""
+
+    address: str
+    happened: str
+    recorded: str
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.happened}; {self.recorded}"
+
+    def in_flight(self) -> str:
+        return f"{self.address}: {self.happened}"
+
+
+def recover(state: State, live: LiveState) -> tuple[State, list[RecoveryNote]]:
     new = state.copy()
-    notes: list[str] = []
+    notes: list[RecoveryNote] = []
     for intent in list(new.pending.values()):
         address = intent.address
         if intent.action == "create" and intent.entry is not None:
@@ -42,13 +60,21 @@ def recover(state: State, live: LiveState) -> tuple[State, list[str]]:
             if found is not None:
                 new.resources[address] = intent.entry.evolve(cloud_id=found.cloud_id)
                 notes.append(
-                    f"{address}: {found.cloud_id} was created by an interrupted run; now in state"
+                    RecoveryNote(
+                        str(address),
+                        f"{found.cloud_id} was created by an interrupted run",
+                        "now in state",
+                    )
                 )
         elif intent.action == "delete":
             entry = new.resources.get(address)
             found = live.lookup(address.kind, entry.cloud_id) if entry is not None else None
             if entry is not None and is_gone(found):
                 del new.resources[address]
-                notes.append(f"{address}: deleted by an interrupted run; removed from state")
+                notes.append(
+                    RecoveryNote(
+                        str(address), "deleted by an interrupted run", "removed from state"
+                    )
+                )
         del new.pending[intent.id]
     return new, notes

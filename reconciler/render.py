@@ -8,7 +8,7 @@ Colour only when asked (the CLI asks on a TTY unless ``--no-color``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.diff import FieldChange
@@ -125,11 +125,14 @@ def drift_lines(plan: Plan, color: bool = False) -> list[str]:
     return lines
 
 
-def render_plan(plan: Plan, color: bool = False) -> str:
-    lines: list[str] = []
-    head = context_line(plan)
-    if head:
-        lines.extend([head, ""])
+def _head(plan: Plan, notes: Sequence[str]) -> list[str]:
+    """The context line first, then notes about the journal (recovered or in-flight changes)."""
+    lines = [head, ""] if (head := context_line(plan)) else []
+    return lines + ([*notes, ""] if notes else [])
+
+
+def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> str:
+    lines = _head(plan, notes)
     lines.extend(drift_lines(plan, color))
     for change in plan.actionable:
         lines.extend(render_change(change, color))
@@ -147,12 +150,9 @@ def render_plan(plan: Plan, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_refresh_only(plan: Plan, color: bool = False) -> str:
+def render_refresh_only(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> str:
     """``--refresh-only``: only what changed outside the reconciler; the config is not applied."""
-    lines: list[str] = []
-    head = context_line(plan)
-    if head:
-        lines.extend([head, ""])
+    lines = _head(plan, notes)
     lines.extend(drift_lines(plan, color))
     if plan.drifted:
         lines.append(

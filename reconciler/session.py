@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,15 +17,15 @@ from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_config
-from reconciler.errors import SecretError, UsageError
+from reconciler.errors import SecretError, StateLockedError, UsageError
 from reconciler.kinds import secret_refs
 from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, SecretRef, Target
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
-from reconciler.recovery import recover
+from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
-from reconciler.state import State, StateStore
+from reconciler.state import LockInfo, State, StateStore
 from reconciler.state.local import STATE_DIR, LocalStateStore, default_path
 
 LOCAL = "local"
@@ -169,7 +170,8 @@ class Prepared:
     state: State
     live: LiveState
     plan: Plan
-    notes: list[str] = field(default_factory=list)
+    notes: list[RecoveryNote] = field(default_factory=list)
+    holder: LockInfo | None = None  # another run's lock, seen by a plan that takes none
     recovered: bool = False
 
 
@@ -231,6 +233,36 @@ def prepare(
     return Prepared(
         desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal
     )
+
+
+@contextmanager
+def locked(
+    store: StateStore,
+    operation: str,
+    wait: float = 0.0,
+    say: Callable[[str], None] = lambda _: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[LockInfo]:
+    """Hold the state lock; with ``wait`` seconds (``--lock-timeout``), wait for another run to
+    release it, saying who holds it every 10 s, before giving up with exit 4."""
+    deadline = time.monotonic() + wait
+    last_said = float("-inf")
+    while True:
+        stack = ExitStack()
+        try:
+            info = stack.enter_context(store.lock(operation))
+        except StateLockedError as exc:
+            now = time.monotonic()
+            if now >= deadline:
+                raise
+            if now - last_said >= 10:
+                say(f"Waiting for the state lock ({deadline - now:.0f}s left): {exc}")
+                last_said = now
+            sleep(min(1.0, max(0.0, deadline - now)))
+            continue
+        with stack:
+            yield info
+        return
 
 
 def is_tty(stream: object = None) -> bool:

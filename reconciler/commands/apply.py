@@ -14,6 +14,7 @@ from reconciler.commands.common import (
     adopt_option,
     allow_deletes_option,
     config_choice_options,
+    lock_timeout_option,
     progress_printer,
     run_options,
     selection_options,
@@ -35,6 +36,7 @@ from reconciler.session import (
     SecretCache,
     is_tty,
     load,
+    locked,
     open_client,
     open_store,
     prepare,
@@ -89,6 +91,7 @@ def run(
     refreshing_only: bool = False,
     adopt: bool = False,
     choice: ConfigChoice = NO_CHOICE,
+    lock_timeout: float = 0.0,
 ) -> int:
     saved = read_plan(plan_file) if plan_file else None
     if saved is not None and saved.refresh_only:
@@ -103,7 +106,7 @@ def run(
     color = is_tty() and not no_color
     say = progress_printer()
     with (
-        store.lock("destroy" if destroying else "apply"),
+        locked(store, "destroy" if destroying else "apply", lock_timeout, say),
         open_client(desired.target, desired.base_dir, options) as client,
     ):
         if destroying:
@@ -119,8 +122,7 @@ def run(
             destroying=destroying,
             adopt=adopt,
         )
-        for note in prepared.notes:
-            say(f"Recovered: {note}")
+        notes = [f"Recovered: {note}" for note in prepared.notes]
         plan: Plan = prepared.plan
         if saved is not None:
             check_fresh(saved, desired, prepared.state, prepared.live)
@@ -132,8 +134,9 @@ def run(
                 plan if saved else refresh_only(plan),
                 color,
                 auto_approve or saved is not None,
+                notes,
             )
-        say(render_plan(plan, color))
+        say(render_plan(plan, color, notes))
         if not plan.has_changes and not plan.conflicts:
             if prepared.recovered:
                 store.write(prepared.state)
@@ -171,11 +174,16 @@ def run(
 
 
 def _record_drift(
-    store: StateStore, prepared: Prepared, plan: Plan, color: bool, approved: bool
+    store: StateStore,
+    prepared: Prepared,
+    plan: Plan,
+    color: bool,
+    approved: bool,
+    notes: list[str],
 ) -> int:
     """`apply --refresh-only`: record the live values of drifted fields in state; the cloud is
     not touched."""
-    click.echo(render_refresh_only(plan, color))
+    click.echo(render_refresh_only(plan, color, notes))
     if not plan.drifted:
         if prepared.recovered:
             store.write(prepared.state)
@@ -208,6 +216,7 @@ def _record_drift(
 @allow_deletes_option
 @timeout_option
 @config_choice_options
+@lock_timeout_option
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -222,6 +231,7 @@ def command(
     env: str | None,
     var_files: tuple[str, ...],
     var_args: tuple[str, ...],
+    lock_timeout: float,
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -249,6 +259,7 @@ def command(
         refreshing_only=refreshing_only,
         adopt=adopt,
         choice=ConfigChoice(env, var_files, var_args),
+        lock_timeout=lock_timeout,
     )
 
 
@@ -257,6 +268,7 @@ def command(
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
 @timeout_option
 @config_choice_options
+@lock_timeout_option
 @run_options
 def destroy_command(
     paths: tuple[str, ...],
@@ -265,6 +277,7 @@ def destroy_command(
     env: str | None,
     var_files: tuple[str, ...],
     var_args: tuple[str, ...],
+    lock_timeout: float,
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -286,4 +299,5 @@ def destroy_command(
         no_color,
         destroying=True,
         choice=ConfigChoice(env, var_files, var_args),
+        lock_timeout=lock_timeout,
     )

@@ -81,6 +81,42 @@ def adopt_option(func: F) -> F:
     )(func)
 
 
+def lock_timeout_option(func: F) -> F:
+    return click.option(
+        "--lock-timeout",
+        type=DURATION,
+        default="0s",
+        show_default=True,
+        metavar="DURATION",
+        help="Wait this long for a state lock held by another run (e.g. 10m) before exit 4.",
+    )(func)
+
+
+class Duration(click.ParamType):
+    """``90``, ``90s``, ``10m``, ``1.5h`` -> seconds (0 to 24 hours)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        text = str(value).strip()
+        unit = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], 0)
+        number = text[:-1] if unit else text
+        try:
+            seconds = float(number) * (unit or 1)
+        except ValueError:
+            self.fail(f"{value!r} is not a duration such as 90s, 10m or 1h", param, ctx)
+        if not 0 <= seconds <= 86400:
+            self.fail(f"{value!r} must be between 0s and 24h", param, ctx)
+        return seconds
+
+
+DURATION = Duration()
+
+
 def allow_deletes_option(func: F) -> F:
     return click.option(
         "--allow-deletes",

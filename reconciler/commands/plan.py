@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 
 import click
 
@@ -10,6 +11,7 @@ from reconciler.commands.common import (
     adopt_option,
     allow_deletes_option,
     config_choice_options,
+    lock_timeout_option,
     run_options,
     selection_options,
 )
@@ -20,6 +22,7 @@ from reconciler.plan import BLAST_RADIUS, Plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
+from reconciler.recovery import RecoveryNote
 from reconciler.render import plan_to_json, render_plan, render_refresh_only
 from reconciler.session import (
     ConfigChoice,
@@ -27,10 +30,28 @@ from reconciler.session import (
     SecretCache,
     is_tty,
     load,
+    locked,
     open_client,
     open_store,
     prepare,
 )
+from reconciler.state import LockInfo
+
+
+def journal_lines(notes: list[RecoveryNote], holder: LockInfo | None) -> list[str]:
+    """What a plan (which writes nothing) says of a journal it read: another run's changes in
+    flight, or an interrupted run's that the next apply records."""
+    if holder is not None:
+        lines = [
+            f"Note: another run is applying now ({holder.describe()}); this plan counts "
+            f"its {len(notes)} finished change(s) and may differ once it ends."
+        ]
+        return lines + [f"In flight: {n.in_flight()}" for n in notes]
+    return [f"Interrupted run: {n.in_flight()} (the next apply records it)" for n in notes]
+
+
+def _say_err(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
@@ -66,6 +87,7 @@ def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
 @adopt_option
 @allow_deletes_option
 @config_choice_options
+@lock_timeout_option
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -80,6 +102,7 @@ def command(
     env: str | None,
     var_files: tuple[str, ...],
     var_args: tuple[str, ...],
+    lock_timeout: float,
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -93,7 +116,13 @@ def command(
     options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     store = open_store(state_spec, desired, workspace)
     cache = SecretCache(desired.base_dir)
-    with open_client(desired.target, desired.base_dir, options) as client:
+    holder = None
+    with ExitStack() as stack:
+        if lock_timeout > 0:  # wait for a running apply, and plan against what it left
+            stack.enter_context(locked(store, "plan", lock_timeout, _say_err))
+        else:
+            holder = store.holder()
+        client = stack.enter_context(open_client(desired.target, desired.base_dir, options))
         prepared = prepare(desired, store, client, options, cache, targets, replaces, adopt=adopt)
     plan = evaluate(prepared.plan, prepared.state, allow_deletes)
     if refresh_only_mode:
@@ -102,11 +131,8 @@ def command(
     if as_json:
         click.echo(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))
     else:
-        for note in prepared.notes:
-            click.echo(f"Recovered: {note}")
-        click.echo(
-            render_refresh_only(plan, color) if refresh_only_mode else render_plan(plan, color)
-        )
+        render = render_refresh_only if refresh_only_mode else render_plan
+        click.echo(render(plan, color, journal_lines(prepared.notes, holder)))
         guard = [r.message for r in plan.refusals if r.reason == BLAST_RADIUS]
         if guard:
             click.echo(f"\nWarning: {guard[0]}")

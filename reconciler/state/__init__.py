@@ -131,6 +131,8 @@ class StateStore(Protocol):
 
     def force_unlock(self, lock_id: str) -> LockInfo: ...
 
+    def holder(self) -> LockInfo | None: ...
+
 
 def new_intent_id() -> str:
     return uuid.uuid4().hex[:12]

@@ -324,6 +324,20 @@ class LocalStateStore:
         except (OSError, ValueError, TypeError, RecursionError):
             return None
 
+    def holder(self) -> LockInfo | None:
+        """The run holding the lock now, or None (a killed holder's lock is free)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self._holder()
+        finally:
+            os.close(fd)  # closing drops a shared flock taken just now
+        return None
+
     def _acquire(self, info: LockInfo) -> int:
         try:
             return self._take(info)

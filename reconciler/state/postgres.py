@@ -460,6 +460,12 @@ class PostgresStateStore:
             row[5]
         )
 
+    def holder(self) -> LockInfo | None:
+        """The run holding this workspace's lock now, or None."""
+        with self._connection() as conn:
+            found = self._holder(conn)
+        return found[0] if found else None
+
     def _locked_error(self, conn: psycopg.Connection[Any]) -> StateLockedError:
         found = self._holder(conn)
         if found is None:
