@@ -8,6 +8,7 @@ No Python traceback reaches a user unless ``--debug`` is given.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 
@@ -96,27 +97,44 @@ COMMANDS = {
 @click.option(
     "--debug",
     is_flag=True,
-    help="Show tracebacks and DEBUG logs (canonical requests; never secrets).",
+    help="Show tracebacks and DEBUG logs (canonical requests; never secrets). Also "
+    "RECONCILER_LOG=debug; accepted before or after the command.",
+)
+@click.option(
+    "--no-color",
+    "no_color",
+    is_flag=True,
+    help="Never colour the output (also NO_COLOR=1); accepted before or after the command.",
 )
 @click.version_option(__version__, prog_name="reconciler")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     """Declare CCE registry users, namespaces, repositories and clusters in YAML; plan and apply."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["no_color"] = no_color
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
 
 
-def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv
+GLOBAL_FLAGS = ("--debug", "--no-color")
+
+
+def global_flags_first(argv: list[str]) -> tuple[list[str], bool]:
+    """Move ``--debug`` / ``--no-color`` given after the command to before it (click reads
+    group options there), leaving anything after ``--`` alone; say whether to debug."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    found = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    rest = [a for a in argv[:end] if a not in GLOBAL_FLAGS] + argv[end:]
+    debug = "--debug" in found or os.environ.get("RECONCILER_LOG", "").lower() == "debug"
+    flags = sorted(set(found) | ({"--debug"} if debug else set()))
+    return flags + rest, debug
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = _debug_requested(args)
+    args, debug = global_flags_first(list(sys.argv[1:] if argv is None else argv))
     try:
         code = cli.main(args=args, prog_name="reconciler", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort

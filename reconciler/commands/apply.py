@@ -19,6 +19,7 @@ from reconciler.commands.common import (
     run_options,
     selection_options,
     timeout_option,
+    use_color,
 )
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
@@ -103,7 +104,7 @@ def run(
     apply_options = ApplyOptions(parallelism=options.parallelism, timeouts=parse_timeouts(timeouts))
     store = open_store(options.state, desired, options.workspace)
     cache = SecretCache(desired.base_dir)
-    color = is_tty() and not no_color
+    color = use_color(no_color)
     say = progress_printer()
     with (
         locked(store, "destroy" if destroying else "apply", lock_timeout, say),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -138,7 +140,9 @@ def timeout_option(func: F) -> F:
 
 
 def run_options(func: F) -> F:
-    func = click.option("--no-color", is_flag=True, help="Never colour the output.")(func)
+    # `--no-color` after the command is moved before it (cli.global_flags_first); this hidden
+    # option only keeps the parameter for callers that pass it by name
+    func = click.option("--no-color", is_flag=True, hidden=True)(func)
     func = click.option(
         "--retry-budget",
         type=click.IntRange(0),
@@ -162,6 +166,15 @@ def run_options(func: F) -> F:
     )(func)
     func = state_options(func)
     return func
+
+
+def use_color(no_color: bool = False) -> bool:
+    """Colour only on a terminal, and never with --no-color (anywhere) or NO_COLOR set."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root().obj if ctx is not None else None
+    asked_not = no_color or bool(isinstance(root, dict) and root.get("no_color"))
+    tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
+    return tty and not asked_not and not os.environ.get("NO_COLOR")
 
 
 def progress_printer() -> Callable[[str], None]:

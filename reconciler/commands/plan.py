@@ -14,6 +14,7 @@ from reconciler.commands.common import (
     lock_timeout_option,
     run_options,
     selection_options,
+    use_color,
 )
 from reconciler.config import config_digest
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
@@ -28,7 +29,6 @@ from reconciler.session import (
     ConfigChoice,
     RunOptions,
     SecretCache,
-    is_tty,
     load,
     locked,
     open_client,
@@ -127,7 +127,7 @@ def command(
     plan = evaluate(prepared.plan, prepared.state, allow_deletes)
     if refresh_only_mode:
         plan = refresh_only(plan)
-    color = is_tty() and not no_color
+    color = use_color(no_color)
     if as_json:
         click.echo(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))
     else:

@@ -9,10 +9,10 @@ Not for: checking whether the saved plan is still fresh (``apply --plan`` does t
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
+from reconciler.commands.common import use_color
 from reconciler.markdown import GITHUB_COMMENT_LIMIT, plan_to_markdown
 from reconciler.plan import BLAST_RADIUS
 from reconciler.planfile import SavedPlan, read
@@ -35,7 +35,7 @@ from reconciler.render import plan_to_json, render_plan, render_refresh_only
     show_default=True,
     help="With --markdown: at most this many characters (GitHub's comment limit by default).",
 )
-@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option("--no-color", is_flag=True, hidden=True)
 def command(plan_file: str, as_json: bool, as_markdown: bool, limit: int, no_color: bool) -> None:
     """Print a saved plan (from `plan --out`) as text, JSON or Markdown.
 
@@ -55,7 +55,7 @@ def command(plan_file: str, as_json: bool, as_markdown: bool, limit: int, no_col
             nl=False,
         )
     else:
-        click.echo(_text(saved, color=sys.stdout.isatty() and not no_color))
+        click.echo(_text(saved, color=use_color(no_color)))
 
 
 def _text(saved: SavedPlan, color: bool) -> str:

@@ -1,7 +1,8 @@
 """The resource entries of the configuration files, and how to name one in a message.
 
-For: the sections (``users``, ``namespaces`` ...) and the kind each holds, the keys that make up
-an address, and :class:`Item`, one entry of one file with its position.
+For: the sections (``users``, ``namespaces`` ... ``k8s_clusters``, ``instance_groups``) and the
+kind each holds, the keys that make up an address (``instance_group.CLUSTER/NAME``), and
+:class:`Item`, one entry of one file with its position.
 Not for: checking the entries (``validation``, ``checks``) or building specs (``specs``).
 """
 
@@ -19,12 +20,16 @@ SECTIONS = {
     "namespaces": "namespace",
     "repositories": "repository",
     "clusters": "cluster",
+    "k8s_clusters": "k8s_cluster",
+    "instance_groups": "instance_group",
 }
 IDENTITY = {
     "user": ("username",),
     "namespace": ("name",),
     "repository": ("namespace", "name"),
     "cluster": ("name",),
+    "k8s_cluster": ("name",),
+    "instance_group": ("cluster", "name"),
 }
 
 

@@ -34,6 +34,12 @@ PATTERN_HINTS = {
     "^zone[A-Z]$": "a zone such as zoneA",
     "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$": "an IPv4 network in CIDR notation such as 172.16.0.0/16",
     "^[0-9]+$": 'a numeric code such as "10"',
+    "^[0-9]+(\\.[0-9]+){1,3}$": 'a version such as "1.6.28"',
+    "^vpc-[A-Za-z0-9]+$": "a VPC id such as vpc-a1b2c3d4e5f6",
+    "^sbn-[A-Za-z0-9]+$": "a subnet id such as sbn-a1b2c3d4e5f6",
+    "^(g|esg)-[A-Za-z0-9]+$": "a security group id such as g-a1b2c3d4e5f6 (esg- for an enterprise one)",
+    "^m-[A-Za-z0-9]+$": "an image id such as m-gTpZ1k6n",
+    "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
 }
@@ -82,12 +88,14 @@ def _additional(document: Document, jpath: JsonPath, error: ValidationError) -> 
 
 
 def _bad_names(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
-    """A mapping whose keys are names (``variables:``): each key must match the name pattern."""
+    """A mapping whose keys are names (``variables:``, a v2 cluster's ``tags``): each key must
+    match the name pattern."""
     patterns = list(error.schema["patternProperties"])
+    what = "variable name" if jpath == ("variables",) else f"{subject(document.data, jpath)} key"
     for key in error.instance:
         if not any(compiled_pattern(pattern).search(str(key)) for pattern in patterns):
             hint = PATTERN_HINTS.get(patterns[0], f"expected to match {patterns[0]}")
-            yield document.key_at((*jpath, key)), f"variable name {show(key)} is invalid: {hint}"
+            yield document.key_at((*jpath, key)), f"{what} {show(key)} is invalid: {hint}"
 
 
 def _unknown_key(data: Any, jpath: JsonPath, key: str, allowed: list[str]) -> str:
@@ -147,6 +155,14 @@ def _minimum(document: Document, jpath: JsonPath, error: ValidationError) -> Fou
     )
 
 
+def _maximum(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
+    who = subject(document.data, jpath)
+    yield (
+        document.value_at(jpath),
+        f"{who} must be at most {error.validator_value}, got {show(error.instance)}",
+    )
+
+
 def _empty(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
     yield document.value_at(jpath), f"{subject(document.data, jpath)} must not be empty"
 
@@ -190,6 +206,7 @@ _HANDLERS = {
     "pattern": _pattern_error,
     "enum": _enum,
     "minimum": _minimum,
+    "maximum": _maximum,
     "minItems": _empty,
     "minLength": _empty,
     "uniqueItems": _unique,
@@ -212,7 +229,8 @@ def subject(data: Any, jpath: JsonPath) -> str:
     if len(rest) == 1 and rest[0] in IDENTITY[kind]:
         owner = kind
     if len(rest) == 2 and rest[0] == "tags":
-        return f"{owner} tag"
+        # a list of tags (repository) or a mapping of them (k8s_cluster)
+        return f"{owner} tag" if isinstance(rest[1], int) else f"{owner} tag {show(rest[1])}"
     return f"{owner} {dotted(rest)}" if rest else owner
 
 

@@ -56,3 +56,38 @@ def test_version_and_help_import_no_engine(args: tuple[str, ...]) -> None:
 def test_validate_imports_neither_the_client_nor_the_executor(tmp_path: object) -> None:
     loaded = _modules_loaded_by("validate", "--help")
     assert {"reconciler.apply", "reconciler.client.api", "requests", "psycopg"} & loaded == set()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected", "debug"),
+    [
+        (["plan", "--debug", "x"], ["--debug", "plan", "x"], True),
+        (["--no-color", "plan"], ["--no-color", "plan"], False),
+        (["apply", "--no-color", "--", "--debug"], ["--no-color", "apply", "--", "--debug"], False),
+        (["validate"], ["validate"], False),
+    ],
+)
+def test_global_flags_are_accepted_after_the_command(
+    argv: list[str], expected: list[str], debug: bool
+) -> None:
+    from reconciler.cli import global_flags_first
+
+    assert global_flags_first(argv) == (expected, debug)
+
+
+def test_reconciler_log_debug_turns_debug_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.cli import global_flags_first
+
+    monkeypatch.setenv("RECONCILER_LOG", "debug")
+    assert global_flags_first(["plan"]) == (["--debug", "plan"], True)
+
+
+def test_debug_after_the_command_shows_debug_logs(tmp_path: object) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "--debug", "/nonexistent-dir"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "no such option" not in out.stderr
