@@ -262,7 +262,8 @@ def execute(plan: Plan, executor: Executor, parallelism: int, progress: Progress
     results = Walker(plan.actionable, run, parallelism, on_interrupt=executor.cancel).walk()
     for result in results.values():
         if result.status == FAILED and not (lost and isinstance(result.error, LockLostError)):
-            progress(f"{result.change.address}: failed: {describe_error(result.error)}")
+            address = result.change.address
+            progress(f"{address}: failed: {describe_error(result.error, address)}")
     if lost:
         raise lost[0]
     return ApplyResult(results)
@@ -286,8 +287,14 @@ _ED = {
 }
 
 
-def describe_error(error: BaseException | None) -> str:
-    return str(error) if error else "unknown error"
+def describe_error(error: BaseException | None, address: Address | None = None) -> str:
+    """The error's text for a line that already names ``address``: said once, not twice."""
+    text = str(error) if error else "unknown error"
+    if address is not None:
+        for prefix in (f"{address}: ", f"{address} "):
+            if text.startswith(prefix):
+                return text[len(prefix) :]
+    return text
 
 
 def summary_lines(result: ApplyResult) -> list[str]:
@@ -303,7 +310,7 @@ def summary_lines(result: ApplyResult) -> list[str]:
         + f", {len(result.by_status(FAILED))} failed, {len(result.by_status(SKIPPED))} skipped."
     ]
     for r in result.by_status(FAILED):
-        lines.append(f"  failed:  {r.change.address}: {describe_error(r.error)}")
+        lines.append(f"  failed:  {r.change.address}: {describe_error(r.error, r.change.address)}")
     for r in result.by_status(SKIPPED):
         lines.append(f"  skipped: {r.change.address} (depends on {r.blocked_by}, which failed)")
     return lines

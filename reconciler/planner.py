@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.diff import FieldChange, field_changes, project
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import address_order, is_gone, kind_named, kind_of
-from reconciler.kinds.base import BROKEN, FAILED_CREATE, LiveObject, PlanView
+from reconciler.kinds.base import BROKEN, FAILED_CREATE, Kind, LiveObject, PlanView
 from reconciler.model import Action, Address, DesiredState, Resource
 from reconciler.plan import (
     SENSITIVE_TEXT,
@@ -68,6 +68,7 @@ class Planner:
         self.contents = self._contents_index(changes)
         changes = self._cascade_container_replacements(changes)
         changes = self._guard_container_removals(changes)
+        changes = self._flag_renames(changes)
         chosen = self._targeted(changes, frozenset(targets))
         ordered = tuple(changes[a] for a in addresses if a in chosen)
         conflicts = tuple(c for c in self.conflicts if c.address in chosen)
@@ -236,6 +237,7 @@ class Planner:
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         projected = project(after, live.attrs, entry.applied)
+        self._warn_unmanaged(address, kind, after, entry)
         health = kind.health(live)
         failed_create = entry.tainted or health == FAILED_CREATE
         broken = failed_create or health == BROKEN
@@ -389,6 +391,61 @@ class Planner:
                 out.setdefault(container, []).append(obj)
         return out
 
+    def _warn_unmanaged(
+        self, address: Address, kind: Kind, after: Mapping[str, Any], entry: ResourceState
+    ) -> None:
+        """A declared field removed from the config: the kinds reset what the API can reset
+        (their attributes then hold the default); what it cannot is left as it is."""
+        declared = set(_paths(after))
+        for path in sorted(set(_paths(entry.applied)) - declared):
+            if any(path.startswith(d + ".") for d in declared):
+                continue
+            self.warnings.append(
+                f"{address}: {path} is no longer declared; {kind.api_name} cannot reset it, "
+                "so the cloud keeps its value and it is no longer managed"
+            )
+
+    def _flag_renames(self, changes: dict[Address, Change]) -> dict[Address, Change]:
+        """A delete and a create of one kind with the same signature look like a rename: the
+        API cannot rename, so say what the delete destroys (the guard still counts it)."""
+        out = dict(changes)
+        by_kind: dict[str, tuple[list[Change], list[Change]]] = {}
+        for change in changes.values():
+            if change.action in (Action.DELETE, Action.CREATE):
+                pair = by_kind.setdefault(change.address.kind, ([], []))
+                pair[0 if change.action is Action.DELETE else 1].append(change)
+        for name, (deletes, creates) in by_kind.items():
+            kind = kind_named(name)
+            gone = self._signatures(kind, deletes, from_state=True)
+            new = self._signatures(kind, creates, from_state=False)
+            for signature, old in gone.items():
+                if signature is None or signature not in new:
+                    continue
+                renamed = new[signature]
+                lost = kind.loses_on_delete(old.before or {}, self._held(old.address, True))
+                note = (
+                    f"{old.address} -> {renamed.address} looks like a rename, which "
+                    f"{kind.api_name} cannot do: {old.address} is deleted with {lost}, and "
+                    f"{renamed.address} starts empty"
+                )
+                self.warnings.append(note)
+                out[old.address] = replace(old, reason=f"{old.reason}; {note}")
+        return out
+
+    def _signatures(self, kind: Kind, changes: list[Change], from_state: bool) -> dict[Any, Change]:
+        """signature -> change, for signatures that only one change has."""
+        seen: dict[Any, list[Change]] = {}
+        for change in changes:
+            attrs = (change.before if from_state else change.after) or {}
+            held = self._held(change.address, from_state)
+            seen.setdefault(kind.rename_signature(attrs, held), []).append(change)
+        return {s: c[0] for s, c in seen.items() if len(c) == 1}
+
+    def _held(self, container: Address, from_state: bool) -> tuple[str, ...]:
+        """The names of what ``container`` holds: managed (state) or declared (config)."""
+        source = self.state.resources if from_state else self.desired.resources
+        return tuple(sorted(a.name for a in self.contents.get(container, ()) if a in source))
+
     def _targeted(
         self, changes: dict[Address, Change], targets: frozenset[Address]
     ) -> set[Address]:
@@ -405,6 +462,16 @@ class Planner:
             if changes[address].action in (Action.DELETE, Action.REPLACE):
                 stack.extend(self.contents.get(address, ()))
         return chosen
+
+
+def _paths(values: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for key, value in values.items():
+        if isinstance(value, Mapping) and value:
+            out.extend(_paths(value, f"{prefix}{key}."))
+        else:
+            out.append(f"{prefix}{key}")
+    return out
 
 
 def _drift(

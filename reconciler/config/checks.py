@@ -1,8 +1,10 @@
 """The rules a JSON Schema cannot express, checked across all files.
 
 For: one address per resource across files, one registry user, repositories naming declared
-namespaces, container networks that are networks, exactly one target with a usable endpoint,
-and (only when asked) that every secret reference resolves.
+namespaces and instance groups declared k8s_clusters, container networks that are networks (and,
+for the v2 clusters, pod networks that overlap neither their service network nor one another,
+and are declared for kubenet), exactly one target with a usable endpoint, and (only when asked)
+that every secret reference resolves.
 Not for: the shape of each file (``validation``) or building the desired state (``specs``).
 """
 
@@ -17,16 +19,21 @@ from urllib.parse import urlsplit
 
 from reconciler.config.items import Item
 from reconciler.config.messages import dotted, show
-from reconciler.config.specs import secret_ref
+from reconciler.config.specs import default_of, secret_ref
 from reconciler.config.validation import Checked
 from reconciler.errors import SecretError
+from reconciler.model import K8sClusterSpec, plural
 from reconciler.secrets import resolve_secret
 from reconciler.yamlload import Diagnostic, Document
 
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     "user": ("password",),
     "cluster": ("workers", "adminPassword"),
+    "instance_group": ("adminPassword",),
 }
+# The network of services when a k8s_cluster declares none; a pod network must not overlap it.
+DEFAULT_SERVICE_CIDR: str = default_of(K8sClusterSpec, "service_cidr")
+KUBENET = "kubenet"
 
 
 def semantic_errors(
@@ -37,7 +44,9 @@ def semantic_errors(
     yield from _duplicate_addresses(checked.items)
     yield from _more_than_one_user(checked.items)
     if not checked.section_broken("namespaces"):
-        yield from _undeclared_namespaces(checked.items)
+        yield from _undeclared(checked.items, "repository", "namespace", "namespace")
+    if not checked.section_broken("k8s_clusters"):
+        yield from _undeclared(checked.items, "instance_group", "cluster", "k8s_cluster")
     yield from _container_nets(
         [
             item
@@ -45,6 +54,7 @@ def semantic_errors(
             if item.kind == "cluster" and checked.clean(item, "containerNet")
         ]
     )
+    yield from _v2_networks(checked)
     declaring = [*checked.documents, *([environment] if environment is not None else [])]
     yield from _targets(declaring, load_failed=load_failed)
 
@@ -75,18 +85,25 @@ def _more_than_one_user(items: list[Item]) -> Iterator[Diagnostic]:
         yield Diagnostic.at(item.at(), message)
 
 
-def _undeclared_namespaces(items: list[Item]) -> Iterator[Diagnostic]:
-    declared = [item.identity for item in items if item.kind == "namespace" and item.identity]
+def _undeclared(items: list[Item], kind: str, key: str, target: str) -> Iterator[Diagnostic]:
+    """Each ``kind`` entry's ``key`` names a declared ``target`` (a repository's namespace, an
+    instance group's k8s_cluster)."""
+    declared = [item.identity for item in items if item.kind == target and item.identity]
     known = set(declared)
+    section = plural(target)
     for item in items:
-        namespace = item.data.get("namespace")
-        if item.kind != "repository" or not isinstance(namespace, str) or namespace in known:
+        name = item.data.get(key)
+        if item.kind != kind or not isinstance(name, str) or name in known:
             continue
-        message = f'{item.label} refers to namespace "{namespace}", which is not declared under namespaces'
-        close = difflib.get_close_matches(namespace, declared, n=1)
+        message = f'{item.label} refers to {target} "{name}", which is not declared under {section}'
+        close = difflib.get_close_matches(name, declared, n=1)
         if close:
             message += f'; did you mean "{close[0]}"?'
-        yield Diagnostic.at(item.at("namespace"), message)
+        elif target == "k8s_cluster" and any(
+            other.kind == "cluster" and other.identity == name for other in items
+        ):
+            message += f' ("{name}" is a v1 cluster, under clusters; instance groups belong to k8s_clusters)'
+        yield Diagnostic.at(item.at(key), message)
 
 
 def _container_nets(items: list[Item]) -> Iterator[Diagnostic]:
@@ -99,6 +116,67 @@ def _container_nets(items: list[Item]) -> Iterator[Diagnostic]:
                     item.at("containerNet"),
                     f"{item.label} containerNet {show(text)} is invalid: {problem}",
                 )
+
+
+def _v2_networks(checked: Checked) -> Iterator[Diagnostic]:
+    """The CIDRs of the v2 clusters: each a network, podCIDR declared for kubenet, and no pod
+    network overlapping its cluster's service network or another cluster's pod network."""
+    clusters = [item for item in checked.items if item.kind == "k8s_cluster"]
+    pods: list[tuple[Item, ipaddress.IPv4Network]] = []
+    for item in clusters:
+        if item.data.get("networkMode") == KUBENET and "podCIDR" not in item.data:
+            message = (
+                f'{item.label} needs "podCIDR": networkMode {KUBENET} takes the pod network from it'
+            )
+            yield Diagnostic.at(item.at(), message)
+        networks: dict[str, ipaddress.IPv4Network] = {}
+        for key in ("podCIDR", "serviceCIDR"):
+            text = item.data.get(key)
+            if not isinstance(text, str) or not checked.valid(item, key):
+                continue
+            problem = _cidr_problem(text)
+            if problem:
+                yield Diagnostic.at(
+                    item.at(key), f"{item.label} {key} {show(text)} is invalid: {problem}"
+                )
+            else:
+                networks[key] = ipaddress.IPv4Network(text)
+        pod = networks.get("podCIDR")
+        if pod is None:
+            continue
+        pods.append((item, pod))
+        yield from _pod_service_overlap(item, pod, networks.get("serviceCIDR"))
+    yield from _pod_overlaps(pods)
+
+
+def _pod_service_overlap(
+    item: Item, pod: ipaddress.IPv4Network, service: ipaddress.IPv4Network | None
+) -> Iterator[Diagnostic]:
+    declared = "serviceCIDR" in item.data
+    if service is None and declared:
+        return  # malformed, reported already
+    service = service or ipaddress.IPv4Network(DEFAULT_SERVICE_CIDR)
+    if pod.overlaps(service):
+        which = "serviceCIDR" if declared else "the default serviceCIDR"
+        yield Diagnostic.at(
+            item.at("podCIDR"),
+            f"{item.label} podCIDR {pod} overlaps {which} {service}; pods and services need "
+            "separate networks",
+        )
+
+
+def _pod_overlaps(pods: list[tuple[Item, ipaddress.IPv4Network]]) -> Iterator[Diagnostic]:
+    """Each overlap once, at the later declaration; a cluster declared twice is reported as a
+    duplicate, not as overlapping itself."""
+    for index, (item, pod) in enumerate(pods):
+        for other, theirs in pods[:index]:
+            if other.identity != item.identity and pod.overlaps(theirs):
+                yield Diagnostic.at(
+                    item.at("podCIDR"),
+                    f"{item.label} podCIDR {pod} overlaps the podCIDR {theirs} of "
+                    f"{other.label} at {other.at('podCIDR')}",
+                )
+                break
 
 
 def _cidr_problem(text: str) -> str | None:

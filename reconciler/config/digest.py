@@ -28,7 +28,7 @@ def config_digest(state: DesiredState) -> str:
 def _canonical(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: sorted(_canonical(getattr(value, f.name)))
+            f.name: _unordered(_canonical(getattr(value, f.name)))
             if f.name == "tags"
             else _canonical(getattr(value, f.name))
             for f in fields(value)
@@ -39,3 +39,9 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     return value
+
+
+def _unordered(tags: Any) -> Any:
+    """A repository's tags are a set: sorted. A v2 cluster's are a mapping, whose values count
+    (sorting it would keep only the keys) and whose key order json.dumps already ignores."""
+    return sorted(tags) if isinstance(tags, list) else tags

@@ -91,7 +91,11 @@ def _bad_names(document: Document, jpath: JsonPath, error: ValidationError) -> F
     """A mapping whose keys are names (``variables:``, a v2 cluster's ``tags``): each key must
     match the name pattern."""
     patterns = list(error.schema["patternProperties"])
-    what = "variable name" if jpath == ("variables",) else f"{subject(document.data, jpath)} key"
+    what = (
+        "variable name"
+        if jpath == ("variables",)
+        else f"{subject(document.data, jpath[:-1])} tag key"
+    )
     for key in error.instance:
         if not any(compiled_pattern(pattern).search(str(key)) for pattern in patterns):
             hint = PATTERN_HINTS.get(patterns[0], f"expected to match {patterns[0]}")
@@ -99,7 +103,9 @@ def _bad_names(document: Document, jpath: JsonPath, error: ValidationError) -> F
 
 
 def _unknown_key(data: Any, jpath: JsonPath, key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    # case first: "podCidr" is podCIDR, though only 4 of its 7 letters match
+    close = [name for name in allowed if name.lower() == key.lower()]
+    close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f'unknown key "{key}"; did you mean "{close[0]}"?'
     where = f" in {subject(data, jpath)}" if jpath else ""

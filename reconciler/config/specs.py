@@ -1,14 +1,16 @@
 """Declared YAML -> model specs: the :class:`DesiredState` of a valid configuration.
 
 For: building one spec per resource entry, the target, secret references and lifecycles, with
-defaults filled in (``deployMode: BCC``, ``productType: postpay`` ...). Runs only on documents
-that passed every check, so it trusts the shapes it reads.
+defaults filled in (``deployMode: BCC``, ``productType: postpay`` ...). The v2 kinds take their
+defaults from the model: a key left out is a field left at its dataclass default. Runs only on
+documents that passed every check, so it trusts the shapes it reads.
 Not for: checking anything (``validation``, ``checks``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from reconciler.config.items import Item
@@ -16,6 +18,8 @@ from reconciler.model import (
     Address,
     ClusterSpec,
     DesiredState,
+    InstanceGroupSpec,
+    K8sClusterSpec,
     Lifecycle,
     Location,
     NamespaceSpec,
@@ -131,9 +135,72 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+# YAML key -> spec field of the v2 kinds; the YAML keys are the kinds' attribute names.
+K8S_CLUSTER_FIELDS = {
+    "name": "name",
+    "k8sVersion": "k8s_version",
+    "vpcID": "vpc_id",
+    "masterType": "master_type",
+    "clusterHA": "master_ha",
+    "masterVPCSubnetZone": "master_subnet_zone",
+    "runtimeType": "runtime",
+    "runtimeVersion": "runtime_version",
+    "networkMode": "network_mode",
+    "podCIDR": "pod_cidr",
+    "serviceCIDR": "service_cidr",
+    "lbServiceVPCSubnetID": "lb_service_subnet_id",
+    "kubeProxyMode": "kube_proxy_mode",
+    "description": "description",
+    "tags": "tags",
+    "deleteResource": "delete_resources",
+    "deleteCDSSnapshot": "delete_snapshots",
+}
+INSTANCE_GROUP_FIELDS = {
+    "cluster": "cluster",
+    "name": "name",
+    "replicas": "replicas",
+    "machineType": "machine_type",
+    "instanceType": "instance_type",
+    "machineSpec": "machine_spec",
+    "cpu": "cpu",
+    "memory": "memory",
+    "rootDiskType": "root_disk_type",
+    "rootDiskSize": "root_disk_size",
+    "imageID": "image_id",
+    "vpcSubnetID": "subnet_id",
+    "securityGroupID": "security_group_id",
+    "adminPassword": "admin_password",
+}
+
+
+def default_of(spec_type: type, field_name: str) -> Any:
+    """The model's default of one spec field (what a key left out of the YAML means)."""
+    return next(f.default for f in fields(spec_type) if f.name == field_name)
+
+
+def _declared(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    return {names[key]: value for key, value in data.items() if key in names}
+
+
+def _k8s_cluster(data: dict[str, Any], location: Location) -> K8sClusterSpec:
+    declared = _declared(data, K8S_CLUSTER_FIELDS)
+    if "tags" in declared:
+        declared["tags"] = frozen_mapping(declared["tags"])
+    return K8sClusterSpec(**declared, lifecycle=_lifecycle(data), location=location)
+
+
+def _instance_group(data: dict[str, Any], location: Location) -> InstanceGroupSpec:
+    declared = _declared(data, INSTANCE_GROUP_FIELDS)
+    if "admin_password" in declared:
+        declared["admin_password"] = secret_ref(declared["admin_password"])
+    return InstanceGroupSpec(**declared, lifecycle=_lifecycle(data), location=location)
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any], Location], Resource]] = {
     "user": _user,
     "namespace": _namespace,
     "repository": _repository,
     "cluster": _cluster,
+    "k8s_cluster": _k8s_cluster,
+    "instance_group": _instance_group,
 }

@@ -46,5 +46,11 @@ class Checked:
             return False
         return not any((path, jpath[:end]) in self.errors for end in range(len(jpath)))
 
+    def valid(self, item: Item, *sub: str | int) -> bool:
+        """No schema error at the item's value ``sub`` or inside it. Unlike :meth:`clean`, an
+        error about the entry as a whole (a missing or an unknown key) does not count: it says
+        nothing about this value."""
+        return (item.document.path, (*item.jpath, *sub)) not in self.around_errors
+
     def section_broken(self, section: str) -> bool:
         return any(jpath == (section,) for _, jpath in self.errors)

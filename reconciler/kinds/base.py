@@ -187,6 +187,16 @@ class Kind:
         it, so that a green plan means a green apply. None: nothing known against it."""
         return None
 
+    def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
+        """What a renamed object keeps (its attributes but the name, the names of what it
+        holds), so that a delete and a create with the same signature are flagged as a rename
+        the API cannot do. None: renames of this kind are not detected."""
+        return None
+
+    def loses_on_delete(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> str:
+        """What deleting the object destroys, for the rename warning."""
+        return "its data"
+
     def update_step(self, change_fields: Iterable[Any], live: LiveObject) -> ScaleStep | None:
         """A typed step that apply needs beyond before/after (a scale), or None."""
         return None

@@ -44,6 +44,14 @@ class NamespaceKind(Kind):
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["name"])
 
+    def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
+        # a namespace renamed with its repositories: same visibility, same repository names
+        names = tuple(sorted(c.split("/", 1)[1] for c in contents))
+        return (bool(attrs.get("public")), names) if names else None
+
+    def loses_on_delete(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> str:
+        return f"its repositories and their images ({', '.join(contents)})"
+
     def refusal(self, spec: NamespaceSpec, view: PlanView) -> str | None:
         if first_of(view.desired, "user") or view.live_objects.get("user"):
             return None

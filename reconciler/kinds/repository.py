@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import NotFoundError
-from reconciler.kinds.base import Kind, LiveObject, Operations, RefreshContext, drop_none
+from reconciler.kinds.base import Kind, LiveObject, Operations, RefreshContext
 from reconciler.model import Address, DesiredState, RepositorySpec
 
 if TYPE_CHECKING:
@@ -31,14 +31,20 @@ class RepositoryKind(Kind):
     spec_type = RepositorySpec
 
     def desired_attrs(self, spec: RepositorySpec) -> dict[str, Any]:
-        return drop_none(
-            {
-                "namespace": spec.namespace,
-                "name": spec.name,
-                "tags": sorted(set(spec.tags)),
-                "description": spec.description,
-            }
-        )
+        # an undeclared description is the empty one: removing the key clears the text
+        return {
+            "namespace": spec.namespace,
+            "name": spec.name,
+            "tags": sorted(set(spec.tags)),
+            "description": spec.description or "",
+        }
+
+    def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
+        return (attrs.get("namespace"), tuple(attrs.get("tags", ())), attrs.get("description"))
+
+    def loses_on_delete(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> str:
+        tags = ", ".join(attrs.get("tags", ())) or "no tags"
+        return f"its images ({tags})"
 
     def dependencies(self, spec: RepositorySpec, desired: DesiredState) -> tuple[Address, ...]:
         return (Address("namespace", spec.namespace),)
@@ -93,7 +99,7 @@ class RepositoryKind(Kind):
         added = sorted(want - have)
         for tag in added:
             ops.client.create_image_meta(namespace, name, tag, description)
-        if description is not None and description != before.get("description") and not added:
+        if description != before.get("description") and not added and want:
             ops.client.create_image_meta(namespace, name, sorted(want)[0], description)
         for tag in sorted(have - want):
             try:

@@ -215,7 +215,8 @@ def test_already_exist_that_is_not_ours_is_reported_and_dependents_skipped(ws: W
     )  # namespace.team-a's create, yet nothing exists
     result = ws.cli("apply", str(ws.root), "--auto-approve", "--parallelism", "1")
     assert result.code == 1
-    assert "namespace.team-a already exists in the cloud with different settings" in result.out
+    assert "namespace.team-a: already exists in the cloud with different settings" in result.out
+    assert "namespace.team-a: failed: namespace.team-a" not in result.out
     assert (
         "skipped: repository.team-a/api (depends on namespace.team-a, which failed)" in result.out
     )
