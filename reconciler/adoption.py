@@ -8,7 +8,7 @@ attributes as what it had when adopted. Not for: writing state (the caller holds
 from __future__ import annotations
 
 from reconciler.client.api import CceClient
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.errors import ReconcilerError, StateError, UsageError
 from reconciler.kinds import kind_named
 from reconciler.model import Address, DesiredState
 from reconciler.plan import fingerprint
@@ -23,6 +23,13 @@ def adopted_entry(
             f"{address} is already in state (id {state.resources[address].cloud_id}); "
             f"`reconciler state rm {address}` first"
         )
+    spec = desired.resources.get(address)
+    if spec is None:
+        raise UsageError(
+            f"{address} is not declared in the configuration, so the next plan would delete it; "
+            f"declare it first (`reconciler export --kind {address.kind}` writes YAML for what "
+            "exists), or adopt everything declared at once with `reconciler apply --adopt`"
+        )
     kind = kind_named(address.kind)
     live = kind.read_one(client, address, cloud_id)
     if live is None:
@@ -31,13 +38,11 @@ def adopted_entry(
         )
     if kind.natural_id(live.attrs) and live.address != address:
         raise ReconcilerError(f"cannot import {address}: id {cloud_id} is {live.address}")
-    spec = desired.resources.get(address)
-    declared = kind.desired_attrs(spec) if spec is not None else dict(live.attrs)
     return ResourceState(
         kind=address.kind,
         cloud_id=cloud_id,
         ownership=ADOPTED,
-        protect=bool(spec is not None and spec.lifecycle.protect),
-        fingerprint=fingerprint(declared),
+        protect=bool(spec.lifecycle.protect),
+        fingerprint=fingerprint(kind.desired_attrs(spec)),
         applied=dict(live.attrs),
     )

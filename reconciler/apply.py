@@ -124,15 +124,24 @@ class Executor:
     def cloud_id_known(self, intent_id: str, cloud_id: str) -> None:
         self.journal.append(CloudIdRecord(intent_id, cloud_id))
 
-    def done(self, intent_id: str, address: Address, entry: ResourceState | None) -> None:
-        self.journal.append(DoneRecord(intent_id, address, entry))
+    def done(
+        self,
+        intent_id: str,
+        address: Address,
+        entry: ResourceState | None,
+        forgotten: bool = False,
+    ) -> None:
+        self.journal.append(DoneRecord(intent_id, address, entry, forgotten))
 
     # --- one change --------------------------------------------------------------------------
 
     def run(self, change: Change) -> None:
         action = change.action
         if action is Action.FORGET:
-            self.done(self.intent(change, "delete", None), change.address, None)
+            # forgotten but still live (an undeletable registry user): remember it
+            still_there = change.live_fingerprint not in (None, "absent")
+            intent = self.intent(change, "delete", None)
+            self.done(intent, change.address, None, forgotten=still_there)
         elif action is Action.IMPORT:
             self._adopt(change)
         elif action is Action.DELETE:

@@ -127,8 +127,14 @@ class Planner:
     def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
         kind = kind_of(spec)
         taken = [o for o in self.live.by_name.get(address, ()) if not kind.is_gone(o)]
-        if taken and len(taken) == 1 and entry is None and self.adopt:
-            return self._adopted(address, spec, taken[0])
+        once_ours = self.state.forgotten.get(address)
+        if (
+            taken
+            and len(taken) == 1
+            and entry is None
+            and (self.adopt or taken[0].cloud_id == once_ours)
+        ):
+            return self._adopted(address, spec, taken[0], once_ours is not None)
         if taken:
             ids = ", ".join(o.cloud_id for o in taken)
             command = f"reconciler import {address} {taken[0].cloud_id}"
@@ -153,9 +159,11 @@ class Planner:
             live_fingerprint="absent",
         )
 
-    def _adopted(self, address: Address, spec: Resource, live: LiveObject) -> Change:
-        """``--adopt``: take the one unmanaged object with the declared name into state; the
-        fields show what the next apply will change."""
+    def _adopted(
+        self, address: Address, spec: Resource, live: LiveObject, once_ours: bool = False
+    ) -> Change:
+        """``--adopt``, or an object this state forgot while it lived on (a registry user after
+        destroy): take it into state; the fields show what the next apply will change."""
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         fields = field_changes(after, project(after, live.attrs, {}))
@@ -164,7 +172,11 @@ class Planner:
                 f"{address}: the API cannot show its "
                 f"{', '.join(kind.secret_refs(spec))}; adopting records the declared one as current"
             )
-        reason = "exists in the cloud, not managed: it will be adopted"
+        reason = (
+            "managed by this state before and forgotten (the API cannot delete it): adopted back"
+            if once_ours
+            else "exists in the cloud, not managed: it will be adopted"
+        )
         if fields:
             reason += "; the next apply changes " + ", ".join(f.path for f in fields)
         return Change(

@@ -231,6 +231,9 @@ class State:
     serial: int = 0
     resources: dict[Address, ResourceState] = field(default_factory=dict)
     pending: dict[str, PendingIntent] = field(default_factory=dict)
+    # Objects this state managed and forgot while they still exist (a registry user: the API
+    # cannot delete it), by address -> cloud id: declared again, they are adopted back.
+    forgotten: dict[Address, str] = field(default_factory=dict)
     # True when read() folded a journal left by an earlier run: the document needs writing.
     folded_journal: bool = field(default=False, compare=False)
 
@@ -241,6 +244,7 @@ class State:
             "serial": self.serial,
             "resources": {str(a): r.to_json() for a, r in sorted(self.resources.items())},
             "pending": [p.to_json() for p in self.pending.values()],
+            "forgotten": {str(a): i for a, i in sorted(self.forgotten.items())},
         }
 
     @classmethod
@@ -259,10 +263,17 @@ class State:
         serial = checked(data, "serial", is_count, "a non-negative integer", None)
         resources = _resources_of(checked(data, "resources", _is_object, "an object", None))
         pending = _pending_of(checked(data, "pending", _is_list, "a list", []))
-        return cls(lineage, serial, resources, pending)
+        forgotten = _forgotten_of(checked(data, "forgotten", _is_object, "an object", {}))
+        return cls(lineage, serial, resources, pending, forgotten)
 
     def copy(self) -> State:
-        return State(self.lineage, self.serial, dict(self.resources), dict(self.pending))
+        return State(
+            self.lineage,
+            self.serial,
+            dict(self.resources),
+            dict(self.pending),
+            dict(self.forgotten),
+        )
 
 
 def _resources_of(raw: dict[str, Any]) -> dict[Address, ResourceState]:
@@ -280,6 +291,19 @@ def _resources_of(raw: dict[str, Any]) -> dict[Address, ResourceState]:
             raise ValueError(f"resources.{text}: kind {entry.kind} is not {address.kind}")
         resources[address] = entry
     return resources
+
+
+def _forgotten_of(raw: dict[str, Any]) -> dict[Address, str]:
+    forgotten = {}
+    for text, cloud_id in raw.items():
+        try:
+            address = Address.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"forgotten: {exc}") from None
+        if not isinstance(cloud_id, str) or not cloud_id:
+            raise ValueError(f"forgotten.{text} must be a non-empty string")
+        forgotten[address] = cloud_id
+    return forgotten
 
 
 def _pending_of(listed: list[Any]) -> dict[str, PendingIntent]:

@@ -96,10 +96,13 @@ class DoneRecord:
     id: str
     address: Address
     entry: ResourceState | None = None
+    # the object leaves state but still exists: remember its id (``State.forgotten``)
+    forgotten: bool = False
 
     def to_json(self) -> dict[str, Any]:
         entry = self.entry.to_json() if self.entry else None
-        return {"op": self.op, "id": self.id, "address": str(self.address), "entry": entry}
+        data = {"op": self.op, "id": self.id, "address": str(self.address), "entry": entry}
+        return {**data, "forgotten": True} if self.forgotten else data
 
     @classmethod
     def from_json(cls, data: Any) -> DoneRecord:
@@ -115,14 +118,18 @@ class DoneRecord:
                     None,
                 )
             ),
+            checked(data, "forgotten", lambda f: isinstance(f, bool), "true or false", False),
         )
 
     def fold_into(self, state: State) -> None:
         state.pending.pop(self.id, None)
         if self.entry is None:
-            state.resources.pop(self.address, None)
+            old = state.resources.pop(self.address, None)
+            if self.forgotten and old is not None:
+                state.forgotten[self.address] = old.cloud_id
         else:
             state.resources[self.address] = self.entry
+            state.forgotten.pop(self.address, None)
 
 
 JournalRecord = IntentRecord | CloudIdRecord | DoneRecord
