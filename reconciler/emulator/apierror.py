@@ -14,8 +14,11 @@ from reconciler import error_codes
 class ApiError(Exception):
     """Answer the current request with ``code`` (a key of ``error_codes.CODES``)."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", message: str | None = None) -> None:
         error_codes.get(code)  # fail loudly, at the raise site, on a code the table lacks
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
+        # replaces the table's message in the answer, where the table's is a template with
+        # the value left out (RequestExpired's timestamp)
+        self.message = message

@@ -103,7 +103,7 @@ class ApiApp:
             call = Call(self.model, request.args, body, route.variables)
             return body_response(self._run(route, call, rid), rid), None
         except ApiError as exc:
-            return error_response(exc.code, rid), exc.code
+            return error_response(exc.code, rid, exc.message), exc.code
         except V2Error as exc:  # the v2 codes live beside the v2 model, not in error_codes
             return ccev2_handlers.error_response(exc, rid), exc.code
         except Exception:  # a bug in the emulator: answer like the service would, keep the trace

@@ -22,13 +22,8 @@ from .apierror import ApiError
 EXPIRED = "RequestExpired"
 
 
-class AuthFailure(ApiError):
-    """An authentication error; ``message``, when set, replaces the table's message in the
-    answer (the table's is a template with the value left out)."""
-
-    def __init__(self, code: str, detail: str, message: str | None = None) -> None:
-        super().__init__(code, detail)
-        self.message = message
+# An authentication error: an ApiError whose message may fill the table's template.
+AuthFailure = ApiError
 
 
 def expired_message(timestamp: datetime) -> str:

@@ -31,7 +31,7 @@ def json_response(data: Any, request_id: str, status: int = 200) -> Response:
     return body_response(encode(data), request_id, status)
 
 
-def error_response(code: str, request_id: str) -> Response:
+def error_response(code: str, request_id: str, message: str | None = None) -> Response:
     entry = error_codes.get(code)
-    body = {"code": entry.code, "message": entry.message, "requestId": request_id}
+    body = {"code": entry.code, "message": message or entry.message, "requestId": request_id}
     return json_response(body, request_id, entry.status)
