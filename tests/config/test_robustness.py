@@ -41,13 +41,23 @@ KEYS = [
     "x",
     "type",
     "default",
+    "k8s_clusters",
+    "instance_groups",
+    "cluster",
+    "networkMode",
+    "podCIDR",
+    "serviceCIDR",
+    "replicas",
+    "adminPassword",
 ]
 
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-5, 100),
-    st.sampled_from(["team-a", "9abc", "", "local", "172.16.0.1/16", "latest", "bj"]),
+    st.sampled_from(
+        ["team-a", "9abc", "", "local", "172.16.0.1/16", "latest", "bj", "kubenet", "10.0.0.0/8"]
+    ),
     st.sampled_from(["${var.x}", "a-${var.x}", "${var.", "${x}", "$${", "integer", "list"]),
     st.text(max_size=8),
 )

@@ -24,6 +24,8 @@ KINDS = [
     "namespace",
     "repository",
     "cluster",
+    "k8s-cluster",
+    "instance-group",
     "lifecycle",
     "secret-ref",
     "variable",

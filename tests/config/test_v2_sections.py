@@ -1,0 +1,298 @@
+"""The CCE v2 sections, ``k8s_clusters:`` and ``instance_groups:``: what they become, their
+defaults, and that their keys, the schemas, the model and the kinds agree.
+
+The exact messages of invalid v2 files are in the corpus (``corpus/v2-*``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.config import config_digest, load_config, load_desired_state, schema_documents
+from reconciler.config.fastpath import fast_check
+from reconciler.config.specs import INSTANCE_GROUP_FIELDS, K8S_CLUSTER_FIELDS
+from reconciler.errors import ConfigError
+from reconciler.kinds import kind_named
+from reconciler.model import (
+    Address,
+    InstanceGroupSpec,
+    K8sClusterSpec,
+    Lifecycle,
+    SecretRef,
+    frozen_mapping,
+)
+from reconciler.yamlload import read_document
+
+REPO = Path(__file__).resolve().parents[2]
+Write = Callable[[dict[str, str | bytes]], Path]
+
+TARGET = "target:\n  endpoint: local\n"
+CLUSTER = """k8s_clusters:
+  - name: prod
+    k8sVersion: "1.28.8"
+    vpcID: vpc-a1b2c3d4e5f6
+    lbServiceVPCSubnetID: sbn-lb
+"""
+GROUP = """instance_groups:
+  - cluster: prod
+    name: pool-a
+    replicas: 2
+    machineSpec: bcc.g5.c2m8
+    cpu: 2
+    memory: 8
+    imageID: m-image
+    vpcSubnetID: sbn-node
+    securityGroupID: g-sg
+"""
+FULL = """k8s_clusters:
+  - name: prod
+    k8sVersion: "1.30.1"
+    vpcID: vpc-a1b2c3d4e5f6
+    masterType: managed
+    clusterHA: 5
+    masterVPCSubnetZone: zoneB
+    runtimeType: docker
+    runtimeVersion: "20.10.24"
+    networkMode: kubenet
+    podCIDR: 10.8.0.0/16
+    serviceCIDR: 10.9.0.0/16
+    lbServiceVPCSubnetID: sbn-lb
+    kubeProxyMode: iptables
+    description: production
+    tags: {team: a, cost: "42"}
+    deleteResource: false
+    deleteCDSSnapshot: false
+    lifecycle: {protect: true}
+instance_groups:
+  - cluster: prod
+    name: pool-a
+    replicas: 0
+    machineType: BBC
+    instanceType: N5
+    machineSpec: bcc.c5.c8m16
+    cpu: 8
+    memory: 16
+    rootDiskType: enhanced_ssd_pl1
+    rootDiskSize: 100
+    imageID: m-image
+    vpcSubnetID: sbn-node
+    securityGroupID: esg-sg
+    adminPassword: {file: secrets/node.txt}
+    lifecycle: {protect: false}
+"""
+CLUSTER_ADDRESS = Address("k8s_cluster", "prod")
+GROUP_ADDRESS = Address("instance_group", "prod/pool-a")
+
+
+def diagnostics(root: Path) -> list[str]:
+    """The messages, with paths relative to ``root``."""
+    with pytest.raises(ConfigError) as failed:
+        load_desired_state([str(root)])
+    return [line.replace(f"{root}/", "") for line in failed.value.diagnostics]
+
+
+def spec_fields(spec_type: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(spec_type)} - {"lifecycle", "location"}
+
+
+def test_every_key_reaches_the_model(write_files: Write) -> None:
+    state = load_desired_state([str(write_files({"a.yaml": TARGET + FULL}))])
+    cluster = state.resources[CLUSTER_ADDRESS]
+    assert cluster == K8sClusterSpec(
+        name="prod",
+        k8s_version="1.30.1",
+        vpc_id="vpc-a1b2c3d4e5f6",
+        master_type="managed",
+        master_ha=5,
+        master_subnet_zone="zoneB",
+        runtime="docker",
+        runtime_version="20.10.24",
+        network_mode="kubenet",
+        pod_cidr="10.8.0.0/16",
+        service_cidr="10.9.0.0/16",
+        lb_service_subnet_id="sbn-lb",
+        kube_proxy_mode="iptables",
+        description="production",
+        delete_resources=False,
+        delete_snapshots=False,
+        tags=frozen_mapping({"team": "a", "cost": "42"}),
+        lifecycle=Lifecycle(protect=True),
+    )
+    assert state.resources[GROUP_ADDRESS] == InstanceGroupSpec(
+        cluster="prod",
+        name="pool-a",
+        replicas=0,
+        machine_spec="bcc.c5.c8m16",
+        cpu=8,
+        memory=16,
+        image_id="m-image",
+        subnet_id="sbn-node",
+        security_group_id="esg-sg",
+        instance_type="N5",
+        machine_type="BBC",
+        root_disk_type="enhanced_ssd_pl1",
+        root_disk_size=100,
+        admin_password=SecretRef(file="secrets/node.txt"),
+        lifecycle=Lifecycle(protect=False),
+    )
+
+
+def test_keys_left_out_take_the_model_defaults(write_files: Write) -> None:
+    state = load_desired_state([str(write_files({"a.yaml": TARGET + CLUSTER + GROUP}))])
+    assert state.resources[CLUSTER_ADDRESS] == K8sClusterSpec(
+        "prod", "1.28.8", "vpc-a1b2c3d4e5f6", lb_service_subnet_id="sbn-lb"
+    )
+    assert state.resources[GROUP_ADDRESS] == InstanceGroupSpec(
+        "prod", "pool-a", 2, "bcc.g5.c2m8", 2, 8, "m-image", "sbn-node", "g-sg"
+    )
+    assert state.counts()["k8s_cluster"] == 1 and state.counts()["instance_group"] == 1
+
+
+@pytest.mark.parametrize(
+    ("schema", "spec_type", "names"),
+    [
+        ("k8s-cluster.schema.json", K8sClusterSpec, K8S_CLUSTER_FIELDS),
+        ("instance-group.schema.json", InstanceGroupSpec, INSTANCE_GROUP_FIELDS),
+    ],
+)
+def test_every_key_has_a_spec_field_and_every_field_a_key(
+    schema: str, spec_type: type, names: dict[str, str]
+) -> None:
+    keys = set(schema_documents()[schema]["properties"]) - {"lifecycle"}
+    assert set(names) == keys
+    assert set(names.values()) == spec_fields(spec_type)
+
+
+@pytest.mark.parametrize(
+    ("schema", "spec_type", "names"),
+    [
+        ("k8s-cluster.schema.json", K8sClusterSpec, K8S_CLUSTER_FIELDS),
+        ("instance-group.schema.json", InstanceGroupSpec, INSTANCE_GROUP_FIELDS),
+    ],
+)
+def test_the_defaults_the_schemas_document_are_the_models(
+    schema: str, spec_type: type, names: dict[str, str]
+) -> None:
+    defaults = {f.name: f.default for f in dataclasses.fields(spec_type)}
+    documented = {
+        key: prop["default"]
+        for key, prop in schema_documents()[schema]["properties"].items()
+        if "default" in prop
+    }
+    assert documented == {
+        key: defaults[field]
+        for key, field in names.items()
+        if defaults[field] not in (None, dataclasses.MISSING)
+    }
+
+
+def test_the_yaml_keys_are_the_kinds_attribute_names(write_files: Write) -> None:
+    """What a plan shows (and ``export`` would write) reads like the YAML."""
+    state = load_desired_state([str(write_files({"a.yaml": TARGET + FULL}))])
+    cluster_attrs = kind_named("k8s_cluster").desired_attrs(state.resources[CLUSTER_ADDRESS])
+    assert set(cluster_attrs) == set(K8S_CLUSTER_FIELDS)
+    group_attrs = kind_named("instance_group").desired_attrs(state.resources[GROUP_ADDRESS])
+    # the cluster is in the address; the password is a secret, never an attribute
+    assert set(group_attrs) == set(INSTANCE_GROUP_FIELDS) - {"cluster", "adminPassword"}
+
+
+def test_variables_fill_v2_values_with_their_types(write_files: Write) -> None:
+    variables = """variables:
+  env: {type: string, default: dev}
+  replicas: {type: integer, default: 3}
+  tags: {type: map, default: {team: a}}
+  release: {type: boolean, default: false}
+"""
+    body = (
+        CLUSTER.replace("name: prod", "name: shop-${var.env}")
+        + "    tags: ${var.tags}\n    deleteResource: ${var.release}\n"
+        + GROUP.replace("cluster: prod", "cluster: shop-${var.env}").replace(
+            "replicas: 2", "replicas: ${var.replicas}"
+        )
+    )
+    root = write_files({"a.yaml": TARGET + variables + body})
+    state = load_desired_state([str(root)])
+    cluster = state.resources[Address("k8s_cluster", "shop-dev")]
+    assert isinstance(cluster, K8sClusterSpec)
+    assert dict(cluster.tags) == {"team": "a"} and cluster.delete_resources is False
+    group = state.resources[Address("instance_group", "shop-dev/pool-a")]
+    assert isinstance(group, InstanceGroupSpec) and group.replicas == 3
+
+
+def test_kubenet_without_pod_cidr_is_reported_with_the_entrys_other_mistakes(
+    write_files: Write,
+) -> None:
+    body = CLUSTER + "    networkMode: kubenet\n    podCidr: 10.0.0.0/16\n"
+    found = diagnostics(write_files({"a.yaml": TARGET + body}))
+    assert [line.split(": error: ")[1] for line in found] == [
+        'k8s_cluster "prod" needs "podCIDR": networkMode kubenet takes the pod network from it',
+        'unknown key "podCidr"; did you mean "podCIDR"?',
+    ]
+
+
+def test_cidrs_are_checked_even_when_the_entry_misses_a_key(write_files: Write) -> None:
+    body = CLUSTER.replace("    vpcID: vpc-a1b2c3d4e5f6\n", "") + "    podCIDR: 10.0.0.1/16\n"
+    found = diagnostics(write_files({"a.yaml": TARGET + body}))
+    assert len(found) == 2 and "host bits are set; did you mean 10.0.0.0/16?" in found[1]
+
+
+def test_a_cluster_declared_twice_does_not_overlap_itself(write_files: Write) -> None:
+    body = CLUSTER + "    podCIDR: 10.0.0.0/16\n"
+    root = write_files({"a.yaml": TARGET + body, "b.yaml": body})
+    assert diagnostics(root) == [
+        'b.yaml:2:5: error: k8s_cluster "prod" declared twice: also at a.yaml:4:5'
+    ]
+
+
+def test_pod_networks_of_v1_and_v2_clusters_are_separate_rules(write_files: Write) -> None:
+    """A v2 pod network is compared with the v2 clusters' only; the v1 kind refuses its own
+    overlaps at plan time."""
+    v1 = """clusters:
+  - name: legacy
+    version: "1.20.8"
+    mainAvailableZone: zoneA
+    containerNet: 10.0.0.0/16
+    workers: {count: 1, instanceType: "10", cpu: 4, memory: 8, imageId: m-1, subnetUuid: sbn-1, securityGroupId: g-1}
+"""
+    root = write_files({"a.yaml": TARGET + v1 + CLUSTER + "    podCIDR: 10.0.0.0/16\n"})
+    assert load_desired_state([str(root)]).counts()["k8s_cluster"] == 1
+
+
+def test_a_broken_k8s_clusters_section_does_not_cascade_into_instance_groups(
+    write_files: Write,
+) -> None:
+    root = write_files({"a.yaml": TARGET + "k8s_clusters: {name: prod}\n" + GROUP})
+    assert diagnostics(root) == ["a.yaml:3:15: error: k8s_clusters must be a list, got a mapping"]
+
+
+def test_digest_covers_the_values_of_v2_tags_not_their_order(write_files: Write) -> None:
+    def digest(folder: str, tags: str) -> str:
+        body = TARGET + CLUSTER + f"    tags: {tags}\n"
+        return config_digest(
+            load_desired_state([str(write_files({f"{folder}/a.yaml": body}) / folder)])
+        )
+
+    base = digest("a", "{team: a, env: prod}")
+    assert digest("b", "{env: prod, team: a}") == base
+    assert digest("c", "{team: a, env: dev}") != base
+
+
+def test_the_fast_path_accepts_the_v2_example() -> None:
+    check = fast_check()
+    assert check is not None
+    for path in sorted((REPO / "examples" / "v2").glob("*.yaml")):
+        document = read_document(str(path))
+        assert check(document.data), path
+
+
+def test_the_v2_example_is_valid_and_complete() -> None:
+    result = load_config([str(REPO / "examples" / "v2")])
+    assert result.warnings == ()
+    counts = result.desired.counts()
+    assert (counts["k8s_cluster"], counts["instance_group"], counts["cluster"]) == (1, 2, 0)
+    groups: list[Any] = result.desired.of_kind("instance_group")
+    assert len({(g.machine_spec, g.replicas) for g in groups}) == 2
