@@ -32,6 +32,7 @@ from reconciler.kinds.base import (
     Kind,
     LiveObject,
     Operations,
+    PlanView,
     RefreshContext,
     TaintedError,
     drop_none,
@@ -55,6 +56,7 @@ R = TypeVar("R")
 
 SCALE_FIELD = "replicas"
 ADMIN_PASSWORD = "adminPassword"
+ADMIN_PASSWORD_SPECIALS = "!@#$%^*()"  # cce-v2-api.md: the instance password rule
 CLUSTER_KIND = K8sClusterKind.name
 # What ``status`` reports for a group (it has no phase of its own).
 READY, SCALING, CREATE_FAILED = "ready", "scaling", "create_failed"
@@ -195,6 +197,29 @@ class InstanceGroupKind(Kind):
 
     def secret_refs(self, spec: InstanceGroupSpec) -> dict[str, SecretRef]:
         return secrets_of({ADMIN_PASSWORD: spec.admin_password})
+
+    def refusal(self, spec: InstanceGroupSpec, view: PlanView) -> str | None:
+        value = view.secret(spec.address, ADMIN_PASSWORD)
+        ok = (
+            value is None
+            or 8 <= len(value) <= 32
+            and any(c.isalpha() for c in value)
+            and any(c.isdigit() for c in value)
+            and any(c in ADMIN_PASSWORD_SPECIALS for c in value)
+        )
+        if ok:
+            return None
+        return (
+            "adminPassword breaks the v2 API's rule: 8-32 characters with letters, digits and "
+            f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
+        )
+
+    def export_entry(self, live: LiveObject) -> dict[str, Any]:
+        return {
+            "cluster": cluster_of(live.address).name,
+            **dict(live.attrs),
+            "adminPassword": {"env": "NODE_ADMIN_PASSWORD"},
+        }
 
     def dependencies(self, spec: InstanceGroupSpec, desired: DesiredState) -> tuple[Address, ...]:
         return (Address(CLUSTER_KIND, spec.cluster),)

@@ -29,6 +29,7 @@ from reconciler.kinds.base import (
     Kind,
     LiveObject,
     Operations,
+    PlanView,
     RefreshContext,
     TaintedError,
     drop_none,
@@ -133,6 +134,23 @@ def create_request(attrs: Mapping[str, Any]) -> ClusterCreate:
     return ClusterCreate(cluster)
 
 
+# The Kubernetes versions the official Go SDK lists for v2 clusters (cce-v2-api.md, [SDK]).
+K8S_VERSIONS = (
+    "1.18.9",
+    "1.20.8",
+    "1.20.8-arm64",
+    "1.21.14",
+    "1.22.5",
+    "1.24.4",
+    "1.26.9",
+    "1.28.8",
+    "1.30.1",
+    "1.31.1",
+    "1.32.7",
+    "1.34.2",
+)
+
+
 class K8sClusterKind(Kind):
     name = "k8s_cluster"
     spec_type = K8sClusterSpec
@@ -185,6 +203,17 @@ class K8sClusterKind(Kind):
                 "deleteCDSSnapshot": spec.delete_snapshots,
             }
         )
+
+    def refusal(self, spec: K8sClusterSpec, view: PlanView) -> str | None:
+        if spec.k8s_version in K8S_VERSIONS:
+            return None
+        return (
+            f"k8sVersion {spec.k8s_version} is not one the v2 API offers "
+            f"({', '.join(K8S_VERSIONS)}; cce.warning.InvalidParam)"
+        )
+
+    def export_entry(self, live: LiveObject) -> dict[str, Any]:
+        return dict(live.attrs)
 
     def is_gone(self, live: LiveObject) -> bool:
         return live.status in GONE_PHASES
