@@ -408,6 +408,9 @@ class Planner:
     ) -> None:
         """A declared field removed from the config: the kinds reset what the API can reset
         (their attributes then hold the default); what it cannot is left as it is."""
+        applied = entry.applied
+        if all(k in after and not isinstance(v, dict) for k, v in applied.items()):
+            return  # flat and every key still declared: the common case, without paths
         declared = set(_paths(after))
         for path in sorted(set(_paths(entry.applied)) - declared):
             if any(path.startswith(d + ".") for d in declared):
@@ -491,8 +494,8 @@ def _drift(
 ) -> tuple[FieldChange, ...]:
     """Declared fields whose live value differs from the value state recorded as applied:
     changed outside the reconciler since the last apply (before = recorded, after = live)."""
-    if not entry.applied:
-        return ()
+    if not entry.applied or entry.applied == projected_live:
+        return ()  # the common case, in one comparison
     recorded = project(declared, entry.applied, projected_live)  # unrecorded: no drift known
     return tuple(field_changes(projected_live, recorded))
 
