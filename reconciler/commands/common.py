@@ -48,14 +48,18 @@ def state_options(func: F) -> F:
         default="default",
         show_default=True,
         envvar="RECONCILER_WORKSPACE",
-        help="State workspace (PostgreSQL backend): one database, many environments.",
+        metavar="NAME",
+        help="State workspace: on PostgreSQL one database holds many; on files, "
+        ".reconciler/workspaces/NAME/state.json under the configuration root.",
     )(func)
     func = click.option(
         "--state",
         "state_spec",
         default=None,
         envvar="RECONCILER_STATE",
-        help="State file path or postgresql:// URL (default: .reconciler/state.json beside the config).",
+        metavar="PATH|URL",
+        help="State file path or postgresql:// URL (default: .reconciler/state.json under the "
+        "configuration root, or .reconciler/envs/ENV/state.json with --env).",
     )(func)
     return func
 
