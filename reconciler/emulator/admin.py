@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
-from . import ccev2_handlers, cluster_handlers, handlers
-from .apierror import ApiError
+from . import ccev2_handlers, cluster_handlers, registry_handlers
 from .clock import rfc3339
+from .error_answer import ErrorAnswer
 from .faults import FaultInjector, Throttle, check_fault
 from .models import Model
 from .requestlog import RequestLog
@@ -80,13 +80,13 @@ class AdminApp:
         request_id = str(uuid.uuid4())
         try:
             if not is_loopback(request.remote_addr):
-                raise ApiError("AccessDenied", "admin endpoints answer loopback clients only")
+                raise ErrorAnswer("AccessDenied", "admin endpoints answer loopback clients only")
             name = request.path.removeprefix("/__emulator").strip("/")
             handler = self._routes.get((request.method, name))
             if handler is None:
-                raise ApiError("InvalidURI", f"no admin endpoint {request.method} {name}")
+                raise ErrorAnswer("InvalidURI", f"no admin endpoint {request.method} {name}")
             response = json_response(handler(request), request_id)
-        except ApiError as exc:
+        except ErrorAnswer as exc:
             response = error_response(exc.code, request_id)
         return response(environ, start_response)
 
@@ -103,7 +103,7 @@ class AdminApp:
     def request_log(self, request: Request) -> dict[str, Any]:
         since = request.args.get("since", "0")
         if not since.isdigit():
-            raise ApiError("InvalidURI", "since must be a non-negative integer")
+            raise ErrorAnswer("InvalidURI", "since must be a non-negative integer")
         entries, following = self.requests.since(int(since))
         return {"requests": entries, "next": following}
 
@@ -119,7 +119,7 @@ class AdminApp:
             forced = {key: _fault_list(key, value) for key, value in queues.items()}
             knobs = self.model.settings.update(changes)
         except ValueError as exc:
-            raise ApiError("InappropriateJSON", str(exc)) from None
+            raise ErrorAnswer("InappropriateJSON", str(exc)) from None
         for key, faults in forced.items():
             self.faults.force(faults, mutating_only=_QUEUES[key])
         if "seed" in changes:
@@ -130,7 +130,7 @@ class AdminApp:
     def advance(self, request: Request) -> dict[str, Any]:
         seconds = _json_object(request).get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ApiError("InappropriateJSON", "seconds must be a non-negative number")
+            raise ErrorAnswer("InappropriateJSON", "seconds must be a non-negative number")
         offset = self.model.advance(float(seconds))
         return {"offset": offset, "now": rfc3339(self.model.clock.now())}
 
@@ -148,9 +148,9 @@ def _json_object(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(request.get_data() or b"{}")
     except ValueError:
-        raise ApiError("MalformedJSON") from None
+        raise ErrorAnswer("MalformedJSON") from None
     if not isinstance(data, dict):
-        raise ApiError("InappropriateJSON", "expected a JSON object")
+        raise ErrorAnswer("InappropriateJSON", "expected a JSON object")
     return data
 
 
@@ -168,10 +168,10 @@ def dump_state(model: Model) -> dict[str, Any]:
             "passwordSha256": user.password_sha256,
         },
         "namespaces": [
-            {**handlers.namespace_json(ns), "user": ns.owner}
+            {**registry_handlers.namespace_json(ns), "user": ns.owner}
             for ns in model.registry.all_namespaces()
         ],
-        "images": [handlers.image_json(image) for image in model.registry.all_images()],
+        "images": [registry_handlers.image_json(image) for image in model.registry.all_images()],
         "clusters": [
             {
                 **cluster_handlers.cluster_json(cluster, clusters.region),

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from . import ccev2_handlers, routes
-from .apierror import ApiError
 from .auth import authenticate
 from .cache import AnswerCache
 from .call import Call
 from .ccev2_models import V2Error
+from .error_answer import ErrorAnswer
 from .faults import DROP, RESET, FaultInjector, Throttle
 from .models import Model
 from .requestlog import Entry, RequestLog
@@ -102,7 +102,7 @@ class ApiApp:
             routes.check_version(request.path)
             call = Call(self.model, request.args, body, route.variables)
             return body_response(self._run(route, call, rid), rid), None
-        except ApiError as exc:
+        except ErrorAnswer as exc:
             return error_response(exc.code, rid, exc.message), exc.code
         except V2Error as exc:  # the v2 codes live beside the v2 model, not in error_codes
             return ccev2_handlers.error_response(exc, rid), exc.code

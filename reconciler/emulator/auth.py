@@ -17,13 +17,13 @@ from werkzeug.wrappers import Request
 from reconciler import error_codes
 from reconciler.client import signer
 
-from .apierror import ApiError
+from .error_answer import ErrorAnswer
 
 EXPIRED = "RequestExpired"
 
 
-# An authentication error: an ApiError whose message may fill the table's template.
-AuthFailure = ApiError
+# An authentication error: an ErrorAnswer whose message may fill the table's template.
+AuthFailure = ErrorAnswer
 
 
 def expired_message(timestamp: datetime) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .apierror import ApiError
+from .error_answer import ErrorAnswer
 from .models import Model
 from .paging import PageRequest, page_request
 from .params import Json, obj
@@ -41,7 +41,7 @@ class Call:
         try:
             return obj(json.loads(self.body))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-            raise ApiError("MalformedJSON") from None
+            raise ErrorAnswer("MalformedJSON") from None
 
     def page(self) -> PageRequest:
         """``marker`` (or the Go SDK's ``maker``) and ``maxKeys``."""

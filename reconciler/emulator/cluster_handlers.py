@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import params
-from .apierror import ApiError
 from .call import Call, Handler, Reply
 from .clock import ZERO_TIME, rfc3339
 from .clusters import RUNNING, VERSIONS, Cluster, ClusterRequest, FreeInstance, Node
-from .handlers import paging_fields
+from .error_answer import ErrorAnswer
 from .orders import Order, parse_order
+from .registry_handlers import paging_fields
 
 INSTANCE_MODE = "cce"  # [INFERRED]: the real values are not documented
 FLAVORS = (  # [INFERRED]: POST /v1/node/flavor/list is known from third-party code only
@@ -255,7 +255,7 @@ def existed_node(call: Call) -> Reply:
     elif action == "shift_out":
         call.model.clusters.shift_out(uuid, ids)
     else:
-        raise ApiError("Cce.IllegalArguments", f"action {action!r} is not shift_in or shift_out")
+        raise ErrorAnswer("Cce.IllegalArguments", f"action {action!r} is not shift_in or shift_out")
     return None
 
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import validation
-from .apierror import ApiError
 from .clock import ModelClock
 from .db import Database
+from .error_answer import ErrorAnswer
 from .orders import PAY_TYPES, Machine, Order
 from .paging import Page, PageRequest, cut
 from .rng import SeededRandom
@@ -74,7 +74,7 @@ class ClusterRequest:
 
 
 @dataclass(frozen=True)
-class ClusterSpec:
+class StoredClusterSpec:
     """What a cluster keeps from its create request (stored as JSON)."""
 
     comment: str
@@ -131,7 +131,7 @@ class Cluster:
     main_zone: str
     created: float
     deleted: float | None
-    spec: ClusterSpec
+    spec: StoredClusterSpec
     nodes: tuple[Node, ...]
 
 
@@ -190,9 +190,9 @@ class Clusters:
         with self._db.write() as conn:
             _settle(conn, now)
             if validation.overlaps(request.container_net, _live_nets(conn)):
-                raise ApiError("Cce.ContainerNetConflict")
+                raise ErrorAnswer("Cce.ContainerNetConflict")
             if _live_cluster_count(conn) >= knobs.cluster_quota:
-                raise ApiError("Cce.ClusterOverQuota")
+                raise ErrorAnswer("Cce.ClusterOverQuota")
             self._check_slave_quota(conn, order.node_count)
             uuid = self._new_cluster_id(conn)
             conn.execute(
@@ -235,7 +235,7 @@ class Clusters:
             _settle(conn, now)
             status = _cluster_row(conn, uuid)["status"]
             if status in BUSY_CODES:
-                raise ApiError(BUSY_CODES[status])
+                raise ErrorAnswer(BUSY_CODES[status])
             conn.execute(
                 "UPDATE clusters SET status = ?, next_status = ?, due = ? WHERE uuid = ?",
                 (DELETING, DELETED, due, uuid),
@@ -247,18 +247,20 @@ class Clusters:
 
     def upgrade(self, uuid: str | None, version: str | None) -> None:
         if not uuid or not version or version not in VERSIONS:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid and a known version are needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and a known version are needed")
         with self._db.write() as conn:
             row = self._running(conn, uuid)
             if _version_key(version) <= _version_key(row["version"]):
-                raise ApiError("Cce.IllegalArguments", "a cluster is only upgraded to a newer one")
+                raise ErrorAnswer(
+                    "Cce.IllegalArguments", "a cluster is only upgraded to a newer one"
+                )
             conn.execute("UPDATE clusters SET version = ? WHERE uuid = ?", (version, uuid))
 
     # -- nodes -----------------------------------------------------------------------------
 
     def scale_up(self, uuid: str | None, order: Order | None) -> list[str]:
         if not uuid or order is None:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid and orderContent are needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and orderContent are needed")
         with self._db.write() as conn:
             row = self._running(conn, uuid)
             _check_order(order, row["main_zone"])
@@ -268,7 +270,7 @@ class Clusters:
 
     def scale_down(self, uuid: str | None, instance_ids: list[str]) -> None:
         if not uuid or not instance_ids:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid and nodeInfo are needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and nodeInfo are needed")
         with self._db.write() as conn:
             self._running(conn, uuid)
             for row in _own_nodes(conn, uuid, instance_ids):
@@ -276,7 +278,7 @@ class Clusters:
 
     def list_nodes(self, uuid: str | None, page: PageRequest) -> Page[Node]:
         if not uuid:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid is needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid is needed")
         start = _seq_marker(page)
         self.settle()
         with self._db.read() as conn:
@@ -289,7 +291,7 @@ class Clusters:
 
     def shift_in(self, uuid: str | None, instance_ids: list[str], instance_type: str) -> None:
         if not uuid or not instance_ids or instance_type not in ("BCC", "BBC"):
-            raise ApiError("Cce.IllegalArguments", "clusterUuid, nodeInfoList, BCC or BBC")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid, nodeInfoList, BCC or BBC")
         now = self._clock.now()
         due = now + self._settings.current.cluster_create_seconds
         with self._db.write() as conn:
@@ -301,7 +303,7 @@ class Clusters:
 
     def shift_out(self, uuid: str | None, instance_ids: list[str]) -> None:
         if not uuid or not instance_ids:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid and nodeInfoList are needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and nodeInfoList are needed")
         with self._db.write() as conn:
             self._running(conn, uuid)
             for row in _own_nodes(conn, uuid, instance_ids):
@@ -315,7 +317,7 @@ class Clusters:
 
     def free_instances(self, uuid: str | None, keyword: str = "") -> list[FreeInstance]:
         if not uuid:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid is needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid is needed")
         with self._db.read() as conn:
             _cluster_row(conn, uuid)
             rows = conn.execute("SELECT * FROM free_instances ORDER BY instance_id").fetchall()
@@ -327,7 +329,7 @@ class Clusters:
     def kubeconfig(self, uuid: str | None, kind: str | None) -> tuple[Cluster, str]:
         kind = kind or "default"
         if not uuid or kind not in KUBECONFIG_TYPES:
-            raise ApiError("Cce.IllegalArguments", "clusterUuid and a known type are needed")
+            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and a known type are needed")
         cluster = self.get(uuid)
         _refuse_unless_running(cluster.status)
         return cluster, kind
@@ -347,16 +349,16 @@ class Clusters:
         for candidate in _FREE_NETS:
             if not validation.overlaps(candidate, taken):
                 return candidate
-        raise ApiError("Cce.ContainerNetConflict")
+        raise ErrorAnswer("Cce.ContainerNetConflict")
 
     def check_container_net(self, vpc_cidr: str | None, cidr: str | None) -> None:
         if not cidr or validation.parse_cidr(cidr) is None:
-            raise ApiError("Cce.IllegalArguments", "containerNetCidr is not a CIDR")
+            raise ErrorAnswer("Cce.IllegalArguments", "containerNetCidr is not a CIDR")
         self.settle()
         with self._db.read() as conn:
             taken = _live_nets(conn) + ([vpc_cidr] if vpc_cidr else [])
         if validation.overlaps(cidr, taken):
-            raise ApiError("Cce.ContainerNetConflict")
+            raise ErrorAnswer("Cce.ContainerNetConflict")
 
     # -- internals -------------------------------------------------------------------------
 
@@ -369,7 +371,7 @@ class Clusters:
 
     def _check_slave_quota(self, conn: sqlite3.Connection, adding: int) -> None:
         if _node_count(conn) + adding > self._settings.current.slave_quota:
-            raise ApiError("Cce.slaveOverQuota")
+            raise ErrorAnswer("Cce.slaveOverQuota")
 
     def _new_cluster_id(self, conn: sqlite3.Connection) -> str:
         while True:
@@ -386,9 +388,9 @@ class Clusters:
     def _order_ids(self, order: Order) -> list[str]:
         return [self._rng.hex(32) for _ in range(order.item_count)]
 
-    def _cluster_spec(self, request: ClusterRequest, order: Order) -> ClusterSpec:
+    def _cluster_spec(self, request: ClusterRequest, order: Order) -> StoredClusterSpec:
         masters = request.master_order.node_count if request.master_order else 3
-        return ClusterSpec(
+        return StoredClusterSpec(
             comment=request.comment,
             advanced_options=request.advanced_options,
             master_exposed=request.master_exposed,
@@ -432,7 +434,7 @@ class Clusters:
             not instance_id
             or conn.execute("SELECT 1 FROM nodes WHERE short_id = ?", (instance_id,)).fetchone()
         ):
-            raise ApiError("Cce.IllegalArguments", f"{instance_id!r} is already a node")
+            raise ErrorAnswer("Cce.IllegalArguments", f"{instance_id!r} is already a node")
         row = conn.execute(
             "DELETE FROM free_instances WHERE instance_id = ? RETURNING spec", (instance_id,)
         ).fetchone()
@@ -456,11 +458,11 @@ class Clusters:
 def _check_create(request: ClusterRequest) -> Order:
     required = (request.name, request.version, request.main_zone, request.container_net)
     if not all(required) or request.order is None:
-        raise ApiError("Cce.IllegalArguments", "a required field is missing")
+        raise ErrorAnswer("Cce.IllegalArguments", "a required field is missing")
     if request.version not in VERSIONS:
-        raise ApiError("Cce.IllegalArguments", f"unknown version {request.version}")
+        raise ErrorAnswer("Cce.IllegalArguments", f"unknown version {request.version}")
     if validation.parse_cidr(request.container_net or "") is None:
-        raise ApiError("Cce.IllegalArguments", "containerNet is not a CIDR")
+        raise ErrorAnswer("Cce.IllegalArguments", "containerNet is not a CIDR")
     assert request.main_zone is not None
     _check_order(request.order, request.main_zone)
     return request.order
@@ -468,14 +470,14 @@ def _check_create(request: ClusterRequest) -> Order:
 
 def _check_order(order: Order, main_zone: str) -> None:
     if any(m.zone is not None and m.zone != main_zone for m in order.machines):
-        raise ApiError("Cce.WrongMainZone")
+        raise ErrorAnswer("Cce.WrongMainZone")
     if any(p not in PAY_TYPES for p in order.product_types):
-        raise ApiError("Cce.UnsupportedPayType")
+        raise ErrorAnswer("Cce.UnsupportedPayType")
 
 
 def _refuse_unless_running(status: str) -> None:
     if status != RUNNING:
-        raise ApiError(BUSY_CODES.get(status, "Cce.IllegalArguments"), f"cluster is {status}")
+        raise ErrorAnswer(BUSY_CODES.get(status, "Cce.IllegalArguments"), f"cluster is {status}")
 
 
 def _anything_due(conn: sqlite3.Connection, now: float) -> bool:
@@ -509,7 +511,7 @@ def _seq_marker(page: PageRequest) -> int:
     try:
         return int(page.marker)
     except ValueError:
-        raise ApiError("Cce.IllegalArguments", f"bad marker {page.marker!r}") from None
+        raise ErrorAnswer("Cce.IllegalArguments", f"bad marker {page.marker!r}") from None
 
 
 def _cluster_row(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
@@ -517,7 +519,7 @@ def _cluster_row(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
         "SELECT * FROM clusters WHERE uuid = ?", (uuid,)
     ).fetchone()
     if row is None:
-        raise ApiError("Cce.warning.ClusterNotExist")
+        raise ErrorAnswer("Cce.warning.ClusterNotExist")
     return row
 
 
@@ -528,7 +530,7 @@ def _own_nodes(conn: sqlite3.Connection, uuid: str, instance_ids: list[str]) -> 
             "SELECT * FROM nodes WHERE short_id = ? AND cluster_uuid = ?", (instance_id, uuid)
         ).fetchone()
         if row is None:
-            raise ApiError("Cce.IllegalArguments", f"{instance_id!r} is not a node of {uuid}")
+            raise ErrorAnswer("Cce.IllegalArguments", f"{instance_id!r} is not a node of {uuid}")
         rows.append(row)
     return rows
 
@@ -564,14 +566,14 @@ def _insert_node(
     )
 
 
-def _dump(spec: ClusterSpec | NodeSpec) -> str:
+def _dump(spec: StoredClusterSpec | NodeSpec) -> str:
     return json.dumps(dataclasses.asdict(spec), sort_keys=True)
 
 
-def _load_cluster_spec(text: str) -> ClusterSpec:
+def _load_cluster_spec(text: str) -> StoredClusterSpec:
     """The stored spec, with the advancedOptions defaults under what was sent (also for
     databases written before the defaults were filled)."""
-    spec = ClusterSpec(**json.loads(text))
+    spec = StoredClusterSpec(**json.loads(text))
     return dataclasses.replace(
         spec, advanced_options={**ADVANCED_DEFAULTS, **spec.advanced_options}
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import params
-from .apierror import ApiError
+from .error_answer import ErrorAnswer
 from .params import Json
 
 SERVICE_TYPES = frozenset({"BCC", "CDS", "EIP"})
@@ -69,7 +69,7 @@ def parse_order(value: Json) -> Order:
 def _config(item: Json) -> Json:
     config = params.opt_obj(item, "config")
     if config is None or params.opt_str(config, "serviceType") not in SERVICE_TYPES:
-        raise ApiError("Cce.IllegalArguments", "each order item needs a config with serviceType")
+        raise ErrorAnswer("Cce.IllegalArguments", "each order item needs a config with serviceType")
     return config
 
 
@@ -88,7 +88,7 @@ def _machine(config: Json) -> Machine:
         root_disk_gb=params.number(config, "rootDiskSizeInGb", 40),
     )
     if min(machine.count, machine.cpu, machine.memory, machine.root_disk_gb) < 0:
-        raise ApiError("Cce.IllegalArguments", "negative purchaseNum, cpu, memory or disk")
+        raise ErrorAnswer("Cce.IllegalArguments", "negative purchaseNum, cpu, memory or disk")
     return machine
 
 
@@ -97,6 +97,6 @@ def _disk_gb(config: Json) -> int:
     for disk in params.object_list(config, "cdsDiskSize"):
         size = params.opt_code(disk, "size") or "0"  # a string on the wire ("50")
         if not size.isdigit():
-            raise ApiError("Cce.IllegalArguments", f"disk size {size!r} is not a number")
+            raise ErrorAnswer("Cce.IllegalArguments", f"disk size {size!r} is not a number")
         total += int(size)
     return total

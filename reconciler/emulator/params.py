@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .apierror import ApiError
+from .error_answer import ErrorAnswer
 
 Json = Mapping[str, Any]
 
@@ -20,7 +20,7 @@ def obj(value: Any) -> Json:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ApiError("InappropriateJSON", "expected a JSON object")
+        raise ErrorAnswer("InappropriateJSON", "expected a JSON object")
     return value
 
 
@@ -32,28 +32,28 @@ def opt_obj(body: Json, key: str) -> Json | None:
 def opt_str(body: Json, key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
-        raise ApiError("InappropriateJSON", f"{key} must be a string")
+        raise ErrorAnswer("InappropriateJSON", f"{key} must be a string")
     return value
 
 
 def opt_bool(body: Json, key: str) -> bool | None:
     value = body.get(key)
     if value is not None and not isinstance(value, bool):
-        raise ApiError("InappropriateJSON", f"{key} must be a boolean")
+        raise ErrorAnswer("InappropriateJSON", f"{key} must be a boolean")
     return value
 
 
 def opt_int(body: Json, key: str) -> int | None:
     value = body.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ApiError("InappropriateJSON", f"{key} must be an integer")
+        raise ErrorAnswer("InappropriateJSON", f"{key} must be an integer")
     return value
 
 
 def opt_list(body: Json, key: str) -> list[Any] | None:
     value = body.get(key)
     if value is not None and not isinstance(value, list):
-        raise ApiError("InappropriateJSON", f"{key} must be a list")
+        raise ErrorAnswer("InappropriateJSON", f"{key} must be a list")
     return value
 
 
@@ -61,7 +61,7 @@ def opt_code(body: Json, key: str) -> str | None:
     """A code sent as a string or as a number (``instanceType``: ``"10"`` or ``10``)."""
     value = body.get(key)
     if isinstance(value, bool) or not isinstance(value, str | int | None):
-        raise ApiError("InappropriateJSON", f"{key} must be a string or a number")
+        raise ErrorAnswer("InappropriateJSON", f"{key} must be a string or a number")
     return None if value is None else str(value)
 
 

@@ -1,7 +1,7 @@
 """The image registry model: the account's one user, its namespaces, repositories and tags.
 
 For: the rules of the (partly provisional) image API in docs/api-contract.md, as plain Python
-over SQLite: each call validates its input, runs in one transaction and raises ``ApiError``
+over SQLite: each call validates its input, runs in one transaction and raises ``ErrorAnswer``
 with the code the contract names. Values arrive already type-checked (``str | None`` ...);
 ``None`` means "absent".
 Not for: the wire (field names, JSON, paging fields): see :mod:`.handlers`.
@@ -14,9 +14,9 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import validation
-from .apierror import ApiError
 from .clock import ModelClock
 from .db import Database
+from .error_answer import ErrorAnswer
 from .paging import Page, PageRequest, cut
 from .settings import Settings
 
@@ -97,7 +97,7 @@ class Registry:
             existing = _user_row(conn)
             if existing is not None:
                 same = existing["username"] == username
-                raise ApiError("Cce.UserExist" if same else "Cce.MoreThanOneUserPerAccount")
+                raise ErrorAnswer("Cce.UserExist" if same else "Cce.MoreThanOneUserPerAccount")
             conn.execute(
                 "INSERT INTO registry_user VALUES (1, ?, ?, ?, ?)",
                 (username, _digest(password), now, now),
@@ -107,28 +107,28 @@ class Registry:
         with self._db.read() as conn:
             row = _user_row(conn)
         if row is None:
-            raise ApiError("Cce.warning.UserNotExist")
+            raise ErrorAnswer("Cce.warning.UserNotExist")
         return User(row["username"], row["created"], row["updated"], row["password_sha256"])
 
     def find_user(self) -> User | None:
         try:
             return self.get_user()
-        except ApiError:
+        except ErrorAnswer:
             return None
 
     def update_user(self, username: str | None, password: str | None, confirm: str | None) -> None:
         if not username:
-            raise ApiError("Cce.UserNameNull")
+            raise ErrorAnswer("Cce.UserNameNull")
         if password is None or not validation.is_password(password):
-            raise ApiError("Cce.PasswordFormatError")
+            raise ErrorAnswer("Cce.PasswordFormatError")
         if confirm != password:
-            raise ApiError("Cce.ConfirmFail")
+            raise ErrorAnswer("Cce.ConfirmFail")
         with self._db.write() as conn:
             row = _user_row(conn)
             if row is None or row["username"] != username:
-                raise ApiError("Cce.warning.UserNotExist")
+                raise ErrorAnswer("Cce.warning.UserNotExist")
             if row["password_sha256"] == _digest(password):
-                raise ApiError("Cce.PasswdNotChange")
+                raise ErrorAnswer("Cce.PasswdNotChange")
             conn.execute(
                 "UPDATE registry_user SET password_sha256 = ?, updated = ?",
                 (_digest(password), self._clock.now()),
@@ -137,28 +137,28 @@ class Registry:
     @staticmethod
     def _check_user_input(username: str | None, password: str | None, confirm: str | None) -> None:
         if not username:
-            raise ApiError("Cce.UserNameNull")
+            raise ErrorAnswer("Cce.UserNameNull")
         if not validation.is_username(username):
-            raise ApiError("Cce.UserNameFormatError")
+            raise ErrorAnswer("Cce.UserNameFormatError")
         if password is None or not validation.is_password(password):
-            raise ApiError("Cce.PasswordFormatError")
+            raise ErrorAnswer("Cce.PasswordFormatError")
         if confirm != password:
-            raise ApiError("Cce.ConfirmFail")
+            raise ErrorAnswer("Cce.ConfirmFail")
 
     # -- namespaces ------------------------------------------------------------------------
 
     def create_namespace(self, name: str | None, public: bool | None, user: str | None) -> None:
         if name is None or public is None or user is None:
-            raise ApiError("RegistryLackParams")
+            raise ErrorAnswer("RegistryLackParams")
         if not user or not validation.is_namespace(name):
-            raise ApiError("Cce.NamespaceRequestFormatError")
+            raise ErrorAnswer("Cce.NamespaceRequestFormatError")
         with self._db.write() as conn:
             _require_user(conn, user)
             if conn.execute("SELECT 1 FROM namespaces WHERE name = ?", (name,)).fetchone():
-                raise ApiError("RegistryAlreadyExist")
+                raise ErrorAnswer("RegistryAlreadyExist")
             (count,) = conn.execute("SELECT count(*) FROM namespaces").fetchone()
             if count >= self._settings.current.namespace_quota:
-                raise ApiError("RegistryOutOfLimit")
+                raise ErrorAnswer("RegistryOutOfLimit")
             conn.execute(
                 "INSERT INTO namespaces VALUES (?, ?, ?, ?)",
                 (name, int(public), user, self._clock.now()),
@@ -166,7 +166,7 @@ class Registry:
 
     def list_namespaces(self, user: str | None, page: PageRequest) -> Page[Namespace]:
         if not user:
-            raise ApiError("RegistryLackParams")
+            raise ErrorAnswer("RegistryLackParams")
         start = "" if page.from_start else page.marker
         with self._db.read() as conn:
             _require_user(conn, user)
@@ -180,14 +180,14 @@ class Registry:
         with self._db.read() as conn:
             row = conn.execute("SELECT * FROM namespaces WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise ApiError("RegistryNamespaceNotFound")
+            raise ErrorAnswer("RegistryNamespaceNotFound")
         return _namespace(row)
 
     def delete_namespace(self, name: str) -> None:
         with self._db.write() as conn:
             deleted = conn.execute("DELETE FROM namespaces WHERE name = ?", (name,)).rowcount
         if not deleted:
-            raise ApiError("RegistryNamespaceNotFound")
+            raise ErrorAnswer("RegistryNamespaceNotFound")
 
     # -- repositories and tags -------------------------------------------------------------
 
@@ -200,11 +200,11 @@ class Registry:
     ) -> None:
         """An upsert: an existing tag is success; a non-null description replaces the old one."""
         if not namespace or not repository or not tag:
-            raise ApiError("Cce.NamespaceRepositoryOrTagNull")
+            raise ErrorAnswer("Cce.NamespaceRepositoryOrTagNull")
         if not validation.is_repository(repository):
-            raise ApiError("Cce.ImageRepositoryFormatError")
+            raise ErrorAnswer("Cce.ImageRepositoryFormatError")
         if not validation.is_tag(tag):
-            raise ApiError("Cce.ImageTagFormatError")
+            raise ErrorAnswer("Cce.ImageTagFormatError")
         now = self._clock.now()
         with self._db.write() as conn:
             _require_namespace(conn, namespace)
@@ -223,7 +223,7 @@ class Registry:
 
     def get_tag(self, namespace: str | None, repository: str | None, tag: str | None) -> Tag:
         if not namespace or not repository or not tag:
-            raise ApiError("Cce.NamespaceRepositoryOrTagNull")
+            raise ErrorAnswer("Cce.NamespaceRepositoryOrTagNull")
         with self._db.read() as conn:
             description = _require_repository(conn, namespace, repository)["description"]
             row = conn.execute(
@@ -231,13 +231,13 @@ class Registry:
                 (namespace, repository, tag),
             ).fetchone()
         if row is None:
-            raise ApiError("RegistryTagNotFound")
+            raise ErrorAnswer("RegistryTagNotFound")
         return Tag(namespace, repository, tag, description, row["created"])
 
     def delete_meta(self, namespace: str | None, repository: str | None, tag: str | None) -> None:
         """Without a tag the whole repository goes; removing the last tag removes it too."""
         if not namespace or not repository:
-            raise ApiError("Cce.NamespaceRepositoryOrTagNull")
+            raise ErrorAnswer("Cce.NamespaceRepositoryOrTagNull")
         with self._db.write() as conn:
             _require_repository(conn, namespace, repository)
             if tag:
@@ -249,7 +249,7 @@ class Registry:
         self, user: str | None, namespace: str | None, page: PageRequest
     ) -> Page[Image]:
         if not user:
-            raise ApiError("RegistryLackParams")
+            raise ErrorAnswer("RegistryLackParams")
         start_ns, _, start_repo = ("" if page.from_start else page.marker).partition(" ")
         with self._db.read() as conn:
             _require_user(conn, user)
@@ -281,12 +281,12 @@ def _user_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
 def _require_user(conn: sqlite3.Connection, username: str) -> None:
     row = _user_row(conn)
     if row is None or row["username"] != username:
-        raise ApiError("RegistryUserNotFound")
+        raise ErrorAnswer("RegistryUserNotFound")
 
 
 def _require_namespace(conn: sqlite3.Connection, namespace: str) -> None:
     if not conn.execute("SELECT 1 FROM namespaces WHERE name = ?", (namespace,)).fetchone():
-        raise ApiError("RegistryNamespaceNotExist")
+        raise ErrorAnswer("RegistryNamespaceNotExist")
 
 
 def _require_repository(conn: sqlite3.Connection, namespace: str, repository: str) -> sqlite3.Row:
@@ -295,7 +295,7 @@ def _require_repository(conn: sqlite3.Connection, namespace: str, repository: st
         "SELECT * FROM repositories WHERE namespace = ? AND name = ?", (namespace, repository)
     ).fetchone()
     if row is None:
-        raise ApiError("RegistryRepositoryNotFound")
+        raise ErrorAnswer("RegistryRepositoryNotFound")
     return row
 
 
@@ -305,7 +305,7 @@ def _delete_tag(conn: sqlite3.Connection, namespace: str, repository: str, tag: 
         (namespace, repository, tag),
     ).rowcount
     if not deleted:
-        raise ApiError("RegistryTagNotFound")
+        raise ErrorAnswer("RegistryTagNotFound")
     left = conn.execute(
         "SELECT 1 FROM tags WHERE namespace = ? AND repository = ? LIMIT 1", (namespace, repository)
     ).fetchone()

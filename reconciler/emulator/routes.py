@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from . import ccev2_handlers, cluster_handlers, handlers
-from .apierror import ApiError
+from . import ccev2_handlers, cluster_handlers, registry_handlers
 from .call import Handler
+from .error_answer import ErrorAnswer
 
 _RULES: tuple[tuple[str, str, str], ...] = (
     ("/v1/cluster", "GET", "cluster.get"),
@@ -71,7 +71,7 @@ URL_MAP = Map(
     merge_slashes=False,
 )
 HANDLERS: dict[str, Handler] = {
-    **handlers.HANDLERS,
+    **registry_handlers.HANDLERS,
     **cluster_handlers.HANDLERS,
     **ccev2_handlers.HANDLERS,
 }
@@ -87,7 +87,7 @@ class Route:
     @property
     def handler(self) -> Handler:
         if self.endpoint is None:
-            raise ApiError("InvalidURI")
+            raise ErrorAnswer("InvalidURI")
         return HANDLERS[self.endpoint]
 
 
@@ -106,4 +106,4 @@ def check_version(path: str) -> None:
         return
     if any(path == p or path.startswith(p + "/") for p in ccev2_handlers.PREFIXES):
         return
-    raise ApiError("InvalidVersion")
+    raise ErrorAnswer("InvalidVersion")

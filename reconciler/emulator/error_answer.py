@@ -11,7 +11,7 @@ from __future__ import annotations
 from reconciler import error_codes
 
 
-class ApiError(Exception):
+class ErrorAnswer(Exception):
     """Answer the current request with ``code`` (a key of ``error_codes.CODES``)."""
 
     def __init__(self, code: str, detail: str = "", message: str | None = None) -> None:
