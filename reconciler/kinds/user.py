@@ -32,16 +32,18 @@ if TYPE_CHECKING:
 # password to both readings at once, so a green plan is never refused for its password
 # (docs/api-contract.md, "Registry user password").
 PASSWORD_RULE = (
-    "8-20 characters with at least one upper-case letter, one lower-case letter and one digit"
+    "8-20 ASCII characters with at least one upper-case letter, one lower-case letter and one digit"
 )
 
 
 def password_problem(value: str) -> str | None:
+    # ASCII classes: str.isupper() and friends also take "Ä" or "٣", which the cloud does not
     ok = (
         8 <= len(value) <= 20
-        and any(c.isupper() for c in value)
-        and any(c.islower() for c in value)
-        and any(c.isdigit() for c in value)
+        and value.isascii()
+        and any("A" <= c <= "Z" for c in value)
+        and any("a" <= c <= "z" for c in value)
+        and any("0" <= c <= "9" for c in value)
     )
     return None if ok else f"password breaks Cce.PasswordFormatError's rule: {PASSWORD_RULE}"
 
