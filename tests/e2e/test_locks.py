@@ -1,4 +1,5 @@
-"""Waiting for the state lock (--lock-timeout), and what a plan says while another run holds it."""
+"""Waiting for the state lock (--lock-timeout), what a plan says while another run holds it, and
+a saved plan applied from elsewhere."""
 
 from __future__ import annotations
 
@@ -65,3 +66,30 @@ def test_a_bad_lock_timeout_is_a_usage_error(ws: Workspace) -> None:
         assert result.code == 1, value
         assert "duration" in result.err or "between" in result.err, result.err
         assert "internal error" not in result.err
+
+
+def test_a_saved_plan_applies_from_another_directory_and_checkout(ws: Workspace) -> None:
+    import os
+    import shutil
+    from pathlib import Path
+
+    checkout = ws.root / "checkout"
+    (checkout / "infra").mkdir(parents=True)
+    (checkout / "infra" / "main.yaml").write_text(f"target:\n  endpoint: {ws.emulator.url}\n{BASE}")
+    plans = ws.root / "plans"
+    plans.mkdir()
+    here = os.getcwd()
+    try:
+        os.chdir(checkout)
+        made = ws.cli("plan", "infra", "--out", "../plans/pp.bin")
+        assert made.code == 0, made.err
+        # another checkout of the same commit, and another working directory
+        other = ws.root / "elsewhere" / "checkout"
+        shutil.copytree(checkout, other)
+        shutil.rmtree(checkout)
+        os.chdir(Path(other) / "infra")
+        result = ws.cli("apply", "--plan", str(plans / "pp.bin"), "--auto-approve")
+    finally:
+        os.chdir(here)
+    assert result.code == 0, result.out + result.err
+    assert "Apply complete: 7 created" in result.out
