@@ -25,7 +25,7 @@ from reconciler.graph import DONE, FAILED, SKIPPED, NodeResult, Walker
 from reconciler.kinds import kind_named
 from reconciler.kinds.base import Kind, TaintedError
 from reconciler.model import Action, Address
-from reconciler.plan import Change, Plan, fingerprint
+from reconciler.plan import DELETED_OUTSIDE, Change, Plan, fingerprint
 from reconciler.state import (
     ADOPTED,
     CREATED,
@@ -332,6 +332,9 @@ def record_drift(state: State, plan: Plan) -> State:
     for change in plan.drifted:
         entry = new.resources.get(change.address)
         if entry is None:
+            continue
+        if DELETED_OUTSIDE in change.drift:
+            del new.resources[change.address]  # gone from the cloud: state forgets it too
             continue
         applied = copy.deepcopy(dict(entry.applied))
         for f in change.drift:

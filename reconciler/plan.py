@@ -87,6 +87,9 @@ class Conflict:
     command: str | None = None  # what would resolve it, e.g. "reconciler import ADDR ID"
 
 
+# The drift entry of an object deleted outside the reconciler (in state, gone from the cloud).
+DELETED_OUTSIDE = FieldChange("exists", True, False)
+
 # Machine-readable reasons of a refusal (``plan --json`` "refusals", exit 3 at apply).
 CONFLICT = "conflict"
 PROTECTED = "protected"

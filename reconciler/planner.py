@@ -24,6 +24,7 @@ from reconciler.kinds import address_order, is_gone, kind_named, kind_of
 from reconciler.kinds.base import BROKEN, FAILED_CREATE, Kind, LiveObject, PlanView
 from reconciler.model import Action, Address, DesiredState, Resource
 from reconciler.plan import (
+    DELETED_OUTSIDE,
     SENSITIVE_TEXT,
     Change,
     Conflict,
@@ -112,6 +113,7 @@ class Planner:
             return replace(
                 change,
                 reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
+                drift=(DELETED_OUTSIDE,),
             )
         return self._existing(address, spec, entry, live)
 

@@ -13,7 +13,14 @@ from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.model import Action
-from reconciler.plan import FORMAT_VERSION, SENSITIVE_TEXT, Change, Conflict, Plan
+from reconciler.plan import (
+    DELETED_OUTSIDE,
+    FORMAT_VERSION,
+    SENSITIVE_TEXT,
+    Change,
+    Conflict,
+    Plan,
+)
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -117,6 +124,9 @@ def drift_lines(plan: Plan, color: bool = False) -> list[str]:
         return []
     lines = [_paint("Changed outside the reconciler since the last apply:", "33", color)]
     for change in plan.drifted:
+        if DELETED_OUTSIDE in change.drift:
+            lines.append(f"  - {change.address}: deleted outside the reconciler")
+            continue
         lines.append(f"  ~ {change.address}")
         lines.extend(
             f"      {f.path}: {_value(f.before)} -> {_value(f.after)}" for f in change.drift
