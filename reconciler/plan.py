@@ -35,6 +35,7 @@ class LiveState:
 
     by_id: Mapping[tuple[str, str], LiveObject] = field(default_factory=dict)
     by_name: Mapping[Address, tuple[LiveObject, ...]] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)  # e.g. the versions the API offers
 
     def lookup(self, kind: str, cloud_id: str) -> LiveObject | None:
         return self.by_id.get((kind, cloud_id))

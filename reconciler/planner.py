@@ -83,7 +83,7 @@ class Planner:
             if not is_gone(obj):
                 objects.setdefault(obj.address.kind, []).append(obj)
         managed = {a: e.cloud_id for a, e in self.state.resources.items()}
-        return PlanView(self.desired, objects, managed, self.secret_values)
+        return PlanView(self.desired, objects, managed, self.secret_values, self.live.facts)
 
     def _checked(self, change: Change) -> Change:
         """Refuse now what the API would reject at apply (``Kind.refusal``)."""

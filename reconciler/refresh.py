@@ -27,8 +27,9 @@ class LiveStateBuilder:
         self.by_id[(obj.address.kind, obj.cloud_id)] = obj
         self.by_name[obj.address].append(obj)
 
-    def build(self) -> LiveState:
-        return LiveState(dict(self.by_id), {a: tuple(v) for a, v in self.by_name.items()})
+    def build(self, facts: dict[str, object] | None = None) -> LiveState:
+        by_name = {a: tuple(v) for a, v in self.by_name.items()}
+        return LiveState(dict(self.by_id), by_name, dict(facts or {}))
 
 
 def kinds_to_read(touched: Iterable[str]) -> set[str]:
@@ -54,18 +55,22 @@ def touched_kinds(desired: DesiredState, state: State) -> set[str]:
 
 @paused_gc()
 def refresh(
-    client: CceClient, state: State, parallelism: int = 10, kinds: Iterable[str] | None = None
+    client: CceClient,
+    state: State,
+    parallelism: int = 10,
+    kinds: Iterable[str] | None = None,
+    desired: DesiredState | None = None,
 ) -> LiveState:
     """Every kind's live objects, or only those of ``kinds`` and what they are read with."""
     wanted = kinds_to_read(kinds) if kinds is not None else {k.name for k in REGISTRY}
-    ctx = RefreshContext(client, state, parallelism)
+    ctx = RefreshContext(client, state, parallelism, desired=desired)
     live = LiveStateBuilder()
     for kind in (k for k in REGISTRY if k.name in wanted):
         found = kind.read_all(ctx)
         ctx.found[kind.name] = found
         for obj in found:
             live.add(obj)
-    return live.build()
+    return live.build(ctx.facts)
 
 
 def read_one(client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:

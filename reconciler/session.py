@@ -219,7 +219,7 @@ def prepare(
     targets = parse_addresses(target_args, "--target")
     allow_replace = parse_addresses(replace_args, "--replace")
     raw = store.read()
-    live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw))
+    live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, state, cache)
     known = set(desired.resources) | set(state.resources)

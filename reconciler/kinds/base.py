@@ -70,6 +70,9 @@ class RefreshContext:
     state: State
     parallelism: int = 10
     found: dict[str, list[LiveObject]] = field(default_factory=dict)
+    desired: DesiredState | None = None  # what the run declares, when a kind's reads depend on it
+    # facts a kind read besides objects (the versions the API offers), for its refusals
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def managed_ids(self, kind: str) -> set[str]:
         """Cloud ids this state manages or has a pending intent for."""
@@ -118,6 +121,7 @@ class PlanView:
     live_objects: Mapping[str, list[LiveObject]]  # kind -> live objects (gone ones excluded)
     managed: Mapping[Address, str]  # address -> cloud id, from state
     secret_values: Mapping[tuple[Address, str], str]
+    facts: Mapping[str, Any] = field(default_factory=dict)  # RefreshContext.facts
 
     def secret(self, address: Address, name: str) -> str | None:
         return self.secret_values.get((address, name))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from reconciler.state import ResourceState
 
 SCALE_FIELD = "workers.count"
+VERSIONS_FACT = "cluster.versions"  # RefreshContext.facts: the versions the v1 API offers
 ADMIN_PASSWORD = "workers.adminPassword"
 # Statuses after which the object no longer exists for planning purposes.
 GONE_STATUSES = frozenset({"DELETED", "DELETING"})
@@ -239,14 +240,22 @@ class ClusterKind(Kind):
         return secrets_of({ADMIN_PASSWORD: spec.workers.admin_password})
 
     def refusal(self, spec: ClusterSpec, view: PlanView) -> str | None:
-        """Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
-        a live cluster's (other than the one this address manages)."""
+        """A version the API does not offer (its version list, read when a declared version is
+        new); Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
+        a live cluster's (other than those of this address: the one being replaced, or one
+        that is already a conflict)."""
+        offered = view.facts.get(VERSIONS_FACT)
+        if offered and spec.version not in offered:
+            return (
+                f"version {spec.version} is not one the API offers ({', '.join(offered)}; "
+                "Cce.IllegalArguments)"
+            )
         mine = ipaddress.ip_network(normal_cidr(spec.container_net), strict=False)
         own = view.managed.get(spec.address)
         others = [
             (str(o.address), o.attrs.get("containerNet"))
             for o in view.live_objects.get(self.name, [])
-            if o.cloud_id != own
+            if o.cloud_id != own and o.address != spec.address
         ] + [
             (str(s.address), s.container_net)
             for s in view.desired.of_kind(self.name)
@@ -339,7 +348,22 @@ class ClusterKind(Kind):
                     strict=True,
                 )
             )
-        return [self.live_object(c, node_lists.get(c.cluster_uuid)) for c in clusters]
+        found = [self.live_object(c, node_lists.get(c.cluster_uuid)) for c in clusters]
+        if self._new_versions(ctx, found):
+            ctx.facts[VERSIONS_FACT] = tuple(client.list_versions())
+        return found
+
+    def _new_versions(self, ctx: RefreshContext, found: list[LiveObject]) -> bool:
+        """True when a declared cluster asks for a version no live cluster of its name runs:
+        only then is the API's version list read (an in-sync plan costs no request more)."""
+        if ctx.desired is None:
+            return False
+        running = {(o.address.name, o.attrs.get("version")) for o in found if not self.is_gone(o)}
+        return any(
+            (s.name, s.version) not in running
+            for s in ctx.desired.of_kind(self.name)
+            if isinstance(s, ClusterSpec)
+        )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         try:

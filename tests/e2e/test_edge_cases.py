@@ -186,3 +186,21 @@ def test_a_definite_refusal_of_a_create_is_not_resent(ws: Workspace) -> None:
         if r["method"] == "POST" and r["path"] == "/v1/cluster"
     ]
     assert len(creates) == 1
+
+
+def test_a_cluster_version_the_api_does_not_offer_is_refused_by_plan(ws: Workspace) -> None:
+    ws.write(BASE.replace('version: "1.20.8"', 'version: "1.99.1"'))
+    result = ws.cli("plan", str(ws.root))
+    assert result.code == 3, result.out + result.err
+    assert "version 1.99.1 is not one the API offers" in result.out
+    applied = ws.cli("apply", str(ws.root), "--auto-approve")
+    assert applied.code == 3
+    assert ws.emulator.mutating_requests() == []
+
+
+def test_an_in_sync_plan_does_not_read_the_version_list(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    mark = ws.emulator.next_index()
+    assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
+    assert not [r for r in ws.emulator.requests_log(since=mark) if "versions" in r["path"]]
