@@ -219,6 +219,11 @@ def prepare(
     targets = parse_addresses(target_args, "--target")
     allow_replace = parse_addresses(replace_args, "--replace")
     raw = store.read()
+    if raw.target is not None and raw.target != desired.target.url():
+        raise UsageError(
+            f"state {store.describe()} was applied to {raw.target}, but this run targets "
+            f"{desired.target.url()}; use that target's state (--env, --state) or a new one"
+        )
     live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, state, cache)

@@ -157,6 +157,7 @@ def run(
         if prepared.recovered:
             # persist what was recovered before a new journal replaces the old one
             prepared.state = store.write(prepared.state)
+        prepared.state.target = desired.target.url()
         with store.journal(prepared.state) as journal:
             executor = Executor(
                 client,
@@ -190,7 +191,7 @@ def _record_drift(
             store.write(prepared.state)
         return EXIT_OK
     approve("\nRecord these live values in state?", "yes", approved)
-    store.write(record_drift(prepared.state, plan))
+    store.write(record_drift(prepared.state, plan))  # the target was checked by prepare
     click.echo(
         f"\nRecorded {len(plan.drifted)} object(s) as they are in the cloud; nothing was sent."
     )

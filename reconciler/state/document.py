@@ -234,6 +234,8 @@ class State:
     # Objects this state managed and forgot while they still exist (a registry user: the API
     # cannot delete it), by address -> cloud id: declared again, they are adopted back.
     forgotten: dict[Address, str] = field(default_factory=dict)
+    # The target URL the state was last applied to; a run against another target is refused.
+    target: str | None = None
     # True when read() folded a journal left by an earlier run: the document needs writing.
     folded_journal: bool = field(default=False, compare=False)
 
@@ -245,6 +247,7 @@ class State:
             "resources": {str(a): r.to_json() for a, r in sorted(self.resources.items())},
             "pending": [p.to_json() for p in self.pending.values()],
             "forgotten": {str(a): i for a, i in sorted(self.forgotten.items())},
+            "target": self.target,
         }
 
     @classmethod
@@ -264,7 +267,8 @@ class State:
         resources = _resources_of(checked(data, "resources", _is_object, "an object", None))
         pending = _pending_of(checked(data, "pending", _is_list, "a list", []))
         forgotten = _forgotten_of(checked(data, "forgotten", _is_object, "an object", {}))
-        return cls(lineage, serial, resources, pending, forgotten)
+        target = checked(data, "target", lambda t: t is None or is_name(t), "a URL or null", None)
+        return cls(lineage, serial, resources, pending, forgotten, target)
 
     def copy(self) -> State:
         return State(
@@ -273,6 +277,7 @@ class State:
             dict(self.resources),
             dict(self.pending),
             dict(self.forgotten),
+            self.target,
         )
 
 

@@ -204,3 +204,14 @@ def test_an_in_sync_plan_does_not_read_the_version_list(ws: Workspace) -> None:
     mark = ws.emulator.next_index()
     assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
     assert not [r for r in ws.emulator.requests_log(since=mark) if "versions" in r["path"]]
+
+
+def test_a_state_is_never_used_against_another_target(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    assert json.loads(ws.state_file().read_text())["target"] == ws.emulator.url
+    other = "http://127.0.0.1:9"
+    (ws.root / "main.yaml").write_text(f"target:\n  endpoint: {other}\n{BASE}")
+    result = ws.cli("plan", str(ws.root))
+    assert result.code == 1
+    assert f"was applied to {ws.emulator.url}, but this run targets {other}" in result.err
