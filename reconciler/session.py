@@ -198,9 +198,9 @@ def load(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> DesiredState
     return result.desired
 
 
-def load_target(paths: Sequence[str]) -> tuple[Target, str]:
+def load_target(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> tuple[Target, str]:
     """The target of the configuration at ``paths`` and the folder relative paths start from."""
-    desired = load(paths)
+    desired = load(paths, choice)
     return desired.target, desired.base_dir
 
 

@@ -29,6 +29,7 @@ from reconciler.client import api
 from reconciler.client.api import CceClient, Page, parse_page
 from reconciler.client.transport import ApiResponse
 from reconciler.client.types import Cluster, Node, Quota, RegistryUser
+from reconciler.commands.common import config_choice_options
 from reconciler.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -39,6 +40,7 @@ from reconciler.errors import (
     ServerError,
     ShapeError,
 )
+from reconciler.model import ConfigChoice
 from reconciler.session import RunOptions, load, open_client
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
@@ -394,9 +396,16 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 @click.command(name="doctor")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-def command(paths: tuple[str, ...], as_json: bool) -> int:
+@config_choice_options
+def command(
+    paths: tuple[str, ...],
+    as_json: bool,
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    desired = load(paths)
+    desired = load(paths, ConfigChoice(env, var_files, var_args))
     with open_client(desired.target, desired.base_dir, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         checks = run_checks(client)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.common import run_options
+from reconciler.commands.common import config_choice_options, run_options
 from reconciler.errors import EXIT_OK, ReconcilerError
 from reconciler.export import export_files, exportable_kinds
+from reconciler.model import ConfigChoice
 from reconciler.refresh import refresh
-from reconciler.session import RunOptions, load_target, open_client
+from reconciler.session import LOCAL, RunOptions, load_target, open_client
 from reconciler.state import State
 
 
@@ -33,11 +34,15 @@ from reconciler.state import State
     default=None,
     help="Write one file per kind into DIR (default: print one YAML document).",
 )
+@config_choice_options
 @run_options
 def command(
     paths: tuple[str, ...],
     kinds: tuple[str, ...],
     out: str | None,
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     state_spec: str | None,
     workspace: str,
     parallelism: int,
@@ -46,7 +51,15 @@ def command(
     retry_budget: int,
 ) -> int:
     """Write YAML declaring the live objects of the target, to adopt an existing account."""
-    target, base_dir = load_target(paths)
+    target, base_dir = load_target(paths, ConfigChoice(env, var_files, var_args))
+    if target.endpoint == LOCAL:
+        click.echo(
+            "Warning: the target is the embedded emulator (endpoint: local), whose database "
+            f"lives under {base_dir}/.reconciler: the exported files, used from another folder, "
+            "start another, empty emulator. Run `reconciler emulator` and point both at its URL "
+            "to rehearse an adoption.",
+            err=True,
+        )
     options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
     with open_client(target, base_dir, options) as client:
         live = refresh(client, State(lineage="export"), parallelism)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import click
 
 from reconciler import outputs
-from reconciler.commands.common import state_options
+from reconciler.commands.common import config_choice_options, state_options
 from reconciler.commands.output import config_option
 from reconciler.errors import EXIT_OK
+from reconciler.model import ConfigChoice
 from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
 
 STDOUT = "-"
@@ -39,12 +40,16 @@ STDOUT = "-"
     ".reconciler/kubeconfig/ADDR.yaml beside the config.",
 )
 @config_option
+@config_choice_options
 @state_options
 def command(
     address: str,
     kind: str | None,
     out: str | None,
     config: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     state_spec: str | None,
     workspace: str,
 ) -> int:
@@ -56,7 +61,7 @@ def command(
     """
     (addr,) = parse_addresses((address,), "ADDR")
     outputs.cluster_access(addr)  # "not a cluster" before anything is read
-    desired = load(config)
+    desired = load(config, ConfigChoice(env, var_files, var_args))
     store = open_store(state_spec, desired, workspace)
     entry = outputs.managed_entry(store.read(), addr, store.describe())
     options = RunOptions(state_spec, workspace)

@@ -16,11 +16,11 @@ from typing import Any
 import click
 
 from reconciler import outputs
-from reconciler.commands.common import state_options
+from reconciler.commands.common import config_choice_options, state_options
 from reconciler.errors import EXIT_OK, UsageError
-from reconciler.model import Address, DesiredState
+from reconciler.model import Address, ConfigChoice, DesiredState
 from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
-from reconciler.state import State
+from reconciler.state import State, StateStore
 
 Table = dict[Address, dict[str, Any]]
 
@@ -44,6 +44,7 @@ config_option = click.option(
     help="Print FIELD's value alone: no quotes, no trailing newline (for $(...) in scripts).",
 )
 @config_option
+@config_choice_options
 @state_options
 def command(
     address: str | None,
@@ -51,6 +52,9 @@ def command(
     as_json: bool,
     raw: bool,
     config: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     state_spec: str | None,
     workspace: str,
 ) -> int:
@@ -66,15 +70,15 @@ def command(
         raise UsageError("--raw and --json cannot be used together")
     if raw and field is None:
         raise UsageError("--raw prints one value: give ADDR and FIELD")
-    desired = load(config) if config else None
-    base_dir = desired.base_dir if desired else "."
-    store = open_store(state_spec, base_dir, workspace)
+    choice = ConfigChoice(env, var_files, var_args)
+    desired = load(config, choice) if config or env else None
+    store = open_store(state_spec, desired or ".", workspace)
     state = store.read()
     if address is None:
         table = _collect(
             state, outputs.managed_addresses(state), None, desired, state_spec, workspace
         )
-        click.echo(json.dumps(_keyed(table), indent=2) if as_json else _table(table))
+        click.echo(json.dumps(_keyed(table), indent=2) if as_json else _table(table, store))
         return EXIT_OK
     (addr,) = parse_addresses((address,), "ADDR")
     entry = outputs.managed_entry(state, addr, store.describe())
@@ -147,9 +151,12 @@ def _details(values: Mapping[str, Any]) -> str:
     return ", ".join(notes)
 
 
-def _table(table: Table) -> str:
+def _table(table: Table, store: StateStore) -> str:
     if not table:
-        return "The state manages nothing yet."
+        return (
+            f"The state {store.describe()} manages nothing yet (give -c PATH or --env to find "
+            "another configuration's state)."
+        )
     rows = [("ADDRESS", "ID", "STATUS", "DETAILS")]
     for address, values in table.items():
         status = values.get("status") if "status" in values else "-"

@@ -7,16 +7,20 @@ import json
 import click
 
 from reconciler.adoption import adopted_entry
-from reconciler.commands.common import state_options
+from reconciler.commands.common import config_choice_options, state_options
 from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, StateError
+from reconciler.model import ConfigChoice
 from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
 from reconciler.state import StateStore
 
 
-def _store(state_spec: str | None, workspace: str, config: tuple[str, ...]) -> StateStore:
-    base_dir = load(config).base_dir if config else "."
-    return open_store(state_spec, base_dir, workspace)
+def _store(
+    state_spec: str | None, workspace: str, config: tuple[str, ...], choice: ConfigChoice
+) -> StateStore:
+    """The state a command finds from -c PATH and --env (or only --state / the current folder)."""
+    desired = load(config, choice) if config or choice.env else None
+    return open_store(state_spec, desired or ".", workspace)
 
 
 config_option = click.option(
@@ -46,10 +50,25 @@ def group() -> None:
 
 @group.command(name="list")
 @config_option
+@config_choice_options
 @state_options
-def list_command(config: tuple[str, ...], state_spec: str | None, workspace: str) -> int:
+def list_command(
+    config: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
+) -> int:
     """List managed addresses with their cloud ids."""
-    state = _store(state_spec, workspace, config).read()
+    store = _store(state_spec, workspace, config, ConfigChoice(env, var_files, var_args))
+    state = store.read()
+    if not state.resources:
+        click.echo(
+            f"The state {store.describe()} manages nothing (give -c PATH or --env to find "
+            "another configuration's state).",
+            err=True,
+        )
     for address, entry in sorted(state.resources.items()):
         flags = (
             [entry.ownership]
@@ -63,13 +82,20 @@ def list_command(config: tuple[str, ...], state_spec: str | None, workspace: str
 @group.command(name="show")
 @click.argument("address")
 @config_option
+@config_choice_options
 @state_options
 def show_command(
-    address: str, config: tuple[str, ...], state_spec: str | None, workspace: str
+    address: str,
+    config: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
 ) -> int:
     """Show one managed address as JSON (secrets appear only as salted hashes)."""
     (addr,) = parse_addresses((address,), "ADDR")
-    state = _store(state_spec, workspace, config).read()
+    state = _store(state_spec, workspace, config, ConfigChoice(env, var_files, var_args)).read()
     if addr not in state.resources:
         raise StateError(f"{addr} is not in state")
     click.echo(
@@ -83,13 +109,20 @@ def show_command(
 @group.command(name="rm")
 @click.argument("address")
 @config_option
+@config_choice_options
 @state_options
 def rm_command(
-    address: str, config: tuple[str, ...], state_spec: str | None, workspace: str
+    address: str,
+    config: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
 ) -> int:
     """Forget ADDR: the cloud object stays and is no longer managed."""
     (addr,) = parse_addresses((address,), "ADDR")
-    store = _store(state_spec, workspace, config)
+    store = _store(state_spec, workspace, config, ConfigChoice(env, var_files, var_args))
     with store.lock("state rm"):
         state = store.read()
         if addr not in state.resources:
@@ -103,12 +136,21 @@ def rm_command(
 @click.command(name="force-unlock")
 @click.argument("lock_id")
 @config_option
+@config_choice_options
 @state_options
 def force_unlock_command(
-    lock_id: str, config: tuple[str, ...], state_spec: str | None, workspace: str
+    lock_id: str,
+    config: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
 ) -> int:
     """Release a state lock left by a run that hangs or died (give the lock's id)."""
-    holder = _store(state_spec, workspace, config).force_unlock(lock_id)
+    holder = _store(
+        state_spec, workspace, config, ConfigChoice(env, var_files, var_args)
+    ).force_unlock(lock_id)
     click.echo(f"Released {holder.describe()}.")
     return EXIT_OK
 
@@ -117,13 +159,21 @@ def force_unlock_command(
 @click.argument("address")
 @click.argument("cloud_id", metavar="ID")
 @click.argument("paths", nargs=-1, type=click.Path())
+@config_choice_options
 @state_options
 def import_command(
-    address: str, cloud_id: str, paths: tuple[str, ...], state_spec: str | None, workspace: str
+    address: str,
+    cloud_id: str,
+    paths: tuple[str, ...],
+    env: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
 ) -> int:
     """Adopt an existing cloud object ID as ADDR (ownership: adopted)."""
     (addr,) = parse_addresses((address,), "ADDR")
-    desired = load(paths)
+    desired = load(paths, ConfigChoice(env, var_files, var_args))
     store = open_store(state_spec, desired, workspace)
     with (
         store.lock("import"),
