@@ -48,12 +48,14 @@ class SavedPlan:
     refresh_only: bool = False  # made by `plan --refresh-only`: apply records drift only
     config_root: str = "."  # where the plan was made (absolute); paths are found again from it
     choice: ConfigChoice = ConfigChoice()  # --env / --var-file (relative to the root) / --var
+    root_in_repo: str | None = None  # the root relative to its git checkout, when it is in one
 
     def locate_config(self, plan_file: str) -> list[str]:
-        """The configuration paths, found from where the plan was made, the saved plan's
-        folder and its parents, the working directory and its parents: any checkout of the
-        same commit works (the content is checked by digest afterwards)."""
-        for root in _candidate_roots(self.config_root, plan_file):
+        """The configuration paths, looked for first in the checkout around the working
+        directory (the root's place in its repository), then around the saved plan, and last
+        where the plan was made: any checkout of the same commit works, and the one you are in
+        wins (the content is checked by digest afterwards)."""
+        for root in _candidate_roots(self.config_root, plan_file, self.root_in_repo):
             paths = [str(root / p) for p in self.config_paths]
             if all(Path(p).exists() for p in paths):
                 return paths
@@ -64,13 +66,21 @@ class SavedPlan:
         )
 
 
-def _candidate_roots(saved_root: str, plan_file: str) -> list[Path]:
+def repository_of(path: Path) -> Path | None:
+    """The nearest folder at or above ``path`` holding ``.git``."""
+    return next((p for p in (path, *path.parents) if (p / ".git").exists()), None)
+
+
+def _candidate_roots(saved_root: str, plan_file: str, root_in_repo: str | None) -> list[Path]:
     here = Path.cwd().resolve()
     beside = Path(plan_file).resolve().parent
-    found = [Path(saved_root), beside, *beside.parents, here, *here.parents]
+    found: list[Path] = []
+    if root_in_repo is not None:
+        found += [repo / root_in_repo for repo in map(repository_of, (here, beside)) if repo]
     name = Path(saved_root).name
     # the same folder name in another checkout: /ci/work/repo/infra for /home/me/repo/infra
-    found += [p / name for p in (beside, *beside.parents, here, *here.parents)]
+    found += [p / name for p in (here, *here.parents, beside, *beside.parents)]
+    found += [here, *here.parents, beside, *beside.parents, Path(saved_root)]
     unique: list[Path] = []
     for path in found:
         if path not in unique:
@@ -127,6 +137,7 @@ def dump(saved: SavedPlan) -> str:
         "config_digest": saved.config_digest,
         "config_paths": [_relative(p, saved.config_root) for p in saved.config_paths],
         "config_root": str(Path(saved.config_root).resolve()),
+        "root_in_repo": _in_repo(saved.config_root),
         "env": saved.choice.env,
         "var_files": [_relative(p, saved.config_root) for p in saved.choice.var_files],
         "var_args": list(saved.choice.var_args),
@@ -143,6 +154,12 @@ def dump(saved: SavedPlan) -> str:
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
     return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
+
+
+def _in_repo(root: str) -> str | None:
+    resolved = Path(root).resolve()
+    repo = repository_of(resolved)
+    return os.path.relpath(resolved, repo) if repo else None
 
 
 def _relative(path: str, root: str) -> str:
@@ -190,6 +207,7 @@ def read(path: str) -> SavedPlan:
                 tuple(str(Path(doc["config_root"]) / p) for p in doc["var_files"]),
                 tuple(doc["var_args"]),
             ),
+            doc["root_in_repo"],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None

@@ -74,22 +74,24 @@ def test_a_saved_plan_applies_from_another_directory_and_checkout(ws: Workspace)
     from pathlib import Path
 
     checkout = ws.root / "checkout"
-    (checkout / "infra").mkdir(parents=True)
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "infra").mkdir()
     (checkout / "infra" / "main.yaml").write_text(f"target:\n  endpoint: {ws.emulator.url}\n{BASE}")
     plans = ws.root / "plans"
     plans.mkdir()
     here = os.getcwd()
     try:
-        os.chdir(checkout)
-        made = ws.cli("plan", "infra", "--out", "../plans/pp.bin")
+        os.chdir(checkout / "infra")
+        made = ws.cli("plan", ".", "--out", str(plans / "pp.bin"))
         assert made.code == 0, made.err
-        # another checkout of the same commit, and another working directory
-        other = ws.root / "elsewhere" / "checkout"
+        # another checkout of the same commit: applied from its root, it uses its own files
+        other = ws.root / "elsewhere" / "clone"
         shutil.copytree(checkout, other)
-        shutil.rmtree(checkout)
-        os.chdir(Path(other) / "infra")
+        os.chdir(other)
         result = ws.cli("apply", "--plan", str(plans / "pp.bin"), "--auto-approve")
     finally:
         os.chdir(here)
     assert result.code == 0, result.out + result.err
     assert "Apply complete: 7 created" in result.out
+    assert (Path(other) / "infra" / ".reconciler" / "state.json").is_file()
+    assert not (checkout / "infra" / ".reconciler" / "state.json").exists()
