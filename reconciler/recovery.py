@@ -44,10 +44,15 @@ class RecoveryNote:
     recorded: str
 
     def __str__(self) -> str:
-        return f"{self.address}: {self.happened}; {self.recorded}"
+        return f"{self.address}: {self.happened} by an interrupted run; {self.recorded}"
 
     def in_flight(self) -> str:
-        return f"{self.address}: {self.happened}"
+        """Said by a plan while the run that made the change still holds the lock."""
+        return f"{self.address}: {self.happened} by the run in flight"
+
+    def interrupted(self) -> str:
+        """Said by a plan (which writes nothing) of a run that is gone."""
+        return f"{self.address}: {self.happened} by an interrupted run (the next apply records it)"
 
 
 def recover(state: State, live: LiveState) -> tuple[State, list[RecoveryNote]]:
@@ -62,7 +67,7 @@ def recover(state: State, live: LiveState) -> tuple[State, list[RecoveryNote]]:
                 notes.append(
                     RecoveryNote(
                         str(address),
-                        f"{found.cloud_id} was created by an interrupted run",
+                        f"{found.cloud_id} was created",
                         "now in state",
                     )
                 )
@@ -71,10 +76,6 @@ def recover(state: State, live: LiveState) -> tuple[State, list[RecoveryNote]]:
             found = live.lookup(address.kind, entry.cloud_id) if entry is not None else None
             if entry is not None and is_gone(found):
                 del new.resources[address]
-                notes.append(
-                    RecoveryNote(
-                        str(address), "deleted by an interrupted run", "removed from state"
-                    )
-                )
+                notes.append(RecoveryNote(str(address), "was deleted", "removed from state"))
         del new.pending[intent.id]
     return new, notes

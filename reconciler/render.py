@@ -157,6 +157,12 @@ def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> s
         lines.append("No changes. The cloud matches the configuration.")
     else:
         lines.append(summary_line(plan))
+    refused = len(plan.conflicts) + len(plan.refused)
+    if refused:
+        lines.append(
+            f"Apply would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
+            "(Conflict: and ! lines)."
+        )
     return "\n".join(lines)
 
 

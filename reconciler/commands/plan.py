@@ -47,7 +47,7 @@ def journal_lines(notes: list[RecoveryNote], holder: LockInfo | None) -> list[st
             f"its {len(notes)} finished change(s) and may differ once it ends."
         ]
         return lines + [f"In flight: {n.in_flight()}" for n in notes]
-    return [f"Interrupted run: {n.in_flight()} (the next apply records it)" for n in notes]
+    return [f"Interrupted run: {n.interrupted()}" for n in notes]
 
 
 def _say_err(message: str) -> None:
