@@ -84,7 +84,7 @@ COMMANDS = {
     "emulator": (
         "reconciler.commands.emulator",
         "command",
-        "Serve the local CCE v1 emulator (Ctrl-C stops it).",
+        "Serve the local CCE emulator, v1 and v2 APIs (Ctrl-C stops it).",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""`reconciler emulator`: serve the local CCE v1 emulator until Ctrl-C.
+"""`reconciler emulator`: serve the local CCE emulator (v1 API and v2 cluster API) until Ctrl-C.
 
 For: turning flags into :class:`reconciler.emulator.EmulatorOptions`, printing
 ``listening on http://HOST:PORT`` as the first line (flushed, so scripts can wait for it and
@@ -124,7 +124,7 @@ _COUNT = click.IntRange(min=0)
     help="429 above this many requests/second (0: off).",
 )
 def command(access_key_id: str | None, secret_access_key: str | None, **knobs: Any) -> None:
-    """Serve the local CCE v1 emulator (Ctrl-C stops it)."""
+    """Serve the local CCE emulator, v1 and v2 APIs (Ctrl-C stops it)."""
     if bool(access_key_id) != bool(secret_access_key):
         raise click.UsageError("--access-key-id and --secret-access-key go together")
     ak, sk = resolve_credentials(access_key_id, secret_access_key)
