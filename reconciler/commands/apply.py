@@ -54,7 +54,8 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
         match = _DURATION.match(text.strip())
         if not sep or not match or kind not in KINDS:
             raise UsageError(
-                f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h)"
+                f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h), "
+                f"with KIND one of {', '.join(KINDS)}"
             )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
