@@ -27,7 +27,7 @@ from reconciler.kinds.base import (
     drop_none,
     secrets_of,
 )
-from reconciler.model import Address, ClusterSpec, SecretRef
+from reconciler.model import Address, ClusterSpec, DesiredState, SecretRef
 from reconciler.plan import ScaleStep
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 SCALE_FIELD = "workers.count"
 VERSIONS_FACT = "cluster.versions"  # RefreshContext.facts: the versions the v1 API offers
+QUOTA_FACT = "cluster.quota"  # RefreshContext.facts: the account's cluster and node quota
 ADMIN_PASSWORD = "workers.adminPassword"
 # Statuses after which the object no longer exists for planning purposes.
 GONE_STATUSES = frozenset({"DELETED", "DELETING"})
@@ -168,6 +169,25 @@ def cluster_body(attrs: Mapping[str, Any], admin_password: str | None) -> dict[s
     return body
 
 
+def _growth(desired: DesiredState | None, live: list[LiveObject], kind: Kind) -> tuple[int, int]:
+    """(clusters created, worker nodes added) if every declared cluster is applied; deletes
+    are not subtracted (they may run after the creates). (0, 0): no quota is needed."""
+    if desired is None:
+        return 0, 0
+    running = {o.address.name: o for o in live if not kind.is_gone(o)}
+    clusters = nodes = 0
+    for spec in desired.of_kind(kind.name):
+        if not isinstance(spec, ClusterSpec):
+            continue
+        have = running.get(spec.name)
+        if have is None:
+            clusters += 1
+            nodes += spec.workers.count
+        else:
+            nodes += max(0, spec.workers.count - int(have.attrs.get("workers", {}).get("count", 0)))
+    return clusters, nodes
+
+
 class ClusterKind(Kind):
     name = "cluster"
     spec_type = ClusterSpec
@@ -244,6 +264,19 @@ class ClusterKind(Kind):
         new); Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
         a live cluster's (other than those of this address: the one being replaced, or one
         that is already a conflict)."""
+        quota = view.facts.get(QUOTA_FACT)
+        if quota is not None:
+            clusters, nodes = _growth(view.desired, view.live_objects.get(self.name, []), self)
+            if clusters and quota.cluster_used + clusters > quota.cluster:
+                return (
+                    f"the plan creates {clusters} cluster(s) and {quota.cluster_used} of the "
+                    f"account's {quota.cluster} exist (Cce.ClusterOverQuota)"
+                )
+            if nodes and quota.slave_used + nodes > quota.slave:
+                return (
+                    f"the plan adds {nodes} worker node(s) and {quota.slave_used} of the "
+                    f"account's {quota.slave} exist (Cce.slaveOverQuota)"
+                )
         offered = view.facts.get(VERSIONS_FACT)
         if offered and spec.version not in offered:
             return (
@@ -351,6 +384,8 @@ class ClusterKind(Kind):
         found = [self.live_object(c, node_lists.get(c.cluster_uuid)) for c in clusters]
         if self._new_versions(ctx, found):
             ctx.facts[VERSIONS_FACT] = tuple(client.list_versions())
+        if _growth(ctx.desired, found, self) != (0, 0):
+            ctx.facts[QUOTA_FACT] = client.get_quota()
         return found
 
     def _new_versions(self, ctx: RefreshContext, found: list[LiveObject]) -> bool:

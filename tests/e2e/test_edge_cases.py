@@ -175,8 +175,9 @@ def test_a_namespace_replace_counts_repositories_with_a_slash(ws: Workspace) -> 
 
 
 def test_a_definite_refusal_of_a_create_is_not_resent(ws: Workspace) -> None:
-    ws.emulator.set_faults(cluster_quota=0)
-    ws.write(BASE)
+    # a quota the plan could not know (it reads the quota; the server refuses anyway)
+    ws.write("clusters:" + BASE.split("clusters:")[1])
+    ws.emulator.set_faults(fail_next=["Cce.ClusterOverQuota"])
     result = ws.cli("apply", str(ws.root), "--auto-approve")
     assert result.code == 1
     assert "Cce.ClusterOverQuota" in result.out and "answer was lost" not in result.out
@@ -215,3 +216,21 @@ def test_a_state_is_never_used_against_another_target(ws: Workspace) -> None:
     result = ws.cli("plan", str(ws.root))
     assert result.code == 1
     assert f"was applied to {ws.emulator.url}, but this run targets {other}" in result.err
+
+
+def test_clusters_over_the_accounts_quota_are_refused_by_plan(ws: Workspace) -> None:
+    ws.emulator.set_faults(cluster_quota=1, slave_quota=3)
+    second = (
+        BASE.split("clusters:")[1]
+        .replace("name: prod", "name: stage")
+        .replace("172.16.0.0/16", "172.20.0.0/16")
+    )
+    ws.write(BASE + second)
+    result = ws.cli("plan", str(ws.root))
+    assert result.code == 3, result.out + result.err
+    assert "Cce.ClusterOverQuota" in result.out
+    ws.write(BASE.replace("count: 2", "count: 4"))
+    result = ws.cli("plan", str(ws.root))
+    assert result.code == 3 and "Cce.slaveOverQuota" in result.out
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
