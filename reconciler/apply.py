@@ -190,7 +190,10 @@ class Executor:
             raise ReconcilerError(f"{change.address} is not in state any more; plan again")
         kind = kind_named(change.address.kind)
         intent = self.intent(change, "update", None, entry.cloud_id)
-        kind.update(ChangeContext(self, kind, intent), change, entry)
+        context = ChangeContext(self, kind, intent)
+        if change.settle:
+            kind.settle(context, change, entry)
+        kind.update(context, change, entry)
         self.done(intent, change.address, self.entry_for(change, entry.cloud_id, entry.ownership))
 
 

@@ -75,6 +75,7 @@ class Change:
     forces: tuple[str, ...] = ()  # explanation: the fields that force a replacement
     scale: ScaleStep | None = None  # steers apply: the nodes to add or remove
     rotate_secrets: tuple[str, ...] = ()  # steers apply: secrets to set again on an update
+    settle: bool = False  # steers apply: wait until the object is ready, before its dependents
     # explanation: fields whose live value differs from what state recorded as applied, i.e.
     # changed outside the reconciler since the last apply
     drift: tuple[FieldChange, ...] = ()

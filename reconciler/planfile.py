@@ -106,6 +106,7 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
         "forces": list(change.forces),
         "scale": change.scale.to_json() if change.scale else None,
         "rotate_secrets": list(change.rotate_secrets),
+        "settle": change.settle,
     }
 
 
@@ -127,6 +128,7 @@ def _change_from_dict(data: dict[str, Any]) -> Change:
         forces=tuple(data["forces"]),
         scale=ScaleStep.from_json(data["scale"]),
         rotate_secrets=tuple(data["rotate_secrets"]),
+        settle=bool(data["settle"]),
     )
 
 

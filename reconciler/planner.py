@@ -294,12 +294,18 @@ class Planner:
             )
         if protected != entry.protect:
             fields.append(FieldChange("lifecycle.protect", entry.protect, protected))
-        if not fields:
+        settle = not kind.is_ready(live)
+        if not fields and not settle:
             return Change(address, Action.NOOP, "up to date", **common)
+        reason = _update_reason(fields, drift) if fields else ""
+        if settle:
+            waiting = f"still coming up (status {live.status}): apply waits until it is ready"
+            reason = f"{reason}; {waiting}" if reason else waiting
         return Change(
             address,
             Action.UPDATE,
-            _update_reason(fields, drift),
+            reason,
+            settle=settle,
             fields=tuple(fields),
             scale=kind.update_step(fields, live),
             rotate_secrets=tuple(rotated),

@@ -185,6 +185,11 @@ class Kind:
     def health(self, live: LiveObject) -> str:
         return HEALTHY
 
+    def is_ready(self, live: LiveObject) -> bool:
+        """False while a live object is still coming up (a cluster being created, a group
+        short of ready nodes): apply then waits for it (``settle``) before its dependents."""
+        return True
+
     def refusal(self, spec: Any, view: PlanView) -> str | None:
         """Why the API would reject creating or changing ``spec``, when that is knowable before
         any request (a rule of the seed's error table, a quota, a name taken): the plan refuses
@@ -230,6 +235,10 @@ class Kind:
 
     def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
         """Make the live object match ``change.after``; state-only by default."""
+
+    def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        """Wait until the object is ready (``is_ready``): it was created by an interrupted
+        run, or by this tool while the run that waited for it was stopped."""
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
         raise NotImplementedError

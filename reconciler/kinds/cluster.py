@@ -312,6 +312,12 @@ class ClusterKind(Kind):
             return BROKEN
         return HEALTHY
 
+    def is_ready(self, live: LiveObject) -> bool:
+        return live.status == "RUNNING" or self.health(live) != HEALTHY or self.is_gone(live)
+
+    def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        ops.wait(change.address, CREATED, self._status(ops.client, entry.cloud_id))
+
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
     ) -> ScaleStep | None:

@@ -418,6 +418,16 @@ class InstanceGroupKind(Kind):
             )
         return found[0] if found else None
 
+    def is_ready(self, live: LiveObject) -> bool:
+        return live.status != SCALING
+
+    def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        """Wait for the nodes the group already asked for (before any scale of this change)."""
+        cluster_id, group_id = split_cloud_id(entry.cloud_id)
+        v2 = v2_client(ops.client)
+        want = int((change.before or {}).get(SCALE_FIELD, 0))
+        ops.wait(change.address, SCALED, self._status(v2, cluster_id, group_id, want))
+
     def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
         step = change.scale
         if step is None:

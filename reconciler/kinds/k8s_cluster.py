@@ -225,6 +225,13 @@ class K8sClusterKind(Kind):
             return BROKEN
         return HEALTHY
 
+    def is_ready(self, live: LiveObject) -> bool:
+        return live.status == RUNNING or self.health(live) != HEALTHY or self.is_gone(live)
+
+    def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        v2 = v2_client(ops.client)
+        ops.wait(change.address, CREATED, self._phase(v2, entry.cloud_id))
+
     # --- reading -----------------------------------------------------------------------------
 
     def live_object(self, cluster: K8sCluster) -> LiveObject:

@@ -293,8 +293,11 @@ def test_kubeconfig_of_a_cluster_still_creating(ws: Workspace) -> None:
     assert pending.code == 1
     assert "cluster.prod is not in state" in pending.err and "pending" in pending.err
 
+    # the rerun takes the cluster into state and waits for it again (here: 1 s, then gives up)
     recovered = ws.cli("apply", str(ws.root), "--auto-approve", "--timeout", "cluster=1s")
-    assert recovered.code == 0, recovered.out + recovered.err
+    assert "was created by an interrupted run; now in state" in recovered.out
+    assert "still coming up (status CREATING)" in recovered.out
+    assert recovered.code == 1 and "timed out" in recovered.out
     creating = run(ws, "kubeconfig", "cluster.prod")
     assert creating.code == 1
     assert "is CREATING, not RUNNING: its kubeconfig can be fetched once it runs" in creating.err

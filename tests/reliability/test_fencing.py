@@ -176,13 +176,15 @@ def test_a_run_whose_lock_session_ended_never_overwrites_the_next_run(
     first = start_first_apply(ws, backend)
     backend.end_lock_session()
     ws.write(LATE)
-    ws.emulator.set_faults(cluster_create_seconds=0)  # the second cluster; the first waits on
+    ws.emulator.set_faults(cluster_create_seconds=0)  # the second cluster
+    # the first run's cluster comes up: the first run wakes up to record it (and is fenced),
+    # the second takes it into state without waiting
+    ws.emulator.advance(HOUR)
     second = apply(ws, backend)
     assert second.code == 0, second.out + second.err
     assert "was created by an interrupted run; now in state" in second.out
     theirs = backend.read()
     assert Address("namespace", "late") in theirs.resources
-    ws.emulator.advance(HOUR)  # the first run's cluster is ready: it wakes up to record it
     stopped = finish(first)
     assert stopped.code == 4, stopped.out + stopped.err
     assert stopped.err.startswith("error: ") and LOST in stopped.err
