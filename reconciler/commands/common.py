@@ -143,6 +143,12 @@ def timeout_option(func: F) -> F:
     )(func)
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value != value:  # NaN passes every range comparison
+        raise click.BadParameter("nan is not a number of requests per second", ctx, param)
+    return value
+
+
 def run_options(func: F) -> F:
     # `--no-color` after the command is moved before it (cli.global_flags_first); this hidden
     # option only keeps the parameter for callers that pass it by name
@@ -159,6 +165,7 @@ def run_options(func: F) -> F:
         "--rate",
         type=click.FloatRange(min=0, min_open=True, max=10_000),
         default=None,
+        callback=_finite,
         help="Maximum API requests per second (more than 0).",
     )(func)
     func = click.option(

@@ -91,3 +91,15 @@ def test_debug_after_the_command_shows_debug_logs(tmp_path: object) -> None:
     )
     assert out.returncode == 1
     assert "no such option" not in out.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf"])
+def test_a_rate_that_is_not_a_positive_number_is_a_usage_error(value: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "--rate", value, "/nonexistent-dir"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "Invalid value for '--rate'" in out.stderr and "internal error" not in out.stderr
