@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from reconciler.endpoints import endpoint_problem
 from reconciler.errors import UsageError
 
 ENV_ACCESS_KEY_ID = "BCE_ACCESS_KEY_ID"
@@ -71,22 +72,6 @@ def endpoint_for(region: str | None = None, endpoint: str | None = None) -> str:
             raise UsageError(f"region {region!r} is not a region name such as bj, gz, su or hkg")
         return f"https://cce.{region}.baidubce.com"
     raise UsageError("no endpoint: set target.region (e.g. bj) or target.endpoint (a URL)")
-
-
-def endpoint_problem(url: str) -> str | None:
-    """What is wrong with an endpoint URL, or None; shared with the config checks."""
-    parts = urlsplit(url.strip())
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return f"endpoint {url!r} has an invalid port"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"endpoint {url!r} is not an http:// or https:// URL with a host"
-    # Requests are signed over the path, so a base path would have to be signed too; the API
-    # lives at the root of its host.
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        return f"endpoint {url!r} must be scheme://host[:port] without a path"
-    return None
 
 
 def _checked_url(url: str) -> str:

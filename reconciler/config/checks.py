@@ -15,12 +15,12 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from reconciler.config.items import Item
 from reconciler.config.messages import dotted, show
 from reconciler.config.specs import default_of, secret_ref
 from reconciler.config.validation import Checked
+from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.model import K8sClusterSpec, plural
 from reconciler.secrets import resolve_secret
@@ -232,23 +232,3 @@ def _dig(data: Any, jpath: Sequence[str]) -> Any:
     for key in jpath:
         data = data.get(key) if isinstance(data, dict) else None
     return data
-
-
-def endpoint_problem(url: str) -> str | None:
-    """What is wrong with an endpoint URL, or None.
-
-    The same rules and words as ``reconciler.client.credentials.endpoint_problem``, kept here so
-    that the configuration never imports the client (the client's copy is to go).
-    """
-    parts = urlsplit(url.strip())
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return f"endpoint {url!r} has an invalid port"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"endpoint {url!r} is not an http:// or https:// URL with a host"
-    # Requests are signed over the path, so a base path would have to be signed too; the API
-    # lives at the root of its host.
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        return f"endpoint {url!r} must be scheme://host[:port] without a path"
-    return None
