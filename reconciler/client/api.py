@@ -24,9 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from reconciler.client.credentials import Credentials, endpoint_for
-from reconciler.client.retry import RetryBudget
-from reconciler.client.transport import ApiResponse, Transport, TransportConfig, TransportStats
+from reconciler.client.base import ClientBase
+from reconciler.client.transport import ApiResponse, Transport
 from reconciler.client.types import (
     Ack,
     Cluster,
@@ -53,6 +52,7 @@ from reconciler.client.types import (
     texts,
     to_wire,
 )
+from reconciler.client.v2 import CceV2Client
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
 
 T = TypeVar("T")
@@ -163,58 +163,16 @@ DELETE_REPOSITORY_ROUNDS = 3
 # --- end of PROVISIONAL ----------------------------------------------------------------------
 
 
-class CceClient:
-    """The CCE v1 API as typed calls. Thread-safe: share one client between workers."""
+class CceClient(ClientBase):
+    """The CCE v1 API as typed calls, with the v2 cluster API beside it as ``v2`` (the same
+    host, signing, retry budget and rate limit). Thread-safe: share one client between workers."""
 
-    def __init__(self, transport: Transport, *, page_size: int = MAX_PAGE_SIZE) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
-        self.transport = transport
-        self.page_size = page_size
+    DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
+    MAX_PAGE_SIZE = MAX_PAGE_SIZE
 
-    @classmethod
-    def connect(
-        cls,
-        endpoint: str,
-        credentials: Credentials,
-        config: TransportConfig | None = None,
-        *,
-        budget: RetryBudget | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> CceClient:
-        return cls(Transport(endpoint, credentials, config, budget=budget), page_size=page_size)
-
-    @classmethod
-    def from_environment(
-        cls,
-        endpoint_url: str | None = None,
-        *,
-        region: str | None = None,
-        config: TransportConfig | None = None,
-        environ: Mapping[str, str] | None = None,
-        budget: RetryBudget | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> CceClient:
-        """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
-        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
-        endpoint = endpoint_for(region, endpoint_url)
-        credentials = Credentials.from_environment(environ)
-        return cls.connect(endpoint, credentials, config, budget=budget, page_size=page_size)
-
-    def __repr__(self) -> str:
-        return f"CceClient({self.transport!r})"
-
-    def __enter__(self) -> CceClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def stats(self) -> TransportStats:
-        return self.transport.stats()
+    def __init__(self, transport: Transport, *, page_size: int | None = None) -> None:
+        super().__init__(transport, page_size=page_size)
+        self.v2 = CceV2Client(transport)
 
     # --- plumbing ----------------------------------------------------------------------------
 

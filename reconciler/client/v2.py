@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from reconciler.client.credentials import Credentials, endpoint_for
-from reconciler.client.retry import RetryBudget
-from reconciler.client.transport import Transport, TransportConfig, TransportStats
+from reconciler.client.base import ClientBase
+from reconciler.client.transport import Transport
 from reconciler.client.types import Ack, frozen
 from reconciler.client.v2_types import (
     CceInstance,
@@ -67,61 +66,17 @@ class _ListMoved(Exception):
     """The list changed between two pages (a moved total or an item seen twice)."""
 
 
-class CceV2Client:
+class CceV2Client(ClientBase):
     """The CCE v2 API as typed calls. Thread-safe: share one client between workers."""
 
+    DEFAULT_PAGE_SIZE = DEFAULT_PAGE_SIZE
+    MAX_PAGE_SIZE = MAX_PAGE_SIZE
+
     def __init__(
-        self, transport: Transport, *, page_size: int = DEFAULT_PAGE_SIZE, prefix: str = PREFIX
+        self, transport: Transport, *, page_size: int | None = None, prefix: str = PREFIX
     ) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
-        self.transport = transport
-        self.page_size = page_size
+        super().__init__(transport, page_size=page_size)
         self.prefix = prefix.rstrip("/")
-
-    @classmethod
-    def connect(
-        cls,
-        endpoint: str,
-        credentials: Credentials,
-        config: TransportConfig | None = None,
-        *,
-        budget: RetryBudget | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> CceV2Client:
-        return cls(Transport(endpoint, credentials, config, budget=budget), page_size=page_size)
-
-    @classmethod
-    def from_environment(
-        cls,
-        endpoint_url: str | None = None,
-        *,
-        region: str | None = None,
-        config: TransportConfig | None = None,
-        environ: Mapping[str, str] | None = None,
-        budget: RetryBudget | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> CceV2Client:
-        """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
-        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
-        endpoint = endpoint_for(region, endpoint_url)
-        credentials = Credentials.from_environment(environ)
-        return cls.connect(endpoint, credentials, config, budget=budget, page_size=page_size)
-
-    def __repr__(self) -> str:
-        return f"CceV2Client({self.transport!r})"
-
-    def __enter__(self) -> CceV2Client:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def stats(self) -> TransportStats:
-        return self.transport.stats()
 
     # --- plumbing ----------------------------------------------------------------------------
 

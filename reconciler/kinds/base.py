@@ -297,14 +297,8 @@ def first_of(desired: DesiredState, kind: str) -> tuple[Address, ...]:
 
 def v2_client(client: CceClient) -> CceV2Client:
     """The CCE v2 API on the same endpoint, credentials, retry budget and rate limit as
-    ``client`` (v1 and v2 share one host and one signing scheme). A kind of the v2 API reaches
-    it only through here, so how the clients are built stays out of the kinds."""
-    from reconciler.client.v2 import CceV2Client  # not at the top: planning imports this module
-
-    shared = getattr(client, "v2", None)
-    if isinstance(shared, CceV2Client):
-        return shared
-    return CceV2Client(client.transport)
+    ``client`` (v1 and v2 share one host and one signing scheme)."""
+    return client.v2
 
 
 Spec = Resource

@@ -1,0 +1,69 @@
+"""What the v1 and v2 clients share: building one on a signed transport, from the environment
+or explicitly, closing it, and its statistics. Not for: any API call (``api.py``, ``v2.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from reconciler.client.credentials import Credentials, endpoint_for
+from reconciler.client.retry import RetryBudget
+from reconciler.client.transport import Transport, TransportConfig, TransportStats
+
+
+class ClientBase:
+    """A typed client over one :class:`Transport`. Thread-safe: share it between workers."""
+
+    DEFAULT_PAGE_SIZE: ClassVar[int]
+    MAX_PAGE_SIZE: ClassVar[int]
+
+    def __init__(self, transport: Transport, *, page_size: int | None = None, **_: Any) -> None:
+        page_size = self.DEFAULT_PAGE_SIZE if page_size is None else page_size
+        if not 1 <= page_size <= self.MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{self.MAX_PAGE_SIZE}")
+        self.transport = transport
+        self.page_size = page_size
+
+    @classmethod
+    def connect(
+        cls,
+        endpoint: str,
+        credentials: Credentials,
+        config: TransportConfig | None = None,
+        *,
+        budget: RetryBudget | None = None,
+        page_size: int | None = None,
+    ) -> Self:
+        return cls(Transport(endpoint, credentials, config, budget=budget), page_size=page_size)
+
+    @classmethod
+    def from_environment(
+        cls,
+        endpoint_url: str | None = None,
+        *,
+        region: str | None = None,
+        config: TransportConfig | None = None,
+        environ: Mapping[str, str] | None = None,
+        budget: RetryBudget | None = None,
+        page_size: int | None = None,
+    ) -> Self:
+        """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
+        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
+        endpoint = endpoint_for(region, endpoint_url)
+        credentials = Credentials.from_environment(environ)
+        return cls.connect(endpoint, credentials, config, budget=budget, page_size=page_size)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.transport!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def stats(self) -> TransportStats:
+        return self.transport.stats()
