@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.cli import cli
 from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.kinds import kind_named
@@ -22,27 +21,6 @@ from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 
 from .conftest import BASE, Result, Workspace
-
-# The lines the lead adds to reconciler.cli.COMMANDS; registered here until then.
-NEW_COMMANDS = {
-    "output": (
-        "reconciler.commands.output",
-        "command",
-        "Print the ids and attributes of managed objects (clusters are read live).",
-    ),
-    "kubeconfig": (
-        "reconciler.commands.kubeconfig",
-        "command",
-        "Write a running cluster's kubeconfig to a 0600 file and print the file's path.",
-    ),
-}
-
-
-@pytest.fixture(autouse=True)
-def _commands_registered() -> None:
-    lazy = cli.lazy
-    for name, entry in NEW_COMMANDS.items():
-        lazy.setdefault(name, entry)
 
 
 def applied(ws: Workspace) -> dict[str, dict[str, object]]:
@@ -333,11 +311,3 @@ def test_k8s_cluster_output_and_kubeconfig(ws: Workspace) -> None:
     assert yaml.safe_load(path.read_text())["kind"] == "Config"
     last = ws.emulator.requests_log()[-1]["path"]
     assert last.endswith(f"/kubeconfig/{cluster_id}/vpc")
-
-
-def test_listed_help_is_each_commands_own() -> None:
-    import importlib
-
-    for module, attr, listed in NEW_COMMANDS.values():
-        command = getattr(importlib.import_module(module), attr)
-        assert command.get_short_help_str(limit=500) == listed

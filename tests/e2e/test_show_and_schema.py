@@ -17,32 +17,11 @@ import yaml
 from markdown_it import MarkdownIt
 from referencing.jsonschema import DRAFT202012
 
-from reconciler.cli import cli, main
+from reconciler.cli import main
 
 from .conftest import BASE, PASSWORD, ROOT, Result, Workspace
 
-NEW_COMMANDS = {
-    "show": (
-        "reconciler.commands.show",
-        "command",
-        "Print a saved plan (from `plan --out`) as text, JSON or Markdown.",
-    ),
-    "schema": (
-        "reconciler.commands.schema",
-        "command",
-        "Write the configuration's JSON Schemas to a folder, for editor completion.",
-    ),
-}
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until cli.py lists them, add the two commands to the group's lazy table (a copy of
-    COMMANDS made when the group was built)."""
-    for name, entry in NEW_COMMANDS.items():
-        if name not in cli.lazy:
-            monkeypatch.setitem(cli.lazy, name, entry)
 
 
 def run(*args: str) -> Result:
@@ -63,13 +42,6 @@ def saved_plan(ws: Workspace) -> tuple[Path, dict[str, Any]]:
     result = ws.cli("plan", str(ws.root), "--json", "--out", str(out))
     assert result.code == 0, result.out + result.err
     return out, json.loads(result.out)
-
-
-def test_listed_help_is_each_commands_own() -> None:
-    from reconciler.commands import schema, show
-
-    for name, module in (("show", show), ("schema", schema)):
-        assert module.command.get_short_help_str(limit=500) == NEW_COMMANDS[name][2]
 
 
 def test_show_prints_the_saved_plan_as_plan_did(ws: Workspace) -> None:
