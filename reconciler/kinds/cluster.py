@@ -494,7 +494,23 @@ class ClusterKind(Kind):
             nodes = ops.client.list_nodes(cloud_id)
             if len([n for n in nodes if n.status not in GONE_STATUSES]) != want:
                 raise
-        ops.wait(change.address, SCALED, self._status(ops.client, cloud_id))
+        ops.wait(change.address, SCALED, self._scaled(ops.client, cloud_id, want))
+
+    def _scaled(self, client: CceClient, cloud_id: str, want: int) -> Callable[[], str]:
+        """RUNNING once the cluster runs with exactly ``want`` nodes, all running: a scale is
+        done when its nodes are, so a plan made right after sees what it will keep seeing."""
+        cluster_status = self._status(client, cloud_id)
+
+        def status() -> str:
+            current = cluster_status()
+            if current != "RUNNING":
+                return current
+            nodes = [n for n in client.list_nodes(cloud_id) if n.status not in GONE_STATUSES]
+            if len(nodes) != want or any(n.status != "RUNNING" for n in nodes):
+                return "SCALING"
+            return "RUNNING"
+
+        return status
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
         status = self._status(ops.client, cloud_id)

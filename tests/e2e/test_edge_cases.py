@@ -234,3 +234,16 @@ def test_clusters_over_the_accounts_quota_are_refused_by_plan(ws: Workspace) -> 
     assert result.code == 3 and "Cce.slaveOverQuota" in result.out
     ws.write(BASE)
     assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+
+
+def test_a_scale_up_waits_for_its_nodes_so_a_plan_right_after_is_not_stale(ws: Workspace) -> None:
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.emulator.set_faults(cluster_create_seconds=3)  # new nodes take 3 s to run
+    ws.write(BASE.replace("count: 2", "count: 3"))
+    scaled = ws.cli("apply", str(ws.root), "--auto-approve", "--timeout", "cluster=1s")
+    assert scaled.code == 1 and "timed out" in scaled.out  # not reported as done at once
+    ws.emulator.advance(3)
+    saved = ws.root / "after.bin"
+    assert ws.cli("plan", str(ws.root), "--out", str(saved)).code == 0
+    assert ws.cli("apply", "--plan", str(saved)).code == 0
