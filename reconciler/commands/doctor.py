@@ -375,10 +375,15 @@ def render_text(endpoint: str, checks: list[Check]) -> str:
             )
     failing = [c for c in checks if c.status in FAILING]
     lines.append("")
-    if failing:
+    if any(c.status == MISMATCH for c in failing):
         lines.append(
             f"{len(failing)} problem(s): plan and apply would stop on these answers "
             "(see docs/api-contract.md for the shapes the client expects)."
+        )
+    elif failing:
+        lines.append(
+            f"{len(failing)} problem(s): the target did not answer as a CCE endpoint should "
+            "(check the endpoint, the BCE_* keys and this machine's clock)."
         )
     else:
         lines.append("All checks passed.")
