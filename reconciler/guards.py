@@ -91,9 +91,3 @@ def check_guards(
     if len(found) == 1 and found[0].reason == BLAST_RADIUS:
         raise RefusedError(found[0].message)
     raise RefusedError("refusing to apply:\n  " + "\n  ".join(r.message for r in found))
-
-
-def blast_radius_warning(plan: Plan, state: State) -> str | None:
-    """What the blast-radius guard will say at apply time (it needs --allow-deletes), if anything."""
-    found = refusals(plan, state, None)
-    return found[0].message if len(found) == 1 and found[0].reason == BLAST_RADIUS else None

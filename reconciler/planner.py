@@ -14,6 +14,7 @@ planned, guarded and targeted together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -64,7 +65,6 @@ class Planner:
         addresses = sorted(
             set(self.desired.resources) | set(self.state.resources), key=address_order
         )
-        self.view = self._view()
         changes = {a: self._checked(self._change(a)) for a in addresses}
         self.contents = self._contents_index(changes)
         changes = self._cascade_container_replacements(changes)
@@ -77,7 +77,9 @@ class Planner:
 
     # --- one address ----------------------------------------------------------------------
 
-    def _view(self) -> PlanView:
+    @functools.cached_property
+    def view(self) -> PlanView:
+        """What kinds' refusals look at; built only when a change needs checking."""
         objects: dict[str, list[LiveObject]] = {}
         for obj in self.live.by_id.values():
             if not is_gone(obj):
@@ -352,12 +354,11 @@ class Planner:
     def _guard_container_removals(self, changes: dict[Address, Change]) -> dict[Address, Change]:
         """Deleting or replacing a container deletes everything in it: refuse when one of them
         is protected, and report a conflict for contents this state does not manage."""
+        removed = {a: c for a, c in changes.items() if c.action in (Action.DELETE, Action.REPLACE)}
+        if not removed:
+            return changes  # the common case, without a pass over the live objects
         containers = self._containers()
-        leaving = {
-            a: c
-            for a, c in changes.items()
-            if c.action in (Action.DELETE, Action.REPLACE) and a in containers
-        }
+        leaving = {a: c for a, c in removed.items() if a in containers}
         if not leaving:
             return changes
         out = dict(changes)

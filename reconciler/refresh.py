@@ -71,8 +71,3 @@ def refresh(
         for obj in found:
             live.add(obj)
     return live.build(ctx.facts)
-
-
-def read_one(client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
-    """One object by id, for `import` and for reads after an unknown outcome."""
-    return kind_named(address.kind).read_one(client, address, cloud_id)

@@ -198,6 +198,15 @@ def load(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> DesiredState
     return result.desired
 
 
+def locate(
+    config: Sequence[str], choice: ConfigChoice, state_spec: str | None, workspace: str
+) -> tuple[DesiredState | None, StateStore]:
+    """For commands that read a state without planning: the configuration at ``config`` (or
+    none without -c and --env) and the state it leads to (else the current folder's)."""
+    desired = load(config, choice) if config or choice.env else None
+    return desired, open_store(state_spec, desired or ".", workspace)
+
+
 def load_target(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> tuple[Target, str]:
     """The target of the configuration at ``paths`` and the folder relative paths start from."""
     desired = load(paths, choice)

@@ -42,6 +42,22 @@ def config_choice_options(func: F) -> F:
     return func
 
 
+config_option = click.option(
+    "-c",
+    "--config",
+    "config",
+    multiple=True,
+    type=click.Path(),
+    help="Config path: the state is found from it, and any read goes to its target.",
+)
+
+
+def located_options(func: F) -> F:
+    """-c PATH, --env, --var-file, --var and --state/--workspace: for the commands that find a
+    state (and perhaps a target) from a configuration without planning it."""
+    return config_option(config_choice_options(state_options(func)))
+
+
 def state_options(func: F) -> F:
     func = click.option(
         "--workspace",

@@ -12,8 +12,7 @@ from __future__ import annotations
 import click
 
 from reconciler import outputs
-from reconciler.commands.common import config_choice_options, state_options
-from reconciler.commands.output import config_option
+from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK
 from reconciler.model import ConfigChoice
 from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
@@ -39,9 +38,7 @@ STDOUT = "-"
     help="Where to write it (mode 0600; - prints it). Default: "
     ".reconciler/kubeconfig/ADDR.yaml beside the config.",
 )
-@config_option
-@config_choice_options
-@state_options
+@located_options
 def command(
     address: str,
     kind: str | None,

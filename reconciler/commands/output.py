@@ -16,22 +16,13 @@ from typing import Any
 import click
 
 from reconciler import outputs
-from reconciler.commands.common import config_choice_options, state_options
+from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK, UsageError
 from reconciler.model import Address, ConfigChoice, DesiredState
-from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
+from reconciler.session import RunOptions, load, locate, open_client, parse_addresses
 from reconciler.state import State, StateStore
 
 Table = dict[Address, dict[str, Any]]
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config",
-    multiple=True,
-    type=click.Path(),
-    help="Config path: the state is found beside it, and clusters are read from its target.",
-)
 
 
 @click.command(name="output")
@@ -43,9 +34,7 @@ config_option = click.option(
     is_flag=True,
     help="Print FIELD's value alone: no quotes, no trailing newline (for $(...) in scripts).",
 )
-@config_option
-@config_choice_options
-@state_options
+@located_options
 def command(
     address: str | None,
     field: str | None,
@@ -71,8 +60,7 @@ def command(
     if raw and field is None:
         raise UsageError("--raw prints one value: give ADDR and FIELD")
     choice = ConfigChoice(env, var_files, var_args)
-    desired = load(config, choice) if config or env else None
-    store = open_store(state_spec, desired or ".", workspace)
+    desired, store = locate(config, choice, state_spec, workspace)
     state = store.read()
     if address is None:
         table = _collect(

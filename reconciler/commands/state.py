@@ -7,30 +7,18 @@ import json
 import click
 
 from reconciler.adoption import adopted_entry
-from reconciler.commands.common import config_choice_options, state_options
+from reconciler.commands.common import config_choice_options, located_options, state_options
 from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, StateError
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
+from reconciler.session import RunOptions, load, locate, open_client, open_store, parse_addresses
 from reconciler.state import StateStore
 
 
 def _store(
     state_spec: str | None, workspace: str, config: tuple[str, ...], choice: ConfigChoice
 ) -> StateStore:
-    """The state a command finds from -c PATH and --env (or only --state / the current folder)."""
-    desired = load(config, choice) if config or choice.env else None
-    return open_store(state_spec, desired or ".", workspace)
-
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config",
-    multiple=True,
-    type=click.Path(),
-    help="Config path (to find the state beside it).",
-)
+    return locate(config, choice, state_spec, workspace)[1]
 
 
 @click.group(
@@ -49,9 +37,7 @@ def group() -> None:
 
 
 @group.command(name="list")
-@config_option
-@config_choice_options
-@state_options
+@located_options
 def list_command(
     config: tuple[str, ...],
     env: str | None,
@@ -81,9 +67,7 @@ def list_command(
 
 @group.command(name="show")
 @click.argument("address")
-@config_option
-@config_choice_options
-@state_options
+@located_options
 def show_command(
     address: str,
     config: tuple[str, ...],
@@ -108,9 +92,7 @@ def show_command(
 
 @group.command(name="rm")
 @click.argument("address")
-@config_option
-@config_choice_options
-@state_options
+@located_options
 def rm_command(
     address: str,
     config: tuple[str, ...],
@@ -135,9 +117,7 @@ def rm_command(
 
 @click.command(name="force-unlock")
 @click.argument("lock_id")
-@config_option
-@config_choice_options
-@state_options
+@located_options
 def force_unlock_command(
     lock_id: str,
     config: tuple[str, ...],

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reconciler.errors import OutcomeUnknownError, ReconcilerError
-from reconciler.model import Address, DesiredState, Resource, SecretRef, plural
+from reconciler.model import Address, DesiredState, SecretRef, plural
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
@@ -164,9 +164,6 @@ class Kind:
     def secret_refs(self, spec: Any) -> dict[str, SecretRef]:
         return {}
 
-    def address_of(self, spec: Any) -> Address:
-        return spec.address
-
     def forces_replacement(self, path: str) -> bool:
         return any(path == f or path.startswith(f + ".") for f in self.replace_fields)
 
@@ -277,6 +274,34 @@ def send_once_then_read(
             send()
 
 
+def create_once(
+    ops: Operations,
+    change: Change,
+    send: Callable[[], str],
+    same_name: Callable[[], list[str]],
+) -> str:
+    """The cloud id of an object created through an API that takes no client token: send
+    once; if the answer is lost, look for it by name (``same_name``: live ids with the declared
+    name) among the objects this state does not own, and resend only when there is none. More
+    than one is a conflict: nothing is resent and the user picks one to import."""
+    try:
+        return send()
+    except OutcomeUnknownError:
+        owned = ops.owned_ids(change.address.kind)
+        found = [i for i in same_name() if i not in owned]
+    if len(found) > 1:
+        raise ConflictError(
+            f"{change.address}: the create's answer was lost and {len(found)} unmanaged objects "
+            f"have its name ({', '.join(found)}); import the right one, nothing was resent"
+        )
+    if found:
+        return found[0]
+    ops.progress(
+        f"{change.address}: the create's answer was lost and nothing has its name; sending it again"
+    )
+    return send()
+
+
 def adopt_if_same(
     ops: Operations, kind: Kind, change: Change, entry: ResourceState
 ) -> ResourceState:
@@ -299,6 +324,3 @@ def v2_client(client: CceClient) -> CceV2Client:
     """The CCE v2 API on the same endpoint, credentials, retry budget and rate limit as
     ``client`` (v1 and v2 share one host and one signing scheme)."""
     return client.v2
-
-
-Spec = Resource

@@ -17,13 +17,13 @@ from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
     HEALTHY,
-    ConflictError,
     Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    create_once,
     drop_none,
     secrets_of,
 )
@@ -429,18 +429,16 @@ class ClusterKind(Kind):
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
         after = change.after or {}
         body = cluster_body(after, ops.secret(change, ADMIN_PASSWORD))
-        try:
-            cloud_id = ops.client.create_cluster(body).cluster_uuid
-        except OutcomeUnknownError:
-            found = self._find_unowned(ops, after["name"])
-            if found is None:
-                ops.progress(
-                    f"{change.address}: the create's answer was lost and no cluster named "
-                    f"{after['name']} exists; sending it again"
-                )
-                cloud_id = ops.client.create_cluster(body).cluster_uuid
-            else:
-                cloud_id = found
+        cloud_id = create_once(
+            ops,
+            change,
+            lambda: ops.client.create_cluster(body).cluster_uuid,
+            lambda: [
+                c.cluster_uuid
+                for c in ops.client.list_clusters()
+                if c.cluster_name == after["name"] and c.status not in GONE_STATUSES
+            ],
+        )
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
@@ -454,22 +452,6 @@ class ClusterKind(Kind):
                 ) from None
             raise
         return entry
-
-    def _find_unowned(self, ops: Operations, name: str) -> str | None:
-        owned = ops.owned_ids(self.name)
-        found = [
-            c.cluster_uuid
-            for c in ops.client.list_clusters()
-            if c.cluster_name == name
-            and c.status not in GONE_STATUSES
-            and c.cluster_uuid not in owned
-        ]
-        if len(found) > 1:
-            raise ConflictError(
-                f"cluster {name}: the create's answer was lost and {len(found)} unmanaged clusters "
-                f"have that name ({', '.join(found)}); import the right one, nothing was resent"
-            )
-        return found[0] if found else None
 
     def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
         step, cloud_id = change.scale, entry.cloud_id

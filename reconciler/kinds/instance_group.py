@@ -28,13 +28,13 @@ from reconciler.client.v2_types import (
 )
 from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, UsageError
 from reconciler.kinds.base import (
-    ConflictError,
     Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    create_once,
     drop_none,
     secrets_of,
     v2_client,
@@ -354,21 +354,21 @@ class InstanceGroupKind(Kind):
         v2 = v2_client(ops.client)
         cluster_id = self._cluster_id(ops, v2, change.address)
         request = create_request(after, ops.secret(change, ADMIN_PASSWORD))
-        try:
-            group_id = v2.create_instance_group(cluster_id, request).instance_group_id
-        except OutcomeUnknownError:
-            found = self._find_unowned(ops, v2, cluster_id, after["name"])
-            if found is None:
-                ops.progress(
-                    f"{change.address}: the create's answer was lost and the cluster has no "
-                    f"group named {after['name']}; sending it again"
-                )
-                group_id = v2.create_instance_group(cluster_id, request).instance_group_id
-            else:
-                group_id = found
-        cloud_id = group_cloud_id(cluster_id, group_id)
+        cloud_id = create_once(
+            ops,
+            change,
+            lambda: group_cloud_id(
+                cluster_id, v2.create_instance_group(cluster_id, request).instance_group_id
+            ),
+            lambda: [
+                group_cloud_id(cluster_id, g.instance_group_id)
+                for g in v2.list_instance_groups(cluster_id)
+                if g.instance_group_name == after["name"]
+            ],
+        )
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
+        group_id = split_cloud_id(cloud_id)[1]
         want = int(after["replicas"])
         try:
             ops.wait(change.address, CREATED, self._status(v2, cluster_id, group_id, want))
@@ -398,25 +398,6 @@ class InstanceGroupKind(Kind):
                 f"({len(found)} managed clusters named {cluster.name}); apply the cluster first"
             )
         return found[0]
-
-    def _find_unowned(
-        self, ops: Operations, v2: CceV2Client, cluster_id: str, name: str
-    ) -> str | None:
-        """The group a lost create made: named ``name`` in the cluster, not in state already."""
-        owned = ops.owned_ids(self.name)
-        found = [
-            g.instance_group_id
-            for g in v2.list_instance_groups(cluster_id)
-            if g.instance_group_name == name
-            and group_cloud_id(cluster_id, g.instance_group_id) not in owned
-        ]
-        if len(found) > 1:
-            raise ConflictError(
-                f"instance group {name} of {cluster_id}: the create's answer was lost and "
-                f"{len(found)} unmanaged groups have that name ({', '.join(found)}); import the "
-                "right one, nothing was resent"
-            )
-        return found[0] if found else None
 
     def is_ready(self, live: LiveObject) -> bool:
         return live.status != SCALING

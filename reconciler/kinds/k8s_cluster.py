@@ -20,18 +20,18 @@ from reconciler.client.v2_types import (
     ManagedMasterOption,
     MasterConfig,
 )
-from reconciler.errors import NotFoundError, OutcomeUnknownError
+from reconciler.errors import NotFoundError
 from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
     HEALTHY,
-    ConflictError,
     Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    create_once,
     drop_none,
     v2_client,
 )
@@ -267,18 +267,14 @@ class K8sClusterKind(Kind):
         after = change.after or {}
         v2 = v2_client(ops.client)
         request = create_request(after)
-        try:
-            cloud_id = v2.create_cluster(request).cluster_id
-        except OutcomeUnknownError:
-            found = self._find_unowned(ops, v2, after["name"])
-            if found is None:
-                ops.progress(
-                    f"{change.address}: the create's answer was lost and no cluster named "
-                    f"{after['name']} exists; sending it again"
-                )
-                cloud_id = v2.create_cluster(request).cluster_id
-            else:
-                cloud_id = found
+        cloud_id = create_once(
+            ops,
+            change,
+            lambda: v2.create_cluster(request).cluster_id,
+            lambda: [
+                c.cluster_id for c in v2.find_clusters(after["name"]) if c.phase not in GONE_PHASES
+            ],
+        )
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
@@ -292,22 +288,6 @@ class K8sClusterKind(Kind):
                 ) from None
             raise
         return entry
-
-    def _find_unowned(self, ops: Operations, v2: CceV2Client, name: str) -> str | None:
-        """The cluster a lost create made: named ``name``, alive, and not in state already."""
-        owned = ops.owned_ids(self.name)
-        found = [
-            c.cluster_id
-            for c in v2.find_clusters(name)
-            if c.phase not in GONE_PHASES and c.cluster_id not in owned
-        ]
-        if len(found) > 1:
-            raise ConflictError(
-                f"k8s_cluster {name}: the create's answer was lost and {len(found)} unmanaged "
-                f"clusters have that name ({', '.join(found)}); import the right one, nothing "
-                "was resent"
-            )
-        return found[0] if found else None
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
         v2 = v2_client(ops.client)
