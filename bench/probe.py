@@ -37,9 +37,9 @@ from typing import Any, TypeVar
 
 from reconciler import session
 from reconciler.cli import main as cli_main
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig, TransportStats
+from reconciler.client.v1 import CceClient
 from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.model import Address

@@ -40,7 +40,7 @@ from typing import Any
 
 from bench import report, server, workload
 from bench.workload import Shape, Workspace
-from reconciler.client.api import MAX_PAGE_SIZE
+from reconciler.client.v1 import MAX_PAGE_SIZE
 from reconciler.emulator.options import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
 
 REPO = Path(__file__).resolve().parent.parent

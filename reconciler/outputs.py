@@ -35,7 +35,7 @@ from reconciler.state import ResourceState, State
 from reconciler.state.local import STATE_DIR
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
 
 # Fields every managed object has, from its state entry.
 STATE_FIELDS = ("id", "kind", "ownership", "protected", "tainted")

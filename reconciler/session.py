@@ -13,9 +13,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
+from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
 from reconciler.errors import SecretError, StateLockedError, UsageError
 from reconciler.kinds import secret_refs

@@ -20,11 +20,11 @@ from reconciler.config.items import Item
 from reconciler.config.messages import dotted, show
 from reconciler.config.specs import default_of, secret_ref
 from reconciler.config.validation import Checked
+from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.model import K8sClusterSpec, plural
 from reconciler.secrets import resolve_secret
-from reconciler.yamlload import Diagnostic, Document
 
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     "user": ("password",),

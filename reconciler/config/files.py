@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from reconciler.yamlload import Diagnostic, Document, LoadError, read_document
+from reconciler.config.yamlload import Diagnostic, Document, LoadError, read_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
 ENVIRONMENTS_DIR = "environments"

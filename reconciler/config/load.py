@@ -28,10 +28,10 @@ from reconciler.config.files import base_dir, config_root, find_files, read_all
 from reconciler.config.specs import desired_state
 from reconciler.config.validation import Checked
 from reconciler.config.variables import Sources, resolve
+from reconciler.config.yamlload import Document
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.model import DesiredState
-from reconciler.yamlload import Document
 
 # what an environment file may hold besides its variable values; both may use ${var.NAME}
 ENVIRONMENT_EXPANDED = ("target", "state")

@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from reconciler.config.items import Item
+from reconciler.config.yamlload import Document
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -31,7 +32,6 @@ from reconciler.model import (
     WorkersSpec,
     frozen_mapping,
 )
-from reconciler.yamlload import Document
 
 
 def desired_state(

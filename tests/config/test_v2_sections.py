@@ -15,6 +15,7 @@ import pytest
 from reconciler.config import config_digest, load_config, load_desired_state, schema_documents
 from reconciler.config.fastpath import fast_check
 from reconciler.config.specs import INSTANCE_GROUP_FIELDS, K8S_CLUSTER_FIELDS
+from reconciler.config.yamlload import read_document
 from reconciler.errors import ConfigError
 from reconciler.kinds import kind_named
 from reconciler.model import (
@@ -25,7 +26,6 @@ from reconciler.model import (
     SecretRef,
     frozen_mapping,
 )
-from reconciler.yamlload import read_document
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]

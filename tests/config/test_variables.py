@@ -19,9 +19,9 @@ from reconciler.config.expansion import Expansion
 from reconciler.config.fastpath import fast_check
 from reconciler.config.schema import validator
 from reconciler.config.variables import Declaration, Value, Variables, parse_text
+from reconciler.config.yamlload import Document
 from reconciler.errors import ConfigError
 from reconciler.model import Address, ClusterSpec, Location, NamespaceSpec, RepositorySpec
-from reconciler.yamlload import Document
 
 Write = Callable[[dict[str, str | bytes]], Path]
 

@@ -7,8 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from .conftest import PASSWORD, ROOT, Workspace
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyOptions, Executor
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import kind_named

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from reconciler.apply import ApplyOptions, Executor, execute
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.client.v2 import CceV2Client
 from reconciler.client.v2_types import InstanceGroupCreate, InstanceSpecBody
 from reconciler.emulator.testing import EmulatorHandle
