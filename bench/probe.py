@@ -109,7 +109,7 @@ def _times(clock: Clock) -> dict[str, Any]:
 
 
 class ClientStats:
-    """Wraps ``open_client`` of a command so the client's counters are read before it closes."""
+    """Wraps ``session.open_client`` so the client's counters are read before it closes."""
 
     def __init__(self, open_client: Callable[..., Any]) -> None:
         self.open_client = open_client
@@ -126,10 +126,10 @@ class ClientStats:
 
 def instrument_plan(clock: Clock) -> ClientStats:
     """Time the steps ``reconciler plan`` calls, in the modules it calls them from."""
-    stats = ClientStats(plan_command.open_client)
-    plan_command.open_client = stats
+    stats = ClientStats(session.open_client)
+    session.open_client = stats
     plan_command.load = clock.wrap("load", plan_command.load)
-    plan_command.render_plan = clock.wrap("render", plan_command.render_plan)
+    plan_command.plan_text = clock.wrap("render", plan_command.plan_text)
     session.refresh = clock.wrap("refresh", session.refresh)
     session.make_plan = clock.wrap("plan", session.make_plan)
     read = LocalStateStore.read

@@ -216,14 +216,14 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
             )
 
 
-def secret_errors(items: list[Item], base_dir: str) -> Iterator[Diagnostic]:
+def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
     for item in items:
         jpath = SECRET_FIELDS.get(item.kind, ())
         ref = _dig(item.data, jpath)
         if not jpath or not isinstance(ref, dict):
             continue
         try:
-            resolve_secret(secret_ref(ref), base_dir)
+            resolve_secret(secret_ref(ref), secrets_base)
         except SecretError as exc:
             yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
 

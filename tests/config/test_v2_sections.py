@@ -272,9 +272,8 @@ def test_a_broken_k8s_clusters_section_does_not_cascade_into_instance_groups(
 def test_digest_covers_the_values_of_v2_tags_not_their_order(write_files: Write) -> None:
     def digest(folder: str, tags: str) -> str:
         body = TARGET + CLUSTER + f"    tags: {tags}\n"
-        return config_digest(
-            load_desired_state([str(write_files({f"{folder}/a.yaml": body}) / folder)])
-        )
+        loaded = load_config([str(write_files({f"{folder}/a.yaml": body}) / folder)])
+        return config_digest(loaded.desired, loaded.target)
 
     base = digest("a", "{team: a, env: prod}")
     assert digest("b", "{env: prod, team: a}") == base

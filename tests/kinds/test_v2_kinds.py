@@ -33,7 +33,6 @@ from reconciler.model import (
     K8sClusterSpec,
     Resource,
     SecretRef,
-    Target,
     frozen_mapping,
 )
 from reconciler.plan import Plan
@@ -91,7 +90,7 @@ class Harness:
         return v2_client(self.client)
 
     def desired(self, *specs: Resource) -> DesiredState:
-        return DesiredState(Target(endpoint=self.emulator.url), {s.address: s for s in specs})
+        return DesiredState({s.address: s for s in specs})
 
     def plan(
         self,
