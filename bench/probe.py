@@ -13,7 +13,7 @@ peak RSS (``ru_maxrss``). The emulator runs in another process, so its CPU is no
   ``get_cluster`` + ``list_nodes``);
 - ``apply``: ``reconciler apply --auto-approve`` in this process, the execute phase timed;
 - ``apply-plan``: ``reconciler apply --plan FILE`` in this process, its phases timed (config
-  load, state read, refresh, planning if any, execute).
+  load, state read, refresh, the staleness check, execute, the state write).
 
 Timing starts after the imports, so interpreter start-up (~0.3 s) is not in the figures.
 Not for: setting up the world (``bench.workload``) or judging the figures (``bench.run``).
@@ -221,13 +221,16 @@ def probe_apply_plan(plan_file: str, state: str) -> dict[str, Any]:
 
 
 def instrument_apply(clock: Clock) -> None:
-    """Time the steps ``reconciler apply`` calls, in the modules it calls them from."""
+    """Time the steps ``reconciler apply --plan`` calls, in the modules it calls them from
+    (``plan`` would be a second plan: apply of a saved plan makes none)."""
     apply_command.execute = clock.wrap("execute", apply_command.execute)
     apply_command.load = clock.wrap("load", apply_command.load)
     session.refresh = clock.wrap("refresh", session.refresh)
     session.make_plan = clock.wrap("plan", session.make_plan)
-    read = LocalStateStore.read
+    session.check_fresh = clock.wrap("check", session.check_fresh)
+    read, write = LocalStateStore.read, LocalStateStore.write
     LocalStateStore.read = clock.wrap("state", read)  # type: ignore[method-assign]
+    LocalStateStore.write = clock.wrap("write", write)  # type: ignore[method-assign]
 
 
 # -- command line ----------------------------------------------------------------------------

@@ -254,6 +254,7 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     kinds |= {p.address.kind for p in raw.pending.values()}
     live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
     state, notes = recover(raw, live)
+    resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
     check_fresh(saved, run.desired, run.context.target, state, live)
     recovered = bool(raw.pending) or raw.folded_journal
     return Prepared(run.desired, state, live, saved.plan, notes, run.holder, recovered)

@@ -170,7 +170,7 @@ def _record_drift(
             run.store.write(prepared.state)
         return EXIT_OK
     approve("\nRecord these live values in state?", "yes", approved)
-    run.store.write(record_drift(prepared.state, plan))  # the target was checked by prepare
+    run.store.write(record_drift(prepared.state, plan))  # the target was checked on reading
     click.echo(
         f"\nRecorded {len(plan.drifted)} object(s) as they are in the cloud; nothing was sent."
     )
