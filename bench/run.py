@@ -85,6 +85,13 @@ def probe(mode: str, ws: Workspace, *extra: str) -> dict[str, Any]:
     """One ``bench.probe`` run in a fresh process; its JSON answer."""
     command = [sys.executable, "-m", "bench.probe", mode, "--config", str(ws.config)]
     command += ["--state", str(ws.state), *extra]
+    done = run_child(command, f"bench.probe {mode}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_child(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
+    """``command`` in a child process with :func:`child_env`; raise with its stderr if it fails."""
     done = subprocess.run(
         command,
         cwd=REPO,
@@ -95,9 +102,8 @@ def probe(mode: str, ws: Workspace, *extra: str) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.probe {mode} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    return done
 
 
 # -- 1 and 2: plan and the Terraform-style refresh -------------------------------------------
@@ -279,17 +285,7 @@ def save_plan(ws: Workspace, plan_file: Path) -> None:
     """``reconciler plan --out`` in a child process (not measured)."""
     command = [sys.executable, "-m", "reconciler", "plan", str(ws.config), "--no-color"]
     command += ["--state", str(ws.state), "--out", str(plan_file)]
-    done = subprocess.run(
-        command,
-        cwd=REPO,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"plan --out failed:\n{done.stderr[-3000:]}")
+    run_child(command, "plan --out")
 
 
 # -- bounds, output --------------------------------------------------------------------------
