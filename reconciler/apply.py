@@ -181,7 +181,14 @@ class Executor:
         """Record an existing object as adopted: its live attributes as applied, the declared
         secrets' hashes (the API cannot show them), and no request to the cloud."""
         cloud_id = change.cloud_id or ""
-        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=dict(change.before or {}))
+        applied = dict(change.before or {})
+        kind = kind_named(change.address.kind)
+        # a declared field the API never reports and that changes in place (a v2 cluster's
+        # delete options) is recorded as declared: what a later delete or change goes by
+        for key, value in (change.after or {}).items():
+            if key not in applied and not kind.forces_replacement(key):
+                applied[key] = value
+        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=applied)
         self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)
 
     def _update(self, change: Change) -> None:
