@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.config.schema import validator
@@ -56,7 +56,7 @@ class Instance:
     resource: str  # the address without the instance key, for messages
     mode: str  # "managed" or "data"
     type: str
-    attributes: Mapping[str, Any]
+    attributes: Mapping[str, Any] = field(repr=False)  # may hold secrets in clear
     status: str = ""  # "" (ready) or "tainted"
     deposed: str = ""  # the deposed key of an object replaced with create_before_destroy
     sensitive: tuple[str, ...] = ()  # attribute paths Terraform marks sensitive ("a.0.b")
@@ -375,10 +375,7 @@ class _Converter:
         secrets = self._secrets(kind, instance, live.address, entry)
         left_out, problems = _fit_schema(kind, entry)
         if problems:
-            self._skip(
-                instance,
-                f"cannot declare it as {live.address}: " + "; ".join(left_out + problems),
-            )
+            self._skip(instance, f"cannot declare it as {live.address}: " + "; ".join(problems))
             return None
         self.secrets.extend(secrets)
         self.left_out.extend(Note(live.address, text) for text in left_out)
@@ -487,26 +484,26 @@ def convert(state: TerraformState) -> Conversion:
 
 
 def _fit_schema(kind: Kind, entry: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Leave out each recorded value the schema rejects (the plan then shows the cloud's);
-    what is still wrong after that (a required field) means the entry cannot be written."""
+    """Leave out each recorded value the schema rejects (the plan then shows the cloud's):
+    ``(left out, problems)``. A problem left after that (a required field, or one left out)
+    means the entry cannot be written."""
     check = validator()
-    left_out: list[str] = []
+    dropped: dict[str, str] = {}
     for error in sorted(check.iter_errors({kind.config_section: [entry]}), key=str):
-        path = [str(p) for p in error.absolute_path][2:]
-        if not path or not _has(entry, ".".join(path)):
-            continue
-        value = _get(entry, ".".join(path))
-        _drop(entry, path)
-        left_out.append(
-            f"{'.'.join(path)}: Terraform recorded {_shown(value)}, which is not valid here "
-            f"({error.message}); left out"
-        )
-    problems = [
-        (f"{'.'.join(str(p) for p in e.absolute_path[2:])}: " if len(e.absolute_path) > 2 else "")
-        + e.message
-        for e in check.iter_errors({kind.config_section: [entry]})
-    ]
-    return left_out, problems
+        path = ".".join(str(p) for p in list(error.absolute_path)[2:])
+        if path and _has(entry, path):
+            value = _get(entry, path)
+            _drop(entry, path.split("."))
+            dropped[path] = (
+                f"{path}: Terraform recorded {_shown(value)}, which is not valid here ({error.message})"
+            )
+    problems = []
+    for error in check.iter_errors({kind.config_section: [entry]}):
+        where = [str(p) for p in list(error.absolute_path)[2:]]
+        missing = error.message.split("'")[1] if error.validator == "required" else None
+        path = ".".join([*where, missing] if missing else where)
+        problems.append(dropped.pop(path, None) or (f"{path}: " if path else "") + error.message)
+    return [f"{text}; left out" for text in dropped.values()], problems
 
 
 # --- small helpers on attribute trees ------------------------------------------------------

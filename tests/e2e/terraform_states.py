@@ -131,7 +131,9 @@ def instance_spec(version: str = HEAD, **values: Any) -> dict[str, Any]:
         "cce_instance_id": "",
         "cluster_id": "",
         "cluster_role": "node",
-        "delete_option": [{"delete_cds_snapshot": True, "delete_resource": True, "move_out": False}],
+        "delete_option": [
+            {"delete_cds_snapshot": True, "delete_resource": True, "move_out": False}
+        ],
         "deploy_custom_config": [
             {
                 "docker_config": [

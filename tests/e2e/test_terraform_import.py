@@ -42,7 +42,9 @@ def seeded_state(ws: Workspace, version: str, **cluster_changes: Any) -> dict[st
     legacy = tf.v1_cluster("legacy-v1")
     with client_of(ws) as client:
         cluster_id = tf.seed_k8s_cluster(client, cluster)
-        group_ids = {key: tf.seed_instance_group(client, cluster_id, g) for key, g in groups.items()}
+        group_ids = {
+            key: tf.seed_instance_group(client, cluster_id, g) for key, g in groups.items()
+        }
         batch_id = tf.seed_instance_group(client, cluster_id, batch)
         legacy_id = tf.seed_v1_cluster(client, legacy)
     recorded = {**cluster, **cluster_changes}
@@ -126,7 +128,9 @@ def test_convert_then_adopt_by_id_with_no_mutating_request(
     document = seeded_state(ws, version)
     source = write_state(tmp_path, document)
     out = ws.root / "infra"
-    result = ws.cli("import-terraform", str(source), "--out", str(out), "--endpoint", ws.emulator.url)
+    result = ws.cli(
+        "import-terraform", str(source), "--out", str(out), "--endpoint", ws.emulator.url
+    )
     assert result.code == 0, result.err
     assert sorted(p.name for p in out.iterdir()) == [
         "clusters.yaml",
@@ -152,12 +156,18 @@ def test_convert_then_adopt_by_id_with_no_mutating_request(
     }
     assert reasons["module.cce.data.baiducloud_cce_kubeconfig.legacy"].startswith("a data source")
     assert reasons["baiducloud_ccev2_cluster.broken"].startswith("tainted in Terraform")
-    assert "create_before_destroy" in reasons[
-        "module.cce.baiducloud_ccev2_instance_group.workers[0] (deposed object 8f5206d5)"
-    ]
+    assert (
+        "create_before_destroy"
+        in reasons[
+            "module.cce.baiducloud_ccev2_instance_group.workers[0] (deposed object 8f5206d5)"
+        ]
+    )
     assert reasons["baiducloud_vpc.main"].startswith("unsupported type baiducloud_vpc")
 
-    assert "workers.adminPassword: {env: CLUSTER_ADMIN_PASSWORD} (Terraform keeps it in clear at worker_config.0.admin_pass" in result.out
+    assert (
+        "workers.adminPassword: {env: CLUSTER_ADMIN_PASSWORD} (Terraform keeps it in clear at worker_config.0.admin_pass"
+        in result.out
+    )
     assert "Set before planning: CLUSTER_ADMIN_PASSWORD, NODE_ADMIN_PASSWORD." in result.out
     handover = [line.strip() for line in result.out.splitlines() if "terraform state rm" in line]
     assert sorted(handover) == sorted(
@@ -177,7 +187,9 @@ def test_convert_then_adopt_by_id_with_no_mutating_request(
     plan = ws.cli("plan", str(out), "--adopt", "--json")
     assert plan.code == 0, plan.err
     changes = {c["address"]: c for c in json.loads(plan.out)["changes"]}
-    assert {a: c["action"] for a, c in changes.items()} == dict.fromkeys(CONVERTED.values(), "import")
+    assert {a: c["action"] for a, c in changes.items()} == dict.fromkeys(
+        CONVERTED.values(), "import"
+    )
     ids = {i["to"]: i["id"] for i in yaml.safe_load((out / "imports.yaml").read_text())["imports"]}
     assert {a: c["cloud_id"] for a, c in changes.items()} == ids
     assert all(not c["fields"] for c in changes.values()), plan.out
@@ -204,7 +216,9 @@ def test_a_stale_record_is_shown_and_the_cloud_kept(
     longer runs. Adopting keeps the cloud as it is and says what to declare."""
     source = write_state(tmp_path, seeded_state(ws, tf.EARLY, k8sVersion="1.26.9"))
     out = ws.root / "infra"
-    result = ws.cli("import-terraform", str(source), "--out", str(out), "--endpoint", ws.emulator.url)
+    result = ws.cli(
+        "import-terraform", str(source), "--out", str(out), "--endpoint", ws.emulator.url
+    )
     assert result.code == 0, result.err
 
     plan = ws.cli("plan", str(out), "--adopt")
@@ -245,11 +259,11 @@ def test_imports_that_cannot_be_adopted_are_conflicts(ws: Workspace) -> None:
     with client_of(ws) as client:
         cluster_id = tf.seed_k8s_cluster(client, tf.k8s_cluster("prod-a"))
     entry = (
-        "  - name: {name}\n    k8sVersion: \"1.28.8\"\n    vpcID: vpc-2pa2x0bjt26i\n"
+        '  - name: {name}\n    k8sVersion: "1.28.8"\n    vpcID: vpc-2pa2x0bjt26i\n'
         "    masterType: managed\n    lbServiceVPCSubnetID: sbn-mnbvhnuupv1u\n"
     )
     body = "k8s_clusters:\n" + entry.format(name="prod-a") + entry.format(name="prod-b")
-    body += f"imports:\n  - to: k8s_cluster.prod-a\n    id: cce-n0there0\n"
+    body += "imports:\n  - to: k8s_cluster.prod-a\n    id: cce-n0there0\n"
     body += f"  - to: k8s_cluster.prod-b\n    id: {cluster_id}\n"
     ws.write(body)
     mark = ws.emulator.next_index()
