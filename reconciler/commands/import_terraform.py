@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.errors import EXIT_OK, ReconcilerError, TerraformStateError, UsageError
+from reconciler.commands.common import emit_files
+from reconciler.errors import EXIT_OK, TerraformStateError, UsageError
 from reconciler.export import declaration_files
 from reconciler.model import Target
 from reconciler.terraform_state import Conversion, Note, convert, read_state
@@ -47,13 +48,9 @@ def command(tfstate: str, out: str | None, region: str | None, endpoint: str | N
         if region or endpoint
         else f"the region recorded in Terraform state {Path(source).name}",
     )
-    if out is None:  # the YAML on stdout, the report on stderr
-        for name, text in files.items():
-            click.echo(f"# --- {name}\n{text}")
-    else:
-        _write(Path(out), files)
+    emit_files(files, out)
     for line in report(conversion, files, out, target is not None):
-        click.echo(line, err=out is None)
+        click.echo(line, err=out is None)  # without --out, stdout is only the YAML
     return EXIT_OK
 
 
@@ -80,15 +77,6 @@ def _target(conversion: Conversion, region: str | None, endpoint: str | None) ->
         if isinstance(i.attributes.get("region"), str) and i.attributes["region"]
     }
     return Target(region=regions.pop()) if len(regions) == 1 else None
-
-
-def _write(folder: Path, files: dict[str, str]) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ReconcilerError(f"{folder}: cannot write the files: {exc.strerror}") from None
 
 
 def report(

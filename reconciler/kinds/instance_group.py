@@ -169,8 +169,8 @@ TERRAFORM_NUMBERS = {
     "memory": RESOURCE + "mem",
     "rootDiskSize": RESOURCE + "root_disk_size",
 }
-# The order of ``live_object``'s attributes, which export writes.
-ATTRIBUTE_ORDER = (
+# The declared fields, in the order of ``live_object``'s attributes (which export writes).
+FIELDS = (
     "name",
     "replicas",
     "machineType",
@@ -224,8 +224,7 @@ def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
     values.update({k: terraform_int(attributes, p) for k, p in TERRAFORM_NUMBERS.items()})
     # SDK v1 stores an unset number as 0: only replicas may really be 0
     ordered = {
-        key: values[key] if key == SCALE_FIELD or values[key] != 0 else None
-        for key in ATTRIBUTE_ORDER
+        key: values[key] if key == SCALE_FIELD or values[key] != 0 else None for key in FIELDS
     }
     return drop_none(ordered)
 
@@ -243,21 +242,7 @@ class InstanceGroupKind(Kind):
     config_section = "instance_groups"
     read_with = ("k8s_cluster",)
     api_name = "the CCE v2 API"
-    replace_fields = frozenset(
-        {
-            "name",
-            "machineType",
-            "instanceType",
-            "machineSpec",
-            "cpu",
-            "memory",
-            "rootDiskType",
-            "rootDiskSize",
-            "imageID",
-            "vpcSubnetID",
-            "securityGroupID",
-        }
-    )
+    replace_fields = frozenset(FIELDS) - {SCALE_FIELD}  # the template is fixed at creation
     # the admin password only applies to nodes created from now on: never rotated
     rotatable_secrets = frozenset[str]()
     default_timeout = 1800.0

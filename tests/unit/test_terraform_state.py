@@ -5,33 +5,25 @@ tests/data/terraform)."""
 from __future__ import annotations
 
 import copy
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.errors import TerraformStateError
 from reconciler.model import Address
 from reconciler.terraform_state import Conversion, convert, hcl_quoted, read_state
 from tests.e2e import terraform_states as tf
+from tests.e2e.conftest import run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "terraform"
 CLUSTER_ID = "cce-3u5pz6kx"
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+    result = run_cli(*args)
+    return result.code, result.out, result.err
 
 
 def cluster_resource(
