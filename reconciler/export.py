@@ -57,8 +57,14 @@ def _objects(kind: Kind, live: LiveState, client: CceClient) -> list[LiveObject]
     return [o for o in detailed if o is not None and not kind.is_gone(o)]
 
 
+# libyaml's emitter writes the same text as PyYAML's, ten times faster (a large import-terraform)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _dump(data: object) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(
+        data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
 
 
 def export_files(

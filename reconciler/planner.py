@@ -174,18 +174,16 @@ class Planner:
             live_fingerprint="absent",
         )
 
+    @functools.cached_property
+    def _managed_ids(self) -> dict[tuple[str, str], Address]:
+        """(kind, cloud id) -> the address this state manages it as; built for imports only."""
+        return {(a.kind, e.cloud_id): a for a, e in self.state.resources.items()}
+
     def _import_target(self, address: Address, kind: Kind, cloud_id: str) -> LiveObject | None:
         """The live object an ``imports`` entry names, or None with a conflict saying why not:
         it must exist, be what the address names (the cloud's name wins) and be unmanaged."""
         live = self.live.lookup(address.kind, cloud_id)
-        managed = next(
-            (
-                a
-                for a, e in self.state.resources.items()
-                if a.kind == address.kind and e.cloud_id == cloud_id
-            ),
-            None,
-        )
+        managed = self._managed_ids.get((address.kind, cloud_id))
         if live is None or kind.is_gone(live):
             problem = f"no {address.kind} with id {cloud_id} exists in the cloud"
         elif live.address != address:

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.config.fastpath import fast_check
 from reconciler.config.schema import validator
 from reconciler.errors import TerraformStateError
 from reconciler.kinds import REGISTRY, Kind
@@ -487,9 +488,13 @@ def _fit_schema(kind: Kind, entry: dict[str, Any]) -> tuple[list[str], list[str]
     """Leave out each recorded value the schema rejects (the plan then shows the cloud's):
     ``(left out, problems)``. A problem left after that (a required field, or one left out)
     means the entry cannot be written."""
+    document = {kind.config_section: [entry]}
+    fast = fast_check()
+    if fast is not None and fast(document):
+        return [], []
     check = validator()
     dropped: dict[str, str] = {}
-    for error in sorted(check.iter_errors({kind.config_section: [entry]}), key=str):
+    for error in sorted(check.iter_errors(document), key=str):
         path = ".".join(str(p) for p in list(error.absolute_path)[2:])
         if path and _has(entry, path):
             value = _get(entry, path)
@@ -498,7 +503,7 @@ def _fit_schema(kind: Kind, entry: dict[str, Any]) -> tuple[list[str], list[str]
                 f"{path}: Terraform recorded {_shown(value)}, which is not valid here ({error.message})"
             )
     problems = []
-    for error in check.iter_errors({kind.config_section: [entry]}):
+    for error in check.iter_errors(document):
         where = [str(p) for p in list(error.absolute_path)[2:]]
         missing = error.message.split("'")[1] if error.validator == "required" else None
         path = ".".join([*where, missing] if missing else where)

@@ -221,7 +221,7 @@ def test_a_stale_record_is_shown_and_the_cloud_kept(
     )
     assert result.code == 0, result.err
 
-    plan = ws.cli("plan", str(out), "--adopt")
+    plan = ws.cli("plan", str(out))  # imports adopt without --adopt, as Terraform's do
     assert plan.code == 0, plan.out + plan.err
     assert "<= k8s_cluster.prod-a will be imported" in plan.out
     assert "the cloud differs from the configuration in k8sVersion" in plan.out
@@ -229,7 +229,7 @@ def test_a_stale_record_is_shown_and_the_cloud_kept(
     assert 'to keep the cloud as it is, declare k8sVersion: "1.28.8"' in plan.out
 
     mark = ws.emulator.next_index()
-    assert ws.cli("apply", str(out), "--adopt", "--auto-approve").code == 0
+    assert ws.cli("apply", str(out), "--auto-approve").code == 0
     assert ws.emulator.mutating_requests(since=mark) == []
     (cluster,) = ws.emulator.state()["ccev2"]["clusters"]
     assert cluster["spec"]["k8sVersion"] == "1.28.8"
