@@ -228,8 +228,13 @@ def test_what_cannot_be_named_here_is_reported_with_why() -> None:
     two_zones = tf.cce_cluster("c-TwoZones", tf.v1_cluster("zones"))
     two_zones["worker_config"][0]["count"] = {"zoneA": 1, "zoneB": 1}
     v1 = tf.resource("baiducloud_cce_cluster", "zones", [tf.instance(two_zones)])
-    conversion = converted(cluster_resource(), imported, bad_name, orphan, v1)
+    legacy = cluster_resource("flat", "cce-flat0000")
+    legacy["name"] = "flat"
+    legacy["instances"][0]["attributes_flat"] = {"id": "cce-flat0000"}
+    del legacy["instances"][0]["attributes"]
+    conversion = converted(cluster_resource(), imported, bad_name, orphan, v1, legacy)
     reasons = {s.terraform_address: s.reason for s in conversion.skipped}
+    assert reasons["baiducloud_ccev2_cluster.flat"].startswith('no "attributes" (a state from')
     assert reasons["baiducloud_ccev2_cluster.imported"].startswith(
         "cannot name it: Terraform recorded no cluster_spec.0.cluster_name"
     )
