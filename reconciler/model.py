@@ -256,10 +256,13 @@ class PlanMode(StrEnum):
 
 @dataclass(frozen=True)
 class DesiredState:
-    """Every declared resource by address: what the configuration wants, and nothing about where
-    the run lives (the target, the files and folders: ``reconciler.context.RunContext``)."""
+    """Every declared resource by address, and the existing objects declared ``imports`` adopt:
+    what the configuration wants, and nothing about where the run lives (the target, the files
+    and folders: ``reconciler.context.RunContext``)."""
 
     resources: Mapping[Address, Resource]
+    # ``imports``: a declared address -> the id of the existing object it adopts
+    imports: Mapping[Address, str] = field(default_factory=dict)
 
     @functools.cached_property
     def _first_by_kind(self) -> dict[str, Address]:

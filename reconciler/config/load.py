@@ -141,7 +141,7 @@ def load_config(
     declaring: list[Document] = [*documents, *([environment] if environment else [])]
     chosen = environment_of(env, environment, root) if env and environment else None
     return LoadResult(
-        desired=desired_state(checked.items),
+        desired=desired_state(documents, checked.items),
         config_root=root,
         target=declared_target(declaring),
         files=tuple(files),

@@ -14,7 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from reconciler.config.items import Item
-from reconciler.config.yamlload import Document
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -34,12 +34,31 @@ from reconciler.model import (
 )
 
 
-def desired_state(items: list[Item]) -> DesiredState:
+def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
     resources: dict[Address, Resource] = {}
     for item in items:
         spec = _BUILDERS[item.kind](item.data, item.at())
         resources[spec.address] = spec
-    return DesiredState(dict(sorted(resources.items(), key=_address_key)))
+    return DesiredState(
+        dict(sorted(resources.items(), key=_address_key)),
+        imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
+    )
+
+
+IMPORTS = "imports"
+
+
+def import_entries(
+    documents: list[Document],
+) -> list[tuple[Document, JsonPath, dict[str, Any]]]:
+    """The ``imports`` entries of every file, each with its file and where it is in it."""
+    found: list[tuple[Document, JsonPath, dict[str, Any]]] = []
+    for document in documents:
+        entries = document.data.get(IMPORTS)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, dict):
+                found.append((document, (IMPORTS, index), entry))
+    return found
 
 
 def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:
