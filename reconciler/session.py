@@ -6,6 +6,7 @@ commands (plan, apply, destroy, import ...) share this; it holds no policy of it
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -17,7 +18,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
 from reconciler.context import RunContext, is_postgres, resolve, without_config
 from reconciler.errors import SecretError, StateLockedError, UsageError
-from reconciler.kinds import secret_refs
+from reconciler.kinds import kind_of, secret_refs
 from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, PlanMode, SecretRef
 from reconciler.options import NO_STATE_CHOICE, PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Change, LiveState, Plan, PlanContext
@@ -26,7 +27,7 @@ from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
-from reconciler.state import LockInfo, State, StateStore
+from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
 
 LOCAL = "local"
@@ -120,6 +121,39 @@ def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Ad
             + "\n  ".join(problems)
         )
     return values
+
+
+@contextmanager
+def checking_secrets(desired: DesiredState, state: State, cache: SecretCache) -> Iterator[None]:
+    """While the block runs (the refresh, which mostly waits on the network), compare each
+    declared rotatable secret with its hash in state on another thread: PBKDF2 costs tens of
+    milliseconds per secret and releases the GIL, and ``secret_matches`` remembers the answer
+    the planner asks for next. A secret that cannot be read is left to ``resolve_for_plan``."""
+    pairs: list[tuple[str, str]] = []
+    for address, spec in desired.resources.items():
+        entry = state.resources.get(address)
+        kind = kind_of(spec)
+        for name, ref in kind.secret_refs(spec).items():
+            stored = entry.secret_hashes.get(name) if entry is not None else None
+            if stored is None or name not in kind.rotatable_secrets:
+                continue
+            try:
+                pairs.append((cache.resolve(ref, str(address)), stored))
+            except SecretError:
+                continue
+    if not pairs:
+        yield
+        return
+    worker = threading.Thread(
+        target=lambda: [secret_matches(value, stored) for value, stored in pairs],
+        name="secret-check",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.join()
 
 
 @dataclass
@@ -229,7 +263,8 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
         desired = replace(desired, resources={})
     raw = read_state(run)
     kinds = touched_kinds(desired, raw)
-    live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
+    with checking_secrets(desired, raw, run.secrets):
+        live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, run.secrets)
     known = set(desired.resources) | set(state.resources)

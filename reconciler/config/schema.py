@@ -19,12 +19,11 @@ import importlib.resources
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import referencing
-from jsonschema import ValidationError
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:  # jsonschema is imported when a document needs it (see ``fastpath``)
+    import jsonschema
+    from jsonschema import ValidationError
 
 ROOT_SCHEMA = "config.schema.json"
 ENVIRONMENT_SCHEMA = "environment.schema.json"
@@ -67,6 +66,10 @@ def _without_variables(schema: Any) -> Any:
 @functools.cache
 def validator(root: str = ROOT_SCHEMA) -> jsonschema.protocols.Validator:
     """The validator of one configuration file (or, with ``root``, of another shipped schema)."""
+    import jsonschema  # about 50 ms: only for a document the fast check is not sure of
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
     # jsonschema picks the validator class of a referenced schema from its "$schema"; without
     # it every $ref stays on the class below, whose "pattern" anchors like JSON Schema does.
     schemas = {
@@ -86,6 +89,8 @@ def _pattern(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
     """JSON Schema's ``$`` is the end of the text; Python's also matches before a final newline."""
+    from jsonschema import ValidationError
+
     if validator.is_type(instance, "string") and not compiled_pattern(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 

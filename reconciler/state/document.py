@@ -11,6 +11,7 @@ backends).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -50,7 +51,11 @@ def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_IT
     return f"pbkdf2_sha256${iterations}${salt}${digest}"
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_matches(value: str, stored: str | None) -> bool:
+    """Whether ``value`` is the secret ``stored`` is the hash of. Remembered: one check costs
+    PBKDF2's iterations (tens of ms), and a run may ask early, on another thread (``session``:
+    hashlib releases the GIL, so it overlaps the refresh's waits on the network)."""
     parts = (stored or "").split("$")
     if len(parts) == 4 and parts[0] == "pbkdf2_sha256":
         iterations = int(parts[1]) if parts[1].isascii() and parts[1].isdigit() else 0
