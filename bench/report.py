@@ -14,6 +14,8 @@ MB = 1024  # ru_maxrss is in KiB
 
 def table(results: dict[str, Any]) -> str:
     parts = [_title(results)]
+    if results.get("versus_terraform"):
+        parts.append(_versus_table(results["versus_terraform"]))
     if results["plan"]:
         parts += [_plan_table(results["plan"]), _phases(results["plan"])]
     if results["apply"]:
@@ -29,6 +31,36 @@ def _title(results: dict[str, Any]) -> str:
     return (
         f"cce-reconciler benchmark: emulator latency {results['latency_ms']:g} ms per request, "
         f"in its own process ({box['cpus']} CPUs, Python {box['python']})"
+    )
+
+
+def _versus_table(row: dict[str, Any]) -> str:
+    title = (
+        f"whole processes: reconciler plan over {row['n']:,} resources in sync (start-up, HTTP "
+        f"refresh, output) | Terraform core planning {row['n']:,} terraform_data (no I/O)"
+    )
+    if "skipped" in row:
+        return f"{title}\n  skipped: {row['skipped']}"
+    ours, theirs = row["ours"], row["terraform"]
+    header = ["", "wall s", "CPU s", "runs"]
+    rows = [
+        [
+            "reconciler plan",
+            f"{ours['wall_s']:.3f}",
+            f"{ours['cpu_s']:.3f}",
+            f"{len(ours['runs'])}",
+        ],
+        [
+            row["terraform_version"] or "terraform",
+            f"{theirs['wall_s']:.3f}",
+            f"{theirs['cpu_s']:.3f}",
+            f"{len(theirs['runs'])}",
+        ],
+        ["ratio (median of pairs)", f"{row['ratio_wall']:.3f}", f"{row['ratio_cpu']:.3f}", ""],
+    ]
+    load = ", ".join(f"{value:.1f}" for value in row["load_average"])
+    return f"{title}\nmedians, run in turn; load average before, after: {load}\n" + _rows(
+        header, rows
     )
 
 

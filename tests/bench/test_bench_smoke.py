@@ -9,6 +9,7 @@ plan's apply only the lists of the kind it changes) - never a time.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ def test_the_benchmark_runs_at_n_100(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     command = [sys.executable, "-m", "bench.run", "--sizes", "100", "--latency-ms", "2"]
     command += ["--repeats", "1", "--creates", str(CREATES), "--rate", "400", "--out", str(out)]
+    command += ["--versus-terraform", "20", "--versus-repeats", "1"]
 
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
 
@@ -30,6 +32,13 @@ def test_the_benchmark_runs_at_n_100(tmp_path: Path) -> None:
     for heading in ("plan, everything in sync", "apply:", "apply --plan FILE", "bounds"):
         assert heading in done.stdout
     results = json.loads(out.read_text())
+    versus = results["versus_terraform"]
+    assert "whole processes: reconciler plan over 20 resources" in done.stdout
+    if shutil.which("terraform") is None:
+        assert versus == {"n": 20, "skipped": "no terraform binary on PATH"}
+    else:
+        assert len(versus["ours"]["runs"]) == len(versus["terraform"]["runs"]) == 1
+        assert versus["ratio_wall"] > 0 and "Terraform v" in versus["terraform_version"]
     (row,) = results["plan"]
     shape = Shape.of(100)
     assert row["list_pages"] == 5
