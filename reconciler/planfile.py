@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__
+from reconciler import __version__, jsontext
 from reconciler.config import config_digest
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
@@ -165,7 +165,8 @@ def dump(saved: SavedPlan) -> str:
         "refusals": [r.to_json() for r in saved.plan.refusals],
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
-    return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
+    # one change per line; key order kept: attributes print as planned
+    return jsontext.dumps(doc, sort_keys=False) + "\n"
 
 
 def _in_repo(root: str) -> str | None:

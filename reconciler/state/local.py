@@ -33,6 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from reconciler import jsontext
 from reconciler.errors import LockLostError, StateError, StateLockedError
 from reconciler.gcpause import paused_gc
 from reconciler.state import LockInfo, State, lock_lost, state_moved
@@ -214,7 +215,7 @@ class LocalStateStore:
         fence = self._fence_for(state)
         new = state.copy()
         new.serial = state.serial + 1
-        data = json.dumps(new.to_json(), indent=2, sort_keys=True).encode() + b"\n"
+        data = jsontext.dumps(new.to_json()).encode() + b"\n"
         atomic_write(self.path, data, fence)
         return new
 
