@@ -37,7 +37,7 @@ from reconciler import jsontext
 from reconciler.errors import LockLostError, StateError, StateLockedError
 from reconciler.gcpause import paused_gc
 from reconciler.state import LockInfo, State, lock_lost, state_moved
-from reconciler.state.document import parse_document
+from reconciler.state.document import parse_document, parse_header
 from reconciler.state.journal import (
     JournalHeader,
     JournalRecord,
@@ -185,13 +185,16 @@ class LocalStateStore:
     # --- reading and writing -------------------------------------------------------------
 
     def _read_document(self) -> State | None:
+        raw = self._stored_document()
+        return None if raw is None else parse_document(raw, str(self.path))
+
+    def _stored_document(self) -> bytes | None:
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise cannot("read", "state", self.path, exc) from None
-        return parse_document(raw, str(self.path))
 
     def _stored_journal(self) -> list[Any]:
         try:
@@ -290,7 +293,8 @@ class LocalStateStore:
         return fence
 
     def _check_base(self, lineage: str, serial: int) -> None:
-        current = self._read_document()
+        raw = self._stored_document()
+        current = None if raw is None else parse_header(raw, str(self.path))
         if current is not None and current.lineage != lineage:
             raise StateError(
                 f"{self.path}: lineage {current.lineage} differs from {lineage}; "

@@ -5,6 +5,8 @@
 - the fingerprint with a shared encoder equals ``json.dumps(..., sort_keys=True)``'s;
 - pausing the garbage collector nests, and restores the collector as it found it;
 - the journal's group commit still puts every record in the file and the state, in order;
+- a YAML file without an alias is built without counting aliases into the same document, and
+  a plain scalar's remembered tag is PyYAML's;
 - the state's and the saved plan's JSON text (``jsontext``) is the JSON value ``json.dumps``
   writes, keys in order when unsorted;
 - a state entry read in one test per field is the entry the field-by-field checks read, and
@@ -22,10 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from yaml.nodes import MappingNode
 
 from reconciler import config, jsontext
+from reconciler.config import yamlload
 from reconciler.config.yamlload import LoadError, read_document
 from reconciler.gcpause import paused_gc
 from reconciler.plan import fingerprint
@@ -238,3 +243,29 @@ def test_a_state_entry_reads_as_the_field_by_field_checks_read_it(damage: dict[s
         got = str(exc)
     assert got == expected
     assert ResourceState.from_json(ENTRY).to_json() == ENTRY
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_a_file_without_aliases_builds_the_same_document(path: Path) -> None:
+    try:
+        text = yamlload._read_text(str(path))
+        root = yamlload._compose(str(path), text)
+    except LoadError:
+        return
+    if not isinstance(root, MappingNode):
+        return
+    counted = yamlload._Builder(str(path), aliases=True)
+    try:
+        expected: Any = counted.document(root)
+    except LoadError as exc:
+        expected = exc.diagnostics
+    if yamlload.ALIAS in text:
+        return
+    try:
+        got: Any = yamlload._Builder(str(path), aliases=False).document(root)
+    except LoadError as exc:
+        got = exc.diagnostics
+    assert got == expected
+    plain = yaml.load(text, Loader=yaml.SafeLoader) if not isinstance(expected, list) else None
+    if plain is not None and not isinstance(expected, list):
+        assert json.dumps(expected.data, default=str) == json.dumps(plain, default=str)
