@@ -1,7 +1,8 @@
 """Saved plans (``plan --out FILE``, ``apply --plan FILE``): lossless JSON of a Plan.
 
-Besides the changes, a saved plan records the tool version, a digest of the config, the state
-lineage and serial it was made from, the target URL, and for every change a fingerprint of the
+Besides the changes, a saved plan records the tool version, a digest of the config, where its
+state lives (a file relative to the configuration root, or a PostgreSQL URL without its password
+and the workspace) with the lineage and serial it was made from, the target URL, and for every change a fingerprint of the
 live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
 exit 5 if any of them changed: a check on content, finer than a global serial. Secret values
 are never written; only their references (``{env: ...}``) are.
@@ -31,7 +32,7 @@ from reconciler.plan import (
     ScaleStep,
     live_fingerprint,
 )
-from reconciler.state import State
+from reconciler.state import State, StateLocation
 
 SAVED_FORMAT = "cce-reconciler-plan/2"
 
@@ -49,6 +50,8 @@ class SavedPlan:
     config_root: str = "."  # where the plan was made (absolute); paths are found again from it
     choice: ConfigChoice = ConfigChoice()  # --env / --var-file (relative to the root) / --var
     root_in_repo: str | None = None  # the root relative to its git checkout, when it is in one
+    # the state it was made against (a file relative to config_root); None: an older plan
+    state: StateLocation | None = None
 
     def locate_config(self, plan_file: str) -> list[str]:
         """The configuration paths, looked for first in the checkout around the working
@@ -146,6 +149,7 @@ def dump(saved: SavedPlan) -> str:
         "lineage": saved.lineage,
         "serial": saved.serial,
         "target_url": saved.target_url,
+        "state": saved.state.to_json() if saved.state else None,
         "refresh_only": saved.refresh_only,
         "changes": [_change_to_dict(c) for c in saved.plan.changes],
         "conflicts": [
@@ -210,6 +214,7 @@ def read(path: str) -> SavedPlan:
                 tuple(doc["var_args"]),
             ),
             doc["root_in_repo"],
+            StateLocation.from_json(doc["state"]) if doc.get("state") is not None else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None

@@ -25,7 +25,7 @@ from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
-from reconciler.state import LockInfo, State, StateStore
+from reconciler.state import LockInfo, State, StateLocation, StateStore
 from reconciler.state.local import STATE_DIR, LocalStateStore, default_path
 
 LOCAL = "local"
@@ -74,6 +74,48 @@ def open_store(
     if workspace != "default":
         return LocalStateStore(folder / "workspaces" / workspace / "state.json")
     return LocalStateStore(default_path(root))
+
+
+def open_location(location: StateLocation, url: str | None = None) -> StateStore:
+    """The store at ``location`` (absolute); ``url``: the same PostgreSQL URL with its password."""
+    if location.url is not None:
+        from reconciler.state.postgres import PostgresStateStore
+
+        return PostgresStateStore(url or location.url, location.workspace)
+    assert location.path is not None
+    return LocalStateStore(location.path)
+
+
+def open_saved_plan_store(
+    plan_file: str,
+    recorded: StateLocation | None,
+    desired: DesiredState,
+    spec: str | None,
+    workspace: str,
+) -> StateStore:
+    """The state a saved plan was made against, a file found again under the configuration
+    root. ``--state`` / ``RECONCILER_STATE`` / ``--workspace`` may name it again (a PostgreSQL
+    URL then brings its password); naming another state is an error that names both."""
+    if recorded is None:
+        raise UsageError(
+            f"{plan_file}: this saved plan does not record which state it was made against "
+            "(an older version made it); plan again"
+        )
+    location = recorded.under(desired.config_root)
+    spec = spec or os.environ.get("RECONCILER_STATE")
+    if not spec and workspace == "default":
+        return open_location(location)
+    if not spec and location.url is not None:  # --workspace alone: another of that database's
+        named = open_location(replace(location, workspace=workspace))
+    else:
+        named = open_store(spec, desired, workspace)
+    if named.location() != location:
+        raise UsageError(
+            f"{plan_file} was made against the state {location.describe()}, but this run names "
+            f"the state {named.location().describe()} (--state, RECONCILER_STATE or "
+            "--workspace); apply the plan without them, or plan again against that state"
+        )
+    return named
 
 
 def _environment_state(desired: DesiredState | None) -> str | None:

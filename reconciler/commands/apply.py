@@ -39,6 +39,7 @@ from reconciler.session import (
     load,
     locked,
     open_client,
+    open_saved_plan_store,
     open_store,
     prepare,
 )
@@ -100,10 +101,13 @@ def run(
         refreshing_only = True
     if saved is not None:
         desired = load(saved.locate_config(plan_file or ""), saved.choice)
+        store = open_saved_plan_store(
+            plan_file or "", saved.state, desired, options.state, options.workspace
+        )
     else:
         desired = load(paths, choice)
+        store = open_store(options.state, desired, options.workspace)
     apply_options = ApplyOptions(parallelism=options.parallelism, timeouts=parse_timeouts(timeouts))
-    store = open_store(options.state, desired, options.workspace)
     cache = SecretCache(desired.base_dir)
     color = use_color(no_color)
     say = progress_printer()

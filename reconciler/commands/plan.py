@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from contextlib import ExitStack
 
 import click
@@ -35,7 +36,7 @@ from reconciler.session import (
     open_store,
     prepare,
 )
-from reconciler.state import LockInfo
+from reconciler.state import LockInfo, StateStore
 
 
 def journal_lines(notes: list[RecoveryNote], holder: LockInfo | None) -> list[str]:
@@ -48,6 +49,15 @@ def journal_lines(notes: list[RecoveryNote], holder: LockInfo | None) -> list[st
         ]
         return lines + [f"In flight: {n.in_flight()}" for n in notes]
     return [f"Interrupted run: {n.interrupted()}" for n in notes]
+
+
+def apply_hint(out: str, store: StateStore) -> str:
+    """How to apply a saved plan, as a command that works when copied: the plan names its
+    state, so no --state is needed (a PostgreSQL password is not kept in it)."""
+    hint = f"Saved the plan to {out}. Apply it exactly with: reconciler apply --plan {shlex.quote(out)}"
+    if store.location().password_dropped:
+        hint += " (the plan does not keep the state's password: give it in PGPASSWORD or ~/.pgpass)"
+    return hint
 
 
 def _say_err(message: str) -> None:
@@ -149,10 +159,9 @@ def command(
                 refresh_only=refresh_only_mode,
                 config_root=desired.config_root,
                 choice=choice,
+                state=store.location().relative_to(desired.config_root),
             ),
         )
         if not as_json:
-            click.echo(
-                f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}"
-            )
+            click.echo(f"\n{apply_hint(out, store)}")
     return exit_code(plan, detailed_exitcode, refresh_only_mode)

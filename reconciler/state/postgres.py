@@ -47,6 +47,7 @@ from reconciler.state.journal import (
     orphan_state,
     replay_journal,
 )
+from reconciler.state.location import StateLocation
 
 try:
     import psycopg
@@ -251,6 +252,9 @@ class PostgresStateStore:
 
     def describe(self) -> str:
         return f"{_public_url(self.url)} (workspace {self.workspace})"
+
+    def location(self) -> StateLocation:
+        return StateLocation.postgres(self.url, self.workspace)
 
     # --- connections ---------------------------------------------------------------------
 
