@@ -17,9 +17,17 @@ from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_config
-from reconciler.errors import SecretError, StateLockedError, UsageError
+from reconciler.errors import SecretError, StateLockedError, UnreadableSecretsError, UsageError
 from reconciler.kinds import secret_refs
-from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, SecretRef, Target
+from reconciler.model import (
+    NO_CHOICE,
+    Address,
+    ConfigChoice,
+    DesiredState,
+    Location,
+    SecretRef,
+    Target,
+)
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
@@ -185,24 +193,21 @@ class SecretCache:
             )
 
 
-def resolve_for_plan(
-    desired: DesiredState, state: State, cache: SecretCache
-) -> dict[tuple[Address, str], str]:
+def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Address, str], str]:
     """Every declared secret: compared with state's hashes, and checked against the API's
-    rules, at plan time. All unreadable ones are reported at once, each at its declaration."""
+    rules, at plan time. All unreadable ones are reported at once, each at its declaration
+    (``PATH:LINE:COLUMN: error: ADDR: NAME: why``), in file and line order."""
     values: dict[tuple[Address, str], str] = {}
-    problems: list[str] = []
+    problems: list[tuple[Location, str]] = []
     for address, spec in desired.resources.items():
         for name, ref in secret_refs(spec).items():
             try:
-                values[(address, name)] = cache.resolve(ref, f"{spec.location}: {address}: {name}")
+                values[(address, name)] = cache.resolve(ref, f"{address}: {name}")
             except SecretError as exc:
-                problems.append(str(exc))
+                problems.append((spec.location, str(exc)))
     if problems:
-        raise SecretError(
-            "cannot read the secrets this run needs; nothing was changed:\n  "
-            + "\n  ".join(problems)
-        )
+        problems.sort(key=lambda p: (p[0].path, p[0].line, p[0].column, p[1]))
+        raise UnreadableSecretsError([f"{where}: error: {why}" for where, why in problems])
     return values
 
 
@@ -269,6 +274,7 @@ def prepare(
     """Read state, refresh, recover and plan; ``*_args`` are --target / --replace as typed."""
     targets = parse_addresses(target_args, "--target")
     allow_replace = parse_addresses(replace_args, "--replace")
+    secrets = resolve_for_plan(desired, cache)  # before any request: an unset one is a config error
     raw = store.read()
     if raw.target is not None and raw.target != desired.target.url():
         raise UsageError(
@@ -277,7 +283,6 @@ def prepare(
         )
     live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
-    secrets = resolve_for_plan(desired, state, cache)
     known = set(desired.resources) | set(state.resources)
     unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
     if unknown:

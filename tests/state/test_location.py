@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.state.location import StateLocation, url_without_password
+from reconciler.state.location import StateLocation
 
 
 @pytest.mark.parametrize(
