@@ -254,15 +254,31 @@ def locate(
     return desired, open_store(state_spec, desired or ".", workspace)
 
 
-def load_target(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> tuple[Target, str]:
-    """The target of the configuration at ``paths`` and the folder relative paths start from."""
-    desired = load(paths, choice)
-    return desired.target, desired.base_dir
+def check_target(store: StateStore, state: State, target: Target) -> None:
+    """Refuse to read the cloud for ``state`` at another target than the one it was applied
+    to: its objects are not there, and an answer from there would call them gone. Every
+    command that reads the cloud for a state (plan, apply, import, output, kubeconfig,
+    export, doctor) checks this before it opens a client (or starts an embedded emulator)."""
+    if state.target is not None and state.target != target.url():
+        raise UsageError(
+            f"state {store.describe()} was applied to {state.target}, but this run targets "
+            f"{target.url()}; give the --env / --var that target {state.target}, or use that "
+            "target's state (--env, --state) or a new one"
+        )
+
+
+def read_state(store: StateStore, target: Target) -> State:
+    """The state, read before any client is opened (or embedded emulator started), refused when
+    it was applied to another target (:func:`check_target`)."""
+    raw = store.read()
+    check_target(store, raw, target)
+    return raw
 
 
 def prepare(
     desired: DesiredState,
     store: StateStore,
+    raw: State,
     client: CceClient,
     options: RunOptions,
     cache: SecretCache,
@@ -271,16 +287,11 @@ def prepare(
     destroying: bool = False,
     adopt: bool = False,
 ) -> Prepared:
-    """Read state, refresh, recover and plan; ``*_args`` are --target / --replace as typed."""
+    """Refresh, recover and plan from ``raw`` (:func:`read_state`); ``*_args`` are --target /
+    --replace as typed."""
     targets = parse_addresses(target_args, "--target")
     allow_replace = parse_addresses(replace_args, "--replace")
     secrets = resolve_for_plan(desired, cache)  # before any request: an unset one is a config error
-    raw = store.read()
-    if raw.target is not None and raw.target != desired.target.url():
-        raise UsageError(
-            f"state {store.describe()} was applied to {raw.target}, but this run targets "
-            f"{desired.target.url()}; use that target's state (--env, --state) or a new one"
-        )
     live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
     known = set(desired.resources) | set(state.resources)

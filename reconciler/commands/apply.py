@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 
 import click
@@ -42,6 +43,7 @@ from reconciler.session import (
     open_saved_plan_store,
     open_store,
     prepare,
+    read_state,
 )
 from reconciler.state import StateStore
 
@@ -111,15 +113,16 @@ def run(
     cache = SecretCache(desired.base_dir)
     color = use_color(no_color)
     say = progress_printer()
-    with (
-        locked(store, "destroy" if destroying else "apply", lock_timeout, say),
-        open_client(desired.target, desired.base_dir, options) as client,
-    ):
+    with ExitStack() as stack:
+        stack.enter_context(locked(store, "destroy" if destroying else "apply", lock_timeout, say))
+        raw = read_state(store, desired.target)
+        client = stack.enter_context(open_client(desired.target, desired.base_dir, options))
         if destroying:
             desired = replace(desired, resources={})
         prepared = prepare(
             desired,
             store,
+            raw,
             client,
             options,
             cache,

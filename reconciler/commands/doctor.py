@@ -8,7 +8,9 @@ quota and the version list) has the shape the client expects. A mismatch names t
 shows the keys the answer had, so that a wrong guess about the real API (docs/api-contract.md)
 is seen before a plan decides anything from it. The single GETs of a namespace and of an image
 tag, which the client avoids because their shapes are unconfirmed, are shown as notes.
-Not for: changing anything. Only GETs are sent, and each list is read one page deep.
+Not for: changing anything. Only GETs are sent, and each list is read one page deep. When the
+configuration's state (``--env``, ``--state``) was applied to another target, doctor refuses as
+plan does, rather than check a target that state's objects are not at.
 
 Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or a failure.
 """
@@ -29,7 +31,7 @@ from reconciler.client import api
 from reconciler.client.api import CceClient, Page, parse_page
 from reconciler.client.transport import ApiResponse
 from reconciler.client.types import Cluster, Node, Quota, RegistryUser
-from reconciler.commands.common import config_choice_options
+from reconciler.commands.common import config_choice_options, state_options
 from reconciler.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -41,7 +43,7 @@ from reconciler.errors import (
     ShapeError,
 )
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, open_client
+from reconciler.session import RunOptions, load, open_client, open_store, read_state
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
     "ok",
@@ -402,15 +404,20 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
+@state_options
 def command(
     paths: tuple[str, ...],
     as_json: bool,
     env: str | None,
     var_files: tuple[str, ...],
     var_args: tuple[str, ...],
+    state_spec: str | None,
+    workspace: str,
 ) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
     desired = load(paths, ConfigChoice(env, var_files, var_args))
+    store = open_store(state_spec, desired, workspace)
+    read_state(store, desired.target)
     with open_client(desired.target, desired.base_dir, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         checks = run_checks(client)

@@ -1,7 +1,8 @@
 """`reconciler export [PATH] [--kind KIND ...] [--out DIR]`: YAML for what the target holds.
 
 For adopting an existing account: export, check the files, then `reconciler apply --adopt`.
-The target comes from the configuration at PATH (only its ``target`` is needed).
+The target comes from the configuration at PATH (only its ``target`` is needed); when the state
+it leads to (``--env``, ``--state``) was applied to another target, export refuses, as plan does.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from reconciler.errors import EXIT_OK, ReconcilerError
 from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
 from reconciler.refresh import refresh
-from reconciler.session import LOCAL, RunOptions, load_target, open_client
+from reconciler.session import LOCAL, RunOptions, load, open_client, open_store, read_state
 from reconciler.state import State
 
 
@@ -51,7 +52,10 @@ def command(
     retry_budget: int,
 ) -> int:
     """Write YAML declaring the live objects of the target, to adopt an existing account."""
-    target, base_dir = load_target(paths, ConfigChoice(env, var_files, var_args))
+    desired = load(paths, ConfigChoice(env, var_files, var_args))
+    target, base_dir = desired.target, desired.base_dir
+    store = open_store(state_spec, desired, workspace)
+    read_state(store, target)  # an environment applied elsewhere is not read here
     if target.endpoint == LOCAL:
         click.echo(
             "Warning: the target is the embedded emulator (endpoint: local), whose database "

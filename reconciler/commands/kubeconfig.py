@@ -15,7 +15,14 @@ from reconciler import outputs
 from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
+from reconciler.session import (
+    RunOptions,
+    check_target,
+    load,
+    open_client,
+    open_store,
+    parse_addresses,
+)
 
 STDOUT = "-"
 
@@ -60,9 +67,10 @@ def command(
     outputs.cluster_access(addr)  # "not a cluster" before anything is read
     desired = load(config, ConfigChoice(env, var_files, var_args))
     store = open_store(state_spec, desired, workspace)
-    entry = outputs.managed_entry(store.read(), addr, store.describe())
-    options = RunOptions(state_spec, workspace)
-    with open_client(desired.target, desired.base_dir, options) as client:
+    state = store.read()
+    entry = outputs.managed_entry(state, addr, store.describe())
+    check_target(store, state, desired.target)
+    with open_client(desired.target, desired.base_dir, RunOptions()) as client:
         text = outputs.fetch_kubeconfig(client, addr, entry, kind)
     if out == STDOUT:
         click.echo(text, nl=not text.endswith("\n"))

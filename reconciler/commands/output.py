@@ -19,7 +19,14 @@ from reconciler import outputs
 from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK, UsageError
 from reconciler.model import Address, ConfigChoice, DesiredState
-from reconciler.session import RunOptions, load, locate, open_client, parse_addresses
+from reconciler.session import (
+    RunOptions,
+    check_target,
+    load,
+    locate,
+    open_client,
+    parse_addresses,
+)
 from reconciler.state import State, StateStore
 
 Table = dict[Address, dict[str, Any]]
@@ -63,9 +70,7 @@ def command(
     desired, store = locate(config, choice, state_spec, workspace)
     state = store.read()
     if address is None:
-        table = _collect(
-            state, outputs.managed_addresses(state), None, desired, state_spec, workspace
-        )
+        table = _collect(store, state, outputs.managed_addresses(state), None, desired)
         click.echo(json.dumps(_keyed(table), indent=2) if as_json else _table(table, store))
         return EXIT_OK
     (addr,) = parse_addresses((address,), "ADDR")
@@ -74,7 +79,7 @@ def command(
         raise UsageError(
             f"{addr} has no output {field!r}; its outputs: {', '.join(outputs.field_names(addr, entry))}"
         )
-    values = _collect(state, [addr], field, desired, state_spec, workspace)[addr]
+    values = _collect(store, state, [addr], field, desired)[addr]
     if field is None:
         click.echo(json.dumps(values, indent=2) if as_json else _lines(values))
         return EXIT_OK
@@ -89,20 +94,20 @@ def command(
 
 
 def _collect(
+    store: StateStore,
     state: State,
     addresses: Sequence[Address],
     field: str | None,
     desired: DesiredState | None,
-    state_spec: str | None,
-    workspace: str,
 ) -> Table:
-    """The outputs of ``addresses``; opens a client only if a cluster's live field is needed."""
+    """The outputs of ``addresses``; opens a client only if a cluster's live field is needed,
+    and only at the target the state was applied to."""
     if not any(outputs.reads_live(a, field) for a in addresses):
         return {a: outputs.outputs_of(a, state.resources[a], None)[0] for a in addresses}
     desired = desired or load(())
-    options = RunOptions(state_spec, workspace)
+    check_target(store, state, desired.target)
     table: Table = {}
-    with open_client(desired.target, desired.base_dir, options) as client:
+    with open_client(desired.target, desired.base_dir, RunOptions()) as client:
         for address in addresses:
             entry = state.resources[address]
             reader = client if outputs.reads_live(address, field) else None

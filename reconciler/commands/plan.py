@@ -35,6 +35,7 @@ from reconciler.session import (
     open_client,
     open_store,
     prepare,
+    read_state,
 )
 from reconciler.state import LockInfo, StateStore
 
@@ -132,8 +133,11 @@ def command(
             stack.enter_context(locked(store, "plan", lock_timeout, _say_err))
         else:
             holder = store.holder()
+        raw = read_state(store, desired.target)
         client = stack.enter_context(open_client(desired.target, desired.base_dir, options))
-        prepared = prepare(desired, store, client, options, cache, targets, replaces, adopt=adopt)
+        prepared = prepare(
+            desired, store, raw, client, options, cache, targets, replaces, adopt=adopt
+        )
     plan = evaluate(prepared.plan, prepared.state, allow_deletes)
     if refresh_only_mode:
         plan = refresh_only(plan)

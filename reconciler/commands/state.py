@@ -11,7 +11,15 @@ from reconciler.commands.common import config_choice_options, located_options, s
 from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, StateError
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, locate, open_client, open_store, parse_addresses
+from reconciler.session import (
+    RunOptions,
+    check_target,
+    load,
+    locate,
+    open_client,
+    open_store,
+    parse_addresses,
+)
 from reconciler.state import StateStore
 
 
@@ -155,13 +163,13 @@ def import_command(
     (addr,) = parse_addresses((address,), "ADDR")
     desired = load(paths, ConfigChoice(env, var_files, var_args))
     store = open_store(state_spec, desired, workspace)
-    with (
-        store.lock("import"),
-        open_client(desired.target, desired.base_dir, RunOptions(state_spec, workspace)) as client,
-    ):
+    with store.lock("import"):
         state = store.read()
-        entry = adopted_entry(desired, state, client, addr, cloud_id)
+        check_target(store, state, desired.target)
+        with open_client(desired.target, desired.base_dir, RunOptions()) as client:
+            entry = adopted_entry(desired, state, client, addr, cloud_id)
         state.resources[addr] = entry
+        state.target = desired.target.url()
         store.write(state)
     click.echo(
         f"Imported {addr} ({cloud_id}); run `reconciler plan` to see any difference from the configuration."
