@@ -28,6 +28,7 @@ from reconciler.model import (
     SecretRef,
     Target,
 )
+from reconciler.ownership import OtherState, needs_other_states, one_owner
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
@@ -35,6 +36,7 @@ from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateLocation, StateStore
 from reconciler.state.local import STATE_DIR, LocalStateStore, default_path
+from reconciler.state.siblings import other_states
 
 LOCAL = "local"
 
@@ -220,6 +222,7 @@ class Prepared:
     notes: list[RecoveryNote] = field(default_factory=list)
     holder: LockInfo | None = None  # another run's lock, seen by a plan that takes none
     recovered: bool = False
+    others: list[OtherState] = field(default_factory=list)  # read when the plan needed them
 
 
 def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
@@ -299,11 +302,19 @@ def prepare(
     if unknown:
         raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
     plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying, adopt)
+    others = other_states(desired.config_root, store) if needs_other_states(plan) else []
+    plan = one_owner(plan, others)  # one owner per object across the configuration's states
     plan = replace(
         plan, context=PlanContext(desired.environment, desired.target.url(), store.describe())
     )
     return Prepared(
-        desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal
+        desired,
+        state,
+        live,
+        plan,
+        notes,
+        recovered=bool(raw.pending) or raw.folded_journal,
+        others=others,
     )
 
 

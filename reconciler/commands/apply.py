@@ -26,6 +26,7 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds.user import account_user
 from reconciler.model import KINDS, NO_CHOICE, Action
+from reconciler.ownership import one_owner
 from reconciler.plan import Plan
 from reconciler.planfile import check_fresh
 from reconciler.planfile import read as read_plan
@@ -135,7 +136,7 @@ def run(
         plan: Plan = prepared.plan
         if saved is not None:
             check_fresh(saved, desired, prepared.state, prepared.live)
-            plan = saved.plan
+            plan = one_owner(saved.plan, prepared.others)  # as it is now, not at plan time
         if refreshing_only:
             return _record_drift(
                 store,

@@ -9,8 +9,9 @@ import click
 from reconciler.adoption import adopted_entry
 from reconciler.commands.common import config_choice_options, located_options, state_options
 from reconciler.commands.lazy import LazyGroup
-from reconciler.errors import EXIT_OK, StateError
+from reconciler.errors import EXIT_OK, RefusedError, StateError
 from reconciler.model import ConfigChoice
+from reconciler.ownership import owner_of
 from reconciler.session import (
     RunOptions,
     check_target,
@@ -21,6 +22,7 @@ from reconciler.session import (
     parse_addresses,
 )
 from reconciler.state import StateStore
+from reconciler.state.siblings import other_states
 
 
 def _store(
@@ -168,6 +170,13 @@ def import_command(
         check_target(store, state, desired.target)
         with open_client(desired.target, desired.base_dir, RunOptions()) as client:
             entry = adopted_entry(desired, state, client, addr, cloud_id)
+        owner = owner_of(other_states(desired.config_root, store), addr.kind, cloud_id)
+        if owner is not None:
+            raise RefusedError(
+                f"cannot import {addr}: {owner[0].name} manages {cloud_id} as {owner[1]}; one "
+                "object has one owner: give it a name of its own in this configuration (e.g. "
+                "with ${var.env}), or `reconciler state rm` it there first"
+            )
         state.resources[addr] = entry
         state.target = desired.target.url()
         store.write(state)
