@@ -80,9 +80,9 @@ def command(
     )
     if outputs.read_as_config(path, config):
         click.echo(
-            f"warning: {path} is a YAML file in the configuration folder: the next plan reads it "
-            "as configuration (and it holds a credential); write it elsewhere, such as the "
-            "default .reconciler/kubeconfig/",
+            f"warning: {path} is in the configuration folder: plan recognises it as a "
+            "kubeconfig and skips it (with a warning), but it holds a credential that should not "
+            "be committed; write it elsewhere, such as the default .reconciler/kubeconfig/",
             err=True,
         )
     click.echo(str(path))

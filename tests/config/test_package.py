@@ -13,6 +13,7 @@ from reconciler.config import endpoint_problem
 PACKAGE = Path(reconciler.config.__file__).parent
 STAGES = [
     "files",
+    "foreign",
     "environments",
     "variables",
     "expansion",
