@@ -23,6 +23,7 @@ from reconciler.config.validation import Checked
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.model import K8sClusterSpec, plural
+from reconciler.secret_rules import secret_problem
 from reconciler.secrets import resolve_secret
 from reconciler.yamlload import Diagnostic, Document
 
@@ -223,9 +224,13 @@ def secret_errors(items: list[Item], base_dir: str) -> Iterator[Diagnostic]:
         if not jpath or not isinstance(ref, dict):
             continue
         try:
-            resolve_secret(secret_ref(ref), base_dir)
+            value = resolve_secret(secret_ref(ref), base_dir)
         except SecretError as exc:
             yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
+            continue
+        problem = secret_problem(item.kind, jpath[-1], value)  # the plan's rule, known now
+        if problem:
+            yield Diagnostic.at(item.at(*jpath), f"{item.label} {problem}")
 
 
 def _dig(data: Any, jpath: Sequence[str]) -> Any:
