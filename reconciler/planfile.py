@@ -10,14 +10,17 @@ are never written; only their references (``{env: ...}``) are.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
 from reconciler.config import config_digest
+from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.kinds import is_gone
@@ -52,6 +55,9 @@ class SavedPlan:
     root_in_repo: str | None = None  # the root relative to its git checkout, when it is in one
     # the state it was made against (a file relative to config_root); None: an older plan
     state: StateLocation | None = None
+    # sha256 of each file the configuration was read from, by path relative to config_root:
+    # a stale plan names the files that changed
+    file_digests: Mapping[str, str] = field(default_factory=dict)
 
     def locate_config(self, plan_file: str) -> list[str]:
         """The configuration paths, looked for first in the checkout around the working
@@ -150,6 +156,7 @@ def dump(saved: SavedPlan) -> str:
         "serial": saved.serial,
         "target_url": saved.target_url,
         "state": saved.state.to_json() if saved.state else None,
+        "config_files": dict(saved.file_digests),
         "refresh_only": saved.refresh_only,
         "changes": [_change_to_dict(c) for c in saved.plan.changes],
         "conflicts": [
@@ -215,16 +222,56 @@ def read(path: str) -> SavedPlan:
             ),
             doc["root_in_repo"],
             StateLocation.from_json(doc["state"]) if doc.get("state") is not None else None,
+            {str(k): str(v) for k, v in (doc.get("config_files") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None
 
 
+def file_digests(desired: DesiredState, choice: ConfigChoice) -> dict[str, str]:
+    """sha256 of every file the configuration was read from (its files, the environment file,
+    the --var-files), by path relative to the configuration root."""
+    root = desired.config_root
+    paths = [*desired.files, *choice.var_files]
+    if choice.env:
+        paths += [
+            str(Path(root) / ENVIRONMENTS_DIR / f"{choice.env}{suffix}") for suffix in YAML_SUFFIXES
+        ]
+    digests: dict[str, str] = {}
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            continue  # the environment file's other suffix; a vanished file shows as removed
+        digests[_relative(path, root)] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def _changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> str:
+    """``changed: main.yaml; added: b.yaml`` (or why no file explains the change)."""
+    if not before:
+        return "(this plan does not record its files)"
+    parts = []
+    for label, names in (
+        ("changed", [n for n in before if n in now and now[n] != before[n]]),
+        ("added", [n for n in now if n not in before]),
+        ("removed", [n for n in before if n not in now]),
+    ):
+        if names:
+            parts.append(f"{label}: {', '.join(sorted(names))}")
+    if not parts:
+        return "(no file changed: a value from --var or RECONCILER_VAR_* differs)"
+    return "(" + "; ".join(parts) + ")"
+
+
 def check_fresh(saved: SavedPlan, desired: DesiredState, state: State, live: LiveState) -> None:
-    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects."""
+    """Refuse (exit 5) a saved plan whose inputs changed: config (naming the files that
+    changed), state lineage, live objects."""
     if saved.config_digest != config_digest(desired):
+        which = _changed_files(saved.file_digests, file_digests(desired, saved.choice))
         raise StalePlanError(
-            "the saved plan is stale: the configuration changed since it was made; plan again"
+            f"the saved plan is stale: the configuration changed since it was made {which}; "
+            "plan again"
         )
     never_written = saved.serial == 0 and state.serial == 0
     if saved.serial != state.serial and not never_written:

@@ -154,7 +154,10 @@ class Planner:
         return Change(
             address,
             Action.CREATE,
-            "declared, not in the cloud",
+            # one story per address: with a live object of that name it is a conflict, not absent
+            "declared; an object of this name exists in the cloud unmanaged (see the conflict)"
+            if taken
+            else "declared, not in the cloud",
             before=None,
             after=kind.desired_attrs(spec),
             protected=self._protected(spec, entry),

@@ -5,6 +5,7 @@ policy of its own.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import time
@@ -270,6 +271,32 @@ def check_target(store: StateStore, state: State, target: Target) -> None:
         )
 
 
+TARGETING_WARNING = (
+    "Resource targeting is in effect: this plan was made with --target, so it may not include "
+    "every change the configuration asks for. --target is not for routine use: it is for "
+    "exceptional situations, such as recovering from errors or mistakes."
+)
+TARGETED_APPLY_WARNING = (
+    "Warning: Applied changes may be incomplete: the plan was made with --target, so some "
+    "changes the configuration asks for may have been left out; run `reconciler plan` to see "
+    "whether any are pending."
+)
+
+
+def check_addresses(addresses: Sequence[Address], known: set[Address]) -> None:
+    """``--target`` / ``--replace`` name addresses of the configuration or the state; an
+    unknown one is an error with the closest known address."""
+    unknown = [a for a in addresses if a not in known]
+    if not unknown:
+        return
+    names = sorted(map(str, known))
+    parts = []
+    for address in unknown:
+        close = difflib.get_close_matches(str(address), names, n=1)
+        parts.append(f"{address} (did you mean {close[0]}?)" if close else str(address))
+    raise UsageError(f"no such address in the configuration or the state: {', '.join(parts)}")
+
+
 def read_state(store: StateStore, target: Target) -> State:
     """The state, read before any client is opened (or embedded emulator started), refused when
     it was applied to another target (:func:`check_target`)."""
@@ -297,11 +324,10 @@ def prepare(
     secrets = resolve_for_plan(desired, cache)  # before any request: an unset one is a config error
     live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
-    known = set(desired.resources) | set(state.resources)
-    unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
-    if unknown:
-        raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
+    check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))
     plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying, adopt)
+    if targets:  # Terraform's warning: a targeted plan may leave requested changes out
+        plan = replace(plan, warnings=(*plan.warnings, TARGETING_WARNING))
     others = other_states(desired.config_root, store) if needs_other_states(plan) else []
     plan = one_owner(plan, others)  # one owner per object across the configuration's states
     plan = replace(

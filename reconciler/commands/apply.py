@@ -16,6 +16,7 @@ from reconciler.commands.common import (
     allow_deletes_option,
     config_choice_options,
     lock_timeout_option,
+    paths_argument,
     progress_printer,
     run_options,
     selection_options,
@@ -33,6 +34,8 @@ from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
 from reconciler.session import (
+    TARGETED_APPLY_WARNING,
+    TARGETING_WARNING,
     ConfigChoice,
     Prepared,
     RunOptions,
@@ -179,8 +182,10 @@ def run(
             )
             result = execute(plan, executor, options.parallelism, say)
     say("")
-    for line in summary_lines(result):
+    for line in summary_lines(result, destroying):
         say(line)
+    if TARGETING_WARNING in plan.warnings:
+        say(f"\n{TARGETED_APPLY_WARNING}")
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
@@ -208,7 +213,7 @@ def _record_drift(
 
 
 @click.command(name="apply")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--plan",
     "plan_file",
@@ -275,7 +280,7 @@ def command(
 
 
 @click.command(name="destroy")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
 @timeout_option
 @config_choice_options

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -50,6 +51,20 @@ config_option = click.option(
     type=click.Path(),
     help="Config path: the state is found from it, and any read goes to its target.",
 )
+
+
+def paths_argument(func: F) -> F:
+    """``[PATH ...]`` and ``-c/--config PATH`` (repeatable), merged into ``paths``: every command
+    takes the configuration as ``-c PATH`` (output, kubeconfig and state, whose positionals are
+    addresses, take only that), and those that plan or read it take it positionally too."""
+
+    @functools.wraps(func)
+    def merged(*args: Any, config: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        kwargs["paths"] = (*kwargs.get("paths", ()), *config)
+        return func(*args, **kwargs)
+
+    with_option = config_option(merged)
+    return click.argument("paths", nargs=-1, type=click.Path())(with_option)  # type: ignore[return-value]
 
 
 def located_options(func: F) -> F:

@@ -31,7 +31,7 @@ from reconciler.client import api
 from reconciler.client.api import CceClient, Page, parse_page
 from reconciler.client.transport import ApiResponse
 from reconciler.client.types import Cluster, Node, Quota, RegistryUser
-from reconciler.commands.common import config_choice_options, state_options
+from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -401,7 +401,7 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 
 
 @click.command(name="doctor")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
 @state_options

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.common import config_choice_options, run_options
+from reconciler.commands.common import config_choice_options, paths_argument, run_options
 from reconciler.errors import EXIT_OK, ReconcilerError
 from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
@@ -21,7 +21,7 @@ from reconciler.state import State
 
 
 @click.command(name="export")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--kind",
     "kinds",

@@ -13,6 +13,7 @@ from reconciler.commands.common import (
     allow_deletes_option,
     config_choice_options,
     lock_timeout_option,
+    paths_argument,
     run_options,
     selection_options,
     use_color,
@@ -21,7 +22,7 @@ from reconciler.config import config_digest
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
 from reconciler.guards import evaluate
 from reconciler.plan import BLAST_RADIUS, Plan
-from reconciler.planfile import SavedPlan
+from reconciler.planfile import SavedPlan, file_digests
 from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
 from reconciler.recovery import RecoveryNote
@@ -78,7 +79,7 @@ def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
 
 
 @click.command(name="plan")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan FILE`."
 )
@@ -164,6 +165,7 @@ def command(
                 config_root=desired.config_root,
                 choice=choice,
                 state=store.location().relative_to(desired.config_root),
+                file_digests=file_digests(desired, choice),
             ),
         )
         if not as_json:

@@ -7,7 +7,12 @@ import json
 import click
 
 from reconciler.adoption import adopted_entry
-from reconciler.commands.common import config_choice_options, located_options, state_options
+from reconciler.commands.common import (
+    config_choice_options,
+    located_options,
+    paths_argument,
+    state_options,
+)
 from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, RefusedError, StateError
 from reconciler.model import ConfigChoice
@@ -148,7 +153,7 @@ def force_unlock_command(
 @click.command(name="import")
 @click.argument("address")
 @click.argument("cloud_id", metavar="ID")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @config_choice_options
 @state_options
 def import_command(

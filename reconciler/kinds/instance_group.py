@@ -203,11 +203,9 @@ class InstanceGroupKind(Kind):
         return secret_problem(self.name, ADMIN_PASSWORD, value) if value is not None else None
 
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        return {
-            "cluster": cluster_of(live.address).name,
-            **dict(live.attrs),
-            "adminPassword": {"env": "NODE_ADMIN_PASSWORD"},
-        }
+        # adminPassword is optional and never reported: a placeholder would make the exported
+        # files fail to plan until it is deleted (export's note says how to add one)
+        return {"cluster": cluster_of(live.address).name, **dict(live.attrs)}
 
     def dependencies(self, spec: InstanceGroupSpec, desired: DesiredState) -> tuple[Address, ...]:
         return (Address(CLUSTER_KIND, spec.cluster),)
