@@ -22,6 +22,10 @@ from reconciler.state import State
 # every refusal of this module starts so; guards name its reason OWNED_ELSEWHERE
 REFUSED_PREFIX = "another state manages it"
 _TOUCHING = (Action.IMPORT, Action.DELETE, Action.REPLACE)
+ONE_OWNER_ADVICE = (
+    "give each environment an object of its own (e.g. name: x-${var.env}), or declare it in one "
+    "of them only (the registry user, one per account, belongs to one)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,7 @@ def _checked(change: Change, others: Sequence[OtherState]) -> Change:
         return change
     other, there = found
     if change.action is Action.IMPORT:
-        why = (
-            "one object has one owner, so it is not adopted here; give it a name of its own in "
-            "this configuration (e.g. with ${var.env})"
-        )
+        why = f"one object has one owner, so it is not adopted here; {ONE_OWNER_ADVICE}"
     else:
         verb = "deleting" if change.action is Action.DELETE else "replacing"
         why = (
@@ -105,8 +106,7 @@ def _advised(conflict: Conflict, others: Sequence[OtherState]) -> Conflict:
         message=(
             f"{conflict.address} already exists in the cloud ({conflict.cloud_id}) and "
             f"{other.name} manages it (as {there}); one object has one owner, so do not import "
-            "it here: give it a name of its own in this configuration (e.g. with ${var.env}), "
-            "or remove it from this one"
+            f"it here: {ONE_OWNER_ADVICE}"
         ),
         command=None,
     )

@@ -16,7 +16,7 @@ from reconciler.commands.common import (
 from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, RefusedError, StateError
 from reconciler.model import ConfigChoice
-from reconciler.ownership import owner_of
+from reconciler.ownership import ONE_OWNER_ADVICE, owner_of
 from reconciler.session import (
     RunOptions,
     check_target,
@@ -179,8 +179,7 @@ def import_command(
         if owner is not None:
             raise RefusedError(
                 f"cannot import {addr}: {owner[0].name} manages {cloud_id} as {owner[1]}; one "
-                "object has one owner: give it a name of its own in this configuration (e.g. "
-                "with ${var.env}), or `reconciler state rm` it there first"
+                f"object has one owner: {ONE_OWNER_ADVICE}"
             )
         state.resources[addr] = entry
         state.target = desired.target.url()
