@@ -23,7 +23,7 @@ from collections.abc import Collection
 
 from reconciler.config.files import ENVIRONMENTS_DIR, IGNORE_FILE
 from reconciler.config.items import SECTIONS
-from reconciler.yamlload import Diagnostic, Document
+from reconciler.config.yamlload import Diagnostic, Document
 
 CONFIG_KEYS = frozenset({"target", "variables", *SECTIONS})
 SAVED_PLAN_FORMAT = "cce-reconciler-plan/"

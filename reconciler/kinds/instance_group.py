@@ -51,7 +51,7 @@ from reconciler.plan import ScaleStep
 from reconciler.secret_rules import secret_problem
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
     from reconciler.client.v2_types import CceInstance, InstanceGroup
     from reconciler.diff import FieldChange

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING
 
 from reconciler.config.environments import POSTGRES_SCHEMES, list_environments
 from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
+from reconciler.config.yamlload import LoadError, read_document
 from reconciler.errors import StateError
 from reconciler.ownership import OtherState
 from reconciler.state import State, StateStore
 from reconciler.state.local import STATE_DIR, STATE_FILE, LocalStateStore
 from reconciler.state.location import StateLocation
-from reconciler.yamlload import LoadError, read_document
 
 if TYPE_CHECKING:
     from reconciler.state.postgres import PostgresStateStore

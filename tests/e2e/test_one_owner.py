@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.state.local import LocalStateStore
 
 from .conftest import PASSWORD, Workspace

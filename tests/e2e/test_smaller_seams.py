@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.kinds.cluster import cluster_body
 
 from .conftest import BASE, PASSWORD, ROOT, Workspace
