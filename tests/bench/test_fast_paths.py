@@ -206,7 +206,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None)
 @given(JSON, st.integers(0, 4))
 def test_the_fast_json_text_is_the_same_json_value(value: Any, levels: int) -> None:
     assert json.loads(jsontext.dumps(value, levels)) == value
@@ -229,7 +229,7 @@ ODD_VALUES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(ENTRY)), ODD_VALUES, max_size=3))
 def test_a_state_entry_reads_as_the_field_by_field_checks_read_it(damage: dict[str, Any]) -> None:
     data = {**ENTRY, **damage}
