@@ -25,6 +25,7 @@ from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
 from reconciler.context import RunContext
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
+from reconciler.gcpause import paused_gc
 from reconciler.kinds import is_gone
 from reconciler.model import (
     Action,
@@ -192,6 +193,7 @@ def _relative(path: str, root: str) -> str:
     return os.path.relpath(Path(path).resolve(), Path(root).resolve())
 
 
+@paused_gc()
 def write(path: str, saved: SavedPlan) -> None:
     try:
         Path(path).write_text(dump(saved), encoding="utf-8")
@@ -199,6 +201,7 @@ def write(path: str, saved: SavedPlan) -> None:
         raise ReconcilerError(f"{path}: cannot write the saved plan: {exc.strerror}") from None
 
 
+@paused_gc()
 def read(path: str) -> SavedPlan:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -288,6 +291,7 @@ def _changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> str:
     return "(" + "; ".join(parts) + ")"
 
 
+@paused_gc()
 def check_fresh(
     saved: SavedPlan,
     desired: DesiredState,
