@@ -5,14 +5,13 @@ next to no reference cycles: loading the configuration, reading the state, build
 state and the plan. Every collection re-scans all the objects built so far; at 10,000
 resources that was a third of a plan's CPU time (see bench/). Reference counting frees objects
 as usual during a pause; the collector resumes when the outermost pause ends. When a pause has
-built many objects (``FREEZE_FROM``), what is alive then is frozen (``gc.freeze``): the run's
-long-lived data (the configuration, the state, the live state, the plan) is never scanned
-again, where the first collections after the pause would walk all of it, more than once (at
-100,000 resources that cost more than the work itself). Reference counting still frees frozen
-objects; only a reference cycle that was garbage at that moment stays, which a short run can
-afford (smaller pauses, as in a test process running the CLI a thousand times, freeze
-nothing). Re-entrant and thread-safe (a counter under a lock), usable as ``with paused_gc():``
-or ``@paused_gc()``.
+built many objects (``FREEZE_FROM``), one collection then frees the cycles it left and what is
+alive is frozen (``gc.freeze``): the run's long-lived data (the configuration, the state, the
+live state, the plan) is walked once, not again at every later full collection (at 100,000
+resources those walks cost more than reading a saved plan itself). Reference counting still
+frees frozen objects; a frozen object that later becomes part of a garbage cycle is not
+reclaimed, and this data holds no cycles. Re-entrant and thread-safe (a counter under a lock),
+usable as ``with paused_gc():`` or ``@paused_gc()``.
 Not for: long or I/O-heavy work (an apply), where cycles from exceptions and sockets pile up.
 """
 
@@ -53,5 +52,6 @@ def _leave() -> None:
         _depth -= 1
         if _depth == 0 and _resume:
             if gc.get_count()[0] >= FREEZE_FROM:
+                gc.collect()
                 gc.freeze()
             gc.enable()
