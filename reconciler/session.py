@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.client.api import CceClient
+from reconciler.client.budget import Budgets
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_config
@@ -85,9 +86,20 @@ def _environment_state(desired: DesiredState | None) -> str | None:
 
 
 @contextmanager
-def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[CceClient]:
+def open_client(
+    target: Target,
+    base_dir: str,
+    options: RunOptions,
+    budgets: Budgets | None = None,
+    agent: str = "",
+) -> Iterator[CceClient]:
+    """A client for ``target``; ``budgets``: a process's shared request budget per API host
+    (``watch``), ``agent``: what the User-Agent adds about who sends."""
     config = TransportConfig(
-        rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget
+        rate=options.rate,
+        pool_size=max(10, options.parallelism),
+        retry_budget=options.retry_budget,
+        agent=agent,
     )
     if target.endpoint == LOCAL:
         from reconciler.emulator.options import (
@@ -101,10 +113,13 @@ def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[
         db.parent.mkdir(parents=True, exist_ok=True)
         with start_emulator(EmulatorOptions(port=0, db_path=str(db))) as emulator:
             creds = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
-            with CceClient.connect(emulator.url, creds, config) as client:
+            shared = budgets.for_endpoint(emulator.url) if budgets else None
+            with CceClient.connect(emulator.url, creds, config, host_budget=shared) as client:
                 yield client
         return
-    with CceClient.from_environment(target.endpoint, region=target.region, config=config) as client:
+    with CceClient.from_environment(
+        target.endpoint, region=target.region, config=config, host_budgets=budgets
+    ) as client:
         yield client
 
 
