@@ -78,6 +78,7 @@ class Failure:
     at: float
     retry_at: float
     parked: str | None = None  # the configuration and credentials it failed with
+    same_as: str = ""  # what makes two failures the same one (class and code, not request id)
 
 
 @dataclass
@@ -103,7 +104,10 @@ class EnvironmentMemory:
         count = previous.count + 1 if previous else 1
         delay = min(cap, interval * 2 ** (count - 1))
         parked = inputs if needs_operator(error) else None
-        failure = Failure(count, describe(error), now, now + delay, parked)
+        same_as = f"{type(error).__name__}:{getattr(error, 'code', '')}"
+        if not getattr(error, "code", ""):
+            same_as += f":{describe(error)}"
+        failure = Failure(count, describe(error), now, now + delay, parked, same_as)
         self.failures[address] = failure
         return failure
 

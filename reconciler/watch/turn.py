@@ -38,6 +38,7 @@ from reconciler.plan import Change, LiveState
 from reconciler.session import RunOptions, SecretCache, open_client, open_store, prepare
 from reconciler.state import StateStore
 from reconciler.watch.policy import (
+    DRIFTED,
     FAILED,
     IN_SYNC,
     EnvironmentMemory,
@@ -244,6 +245,10 @@ def _locked_turn(
         )
         result.resources, result.blast = decision.reports, decision.blast
         env.memory.succeed(None)  # the environment was read and planned
+        for address in list(env.memory.repairs_in_a_row):
+            report = result.resources.get(address)
+            if report is None or report.status != DRIFTED:
+                del env.memory.repairs_in_a_row[address]  # in sync this time: no fight
         plan = decision.apply
         if not plan.changes:
             if prepared.recovered and settings.mode is Mode.ENFORCE:
@@ -317,10 +322,6 @@ def _remember(
                 result.resources[address] = ResourceReport(
                     address, FAILED, report.action, failure.error, report.fields
                 )
-    for address in list(memory.repairs_in_a_row):
-        report = result.resources.get(address)
-        if report is None or not report.fields:
-            del memory.repairs_in_a_row[address]  # in sync this time: the fight is over
     if result.failed and result.outcome == OK:
         result.outcome, result.reason = FAILED_TURN, f"{len(result.failed)} change(s) failed"
 
@@ -345,7 +346,7 @@ def _fail(
     previous = memory.failures.get(address)
     failure = memory.fail(address, error, now, settings.interval, settings.backoff_cap, inputs)
     result.outcome, result.reason = FAILED_TURN, failure.error
-    result.new_failure = previous is None or previous.error != failure.error
+    result.new_failure = previous is None or previous.same_as != failure.same_as
 
 
 def _autoscaled(live: LiveState, change: Change) -> frozenset[str]:
