@@ -88,7 +88,7 @@ def test_drift_is_repaired_within_two_intervals_and_reported_each_time(fleet_of:
     started = watch.wait_for(lambda e: e["event"] == "started")
     watch.wait_for(lambda e: e["event"] == "run")
     repaired_at = []
-    for round_ in range(2):  # someone removes the tag twice: repaired and reported each time
+    for _ in range(2):  # someone removes the tag twice: repaired and reported each time
         mark = len(watch.events)
         with fleet.client() as client:
             client.delete_image_meta("ns-e1", "app", "v1")
