@@ -24,9 +24,10 @@ from reconciler.errors import ServicePausedError
 
 # Answers that say "this host is overloaded: back off" (throttled, unavailable).
 OVERLOAD_STATUSES = frozenset({429, 503})
-# A sliding window a little longer than one second: what the server counts as "one second"
-# starts when a request arrives, a few milliseconds after it was sent.
-WINDOW = 1.05
+# A sliding window a tenth longer than one second: what the server counts as "one second"
+# starts when a request arrives, which may be tens of milliseconds after it was sent (a new
+# connection, a busy machine); the margin keeps the server's count within the rate.
+WINDOW = 1.1
 
 AnswerObserver = Callable[[str, int | None, str], None]
 
@@ -94,7 +95,7 @@ class HostBudget:
             # ``capacity`` requests per ``span``: rate per second, never more in any second
             capacity = max(1, int(self.rate))
             span = max(WINDOW, capacity / self.rate)
-            while self._starts and now - self._starts[0] >= span:
+            while self._starts and now - self._starts[0] >= span - 1e-9:  # float rounding
                 self._starts.popleft()
             if len(self._starts) < capacity:
                 self._starts.append(now)

@@ -8,6 +8,7 @@ Not for: what a turn does (``watch.turn``) or decides (``watch.policy``).
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -102,6 +103,7 @@ def _signals(stop: Callable[[str], None]) -> Iterator[None]:
         stop(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where each thread is
     try:
         yield
     finally:
@@ -306,7 +308,7 @@ def command(
     labels = [n or "default" for n in names]
     watch = Watch(settings, names, reporter, budgets, Seats(labels), worker, _say)
     try:
-        with _health_server(address, health_app(reporter)) as listening, _signals(watch.stop):
+        with _health_server(address, health_app(reporter)) as listening, _signals(watch.signalled):
             reporter.emit(
                 "started",
                 environments=labels,

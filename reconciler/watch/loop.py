@@ -59,11 +59,17 @@ class Watch:
         self._rng = rng or random.Random()
         self._wake = threading.Event()
         self._paused: dict[str, bool] = {}
+        self._signals: list[str] = []  # appended by signal handlers, handled by the loop
         self.turns = 0
         self.failed_turns = 0
 
     def _is_mine(self, env: Environment, store: StateStore) -> bool:
         return self.seats.is_mine(env.label, store)
+
+    def signalled(self, name: str) -> None:
+        """For a signal handler: takes no lock (the handler runs in the loop's thread, which may
+        hold the very lock an Event or a stream would take); the loop stops within a tick."""
+        self._signals.append(name)
 
     def stop(self, why: str = "signal") -> None:
         """First call: finish what is in flight, start nothing new. Second: cut waits too."""
@@ -91,6 +97,8 @@ class Watch:
         try:
             while True:
                 self.reporter.tick()
+                while self._signals:
+                    self.stop(self._signals.pop(0))
                 for future in [f for f in running if f.done()]:
                     env = running.pop(future)
                     last[env.label] = future.result()
