@@ -5,12 +5,14 @@
     ReconcilerError                      exit 1 unless noted
     ├── UsageError                       bad command line
     ├── ConfigError                      invalid configuration (carries diagnostics)
+    │   └── UnreadableSecretsError       declared secrets that cannot be read, at their places
     ├── SecretError                      a secret reference cannot be resolved
     ├── StateError                       unreadable / inconsistent state
     │   ├── StateLockedError             exit 4: the state lock is held by someone else
     │   └── LockLostError                exit 4: this run no longer holds the lock (fenced)
     ├── RefusedError                     exit 3: protected resource, blast-radius guard, conflict
     ├── StalePlanError                   exit 5: a saved plan no longer matches the live state
+    ├── TerraformStateError              a Terraform state that cannot be converted
     └── ApiError                         an answer (or no answer) from the BCE API
         ├── ServerError                  the server answered with an error code
         │   ├── TransientServerError     retryable (InternalError, 5xx, 429 ...)
@@ -82,6 +84,11 @@ class ConfigError(ReconcilerError):
         self.diagnostics = diagnostics
 
 
+class UnreadableSecretsError(ConfigError):
+    """Declared secrets a run cannot read: one ``PATH:LINE:COLUMN: error: ...`` per secret, in
+    file and line order, like every other configuration problem."""
+
+
 class SecretError(ReconcilerError):
     pass
 
@@ -107,6 +114,11 @@ class RefusedError(ReconcilerError):
 
 class StalePlanError(ReconcilerError):
     exit_code = EXIT_STALE_PLAN
+
+
+class TerraformStateError(ReconcilerError):
+    """A Terraform state ``import-terraform`` cannot convert: not JSON, another format or
+    version, empty, nothing convertible, or two instances naming one object here."""
 
 
 class ApiError(ReconcilerError):

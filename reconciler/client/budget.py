@@ -1,13 +1,20 @@
 """One request budget per API host, shared by every client of a process that talks to it.
 
 For: a long-running process (``reconciler watch``) whose environments each open their own
-client: :class:`HostBudget` paces all of them together (at most ``rate`` requests started in any
-one-second window) and pauses the whole host after ``pause_after`` answers of 429 or 503 in a
-row, for ``pause`` seconds, doubled at each pause that follows without a good answer between,
+client: :class:`HostBudget` paces all of them together and pauses the whole host after
+``pause_after`` answers of 429 or 503 in a row, for ``pause`` seconds, doubled at each pause that follows without a good answer between,
 up to ``max_pause``. While a host is paused no request is sent: the transport raises
 :class:`~reconciler.errors.ServicePausedError` at once. :class:`Budgets` holds one per host.
 Not for: retries of one request (``retry``), or a single command's ``--rate`` (the transport's
 own token bucket).
+
+Pacing: ``rate`` requests per second as the *server* counts them, whatever the time requests
+take to arrive. A request takes one of ``capacity`` (= the rate, rounded down) slots, which is
+free again one second after its *answer* came back (``release``). Request k+capacity is then
+sent after request k was answered, so it reaches the server more than a second after request k
+did: no second of the server's clock sees more than ``capacity`` of them. (A rate below one is
+one slot reused 1/rate seconds after each answer.) The cost is latency: a slot is busy for the
+request's round trip plus one second.
 
 The clock and the sleep are injected so that tests can drive time by hand.
 """
@@ -16,18 +23,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from reconciler.errors import ServicePausedError
 
 # Answers that say "this host is overloaded: back off" (throttled, unavailable).
 OVERLOAD_STATUSES = frozenset({429, 503})
-# A sliding window a tenth longer than one second: what the server counts as "one second"
-# starts when a request arrives, which may be tens of milliseconds after it was sent (a new
-# connection, a busy machine); the margin keeps the server's count within the rate.
-WINDOW = 1.1
+WINDOW = 1.0  # seconds a slot rests after its answer (see the module docstring)
+POLL = 0.05  # how often a thread waiting for a slot in flight looks again
 
 AnswerObserver = Callable[[str, int | None, str], None]
 
@@ -37,6 +42,14 @@ def host_of(endpoint: str) -> str:
     parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
     host = (parts.hostname or endpoint).lower()
     return f"{host}:{parts.port}" if parts.port else host
+
+
+@dataclass
+class Slot:
+    """One request's place in a host's budget: taken at ``start``, answered at ``end``."""
+
+    start: float
+    end: float | None = None
 
 
 class HostBudget:
@@ -65,24 +78,25 @@ class HostBudget:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        # start times of the requests in the current window (at most ceil(rate) of them)
-        self._starts: deque[float] = deque()
+        self._slots: list[Slot] = []  # in flight (end None) or answered less than a span ago
         self._overloaded = 0  # 429/503 answers in a row
         self._pauses = 0  # pauses in a row without a good answer between
         self.paused_until = 0.0
 
-    def acquire(self) -> float:
-        """Wait for the next slot (raise ServicePausedError while the host is paused); return
-        the time slept."""
-        slept = 0.0
+    def acquire(self) -> Slot:
+        """Wait for a slot (raise ServicePausedError while the host is paused); give it back
+        with :meth:`release` once the answer (or the failure) is in."""
         while True:
-            wait = self._reserve()
-            if wait <= 0:
-                return slept
+            slot, wait = self._reserve()
+            if slot is not None:
+                return slot
             self._sleep(wait)
-            slept += wait
 
-    def _reserve(self) -> float:
+    def release(self, slot: Slot) -> None:
+        with self._lock:
+            slot.end = self._clock()
+
+    def _reserve(self) -> tuple[Slot | None, float]:
         with self._lock:
             now = self._clock()
             if now < self.paused_until:
@@ -91,16 +105,17 @@ class HostBudget:
                     f"more after {self.pause_after} answers of 429/503 in a row"
                 )
             if self.rate is None:
-                return 0.0
-            # ``capacity`` requests per ``span``: rate per second, never more in any second
+                return Slot(now), 0.0
             capacity = max(1, int(self.rate))
             span = max(WINDOW, capacity / self.rate)
-            while self._starts and now - self._starts[0] >= span - 1e-9:  # float rounding
-                self._starts.popleft()
-            if len(self._starts) < capacity:
-                self._starts.append(now)
-                return 0.0
-            return span - (now - self._starts[0])
+            # 1e-9: float rounding must not leave a slot a hair short of free, forever
+            self._slots = [s for s in self._slots if s.end is None or now - s.end < span - 1e-9]
+            if len(self._slots) < capacity:
+                slot = Slot(now)
+                self._slots.append(slot)
+                return slot, 0.0
+            rests = [s.end + span - now for s in self._slots if s.end is not None]
+            return None, min(rests) if rests else POLL
 
     def answered(self, status: int | None, code: str = "") -> None:
         """Count one answer (``status`` None: none came); pause the host on overload."""

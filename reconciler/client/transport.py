@@ -448,8 +448,11 @@ class Transport:
         self._sleep(delay)
 
     def _attempt(self, call: _Call, attempt: int) -> ApiResponse:
+        slot = None
         if self.host_budget is not None:
-            self._counters.count_wait(self.host_budget.acquire())
+            asked = time.monotonic()
+            slot = self.host_budget.acquire()
+            self._counters.count_wait(time.monotonic() - asked)
         if self._bucket is not None:
             self._counters.count_wait(self._bucket.acquire())
         headers = self._signed_headers(call)
@@ -465,6 +468,8 @@ class Transport:
         finally:
             _current.watch = None
             watch.finish()
+            if slot is not None:
+                self.host_budget.release(slot)  # type: ignore[union-attr]
         return self._interpret(call, answer)
 
     def _answered(self, status: int | None, code: str) -> None:

@@ -18,16 +18,18 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
 import click
 
 from reconciler.commands.apply import parse_timeouts
-from reconciler.commands.common import DURATION, run_options, timeout_option
+from reconciler.commands.common import DURATION, run_options, state_options, timeout_option
 from reconciler.config import config_root, list_environments
 from reconciler.errors import ReconcilerError, SecretError, UsageError
 from reconciler.model import SecretRef
+from reconciler.options import RunOptions, StateChoice
 
 MIN_INTERVAL = 0.05
 
@@ -103,12 +105,16 @@ def _signals(stop: Callable[[str], None]) -> Iterator[None]:
         stop(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where each thread is
+    try:  # kill -USR1: where each thread is, on the process's own stderr
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__ or sys.stderr, all_threads=True)
+    except (AttributeError, ValueError, OSError):
+        pass  # no real stderr (embedded): no dump
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        faulthandler.unregister(signal.SIGUSR1)
 
 
 @contextmanager
@@ -224,6 +230,7 @@ def _health_server(address: tuple[str, int] | None, app: Any) -> Iterator[str | 
     metavar="FILE",
     help="Variable values from a YAML file (repeatable).",
 )
+@state_options
 @run_options
 def command(
     paths: tuple[str, ...],
@@ -243,12 +250,8 @@ def command(
     timeouts: tuple[str, ...],
     var_args: tuple[str, ...],
     var_files: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
-    parallelism: int,
-    rate: float | None,
-    no_color: bool,
-    retry_budget: int,
+    state: StateChoice,
+    run_options: RunOptions,
 ) -> int:
     """Reconcile continuously until SIGTERM or SIGINT: every --interval each environment is
     refreshed and, by --mode, reported or repaired (events as JSON lines on stdout)."""
@@ -262,7 +265,6 @@ def command(
     from reconciler.client.budget import Budgets
     from reconciler.client.webhook import Webhook
     from reconciler.secrets import resolve_secret
-    from reconciler.session import RunOptions
     from reconciler.watch.loop import Watch
     from reconciler.watch.policy import Mode
     from reconciler.watch.report import Reporter, health_app
@@ -272,7 +274,7 @@ def command(
     if interval < MIN_INTERVAL:
         raise UsageError(f"--interval must be at least {MIN_INTERVAL}s")
     names = _env_names(paths, envs, all_envs)
-    if workspace != "default" and len(names) > 1:
+    if state.workspace != "default" and len(names) > 1:
         raise UsageError("--workspace names one state: watch one environment with it, or none")
     address = parse_listen(listen)
     per_host = parse_host_rates(host_rates)
@@ -296,12 +298,14 @@ def command(
         interval=interval,
         jitter=jitter,
         backoff_cap=max(backoff_cap, interval),
-        run=RunOptions(state_spec, workspace, parallelism, None, retry_budget),
-        apply=ApplyOptions(parallelism=parallelism, timeouts=parse_timeouts(timeouts)),
+        state=state,
+        run=replace(run_options, rate=None),  # the host budgets pace every request
+        apply=ApplyOptions(parallelism=run_options.parallelism, timeouts=parse_timeouts(timeouts)),
         concurrency=concurrency,
     )
     worker = _worker_id()
     reporter = Reporter(worker, mode, interval, sys.stdout, sinks)
+    rate = run_options.rate
     budgets = Budgets(
         rate, per_host, pause_after=pause_after, pause=pause, observer=reporter.metrics.answered
     )

@@ -16,26 +16,30 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from reconciler.apply import ApplyOptions, Executor, execute
+from reconciler.apply import ApplyOptions, Executor
 from reconciler.client.budget import Budgets
 from reconciler.client.credentials import (
     ENV_ACCESS_KEY_ID,
     ENV_SECRET_ACCESS_KEY,
     ENV_SESSION_TOKEN,
 )
+from reconciler.commands.apply import execute_prepared
 from reconciler.config import load_config
 from reconciler.config.digest import config_digest
+from reconciler.context import RunContext, resolve
 from reconciler.errors import ConfigError, ReconcilerError, StateLockedError
 from reconciler.graph import DONE, NodeResult
 from reconciler.graph import FAILED as NODE_FAILED
 from reconciler.kinds import kind_named
-from reconciler.kinds.user import account_user
-from reconciler.model import Action, Address, DesiredState
+from reconciler.model import Action, Address, ConfigChoice, DesiredState
+from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Change, LiveState
-from reconciler.session import RunOptions, SecretCache, open_client, open_store, prepare
+from reconciler.session import open_store, prepare, start
 from reconciler.state import StateStore
 from reconciler.watch.policy import (
     DRIFTED,
@@ -67,6 +71,7 @@ class WatchSettings:
     interval: float = 600.0
     jitter: float = 0.1
     backoff_cap: float = 3600.0
+    state: StateChoice = StateChoice()
     run: RunOptions = RunOptions()
     apply: ApplyOptions = ApplyOptions()
     concurrency: int = 4
@@ -106,15 +111,24 @@ class Stopping(ReconcilerError):
 
 
 class StoppableExecutor(Executor):
-    """The executor, refusing to start a change once the watch is stopping; a change already
-    started finishes and is journaled."""
+    """The executor, refusing to start a change once its worker is stopping; a change already
+    started finishes and is journaled. ``for_worker`` makes the class a worker's turns use."""
 
-    stopping: threading.Event = threading.Event()
+    worker: Worker
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self.worker.lock:
+            self.worker.executors.add(self)  # so that a second signal can cut its waits
 
     def run(self, change: Change) -> None:
-        if self.stopping.is_set():
+        if self.worker.stopping.is_set():
             raise Stopping("not started: the watch is stopping; the next run does it")
         super().run(change)
+
+    @classmethod
+    def for_worker(cls, worker: Worker) -> type[StoppableExecutor]:
+        return type("WorkerExecutor", (cls,), {"worker": worker})
 
 
 @dataclass
@@ -141,7 +155,7 @@ class Worker:
     is_mine: Callable[[Environment, StateStore], bool]
     stopping: threading.Event
     say: Callable[[str], None]
-    executors: set[Executor] = field(default_factory=set)
+    executors: weakref.WeakSet[Executor] = field(default_factory=weakref.WeakSet)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -169,15 +183,14 @@ def _turn(env: Environment, settings: WatchSettings, worker: Worker, result: Tur
     memory = env.memory
     now = time.monotonic()
     try:
-        desired = _load(env, settings, worker)
+        desired, context = _load(env, settings, worker)
     except ConfigError as exc:
-        _fail(
-            result, memory, None, exc, now, settings, hashlib.sha256(str(exc).encode()).hexdigest()
-        )
+        digest = hashlib.sha256(str(exc).encode()).hexdigest()
+        _fail(result, memory, None, exc, now, settings, digest)
         return
-    inputs = f"{config_digest(desired)}:{credentials_fingerprint()}"
+    inputs = f"{config_digest(desired, context.target)}:{credentials_fingerprint()}"
     try:
-        store = open_store(settings.run.state, desired, settings.run.workspace)
+        store = open_store(context)
         result.state = store.describe()
         mine = worker.is_mine(env, store)
     except ReconcilerError as exc:
@@ -194,26 +207,28 @@ def _turn(env: Environment, settings: WatchSettings, worker: Worker, result: Tur
         result.outcome, result.reason = STOPPED, "the watch is stopping"
         return
     try:
-        with store.lock("watch"):
-            _locked_turn(env, settings, worker, result, desired, store, inputs)
+        _locked_turn(env, settings, worker, result, desired, context, inputs)
     except StateLockedError as exc:
         result.outcome, result.reason, result.lock_holder = LOCKED, "state locked", str(exc)
     except ReconcilerError as exc:
         _fail(result, memory, None, exc, now, settings, inputs)
 
 
-def _load(env: Environment, settings: WatchSettings, worker: Worker) -> DesiredState:
+def _load(
+    env: Environment, settings: WatchSettings, worker: Worker
+) -> tuple[DesiredState, RunContext]:
+    choice = ConfigChoice(env.name, settings.var_files, settings.var_args)
     loaded = load_config(
         list(settings.paths) or ["."],
-        env=env.name,
-        var_files=settings.var_files,
-        var_args=settings.var_args,
+        env=choice.env,
+        var_files=choice.var_files,
+        var_args=choice.var_args,
     )
     for warning in loaded.warnings:
         if warning not in env.warnings_shown:  # once per process, not once per interval
             env.warnings_shown.add(warning)
             worker.say(warning)
-    return loaded.desired
+    return loaded.desired, resolve(loaded, choice, settings.state)
 
 
 def _locked_turn(
@@ -222,15 +237,13 @@ def _locked_turn(
     worker: Worker,
     result: TurnResult,
     desired: DesiredState,
-    store: StateStore,
+    context: RunContext,
     inputs: str,
 ) -> None:
+    """The turn under the state's lock, taken with try-lock (StateLockedError: skipped)."""
     agent = f"watch; worker={worker.id}; env={env.label}; run={result.run_id}"
-    cache = SecretCache(desired.base_dir)
-    with open_client(
-        desired.target, desired.base_dir, settings.run, worker.budgets, agent
-    ) as client:
-        prepared = prepare(desired, store, client, settings.run, cache)
+    with start(desired, context, settings.run, "watch", budgets=worker.budgets, agent=agent) as run:
+        prepared = prepare(run, PlanOptions())
         now = time.monotonic()
         decision = decide(
             prepared.plan,
@@ -252,34 +265,15 @@ def _locked_turn(
         plan = decision.apply
         if not plan.changes:
             if prepared.recovered and settings.mode is Mode.ENFORCE:
-                store.write(prepared.state)  # what recovery found, as apply would keep it
+                run.store.write(prepared.state)  # what recovery found, as apply would keep it
             return
         if worker.stopping.is_set():
             result.outcome, result.reason = STOPPED, "the watch is stopping: nothing applied"
             return
-        cache.preload([c for c in plan.changes if c.action is not Action.DELETE])
-        if prepared.recovered:
-            prepared.state = store.write(prepared.state)
-        prepared.state.target = desired.target.url()
+        run.secrets.preload([c for c in plan.changes if c.action is not Action.DELETE])
         say = _prefixed(worker.say, env.label)
-        with store.journal(prepared.state) as journal:
-            executor = StoppableExecutor(
-                client,
-                journal,
-                journal.state,
-                cache.value,
-                account_user(prepared.desired, prepared.live),
-                settings.apply,
-                say,
-            )
-            executor.stopping = worker.stopping
-            with worker.lock:
-                worker.executors.add(executor)
-            try:
-                outcome = execute(plan, executor, settings.apply.parallelism, say)
-            finally:
-                with worker.lock:
-                    worker.executors.discard(executor)
+        executor_type = StoppableExecutor.for_worker(worker)
+        outcome = execute_prepared(run, prepared, plan, settings.apply, say, executor_type)
     _remember(env, settings, result, plan.changes, outcome.results, now, inputs)
 
 

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from reconciler.cli import main
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -41,10 +41,22 @@ def test_a_host_budget_lets_rate_requests_start_in_any_second() -> None:
     budget = HostBudget("h", 5, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(40):
-        budget.acquire()
+        budget.release(budget.acquire())  # answered at once
         starts.append(clock.now)
     assert most_in_one_second(starts) == 5
-    assert starts[-1] - starts[0] == pytest.approx(7 * 1.1)  # 8 windows of 5
+    assert starts[-1] - starts[0] == pytest.approx(7.0)  # 8 seconds of 5
+
+
+def test_a_slot_rests_one_second_after_its_answer_not_its_start() -> None:
+    clock = Clock()
+    budget = HostBudget("h", 2, clock=clock, sleep=clock.sleep)
+    first, second = budget.acquire(), budget.acquire()
+    clock.now += 0.7  # a slow answer
+    budget.release(first)
+    clock.now += 0.1
+    budget.release(second)
+    third = budget.acquire()
+    assert third.start == pytest.approx(101.7)  # first's answer + 1 s, not first's start + 1 s
 
 
 def test_a_slow_rate_spaces_requests() -> None:
@@ -52,7 +64,7 @@ def test_a_slow_rate_spaces_requests() -> None:
     budget = HostBudget("h", 0.5, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(3):
-        budget.acquire()
+        budget.release(budget.acquire())
         starts.append(clock.now)
     assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [2.0, 2.0]
 
