@@ -36,9 +36,13 @@ class Webhook:
         self._thread.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        self._put(event)
+
+    def _put(self, item: dict[str, Any] | None) -> None:
+        """Queue ``item``, dropping the oldest event when the queue is full."""
         while True:
             try:
-                self._queue.put_nowait(event)
+                self._queue.put_nowait(item)
                 return
             except queue.Full:
                 try:
@@ -72,6 +76,6 @@ class Webhook:
     def close(self, wait: float = 5.0) -> None:
         """Send what is queued (for up to ``wait`` seconds), then stop."""
         deadline = time.monotonic() + wait
-        self._queue.put(None)
+        self._put(None)
         self._thread.join(max(0.0, deadline - time.monotonic()))
         self._session.close()

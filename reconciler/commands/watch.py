@@ -253,8 +253,10 @@ def command(
     state: StateChoice,
     run_options: RunOptions,
 ) -> int:
-    """Reconcile continuously until SIGTERM or SIGINT: every --interval each environment is
-    refreshed and, by --mode, reported or repaired (events as JSON lines on stdout)."""
+    """Reconcile continuously: report or repair drift every --interval until SIGTERM.
+
+    Every --interval each environment is refreshed and, by --mode, reported or repaired;
+    events are JSON lines on stdout. SIGTERM or SIGINT stops it cleanly."""
     try:
         import prometheus_client  # noqa: F401
     except ImportError:

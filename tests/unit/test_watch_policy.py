@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.diff import FieldChange
 from reconciler.errors import AuthError, FatalServerError, TransientServerError
-from reconciler.model import Action, Address, DesiredState, Lifecycle, NamespaceSpec, Target
+from reconciler.model import Action, Address, DesiredState, Lifecycle, NamespaceSpec
 from reconciler.plan import Change, Plan
 from reconciler.state import ResourceState, State
 from reconciler.watch.policy import (
@@ -46,7 +46,7 @@ def update(address: Address, *, drift: bool = False, **kw: object) -> Change:
 
 
 def desired(*specs: NamespaceSpec) -> DesiredState:
-    return DesiredState(Target(endpoint="http://e"), {s.address: s for s in specs})
+    return DesiredState({s.address: s for s in specs})
 
 
 def managed(*addresses: Address) -> State:
