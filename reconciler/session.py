@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
+from reconciler.client.budget import Budgets
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.client.v1 import CceClient
@@ -55,11 +56,18 @@ def open_store(context: RunContext) -> StateStore:
 
 
 @contextmanager
-def open_client(context: RunContext, options: RunOptions) -> Iterator[CceClient]:
+def open_client(
+    context: RunContext, options: RunOptions, budgets: Budgets | None = None, agent: str = ""
+) -> Iterator[CceClient]:
     """A client for ``context.target``; ``endpoint: local`` starts the embedded emulator on
-    ``.reconciler/emulator.db`` under the configuration root."""
+    ``.reconciler/emulator.db`` under the configuration root. ``budgets``: a process's shared
+    request budget per API host (``watch``); ``agent``: what the User-Agent adds about who
+    sends."""
     config = TransportConfig(
-        rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget
+        rate=options.rate,
+        pool_size=max(10, options.parallelism),
+        retry_budget=options.retry_budget,
+        agent=agent,
     )
     target = context.target
     if target.endpoint == LOCAL:
@@ -74,10 +82,13 @@ def open_client(context: RunContext, options: RunOptions) -> Iterator[CceClient]
         db.parent.mkdir(parents=True, exist_ok=True)
         with start_emulator(EmulatorOptions(port=0, db_path=str(db))) as emulator:
             creds = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
-            with CceClient.connect(emulator.url, creds, config) as client:
+            shared = budgets.for_endpoint(emulator.url) if budgets else None
+            with CceClient.connect(emulator.url, creds, config, host_budget=shared) as client:
                 yield client
         return
-    with CceClient.from_environment(target.endpoint, region=target.region, config=config) as client:
+    with CceClient.from_environment(
+        target.endpoint, region=target.region, config=config, host_budgets=budgets
+    ) as client:
         yield client
 
 
@@ -235,10 +246,13 @@ def start(
     lock: bool = True,
     wait: float = 0.0,
     say: Callable[[str], None] = lambda _: None,
+    budgets: Budgets | None = None,
+    agent: str = "",
 ) -> Iterator[Run]:
     """Open the state store, take its lock (waiting up to ``wait`` seconds) or, without
     ``lock``, note who holds it, read the state (refused when it was applied to another
-    target) and only then open the client: the start every planning command shares."""
+    target) and only then open the client: the start every planning command shares.
+    ``budgets`` and ``agent``: see :func:`open_client`."""
     store = open_store(context)
     secrets = SecretCache(context.secrets_base)
     with ExitStack() as stack:
@@ -248,7 +262,7 @@ def start(
         else:
             holder = store.holder()
         raw = read_state(store, context.target)
-        client = stack.enter_context(open_client(context, options))
+        client = stack.enter_context(open_client(context, options, budgets, agent))
         yield Run(desired, context, store, client, secrets, options, holder, raw)
 
 

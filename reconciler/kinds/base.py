@@ -257,6 +257,11 @@ class Kind:
         short of ready nodes): apply then waits for it (``settle``) before its dependents."""
         return True
 
+    def autoscaled_fields(self, live: LiveObject) -> frozenset[str]:
+        """Fields of ``live`` an autoscaler owns now (a group's node count while its
+        autoscaler is on): ``reconciler watch`` never repairs them. None by default."""
+        return frozenset()
+
     def refusal(self, spec: Any, view: PlanView) -> str | None:
         """Why the API would reject creating or changing ``spec``, when that is knowable before
         any request (a rule of the seed's error table, a quota, a name taken): the plan refuses
