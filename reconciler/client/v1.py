@@ -20,9 +20,10 @@ correct when the real shapes are known (docs/api-contract.md, "Namespaces" and "
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from reconciler.client.base import ClientBase
 from reconciler.client.transport import ApiResponse, Transport
@@ -52,8 +53,10 @@ from reconciler.client.v1_types import (
     texts,
     to_wire,
 )
-from reconciler.client.v2 import CceV2Client
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
+
+if TYPE_CHECKING:
+    from reconciler.client.v2 import CceV2Client
 
 T = TypeVar("T")
 
@@ -172,7 +175,13 @@ class CceClient(ClientBase):
 
     def __init__(self, transport: Transport, *, page_size: int | None = None) -> None:
         super().__init__(transport, page_size=page_size)
-        self.v2 = CceV2Client(transport)
+
+    @functools.cached_property
+    def v2(self) -> CceV2Client:
+        """The v2 client, made (and its module imported) when a run first reads a v2 kind."""
+        from reconciler.client.v2 import CceV2Client
+
+        return CceV2Client(self.transport)
 
     # --- plumbing ----------------------------------------------------------------------------
 
