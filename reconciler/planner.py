@@ -117,7 +117,41 @@ class Planner:
                 reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
                 drift=(DELETED_OUTSIDE,),
             )
+        self._flag_twins(address, live)
         return self._existing(address, spec, entry, live)
+
+    def _flag_twins(self, address: Address, live: LiveObject) -> None:
+        """Two live objects answering to one managed address (a second one created outside,
+        or by a run that took an empty list for "nothing there") are a conflict: which one the
+        configuration means is not this tool's guess."""
+        named = self.live.by_name.get(address, ())
+        if len(named) < 2:
+            return  # the common case
+        kind = kind_named(address.kind)
+        managed = self._managed_ids.get(address.kind, frozenset())
+        twins = sorted(
+            o.cloud_id
+            for o in named
+            if o.cloud_id != live.cloud_id and o.cloud_id not in managed and not kind.is_gone(o)
+        )
+        if twins:
+            self.conflicts.append(
+                Conflict(
+                    address,
+                    f"{address} is {live.cloud_id} in state, but {', '.join(twins)} also "
+                    f"answer{'s' if len(twins) == 1 else ''} to it in the cloud, unmanaged; "
+                    "delete or rename the extra one outside the reconciler",
+                    twins[0],
+                )
+            )
+
+    @functools.cached_property
+    def _managed_ids(self) -> dict[str, frozenset[str]]:
+        """kind -> the cloud ids this state manages."""
+        ids: dict[str, set[str]] = {}
+        for a, e in self.state.resources.items():
+            ids.setdefault(a.kind, set()).add(e.cloud_id)
+        return {k: frozenset(v) for k, v in ids.items()}
 
     def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None

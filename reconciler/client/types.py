@@ -105,6 +105,14 @@ def required_number(data: Mapping[str, Any], key: str) -> int:
     return _as_number(data, key, _present(data, key))
 
 
+def count(data: Mapping[str, Any], key: str) -> int:
+    """An optional count (0 when missing): a negative one is not a count."""
+    value = number(data, key)
+    if value < 0:
+        raise _problem(data, key, f"{value} is negative, not a count")
+    return value
+
+
 def _as_flag(data: Mapping[str, Any], key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -212,6 +220,28 @@ def _mapping(compare: bool = True, show: bool = True) -> Any:
 # --- answers ---------------------------------------------------------------------------------
 
 
+class Listing(tuple[T, ...]):
+    """The items of a complete list answer (a tuple), and which requests answered it, so that
+    a kind can name them when two answers contradict each other."""
+
+    request_ids: tuple[str, ...]
+    where: str  # "GET /v1/node"
+
+    def __new__(
+        cls, items: Iterable[T], where: str = "", request_ids: Iterable[str] = ()
+    ) -> Listing[T]:
+        listing = super().__new__(cls, items)
+        listing.where = where
+        listing.request_ids = tuple(r for r in request_ids if r)
+        return listing
+
+    def origin(self) -> str:
+        """``GET /v1/node (request id r-1)``, for error messages."""
+        ids = ", ".join(self.request_ids)
+        label = "request ids" if len(self.request_ids) > 1 else "request id"
+        return f"{self.where} ({label} {ids})" if ids else self.where
+
+
 @dataclass(frozen=True)
 class Ack:
     """The answer of a call that returns nothing (or nothing the reconciler reads)."""
@@ -312,8 +342,8 @@ class Cluster:
             container_net=text(d, "containerNet"),
             main_available_zone=text(d, "mainAvailableZone"),
             comment=text(d, "comment"),
-            slave_vm_count=number(d, "slaveVmCount"),
-            master_vm_count=number(d, "masterVmCount"),
+            slave_vm_count=count(d, "slaveVmCount"),
+            master_vm_count=count(d, "masterVmCount"),
             vpc_id=text(d, "vpcId"),
             create_time=text(d, "createTime") or text(d, "createStartTime"),
             delete_time=text(d, "deleteTime"),

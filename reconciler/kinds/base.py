@@ -8,7 +8,7 @@ kind they hold (Terraform's ``providers.Interface``; pyinfra's facts and operati
 - planning (pure): ``desired_attrs``, ``secret_refs``, ``forces_replacement``, ``dependencies``,
   ``container_of``, ``is_gone``, ``health``, ``update_step``;
 - reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
-  ``read_one`` (after a lost answer, for ``import``);
+  ``read_one`` (an object the list left out, after a lost answer, for ``import``);
 - changing (through an :class:`Operations` context the executor provides): ``create``,
   ``update``, ``delete``, each with its waits.
 
@@ -42,6 +42,10 @@ class LiveObject:
     attrs: Mapping[str, Any]
     status: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
+    # Why the answers this object was read from contradict each other (a cluster's node count
+    # and its node list), naming the requests; "" when they agree. Not part of the fingerprint:
+    # the kind refuses to compute a change from it (``update_step`` raises a ShapeError).
+    doubt: str = field(default="", compare=False)
 
 
 # What ``Kind.health`` says about a live object.
@@ -150,6 +154,10 @@ class Kind:
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # True: ``read_one`` reads the same complete list as ``read_all`` (the registry, whose
+    # single GETs are not trusted), so an object that list leaves out is gone. False: refresh
+    # reads an object the state knows and the list left out by its id before it is gone.
+    listed_absence_is_final: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -33,6 +33,7 @@ class NamespaceKind(Kind):
     spec_type = NamespaceSpec
     replace_fields = frozenset({"public"})
     config_section = "namespaces"
+    listed_absence_is_final = True  # read_one reads the same list
     read_with = ("user", "repository")
 
     def desired_attrs(self, spec: NamespaceSpec) -> dict[str, Any]:

@@ -27,6 +27,7 @@ class RepositoryKind(Kind):
     name = "repository"
     plural = "repositories"
     config_section = "repositories"
+    listed_absence_is_final = True  # read_one reads the same list
     read_with = ("user", "namespace")
     spec_type = RepositorySpec
 
