@@ -3,12 +3,14 @@
 Besides the changes, a saved plan records the tool version, a digest of the config, the state
 lineage and serial it was made from, the target URL, and for every change a fingerprint of the
 live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
-exit 5 if any of them changed: a check on content, finer than a global serial. Secret values
+exit 5 if any of them changed: a check on content, finer than a global serial. The file carries
+a digest of all of it, so a plan edited after it was made is refused (exit 5) too. Secret values
 are never written; only their references (``{env: ...}``) are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -31,9 +33,10 @@ from reconciler.plan import (
     ScaleStep,
     live_fingerprint,
 )
+from reconciler.safefiles import read_file, replace_file
 from reconciler.state import State
 
-SAVED_FORMAT = "cce-reconciler-plan/2"
+SAVED_FORMAT = "cce-reconciler-plan/3"
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,16 @@ def dump(saved: SavedPlan) -> str:
         "refusals": [r.to_json() for r in saved.plan.refusals],
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
+    doc["digest"] = digest_of(doc)
     return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
+
+
+def digest_of(doc: dict[str, Any]) -> str:
+    """``sha256:...`` of everything in a saved plan but the digest itself (canonical JSON), so
+    that an edit to a change (an address, an attribute, a step) is refused at apply."""
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _in_repo(root: str) -> str | None:
@@ -170,14 +182,14 @@ def _relative(path: str, root: str) -> str:
 
 def write(path: str, saved: SavedPlan) -> None:
     try:
-        Path(path).write_text(dump(saved), encoding="utf-8")
+        replace_file(path, dump(saved).encode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"{path}: cannot write the saved plan: {exc.strerror}") from None
 
 
 def read(path: str) -> SavedPlan:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_file(path).decode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"{path}: cannot read saved plan: {exc.strerror}") from None
     except ValueError as exc:
@@ -185,6 +197,11 @@ def read(path: str) -> SavedPlan:
     if not isinstance(doc, dict) or doc.get("format") != SAVED_FORMAT:
         raise ReconcilerError(
             f"{path}: not a saved plan of this tool (format {SAVED_FORMAT} expected)"
+        )
+    if doc.get("digest") != digest_of(doc):
+        raise StalePlanError(
+            f"{path}: the saved plan was changed after it was made (its content does not match "
+            "its digest); nothing was applied, plan again"
         )
     try:
         plan = Plan(

@@ -17,6 +17,7 @@ from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.config import load_config
+from reconciler.config.environments import NAME
 from reconciler.errors import SecretError, StateLockedError, UsageError
 from reconciler.kinds import secret_refs
 from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, SecretRef, Target
@@ -52,6 +53,7 @@ def open_store(
     ``.reconciler/envs/ENV/state.json`` with ``--env``, ``.reconciler/workspaces/WS/state.json``
     with ``--workspace``. On PostgreSQL the workspace is ``--workspace``, else the environment.
     ``where`` is the loaded configuration, or only a folder when there is none."""
+    workspace = workspace_name(workspace)
     desired = where if isinstance(where, DesiredState) else None
     root = desired.config_root if desired else str(where)
     env = desired.environment if desired else None
@@ -74,6 +76,17 @@ def open_store(
     if workspace != "default":
         return LocalStateStore(folder / "workspaces" / workspace / "state.json")
     return LocalStateStore(default_path(root))
+
+
+def workspace_name(name: str) -> str:
+    """``name`` if it is a valid workspace name (the rule of environment names), so that a
+    workspace's state file stays under ``.reconciler/workspaces/``; else a UsageError."""
+    if not NAME.match(name):
+        raise UsageError(
+            f'workspace name {name!r} is invalid: letters, digits, "-" and "_", starting '
+            "with a letter or digit (at most 64)"
+        )
+    return name
 
 
 def _environment_state(desired: DesiredState | None) -> str | None:
@@ -213,6 +226,24 @@ def load_target(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> tuple
     return desired.target, desired.base_dir
 
 
+def check_target(store: StateStore, state: State, url: str) -> None:
+    """Refuse a state applied to another target, and a stored one that manages objects without
+    saying where (its ``target`` removed or emptied): it could be any target's. (A first run
+    killed before its first write leaves only a journal: serial 0, its target still to come.)"""
+    if state.target is None and state.serial > 0 and (state.resources or state.pending):
+        raise UsageError(
+            f"state {store.describe()} manages {len(state.resources) + len(state.pending)} "
+            "object(s) but records no target, so it cannot be checked against this run's "
+            f"target {url}; if it is that target's state, record it there "
+            f'("target": "{url}") and run again'
+        )
+    if state.target is not None and state.target != url:
+        raise UsageError(
+            f"state {store.describe()} was applied to {state.target}, but this run targets "
+            f"{url}; use that target's state (--env, --state) or a new one"
+        )
+
+
 def prepare(
     desired: DesiredState,
     store: StateStore,
@@ -228,11 +259,7 @@ def prepare(
     targets = parse_addresses(target_args, "--target")
     allow_replace = parse_addresses(replace_args, "--replace")
     raw = store.read()
-    if raw.target is not None and raw.target != desired.target.url():
-        raise UsageError(
-            f"state {store.describe()} was applied to {raw.target}, but this run targets "
-            f"{desired.target.url()}; use that target's state (--env, --state) or a new one"
-        )
+    check_target(store, raw, desired.target.url())
     live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
     secrets = resolve_for_plan(desired, state, cache)

@@ -9,7 +9,8 @@ names, statuses, list keys, paging markers) that is missing, ``null`` or of the 
 raises :class:`~reconciler.errors.ShapeError`, never a default, because "nothing there" read
 from a malformed answer would make apply create duplicates or destroy forget objects. Fields the
 API documents as optional (or that only inform the user) keep a default; unknown fields are
-ignored; ``instanceType`` may be a number or a string.
+ignored; optional text (``instanceType``) may be a number or a string, but the ids, names and
+statuses decided from must be strings.
 
 A ShapeError raised here names the key path (``clusters[3].status: missing``) and the keys the
 object did have; ``api`` adds the endpoint, the status and the request id of the answer.
@@ -79,8 +80,12 @@ def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
 
 
 def required_text(data: Mapping[str, Any], key: str) -> str:
-    """A string the reconciler relies on (an id, a name, a status): present and not empty."""
-    value = _as_text(data, key, _present(data, key))
+    """A string the reconciler relies on (an id, a name, a status): present, a JSON string
+    (a number in its place is not the same name: ``7`` for ``ccetest`` would read as another
+    object) and not empty."""
+    value = _present(data, key)
+    if not isinstance(value, str):
+        raise _problem(data, key, f"expected a string, got {_kind(value)}")
     if not value:
         raise _problem(data, key, "empty")
     return value

@@ -15,6 +15,7 @@ from reconciler.errors import EXIT_OK, ReconcilerError
 from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
 from reconciler.refresh import refresh
+from reconciler.safefiles import replace_file
 from reconciler.session import LOCAL, RunOptions, load_target, open_client
 from reconciler.state import State
 
@@ -72,7 +73,7 @@ def command(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8")
+            replace_file(folder / name, text.encode("utf-8"))  # never through a link
     except OSError as exc:
         raise ReconcilerError(f"{out}: cannot write the exported files: {exc.strerror}") from None
     click.echo(f"Wrote {', '.join(sorted(files))} to {out}.")

@@ -162,6 +162,7 @@ def import_command(
         state = store.read()
         entry = adopted_entry(desired, state, client, addr, cloud_id)
         state.resources[addr] = entry
+        state.target = state.target or desired.target.url()  # what it was read from
         store.write(state)
     click.echo(
         f"Imported {addr} ({cloud_id}); run `reconciler plan` to see any difference from the configuration."

@@ -154,9 +154,9 @@ class Kind:
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
-    # True: ``read_one`` reads the same complete list as ``read_all`` (the registry, whose
-    # single GETs are not trusted), so an object that list leaves out is gone. False: refresh
-    # reads an object the state knows and the list left out by its id before it is gone.
+    # False: refresh reads an object the state knows and the list left out by its id before
+    # it is gone. True: the kind has no read of one object other than what ``read_all`` reads
+    # (the registry user's single GET; the registry's image list), so absence there is final.
     listed_absence_is_final: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

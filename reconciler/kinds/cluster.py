@@ -156,7 +156,8 @@ def count_doubt(cluster: Cluster, nodes: list[Node], listed_in: str, nodes_from:
     if cluster.slave_vm_count in (listed, len(nodes)):
         return ""
     return (
-        f"cluster {cluster.cluster_uuid}: {listed_in} says slaveVmCount {cluster.slave_vm_count}, "
+        f"the answers do not agree: {listed_in} says slaveVmCount {cluster.slave_vm_count} "
+        f"for {cluster.cluster_uuid}, "
         f"but {nodes_from} lists {listed} worker node(s); a node count is never changed from "
         "answers that disagree"
     )

@@ -154,7 +154,8 @@ def replicas_doubt(group: InstanceGroup, instances: Listing[CceInstance], group_
     if staying == group.replicas:
         return ""
     return (
-        f"{group_from or 'the group'} says replicas {group.replicas}, but {instances.origin()} "
+        f"the answers do not agree: {group_from or 'the group'} says replicas "
+        f"{group.replicas}, but {instances.origin()} "
         f"lists {staying} node(s) in the group; nodes are never named for removal from answers "
         "that disagree"
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.e2e.conftest import Result, Workspace
 from tests.faultproxy import Call, FaultProxy, fault_proxy
 
 from .scenario import V2_CONFIG, V2_GROUPS, v2_clusters, v2_groups, v2_instances
+from .test_faults import record
 
 V2 = "/api/cce/service/v2"
 GROUPS = f"{V2}/cluster/*/instancegroups"
@@ -139,7 +141,8 @@ def test_an_empty_node_list_against_the_clusters_own_count_stops_a_scale_down(
     since = ws.emulator.next_index()
     result = apply(ws)
     assert result.code == 1, result.out
-    assert "says slaveVmCount 3, but GET /v1/node (request id" in result.err
+    assert "says slaveVmCount 3 for " in result.err
+    assert "but GET /v1/node (request id" in result.err
     assert "GET /v1/cluster (request id" in result.err
     assert ws.emulator.mutating_requests(since) == []
     assert nodes_of(ws) == before  # today: scaled up to 4
@@ -180,7 +183,8 @@ def test_an_empty_group_node_list_stops_a_v2_scale_down_at_once(
     since = ws.emulator.next_index()
     result = apply(ws)
     assert result.code == 1, result.out
-    assert "says replicas 2, but GET " in result.err and "lists 0 node(s)" in result.err
+    assert "the answers do not agree" in result.err and "says replicas 2, but GET " in result.err
+    assert "lists 0 node(s)" in result.err
     assert REQUEST_ID.search(result.err), result.err
     assert ws.emulator.mutating_requests(since) == []
     assert len(v2_instances(ws.emulator.state())) == sum(V2_GROUPS.values())
@@ -302,4 +306,140 @@ def test_two_live_objects_answering_to_one_address_are_a_conflict(
         result.out + result.err
     )
     assert apply(ws).code == 3
+    assert ws.emulator.mutating_requests(since) == []
+
+
+# --- 3. paging is bounded by what the answers announce and a per-list limit ----------------------
+
+NAMESPACES_CONFIG = """users:
+  - username: ccetest
+    password: {env: CCR_PASSWORD}
+namespaces:
+  - name: team-a
+"""
+
+
+def _fresh_marker_forever(call: Call, data: Any) -> Any:
+    """The issue's server: every page says it is truncated, with a new nextMarker."""
+    return {**data, "isTruncated": True, "nextMarker": f"m{call.number}"}
+
+
+def _one_new_namespace_per_page_forever(call: Call, data: Any) -> Any:
+    """A cleverer one: full pages (it announces maxKeys 1), each with a new namespace."""
+    item = {"namespace": f"ns{call.number:07d}", "public": False, "createTime": ""}
+    return {
+        **data,
+        "namespaces": [item],
+        "maxKeys": 1,
+        "isTruncated": True,
+        "nextMarker": f"m{call.number}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "message", "most"),
+    [
+        (_fresh_marker_forever, "page 1 holds 1 of maxKeys 1000 items but says isTruncated", 1),
+        (_one_new_namespace_per_page_forever, "more than 1,000 pages, the per-list limit", 1000),
+        (
+            lambda call, data: {**data, "totalCount": 10**12},
+            "totalCount 1000000000000 is beyond the per-list limit of 100,000",
+            1,
+        ),
+    ],
+    ids=["fresh-marker-forever", "full-pages-forever", "total-beyond-the-limit"],
+)
+def test_endless_v1_pages_stop_at_what_the_answers_announce(
+    ws: Workspace, proxy: FaultProxy, rewrite: Any, message: str, most: int
+) -> None:
+    configure(ws, proxy, NAMESPACES_CONFIG)
+    assert apply(ws).code == 0
+    proxy.rewrite("/v1/image/namespace", rewrite)
+    started = time.monotonic()
+    result = ws.cli("plan", str(ws.root))
+    elapsed = time.monotonic() - started
+    pages = proxy.calls("/v1/image/namespace")
+    record({"suite": "paging", "case": message.split(",")[0], "pages": pages, "s": elapsed})
+    assert result.code == 1, result.out
+    assert "GET /v1/image/namespace" in result.err and message in result.err, result.err
+    assert pages == most  # today: 1,867 pages in 90 s, and counting
+
+
+def test_a_v2_total_beyond_the_per_list_limit_stops_at_the_first_page(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    configure(ws, proxy, V2_CONFIG)
+    assert apply(ws).code == 0
+    proxy.rewrite(
+        f"{V2}/clusters",
+        lambda call, data: {**data, "clusterPage": {**data["clusterPage"], "totalCount": 10**9}},
+    )
+    result = ws.cli("plan", str(ws.root))
+    assert result.code == 1, result.out
+    assert "clusterPage.totalCount: 1000000000 is outside 0..100,000" in result.err
+    assert proxy.calls(f"{V2}/clusters") == 1  # today: up to a million pages
+
+
+# --- 6. every field of an answer goes through the strict reader ----------------------------------
+
+
+def _set(path: str, value: Any) -> Any:
+    """A rewrite setting ``path`` (dotted, list indexes as numbers) in every answer to ``value``."""
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+
+    def rewrite(call: Call, data: Any) -> Any:
+        node = data
+        for part in parents:
+            node = node[part]
+        node[last] = value
+        return data
+
+    return rewrite
+
+
+CLUSTER_ITEM = "clusterPage.clusterList.0.spec"
+GROUP_ITEM = "page.list.0.spec"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "value", "message"),
+    [
+        (f"{V2}/clusters", f"{CLUSTER_ITEM}.tags", "team=shop", "spec.tags: expected a list"),
+        (f"{V2}/clusters", f"{CLUSTER_ITEM}.tags", [{}], "spec.tags[0].tagKey: missing"),
+        (f"{V2}/clusters", f"{CLUSTER_ITEM}.tags", [None], "spec.tags[0]: expected a JSON object"),
+        (f"{V2}/clusters", f"{CLUSTER_ITEM}.tags", {"team": "shop"}, "spec.tags: expected a list"),
+        (
+            f"{V2}/clusters",
+            f"{CLUSTER_ITEM}.masterConfig.managedClusterMasterOption",
+            "zoneA",
+            "masterConfig.managedClusterMasterOption: expected an object, got str",
+        ),
+        (
+            GROUPS,
+            f"{GROUP_ITEM}.instanceTemplate.instanceResource",
+            "bcc.g5.c2m8",
+            "instanceTemplate.instanceResource: expected an object, got str",
+        ),
+        (GROUPS, f"{GROUP_ITEM}.replicas", -1, "spec.replicas: -1 is negative, not a count"),
+    ],
+    ids=[
+        "tags-a-string",
+        "tags-an-empty-object",
+        "tags-a-null",
+        "tags-an-object",
+        "master-option-a-string",
+        "instance-resource-a-string",
+        "negative-replicas",
+    ],
+)
+def test_a_malformed_v2_field_is_a_shape_error_never_an_internal_error(
+    ws: Workspace, proxy: FaultProxy, pattern: str, path: str, value: Any, message: str
+) -> None:
+    configure(ws, proxy, V2_CONFIG)
+    assert apply(ws).code == 0
+    proxy.rewrite(pattern, _set(path, value))
+    since = ws.emulator.next_index()
+    result = apply(ws)
+    assert result.code == 1, result.out
+    assert message in result.err and REQUEST_ID.search(result.err), result.err
     assert ws.emulator.mutating_requests(since) == []
