@@ -74,7 +74,9 @@ def replace_file(
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except OSError as exc:
-        raise _no_follow(tmp, exc) from None
+        if exc.errno in (errno.EEXIST, errno.ELOOP) and tmp.is_symlink():
+            raise LinkRefused(tmp, f"its temporary file {tmp.name} {LINK_REFUSED}") from None
+        raise
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
