@@ -172,7 +172,7 @@ def write_state(
 ) -> int:
     """A state file managing every declared resource (but ``skip``); return the entries written."""
     left_out = set(skip)
-    state = State()
+    state = State(target=desired.target.url())  # as an apply against that target records it
     for address, spec in desired.resources.items():
         if address in left_out:
             continue

@@ -262,6 +262,7 @@ def prepare(
     check_target(store, raw, desired.target.url())
     live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
     state, notes = recover(raw, live)
+    state.target = desired.target.url()  # checked above: any write of this run records it
     secrets = resolve_for_plan(desired, state, cache)
     known = set(desired.resources) | set(state.resources)
     unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
