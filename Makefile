@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-long lint bench bench-emulator bench-startup clean
+.PHONY: demo test test-long lint bench bench-emulator bench-startup bench-terraform clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-# The long sweeps: 300 fault seeds instead of 20, with the figures summarised at the end.
+# The long sweeps: 300 fault seeds instead of 20, with the figures summarised at the end, and
+# every property test with random examples (`make test` runs them derandomized): add a failure
+# found here to its test as an explicit @example.
 test-long: $(STAMP)
 	rm -f .reliability.jsonl
 	RECONCILER_LONG=1 RECONCILER_RELIABILITY_REPORT=$(CURDIR)/.reliability.jsonl $(BIN)/python -m pytest -n 2 -q tests/reliability
+	RECONCILER_LONG=1 $(BIN)/python -m pytest -n 2 -q -m property tests --ignore=tests/reliability
 	$(BIN)/python -m tests.reliability.summary .reliability.jsonl
 
 # Benchmarks (not tests): plan and apply at scale against the emulator with 20 ms latency.
@@ -40,6 +43,9 @@ bench-startup: $(STAMP)
 
 bench-emulator: $(STAMP)
 	$(BIN)/python -m bench.emulator_bench
+
+bench-terraform: $(STAMP)
+	$(BIN)/python -m bench.terraform_import $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .reconciler examples/*/.reconciler build *.egg-info

@@ -69,9 +69,12 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """``protect=None`` means the block (or key) was not declared: state keeps what it had."""
+    """``protect=None`` means the block (or key) was not declared: state keeps what it had.
+    ``reconcile`` narrows what ``reconciler watch`` may do with the resource (``observe``,
+    ``warn`` or ``enforce``; None: the watch's mode); plan and apply ignore it."""
 
     protect: bool | None = None
+    reconcile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,18 +247,25 @@ class ConfigChoice:
 NO_CHOICE = ConfigChoice()
 
 
+class PlanMode(StrEnum):
+    """What a plan is for, from the command line to the saved plan (Terraform's ``plans.Mode``):
+    make the cloud match the configuration, delete everything the state manages, or only
+    record what changed outside the reconciler."""
+
+    NORMAL = "normal"
+    DESTROY = "destroy"
+    REFRESH_ONLY = "refresh-only"
+
+
 @dataclass(frozen=True)
 class DesiredState:
-    """Every declared resource by address, plus the target; ``base_dir`` anchors relative paths."""
+    """Every declared resource by address, and the existing objects declared ``imports`` adopt:
+    what the configuration wants, and nothing about where the run lives (the target, the files
+    and folders: ``reconciler.context.RunContext``)."""
 
-    target: Target
     resources: Mapping[Address, Resource]
-    base_dir: str = "."
-    files: tuple[str, ...] = ()
-    # the deepest folder holding every configuration path (where the state lives by default)
-    config_root: str = "."
-    environment: str | None = None  # --env NAME
-    environment_state: str | None = None  # the environment file's `state`, if it names one
+    # ``imports``: a declared address -> the id of the existing object it adopts
+    imports: Mapping[Address, str] = field(default_factory=dict)
 
     @functools.cached_property
     def _first_by_kind(self) -> dict[str, Address]:

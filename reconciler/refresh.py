@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import REGISTRY, kind_named
 from reconciler.kinds.base import Kind, LiveObject, RefreshContext

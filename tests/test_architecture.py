@@ -19,6 +19,9 @@ PURE = [
     "render",
     "markdown",
     "waiters",
+    "watch/policy",
+    "ownership",
+    "secret_rules",
 ]
 KIND_MODULES = sorted(
     p.stem for p in (PACKAGE / "kinds").glob("*.py") if p.stem not in ("__init__", "base")

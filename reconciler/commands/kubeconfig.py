@@ -15,7 +15,8 @@ from reconciler import outputs
 from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
+from reconciler.options import RunOptions, StateChoice
+from reconciler.session import check_target, load, open_client, open_store, parse_addresses
 
 STDOUT = "-"
 
@@ -44,11 +45,8 @@ def command(
     kind: str | None,
     out: str | None,
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Write a running cluster's kubeconfig to a 0600 file and print the file's path.
 
@@ -58,23 +56,24 @@ def command(
     """
     (addr,) = parse_addresses((address,), "ADDR")
     outputs.cluster_access(addr)  # "not a cluster" before anything is read
-    desired = load(config, ConfigChoice(env, var_files, var_args))
-    store = open_store(state_spec, desired, workspace)
-    entry = outputs.managed_entry(store.read(), addr, store.describe())
-    options = RunOptions(state_spec, workspace)
-    with open_client(desired.target, desired.base_dir, options) as client:
+    _, context = load(config, choice, state)
+    store = open_store(context)
+    managed = store.read()
+    entry = outputs.managed_entry(managed, addr, store.describe())
+    check_target(store, managed, context.target)  # before a client or an embedded emulator
+    with open_client(context, RunOptions()) as client:
         text = outputs.fetch_kubeconfig(client, addr, entry, kind)
     if out == STDOUT:
         click.echo(text, nl=not text.endswith("\n"))
         return EXIT_OK
     path = outputs.write_private(
-        out or outputs.default_kubeconfig_path(desired.base_dir, addr), text
+        out or outputs.default_kubeconfig_path(context.config_root, addr), text
     )
     if outputs.read_as_config(path, config):
         click.echo(
-            f"warning: {path} is a YAML file in the configuration folder: the next plan reads it "
-            "as configuration (and it holds a credential); write it elsewhere, such as the "
-            "default .reconciler/kubeconfig/",
+            f"warning: {path} is in the configuration folder: plan recognises it as a "
+            "kubeconfig and skips it (with a warning), but it holds a credential that should not "
+            "be committed; write it elsewhere, such as the default .reconciler/kubeconfig/",
             err=True,
         )
     click.echo(str(path))

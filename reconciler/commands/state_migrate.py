@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import click
 
+from reconciler.context import workspace_name
 from reconciler.errors import EXIT_OK, StateError, UsageError
-from reconciler.session import workspace_name
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore

@@ -1,6 +1,6 @@
 """Declared YAML -> model specs: the :class:`DesiredState` of a valid configuration.
 
-For: building one spec per resource entry, the target, secret references and lifecycles, with
+For: building one spec per resource entry, the declared target, secret references and lifecycles, with
 defaults filled in (``deployMode: BCC``, ``productType: postpay`` ...). The v2 kinds take their
 defaults from the model: a key left out is a field left at its dataclass default. Runs only on
 documents that passed every check, so it trusts the shapes it reads.
@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from reconciler.config.items import Item
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -31,22 +32,33 @@ from reconciler.model import (
     WorkersSpec,
     frozen_mapping,
 )
-from reconciler.yamlload import Document
 
 
-def desired_state(
-    documents: list[Document], items: list[Item], base_dir: str, files: tuple[str, ...]
-) -> DesiredState:
+def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
     resources: dict[Address, Resource] = {}
     for item in items:
         spec = _BUILDERS[item.kind](item.data, item.at())
         resources[spec.address] = spec
     return DesiredState(
-        target=_target(documents),
-        resources=dict(sorted(resources.items(), key=_address_key)),
-        base_dir=base_dir,
-        files=files,
+        dict(sorted(resources.items(), key=_address_key)),
+        imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
     )
+
+
+IMPORTS = "imports"
+
+
+def import_entries(
+    documents: list[Document],
+) -> list[tuple[Document, JsonPath, dict[str, Any]]]:
+    """The ``imports`` entries of every file, each with its file and where it is in it."""
+    found: list[tuple[Document, JsonPath, dict[str, Any]]] = []
+    for document in documents:
+        entries = document.data.get(IMPORTS)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, dict):
+                found.append((document, (IMPORTS, index), entry))
+    return found
 
 
 def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:
@@ -54,7 +66,8 @@ def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:
     return entry[0].kind, entry[0].name
 
 
-def _target(documents: list[Document]) -> Target:
+def declared_target(documents: list[Document]) -> Target:
+    """The target the first document declaring one declares (checks allow only one)."""
     for document in documents:
         if "target" in document.data:
             data = document.data["target"]
@@ -74,8 +87,11 @@ _UNDECLARED_LIFECYCLE = Lifecycle()
 
 
 def _lifecycle(data: Mapping[str, Any]) -> Lifecycle:
-    protect = (data.get("lifecycle") or {}).get("protect")
-    return _UNDECLARED_LIFECYCLE if protect is None else Lifecycle(protect=protect)
+    block = data.get("lifecycle") or {}
+    protect, reconcile = block.get("protect"), block.get("reconcile")
+    if protect is None and reconcile is None:
+        return _UNDECLARED_LIFECYCLE
+    return Lifecycle(protect=protect, reconcile=reconcile)
 
 
 def _user(data: dict[str, Any], location: Location) -> UserSpec:

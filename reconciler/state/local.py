@@ -54,14 +54,15 @@ from reconciler.state.journal import (
     orphan_state,
     replay_journal,
 )
+from reconciler.state.location import StateLocation
 
 STATE_DIR = ".reconciler"
 STATE_FILE = "state.json"
 Fence = Callable[[], None]
 
 
-def default_path(base_dir: str) -> Path:
-    return Path(base_dir) / STATE_DIR / STATE_FILE
+def default_path(config_root: str) -> Path:
+    return Path(config_root) / STATE_DIR / STATE_FILE
 
 
 def cannot(verb: str, what: str, path: Path, exc: OSError) -> StateError:
@@ -172,6 +173,9 @@ class LocalStateStore:
 
     def describe(self) -> str:
         return str(self.path)
+
+    def location(self) -> StateLocation:
+        return StateLocation.file(self.path)
 
     # --- reading and writing -------------------------------------------------------------
 

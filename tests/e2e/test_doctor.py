@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import ApiResponse
+from reconciler.client.v1 import CceClient
 from reconciler.commands import doctor
 from reconciler.emulator.testing import EmulatorHandle
 from tests.faultproxy import Call, FaultProxy, fault_proxy

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.state import LockInfo
 from reconciler.state.journal import IntentRecord, JournalHeader, dumps
 from reconciler.state.local import LocalStateStore

@@ -1,0 +1,427 @@
+"""Read one YAML configuration file into plain values plus the position of every value and key.
+
+For: turning a file into JSON-like data (dict, list, str, int, float, bool, None) and two maps
+keyed by JSON path (``("clusters", 0, "workers", "count")``): where each value starts and where
+each mapping key starts, both 1-based, and the paths of the strings that hold ``${`` (variable
+references, expanded by ``reconciler.config.variables``). It refuses input that is not one safe
+YAML mapping:
+oversized, binary or non-UTF-8 files, syntax errors, several documents, duplicate keys, unknown
+tags and alias bombs. Problems come back as :class:`Diagnostic` values inside :class:`LoadError`.
+Not for: schema or semantic checks (the other stages of ``reconciler.config``) or secrets
+(``reconciler.secrets``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.model import Location
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ALIAS_NODES = 10_000  # nodes reached a second time through aliases, summed over a file
+MAX_DEPTH = 64
+
+JsonPath = tuple[str | int, ...]
+Position = tuple[int, int]  # 1-based line and column
+
+_TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _TAG + "merge"
+_STR_TAG = _TAG + "str"
+_TIMESTAMP_TAG = _TAG + "timestamp"
+_SCALAR_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
+_CONSTRUCTOR = SafeConstructor()
+
+
+class _CachingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml when present; a scalar's implicit tag is memoised per file, because keys and
+    common values repeat thousands of times in a large configuration and ``resolve`` is Python.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is not ScalarNode or self.yaml_path_resolvers:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_FAST_LOADER: type[yaml.SafeLoader] = _CachingLoader
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem; ``line == 0`` means the whole path (it does not exist, holds no YAML ...).
+
+    ``severity`` is ``error`` (the configuration is refused) or ``warning`` (it is not).
+    """
+
+    path: str
+    line: int = 0
+    column: int = 0
+    message: str = field(default="")
+    severity: str = field(default="error")
+
+    @classmethod
+    def at(cls, location: Location, message: str, severity: str = "error") -> Diagnostic:
+        return cls(location.path, location.line, location.column, message, severity)
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.message}"
+
+
+class LoadError(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("\n".join(map(str, diagnostics)))
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file's top-level mapping and where each of its values and keys starts.
+
+    Positions are kept as ``(line, column)`` pairs and become a :class:`Location` only when
+    asked for: a large file has hundreds of thousands of them and few are ever shown.
+    """
+
+    path: str
+    data: dict[str, Any]
+    values: Mapping[JsonPath, Position]
+    keys: Mapping[JsonPath, Position]
+    templates: tuple[JsonPath, ...] = ()  # strings holding "${", in file order
+
+    def value_at(self, jpath: JsonPath) -> Location:
+        """The node at ``jpath``, or its nearest ancestor that exists."""
+        for end in range(len(jpath), -1, -1):
+            found = self.values.get(jpath[:end])
+            if found is not None:
+                return Location(self.path, *found)
+        return Location(self.path, 1, 1)
+
+    def key_at(self, jpath: JsonPath) -> Location:
+        """The key node of the mapping entry at ``jpath`` (the value for a list element)."""
+        found = self.keys.get(jpath)
+        return Location(self.path, *found) if found is not None else self.value_at(jpath)
+
+
+EMPTY_CONFIG = (
+    "file is empty: expected a mapping with target, users, namespaces, repositories or clusters"
+)
+
+
+def read_document(path: str, *, empty: str | None = EMPTY_CONFIG) -> Document:
+    """Load ``path``; raise :class:`LoadError` with every problem found in it.
+
+    An empty file is refused with the message ``empty``, or read as an empty mapping when
+    ``empty`` is None (a file of variable values may hold none).
+    """
+    text = _read_text(path)
+    root = _compose(path, text)
+    if root is None or (_is_null(root) and root.value in ("", "~")):
+        if empty is None:
+            return Document(path, {}, {}, {})
+        raise _fail(path, 1, 1, empty)
+    if not isinstance(root, MappingNode):
+        where = _location(path, root)
+        raise _fail(
+            path,
+            where.line,
+            where.column,
+            f"the top level must be a mapping, not {_node_kind(root)}",
+        )
+    return _Builder(path).document(root)
+
+
+def parse_value(text: str, where: str) -> Any:
+    """One YAML value written on the command line (``[a, b]``, ``{k: v}``, ``3``), with the same
+    safety rules as a file; problems are reported against ``where`` (e.g. ``--var``)."""
+    try:
+        root = _compose(where, text)
+    except LoadError as exc:
+        raise LoadError([Diagnostic(where, 0, 0, d.message) for d in exc.diagnostics]) from None
+    if root is None:
+        return None
+    builder = _Builder(where)
+    try:
+        value = builder.build(root, ())
+    except _Refused as exc:
+        raise LoadError([Diagnostic(where, 0, 0, exc.message)]) from None
+    if builder.problems:
+        raise LoadError([Diagnostic(where, 0, 0, d.message) for d in builder.problems])
+    return value
+
+
+def _fail(path: str, line: int, column: int, message: str) -> LoadError:
+    return LoadError([Diagnostic(path, line, column, message)])
+
+
+def _read_text(path: str) -> str:
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            raise _too_large(path, size)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise LoadError([Diagnostic(path, 0, 0, f"cannot read: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(path, len(raw))
+    return _decode(path, raw)
+
+
+def _too_large(path: str, size: int) -> LoadError:
+    return _fail(path, 1, 1, f"file is too large ({size} bytes); the limit is 10 MB")
+
+
+def _decode(path: str, raw: bytes) -> str:
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        line, column = _byte_position(raw, nul)
+        raise _fail(
+            path, line, column, "file contains binary data (a NUL byte); expected YAML text"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(raw, exc.start)
+        bad = raw[exc.start]
+        raise _fail(path, line, column, f"file is not valid UTF-8 (byte 0x{bad:02x})") from None
+    return text.removeprefix("\ufeff")
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    prefix = raw[line_start:offset].decode("utf-8", errors="replace")
+    return raw.count(b"\n", 0, offset) + 1, len(prefix) + 1
+
+
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _compose(path: str, text: str) -> Node | None:
+    """libyaml when present for speed; errors are re-read by the pure parser for stable text."""
+    try:
+        return _single_node(_FAST_LOADER, text)
+    except (yaml.YAMLError, RecursionError):
+        pass
+    try:
+        return _single_node(yaml.SafeLoader, text)
+    except RecursionError:
+        raise _fail(
+            path, 1, 1, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _text_position(text, exc.position)
+        raise _fail(
+            path, line, column, f"character U+{exc.character:04X} is not allowed in YAML"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        raise LoadError([_syntax_diagnostic(path, exc)]) from None
+
+
+def _single_node(loader_class: type[yaml.SafeLoader], text: str) -> Node | None:
+    loader = loader_class(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _syntax_diagnostic(path: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Diagnostic(path, line, column, _syntax_message(exc))
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "syntax error"
+    if exc.context == "expected a single document in the stream":
+        return "more than one YAML document in this file; put each document in its own file"
+    if "'\\t'" in problem or "tab" in problem:
+        return "invalid YAML: tab character; indent with spaces (YAML does not allow tabs here)"
+    context = exc.context_mark
+    if exc.context and context is not None and exc.problem_mark is not None:
+        if (context.line, context.column) != (exc.problem_mark.line, exc.problem_mark.column):
+            return f"invalid YAML: {problem} ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+    return f"invalid YAML: {problem}"
+
+
+def _location(path: str, node: Node) -> Location:
+    return Location(path, *_position(node))
+
+
+def _position(node: Node) -> Position:
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _TAG + "null"
+
+
+def _node_kind(node: Node) -> str:
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if _is_null(node):
+        return "null"
+    return f"a scalar ({node.value!r})"
+
+
+class _Refused(Exception):
+    """Stop building: the file is hostile or absurd (alias bomb, recursion, depth)."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
+
+
+class _Builder:
+    """Builds plain values from a composed node tree, recording positions by JSON path.
+
+    Aliased nodes are shared in the tree; expanding them is what a "billion laughs" file
+    exploits, so every node reached a second time counts towards ``MAX_ALIAS_NODES``.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.values: dict[JsonPath, Position] = {}
+        self.keys: dict[JsonPath, Position] = {}
+        self.problems: list[Diagnostic] = []
+        self.templates: list[JsonPath] = []
+        self.seen: set[int] = set()
+        self.active: set[int] = set()
+        self.alias_nodes = 0
+
+    def document(self, root: MappingNode) -> Document:
+        try:
+            data = self.build(root, ())
+        except _Refused as exc:
+            raise LoadError([Diagnostic.at(exc.location, exc.message)]) from None
+        if self.problems:
+            raise LoadError(sorted(self.problems))
+        return Document(self.path, data, self.values, self.keys, tuple(self.templates))
+
+    def build(self, node: Node, jpath: JsonPath) -> Any:
+        self.values[jpath] = _position(node)
+        self._count(node, len(jpath))
+        if isinstance(node, ScalarNode):
+            value = self._scalar(node)
+            if isinstance(value, str) and "${" in value:
+                self.templates.append(jpath)
+            return value
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*jpath, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)
+            return self._mapping(node, jpath)
+        finally:
+            self.active.discard(id(node))
+
+    def _count(self, node: Node, depth: int) -> None:
+        if id(node) in self.active:
+            raise _Refused(
+                self._where(node), "recursive alias: a node that contains itself is not allowed"
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused(
+                self._where(node), f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
+            )
+        if id(node) not in self.seen:
+            self.seen.add(id(node))
+            return
+        self.alias_nodes += 1
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise _Refused(
+                self._where(node),
+                f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); refusing to expand them",
+            )
+
+    def _where(self, node: Node) -> Location:
+        return _location(self.path, node)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR_TAG or tag == _TIMESTAMP_TAG:
+            return node.value
+        if tag in _SCALAR_TAGS:
+            return _CONSTRUCTOR.construct_object(node)
+        shown = tag.replace(_TAG, "!!", 1) if tag.startswith(_TAG) else tag
+        self.problems.append(Diagnostic.at(self._where(node), f"unsupported YAML tag {shown}"))
+        return node.value
+
+    def _mapping(self, node: MappingNode, jpath: JsonPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merged: list[tuple[ScalarNode, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.extend(self._merge_entries(value_node))
+            elif self._check_key(key_node, result, jpath):
+                self._put(result, key_node, value_node, jpath)
+        for key_node, value_node in merged:
+            if key_node.value not in result:
+                self._put(result, key_node, value_node, jpath)
+        return result
+
+    def _put(
+        self, result: dict[str, Any], key_node: ScalarNode, value_node: Node, jpath: JsonPath
+    ) -> None:
+        key = key_node.value
+        here = (*jpath, key)
+        self.keys[here] = _position(key_node)
+        result[key] = self.build(value_node, here)
+
+    def _check_key(self, key_node: Node, result: dict[str, Any], jpath: JsonPath) -> bool:
+        if not isinstance(key_node, ScalarNode):
+            self.problems.append(
+                Diagnostic.at(
+                    self._where(key_node),
+                    f"a mapping key must be a plain string, not {_node_kind(key_node)}",
+                )
+            )
+            return False
+        if key_node.value not in result:
+            return True
+        first = self.keys.get((*jpath, key_node.value))
+        if first is not None:
+            line, column = first
+            message = f'duplicate key "{key_node.value}": also at line {line}, column {column}'
+            self.problems.append(Diagnostic.at(self._where(key_node), message))
+            return False
+        return True
+
+    def _merge_entries(self, node: Node) -> Iterator[tuple[ScalarNode, Node]]:
+        """``<<: *base`` or ``<<: [*a, *b]``; earlier sources win, explicit keys win over all."""
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                where = _location(self.path, source)
+                self.problems.append(
+                    Diagnostic.at(where, "a merge key (<<) needs a mapping or a list of mappings")
+                )
+                continue
+            self._count(source, 0)
+            nested = [value for key, value in source.value if key.tag == _MERGE_TAG]
+            for key_node, value_node in source.value:
+                if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE_TAG:
+                    yield key_node, value_node
+            for value_node in nested:
+                yield from self._merge_entries(value_node)
