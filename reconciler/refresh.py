@@ -1,7 +1,9 @@
-"""Read the live state with list calls: each kind's ``read_all``, in registry order (the
-registry user first: namespaces and repositories are listed per user). Never one GET per
-declared resource, so a plan over 10,000 repositories costs a handful of requests; and only
-the kinds a run touches (declared, in state, or read with those) are read at all.
+"""Read the live state with list calls: each kind's ``read_all``, all kinds at once (a kind
+whose listing needs what an earlier kind found, as namespaces and repositories need the
+registry user, waits for that kind alone: :class:`FoundSoFar`). Never one GET per declared
+resource, so a plan over 10,000 repositories costs a handful of requests; and only the kinds a
+run touches (declared, in state, or read with those) are read at all. The requests in flight
+stay within ``--parallelism`` (the client's connection pool blocks beyond it) and ``--rate``.
 
 A list is not a not-found: an object the state knows (managed, or the id of a pending intent)
 that its kind's list left out is read by its id (``Kind.read_one``) before anything is planned
@@ -12,9 +14,11 @@ reads the same complete list (``Kind.listed_absence_is_final``) are not read twi
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from reconciler.client.v1 import CceClient
 from reconciler.gcpause import paused_gc
@@ -88,6 +92,48 @@ def confirm_missing(kind: Kind, ctx: RefreshContext, found: list[LiveObject]) ->
         return [o for o in read if o is not None]
 
 
+class KindNotRead(Exception):
+    """The kind another kind's listing waited for failed; its own error is the one raised."""
+
+
+class FoundSoFar(dict[str, list[LiveObject]]):
+    """What each kind found, filled in as the kinds finish. Reading a kind that this refresh
+    is still reading waits until it is in (``RefreshContext.found.get("user", [])`` in a
+    namespace's ``read_all``); a kind it does not read answers the default at once, as
+    before. Kinds are started in registry (dependency) order and only wait for earlier ones,
+    so the wait always ends."""
+
+    def __init__(self, reading: Iterable[str]) -> None:
+        super().__init__()
+        self._ready = {name: threading.Event() for name in reading}
+        self._failed: set[str] = set()
+
+    def put(self, name: str, found: list[LiveObject]) -> None:
+        self[name] = found
+        if name in self._ready:
+            self._ready[name].set()
+
+    def fail(self, name: str) -> None:
+        self._failed.add(name)
+        if name in self._ready:
+            self._ready[name].set()
+
+    def _wait(self, name: str) -> None:
+        ready = self._ready.get(name)
+        if ready is not None:
+            ready.wait()
+            if name in self._failed:
+                raise KindNotRead(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._wait(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name: str) -> list[LiveObject]:
+        self._wait(name)
+        return super().__getitem__(name)
+
+
 @paused_gc()
 def refresh(
     client: CceClient,
@@ -96,14 +142,36 @@ def refresh(
     kinds: Iterable[str] | None = None,
     desired: DesiredState | None = None,
 ) -> LiveState:
-    """Every kind's live objects, or only those of ``kinds`` and what they are read with."""
+    """Every kind's live objects, or only those of ``kinds`` and what they are read with.
+    Kinds are read concurrently; when any fails, the error of the first failing kind in
+    registry order is raised (and nothing is planned from the others)."""
     wanted = kinds_to_read(kinds) if kinds is not None else {k.name for k in REGISTRY}
-    ctx = RefreshContext(client, state, parallelism, desired=desired)
+    reading = [k for k in REGISTRY if k.name in wanted]
+    at_once = len(reading) > 1 and parallelism > 1
+    found = FoundSoFar(k.name for k in reading) if at_once else FoundSoFar(())
+    ctx = RefreshContext(client, state, parallelism, found=found, desired=desired)
+
+    def read(kind: Kind) -> list[LiveObject]:
+        try:
+            objects = kind.read_all(ctx)
+            objects += confirm_missing(kind, ctx, objects)
+        except BaseException:
+            found.fail(kind.name)
+            raise
+        found.put(kind.name, objects)
+        return objects
+
     live = LiveStateBuilder()
-    for kind in (k for k in REGISTRY if k.name in wanted):
-        found = kind.read_all(ctx)
-        found += confirm_missing(kind, ctx, found)
-        ctx.found[kind.name] = found
-        for obj in found:
+    if not at_once:
+        results = [read(kind) for kind in reading]
+    else:
+        pool = ThreadPoolExecutor(min(parallelism, len(reading)), thread_name_prefix="refresh")
+        try:
+            futures = [pool.submit(read, kind) for kind in reading]
+            results = [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for objects in results:
+        for obj in objects:
             live.add(obj)
     return live.build(ctx.facts)

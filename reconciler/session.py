@@ -65,7 +65,7 @@ def open_client(
     sends."""
     config = TransportConfig(
         rate=options.rate,
-        pool_size=max(10, options.parallelism),
+        pool_size=options.parallelism,  # requests in flight: refresh's kinds and pages too
         retry_budget=options.retry_budget,
         agent=agent,
     )

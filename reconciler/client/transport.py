@@ -100,7 +100,9 @@ class TransportConfig:
     # Requests allowed at once by the rate limiter. Default 1: requests go 1/rate apart, so no
     # second sees more than rate + 1 of them (a burst of ~rate let 2 x rate through at the start).
     burst: int | None = None
-    pool_size: int = 10  # pooled connections; keep >= the number of worker threads
+    # requests in flight at once, over all threads (--parallelism), and pooled connections;
+    # a thread beyond them waits before its request is signed and its deadline starts
+    pool_size: int = 10
     retry_budget: int = 50  # retries for the whole run, all threads together
     max_attempts: int = 5  # per request, the first attempt included
     connect_timeout: float = 5.0
@@ -470,6 +472,7 @@ class Transport:
             else None
         )
         self._pools = pools or _Pools(self.endpoint, self.config.pool_size)
+        self._in_flight = threading.BoundedSemaphore(max(1, self.config.pool_size))
         self._counters = _Counters()
         self._watchdog = _Watchdog()
 
@@ -535,6 +538,10 @@ class Transport:
         self._sleep(delay)
 
     def _attempt(self, call: _Call, attempt: int) -> ApiResponse:
+        with self._in_flight:  # at most pool_size requests at once, whatever the threads
+            return self._attempt_now(call, attempt)
+
+    def _attempt_now(self, call: _Call, attempt: int) -> ApiResponse:
         slot = None
         if self.host_budget is not None:
             asked = time.monotonic()
