@@ -10,7 +10,7 @@
 - the state's and the saved plan's JSON text (``jsontext``) is the JSON value ``json.dumps``
   writes, keys in order when unsorted;
 - a state entry read in one test per field is the entry the field-by-field checks read, and
-  whatever those refuse the quick test sends to them.
+  whatever those refuse the quick test sends to them; so is a listed image.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ from hypothesis import strategies as st
 from yaml.nodes import MappingNode
 
 from reconciler import config, jsontext
+from reconciler.client import v1
 from reconciler.config import yamlload
 from reconciler.config.yamlload import LoadError, read_document
+from reconciler.errors import ShapeError
 from reconciler.gcpause import paused_gc
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State
@@ -269,3 +271,30 @@ def test_a_file_without_aliases_builds_the_same_document(path: Path) -> None:
     plain = yaml.load(text, Loader=yaml.SafeLoader) if not isinstance(expected, list) else None
     if plain is not None and not isinstance(expected, list):
         assert json.dumps(expected.data, default=str) == json.dumps(plain, default=str)
+
+
+IMAGE = {
+    "namespace": "team-a",
+    "repository": "api",
+    "tags": ["v1", "latest"],
+    "description": "d",
+    "createTime": "2024-01-01T00:00:00Z",
+}
+ODD_IMAGE_VALUES = st.sampled_from(
+    [None, "", "x", 0, 7, 1.0, 1.5, True, [], ["v1"], ["v1", 2], [None], {}, {"a": "b"}]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(IMAGE)), ODD_IMAGE_VALUES, max_size=3))
+def test_a_listed_image_reads_as_the_field_by_field_readers_read_it(damage: dict[str, Any]) -> None:
+    data = {**IMAGE, **damage}
+    try:
+        expected: Any = v1.checked_image(data)
+    except ShapeError as exc:
+        expected = exc.message
+    try:
+        got: Any = v1.image_from(data)
+    except ShapeError as exc:
+        got = exc.message
+    assert got == expected
