@@ -37,7 +37,7 @@ from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planfile import SavedPlan, check_fresh, file_digests
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
-from reconciler.refresh import refresh, touched_kinds
+from reconciler.refresh import refresh, refresh_changed, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
@@ -352,14 +352,18 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
 
 def reread(run: Run, saved: SavedPlan) -> Prepared:
     """For ``apply --plan``: the saved plan itself, checked against what it was made from.
-    Reads the state, and from the cloud only the kinds the plan changes (and any an
-    interrupted run left pending, to recover them); refuses a stale plan (exit 5). Plans
+    Reads the state, and from the cloud only what the plan changes: the changed objects by
+    id where that takes fewer requests than listing their kinds (and every kind an
+    interrupted run left pending, to recover it); refuses a stale plan (exit 5). Plans
     nothing."""
     resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
     raw = run.raw
-    kinds = {c.address.kind for c in saved.plan.actionable}
-    kinds |= {p.address.kind for p in raw.pending.values()}
-    live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
+    changes = saved.plan.actionable
+    if raw.pending:  # an interrupted run's intents: their kinds are listed, to recover them
+        kinds = {c.address.kind for c in changes} | {p.address.kind for p in raw.pending.values()}
+        live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
+    else:  # the changed objects, by id where that takes fewer requests than their lists
+        live = refresh_changed(run.client, raw, changes, run.options.parallelism, run.desired)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))
