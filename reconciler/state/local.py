@@ -46,6 +46,7 @@ from reconciler.safefiles import LinkRefused, open_own_file, read_file, replace_
 from reconciler.state import HOLDER_POLL, HOLDER_WAIT, LockInfo, State, lock_lost, state_moved
 from reconciler.state.document import parse_document, parse_header
 from reconciler.state.journal import (
+    DoneRecord,
     JournalHeader,
     JournalRecord,
     as_record,
@@ -91,7 +92,11 @@ class FileJournal:
 
     ``append`` returns once its record is on disk (fsync); appends from several threads share
     fsyncs (a group commit): one fsync makes durable every record written before it, so ten
-    workers do not queue behind ten fsyncs. Records reach the file and the in-memory state in
+    workers do not queue behind ten fsyncs. A ``done`` record is the exception: it is written
+    at once (a killed process loses nothing written) and made durable by the next fsync, or at
+    close, without its change waiting for it; an outcome lost with the machine leaves its
+    intent pending, which the next run's recovery reads back from the cloud, as after a run
+    killed before it wrote the outcome. Records reach the file and the in-memory state in
     one order, under one lock. ``fence`` runs before each record is written and again once it
     is durable; it raises LockLostError when this run lost its lock. After a failed write the
     journal takes no more records (a half-written line must stay the last).
@@ -155,13 +160,20 @@ class FileJournal:
             self._fence()
             number = self._write(typed)
             fold(self.state, [typed])
-        self._sync(number)
+        if not isinstance(typed, DoneRecord):
+            self._sync(number)
         self._fence()
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                if self._broken is None:
+                    self._sync(self._written)  # the outcomes written since the last fsync
+            except StateError:
+                pass  # the state written next records them; else the next run reads them back
+            finally:
+                os.close(self._fd)
+                self._fd = -1
 
 
 class LocalStateStore:
