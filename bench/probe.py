@@ -233,6 +233,7 @@ def instrument_apply(clock: Clock) -> None:
     apply_command.execute = clock.wrap("execute", apply_command.execute)
     apply_command.load = clock.wrap("load", apply_command.load)
     session.refresh = clock.wrap("refresh", session.refresh)
+    session.refresh_changed = clock.wrap("refresh", session.refresh_changed)
     session.make_plan = clock.wrap("plan", session.make_plan)
     session.check_fresh = clock.wrap("check", session.check_fresh)
     read, write = LocalStateStore.read, LocalStateStore.write
