@@ -63,7 +63,13 @@ def export_files(
 ) -> dict[str, str]:
     files: dict[str, str] = {}
     declared_target = {
-        k: v for k, v in (("region", target.region), ("endpoint", target.endpoint)) if v
+        k: v
+        for k, v in (
+            ("region", target.region),
+            ("endpoint", target.endpoint),
+            ("ccrEndpoint", target.ccr_endpoint),
+        )
+        if v
     }
     files["target.yaml"] = HEADER.format(modeline=MODELINE, what="target", note="") + _dump(
         {"target": declared_target}

@@ -104,7 +104,9 @@ def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[
             with CceClient.connect(emulator.url, creds, config) as client:
                 yield client
         return
-    with CceClient.from_environment(target.endpoint, region=target.region, config=config) as client:
+    with CceClient.from_environment(
+        target.endpoint, region=target.region, config=config, ccr_endpoint=target.ccr_endpoint
+    ) as client:
         yield client
 
 

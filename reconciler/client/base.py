@@ -1,5 +1,6 @@
-"""What the v1 and v2 clients share: building one on a signed transport, from the environment
-or explicitly, closing it, and its statistics. Not for: any API call (``api.py``, ``v2.py``)."""
+"""What the typed clients share: building one on a signed transport, from the environment or
+explicitly, closing it, and its statistics. Not for: any API call (``api.py``, ``v2.py``,
+``ccr.py``)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,11 @@ class ClientBase:
         *,
         budget: RetryBudget | None = None,
         page_size: int | None = None,
+        **options: Any,
     ) -> Self:
-        return cls(Transport(endpoint, credentials, config, budget=budget), page_size=page_size)
+        """``options`` go to the client's constructor (``ccr_endpoint`` for the CCE client)."""
+        transport = Transport(endpoint, credentials, config, budget=budget)
+        return cls(transport, page_size=page_size, **options)
 
     @classmethod
     def from_environment(
@@ -46,12 +50,15 @@ class ClientBase:
         environ: Mapping[str, str] | None = None,
         budget: RetryBudget | None = None,
         page_size: int | None = None,
+        **options: Any,
     ) -> Self:
         """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
         BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
         endpoint = endpoint_for(region, endpoint_url)
         credentials = Credentials.from_environment(environ)
-        return cls.connect(endpoint, credentials, config, budget=budget, page_size=page_size)
+        return cls.connect(
+            endpoint, credentials, config, budget=budget, page_size=page_size, **options
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.transport!r})"

@@ -14,7 +14,8 @@ example :meth:`CceV2Client.find_clusters` by name) before sending again. Names a
 Paging is strict: a page longer than asked (unless it is the whole list at once), a short page
 before ``totalCount`` items, an item seen twice or a ``totalCount`` that moves between pages is
 never taken as the list. The last two mean the list changed while it was read: the listing
-starts over, at most ``LIST_ATTEMPTS`` times, then fails with ``BadResponseError``.
+starts over, at most ``pages.LIST_ATTEMPTS`` times, then fails with ``BadResponseError``
+(the pager of :mod:`.pages`, shared with the CCR Enterprise client).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from reconciler.client.answers import Origin, Reader
 from reconciler.client.base import ClientBase
+from reconciler.client.pages import PageShape, read_all_pages
 from reconciler.client.transport import Transport
 from reconciler.client.types import Ack, frozen
 from reconciler.client.v2_types import (
@@ -34,20 +37,17 @@ from reconciler.client.v2_types import (
     InstanceGroupCreated,
     K8sCluster,
     Kubeconfig,
-    Origin,
-    Reader,
     ReplicasUpdate,
     ScaleDown,
     TaskCreated,
 )
-from reconciler.errors import BadResponseError, UsageError
+from reconciler.errors import UsageError
 
 T = TypeVar("T")
 
 PREFIX = "/api/cce/service/v2"  # [SDK url.go]; the emulator also serves /v2
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's maximum is unknown; the emulator's for clusters
-LIST_ATTEMPTS = 3
 KUBECONFIG_TYPES = ("vpc", "public", "internal")  # the SDK refuses any other before sending
 
 
@@ -60,10 +60,6 @@ def _segment(value: str, what: str) -> str:
     if not value or "/" in value or value in (".", ".."):
         raise UsageError(f"{what} {value!r} cannot be used in a URL path")
     return value
-
-
-class _ListMoved(Exception):
-    """The list changed between two pages (a moved total or an item seen twice)."""
 
 
 class CceV2Client(ClientBase):
@@ -116,57 +112,12 @@ class CceV2Client(ClientBase):
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
     ) -> tuple[T, ...]:
-        for _ in range(LIST_ATTEMPTS):
-            try:
-                return self._read_pages(path, query, wrapper, list_key, parse, identity)
-            except _ListMoved:
-                continue
-        raise BadResponseError(
-            f"the list changed while it was read, {LIST_ATTEMPTS} times in a row",
-            method="GET",
-            path=path,
-        )
-
-    def _read_pages(
-        self,
-        path: str,
-        query: Mapping[str, str],
-        wrapper: str,
-        list_key: str,
-        parse: Callable[[Reader], T],
-        identity: Callable[[T], str],
-    ) -> tuple[T, ...]:
-        found: list[T] = []
-        seen: set[str] = set()
-        total: int | None = None
-        size = self.page_size
-        for page_no in range(1, 1_000_000):
+        def fetch(page_no: int, size: int) -> Reader:
             paging = {"pageNo": str(page_no), "pageSize": str(size)}
-            page = self._send("GET", path, {**query, **paging}).obj(wrapper)
-            count = page.integer("totalCount")
-            if total is not None and count != total:
-                raise _ListMoved
-            total = count
-            items = [parse(item) for item in page.objects(list_key, null_is_empty=count == 0)]
-            whole = page_no == 1 and len(items) == count  # a server that ignores paging
-            if len(items) > size and not whole:
-                raise page.error(list_key, f"{len(items)} items, pageSize {size}")
-            for item in items:
-                if identity(item) in seen:
-                    raise _ListMoved
-                seen.add(identity(item))
-            found.extend(items)
-            if len(found) >= count:
-                if len(found) > count:
-                    raise page.error("totalCount", f"{count}, but {len(found)} items listed")
-                return tuple(found)
-            if len(items) < size:
-                raise page.error(
-                    list_key,
-                    f"page {page_no} holds {len(items)} of pageSize {size}, "
-                    f"but only {len(found)} of totalCount {count} are read",
-                )
-        raise AssertionError("unreachable: a million pages")
+            return self._send("GET", path, {**query, **paging}).obj(wrapper)
+
+        shape = PageShape(list_key, "totalCount")
+        return read_all_pages(fetch, self.page_size, shape, parse, identity, path=path)
 
     # --- clusters [SDK ccev2.go; DOC] --------------------------------------------------------
 

@@ -30,6 +30,7 @@ PATTERN_HINTS = {
     "^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and underscores, not starting with a digit",
     "^[a-z][a-z0-9-]{0,31}$": 'lowercase letters, digits and "-", such as bj',
     "^(local|https?://[^\\s/]+(/\\S*)?)$": '"local" or an http(s) URL',
+    "^https?://[^\\s/]+(/\\S*)?$": "an http(s) URL",
     "^[0-9]+\\.[0-9]+\\.[0-9]+$": 'a Kubernetes version such as "1.20.8"',
     "^zone[A-Z]$": "a zone such as zoneA",
     "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$": "an IPv4 network in CIDR notation such as 172.16.0.0/16",

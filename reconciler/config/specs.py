@@ -61,6 +61,7 @@ def _target(documents: list[Document]) -> Target:
             return Target(
                 region=data.get("region"),
                 endpoint=data.get("endpoint"),
+                ccr_endpoint=data.get("ccrEndpoint"),
                 location=document.value_at(("target",)),
             )
     return Target()
