@@ -9,14 +9,19 @@ For tests and demos::
     POST /__emulator/faults    change knobs: fault_rate, latency_ms, latency_jitter_ms (or
                                jitter), throttle_rps, seed, create_failure_rate,
                                delete_failure_rate (CCE v2 clusters only),
-                               cluster_create_seconds, cluster_delete_seconds, namespace_quota,
+                               cluster_create_seconds, cluster_delete_seconds,
+                               ccr_network_seconds, namespace_quota,
                                cluster_quota, slave_quota; and queue forced faults:
                                fail_next (next mutating requests), fail_next_any (next
                                requests), each a list of error codes, "reset" or "drop"
     POST /__emulator/advance   {"seconds": N}: move the model clock
     GET  /__emulator/state     every object: user, namespaces, images with tags, clusters
-                               with nodes, and "ccev2": v2 clusters (deleted ones too),
-                               instanceGroups and instances in the API's shapes
+                               with nodes, "ccev2": v2 clusters (deleted ones too),
+                               instanceGroups and instances, and "ccr": CCR Enterprise
+                               instances with what they hold, in the API's shapes
+    POST /__emulator/ccr/push  {"project", "repository", "tag", "instance"?}: what a docker
+                               push to CCR Enterprise leaves (a repository has no create
+                               call); the instance defaults to the one the emulator starts with
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
 ``MalformedJSON``, ``InappropriateJSON``).
@@ -34,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request
 
 from . import ccev2_handlers, cluster_handlers, registry_handlers
+from .ccr import handlers as ccr_handlers
+from .ccr import models as ccr_models
 from .clock import rfc3339
 from .error_answer import ErrorAnswer
 from .faults import FaultInjector, Throttle, check_fault
@@ -73,6 +80,7 @@ class AdminApp:
             ("POST", "faults"): self.set_faults,
             ("POST", "advance"): self.advance,
             ("GET", "state"): self.state,
+            ("POST", "ccr/push"): self.ccr_push,
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -87,7 +95,7 @@ class AdminApp:
                 raise ErrorAnswer("InvalidURI", f"no admin endpoint {request.method} {name}")
             response = json_response(handler(request), request_id)
         except ErrorAnswer as exc:
-            response = error_response(exc.code, request_id)
+            response = error_response(exc.code, request_id, exc.message)
         return response(environ, start_response)
 
     # -- endpoints -------------------------------------------------------------------------
@@ -137,6 +145,16 @@ class AdminApp:
     def state(self, request: Request) -> dict[str, Any]:
         return dump_state(self.model)
 
+    def ccr_push(self, request: Request) -> dict[str, Any]:
+        body = _json_object(request)
+        values = [body.get(k) for k in ("project", "repository", "tag")]
+        instance = body.get("instance", ccr_models.DEFAULT_INSTANCE)
+        project, repository, tag = (v if isinstance(v, str) and v else "" for v in values)
+        if not (project and repository and tag and isinstance(instance, str)):
+            raise ErrorAnswer("InappropriateJSON", "project, repository and tag must be strings")
+        self.model.ccr.push(instance, project, repository, tag)
+        return {"pushed": f"{instance}/{project}/{repository}:{tag}"}
+
 
 def _fault_list(key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -183,5 +201,6 @@ def dump_state(model: Model) -> dict[str, Any]:
             for cluster in clusters.all_clusters()
         ],
         "ccev2": ccev2_handlers.dump(model),
+        "ccr": ccr_handlers.dump(model),
         "clock": {"offset": model.clock.offset, "now": rfc3339(model.clock.now())},
     }

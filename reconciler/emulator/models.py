@@ -1,4 +1,5 @@
-"""The emulator's model: one object holding the registry and the clusters over one database.
+"""The emulator's model: one object holding the registry, the clusters and CCR Enterprise over
+one database.
 
 For: what tests and the admin endpoints need in one place: ``reset()`` (empty everything),
 ``advance()`` (move the model clock, persisted so a restart keeps lifecycles consistent),
@@ -8,6 +9,7 @@ For: what tests and the admin endpoints need in one place: ``reset()`` (empty ev
 
 from __future__ import annotations
 
+from .ccr.models import Ccr
 from .clock import ModelClock
 from .clusters import Clusters
 from .db import Database
@@ -26,6 +28,7 @@ class Model:
         self.rng = SeededRandom(settings.current.seed)
         self.registry = Registry(self.db, self.clock, settings)
         self.clusters = Clusters(self.db, self.clock, settings, self.rng, region)
+        self.ccr = Ccr(self.db, self.clock, settings, self.rng, region)
 
     def _stored_offset(self) -> float:
         with self.db.read() as conn:
@@ -47,6 +50,7 @@ class Model:
         self.db.clear()
         self.clock.set_offset(0.0)
         self.rng.reseed(self.settings.current.seed)
+        self.ccr.reset()
 
     def close(self) -> None:
         self.db.close()

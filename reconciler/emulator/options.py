@@ -33,6 +33,7 @@ class EmulatorOptions:
     seed: int = 0
     cluster_create_seconds: float = 5.0
     cluster_delete_seconds: float = 3.0
+    ccr_network_seconds: float = 0.0  # CCR: the public endpoint switch, a private link
     create_failure_rate: float = 0.0
     delete_failure_rate: float = 0.0
     namespace_quota: int = 10_000
@@ -47,7 +48,7 @@ class EmulatorOptions:
         for name in ("latency_ms", "latency_jitter_ms", "throttle_rps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        for name in ("cluster_create_seconds", "cluster_delete_seconds"):
+        for name in ("cluster_create_seconds", "cluster_delete_seconds", "ccr_network_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if not 0 <= self.port <= 65535:

@@ -16,6 +16,7 @@ from werkzeug.routing import Map, Rule
 
 from . import ccev2_handlers, cluster_handlers, registry_handlers
 from .call import Handler
+from .ccr import routes as ccr_routes
 from .error_answer import ErrorAnswer
 
 _RULES: tuple[tuple[str, str, str], ...] = (
@@ -54,7 +55,10 @@ READ_ONLY_POSTS = frozenset(
     }
 )
 # Reads whose answer depends only on stored data (not on the clock): cached per write.
-CACHEABLE = frozenset({"user.get", "namespace.list", "namespace.get", "meta.get", "image.list"})
+CACHEABLE = frozenset(
+    {"user.get", "namespace.list", "namespace.get", "meta.get", "image.list"}
+    | {f"ccr.{handler.__name__}" for _, _, handler, cacheable in ccr_routes.ENDPOINTS if cacheable}
+)
 MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 API_VERSION = "v1"
 # CCE v2: every endpoint under both spellings (the SDK's long prefix and the docs' /v2).
@@ -64,9 +68,18 @@ _V2_RULES = tuple(
     for path, method, name in ccev2_handlers.RULES
 )
 V2_ENDPOINTS = frozenset(ccev2_handlers.HANDLERS)
+# CCR Enterprise, its own service folder (emulator/ccr/): every path under /v1/instances.
+_CCR = {
+    f"ccr.{handler.__name__}": (ccr_routes.PREFIX + path, method, handler, cacheable)
+    for method, path, handler, cacheable in ccr_routes.ENDPOINTS
+}
+_CCR_RULES = tuple((path, method, name) for name, (path, method, _, _) in _CCR.items())
 
 URL_MAP = Map(
-    [Rule(path, methods=[method], endpoint=name) for path, method, name in _RULES + _V2_RULES],
+    [
+        Rule(path, methods=[method], endpoint=name)
+        for path, method, name in _RULES + _V2_RULES + _CCR_RULES
+    ],
     strict_slashes=False,
     merge_slashes=False,
 )
@@ -74,6 +87,7 @@ HANDLERS: dict[str, Handler] = {
     **registry_handlers.HANDLERS,
     **cluster_handlers.HANDLERS,
     **ccev2_handlers.HANDLERS,
+    **{name: handler for name, (_, _, handler, _) in _CCR.items()},
 }
 _ADAPTER = URL_MAP.bind("emulator")
 
