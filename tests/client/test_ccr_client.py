@@ -22,7 +22,8 @@ from reconciler.client.ccr_types import (
     RobotCreate,
     RobotUpdate,
 )
-from reconciler.client.credentials import ccr_endpoint_for
+from reconciler.client.credentials import Credentials, ccr_endpoint_for
+from reconciler.emulator.testing import EmulatorHandle
 
 from .conftest import CREDS, FakeTime, ScriptedServer, error, make_transport, ok
 
@@ -323,3 +324,33 @@ def test_the_cce_client_carries_ccr_on_a_sibling_transport(
         same.close()
     finally:
         other.stop()
+
+
+# -- against the emulator -------------------------------------------------------------------
+
+
+def test_a_whole_flow_against_the_emulator(emulator: EmulatorHandle) -> None:
+    creds = Credentials(emulator.access_key_id, emulator.secret_access_key)
+    with CceClient.connect(emulator.url, creds, page_size=1000) as cce:
+        ccr = cce.ccr
+        ccr.page_size = 2  # several pages
+        (instance,) = ccr.list_instances()
+        for name in ("a", "b", "c"):
+            ccr.create_project(instance.instance_id, name, public=name == "b")
+        projects = ccr.list_projects(instance.instance_id)
+        assert [(p.name, p.public) for p in projects] == [("a", False), ("b", True), ("c", False)]
+        emulator.admin(
+            "POST", "ccr/push", json={"project": "a", "repository": "app/web", "tag": "v1"}
+        )
+        (repo,) = ccr.list_repositories(instance.instance_id, "a")
+        assert (
+            ccr.update_repository(instance.instance_id, "a", repo.name, "web").description == "web"
+        )
+        created = ccr.create_robot(
+            instance.instance_id, RobotCreate("ci", 30, (Permission("a", PULL_PUSH),))
+        )
+        (listed,) = ccr.list_robots(instance.instance_id)
+        assert listed == created.robot and listed.name == "ccr$ci"
+        ccr.delete_repository(instance.instance_id, "a", "app/web")
+        ccr.delete_project(instance.instance_id, "a")
+        assert [p.name for p in ccr.list_projects(instance.instance_id)] == ["b", "c"]
