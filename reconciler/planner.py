@@ -136,7 +136,7 @@ class Planner:
             taken
             and len(taken) == 1
             and entry is None
-            and (self.adopt or taken[0].cloud_id == once_ours)
+            and (self.adopt or kind.adopts_on_sight or taken[0].cloud_id == once_ours)
         ):
             return self._adopted(address, spec, taken[0], once_ours is not None)
         if taken:
@@ -166,8 +166,9 @@ class Planner:
     def _adopted(
         self, address: Address, spec: Resource, live: LiveObject, once_ours: bool = False
     ) -> Change:
-        """``--adopt``, or an object this state forgot while it lived on (a registry user after
-        destroy): take it into state; the fields show what the next apply will change."""
+        """``--adopt``, a kind adopted on sight (the API cannot create it), or an object this
+        state forgot while it lived on (a registry user after destroy): take it into state; the
+        fields show what the next apply will change (this one, for a kind adopted on sight)."""
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         fields = field_changes(after, project(after, live.attrs, {}))
@@ -181,7 +182,9 @@ class Planner:
             if once_ours
             else "exists in the cloud, not managed: it will be adopted"
         )
-        if fields:
+        if fields and kind.adopts_on_sight:
+            reason += " and changed: " + ", ".join(f.path for f in fields)
+        elif fields:
             reason += "; the next apply changes " + ", ".join(f.path for f in fields)
         return Change(
             address,
@@ -205,16 +208,18 @@ class Planner:
             "cloud_id": entry.cloud_id,
             "live_fingerprint": live_fingerprint(live),
         }
-        if not kind_named(address.kind).deletable:
+        kind = kind_named(address.kind)
+        if not kind.deletable:
+            cannot = f"{kind.api_name} cannot delete a {kind.noun}"
             self.warnings.append(
-                f"{address}: the v1 API cannot delete a registry user; destroy only forgets it"
+                f"{address}: {cannot}; destroy only forgets it"
                 if self.removal == "destroy"
-                else f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
+                else f"{address} is no longer declared; {cannot}, so it is only forgotten"
             )
             return Change(
                 address,
                 Action.FORGET,
-                f"{self.removal}; registry users cannot be deleted",
+                f"{self.removal}; {kind.noun}s cannot be deleted",
                 **common,
             )
         if live is None:
@@ -276,7 +281,7 @@ class Planner:
         }
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
-        forcing = [f.path for f in fields if kind.forces_replacement(f.path)]
+        forcing = kind.forcing_changes(fields)
         if broken or forcing:
             if failed_create:
                 reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"

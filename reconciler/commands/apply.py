@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import click
 
-from reconciler.apply import ApplyOptions, Executor, execute, record_drift, summary_lines
+from reconciler.apply import (
+    ApplyOptions,
+    Executor,
+    SecretSink,
+    execute,
+    record_drift,
+    summary_lines,
+)
 from reconciler.commands.common import (
     adopt_option,
     allow_deletes_option,
@@ -24,12 +32,13 @@ from reconciler.commands.common import (
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds.user import account_user
-from reconciler.model import KINDS, NO_CHOICE, Action
+from reconciler.model import KINDS, NO_CHOICE, Action, Address
 from reconciler.plan import Plan
 from reconciler.planfile import check_fresh
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
+from reconciler.secrets import write_secret_file
 from reconciler.session import (
     ConfigChoice,
     Prepared,
@@ -168,12 +177,27 @@ def run(
                 account_user(prepared.desired, prepared.live),
                 apply_options,
                 say,
+                secret_sink=secret_sink(desired.base_dir, say),
             )
             result = execute(plan, executor, options.parallelism, say)
     say("")
     for line in summary_lines(result):
         say(line)
     return EXIT_ERROR if result.failed else EXIT_OK
+
+
+def secret_sink(base_dir: str, say: Callable[[str], None]) -> SecretSink:
+    """Where a secret the API shows once goes: a 0600 file relative to the configuration, or
+    this command's standard output for ``-`` (the only line that ever carries it)."""
+
+    def deliver(address: Address, destination: str, value: str) -> None:
+        if destination == "-":
+            click.echo(f"{address}: secret: {value}")
+            return
+        write_secret_file(os.path.join(base_dir, os.path.expanduser(destination)), value)
+        say(f"{address}: secret written to {destination} (mode 0600)")
+
+    return deliver
 
 
 def _record_drift(

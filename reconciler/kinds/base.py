@@ -28,6 +28,7 @@ from reconciler.model import Address, DesiredState, SecretRef, plural
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
     from reconciler.client.v2 import CceV2Client
+    from reconciler.diff import FieldChange
     from reconciler.plan import Change, ScaleStep
     from reconciler.state import ResourceState, State
     from reconciler.waiters import Waiter
@@ -92,6 +93,11 @@ class Operations(Protocol):
     def secret(self, change: Change, name: str) -> str | None:
         """The resolved value of a declared secret, or None if the change declares none."""
 
+    def deliver_secret(self, address: Address, destination: str, value: str) -> None:
+        """Hand a secret the API shows once (a robot account's) to the user: written to the
+        file ``destination`` (mode 0600, relative to the configuration) or, for ``-``, to the
+        output of the run. Never to state, plans, the journal or logs."""
+
     def record_cloud_id(self, cloud_id: str) -> None:
         """Journal the cloud id the moment the API gives it (before any wait)."""
 
@@ -132,6 +138,7 @@ class Kind:
 
     name: ClassVar[str]
     plural: ClassVar[str] = ""  # "repositories"; name + "s" when empty
+    noun: ClassVar[str] = ""  # in messages: "registry user"; the name when empty
     spec_type: ClassVar[type]
     # Declared fields the API cannot change in place (prefixes of field paths).
     replace_fields: ClassVar[frozenset[str]] = frozenset()
@@ -150,11 +157,17 @@ class Kind:
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # True: the API cannot create it (a CCR instance is a billed order, a repository appears on
+    # a push), so a declared one found in the cloud is taken into state and set as declared in
+    # the same apply, without --adopt; one that is not found is for ``refusal`` to refuse.
+    adopts_on_sight: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("plural"):
             cls.plural = plural(cls.name)
+        if not cls.__dict__.get("noun"):
+            cls.noun = cls.name
 
     # --- planning (pure) -------------------------------------------------------------------
 
@@ -166,6 +179,11 @@ class Kind:
 
     def forces_replacement(self, path: str) -> bool:
         return any(path == f or path.startswith(f + ".") for f in self.replace_fields)
+
+    def forcing_changes(self, changes: Iterable[FieldChange]) -> list[str]:
+        """The paths among ``changes`` the API cannot make in place; a kind whose answer
+        depends on the values (a robot can be disabled in place, not enabled) overrides it."""
+        return [c.path for c in changes if self.forces_replacement(c.path)]
 
     def dependencies(self, spec: Any, desired: DesiredState) -> tuple[Address, ...]:
         """What must exist before ``spec`` can be created."""

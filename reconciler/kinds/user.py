@@ -50,6 +50,7 @@ def password_problem(value: str) -> str | None:
 
 class UserKind(Kind):
     name = "user"
+    noun = "registry user"
     spec_type = UserSpec
     rotatable_secrets = frozenset({"password"})
     deletable = False  # a different username is a different address; no delete API
