@@ -190,7 +190,10 @@ class Executor:
         secrets' hashes (the API cannot show them), and no request to the cloud. A kind adopted
         on sight is also set as declared, in this run (its ``update``)."""
         cloud_id = change.cloud_id or ""
-        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=dict(change.before or {}))
+        before, after = change.before or {}, change.after or {}
+        # what the API does not report (a robot's secret file) is taken as declared
+        unreported = {k: v for k, v in after.items() if k not in before}
+        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied={**unreported, **before})
         kind = kind_named(change.address.kind)
         if not (kind.adopts_on_sight and change.fields):
             self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)

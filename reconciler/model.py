@@ -15,12 +15,26 @@ from types import MappingProxyType
 from typing import Any
 
 # Kind names in dependency order; ``reconciler.kinds.REGISTRY`` lists their modules in this order.
-KINDS = ("user", "namespace", "repository", "cluster", "k8s_cluster", "instance_group")
+KINDS = (
+    "user",
+    "namespace",
+    "repository",
+    "cluster",
+    "k8s_cluster",
+    "instance_group",
+    "ccr_instance",
+    "ccr_public_access",
+    "ccr_private_link",
+    "ccr_project",
+    "ccr_repository",
+    "ccr_robot",
+    "ccr_replication_endpoint",
+)
 
 
 def plural(kind: str) -> str:
     """``repository`` -> ``repositories``; every other kind takes an ``s``."""
-    return "repositories" if kind == "repository" else f"{kind}s"
+    return kind[:-1] + "ies" if kind.endswith("repository") else f"{kind}s"
 
 
 @dataclass(frozen=True, order=True)
@@ -72,6 +86,24 @@ class Lifecycle:
     """``protect=None`` means the block (or key) was not declared: state keeps what it had."""
 
     protect: bool | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One declared resource, as its kind's field table built it from the YAML
+    (``reconciler.kinds.fields``): ``attrs`` holds the declared values, keyed by their YAML key,
+    with defaults filled in and normalised (what the planner compares with the live object);
+    ``secrets`` the secret references by field path (``workers.adminPassword``), never values."""
+
+    address: Address
+    attrs: Mapping[str, Any]
+    secrets: Mapping[str, SecretRef] = field(default_factory=dict)
+    lifecycle: Lifecycle = Lifecycle()
+    location: Location = field(default=NOWHERE, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.address.name
 
 
 @dataclass(frozen=True)
@@ -211,7 +243,13 @@ class InstanceGroupSpec:
 
 
 Resource = (
-    UserSpec | NamespaceSpec | RepositorySpec | ClusterSpec | K8sClusterSpec | InstanceGroupSpec
+    UserSpec
+    | NamespaceSpec
+    | RepositorySpec
+    | ClusterSpec
+    | K8sClusterSpec
+    | InstanceGroupSpec
+    | Spec
 )
 
 

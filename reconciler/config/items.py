@@ -1,7 +1,7 @@
 """The resource entries of the configuration files, and how to name one in a message.
 
-For: the sections (``users``, ``namespaces`` ... ``k8s_clusters``, ``instance_groups``) and the
-kind each holds, the keys that make up an address (``instance_group.CLUSTER/NAME``), and
+For: the sections (``users``, ``namespaces`` ... ``instance_groups``, and those the kinds declared
+by a field table name, ``ccr_projects`` ...) and the kind each holds, the keys that make up an address (``instance_group.CLUSTER/NAME``), and
 :class:`Item`, one entry of one file with its position.
 Not for: checking the entries (``validation``, ``checks``) or building specs (``specs``).
 """
@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.kinds import table_kinds
 from reconciler.model import Location
 from reconciler.yamlload import Document, JsonPath
 
@@ -22,6 +23,8 @@ SECTIONS = {
     "clusters": "cluster",
     "k8s_clusters": "k8s_cluster",
     "instance_groups": "instance_group",
+    # the kinds declared by a field table say their own section
+    **{kind.config_section: kind.name for kind in table_kinds()},
 }
 IDENTITY = {
     "user": ("username",),
@@ -30,6 +33,7 @@ IDENTITY = {
     "cluster": ("name",),
     "k8s_cluster": ("name",),
     "instance_group": ("cluster", "name"),
+    **{kind.name: kind.identity for kind in table_kinds()},
 }
 
 

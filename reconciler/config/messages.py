@@ -43,6 +43,15 @@ PATTERN_HINTS = {
     "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
+    # CCR Enterprise
+    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": "an instance id such as ccr-4lbqm4u4",
+    "^(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-", not all digits',
+    "^(\\*|(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*)$": 'a project name, or "*" for every project',
+    "^[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-"',
+    "^[a-z0-9]+(?:[._/-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_", "-" or "/"',
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$": "an IPv4 address such as 192.168.0.9",
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?$": "an IPv4 address or network such as 203.0.113.0/24",
+    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$": '1-128 letters, digits, ".", "_" or "-"',
 }
 
 _TYPE_WORDS = {

@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from reconciler.config.items import Item
+from reconciler.kinds import table_kinds
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -205,3 +206,5 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], Location], Resource]] = {
     "k8s_cluster": _k8s_cluster,
     "instance_group": _instance_group,
 }
+# the kinds declared by a field table build their own (generic) specs
+_BUILDERS.update({kind.name: kind.build_spec for kind in table_kinds()})

@@ -9,13 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds.base import Kind, LiveObject
+from reconciler.kinds.ccr_instance import CcrInstanceKind
+from reconciler.kinds.ccr_private_link import CcrPrivateLinkKind
+from reconciler.kinds.ccr_project import CcrProjectKind
+from reconciler.kinds.ccr_public_access import CcrPublicAccessKind
+from reconciler.kinds.ccr_replication_endpoint import CcrReplicationEndpointKind
+from reconciler.kinds.ccr_repository import CcrRepositoryKind
+from reconciler.kinds.ccr_robot import CcrRobotKind
 from reconciler.kinds.cluster import ClusterKind
 from reconciler.kinds.instance_group import InstanceGroupKind
 from reconciler.kinds.k8s_cluster import K8sClusterKind
 from reconciler.kinds.namespace import NamespaceKind
 from reconciler.kinds.repository import RepositoryKind
+from reconciler.kinds.table import TableKind
 from reconciler.kinds.user import UserKind
-from reconciler.model import KINDS, Address, SecretRef
+from reconciler.model import KINDS, Address, SecretRef, Spec
 
 REGISTRY: tuple[Kind, ...] = (
     UserKind(),
@@ -24,9 +32,16 @@ REGISTRY: tuple[Kind, ...] = (
     ClusterKind(),
     K8sClusterKind(),
     InstanceGroupKind(),
+    CcrInstanceKind(),
+    CcrPublicAccessKind(),
+    CcrPrivateLinkKind(),
+    CcrProjectKind(),
+    CcrRepositoryKind(),
+    CcrRobotKind(),
+    CcrReplicationEndpointKind(),
 )
 _BY_NAME: dict[str, Kind] = {k.name: k for k in REGISTRY}
-_BY_SPEC: dict[type, Kind] = {k.spec_type: k for k in REGISTRY}
+_BY_SPEC: dict[type, Kind] = {k.spec_type: k for k in REGISTRY if k.spec_type is not Spec}
 assert tuple(_BY_NAME) == KINDS, "model.KINDS and the registry must list the same kinds in order"
 
 
@@ -35,7 +50,16 @@ def kind_named(name: str) -> Kind:
 
 
 def kind_of(spec: Any) -> Kind:
+    """The kind of a spec: by its type, or by its address for a generic :class:`Spec` (the
+    kinds declared by a field table)."""
+    if isinstance(spec, Spec):
+        return _BY_NAME[spec.address.kind]
     return _BY_SPEC[type(spec)]
+
+
+def table_kinds() -> list[TableKind]:
+    """The kinds declared by a field table, in dependency order."""
+    return [k for k in REGISTRY if isinstance(k, TableKind)]
 
 
 def desired_attrs(spec: Any) -> dict[str, Any]:
@@ -66,4 +90,5 @@ __all__ = [
     "kind_named",
     "kind_of",
     "secret_refs",
+    "table_kinds",
 ]

@@ -164,6 +164,8 @@ class Kind:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            return  # an intermediate base (``TableKind``), not a kind
         if not cls.__dict__.get("plural"):
             cls.plural = plural(cls.name)
         if not cls.__dict__.get("noun"):

@@ -11,6 +11,7 @@ import pytest
 from reconciler.config import config_digest, load_desired_state
 from reconciler.errors import ConfigError
 from reconciler.model import (
+    KINDS,
     Address,
     ClusterSpec,
     Lifecycle,
@@ -42,6 +43,8 @@ CLUSTER = """clusters:
       securityGroupId: g-1
 """
 
+NO_CCR = {kind: 0 for kind in KINDS if kind.startswith("ccr_")}
+
 
 def diagnostics(paths: list[str], **kwargs: bool) -> list[str]:
     with pytest.raises(ConfigError) as failed:
@@ -59,6 +62,7 @@ def test_quickstart_becomes_the_expected_desired_state() -> None:
         "cluster": 1,
         "k8s_cluster": 0,
         "instance_group": 0,
+        **NO_CCR,
     }
     assert state.resources[Address("user", "ccetest")] == UserSpec(
         "ccetest", SecretRef(env="CCR_PASSWORD")
@@ -97,6 +101,7 @@ def test_platform_merges_several_files() -> None:
         "cluster": 2,
         "k8s_cluster": 0,
         "instance_group": 0,
+        **NO_CCR,
     }
 
 
@@ -289,6 +294,7 @@ def test_empty_sections_are_allowed(write_files: Write) -> None:
         "cluster": 0,
         "k8s_cluster": 0,
         "instance_group": 0,
+        **NO_CCR,
     }
 
 

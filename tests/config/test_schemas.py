@@ -15,6 +15,7 @@ import yaml
 from referencing.jsonschema import DRAFT202012
 
 from reconciler.config import PATTERN_HINTS, schema_documents
+from reconciler.kinds import table_kinds
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = [
@@ -26,6 +27,13 @@ KINDS = [
     "cluster",
     "k8s-cluster",
     "instance-group",
+    "ccr-instance",
+    "ccr-public-access",
+    "ccr-private-link",
+    "ccr-project",
+    "ccr-repository",
+    "ccr-robot",
+    "ccr-replication-endpoint",
     "lifecycle",
     "secret-ref",
     "variable",
@@ -164,3 +172,15 @@ def test_schema_files_are_formatted_json(schemas: dict[str, dict[str, Any]]) -> 
     for name in schemas:
         text = (REPO / "reconciler" / "schemas" / name).read_text()
         assert json.loads(text) == schemas[name] and text.endswith("}\n")
+
+
+def test_the_field_table_kinds_ship_the_schemas_their_tables_make(
+    schemas: dict[str, dict[str, Any]],
+) -> None:
+    """The CCR kinds' schemas are generated from their field tables (kinds/fields.py): the
+    shipped files and config.schema.json's sections say exactly what the tables say."""
+    for kind in table_kinds():
+        assert schemas[kind.schema_file] == kind.json_schema(), kind.name
+        assert schemas["config.schema.json"]["properties"][kind.config_section] == (
+            kind.section_schema()
+        )
