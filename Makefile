@@ -42,4 +42,4 @@ bench-emulator: $(STAMP)
 	$(BIN)/python -m bench.emulator_bench
 
 clean:
-	rm -rf $(VENV) .reconciler examples/*/.reconciler build *.egg-info
+	rm -rf $(VENV) .reconciler examples/*/.reconciler examples/ccr/secrets build *.egg-info

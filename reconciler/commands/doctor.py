@@ -4,7 +4,9 @@ For: telling a user, before any plan or apply, whether the endpoint of the confi
 PATH accepts the credentials (a signed GET), whether this machine's clock is close enough to
 the server's ``Date`` for signatures to be accepted, and whether each answer the reconciler
 reads (the registry user, the first page of the namespace, image, cluster and node lists, the
-quota and the version list) has the shape the client expects. A mismatch names the key and
+quota and the version list) has the shape the client expects; and, when the configuration
+declares CCR Enterprise objects, the same of the CCR endpoint: a signed list of instances, each
+declared instance found, and the first page of every list a refresh reads there. A mismatch names the key and
 shows the keys the answer had, so that a wrong guess about the real API (docs/api-contract.md)
 is seen before a plan decides anything from it. The single GETs of a namespace and of an image
 tag, which the client avoids because their shapes are unconfirmed, are shown as notes.
@@ -25,8 +27,17 @@ from typing import Any
 
 import click
 
-from reconciler.client import api
+from reconciler.client import api, ccr
+from reconciler.client.answers import Origin, Reader
 from reconciler.client.api import CceClient, Page, parse_page
+from reconciler.client.ccr_types import (
+    CcrInstance,
+    PrivateNetworks,
+    Project,
+    PublicNetwork,
+    Registry,
+    Robot,
+)
 from reconciler.client.transport import ApiResponse
 from reconciler.client.types import Cluster, Node, Quota, RegistryUser
 from reconciler.commands.common import config_choice_options
@@ -40,7 +51,8 @@ from reconciler.errors import (
     ServerError,
     ShapeError,
 )
-from reconciler.model import ConfigChoice
+from reconciler.kinds.ccr_common import CCR_KINDS_PREFIX, instance_of
+from reconciler.model import ConfigChoice, DesiredState
 from reconciler.session import RunOptions, load, open_client
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
@@ -57,6 +69,7 @@ FAILING = frozenset({MISMATCH, FAILED})
 SKEW_WARNING_S = 60.0
 SKEW_FAILURE_S = 15 * 60.0
 GONE = frozenset({"DELETED", "DELETING"})
+CCR_FIRST_PAGE = {"pageNo": "1", "pageSize": str(ccr.MAX_PAGE_SIZE)}
 
 
 @dataclass
@@ -343,7 +356,82 @@ def check_versions(doctor: Doctor) -> None:
         )
 
 
-def run_checks(client: CceClient) -> list[Check]:
+# --- CCR Enterprise (its own endpoint) -----------------------------------------------------
+
+
+def ccr_instances_declared(desired: DesiredState) -> list[str]:
+    """The CCR Enterprise instances the configuration uses, in order."""
+    found = (instance_of(a) for a in desired.resources if a.kind.startswith(CCR_KINDS_PREFIX))
+    return list(dict.fromkeys(found))
+
+
+def ccr_first_page(
+    doctor: Doctor, name: str, path: str, list_key: str, parse: Callable[[Reader], Any]
+) -> tuple[int, list[Any]] | None:
+    """The first page of a CCR list (``pageNo``/``pageSize``, the total at the top), read
+    the way the client reads it."""
+    result: tuple[int, list[Any]] | None = None
+    with doctor.answer(name, f"GET {path}"):
+        response = doctor.client.ccr.transport.request("GET", path, dict(CCR_FIRST_PAGE))
+
+        def read(data: Any) -> tuple[int, list[Any]]:
+            page = Reader(data, Origin("GET", path, response.status, response.request_id))
+            total = page.integer("total")
+            return total, [parse(i) for i in page.objects(list_key, null_is_empty=total == 0)]
+
+        result = doctor.shaped(
+            name, response, read, path, lambda r: f"{list_key}: {len(r[1])} of {r[0]} listed"
+        )
+    return result
+
+
+def ccr_object(
+    doctor: Doctor, name: str, path: str, parse: Callable[[Reader], Any], summary: str
+) -> None:
+    with doctor.answer(name, f"GET {path}"):
+        response = doctor.client.ccr.transport.request("GET", path)
+        origin = Origin("GET", path, response.status, response.request_id)
+        doctor.shaped(name, response, lambda d: parse(Reader(d, origin)), path, lambda _: summary)
+
+
+def check_ccr(doctor: Doctor, instances: list[str]) -> None:
+    """The CCR Enterprise endpoint: credentials (a signed list of instances), each declared
+    instance found, and the first page of every list a refresh reads in the first one."""
+    if not instances:
+        doctor.add(Check("ccr", SKIPPED, "CCR Enterprise", "no ccr_* objects are declared"))
+        return
+    listed = ccr_first_page(doctor, "ccr instances", ccr.PREFIX, "instances", CcrInstance.read)
+    if listed is None or doctor.stopped:
+        return
+    total, found = listed
+    ids = {i.instance_id for i in found}
+    for instance_id in instances:
+        if instance_id in ids:
+            doctor.add(Check("ccr instance", OK, "CCR Enterprise", f"{instance_id} exists"))
+        elif total > len(found):
+            detail = f"{instance_id} is not on the first page of {total}; plan reads them all"
+            doctor.add(Check("ccr instance", WARNING, "CCR Enterprise", detail))
+        else:
+            detail = f"{instance_id} does not exist in this account and region"
+            doctor.add(Check("ccr instance", FAILED, "CCR Enterprise", detail))
+    first = next((i for i in instances if i in ids), None)
+    if first is None:
+        return
+    base = f"{ccr.PREFIX}/{first}"
+    lists = (
+        ("ccr projects", "projects", "projects", Project.read),
+        ("ccr robots", "robots", "robots", Robot.read),
+        ("ccr registries", "registries", "items", Registry.read),
+    )
+    for name, tail, key, parse in lists:
+        if not doctor.stopped:
+            ccr_first_page(doctor, name, f"{base}/{tail}", key, parse)
+    if not doctor.stopped:
+        ccr_object(doctor, "ccr public", f"{base}/publiclinks", PublicNetwork.read, "read")
+        ccr_object(doctor, "ccr private", f"{base}/privatelinks", PrivateNetworks.read, "read")
+
+
+def run_checks(client: CceClient, ccr_instances: list[str] | None = None) -> list[Check]:
     doctor = Doctor(client)
     clusters = check_credentials_and_clusters(doctor)
     steps: list[Callable[[], None]] = [
@@ -356,6 +444,9 @@ def run_checks(client: CceClient) -> list[Check]:
         if doctor.stopped:
             break
         step()
+    if not doctor.stopped or client.ccr.transport is not client.transport:
+        doctor.stopped = False  # the CCR endpoint answers on its own
+        check_ccr(doctor, ccr_instances or [])
     return doctor.checks
 
 
@@ -413,7 +504,9 @@ def command(
     desired = load(paths, ConfigChoice(env, var_files, var_args))
     with open_client(desired.target, desired.base_dir, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
-        checks = run_checks(client)
+        if client.ccr.transport.endpoint != endpoint:
+            endpoint += f" and {client.ccr.transport.endpoint}"
+        checks = run_checks(client, ccr_instances_declared(desired))
     if as_json:
         click.echo(json.dumps(to_json(endpoint, checks), indent=2, sort_keys=True))
     else:

@@ -161,6 +161,9 @@ class Kind:
     # a push), so a declared one found in the cloud is taken into state and set as declared in
     # the same apply, without --adopt; one that is not found is for ``refusal`` to refuse.
     adopts_on_sight: ClassVar[bool] = False
+    # What ``reconciler output`` reads live by id (``read_one``'s status and details): the
+    # endpoints and counters state does not keep. () : state only.
+    live_outputs: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

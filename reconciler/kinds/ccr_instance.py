@@ -90,6 +90,7 @@ class CcrInstanceKind(TableKind):
             variables="",
         ),
     )
+    live_outputs = ("status", "type", "region", "publicURL", "expireTime")
     adopts_on_sight = True
     deletable = False
 

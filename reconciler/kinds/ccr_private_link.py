@@ -122,6 +122,7 @@ class CcrPrivateLinkKind(TableKind):
             doc="`true` / `false`, default `false`",
         ),
     )
+    live_outputs = ("status", "ipAddress", "domain")
     read_with = ("ccr_instance",)
     default_timeout = 900.0
 
@@ -150,7 +151,7 @@ class CcrPrivateLinkKind(TableKind):
     def is_ready(self, live: LiveObject) -> bool:
         return live.status != CREATING
 
-    def live_object(self, instance_id: str, link: PrivateLink) -> LiveObject:
+    def live_object(self, instance_id: str, link: PrivateLink, domain: str = "") -> LiveObject:
         cloud_id = f"{instance_id}/{link.vpc_id}/{link.subnet_id}"
         attrs: dict[str, Any] = {
             "instance": instance_id,
@@ -160,20 +161,21 @@ class CcrPrivateLinkKind(TableKind):
         if link.ip_address:
             attrs["ipAddress"] = link.ip_address
         # ipType and autoDnsResolve are not reported: compared with what was applied
-        return LiveObject(Address(self.name, cloud_id), cloud_id, attrs, link.status or "")
+        details = {"ipAddress": link.ip_address, "domain": domain}
+        return LiveObject(Address(self.name, cloud_id), cloud_id, attrs, link.status or "", details)
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
         def read(ccr: CcrClient, instance_id: str) -> list[LiveObject]:
-            links = ccr.list_private_networks(instance_id).links
-            return [self.live_object(instance_id, link) for link in links]
+            networks = ccr.list_private_networks(instance_id)
+            return [self.live_object(instance_id, x, networks.domain) for x in networks.links]
 
         return per_instance(ctx, read)
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         instance_id, vpc_id, subnet_id = split_link(cloud_id)
-        links = client.ccr.list_private_networks(instance_id).links
-        found = [x for x in links if (x.vpc_id, x.subnet_id) == (vpc_id, subnet_id)]
-        return self.live_object(instance_id, found[0]) if found else None
+        networks = client.ccr.list_private_networks(instance_id)
+        found = [x for x in networks.links if (x.vpc_id, x.subnet_id) == (vpc_id, subnet_id)]
+        return self.live_object(instance_id, found[0], networks.domain) if found else None
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
         after = change.after or {}

@@ -91,6 +91,7 @@ class CcrProjectKind(TableKind):
             doc="`true` / `false`, default `false`",
         ),
     )
+    live_outputs = ("projectId", "repoCount")
     read_with = ("ccr_instance", "ccr_repository")
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:

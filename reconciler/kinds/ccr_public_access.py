@@ -122,6 +122,7 @@ class CcrPublicAccessKind(TableKind):
         ),
     )
     adopts_on_sight = True
+    live_outputs = ("status", "domain")
     read_with = ("ccr_instance",)
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:

@@ -130,6 +130,7 @@ class CcrReplicationEndpointKind(TableKind):
             doc="`{env: NAME}` or `{file: PATH}`; with `username`",
         ),
     )
+    live_outputs = ("status",)
     read_with = ("ccr_instance",)
 
     def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:

@@ -95,6 +95,7 @@ class CcrRepositoryKind(TableKind):
         ),
     )
     adopts_on_sight = True
+    live_outputs = ("tagCount", "repositoryPath", "privateRepositoryPath")
     read_with = ("ccr_instance", "ccr_project")
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:

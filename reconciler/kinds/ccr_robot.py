@@ -224,6 +224,7 @@ class CcrRobotKind(TableKind):
             doc="any text: a change rotates the secret",
         ),
     )
+    live_outputs = ("accountName", "expiresAt", "level")
     read_with = ("ccr_instance", "ccr_project")
     ROTATING = frozenset({"secretFile", "rotation"})
 
