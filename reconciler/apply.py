@@ -186,14 +186,12 @@ class Executor:
         self.done(intent, change.address, created)
 
     def _adopt(self, change: Change) -> None:
-        """Record an existing object as adopted: its live attributes as applied, the declared
-        secrets' hashes (the API cannot show them), and no request to the cloud. A kind adopted
-        on sight is also set as declared, in this run (its ``update``)."""
+        """Record an existing object as adopted: its live values of the declared fields as
+        applied, the declared secrets' hashes (the API cannot show them), and no request to
+        the cloud. A kind adopted on sight is also set as declared, in this run (its
+        ``update``)."""
         cloud_id = change.cloud_id or ""
-        before, after = change.before or {}, change.after or {}
-        # what the API does not report (a robot's secret file) is taken as declared
-        unreported = {k: v for k, v in after.items() if k not in before}
-        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied={**unreported, **before})
+        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=adopted_attrs(change))
         kind = kind_named(change.address.kind)
         if not (kind.adopts_on_sight and change.fields):
             self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)
@@ -213,6 +211,22 @@ class Executor:
             kind.settle(context, change, entry)
         kind.update(context, change, entry)
         self.done(intent, change.address, self.entry_for(change, entry.cloud_id, entry.ownership))
+
+
+def adopted_attrs(change: Change) -> dict[str, Any]:
+    """What an adopted object is recorded to have: the live value of each declared field; a
+    field the API never reports and that changes in place (a v2 cluster's delete options) as
+    declared, which a later delete or change goes by. Undeclared live fields are not recorded:
+    they were never managed, so their absence later is no removal."""
+    live = change.before or {}
+    kind = kind_named(change.address.kind)
+    applied: dict[str, Any] = {}
+    for key, declared in (change.after or {}).items():
+        if key in live:
+            applied[key] = live[key]
+        elif not kind.forces_replacement(key):
+            applied[key] = declared
+    return applied
 
 
 class ChangeContext:

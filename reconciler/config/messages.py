@@ -43,6 +43,8 @@ PATTERN_HINTS = {
     "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
+    "^[a-z][a-z0-9_]*\\.\\S+$": "an address such as k8s_cluster.prod",
+    "^\\S*$": "an id without spaces",
     # CCR Enterprise
     "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": "an instance id such as ccr-4lbqm4u4",
     "^(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-", not all digits',

@@ -35,6 +35,7 @@ KINDS = [
     "ccr-robot",
     "ccr-replication-endpoint",
     "lifecycle",
+    "import",
     "secret-ref",
     "variable",
     "variable-ref",

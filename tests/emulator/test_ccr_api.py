@@ -86,8 +86,8 @@ def test_paging_cuts_and_bounds(ccr: Ccr) -> None:
     assert beyond["projects"] == [] and beyond["total"] == 3
     filtered = ccr.ok(ccr("GET", f"{BASE}/projects", {"projectName": "b"}))
     assert [p["projectName"] for p in filtered["projects"]] == ["b"]
-    too_big = ccr("GET", f"{BASE}/projects", {"pageSize": "101"})
-    assert "pageSize" in ccr_error(too_big, "Ccr.InvalidParameter", 400)
+    too_big = ccr.ok(ccr("GET", f"{BASE}/projects", {"pageSize": "101"}))
+    assert too_big["pageSize"] == 100  # the emulator's choice: a larger page is cut to 100
     ccr_error(ccr("GET", f"{BASE}/projects", {"pageNo": "x"}), "Ccr.InvalidParameter", 400)
 
 
@@ -209,7 +209,7 @@ def test_registries(ccr: Ccr) -> None:
 def test_bodies_that_are_not_json_objects(ccr: Ccr) -> None:
     ccr_error(ccr("POST", f"{BASE}/projects", body=b"{"), "MalformedJSON", 400)
     wrong = ccr("POST", f"{BASE}/projects", body=b"[]")
-    assert wrong.status_code == 400 and wrong.json()["code"] == "InappropriateJSON"
+    assert "expected a JSON object" in ccr_error(wrong, "Ccr.InvalidParameter", 400)
 
 
 def test_faults_and_the_request_log_cover_ccr(ccr: Ccr, emulator: EmulatorHandle) -> None:

@@ -5,13 +5,14 @@ metadata lists a CCR error code (ccr-enterprise-api.md section 1): these are the
 choices, with their statuses and messages in :data:`reconciler.error_codes.CCR_CODES`, listed in
 docs/api-contract.md "CCR Enterprise". The model raises ``answer(errors.X, detail)``.
 Not for: which rule fails (the model's).
+
+:data:`READ` is the service's dialect for reading requests.
 """
 
 from __future__ import annotations
 
-from reconciler import error_codes
-
-from ..error_answer import ErrorAnswer
+from ..errors import ErrorAnswer
+from ..params import Reader
 
 INSTANCE_NOT_FOUND = "Ccr.InstanceNotFound"
 PROJECT_NOT_FOUND = "Ccr.ProjectNotFound"
@@ -27,14 +28,22 @@ WHITELIST_EXISTS = "Ccr.WhitelistAlreadyExists"
 LINK_NOT_FOUND = "Ccr.PrivateLinkNotFound"
 LINK_EXISTS = "Ccr.PrivateLinkAlreadyExists"
 INVALID = "Ccr.InvalidParameter"
-MALFORMED_JSON = "MalformedJSON"  # the BCE global code for a body that is not JSON
 
 
 def answer(code: str, detail: str) -> ErrorAnswer:
     """Answer with ``code``, its table message naming what it is about."""
-    message = error_codes.get(code).message.rstrip(".")
-    return ErrorAnswer(code, detail, f"{message}: {detail}")
+    return ErrorAnswer.detailed(code, detail)
 
 
 def invalid(detail: str) -> ErrorAnswer:
     return answer(INVALID, detail)
+
+
+# How the service reads requests: keys like Go's encoding/json (exact, else case-insensitive),
+# a value of the wrong type Ccr.InvalidParameter, a body that is not JSON MalformedJSON (the
+# BCE code), an empty body {} (deletes carry none).
+READ = Reader(
+    wrong_type=invalid,
+    malformed=lambda detail: ErrorAnswer("MalformedJSON", detail),
+    fold_case=True,
+)

@@ -11,14 +11,15 @@ Not for: the rules (the model's).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..call import Call, Reply
 from ..clock import rfc3339
-from ..models import Model
 from .errors import invalid
 from .models import (
+    DEFAULT_INSTANCE,
+    PAGING,
     Ccr,
     StoredInstance,
     StoredLink,
@@ -26,45 +27,31 @@ from .models import (
     StoredRegistry,
     StoredRepository,
     StoredRobot,
-    page_ask,
 )
 
 T = TypeVar("T")
+CcrCall = Call[Ccr]
 DOMAIN = "{instance}{suffix}.cnc.{region}.baidubce.com"  # GUESS: the pull host's shape
-
-
-def ccr(model: Model) -> Ccr:
-    return model.ccr
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _int_arg(call: Call, key: str) -> int | None:
-    value = call.arg(key)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise invalid(f"{key} must be an integer") from None
-
-
-def _path_int(call: Call, key: str) -> int:
+def _path_int(call: CcrCall, key: str) -> int:
     value = call.path[key]
     if not value.isdigit():
         raise invalid(f"{key} {value!r} is not a numeric id")
     return int(value)
 
 
-def _page(call: Call, key: str, rows: Sequence[T], shape: Callable[[T], Any]) -> Reply:
-    ask = page_ask(_int_arg(call, "pageNo"), _int_arg(call, "pageSize"))
+def _page(call: CcrCall, key: str, rows: list[T], shape: Callable[[T], Any]) -> Reply:
+    page = call.numbered_page(PAGING)
     return {
         "total": len(rows),
-        "pageNo": ask.page_no,
-        "pageSize": ask.page_size,
-        key: [shape(row) for row in ask.cut(rows)],
+        "pageNo": page.page_no,
+        "pageSize": page.page_size,
+        key: [shape(row) for row in page.cut(rows)],
     }
 
 
@@ -169,19 +156,19 @@ def registry_json(registry: StoredRegistry) -> dict[str, Any]:
 # -- instances ------------------------------------------------------------------------------
 
 
-def list_instances(call: Call) -> Reply:
-    model = ccr(call.model)
+def list_instances(call: CcrCall) -> Reply:
+    model = call.model
     found = model.list_instances(call.arg("keywordType") or "", call.arg("keyword") or "")
     return _page(call, "instances", found, lambda i: instance_json(model, i))
 
 
-def create_instance(call: Call) -> Reply:
-    instance_id = ccr(call.model).create_instance(call.json())
+def create_instance(call: CcrCall) -> Reply:
+    instance_id = call.model.create_instance(call.json())
     return {"instanceID": instance_id, "orderID": f"order-{instance_id}"}
 
 
-def get_instance(call: Call) -> Reply:
-    model = ccr(call.model)
+def get_instance(call: CcrCall) -> Reply:
+    model = call.model
     instance = model.instance(call.path["instance"])
     return {
         "info": instance_json(model, instance),
@@ -192,100 +179,100 @@ def get_instance(call: Call) -> Reply:
     }
 
 
-def update_instance(call: Call) -> Reply:
-    model = ccr(call.model)
+def update_instance(call: CcrCall) -> Reply:
+    model = call.model
     info = instance_json(model, model.rename_instance(call.path["instance"], call.json()))
     del info["tags"]  # the SDK's UpdateInstanceResponse has none
     return info
 
 
-def set_instance_tags(call: Call) -> Reply:
-    ccr(call.model).set_tags(call.path["instance"], call.json())
+def set_instance_tags(call: CcrCall) -> Reply:
+    call.model.set_tags(call.path["instance"], call.json())
     return None
 
 
 # -- projects -------------------------------------------------------------------------------
 
 
-def list_projects(call: Call) -> Reply:
-    found = ccr(call.model).list_projects(call.path["instance"], call.arg("projectName") or "")
+def list_projects(call: CcrCall) -> Reply:
+    found = call.model.list_projects(call.path["instance"], call.arg("projectName") or "")
     return _page(call, "projects", found, project_json)
 
 
-def create_project(call: Call) -> Reply:
-    return project_json(ccr(call.model).create_project(call.path["instance"], call.json()))
+def create_project(call: CcrCall) -> Reply:
+    return project_json(call.model.create_project(call.path["instance"], call.json()))
 
 
-def get_project(call: Call) -> Reply:
-    return project_json(ccr(call.model).project(call.path["instance"], call.path["project"]))
+def get_project(call: CcrCall) -> Reply:
+    return project_json(call.model.project(call.path["instance"], call.path["project"]))
 
 
-def update_project(call: Call) -> Reply:
-    model, path = ccr(call.model), call.path
+def update_project(call: CcrCall) -> Reply:
+    model, path = call.model, call.path
     return project_json(model.update_project(path["instance"], path["project"], call.json()))
 
 
-def delete_project(call: Call) -> Reply:
-    ccr(call.model).delete_project(call.path["instance"], call.path["project"])
+def delete_project(call: CcrCall) -> Reply:
+    call.model.delete_project(call.path["instance"], call.path["project"])
     return None
 
 
 # -- repositories ---------------------------------------------------------------------------
 
 
-def list_repositories(call: Call) -> Reply:
-    model, path = ccr(call.model), call.path
+def list_repositories(call: CcrCall) -> Reply:
+    model, path = call.model, call.path
     found = model.list_repositories(
         path["instance"], path["project"], call.arg("repositoryName") or ""
     )
     return _page(call, "items", found, lambda r: repository_json(model, r))
 
 
-def get_repository(call: Call) -> Reply:
-    model, path = ccr(call.model), call.path
+def get_repository(call: CcrCall) -> Reply:
+    model, path = call.model, call.path
     found = model.repository(path["instance"], path["project"], path["repository"])
     return repository_json(model, found)
 
 
-def update_repository(call: Call) -> Reply:
-    model, path = ccr(call.model), call.path
+def update_repository(call: CcrCall) -> Reply:
+    model, path = call.model, call.path
     found = model.update_repository(
         path["instance"], path["project"], path["repository"], call.json()
     )
     return repository_json(model, found)
 
 
-def delete_repository(call: Call) -> Reply:
+def delete_repository(call: CcrCall) -> Reply:
     path = call.path
-    ccr(call.model).delete_repository(path["instance"], path["project"], path["repository"])
+    call.model.delete_repository(path["instance"], path["project"], path["repository"])
     return None
 
 
 # -- robot accounts -------------------------------------------------------------------------
 
 
-def list_robots(call: Call) -> Reply:
-    found = ccr(call.model).list_robots(call.path["instance"], call.arg("status") or "")
+def list_robots(call: CcrCall) -> Reply:
+    found = call.model.list_robots(call.path["instance"], call.arg("status") or "")
     return _page(call, "robots", found, robot_json)
 
 
-def create_robot(call: Call) -> Reply:
-    robot, secret = ccr(call.model).create_robot(call.path["instance"], call.json())
+def create_robot(call: CcrCall) -> Reply:
+    robot, secret = call.model.create_robot(call.path["instance"], call.json())
     return {**robot_json(robot), "secret": secret}
 
 
-def update_robot(call: Call) -> Reply:
-    ccr(call.model).update_robot(call.path["instance"], _path_int(call, "robot"), call.json())
+def update_robot(call: CcrCall) -> Reply:
+    call.model.update_robot(call.path["instance"], _path_int(call, "robot"), call.json())
     return None
 
 
-def delete_robot(call: Call) -> Reply:
-    ccr(call.model).delete_robot(call.path["instance"], _path_int(call, "robot"))
+def delete_robot(call: CcrCall) -> Reply:
+    call.model.delete_robot(call.path["instance"], _path_int(call, "robot"))
     return None
 
 
-def refresh_robot_secret(call: Call) -> Reply:
-    model = ccr(call.model)
+def refresh_robot_secret(call: CcrCall) -> Reply:
+    model = call.model
     secret = model.refresh_secret(call.path["instance"], _path_int(call, "robot"), call.json())
     return {"secret": secret}
 
@@ -293,8 +280,8 @@ def refresh_robot_secret(call: Call) -> Reply:
 # -- network access -------------------------------------------------------------------------
 
 
-def get_public_network(call: Call) -> Reply:
-    model, instance = ccr(call.model), call.path["instance"]
+def get_public_network(call: CcrCall) -> Reply:
+    model, instance = call.model, call.path["instance"]
     status, whitelist = model.public_network(instance)
     return {
         "domain": _domain(model, instance, "-pub"),
@@ -303,50 +290,50 @@ def get_public_network(call: Call) -> Reply:
     }
 
 
-def switch_public_network(call: Call) -> Reply:
-    ccr(call.model).switch_public(call.path["instance"], call.json())
+def switch_public_network(call: CcrCall) -> Reply:
+    call.model.switch_public(call.path["instance"], call.json())
     return None
 
 
-def add_whitelist(call: Call) -> Reply:
-    ccr(call.model).add_whitelist(call.path["instance"], call.json())
+def add_whitelist(call: CcrCall) -> Reply:
+    call.model.add_whitelist(call.path["instance"], call.json())
     return None
 
 
-def delete_whitelist(call: Call) -> Reply:
-    ccr(call.model).delete_whitelist(call.path["instance"], call.json())
+def delete_whitelist(call: CcrCall) -> Reply:
+    call.model.delete_whitelist(call.path["instance"], call.json())
     return None
 
 
-def list_private_networks(call: Call) -> Reply:
-    model, instance = ccr(call.model), call.path["instance"]
+def list_private_networks(call: CcrCall) -> Reply:
+    model, instance = call.model, call.path["instance"]
     links = model.private_links(instance)
     return {"domain": _domain(model, instance, "-vpc"), "items": [link_json(x) for x in links]}
 
 
-def create_private_network(call: Call) -> Reply:
-    ccr(call.model).create_private_link(call.path["instance"], call.json())
+def create_private_network(call: CcrCall) -> Reply:
+    call.model.create_private_link(call.path["instance"], call.json())
     return None  # the SDK's decoder fails on any answer; an empty 200 is the kindest
 
 
-def delete_private_network(call: Call) -> Reply:
-    ccr(call.model).delete_private_link(call.path["instance"], call.json())
+def delete_private_network(call: CcrCall) -> Reply:
+    call.model.delete_private_link(call.path["instance"], call.json())
     return None
 
 
 # -- remote registries ----------------------------------------------------------------------
 
 
-def list_registries(call: Call) -> Reply:
-    model = ccr(call.model)
+def list_registries(call: CcrCall) -> Reply:
+    model = call.model
     found = model.list_registries(
         call.path["instance"], call.arg("registryName") or "", call.arg("registryType") or ""
     )
     return _page(call, "items", found, registry_json)
 
 
-def create_registry(call: Call) -> Reply:
-    registry = ccr(call.model).create_registry(call.path["instance"], call.json())
+def create_registry(call: CcrCall) -> Reply:
+    registry = call.model.create_registry(call.path["instance"], call.json())
     answer = registry_json(registry)
     # CreateRegistryResponse spells its times in snake case (GUESS: both are sent)
     answer["creation_time"] = answer["creationTime"]
@@ -354,33 +341,44 @@ def create_registry(call: Call) -> Reply:
     return answer
 
 
-def get_registry(call: Call) -> Reply:
-    model = ccr(call.model)
+def get_registry(call: CcrCall) -> Reply:
+    model = call.model
     return registry_json(model.registry(call.path["instance"], _path_int(call, "registry")))
 
 
-def update_registry(call: Call) -> Reply:
-    model = ccr(call.model)
+def update_registry(call: CcrCall) -> Reply:
+    model = call.model
     found = model.update_registry(call.path["instance"], _path_int(call, "registry"), call.json())
     return registry_json(found)
 
 
-def delete_registry(call: Call) -> Reply:
-    ccr(call.model).delete_registry(call.path["instance"], _path_int(call, "registry"))
+def delete_registry(call: CcrCall) -> Reply:
+    call.model.delete_registry(call.path["instance"], _path_int(call, "registry"))
     return None
 
 
-def ping_registry(call: Call) -> Reply:
-    ccr(call.model).ping_registry(call.path["instance"], call.json())
+def ping_registry(call: CcrCall) -> Reply:
+    call.model.ping_registry(call.path["instance"], call.json())
     return None
 
 
 # -- the admin state dump -------------------------------------------------------------------
 
 
-def dump(model: Model) -> dict[str, Any]:
+def push(model: Ccr, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /__emulator/ccr/push``: what ``docker push`` leaves (a repository and a tag)."""
+    values = [body.get(k) for k in ("project", "repository", "tag")]
+    instance = body.get("instance", DEFAULT_INSTANCE)
+    project, repository, tag = (v if isinstance(v, str) and v else "" for v in values)
+    if not (project and repository and tag and isinstance(instance, str)):
+        raise invalid("project, repository and tag must be strings")
+    model.push(instance, project, repository, tag)
+    return {"pushed": f"{instance}/{project}/{repository}:{tag}"}
+
+
+def dump(model: Ccr) -> dict[str, Any]:
     """Every instance with what it holds, in the API's shapes (secrets only as hashes)."""
-    service = ccr(model)
+    service = model
     out = []
     for instance in service.everything()["instances"]:
         i = instance.instance_id
@@ -407,4 +405,4 @@ def dump(model: Model) -> dict[str, Any]:
                 "registries": [registry_json(r) for r in service.list_registries(i, "", "")],
             }
         )
-    return {"instances": out}
+    return {"ccr": {"instances": out}}

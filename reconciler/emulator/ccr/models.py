@@ -30,16 +30,15 @@ import json
 import re
 import sqlite3
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..clock import ModelClock
-from ..db import Database
-from ..rng import SeededRandom
-from ..settings import Settings
+from ..lifecycle import Lifecycle
+from ..paging import NumberedPaging
+from ..store import Store
 from . import errors
-from .errors import invalid
+from .errors import READ, invalid
 
 Json = Mapping[str, Any]
 
@@ -130,15 +129,13 @@ CREATE TABLE IF NOT EXISTS ccr_registries (
     UNIQUE (instance_id, name)
 );
 """
-TABLES = (
-    "ccr_tags",
-    "ccr_repositories",
-    "ccr_projects",
-    "ccr_robots",
-    "ccr_whitelist",
-    "ccr_private_links",
-    "ccr_registries",
-    "ccr_instances",
+_DEFAULT_MISSING = (
+    "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM ccr_instances WHERE instance_id = 'ccr-emulator')"
+)
+# a row when anything is due at ?1 (now): the starting instance missing, a switch or a link
+_DUE = (
+    f"{_DEFAULT_MISSING} UNION ALL SELECT 1 FROM ccr_instances WHERE public_due <= ?1"
+    " UNION ALL SELECT 1 FROM ccr_private_links WHERE due <= ?1 LIMIT 1"
 )
 
 # --- the emulator's choices where the facts are not established --------------------------------
@@ -188,70 +185,20 @@ SECRET_CHARS = frozenset(string.ascii_letters + string.digits + SECRET_SPECIALS)
 DESCRIPTION_MAX = 1024
 
 
-# --- reading request JSON like Go's encoding/json ----------------------------------------------
-
-
-def field(data: Json, key: str) -> Any:
-    """The value under ``key``: the exact key first, else one that differs only in case."""
-    if key in data:
-        return data[key]
-    lower = key.lower()
-    return next((v for k, v in data.items() if k.lower() == lower), None)
-
-
-def _typed(data: Json, key: str, kind: type | tuple[type, ...], name: str) -> Any:
-    value = field(data, key)
-    if value is None:
-        return None
-    wrong_bool = isinstance(value, bool) and bool not in (
-        kind if isinstance(kind, tuple) else (kind,)
-    )
-    if wrong_bool or not isinstance(value, kind):
-        raise invalid(f"{key} must be {name}")
-    return value
-
-
-def opt_text(data: Json, key: str) -> str | None:
-    value: str | None = _typed(data, key, str, "a string")
-    return value
-
-
-def text(data: Json, key: str) -> str:
-    return opt_text(data, key) or ""
+# --- reading request JSON (the service's dialect, :data:`.errors.READ`) ------------------------
 
 
 def required_text(data: Json, key: str) -> str:
-    value = opt_text(data, key)
+    value = READ.opt_str(data, key)
     if not value:
         raise invalid(f"{key} is required")
-    return value
-
-
-def opt_int(data: Json, key: str) -> int | None:
-    value: int | None = _typed(data, key, int, "an integer")
-    return value
-
-
-def opt_bool(data: Json, key: str) -> bool | None:
-    value: bool | None = _typed(data, key, bool, "a boolean")
-    return value
-
-
-def opt_list(data: Json, key: str) -> list[Any] | None:
-    value: list[Any] | None = _typed(data, key, list, "a list")
-    return value
-
-
-def as_obj(value: Any, what: str) -> Json:
-    if not isinstance(value, Mapping):
-        raise invalid(f"{what} must be an object")
     return value
 
 
 def flag(data: Json, key: str) -> bool | None:
     """``public`` / ``autoScan``: the strings "true" and "false" (a JSON boolean does not
     decode into the service's string field)."""
-    value = opt_text(data, key)
+    value = READ.opt_str(data, key)
     if value is None or value == "":
         return None
     if value not in ("true", "false"):
@@ -417,23 +364,7 @@ class StoredRegistry:
         return UNHEALTHY if _unreachable(self.url) else HEALTHY
 
 
-@dataclass(frozen=True)
-class PageAsk:
-    page_no: int
-    page_size: int
-
-    def cut(self, rows: Sequence[Any]) -> list[Any]:
-        start = (self.page_no - 1) * self.page_size
-        return list(rows[start : start + self.page_size])
-
-
-def page_ask(page_no: int | None, page_size: int | None) -> PageAsk:
-    """``pageNo``/``pageSize``; the SDK sends 0 for unset, which takes the defaults."""
-    number = page_no or DEFAULT_PAGE_NO
-    size = page_size or DEFAULT_PAGE_SIZE
-    if number < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-        raise invalid(f"pageNo must be at least 1 and pageSize within 1..{MAX_PAGE_SIZE}")
-    return PageAsk(number, size)
+PAGING = NumberedPaging(DEFAULT_PAGE_NO, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 def _unreachable(url: str) -> bool:
@@ -447,35 +378,27 @@ def _unreachable(url: str) -> bool:
 class Ccr:
     """Every CCR Enterprise instance of the emulated account, over the shared database."""
 
-    def __init__(
-        self,
-        db: Database,
-        clock: ModelClock,
-        settings: Settings,
-        rng: SeededRandom,
-        region: str = "bj",
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.settings = settings
-        self.rng = rng
-        self.region = region
-        with db.write() as conn:
-            for statement in _statements():  # executescript would commit halfway
-                conn.execute(statement)
-            if conn.execute("SELECT COUNT(*) FROM ccr_instances").fetchone()[0] == 0:
-                self._insert_default(conn)
+    def __init__(self, store: Store) -> None:
+        self._clock = store.clock
+        self._settings = store.settings
+        self._rng = store.rng
+        self.region = store.region
+        self._lifecycle = Lifecycle(store, _DUE, self._advance)
 
-    def reset(self) -> None:
-        """Empty the tables (the shared ``Database.clear`` knows only its own) and make the
-        default instance again."""
-        with self.db.write() as conn:
-            for table in TABLES:
-                conn.execute(f"DELETE FROM {table}")
-            self._insert_default(conn)
-
-    def _insert_default(self, conn: sqlite3.Connection) -> None:
-        self._insert_instance(conn, DEFAULT_INSTANCE, DEFAULT_INSTANCE_NAME, "STANDARD", {}, 12)
+    def _advance(self, conn: sqlite3.Connection, now: float) -> None:
+        """The account's starting instance exists (again, after a reset), and the network
+        switches and links that are due are done."""
+        if conn.execute(_DEFAULT_MISSING).fetchone() is not None:
+            self._insert_instance(conn, DEFAULT_INSTANCE, DEFAULT_INSTANCE_NAME, "STANDARD", {}, 12)
+        conn.execute(
+            "UPDATE ccr_instances SET public_status = CASE public_status WHEN ? THEN ? ELSE ? END,"
+            " public_due = NULL WHERE public_due <= ?",
+            (PUBLIC_OPENING, PUBLIC_OPENED, PUBLIC_CLOSED, now),
+        )
+        conn.execute(
+            "UPDATE ccr_private_links SET status = ?, due = NULL WHERE due <= ?",
+            (LINK_CREATED, now),
+        )
 
     def _insert_instance(
         self,
@@ -486,7 +409,7 @@ class Ccr:
         tags: Mapping[str, str],
         months: int,
     ) -> None:
-        now = self.clock.now()
+        now = self._clock.now()
         conn.execute(
             "INSERT INTO ccr_instances (instance_id, name, type, status, bucket, tags,"
             " public_status, public_due, created, expires) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -505,7 +428,7 @@ class Ccr:
         )
 
     def _network_seconds(self) -> float:
-        return float(self.settings.current.ccr_network_seconds)
+        return float(self._settings.current.ccr_network_seconds)
 
     # --- instances ---------------------------------------------------------------------------
 
@@ -514,26 +437,26 @@ class Ccr:
         name = required_text(body, "name")
         if len(name) > 256:
             raise invalid("name must be 1-256 characters")
-        if text(body, "paymentTiming") != "prepay":
+        if READ.text(body, "paymentTiming") != "prepay":
             raise invalid("paymentTiming must be prepay")
-        billing = as_obj(field(body, "billing") or {}, "billing")
+        billing = READ.obj(READ.value(body, "billing"), "billing")
         unit = choice(
-            text(billing, "reservationTimeUnit"), RESERVATION_UNITS, "reservationTimeUnit"
+            READ.text(billing, "reservationTimeUnit"), RESERVATION_UNITS, "reservationTimeUnit"
         )
-        length = opt_int(billing, "reservationTime") or 0
+        length = READ.opt_int(billing, "reservationTime") or 0
         if not 1 <= length <= 9:
             raise invalid("billing.reservationTime must be within 1..9")
-        tags = _tag_map(opt_list(body, "tags") or [])
+        tags = _tag_map(READ.opt_list(body, "tags") or [])
         months = length * (12 if unit == "YEAR" else 1)
-        instance_id = INSTANCE_ID.format(self.rng.short_id("", 8).lower())
-        with self.db.write() as conn:
+        instance_id = INSTANCE_ID.format(self._rng.short_id("", 8).lower())
+        with self._lifecycle.write() as (conn, _now):
             self._insert_instance(conn, instance_id, name, kind, tags, months)
         return instance_id
 
     def list_instances(self, keyword_type: str, keyword: str) -> list[StoredInstance]:
         choice(keyword_type or "name", KEYWORD_TYPES, "keywordType")
         column = "instance_id" if keyword_type == "id" else "name"
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             rows = conn.execute(
                 f"SELECT * FROM ccr_instances WHERE instr({column}, ?) > 0 ORDER BY seq",
                 (keyword,),
@@ -541,15 +464,14 @@ class Ccr:
         return [_instance(row) for row in rows]
 
     def instance(self, instance_id: str) -> StoredInstance:
-        self._settle(instance_id)
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             return _instance(_instance_row(conn, instance_id))
 
     def rename_instance(self, instance_id: str, body: Json) -> StoredInstance:
         name = required_text(body, "name")
         if len(name) > 256:
             raise invalid("name must be 1-256 characters")
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             conn.execute(
                 "UPDATE ccr_instances SET name = ? WHERE instance_id = ?", (name, instance_id)
@@ -557,11 +479,11 @@ class Ccr:
             return _instance(_instance_row(conn, instance_id))
 
     def set_tags(self, instance_id: str, body: Json) -> None:
-        tags = opt_list(body, "tags")
+        tags = READ.opt_list(body, "tags")
         if tags is None:
             raise invalid("tags is required")
         mapping = _tag_map(tags)
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             conn.execute(
                 "UPDATE ccr_instances SET tags = ? WHERE instance_id = ?",
@@ -569,7 +491,7 @@ class Ccr:
             )
 
     def statistic(self, instance_id: str) -> dict[str, int]:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             count = conn.execute
             return {
                 "repo": count(
@@ -593,8 +515,8 @@ class Ccr:
         name = required_text(body, "projectName")
         _check_project_name(name)
         public = flag(body, "public")
-        now = self.clock.now()
-        with self.db.write() as conn:
+        now = self._clock.now()
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             try:
                 conn.execute(
@@ -607,7 +529,7 @@ class Ccr:
             return _project_row(conn, instance_id, name)
 
     def list_projects(self, instance_id: str, name: str) -> list[StoredProject]:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             rows = conn.execute(
                 _PROJECTS + " WHERE p.instance_id = ? AND instr(p.name, ?) > 0"
@@ -617,7 +539,7 @@ class Ccr:
         return [_project(row) for row in rows]
 
     def project(self, instance_id: str, name: str) -> StoredProject:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             return _project_row(conn, instance_id, name)
 
@@ -625,18 +547,18 @@ class Ccr:
         public, auto_scan = flag(body, "public"), flag(body, "autoScan")
         if public is None or auto_scan is None:
             raise invalid("public and autoScan are required")
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             _project_row(conn, instance_id, name)
             conn.execute(
                 "UPDATE ccr_projects SET public = ?, auto_scan = ?, updated = ?"
                 " WHERE instance_id = ? AND name = ?",
-                (public, auto_scan, self.clock.now(), instance_id, name),
+                (public, auto_scan, self._clock.now(), instance_id, name),
             )
             return _project_row(conn, instance_id, name)
 
     def delete_project(self, instance_id: str, name: str) -> None:
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             project = _project_row(conn, instance_id, name)
             if project.repo_count:
@@ -653,8 +575,8 @@ class Ccr:
         """What ``docker push <host>/<project>/<repository>:<tag>`` leaves behind."""
         if not repository or repository.startswith("/") or ".." in repository:
             raise invalid(f"repository {repository!r} is not a repository name")
-        now = self.clock.now()
-        with self.db.write() as conn:
+        now = self._clock.now()
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             _project_row(conn, instance_id, project)
             conn.execute(
@@ -671,7 +593,7 @@ class Ccr:
     def list_repositories(
         self, instance_id: str, project: str, name: str
     ) -> list[StoredRepository]:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             _project_row(conn, instance_id, project)
             rows = conn.execute(
@@ -683,7 +605,7 @@ class Ccr:
         return [_repository(row) for row in rows]
 
     def repository(self, instance_id: str, project: str, segment: str) -> StoredRepository:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             _project_row(conn, instance_id, project)
             return _repository_row(conn, instance_id, project, repository_name(segment))
@@ -691,26 +613,26 @@ class Ccr:
     def update_repository(
         self, instance_id: str, project: str, segment: str, body: Json
     ) -> StoredRepository:
-        description = opt_text(body, "description")
+        description = READ.opt_str(body, "description")
         if description is None:
             raise invalid("description is required")
         if len(description) > DESCRIPTION_MAX:
             raise invalid(f"description is longer than {DESCRIPTION_MAX} characters")
         name = repository_name(segment)
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             _project_row(conn, instance_id, project)
             _repository_row(conn, instance_id, project, name)
             conn.execute(
                 "UPDATE ccr_repositories SET description = ?, updated = ?"
                 " WHERE instance_id = ? AND project = ? AND name = ?",
-                (description, self.clock.now(), instance_id, project, name),
+                (description, self._clock.now(), instance_id, project, name),
             )
             return _repository_row(conn, instance_id, project, name)
 
     def delete_repository(self, instance_id: str, project: str, segment: str) -> None:
         name = repository_name(segment)
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             _project_row(conn, instance_id, project)
             repository = _repository_row(conn, instance_id, project, name)
@@ -721,7 +643,7 @@ class Ccr:
     def list_robots(self, instance_id: str, status: str) -> list[StoredRobot]:
         if status:
             choice(status, ROBOT_STATUSES, "status")
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             rows = conn.execute(
                 "SELECT * FROM ccr_robots WHERE instance_id = ? ORDER BY seq", (instance_id,)
@@ -738,19 +660,19 @@ class Ccr:
                 "name must be 1-65 lowercase letters, digits, '.', '_' or '-', starting and "
                 "ending with a letter or digit, without two separators in a row"
             )
-        duration = opt_int(body, "duration")
+        duration = READ.opt_int(body, "duration")
         if duration is None:
             raise invalid("duration is required")
         _check_duration(duration)
         description = _description(body)
-        secret = text(body, "secret") or self._new_secret()
+        secret = READ.text(body, "secret") or self._new_secret()
         problem = secret_problem(secret)
         if problem:
             raise invalid(problem)
-        now = self.clock.now()
-        with self.db.write() as conn:
+        now = self._clock.now()
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
-            permissions = _permissions(conn, instance_id, opt_list(body, "permissions") or [])
+            permissions = _permissions(conn, instance_id, READ.opt_list(body, "permissions") or [])
             try:
                 cursor = conn.execute(
                     "INSERT INTO ccr_robots (instance_id, name, description, duration, disabled,"
@@ -760,7 +682,7 @@ class Ccr:
                         ROBOT_PREFIX + name,
                         description or "",
                         duration,
-                        bool(opt_bool(body, "disable")),
+                        bool(READ.opt_bool(body, "disable")),
                         json.dumps(permissions),
                         sha256(secret),
                         now,
@@ -774,12 +696,12 @@ class Ccr:
     def update_robot(self, instance_id: str, robot_id: int, body: Json) -> None:
         """Only the keys sent change (GUESS: the SDK's omitempty keys mean "unchanged")."""
         description = _description(body)
-        duration = opt_int(body, "duration")
+        duration = READ.opt_int(body, "duration")
         if duration is not None:
             _check_duration(duration)
-        disabled = opt_bool(body, "disable")
-        raw_permissions = opt_list(body, "permissions")
-        with self.db.write() as conn:
+        disabled = READ.opt_bool(body, "disable")
+        raw_permissions = READ.opt_list(body, "permissions")
+        with self._lifecycle.write() as (conn, _now):
             robot = _robot_row(conn, instance_id, robot_id)
             permissions = (
                 list(robot.permissions)
@@ -794,38 +716,37 @@ class Ccr:
                     robot.duration if duration is None else duration,
                     robot.disabled if disabled is None else disabled,
                     json.dumps(permissions),
-                    self.clock.now(),
+                    self._clock.now(),
                     robot.seq,
                 ),
             )
 
     def delete_robot(self, instance_id: str, robot_id: int) -> None:
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             robot = _robot_row(conn, instance_id, robot_id)
             conn.execute("DELETE FROM ccr_robots WHERE seq = ?", (robot.seq,))
 
     def refresh_secret(self, instance_id: str, robot_id: int, body: Json) -> str:
-        secret = text(body, "secret") or self._new_secret()
+        secret = READ.text(body, "secret") or self._new_secret()
         problem = secret_problem(secret)
         if problem:
             raise invalid(problem)
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             robot = _robot_row(conn, instance_id, robot_id)
             conn.execute(
                 "UPDATE ccr_robots SET secret_sha256 = ?, updated = ? WHERE seq = ?",
-                (sha256(secret), self.clock.now(), robot.seq),
+                (sha256(secret), self._clock.now(), robot.seq),
             )
         return secret
 
     def _new_secret(self) -> str:
         # one of each class, then more: always within the rule
-        return "Aa1" + self.rng.short_id("", 29)
+        return "Aa1" + self._rng.short_id("", 29)
 
     # --- network access ----------------------------------------------------------------------
 
     def public_network(self, instance_id: str) -> tuple[str, list[tuple[str, str]]]:
-        self._settle(instance_id)
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             instance = _instance(_instance_row(conn, instance_id))
             rows = conn.execute(
                 "SELECT ip, description FROM ccr_whitelist WHERE instance_id = ? ORDER BY added, ip",
@@ -835,40 +756,39 @@ class Ccr:
 
     def switch_public(self, instance_id: str, body: Json) -> None:
         action = choice(required_text(body, "action"), PUBLIC_ACTIONS, "action")
-        self._settle(instance_id)
         target, moving = (
             (PUBLIC_OPENED, PUBLIC_OPENING) if action == "open" else (PUBLIC_CLOSED, PUBLIC_CLOSING)
         )
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             current = _instance(_instance_row(conn, instance_id)).public_status
             if current in (target, moving):
                 return  # already there or on its way
             conn.execute(
                 "UPDATE ccr_instances SET public_status = ?, public_due = ? WHERE instance_id = ?",
-                (moving, self.clock.now() + self._network_seconds(), instance_id),
+                (moving, self._clock.now() + self._network_seconds(), instance_id),
             )
 
     def add_whitelist(self, instance_id: str, body: Json) -> None:
         ip = required_text(body, "ipAddr")
         _check_ip(ip)
-        description = opt_text(body, "description")
+        description = READ.opt_str(body, "description")
         if description is None:
             raise invalid("description is required")
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             try:
                 conn.execute(
                     "INSERT INTO ccr_whitelist VALUES (?,?,?,?)",
-                    (instance_id, ip, description, self.clock.now()),
+                    (instance_id, ip, description, self._clock.now()),
                 )
             except sqlite3.IntegrityError:
                 raise errors.answer(errors.WHITELIST_EXISTS, ip) from None
 
     def delete_whitelist(self, instance_id: str, body: Json) -> None:
-        items = opt_list(body, "items")
+        items = READ.opt_list(body, "items")
         if not items or not all(isinstance(i, str) for i in items):
             raise invalid("items must be a non-empty list of addresses")
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             conn.executemany(
                 "DELETE FROM ccr_whitelist WHERE instance_id = ? AND ip = ?",
@@ -876,8 +796,7 @@ class Ccr:
             )
 
     def private_links(self, instance_id: str) -> list[StoredLink]:
-        self._settle(instance_id)
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             rows = conn.execute(
                 "SELECT * FROM ccr_private_links WHERE instance_id = ? ORDER BY seq",
@@ -890,14 +809,14 @@ class Ccr:
         if not vpc_id.startswith("vpc-") or not subnet_id.startswith("sbn-"):
             raise invalid("vpcID must be a vpc-... id and subnetID a sbn-... id")
         ip_type = choice(required_text(body, "ipType"), IP_TYPES, "ipType")
-        ip_address = text(body, "ipAddress")
+        ip_address = READ.text(body, "ipAddress")
         if ip_type == "manual":
             _check_ip(ip_address, network=False)
         elif ip_address:
             raise invalid("ipAddress goes with ipType manual only")
-        auto_dns = bool(opt_bool(body, "autoDnsResolve"))
-        due = self.clock.now() + self._network_seconds()
-        with self.db.write() as conn:
+        auto_dns = bool(READ.opt_bool(body, "autoDnsResolve"))
+        due = self._clock.now() + self._network_seconds()
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             try:
                 conn.execute(
@@ -911,7 +830,7 @@ class Ccr:
 
     def delete_private_link(self, instance_id: str, body: Json) -> None:
         vpc_id, subnet_id = required_text(body, "vpcID"), required_text(body, "subnetID")
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             deleted = conn.execute(
                 "DELETE FROM ccr_private_links WHERE instance_id = ? AND vpc_id = ?"
@@ -921,34 +840,10 @@ class Ccr:
         if not deleted:
             raise errors.answer(errors.LINK_NOT_FOUND, f"{vpc_id}/{subnet_id}")
 
-    def _settle(self, instance_id: str) -> None:
-        """Finish the network changes that are due (a 0-second one shows on the next read)."""
-        now = self.clock.now()
-        with self.db.read() as conn:
-            due = conn.execute(
-                "SELECT (SELECT COUNT(*) FROM ccr_instances WHERE instance_id = ?"
-                " AND public_due <= ?) + (SELECT COUNT(*) FROM ccr_private_links"
-                " WHERE instance_id = ? AND due <= ?)",
-                (instance_id, now, instance_id, now),
-            ).fetchone()[0]
-        if not due:
-            return
-        with self.db.write() as conn:
-            conn.execute(
-                "UPDATE ccr_instances SET public_status = CASE public_status WHEN ? THEN ?"
-                " ELSE ? END, public_due = NULL WHERE instance_id = ? AND public_due <= ?",
-                (PUBLIC_OPENING, PUBLIC_OPENED, PUBLIC_CLOSED, instance_id, now),
-            )
-            conn.execute(
-                "UPDATE ccr_private_links SET status = ?, due = NULL"
-                " WHERE instance_id = ? AND due <= ?",
-                (LINK_CREATED, instance_id, now),
-            )
-
     # --- remote registries -------------------------------------------------------------------
 
     def list_registries(self, instance_id: str, name: str, kind: str) -> list[StoredRegistry]:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             rows = conn.execute(
                 "SELECT * FROM ccr_registries WHERE instance_id = ? AND instr(name, ?) > 0"
@@ -958,14 +853,14 @@ class Ccr:
         return [_registry(row) for row in rows]
 
     def registry(self, instance_id: str, registry_id: int) -> StoredRegistry:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             _instance_row(conn, instance_id)
             return _registry_row(conn, instance_id, registry_id)
 
     def create_registry(self, instance_id: str, body: Json) -> StoredRegistry:
         values = _registry_values(body)
-        now = self.clock.now()
-        with self.db.write() as conn:
+        now = self._clock.now()
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             try:
                 cursor = conn.execute(
@@ -979,14 +874,14 @@ class Ccr:
 
     def update_registry(self, instance_id: str, registry_id: int, body: Json) -> StoredRegistry:
         name, kind, url, description, insecure, credential = _registry_values(body)
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             _registry_row(conn, instance_id, registry_id)
             try:
                 conn.execute(
                     "UPDATE ccr_registries SET name = ?, type = ?, url = ?, description = ?,"
                     " insecure = ?, credential = ?, updated = ? WHERE seq = ?",
-                    (name, kind, url, description, insecure, credential, self.clock.now(),
+                    (name, kind, url, description, insecure, credential, self._clock.now(),
                      registry_id),
                 )  # fmt: skip
             except sqlite3.IntegrityError:
@@ -994,7 +889,7 @@ class Ccr:
             return _registry_row(conn, instance_id, registry_id)
 
     def delete_registry(self, instance_id: str, registry_id: int) -> None:
-        with self.db.write() as conn:
+        with self._lifecycle.write() as (conn, _now):
             _instance_row(conn, instance_id)
             _registry_row(conn, instance_id, registry_id)
             conn.execute("DELETE FROM ccr_registries WHERE seq = ?", (registry_id,))
@@ -1008,13 +903,9 @@ class Ccr:
     # --- for the admin state dump ------------------------------------------------------------
 
     def everything(self) -> dict[str, list[Any]]:
-        with self.db.read() as conn:
+        with self._lifecycle.read() as conn:
             ids = [r[0] for r in conn.execute("SELECT instance_id FROM ccr_instances ORDER BY seq")]
         return {"instances": [self.instance(i) for i in ids]}
-
-
-def _statements() -> Iterable[str]:
-    return (s.strip() for s in SCHEMA.split(";") if s.strip())
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -1035,7 +926,7 @@ def _check_duration(duration: int) -> None:
 
 
 def _description(body: Json) -> str | None:
-    description = opt_text(body, "description")
+    description = READ.opt_str(body, "description")
     if description is not None and len(description) > DESCRIPTION_MAX:
         raise invalid(f"description is longer than {DESCRIPTION_MAX} characters")
     return description
@@ -1056,8 +947,8 @@ def _check_ip(value: str, *, network: bool = True) -> None:
 def _tag_map(items: list[Any]) -> dict[str, str]:
     tags: dict[str, str] = {}
     for item in items:
-        entry = as_obj(item, "a tag")
-        tags[required_text(entry, "tagKey")] = text(entry, "tagValue")
+        entry = READ.element(item, "a tag")
+        tags[required_text(entry, "tagKey")] = READ.text(entry, "tagValue")
     return tags
 
 
@@ -1065,8 +956,8 @@ def _permissions(conn: sqlite3.Connection, instance_id: str, raw: list[Any]) -> 
     """Permissions as stored: each names an existing project (or "*") and allowed access."""
     out: list[Json] = []
     for index, item in enumerate(raw):
-        entry = as_obj(item, f"permissions[{index}]")
-        kind = text(entry, "kind") or "project"
+        entry = READ.element(item, f"permissions[{index}]")
+        kind = READ.text(entry, "kind") or "project"
         if kind != "project":
             raise invalid(f"permissions[{index}].kind must be project")
         namespace = required_text(entry, "namespace")
@@ -1080,8 +971,8 @@ def _permissions(conn: sqlite3.Connection, instance_id: str, raw: list[Any]) -> 
                     f"permissions[{index}] names project {namespace!r}, which does not exist"
                 )
         access = []
-        for a in opt_list(entry, "access") or []:
-            pair = as_obj(a, f"permissions[{index}].access")
+        for a in READ.opt_list(entry, "access") or []:
+            pair = READ.element(a, f"permissions[{index}].access")
             resource, action = required_text(pair, "resource"), required_text(pair, "action")
             if (resource, action) not in ACCESS:
                 raise invalid(f"{action} on {resource} is not a permission a robot can hold")
@@ -1098,16 +989,19 @@ def _registry_values(body: Json) -> tuple[str, str, str, str, bool, str]:
     url = required_text(body, "url")
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
         raise invalid(f"url {url!r} is not an http(s) URL")
-    raw = field(body, "credential")
+    raw = READ.value(body, "credential")
     credential: dict[str, str] | None = None
     if raw is not None:
-        c = as_obj(raw, "credential")
-        credential = {"type": text(c, "type") or "basic", "accessKey": text(c, "accessKey")}
-        secret = text(c, "accessSecret")
+        c = READ.element(raw, "credential")
+        credential = {
+            "type": READ.text(c, "type") or "basic",
+            "accessKey": READ.text(c, "accessKey"),
+        }
+        secret = READ.text(c, "accessSecret")
         if secret:
             credential["secretSha256"] = sha256(secret)
     description = _description(body) or ""
-    insecure = bool(opt_bool(body, "insecure"))
+    insecure = bool(READ.opt_bool(body, "insecure"))
     return name, kind, url, description, insecure, json.dumps(credential)
 
 
