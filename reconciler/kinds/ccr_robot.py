@@ -169,6 +169,7 @@ class CcrRobotKind(TableKind):
             {"type": "string", "maxLength": 1024},
             default="",
             change=IN_PLACE,
+            why="clearing it replaces the robot: the API cannot send an empty one",
             doc="text; default empty",
         ),
         Field(
@@ -189,6 +190,7 @@ class CcrRobotKind(TableKind):
             boolean(),
             default=False,
             change=IN_PLACE,
+            why="enabling replaces the robot: the API cannot send false",
             wire="disable",
             doc="`true` / `false`, default `false`",
         ),
@@ -212,6 +214,7 @@ class CcrRobotKind(TableKind):
             {"type": "string", "minLength": 1},
             required=True,
             change=IN_PLACE,
+            why="a new secret is set and written there",
             doc="a path, or `-` for apply's output; never in state",
         ),
         Field(
@@ -221,6 +224,7 @@ class CcrRobotKind(TableKind):
             {"type": "string"},
             default="",
             change=IN_PLACE,
+            why="a new secret is set and written to secretFile",
             doc="any text: a change rotates the secret",
         ),
     )
