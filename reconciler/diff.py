@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 MISSING: Any = object()
 
 
@@ -63,6 +61,8 @@ def _value_at(data: Mapping[str, Any], path: list[Any]) -> Any:
 def field_changes(desired: Mapping[str, Any], projected: Mapping[str, Any]) -> list[FieldChange]:
     if desired == projected:
         return []
+    from deepdiff import DeepDiff  # loaded by the first real difference, not by every command
+
     diff = DeepDiff(projected, desired, ignore_order=True, view="tree")
     paths: set[str] = set()
     changes: list[FieldChange] = []

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from reconciler.client.types import frozen
 from reconciler.errors import ShapeError
 
 
@@ -121,3 +121,12 @@ def put_omitempty(body: dict[str, Any], key: str, value: Any) -> None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
         return
     body[key] = value
+
+
+def frozen(value: Any) -> Any:
+    """A deep read-only copy of parsed JSON: objects become mappings, lists tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(frozen(v) for v in value)
+    return value

@@ -12,10 +12,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.kinds import table_kinds
 from reconciler.model import Location
 from reconciler.yamlload import Document, JsonPath
 
+# The kinds declared by a field table (``reconciler.kinds.TABLE_KINDS``, the CCR Enterprise
+# kinds): section -> (kind, identity), as their tables say. Repeated here so that reading a
+# configuration does not load every kind's module and the clients they use; a test
+# (tests/config/test_schemas.py) keeps the two in step.
+TABLE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ccr_instances": ("ccr_instance", ("id",)),
+    "ccr_public_access": ("ccr_public_access", ("instance",)),
+    "ccr_private_links": ("ccr_private_link", ("instance", "vpcID", "subnetID")),
+    "ccr_projects": ("ccr_project", ("instance", "name")),
+    "ccr_repositories": ("ccr_repository", ("instance", "project", "name")),
+    "ccr_robots": ("ccr_robot", ("instance", "name")),
+    "ccr_replication_endpoints": ("ccr_replication_endpoint", ("instance", "name")),
+}
 SECTIONS = {
     "users": "user",
     "namespaces": "namespace",
@@ -23,8 +35,7 @@ SECTIONS = {
     "clusters": "cluster",
     "k8s_clusters": "k8s_cluster",
     "instance_groups": "instance_group",
-    # the kinds declared by a field table say their own section
-    **{kind.config_section: kind.name for kind in table_kinds()},
+    **{section: kind for section, (kind, _) in TABLE_KINDS.items()},
 }
 IDENTITY = {
     "user": ("username",),
@@ -33,7 +44,7 @@ IDENTITY = {
     "cluster": ("name",),
     "k8s_cluster": ("name",),
     "instance_group": ("cluster", "name"),
-    **{kind.name: kind.identity for kind in table_kinds()},
+    **dict(TABLE_KINDS.values()),
 }
 
 

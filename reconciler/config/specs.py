@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from reconciler.config.items import Item
-from reconciler.kinds import table_kinds
+from reconciler.config.items import TABLE_KINDS, Item
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -223,5 +222,21 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], Location], Resource]] = {
     "k8s_cluster": _k8s_cluster,
     "instance_group": _instance_group,
 }
-# the kinds declared by a field table build their own (generic) specs
-_BUILDERS.update({kind.name: kind.build_spec for kind in table_kinds()})
+
+
+def _table_spec(kind: str) -> Callable[[dict[str, Any], Location], Resource]:
+    """A kind declared by a field table builds its own (generic) spec; its module is loaded
+    only by a configuration that declares one."""
+
+    def build(data: dict[str, Any], location: Location) -> Resource:
+        from reconciler.kinds import kind_named
+        from reconciler.kinds.table import TableKind
+
+        declared = kind_named(kind)
+        assert isinstance(declared, TableKind)
+        return declared.build_spec(data, location)
+
+    return build
+
+
+_BUILDERS.update({kind: _table_spec(kind) for kind, _ in TABLE_KINDS.values()})

@@ -25,13 +25,8 @@ from reconciler.kinds.table import TableKind
 from reconciler.kinds.user import UserKind
 from reconciler.model import KINDS, Address, SecretRef, Spec
 
-REGISTRY: tuple[Kind, ...] = (
-    UserKind(),
-    NamespaceKind(),
-    RepositoryKind(),
-    ClusterKind(),
-    K8sClusterKind(),
-    InstanceGroupKind(),
+# The kinds declared by a field table (kinds/table.py), in dependency order.
+TABLE_KINDS: tuple[TableKind, ...] = (
     CcrInstanceKind(),
     CcrPublicAccessKind(),
     CcrPrivateLinkKind(),
@@ -39,6 +34,15 @@ REGISTRY: tuple[Kind, ...] = (
     CcrRepositoryKind(),
     CcrRobotKind(),
     CcrReplicationEndpointKind(),
+)
+REGISTRY: tuple[Kind, ...] = (
+    UserKind(),
+    NamespaceKind(),
+    RepositoryKind(),
+    ClusterKind(),
+    K8sClusterKind(),
+    InstanceGroupKind(),
+    *TABLE_KINDS,
 )
 _BY_NAME: dict[str, Kind] = {k.name: k for k in REGISTRY}
 _BY_SPEC: dict[type, Kind] = {k.spec_type: k for k in REGISTRY if k.spec_type is not Spec}
@@ -59,7 +63,7 @@ def kind_of(spec: Any) -> Kind:
 
 def table_kinds() -> list[TableKind]:
     """The kinds declared by a field table, in dependency order."""
-    return [k for k in REGISTRY if isinstance(k, TableKind)]
+    return list(TABLE_KINDS)
 
 
 def desired_attrs(spec: Any) -> dict[str, Any]:

@@ -20,12 +20,15 @@ A kind's wire shapes (request bodies, response field names) are known only to it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from reconciler.errors import OutcomeUnknownError, ReconcilerError
 from reconciler.model import Address, DesiredState, SecretRef, plural
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
@@ -340,6 +343,17 @@ class Kind:
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
         raise NotImplementedError
+
+
+def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``call`` of each item, in order, on up to ``parallelism`` threads (the lists a refresh
+    reads per object: a v2 group's nodes, a CCR project's repositories)."""
+    if not items:
+        return []
+    from concurrent.futures import ThreadPoolExecutor  # only when a refresh reads in parallel
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
+        return list(pool.map(call, items))
 
 
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.base import ConflictError, LiveObject, Operations, PlanView, RefreshContext
+from reconciler.kinds.base import (
+    ConflictError,
+    LiveObject,
+    Operations,
+    PlanView,
+    RefreshContext,
+    in_parallel,
+)
 from reconciler.kinds.ccr_common import (
     API_NAME,
     instance_field,
@@ -140,15 +147,15 @@ class CcrRepositoryKind(TableKind):
         return LiveObject(Address(self.name, cloud_id), cloud_id, attrs, details=details)
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
+        """One list per project, the projects' lists read side by side."""
         projects = ctx.found.get(PROJECT_KIND, [])
 
         def read(ccr: CcrClient, instance_id: str) -> list[LiveObject]:
             names = [str(p.attrs["name"]) for p in projects if p.attrs["instance"] == instance_id]
-            return [
-                self.live_object(instance_id, r)
-                for name in names
-                for r in ccr.list_repositories(instance_id, name)
-            ]
+            lists = in_parallel(
+                ctx.parallelism, lambda name: ccr.list_repositories(instance_id, name), names
+            )
+            return [self.live_object(instance_id, r) for found in lists for r in found]
 
         return per_instance(ctx, read)
 

@@ -16,8 +16,7 @@ settled by reading the cluster's groups by name before anything is sent again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
 from reconciler.client.v2_types import (
@@ -40,6 +39,7 @@ from reconciler.kinds.base import (
     TerraformType,
     create_once,
     drop_none,
+    in_parallel,
     secrets_of,
     terraform_int,
     terraform_text,
@@ -57,8 +57,6 @@ if TYPE_CHECKING:
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 SCALE_FIELD = "replicas"
 ADMIN_PASSWORD = "adminPassword"
@@ -227,13 +225,6 @@ def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
         key: values[key] if key == SCALE_FIELD or values[key] != 0 else None for key in FIELDS
     }
     return drop_none(ordered)
-
-
-def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
-        return list(pool.map(call, items))
 
 
 class InstanceGroupKind(Kind):

@@ -15,6 +15,7 @@ import yaml
 from referencing.jsonschema import DRAFT202012
 
 from reconciler.config import PATTERN_HINTS, schema_documents
+from reconciler.config.items import TABLE_KINDS
 from reconciler.kinds import table_kinds
 
 REPO = Path(__file__).resolve().parents[2]
@@ -185,3 +186,8 @@ def test_the_field_table_kinds_ship_the_schemas_their_tables_make(
         assert schemas["config.schema.json"]["properties"][kind.config_section] == (
             kind.section_schema()
         )
+
+
+def test_the_configuration_names_the_field_table_kinds_as_they_declare_themselves() -> None:
+    declared = {k.config_section: (k.name, k.identity) for k in table_kinds()}
+    assert TABLE_KINDS == declared
