@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench.server import clean_environ, running
 from reconciler.cli import main as cli_main
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.options import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
 
 INSTANCE = "ccr-emulator"

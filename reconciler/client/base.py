@@ -1,5 +1,5 @@
 """What the typed clients share: building one on a signed transport, from the environment or
-explicitly, closing it, and its statistics. Not for: any API call (``api.py``, ``v2.py``,
+explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``v2.py``,
 ``ccr.py``)."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ query and body as the official Go SDK (``services/eccr``) does, reading every pa
 strictly into the frozen values of :mod:`.ccr_types`. Signing, retries, the retry budget and
 the rate limit are the shared :class:`~reconciler.client.transport.Transport`'s: a
 :class:`CcrClient` is built on a sibling of the CCE client's transport (same credentials,
-budget, limit and counters; its own host), see :class:`~reconciler.client.api.CceClient`.
+budget, limit and counters; its own host), see :class:`~reconciler.client.v1.CceClient`.
 Not for: instance creation, renewal or upgrade (billed orders a plan never places), tags and
 image builds (not declarative), or deciding what an error means for a plan (the kinds do).
 
@@ -45,7 +45,7 @@ from reconciler.client.ccr_types import (
 )
 from reconciler.client.pages import PageShape, read_all_pages
 from reconciler.client.transport import Transport
-from reconciler.client.types import Ack, frozen
+from reconciler.client.v1_types import Ack, frozen
 from reconciler.errors import UsageError
 
 T = TypeVar("T")

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.model import Location
-from reconciler.yamlload import Document, JsonPath
 
 # The kinds declared by a field table (``reconciler.kinds.TABLE_KINDS``, the CCR Enterprise
 # kinds): section -> (kind, identity), as their tables say. Repeated here so that reading a

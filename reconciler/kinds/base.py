@@ -31,7 +31,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
     from reconciler.diff import FieldChange
     from reconciler.plan import Change, ScaleStep

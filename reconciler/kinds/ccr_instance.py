@@ -17,8 +17,8 @@ from reconciler.kinds.table import TableKind
 from reconciler.model import Address, Spec
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
     from reconciler.client.ccr_types import CcrInstance
+    from reconciler.client.v1 import CceClient
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 

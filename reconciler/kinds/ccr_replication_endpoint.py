@@ -37,9 +37,9 @@ from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
     from reconciler.client.ccr import CcrClient
     from reconciler.client.ccr_types import Registry
+    from reconciler.client.v1 import CceClient
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 

@@ -31,9 +31,9 @@ from reconciler.model import Address, DesiredState, Spec
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reconciler.client.api import CceClient
     from reconciler.client.ccr import CcrClient
     from reconciler.client.ccr_types import Repository
+    from reconciler.client.v1 import CceClient
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 

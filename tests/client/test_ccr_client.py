@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from reconciler import errors
-from reconciler.client.api import CceClient
 from reconciler.client.ccr import PREFIX, CcrClient, repository_segment
 from reconciler.client.ccr_types import (
     Access,
@@ -23,6 +22,7 @@ from reconciler.client.ccr_types import (
     RobotUpdate,
 )
 from reconciler.client.credentials import Credentials, ccr_endpoint_for
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 
 from .conftest import CREDS, FakeTime, ScriptedServer, error, make_transport, ok

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.client.api import CceClient
 from reconciler.client.ccr_types import Access, Permission, RobotCreate
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from .conftest import ROOT, Workspace
 
