@@ -324,3 +324,17 @@ def test_plan_refuses_what_the_api_would(ws: Workspace) -> None:
     invalid = ws.cli("validate", str(bad.parent / "main.yaml"), str(bad))
     assert invalid.code == 1
     assert 'bad.yaml:2:36: error: ccr_project name "Team_A" is invalid' in invalid.err
+
+
+def test_doctor_checks_the_ccr_endpoint(ws: Workspace, example: Path) -> None:
+    mark = ws.emulator.next_index()
+    report = ws.cli("doctor", str(example), "--json")
+    assert report.code == 0, report.out + report.err
+    checks = {c["name"]: c["status"] for c in json.loads(report.out)["checks"]}
+    for name in ("ccr instances", "ccr instance", "ccr projects", "ccr robots", "ccr public"):
+        assert checks[name] == "ok", (name, checks)
+    assert {r["method"] for r in ws.emulator.requests_log(since=mark)} == {"GET"}
+    edit(example / "registry.yaml", "  - id: ccr-emulator", "  - id: ccr-nothere1")
+    missing = ws.cli("doctor", str(example))
+    assert missing.code == 1
+    assert "ccr-nothere1 does not exist in this account and region" in missing.out
