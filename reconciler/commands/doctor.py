@@ -40,7 +40,7 @@ from reconciler.client.ccr_types import (
 from reconciler.client.transport import ApiResponse
 from reconciler.client.v1 import CceClient, Page, parse_page
 from reconciler.client.v1_types import Cluster, Node, Quota, RegistryUser
-from reconciler.commands.common import config_choice_options
+from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -53,8 +53,8 @@ from reconciler.errors import (
 )
 from reconciler.kinds.ccr_common import CCR_KINDS_PREFIX, instance_of
 from reconciler.model import ConfigChoice, DesiredState
-from reconciler.options import RunOptions
-from reconciler.session import load, open_client
+from reconciler.options import RunOptions, StateChoice
+from reconciler.session import load, open_client, open_store, read_state
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
     "ok",
@@ -490,12 +490,14 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 
 
 @click.command(name="doctor")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
-def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice) -> int:
+@state_options
+def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice, state: StateChoice) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    desired, context = load(paths, choice)
+    desired, context = load(paths, choice, state)
+    read_state(open_store(context), context.target)  # a state applied elsewhere: not here
     with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         if client.ccr.transport.endpoint != endpoint:
