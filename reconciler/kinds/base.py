@@ -1,53 +1,79 @@
 """The Kind interface: everything the engine needs to know about one kind of resource.
 
 A kind module (``user``, ``namespace``, ``repository``, ``cluster``, ...) defines one subclass of
-:class:`Kind` and the registry in ``reconciler.kinds`` lists one instance of each, in dependency
-order. The planner, refresh, recovery, apply and import call these methods without knowing which
-kind they hold (Terraform's ``providers.Interface``; pyinfra's facts and operations):
+:class:`Kind`; the registry in ``reconciler.kinds`` lists one instance of each in dependency
+order, and ``reconciler.kinds.register`` adds one more. The planner, refresh, recovery, apply,
+import, export, the configuration and doctor call these methods without knowing which kind they
+hold (Terraform's ``providers.Interface``; pyinfra's facts and operations).
 
-- planning (pure): ``desired_attrs``, ``secret_refs``, ``forces_replacement``, ``dependencies``,
-  ``container_of``, ``is_gone``, ``health``, ``update_step``;
+**What a kind is** is declared once, as data (read ``reconciler.kinds.fields`` first): ``name``,
+``section`` (the YAML list), ``identity`` (the keys that name an entry), ``title`` and
+``summary`` (its JSON Schema), and ``fields``, one :class:`~reconciler.kinds.fields.Field` per
+YAML key (type, default, what a change does, secret, wire name ...). From that table this class
+derives the spec builder (``build_spec``), ``desired_attrs``, ``secret_refs``,
+``forces_replacement``, ``change_refusal``, the rotatable secrets, ``export_entry``,
+``json_schema`` and the checks of references between entries (``Field.refers_to``); a kind
+overrides one only where its API needs more.
+
+**What a kind does** is code, in its module:
+
+- planning (pure): ``dependencies``, ``container_of``, ``is_gone``, ``health``, ``is_ready``,
+  ``refusal``, ``update_step``, ``rename_signature``, ``natural_id``;
 - reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
-  ``read_one`` (after a lost answer, for ``import``);
+  ``read_one`` (after a lost answer, for ``import`` and ``export``);
 - changing (through an :class:`Operations` context the executor provides): ``create``,
-  ``update``, ``delete``, each with its waits.
+  ``update``, ``settle`` and ``delete``, each with its waits; ``apply_inputs`` works out, once
+  per apply, what its changes need from the whole run (``ops.inputs``: the account's registry
+  user for namespaces);
+- checking the configuration across entries (``config_problems``), looking at a target before a
+  first run (``probes``, for ``reconciler doctor``) and a cluster's live outputs and kubeconfig
+  (``cluster_access``).
 
 A kind's wire shapes (request bodies, response field names) are known only to its module and to
-``reconciler.client``. Not for: ordering, journaling, guards or retries (the executor's job).
+``reconciler.client``. A kind module never imports another kind's module: what kinds share is
+here. Not for: ordering, journaling, guards or retries (the executor's job).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import difflib
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reconciler.errors import OutcomeUnknownError, ReconcilerError
-from reconciler.model import Address, DesiredState, SecretRef, plural
+from reconciler.kinds.fields import (
+    IN_PLACE,
+    REFUSED,
+    REPLACE,
+    Field,
+    Section,
+    SpecBuilder,
+    change_table,
+    export_values,
+    field_at,
+    kind_schema,
+    walk,
+)
+from reconciler.model import NOWHERE, Address, DesiredState, Location, SecretRef, Spec
+from reconciler.plan import LiveObject
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
     from reconciler.client.v2 import CceV2Client
-    from reconciler.plan import Change, ScaleStep
+    from reconciler.plan import Change, LiveState, ScaleStep
+    from reconciler.probes import Probe
     from reconciler.state import ResourceState, State
     from reconciler.waiters import Waiter
-
-
-@dataclass(frozen=True)
-class LiveObject:
-    """One object as read from the API, normalised to the attributes a desired spec declares."""
-
-    address: Address
-    cloud_id: str
-    attrs: Mapping[str, Any]
-    status: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
-
 
 # What ``Kind.health`` says about a live object.
 HEALTHY = "healthy"
 FAILED_CREATE = "failed_create"  # never came up: replaced without --replace
 BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
+
+# A problem in the configuration: where, and what.
+Problem = tuple[Location, str]
 
 
 class ConflictError(ReconcilerError):
@@ -87,7 +113,8 @@ class Operations(Protocol):
     """What the executor offers a kind while it changes one resource."""
 
     client: CceClient
-    registry_user: str | None
+    # What the kind's ``apply_inputs`` worked out for this run (None when it needs nothing).
+    inputs: Any
 
     def secret(self, change: Change, name: str) -> str | None:
         """The resolved value of a declared secret, or None if the change declares none."""
@@ -127,49 +154,167 @@ class PlanView:
         return self.secret_values.get((address, name))
 
 
-class Kind:
-    """The default behaviour; a kind module overrides what differs."""
+class ConfigItem(Protocol):
+    """One entry of a section, as the configuration read it (``config.items.Item``)."""
 
-    name: ClassVar[str]
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    @property
+    def identity(self) -> str | None: ...
+
+    @property
+    def label(self) -> str: ...
+
+    def at(self, *sub: str | int) -> Location: ...
+
+
+class ConfigView(Protocol):
+    """What a kind's ``config_problems`` may look at: every entry of every file, after the
+    schema (``config.validation.Checked``)."""
+
+    def items_of(self, kind: str) -> Sequence[ConfigItem]:
+        """Every entry of the kind's section, in file order."""
+
+    def clean(self, item: ConfigItem, *sub: str | int) -> bool:
+        """No schema error at the value ``sub``, inside it or at any of its parents."""
+
+    def valid(self, item: ConfigItem, *sub: str | int) -> bool:
+        """No schema error at the value ``sub`` or inside it."""
+
+    def section_broken(self, kind: str) -> bool:
+        """The kind's section as a whole failed the schema (it is not a list)."""
+
+    def section_of(self, kind: str) -> str:
+        """The YAML list that declares ``kind``."""
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What ``reconciler output`` and ``kubeconfig`` need of a kind of cluster."""
+
+    running: str  # the status a kubeconfig needs
+    default_type: str  # the --type used when none is given
+    api_types: Mapping[str, str]  # --type -> the API's spelling
+    live_fields: tuple[str, ...]  # what ``facts`` returns, known without reading
+    status: Callable[[CceClient, str], str | None]  # None: not found
+    facts: Callable[[CceClient, str], dict[str, Any] | None]  # None: not found
+    fetch: Callable[[CceClient, str, str], str]  # (client, id, API type) -> kubeconfig text
+
+
+def plural(name: str) -> str:
+    return f"{name}s"
+
+
+class Kind:
+    """The default behaviour; a kind module declares its table and overrides what differs."""
+
+    # --- the declaration (data) ------------------------------------------------------------
+
+    name: ClassVar[str]  # the address's kind: "repository"
     plural: ClassVar[str] = ""  # "repositories"; name + "s" when empty
-    spec_type: ClassVar[type]
-    # Declared fields the API cannot change in place (prefixes of field paths).
-    replace_fields: ClassVar[frozenset[str]] = frozenset()
-    # Secrets that are compared with state's hashes and set again when they change.
-    rotatable_secrets: ClassVar[frozenset[str]] = frozenset()
+    noun: ClassVar[str] = ""  # in messages: "registry user"; the name when empty
+    # The YAML list that declares this kind; None: it cannot be declared.
+    section: ClassVar[Section | None] = None
+    identity: ClassVar[tuple[str, ...]] = ("name",)  # the keys that name an entry, joined by "/"
+    title: ClassVar[str] = ""  # its JSON Schema's title
+    summary: ClassVar[str] = ""  # its JSON Schema's description
+    fields: ClassVar[tuple[Field, ...]] = ()
     # Which API the "cannot be changed in place" reason names.
     api_name: ClassVar[str] = "the v1 API"
     # False: the API cannot delete it; removing it from the config only forgets it.
     deletable: ClassVar[bool] = True
     # Seconds a create / delete / update may wait before it fails (``--timeout KIND=...``).
     default_timeout: ClassVar[float | None] = None
-    # The YAML list that declares this kind ("repositories"), for ``reconciler export``.
-    config_section: ClassVar[str] = ""
     # Kinds a refresh reads along with this one: what its listing needs (the registry user for
     # namespaces) and what its deletion takes (a namespace's repositories).
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # Comment lines ``export`` puts atop the kind's file (what the user must fill in).
+    export_note: ClassVar[str] = ""
+    # A cluster's live outputs and kubeconfig (``reconciler output``, ``kubeconfig``).
+    cluster_access: ClassVar[ClusterAccess | None] = None
+
+    # --- derived from the declaration ------------------------------------------------------
+
+    _changes: ClassVar[dict[str, Field]]
+    _builder: ClassVar[SpecBuilder]
+    rotatable_secrets: ClassVar[frozenset[str]]  # compared with state's hashes, set on change
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("plural"):
             cls.plural = plural(cls.name)
+        if not cls.__dict__.get("noun"):
+            cls.noun = cls.name
+        cls._changes = change_table(cls.fields)
+        cls._builder = SpecBuilder(cls.name, cls.identity, cls.fields)
+        cls.rotatable_secrets = frozenset(
+            path for path, one in walk(cls.fields) if one.secret and one.change is IN_PLACE
+        )
+
+    @property
+    def config_section(self) -> str:
+        """The YAML list that declares this kind ("" when none does)."""
+        return self.section.key if self.section else ""
+
+    @property
+    def schema_file(self) -> str:
+        """The file name of its JSON Schema: ``k8s-cluster.schema.json``."""
+        return self.name.replace("_", "-") + ".schema.json"
+
+    @property
+    def address_form(self) -> str:
+        """``repository.<namespace>/<name>``: how its addresses are written."""
+        return f"{self.name}." + "/".join(f"<{key}>" for key in self.identity)
+
+    def build_spec(self, data: Mapping[str, Any], location: Location = NOWHERE) -> Spec:
+        """The spec of one valid YAML entry (what passed the kind's schema)."""
+        return self._builder.build(data, location)
+
+    def json_schema(self) -> dict[str, Any]:
+        return kind_schema(self.schema_file, self.title, self.summary, self.fields)
+
+    def field_at(self, path: str) -> Field | None:
+        """The field a dotted attribute path belongs to (``tags.team`` is ``tags``)."""
+        return field_at(self._changes, path)
 
     # --- planning (pure) -------------------------------------------------------------------
 
-    def desired_attrs(self, spec: Any) -> dict[str, Any]:
-        raise NotImplementedError
+    def desired_attrs(self, spec: Spec) -> Mapping[str, Any]:
+        return spec.attrs
 
-    def secret_refs(self, spec: Any) -> dict[str, SecretRef]:
-        return {}
+    def secret_refs(self, spec: Spec) -> Mapping[str, SecretRef]:
+        return spec.secrets
 
     def forces_replacement(self, path: str) -> bool:
-        return any(path == f or path.startswith(f + ".") for f in self.replace_fields)
+        found = self.field_at(path)
+        return found is not None and found.change is REPLACE
 
-    def dependencies(self, spec: Any, desired: DesiredState) -> tuple[Address, ...]:
-        """What must exist before ``spec`` can be created."""
-        return ()
+    def change_refusal(self, path: str) -> str | None:
+        """Why the plan refuses a change of ``path`` (a ``REFUSED`` field), or None."""
+        found = self.field_at(path)
+        return found.why if found is not None and found.change is REFUSED else None
+
+    def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
+        """What must exist before ``spec`` can be created: by default the objects its fields
+        refer to (``Field.refers_to``: a repository's namespace)."""
+        values = {**self.identity_of(spec.address), **spec.attrs}
+        return tuple(
+            Address(one.refers_to, str(values[one.key]))
+            for one in self.fields
+            if one.refers_to and one.key in values
+        )
+
+    def identity_of(self, address: Address) -> dict[str, str]:
+        """The identity keys' values of an address (``{"cluster": "shop", "name": "a"}``); the
+        last may hold "/" (a repository's name)."""
+        parts = address.name.split("/", len(self.identity) - 1)
+        return dict(zip(self.identity, parts, strict=False))
 
     def container_of(self, address: Address) -> Address | None:
         """The resource whose deletion takes this one with it (a repository's namespace)."""
@@ -187,7 +332,7 @@ class Kind:
         short of ready nodes): apply then waits for it (``settle``) before its dependents."""
         return True
 
-    def refusal(self, spec: Any, view: PlanView) -> str | None:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
         """Why the API would reject creating or changing ``spec``, when that is knowable before
         any request (a rule of the seed's error table, a quota, a name taken): the plan refuses
         it, so that a green plan means a green apply. None: nothing known against it."""
@@ -212,9 +357,54 @@ class Kind:
         return ""
 
     def export_entry(self, live: LiveObject) -> dict[str, Any] | None:
-        """The YAML mapping that declares ``live`` as it is (``reconciler export``); secrets
-        become ``{env: ...}`` placeholders. None: this kind cannot be exported."""
+        """The YAML mapping that declares ``live`` as it is (``reconciler export``), from the
+        field table; secrets become ``{env: ...}`` placeholders. None: this kind cannot be
+        exported (it has no section)."""
+        if self.section is None:
+            return None
+        return export_values(self.fields, live.attrs, self.identity_of(live.address))
+
+    # --- the configuration, across entries -------------------------------------------------
+
+    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
+        """What the schema cannot say about this kind's entries: by default, that each value
+        of a field that ``refers_to`` another kind names one declared (with a did-you-mean)."""
+        for one in self.fields:
+            if one.refers_to and not view.section_broken(one.refers_to):
+                yield from self._undeclared(view, one.key, one.refers_to)
+
+    def _undeclared(self, view: ConfigView, key: str, target: str) -> Iterator[Problem]:
+        declared = [i.identity for i in view.items_of(target) if i.identity]
+        known = set(declared)
+        for item in view.items_of(self.name):
+            name = item.data.get(key)
+            if not isinstance(name, str) or name in known:
+                continue
+            message = (
+                f'{item.label} refers to {target} "{name}", which is not declared under '
+                f"{view.section_of(target)}"
+            )
+            close = difflib.get_close_matches(name, declared, n=1)
+            if close:
+                message += f'; did you mean "{close[0]}"?'
+            else:
+                message += self.reference_hint(key, name, view)
+            yield item.at(key), message
+
+    def reference_hint(self, key: str, name: str, view: ConfigView) -> str:
+        """More words for an undeclared reference with no close match ("" for none)."""
+        return ""
+
+    # --- the whole run ----------------------------------------------------------------------
+
+    def apply_inputs(self, desired: DesiredState, live: LiveState) -> Any:
+        """What this kind's changes need from the whole run, worked out once per apply and
+        given to each as ``ops.inputs`` (None: nothing)."""
         return None
+
+    def probes(self) -> Sequence[Probe]:
+        """The read-only checks ``reconciler doctor`` runs for this kind (``reconciler.probes``)."""
+        return ()
 
     # --- reading (I/O through the client) ----------------------------------------------------
 
@@ -241,6 +431,9 @@ class Kind:
         raise NotImplementedError
 
 
+# --- what kinds share ---------------------------------------------------------------------------
+
+
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     """Keep declared fields only (None = not declared), recursively."""
     out: dict[str, Any] = {}
@@ -252,10 +445,6 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
         elif value is not None:
             out[key] = value
     return out
-
-
-def secrets_of(pairs: Mapping[str, SecretRef | None]) -> dict[str, SecretRef]:
-    return {k: v for k, v in pairs.items() if v is not None}
 
 
 def matches_declared(live: LiveObject | None, want: Mapping[str, Any]) -> bool:
@@ -324,3 +513,41 @@ def v2_client(client: CceClient) -> CceV2Client:
     """The CCE v2 API on the same endpoint, credentials, retry budget and rate limit as
     ``client`` (v1 and v2 share one host and one signing scheme)."""
     return client.v2
+
+
+# --- the account's registry user (namespaces are created, repositories deleted, for it) --------
+
+REGISTRY_USER = "user"
+
+
+def registry_user(desired: DesiredState, live: LiveState) -> str | None:
+    """The registry user namespaces are created for: the declared one, else the live one."""
+    declared = desired.first_of_kind(REGISTRY_USER)
+    if declared is not None:
+        return declared.name
+    found = [cloud_id for kind, cloud_id in live.by_id if kind == REGISTRY_USER]
+    return found[0] if found else None
+
+
+# --- networks ------------------------------------------------------------------------------------
+
+
+def normal_cidr(text: str) -> str:
+    """A CIDR as its network (``172.16.1.0/16`` is ``172.16.0.0/16``); other text unchanged."""
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return text
+
+
+def cidr_problem(text: str) -> str | None:
+    """What is wrong with an IPv4 network in CIDR notation, or None."""
+    try:
+        ipaddress.IPv4Network(text, strict=True)
+    except ipaddress.NetmaskValueError:
+        return "the prefix length must be 0-32"
+    except ValueError as exc:
+        if "host bits set" not in str(exc):
+            return "not an IPv4 network"
+        return f"host bits are set; did you mean {ipaddress.IPv4Network(text, strict=False)}?"
+    return None
