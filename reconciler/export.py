@@ -15,9 +15,8 @@ import yaml
 
 from reconciler.client.api import CceClient
 from reconciler.kinds import REGISTRY, Kind
-from reconciler.kinds.base import LiveObject
 from reconciler.model import Target
-from reconciler.plan import LiveState
+from reconciler.plan import LiveObject, LiveState
 
 MODELINE = "# yaml-language-server: $schema=schemas/config.schema.json"
 HEADER = (
@@ -25,13 +24,10 @@ HEADER = (
     "# Written by `reconciler export` from the live {what}. Check it, then adopt it with\n"
     "# `reconciler apply --adopt`.{note}\n\n"
 )
-NOTES = {
-    "users": "\n# The API never returns a password: set CCR_PASSWORD to the user's password.",
-    "clusters": (
-        "\n# The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
-        "# *-UNKNOWN placeholders only matter for nodes added later; replace them first."
-    ),
-}
+
+
+def _note(kind: Kind) -> str:
+    return "".join(f"\n# {line}" for line in kind.export_note.splitlines())
 
 
 def _kinds(names: Iterable[str]) -> list[Kind]:
@@ -74,6 +70,6 @@ def export_files(
         if not entries:
             continue
         section = kind.config_section
-        head = HEADER.format(modeline=MODELINE, what=kind.plural, note=NOTES.get(section, ""))
+        head = HEADER.format(modeline=MODELINE, what=kind.plural, note=_note(kind))
         files[f"{section}.yaml"] = head + _dump({section: entries})
     return files

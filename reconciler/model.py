@@ -156,9 +156,10 @@ class DesiredState:
     def of_kind(self, kind: str) -> list[Spec]:
         return [r for a, r in sorted(self.resources.items()) if a.kind == kind]
 
-    def counts(self) -> Counter[str]:
-        """How many resources of each kind are declared (0 for any other)."""
-        return Counter(a.kind for a in self.resources)
+    def counts(self) -> dict[str, int]:
+        """How many resources of each kind are declared, every kind in dependency order."""
+        found = Counter(a.kind for a in self.resources)
+        return {kind: found[kind] for kind in kind_names()}
 
 
 class Action(StrEnum):

@@ -159,7 +159,9 @@ class Doctor:
             parse(response.data)
             detail = "answers with the object (the client reads the list all the same)"
         except ShapeError as exc:
-            detail = f"answers without the object ({exc.message}); the client uses {instead} instead"
+            detail = (
+                f"answers without the object ({exc.message}); the client uses {instead} instead"
+            )
         keys = sorted(response.data) if isinstance(response.data, dict) else None
         self.add(Check(name, NOTE, f"GET {path}", detail, response.request_id, keys))
 

@@ -23,8 +23,8 @@ from reconciler.commands.common import (
 )
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
-from reconciler.kinds.user import account_user
-from reconciler.model import KINDS, NO_CHOICE, Action
+from reconciler.kinds import apply_inputs
+from reconciler.model import NO_CHOICE, Action, kind_names
 from reconciler.plan import Plan
 from reconciler.planfile import check_fresh
 from reconciler.planfile import read as read_plan
@@ -52,10 +52,10 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
     for value in values:
         kind, sep, text = value.partition("=")
         match = _DURATION.match(text.strip())
-        if not sep or not match or kind not in KINDS:
+        if not sep or not match or kind not in kind_names():
             raise UsageError(
                 f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h), "
-                f"with KIND one of {', '.join(KINDS)}"
+                f"with KIND one of {', '.join(kind_names())}"
             )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
@@ -165,7 +165,7 @@ def run(
                 journal,
                 journal.state,
                 cache.value,
-                account_user(prepared.desired, prepared.live),
+                apply_inputs(prepared.desired, prepared.live),
                 apply_options,
                 say,
             )

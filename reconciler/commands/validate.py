@@ -13,7 +13,8 @@ import click
 from reconciler.commands.common import config_choice_options
 from reconciler.config import config_root, list_environments, load_config
 from reconciler.errors import ConfigError, UsageError
-from reconciler.model import DesiredState, plural
+from reconciler.kinds import REGISTRY
+from reconciler.model import DesiredState
 
 
 @click.command(name="validate")
@@ -77,9 +78,10 @@ def command(
 
 def summary(state: DesiredState) -> str:
     """``valid: 1 user, 2 namespaces, 5 repositories, 1 cluster (3 files)``: the kinds declared."""
-    declared = [_count(n, kind, plural(kind)) for kind, n in state.counts().items() if n]
-    counts = ", ".join(declared) or "nothing declared"
-    return f"valid: {counts} ({_count(len(state.files), 'file', 'files')})"
+    counts = state.counts()
+    declared = [_count(counts[k.name], k.name, k.plural) for k in REGISTRY if counts[k.name]]
+    listed = ", ".join(declared) or "nothing declared"
+    return f"valid: {listed} ({_count(len(state.files), 'file', 'files')})"
 
 
 def _count(n: int, one: str, many: str) -> str:

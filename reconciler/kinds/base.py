@@ -179,10 +179,10 @@ class ConfigView(Protocol):
     def items_of(self, kind: str) -> Sequence[ConfigItem]:
         """Every entry of the kind's section, in file order."""
 
-    def clean(self, item: ConfigItem, *sub: str | int) -> bool:
-        """No schema error at the value ``sub``, inside it or at any of its parents."""
+    def clean(self, item: Any, *sub: str | int) -> bool:
+        """No schema error at the value ``sub`` of ``item``, inside it or at its parents."""
 
-    def valid(self, item: ConfigItem, *sub: str | int) -> bool:
+    def valid(self, item: Any, *sub: str | int) -> bool:
         """No schema error at the value ``sub`` or inside it."""
 
     def section_broken(self, kind: str) -> bool:

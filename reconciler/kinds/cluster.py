@@ -7,7 +7,7 @@ API; a create has no client token, so a lost answer is settled by reading by nam
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -17,18 +17,33 @@ from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
     HEALTHY,
+    ClusterAccess,
+    ConfigView,
     Kind,
     LiveObject,
     Operations,
     PlanView,
+    Problem,
     RefreshContext,
     TaintedError,
+    cidr_problem,
     create_once,
     drop_none,
-    secrets_of,
+    normal_cidr,
 )
-from reconciler.model import Address, ClusterSpec, DesiredState, SecretRef
+from reconciler.kinds.fields import (
+    CREATE_ONLY,
+    IN_PLACE,
+    Field,
+    Section,
+    boolean,
+    choice,
+    integer,
+    text,
+)
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import ScaleStep
+from reconciler.wording import show
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
@@ -79,13 +94,6 @@ NOT_BUSY = waiters.Waiter(
         waiters.GONE: waiters.SUCCESS,
     },
 )
-
-
-def normal_cidr(text: str) -> str:
-    try:
-        return str(ipaddress.ip_network(text, strict=False))
-    except ValueError:
-        return text
 
 
 def node_dict(node: Node) -> dict[str, Any]:
@@ -169,6 +177,10 @@ def cluster_body(attrs: Mapping[str, Any], admin_password: str | None) -> dict[s
     return body
 
 
+def worker_count(attrs: Mapping[str, Any]) -> int:
+    return int(attrs.get("workers", {}).get("count", 0))
+
+
 def _growth(desired: DesiredState | None, live: list[LiveObject], kind: Kind) -> tuple[int, int]:
     """(clusters created, worker nodes added) if every declared cluster is applied; deletes
     are not subtracted (they may run after the creates). (0, 0): no quota is needed."""
@@ -177,89 +189,326 @@ def _growth(desired: DesiredState | None, live: list[LiveObject], kind: Kind) ->
     running = {o.address.name: o for o in live if not kind.is_gone(o)}
     clusters = nodes = 0
     for spec in desired.of_kind(kind.name):
-        if not isinstance(spec, ClusterSpec):
-            continue
+        want = worker_count(spec.attrs)
         have = running.get(spec.name)
         if have is None:
             clusters += 1
-            nodes += spec.workers.count
+            nodes += want
         else:
-            nodes += max(0, spec.workers.count - int(have.attrs.get("workers", {}).get("count", 0)))
+            nodes += max(0, want - worker_count(have.attrs))
     return clusters, nodes
+
+
+NAME = "^[A-Za-z][A-Za-z0-9_./-]{0,64}$"
+ZONE = "^zone[A-Z]$"
+CIDR = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+
+ADVANCED_OPTIONS = (
+    Field("kubeProxyMode", "kube-proxy mode", "ipvs or iptables.", choice("ipvs", "iptables")),
+    Field("cniMode", "CNI mode", "kubenet or cni.", choice("kubenet", "cni")),
+    Field("cniType", "CNI type", "The CNI plugin when cniMode is cni.", text(min_length=1)),
+    Field("dnsMode", "DNS mode", "kubeDNS or coreDNS.", choice("kubeDNS", "coreDNS")),
+    Field(
+        "maxPodNum",
+        "Maximum pods per node",
+        "The maximum number of pods on one node.",
+        integer(minimum=1),
+    ),
+    Field(
+        "secureContainerEnable",
+        "Secure containers",
+        "Run pods in secure (sandboxed) containers.",
+        boolean(),
+    ),
+    Field(
+        "setOSSecurity",
+        "OS security hardening",
+        "Apply the OS security baseline to the nodes.",
+        boolean(),
+    ),
+)
+
+WORKERS = (
+    Field(
+        "count",
+        "Count",
+        "Number of worker nodes, 0 or more; the only field that changes in place (scale up / "
+        "down).",
+        integer(minimum=0),
+        required=True,
+        change=IN_PLACE,
+        why="scalingUp / scalingDown; a scale-down names the newest nodes",
+        wire="orderContent.items[].config.purchaseNum",
+        doc=">= 0",
+        placeholder=0,
+    ),
+    Field(
+        "instanceType",
+        "Instance type",
+        'The numeric BCC instance type code, e.g. "10" (a number is accepted too).',
+        {"type": ["string", "integer"], "pattern": "^[0-9]+$", "minimum": 0},
+        required=True,
+        normalize=str,
+        wire="instanceType",
+        doc='numeric code such as `"10"`; a bare number is accepted',
+        placeholder="10",
+    ),
+    Field(
+        "cpu",
+        "CPU cores",
+        "CPU cores per node.",
+        integer(minimum=1),
+        required=True,
+        wire="cpu",
+        doc="cores per node, >= 1",
+        placeholder=4,
+    ),
+    Field(
+        "memory",
+        "Memory (GB)",
+        "Memory per node in GB.",
+        integer(minimum=1),
+        required=True,
+        wire="memory",
+        doc="GB per node, >= 1",
+        placeholder=8,
+    ),
+    # the v1 API never reports the next three: export writes placeholders, which matter only
+    # for nodes added later (the planner compares them with what state recorded as applied)
+    Field(
+        "imageId",
+        "Image id",
+        "The OS image of the nodes, e.g. m-xxxx.",
+        text(min_length=1),
+        required=True,
+        wire="imageId",
+        doc="`m-...`",
+        placeholder="m-UNKNOWN",
+    ),
+    Field(
+        "subnetUuid",
+        "Subnet",
+        "The subnet of the nodes, e.g. sbn-xxxx.",
+        text(min_length=1),
+        required=True,
+        wire="subnetUuid",
+        doc="`sbn-...`",
+        placeholder="sbn-UNKNOWN",
+    ),
+    Field(
+        "securityGroupId",
+        "Security group",
+        "The security group of the nodes, e.g. g-xxxx.",
+        text(min_length=1),
+        required=True,
+        wire="securityGroupId",
+        doc="`g-...`",
+        placeholder="g-UNKNOWN",
+    ),
+    Field(
+        "productType",
+        "Billing",
+        "postpay (pay as you go) or prepay. Default postpay.",
+        choice("postpay", "prepay"),
+        default="postpay",
+        wire="productType",
+        doc="`postpay` (default) or `prepay`",
+    ),
+    Field(
+        "imageType",
+        "Image type",
+        "The kind of image, e.g. common. Default common.",
+        text(min_length=1),
+        default="common",
+        wire="imageType",
+        doc="default `common`",
+    ),
+    Field(
+        "logicalZone",
+        "Zone",
+        "The zone of the nodes when not the main one, e.g. zoneB.",
+        text(ZONE),
+        wire="logicalZone",
+        doc="`zoneA` ... `zoneZ`; default the main zone",
+    ),
+    Field(
+        "rootDiskSizeInGb",
+        "Root disk size (GB)",
+        "Size of the system disk in GB.",
+        integer(minimum=1),
+        wire="rootDiskSizeInGb",
+        doc="GB, >= 1",
+    ),
+    Field(
+        "rootDiskStorageType",
+        "Root disk type",
+        "sata, ssd or premium_ssd.",
+        choice("sata", "ssd", "premium_ssd"),
+        wire="rootDiskStorageType",
+        doc="`sata`, `ssd` or `premium_ssd`",
+    ),
+    Field(
+        "adminPassword",
+        "Admin password",
+        "The nodes' root password, by reference only: {env: NAME} or {file: PATH}.",
+        secret=True,
+        change=CREATE_ONLY,
+        why="it applies only to nodes created from then on",
+        wire="adminPass",
+        doc="a [secret reference](#secrets)",
+    ),
+)
+
+
+def _status_of(client: CceClient, cloud_id: str) -> str | None:
+    try:
+        return client.get_cluster(cloud_id).status
+    except NotFoundError:
+        return None
+
+
+def _live_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
+    """The cluster and its node list: what ``ClusterKind.read_one`` reads, plus the master
+    count its ``LiveObject`` leaves out."""
+    try:
+        cluster = client.get_cluster(cloud_id)
+        gone = cluster.status in GONE_STATUSES
+        nodes = () if gone else client.list_nodes(cloud_id)
+    except NotFoundError:
+        return None
+    alive = [n.instance_short_id for n in nodes if n.status not in GONE_STATUSES]
+    return {
+        "status": cluster.status,
+        "masterCount": cluster.master_vm_count,
+        "workerCount": len(alive),
+        "nodeIds": alive,
+    }
+
+
+OUTPUTS = ClusterAccess(
+    running="RUNNING",
+    default_type="public",
+    # the v1 API's ``default`` is the public (EIP) address
+    api_types={
+        "public": "default",
+        "internal": "internal",
+        "intraVpc": "intraVpc",
+        "vpc": "intraVpc",
+    },
+    live_fields=("status", "masterCount", "workerCount", "nodeIds"),
+    status=_status_of,
+    facts=_live_facts,
+    fetch=lambda client, cloud_id, api_type: client.get_kubeconfig(cloud_id, api_type),
+)
 
 
 class ClusterKind(Kind):
     name = "cluster"
-    spec_type = ClusterSpec
-    replace_fields = frozenset(
-        {
-            "name",  # the v1 API cannot rename a cluster
-            "version",
-            "mainAvailableZone",
-            "containerNet",
-            "deployMode",
-            "comment",
-            "advancedOptions",
-            "workers.instanceType",
-            "workers.cpu",
-            "workers.memory",
-            "workers.imageId",
-            "workers.subnetUuid",
-            "workers.securityGroupId",
-            "workers.productType",
-            "workers.imageType",
-            "workers.logicalZone",
-            "workers.rootDiskSizeInGb",
-            "workers.rootDiskStorageType",
-        }
+    section = Section("clusters", "Clusters", "Kubernetes clusters and their workers.")
+    identity = ("name",)
+    title = "Cluster"
+    summary = (
+        "A CCE Kubernetes cluster and its worker nodes (address cluster.<name>). Only "
+        "workers.count can change in place; other changes replace the cluster."
     )
-    # a worker admin password only applies to nodes created from now on: never rotated
-    rotatable_secrets = frozenset[str]()
+    fields = (
+        Field(
+            "name",
+            "Name",
+            '1-65 letters, digits, "-", "_", "/" or ".", starting with a letter.',
+            text(NAME),
+            required=True,
+            wire="clusterName",
+            doc="same format as a repository name",
+        ),
+        Field(
+            "version",
+            "Kubernetes version",
+            'The Kubernetes version, quoted, e.g. "1.20.8".',
+            text("^[0-9]+\\.[0-9]+\\.[0-9]+$"),
+            required=True,
+            wire="version",
+            doc='Kubernetes version, quoted: `"1.20.8"`',
+        ),
+        Field(
+            "mainAvailableZone",
+            "Main availability zone",
+            "The zone of the master and of the workers by default, e.g. zoneA.",
+            text(ZONE),
+            required=True,
+            wire="mainAvailableZone",
+            doc="`zoneA` ... `zoneZ`",
+        ),
+        Field(
+            "containerNet",
+            "Container network",
+            "The pod network, an IPv4 CIDR such as 172.16.0.0/16; it must not overlap the VPC.",
+            text(CIDR),
+            required=True,
+            normalize=normal_cidr,
+            wire="containerNet",
+            doc="an IPv4 network, `172.16.0.0/16` (no host bits set)",
+        ),
+        Field(
+            "deployMode",
+            "Deploy mode",
+            "BCC (cloud servers) or DCC (dedicated hosts). Default BCC.",
+            choice("BCC", "DCC"),
+            default="BCC",
+            wire="deployMode",
+            doc="`BCC` (default) or `DCC`",
+        ),
+        Field(
+            "comment",
+            "Comment",
+            "Free text shown in the console.",
+            text(),
+            wire="comment",
+            doc="free text",
+        ),
+        Field(
+            "advancedOptions",
+            "Advanced options",
+            "Network and security options of the cluster, passed to CCE as given.",
+            fields=ADVANCED_OPTIONS,
+            wire="advancedOptions",
+            doc="`kubeProxyMode` (`ipvs`/`iptables`), `cniMode` (`kubenet`/`cni`), `cniType`, "
+            "`dnsMode` (`kubeDNS`/`coreDNS`), `maxPodNum` (>= 1), `secureContainerEnable`, "
+            "`setOSSecurity` (booleans)",
+        ),
+        Field(
+            "workers",
+            "Workers",
+            "The worker nodes: how many, and the BCC instance each one is.",
+            required=True,
+            fields=WORKERS,
+            wire="orderContent.items[].config",
+            doc="the worker order: the keys below",
+        ),
+    )
     default_timeout = 1800.0
-    config_section = "clusters"
     export_reads_one = True
-    # What the v1 API never reports of the workers; an exported cluster gets placeholders,
-    # used only for nodes added later (the planner compares them with the declared value).
-    UNREPORTED = {
-        "imageId": "m-UNKNOWN",
-        "subnetUuid": "sbn-UNKNOWN",
-        "securityGroupId": "g-UNKNOWN",
-    }
+    cluster_access = OUTPUTS
+    export_note = (
+        "The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
+        "*-UNKNOWN placeholders only matter for nodes added later; replace them first."
+    )
 
     # --- planning ----------------------------------------------------------------------------
 
-    def desired_attrs(self, spec: ClusterSpec) -> dict[str, Any]:
-        w = spec.workers
-        return drop_none(
-            {
-                "name": spec.name,
-                "version": spec.version,
-                "mainAvailableZone": spec.main_available_zone,
-                "containerNet": normal_cidr(spec.container_net),
-                "deployMode": spec.deploy_mode,
-                "comment": spec.comment,
-                "advancedOptions": dict(spec.advanced_options),
-                "workers": {
-                    "count": w.count,
-                    "instanceType": str(w.instance_type),
-                    "cpu": w.cpu,
-                    "memory": w.memory,
-                    "imageId": w.image_id,
-                    "subnetUuid": w.subnet_uuid,
-                    "securityGroupId": w.security_group_id,
-                    "productType": w.product_type,
-                    "imageType": w.image_type,
-                    "logicalZone": w.logical_zone,
-                    "rootDiskSizeInGb": w.root_disk_size_gb,
-                    "rootDiskStorageType": w.root_disk_storage_type,
-                },
-            }
-        )
+    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
+        """Each container network is a network (the schema checks only its shape)."""
+        for item in view.items_of(self.name):
+            text = item.data.get("containerNet")
+            if isinstance(text, str) and view.clean(item, "containerNet"):
+                problem = cidr_problem(text)
+                if problem:
+                    yield (
+                        item.at("containerNet"),
+                        f"{item.label} containerNet {show(text)} is invalid: {problem}",
+                    )
 
-    def secret_refs(self, spec: ClusterSpec) -> dict[str, SecretRef]:
-        return secrets_of({ADMIN_PASSWORD: spec.workers.admin_password})
-
-    def refusal(self, spec: ClusterSpec, view: PlanView) -> str | None:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
         """A version the API does not offer (its version list, read when a declared version is
         new); Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
         a live cluster's (other than those of this address: the one being replaced, or one
@@ -278,21 +527,22 @@ class ClusterKind(Kind):
                     f"account's {quota.slave} exist (Cce.slaveOverQuota)"
                 )
         offered = view.facts.get(VERSIONS_FACT)
-        if offered and spec.version not in offered:
+        version = spec.attrs["version"]
+        if offered and version not in offered:
             return (
-                f"version {spec.version} is not one the API offers ({', '.join(offered)}; "
+                f"version {version} is not one the API offers ({', '.join(offered)}; "
                 "Cce.IllegalArguments)"
             )
-        mine = ipaddress.ip_network(normal_cidr(spec.container_net), strict=False)
+        mine = ipaddress.ip_network(spec.attrs["containerNet"], strict=False)
         own = view.managed.get(spec.address)
         others = [
             (str(o.address), o.attrs.get("containerNet"))
             for o in view.live_objects.get(self.name, [])
             if o.cloud_id != own and o.address != spec.address
         ] + [
-            (str(s.address), s.container_net)
+            (str(s.address), s.attrs["containerNet"])
             for s in view.desired.of_kind(self.name)
-            if isinstance(s, ClusterSpec) and s.address != spec.address
+            if s.address != spec.address
         ]
         for name, net in others:
             if net and mine.overlaps(ipaddress.ip_network(normal_cidr(net), strict=False)):
@@ -333,23 +583,6 @@ class ClusterKind(Kind):
             reverse=True,
         )
         return ScaleStep(remove=tuple(n["id"] for n in nodes[: before - after]))
-
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        attrs = dict(live.attrs)
-        workers = {
-            "count": 0,
-            "instanceType": "10",
-            "cpu": 4,
-            "memory": 8,
-            **dict(attrs.get("workers", {})),
-            **self.UNREPORTED,
-        }
-        entry = {k: attrs[k] for k in ("name", "version", "mainAvailableZone", "containerNet")}
-        for key in ("comment", "advancedOptions"):
-            if attrs.get(key):
-                entry[key] = attrs[key]
-        entry["workers"] = workers
-        return entry
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -401,9 +634,7 @@ class ClusterKind(Kind):
             return False
         running = {(o.address.name, o.attrs.get("version")) for o in found if not self.is_gone(o)}
         return any(
-            (s.name, s.version) not in running
-            for s in ctx.desired.of_kind(self.name)
-            if isinstance(s, ClusterSpec)
+            (s.name, s.attrs["version"]) not in running for s in ctx.desired.of_kind(self.name)
         )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:

@@ -163,8 +163,10 @@ class Field:
         if self.secret or self.fields:
             return ""
         if "enum" in self.type:
-            return VARIABLE_STRING if all(isinstance(o, str) for o in self.type["enum"]) else (
-                VARIABLE_REF
+            return (
+                VARIABLE_STRING
+                if all(isinstance(o, str) for o in self.type["enum"])
+                else (VARIABLE_REF)
             )
         types = self.type.get("type")
         names = types if isinstance(types, list) else [types]

@@ -28,6 +28,7 @@ from reconciler.client.v2_types import (
 )
 from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, UsageError
 from reconciler.kinds.base import (
+    ConfigView,
     Kind,
     LiveObject,
     Operations,
@@ -36,11 +37,18 @@ from reconciler.kinds.base import (
     TaintedError,
     create_once,
     drop_none,
-    secrets_of,
     v2_client,
 )
-from reconciler.kinds.k8s_cluster import GONE_PHASES, K8sClusterKind
-from reconciler.model import Address, DesiredState, InstanceGroupSpec, SecretRef
+from reconciler.kinds.fields import (
+    CREATE_ONLY,
+    IN_PLACE,
+    Field,
+    Section,
+    choice,
+    integer,
+    text,
+)
+from reconciler.model import Address, Spec
 from reconciler.plan import ScaleStep
 
 if TYPE_CHECKING:
@@ -57,7 +65,11 @@ R = TypeVar("R")
 SCALE_FIELD = "replicas"
 ADMIN_PASSWORD = "adminPassword"
 ADMIN_PASSWORD_SPECIALS = "!@#$%^*()"  # cce-v2-api.md: the instance password rule
-CLUSTER_KIND = K8sClusterKind.name
+CLUSTER_KIND = "k8s_cluster"
+V1_CLUSTER_KIND = "cluster"
+# Phases after which a cluster no longer exists for planning purposes (as ``k8s_cluster`` says).
+GONE_PHASES = frozenset({"deleting", "deleted"})
+NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
 # What ``status`` reports for a group (it has no phase of its own).
 READY, SCALING, CREATE_FAILED = "ready", "scaling", "create_failed"
 # Node phases that no longer count towards the group.
@@ -150,55 +162,167 @@ def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) ->
         return list(pool.map(call, items))
 
 
+FIELDS = (
+    Field(
+        "cluster",
+        "Cluster",
+        "The name of the k8s_cluster the group belongs to; it must be declared under k8s_clusters.",
+        text(NAME),
+        required=True,
+        address_only=True,  # in the address and in the cloud id, never compared
+        refers_to=CLUSTER_KIND,
+        wire="clusterID (by the cluster's name)",
+        doc="the `name` of a `k8s_cluster` declared in any file",
+    ),
+    Field(
+        "name",
+        "Name",
+        '1-65 letters, digits, "-", "_" or ".", starting with a letter; unique within its cluster.',
+        text(NAME),
+        required=True,
+        wire="instanceGroupName",
+        doc="same format as a cluster name; unique within its cluster",
+    ),
+    Field(
+        "replicas",
+        "Replicas",
+        "Number of nodes, 0-1000; the only field that changes in place.",
+        integer(minimum=0, maximum=1000),
+        required=True,
+        change=IN_PLACE,
+        why="a scale-down removes the newest nodes (the plan names them) with their disks",
+        wire="replicas",
+        doc="nodes, 0-1000",
+    ),
+    Field(
+        "machineType",
+        "Machine type",
+        "BCC (cloud servers, default), BBC, EBC, HPAS or BEC.",
+        choice("BCC", "BBC", "EBC", "HPAS", "BEC"),
+        default="BCC",
+        wire="instanceTemplate.machineType",
+        doc="`BCC` (default), `BBC`, `EBC`, `HPAS` or `BEC`",
+    ),
+    Field(
+        "instanceType",
+        "Instance type",
+        "The instance family, e.g. N3 (default), N5, C2, G1.",
+        text("^[A-Z][A-Za-z0-9_]*$"),
+        default="N3",
+        wire="instanceTemplate.instanceType",
+        doc="the instance family, `N3` (default), `N5`, `C2` ...",
+    ),
+    Field(
+        "machineSpec",
+        "Machine spec",
+        "The instance specification, e.g. bcc.g5.c2m8.",
+        text(min_length=1),
+        required=True,
+        wire="instanceTemplate.instanceResource.machineSpec",
+        doc="the instance specification, `bcc.g5.c2m8`",
+    ),
+    Field(
+        "cpu",
+        "CPU cores",
+        "CPU cores per node.",
+        integer(minimum=1),
+        required=True,
+        wire="instanceTemplate.instanceResource.cpu",
+        doc="cores per node, >= 1",
+    ),
+    Field(
+        "memory",
+        "Memory (GB)",
+        "Memory per node in GB.",
+        integer(minimum=1),
+        required=True,
+        wire="instanceTemplate.instanceResource.mem",
+        doc="GB per node, >= 1",
+    ),
+    Field(
+        "rootDiskType",
+        "Root disk type",
+        "The storage type of the system disk, e.g. cloud_hp1 (default), hp1, enhanced_ssd_pl1.",
+        text(min_length=1),
+        default="cloud_hp1",
+        wire="instanceTemplate.instanceResource.rootDiskType",
+        doc="`cloud_hp1` (default), `hp1`, `enhanced_ssd_pl1` ...",
+    ),
+    Field(
+        "rootDiskSize",
+        "Root disk size (GB)",
+        "Size of the system disk in GB. Default 40.",
+        integer(minimum=1),
+        default=40,
+        wire="instanceTemplate.instanceResource.rootDiskSize",
+        doc="GB, >= 1; default 40",
+    ),
+    Field(
+        "imageID",
+        "Image",
+        "The OS image of the nodes, e.g. m-gTpZ1k6n.",
+        text("^m-[A-Za-z0-9]+$"),
+        required=True,
+        wire="instanceTemplate.imageID",
+        doc="`m-...`",
+    ),
+    Field(
+        "vpcSubnetID",
+        "Subnet",
+        "The subnet of the nodes, e.g. sbn-a1b2c3d4e5f6 (in the cluster's VPC).",
+        text("^sbn-[A-Za-z0-9]+$"),
+        required=True,
+        wire="instanceTemplate.vpcConfig.vpcSubnetID",
+        doc="`sbn-...`",
+    ),
+    Field(
+        "securityGroupID",
+        "Security group",
+        "The security group of the nodes, e.g. g-a1b2c3d4e5f6 (esg- for an enterprise group).",
+        text("^(g|esg)-[A-Za-z0-9]+$"),
+        required=True,
+        wire="instanceTemplate.vpcConfig.securityGroupID",
+        doc="`g-...` (or `esg-...` for an enterprise security group)",
+    ),
+    Field(
+        ADMIN_PASSWORD,
+        "Admin password",
+        "The nodes' root password, by reference only: {env: NAME} or {file: PATH}. 8-32 "
+        "characters with letters, digits and one of !@#$%^*(). It applies to nodes created from "
+        "then on and is never rotated; CCE generates one when it is left out.",
+        secret=True,
+        change=CREATE_ONLY,
+        why="it applies to nodes created from then on",
+        wire="instanceTemplate.adminPassword",
+        doc="a [secret reference](#secrets) only; 8-32 characters with letters, digits and one "
+        "of `!@#$%^*()`. CCE generates one when left out",
+        placeholder="NODE_ADMIN_PASSWORD",
+    ),
+)
+
+
 class InstanceGroupKind(Kind):
     name = "instance_group"
-    spec_type = InstanceGroupSpec
-    config_section = "instance_groups"
-    read_with = ("k8s_cluster",)
-    api_name = "the CCE v2 API"
-    replace_fields = frozenset(
-        {
-            "name",
-            "machineType",
-            "instanceType",
-            "machineSpec",
-            "cpu",
-            "memory",
-            "rootDiskType",
-            "rootDiskSize",
-            "imageID",
-            "vpcSubnetID",
-            "securityGroupID",
-        }
+    section = Section(
+        "instance_groups",
+        "Instance groups (CCE v2)",
+        "Node pools of the k8s_clusters; each names a declared k8s_cluster.",
     )
-    # the admin password only applies to nodes created from now on: never rotated
-    rotatable_secrets = frozenset[str]()
+    identity = ("cluster", "name")
+    title = "Instance group (CCE v2)"
+    summary = (
+        "A node pool of a k8s_cluster (address instance_group.<cluster>/<name>). replicas "
+        "changes in place (scale up, or scale down removing the newest nodes); changing any "
+        "other field replaces the group."
+    )
+    fields = FIELDS  # the instance template is fixed at creation
+    read_with = (CLUSTER_KIND,)
+    api_name = "the CCE v2 API"
     default_timeout = 1800.0
 
     # --- planning ----------------------------------------------------------------------------
 
-    def desired_attrs(self, spec: InstanceGroupSpec) -> dict[str, Any]:
-        return drop_none(
-            {
-                "name": spec.name,
-                "replicas": spec.replicas,
-                "machineType": spec.machine_type,
-                "instanceType": spec.instance_type,
-                "machineSpec": spec.machine_spec,
-                "cpu": spec.cpu,
-                "memory": spec.memory,
-                "rootDiskType": spec.root_disk_type,
-                "rootDiskSize": spec.root_disk_size,
-                "imageID": spec.image_id,
-                "vpcSubnetID": spec.subnet_id,
-                "securityGroupID": spec.security_group_id,
-            }
-        )
-
-    def secret_refs(self, spec: InstanceGroupSpec) -> dict[str, SecretRef]:
-        return secrets_of({ADMIN_PASSWORD: spec.admin_password})
-
-    def refusal(self, spec: InstanceGroupSpec, view: PlanView) -> str | None:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
         value = view.secret(spec.address, ADMIN_PASSWORD)
         ok = (
             value is None
@@ -214,15 +338,13 @@ class InstanceGroupKind(Kind):
             f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
         )
 
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        return {
-            "cluster": cluster_of(live.address).name,
-            **dict(live.attrs),
-            "adminPassword": {"env": "NODE_ADMIN_PASSWORD"},
-        }
-
-    def dependencies(self, spec: InstanceGroupSpec, desired: DesiredState) -> tuple[Address, ...]:
-        return (Address(CLUSTER_KIND, spec.cluster),)
+    def reference_hint(self, key: str, name: str, view: ConfigView) -> str:
+        if any(other.identity == name for other in view.items_of(V1_CLUSTER_KIND)):
+            return (
+                f' ("{name}" is a v1 cluster, under {view.section_of(V1_CLUSTER_KIND)}; '
+                f"instance groups belong to {view.section_of(CLUSTER_KIND)})"
+            )
+        return ""
 
     def container_of(self, address: Address) -> Address | None:
         return cluster_of(address)

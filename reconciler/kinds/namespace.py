@@ -51,7 +51,7 @@ class NamespaceKind(Kind):
             text(NAME),
             required=True,
             wire="namespace",
-            doc='1-65 letters, digits, `-` `_` `.`, starting with a letter (no `/`)',
+            doc="1-65 letters, digits, `-` `_` `.`, starting with a letter (no `/`)",
         ),
         Field(
             "public",

@@ -6,16 +6,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import NotFoundError
-from reconciler.kinds.base import Kind, LiveObject, Operations, RefreshContext
-from reconciler.model import Address, DesiredState, RepositorySpec
+from reconciler.kinds.base import (
+    REGISTRY_USER,
+    Kind,
+    LiveObject,
+    Operations,
+    RefreshContext,
+    registry_user,
+)
+from reconciler.kinds.fields import IN_PLACE, Field, Section, text, with_variables
+from reconciler.model import Address, DesiredState
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from reconciler.client.api import CceClient
     from reconciler.client.types import Image
-    from reconciler.plan import Change
+    from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
+
+NAMESPACE = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"  # a namespace's name (no "/")
+NAME = "^[A-Za-z][A-Za-z0-9_./-]{0,64}$"
+TAG = "^[A-Za-z0-9][A-Za-z0-9_./-]{0,64}$"
+
+
+NAMESPACE_KIND = "namespace"
 
 
 def namespace_of(address: Address) -> str:
@@ -23,21 +38,78 @@ def namespace_of(address: Address) -> str:
     return address.name.split("/", 1)[0]
 
 
+def tag_set(tags: list[str]) -> list[str]:
+    """Tags are a set: their order does not matter."""
+    return sorted(set(tags))
+
+
 class RepositoryKind(Kind):
     name = "repository"
     plural = "repositories"
-    config_section = "repositories"
+    section = Section(
+        "repositories",
+        "Repositories",
+        "Image repositories with their tags; each names a declared namespace.",
+    )
+    identity = ("namespace", "name")
+    title = "Repository"
+    summary = "An image repository and its tags (address repository.<namespace>/<name>)."
+    fields = (
+        Field(
+            "namespace",
+            "Namespace",
+            "The namespace that holds the repository; it must be declared under namespaces.",
+            text(NAMESPACE),
+            required=True,
+            refers_to="namespace",
+            wire="namespace",
+            doc="a namespace declared under `namespaces` (in any file)",
+        ),
+        Field(
+            "name",
+            "Name",
+            '1-65 letters, digits, "-", "_", "/" or ".", starting with a letter.',
+            text(NAME),
+            required=True,
+            wire="repository",
+            doc="1-65 letters, digits, `-` `_` `/` `.`, starting with a letter",
+        ),
+        Field(
+            "tags",
+            "Tags",
+            'One or more unique tags, each 1-65 letters, digits, "-", "_", "/" or ".", starting '
+            "with a letter or digit.",
+            {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {
+                    "title": "Tag",
+                    "description": '1-65 letters, digits, "-", "_", "/" or ".", starting with a '
+                    "letter or digit.",
+                    **with_variables(text(TAG)),
+                },
+            },
+            required=True,
+            change=IN_PLACE,
+            why="tags are a set: order does not matter",
+            normalize=tag_set,
+            wire="tags",
+            doc="1 or more unique tags, each 1-65 letters, digits, `-` `_` `/` `.`, starting "
+            "with a letter or digit",
+        ),
+        Field(
+            "description",
+            "Description",
+            "Free text shown in the registry.",
+            text(),
+            default="",  # removing the key clears the text
+            change=IN_PLACE,
+            wire="description",
+            doc="free text",
+        ),
+    )
     read_with = ("user", "namespace")
-    spec_type = RepositorySpec
-
-    def desired_attrs(self, spec: RepositorySpec) -> dict[str, Any]:
-        # an undeclared description is the empty one: removing the key clears the text
-        return {
-            "namespace": spec.namespace,
-            "name": spec.name,
-            "tags": sorted(set(spec.tags)),
-            "description": spec.description or "",
-        }
 
     def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
         return (attrs.get("namespace"), tuple(attrs.get("tags", ())), attrs.get("description"))
@@ -46,20 +118,14 @@ class RepositoryKind(Kind):
         tags = ", ".join(attrs.get("tags", ())) or "no tags"
         return f"its images ({tags})"
 
-    def dependencies(self, spec: RepositorySpec, desired: DesiredState) -> tuple[Address, ...]:
-        return (Address("namespace", spec.namespace),)
-
     def container_of(self, address: Address) -> Address | None:
-        return Address("namespace", namespace_of(address))
+        return Address(NAMESPACE_KIND, namespace_of(address))
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return f"{attrs['namespace']}/{attrs['name']}"
 
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        entry = {k: live.attrs[k] for k in ("namespace", "name", "tags")}
-        if live.attrs.get("description"):
-            entry["description"] = live.attrs["description"]
-        return entry
+    def apply_inputs(self, desired: DesiredState, live: LiveState) -> str | None:
+        return registry_user(desired, live)  # a delete names it
 
     def live_object(self, image: Image) -> LiveObject:
         cloud_id = f"{image.namespace}/{image.repository}"
@@ -72,7 +138,7 @@ class RepositoryKind(Kind):
         return LiveObject(Address(self.name, cloud_id), cloud_id, attrs)
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
-        users = ctx.found.get("user", [])
+        users = ctx.found.get(REGISTRY_USER, [])
         if not users:
             return []
         return [self.live_object(image) for image in ctx.client.list_images(users[0].cloud_id)]
@@ -110,4 +176,4 @@ class RepositoryKind(Kind):
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
         # tag by tag: a DELETE without a tag may be refused (docs/api-contract.md)
         namespace, _, name = cloud_id.partition("/")
-        ops.client.delete_repository(namespace, name, user=ops.registry_user)
+        ops.client.delete_repository(namespace, name, user=ops.inputs)

@@ -7,22 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
+    ConfigView,
     Kind,
     LiveObject,
     Operations,
     PlanView,
+    Problem,
     RefreshContext,
-    secrets_of,
     send_once_then_read,
 )
-from reconciler.model import Address, DesiredState, SecretRef, UserSpec
+from reconciler.kinds.fields import IN_PLACE, Field, Section, text
+from reconciler.model import Address, Spec
 from reconciler.state import ADOPTED
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from reconciler.client.api import CceClient
-    from reconciler.plan import Change, LiveState
+    from reconciler.plan import Change
     from reconciler.state import ResourceState
 
 
@@ -48,26 +50,53 @@ def password_problem(value: str) -> str | None:
     return None if ok else f"password breaks Cce.PasswordFormatError's rule: {PASSWORD_RULE}"
 
 
+PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
+
+
 class UserKind(Kind):
     name = "user"
-    spec_type = UserSpec
-    rotatable_secrets = frozenset({"password"})
+    noun = "registry user"
     deletable = False  # a different username is a different address; no delete API
-    config_section = "users"
-    PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
-
-    def desired_attrs(self, spec: UserSpec) -> dict[str, Any]:
-        return {"username": spec.username}
-
-    def secret_refs(self, spec: UserSpec) -> dict[str, SecretRef]:
-        return secrets_of({"password": spec.password})
+    section = Section(
+        "users", "Registry users", "The image registry user (CCE allows one per account)."
+    )
+    identity = ("username",)
+    title = "Registry user"
+    summary = (
+        "The image registry user of the account (address user.<username>). CCE allows one per "
+        "account."
+    )
+    fields = (
+        Field(
+            "username",
+            "Username",
+            "4-30 lowercase letters and digits.",
+            text("^[a-z0-9]{4,30}$"),
+            required=True,
+            wire="username",
+            doc="4-30 lowercase letters and digits",
+        ),
+        Field(
+            "password",
+            "Password",
+            "The registry password, by reference only: {env: NAME} or {file: PATH}.",
+            required=True,
+            secret=True,
+            change=IN_PLACE,
+            why="set again when its value changes (state keeps a salted hash)",
+            wire="password",
+            doc="a [secret reference](#secrets)",
+            placeholder=PASSWORD_PLACEHOLDER,  # the API never returns it: the user sets it
+        ),
+    )
+    export_note = "The API never returns a password: set CCR_PASSWORD to the user's password."
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["username"])
 
-    def refusal(self, spec: UserSpec, view: PlanView) -> str | None:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
         others = [
-            o.cloud_id for o in view.live_objects.get(self.name, []) if o.cloud_id != spec.username
+            o.cloud_id for o in view.live_objects.get(self.name, []) if o.cloud_id != spec.name
         ]
         if others:
             return (
@@ -77,9 +106,20 @@ class UserKind(Kind):
         value = view.secret(spec.address, "password")
         return password_problem(value) if value is not None else None
 
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        # the API never returns the password: the user sets this variable before apply
-        return {"username": live.attrs["username"], "password": {"env": self.PASSWORD_PLACEHOLDER}}
+    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
+        """One registry user per account (Cce.MoreThanOneUserPerAccount)."""
+        by_name: dict[str, Any] = {}
+        for item in view.items_of(self.name):
+            if item.identity is not None:
+                by_name.setdefault(item.identity, item)
+        users = list(by_name.values())
+        for item in users[1:]:
+            yield (
+                item.at(),
+                f"{item.label}: only one registry user is allowed per account "
+                f"(Cce.MoreThanOneUserPerAccount); {users[0].label} is declared at "
+                f"{users[0].at()}",
+            )
 
     def live_object(self, username: str) -> LiveObject:
         return LiveObject(Address(self.name, username), username, {"username": username})
@@ -119,12 +159,3 @@ def set_password(client: CceClient, username: str, password: str) -> None:
         client.update_password(username, password)
     except AlreadyExistsError:
         pass  # Cce.PasswdNotChange: it already is this password
-
-
-def account_user(desired: DesiredState, live: LiveState) -> str | None:
-    """The registry user namespaces are created for: the declared one, else the live one."""
-    declared = [a.name for a in desired.resources if a.kind == UserKind.name]
-    if declared:
-        return declared[0]
-    found = [cloud_id for kind, cloud_id in live.by_id if kind == UserKind.name]
-    return found[0] if found else None

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.model import KINDS, Address
+from reconciler.model import Address, kind_names
 
 FORMAT_VERSION = 1
 CREATED = "created"
@@ -160,7 +160,9 @@ class ResourceState:
     def from_json(cls, data: Any) -> ResourceState:
         """Raises ValueError naming the first field that is missing or of the wrong type."""
         return cls(
-            kind=checked(data, "kind", lambda k: k in KINDS, f"one of {', '.join(KINDS)}", None),
+            kind=checked(
+                data, "kind", lambda k: k in kind_names(), f"one of {', '.join(kind_names())}", None
+            ),
             cloud_id=checked(data, "cloud_id", is_text, "a string", None),
             ownership=checked(
                 data, "ownership", lambda o: o in OWNERSHIPS, "created or adopted", CREATED
