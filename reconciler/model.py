@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
 
@@ -76,10 +75,6 @@ class Lifecycle:
     """``protect=None`` means the block (or key) was not declared: state keeps what it had."""
 
     protect: bool | None = None
-
-
-def frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(values or {}))
 
 
 @dataclass(frozen=True)

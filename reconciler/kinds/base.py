@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from reconciler.client import api
 from reconciler.errors import OutcomeUnknownError, ReconcilerError
 from reconciler.kinds.fields import (
     IN_PLACE,
@@ -58,6 +59,7 @@ from reconciler.kinds.fields import (
 )
 from reconciler.model import NOWHERE, Address, DesiredState, Location, SecretRef, Spec
 from reconciler.plan import LiveObject
+from reconciler.probes import SKIPPED, Check, Doctor
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
@@ -527,6 +529,20 @@ def registry_user(desired: DesiredState, live: LiveState) -> str | None:
         return declared.name
     found = [cloud_id for kind, cloud_id in live.by_id if kind == REGISTRY_USER]
     return found[0] if found else None
+
+
+def probe_user_list(
+    doctor: Doctor, name: str, path: str, key: str, parse: Callable[[Any], Any]
+) -> None:
+    """``reconciler doctor``: the first page of a list read per registry user (``found[name]``),
+    or a skipped row when there is no user to list it for."""
+    username, why_not = doctor.found.get(REGISTRY_USER, (None, "listed per registry user"))
+    if username is None:
+        doctor.add(Check(name, SKIPPED, f"GET {path}", why_not))
+        return
+    with doctor.answer(name, f"GET {path}"):
+        query = api.registry_list_query(username)
+        doctor.found[name] = doctor.first_page(name, path, query, key, parse)
 
 
 # --- networks ------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
+from reconciler.client import api
+from reconciler.client.types import Cluster, Node, Quota
 from reconciler.errors import BusyError, NotFoundError, OutcomeUnknownError
 from reconciler.kinds.base import (
     BROKEN,
@@ -43,11 +45,11 @@ from reconciler.kinds.fields import (
 )
 from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import ScaleStep
+from reconciler.probes import SKIPPED, Check, Doctor, Phase, Probe, check_credentials, page_summary
 from reconciler.wording import show
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
-    from reconciler.client.types import Cluster, Node
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -402,6 +404,70 @@ OUTPUTS = ClusterAccess(
 )
 
 
+# --- reconciler doctor ----------------------------------------------------------------------
+
+
+def _probe_clusters(doctor: Doctor) -> None:
+    """One signed GET of the cluster list: the credentials, the clock and the list's shape."""
+    response = check_credentials(doctor, api.CLUSTER_PATH)
+    if response is None:
+        return
+    doctor.found["clusters"] = doctor.shaped(
+        "clusters",
+        response,
+        lambda d: api.parse_page(d, api.CLUSTERS_KEY, Cluster.from_json),
+        api.CLUSTER_PATH,
+        page_summary(api.CLUSTERS_KEY),
+    )
+
+
+def _probe_nodes(doctor: Doctor) -> None:
+    clusters = doctor.found.get("clusters")
+    where = f"GET {api.NODE_PATH}"
+    live = [c for c in clusters.items if c.status not in GONE_STATUSES] if clusters else []
+    if not live:
+        doctor.add(Check("nodes", SKIPPED, where, "no live cluster to list the nodes of"))
+        return
+    with doctor.answer("nodes", where):
+        doctor.first_page(
+            "nodes",
+            api.NODE_PATH,
+            api.nodes_query(live[0].cluster_uuid),
+            api.NODES_KEY,
+            Node.from_json,
+        )
+
+
+def _probe_quota(doctor: Doctor) -> None:
+    doctor.optional(
+        "quota",
+        api.CLUSTER_PATH,
+        dict(api.QUOTA_QUERY),
+        "quota call",  # known only from third-party code: it may not exist
+        Quota.from_json,
+        lambda q: f"clusters {q.cluster_used}/{q.cluster}, workers {q.slave_used}/{q.slave}",
+    )
+
+
+def _probe_versions(doctor: Doctor) -> None:
+    doctor.optional(
+        "versions",
+        api.VERSIONS_PATH,
+        None,
+        "version list",
+        api.versions_from,
+        lambda v: ", ".join(v) or "none",
+    )
+
+
+PROBES = (
+    Probe("clusters", Phase.REACH, _probe_clusters),
+    Probe("nodes", Phase.DETAILS, _probe_nodes),
+    Probe("quota", Phase.FACTS, _probe_quota),
+    Probe("versions", Phase.FACTS, _probe_versions),
+)
+
+
 class ClusterKind(Kind):
     name = "cluster"
     section = Section("clusters", "Clusters", "Kubernetes clusters and their workers.")
@@ -495,6 +561,9 @@ class ClusterKind(Kind):
     )
 
     # --- planning ----------------------------------------------------------------------------
+
+    def probes(self) -> tuple[Probe, ...]:
+        return PROBES
 
     def config_problems(self, view: ConfigView) -> Iterator[Problem]:
         """Each container network is a network (the schema checks only its shape)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.client import api
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
     REGISTRY_USER,
@@ -17,11 +18,13 @@ from reconciler.kinds.base import (
     RefreshContext,
     adopt_if_same,
     first_of,
+    probe_user_list,
     registry_user,
     send_once_then_read,
 )
 from reconciler.kinds.fields import REPLACE, Field, Section, boolean, text
 from reconciler.model import Address, DesiredState, Spec
+from reconciler.probes import Doctor, Phase, Probe
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,6 +37,23 @@ if TYPE_CHECKING:
 # 1-65 letters, digits, "-", "_" or ".", starting with a letter: no "/", which the v1 API
 # would take as a path separator and an address as the end of the namespace.
 NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
+
+
+def _probe_namespaces(doctor: Doctor) -> None:
+    probe_user_list(
+        doctor, "namespaces", api.NAMESPACE_PATH, api.NAMESPACES_KEY, api.namespace_from
+    )
+
+
+def _probe_namespace_get(doctor: Doctor) -> None:
+    """``GET /v1/image/namespace/{ns}`` may be an existence check only: say what it returned."""
+    listed = doctor.found.get("namespaces")
+    if listed is None or not listed.items:
+        return
+    path = f"{api.NAMESPACE_PATH}/{listed.items[0].namespace}"
+    with doctor.answer("namespace get", f"GET {path}"):
+        response = doctor.get(path)
+        doctor.note_shape("namespace get", path, response, api.namespace_from, "find_namespace")
 
 
 class NamespaceKind(Kind):
@@ -66,6 +86,12 @@ class NamespaceKind(Kind):
         ),
     )
     read_with = ("user", "repository")
+
+    def probes(self) -> tuple[Probe, ...]:
+        return (
+            Probe("namespaces", Phase.LISTS, _probe_namespaces),
+            Probe("namespace get", Phase.NOTES, _probe_namespace_get),
+        )
 
     def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
         return first_of(desired, REGISTRY_USER)

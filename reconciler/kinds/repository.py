@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.client import api
 from reconciler.errors import NotFoundError
 from reconciler.kinds.base import (
     REGISTRY_USER,
@@ -12,10 +13,12 @@ from reconciler.kinds.base import (
     LiveObject,
     Operations,
     RefreshContext,
+    probe_user_list,
     registry_user,
 )
 from reconciler.kinds.fields import IN_PLACE, Field, Section, text, with_variables
 from reconciler.model import Address, DesiredState
+from reconciler.probes import Doctor, Phase, Probe
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +44,26 @@ def namespace_of(address: Address) -> str:
 def tag_set(tags: list[str]) -> list[str]:
     """Tags are a set: their order does not matter."""
     return sorted(set(tags))
+
+
+def _probe_images(doctor: Doctor) -> None:
+    probe_user_list(doctor, "images", api.IMAGE_PATH, api.IMAGES_KEY, api.image_from)
+
+
+def _probe_image_meta_get(doctor: Doctor) -> None:
+    """The single GET of an image tag, whose shape is unconfirmed: say what it returned."""
+    listed = doctor.found.get("images")
+    tagged = next((i for i in listed.items if i.tags), None) if listed is not None else None
+    if tagged is None:
+        return
+    query: dict[str, str | None] = dict(
+        api.image_meta_query(tagged.namespace, tagged.repository, tagged.tags[0])
+    )
+    with doctor.answer("image meta get", f"GET {api.IMAGE_META_PATH}"):
+        response = doctor.get(api.IMAGE_META_PATH, query)
+        doctor.note_shape(
+            "image meta get", api.IMAGE_META_PATH, response, api.image_meta_from, "the image list"
+        )
 
 
 class RepositoryKind(Kind):
@@ -110,6 +133,12 @@ class RepositoryKind(Kind):
         ),
     )
     read_with = ("user", "namespace")
+
+    def probes(self) -> tuple[Probe, ...]:
+        return (
+            Probe("images", Phase.LISTS, _probe_images),
+            Probe("image meta get", Phase.NOTES, _probe_image_meta_get),
+        )
 
     def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
         return (attrs.get("namespace"), tuple(attrs.get("tags", ())), attrs.get("description"))

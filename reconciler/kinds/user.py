@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.client import api
+from reconciler.client.types import RegistryUser
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
+    REGISTRY_USER,
     ConfigView,
     Kind,
     LiveObject,
@@ -18,6 +21,7 @@ from reconciler.kinds.base import (
 )
 from reconciler.kinds.fields import IN_PLACE, Field, Section, text
 from reconciler.model import Address, Spec
+from reconciler.probes import OK, Check, Doctor, Phase, Probe
 from reconciler.state import ADOPTED
 
 if TYPE_CHECKING:
@@ -51,6 +55,30 @@ def password_problem(value: str) -> str | None:
 
 
 PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
+
+
+def _probe_user(doctor: Doctor) -> None:
+    """The registry user's name (``found["user"]``), or None and why the per-user lists
+    cannot be read."""
+    where = f"GET {api.USER_PATH}"
+    doctor.found[REGISTRY_USER] = (None, "listed per registry user, whose answer could not be read")
+    with doctor.answer("user", where):
+        try:
+            response = doctor.get(api.USER_PATH)
+        except NotFoundError as exc:
+            detail = f"no registry user yet ({exc.code}); apply creates the one declared"
+            doctor.add(Check("user", OK, where, detail, exc.request_id))
+            doctor.found[REGISTRY_USER] = (None, "listed per registry user, and there is none yet")
+            return
+        user: RegistryUser | None = doctor.shaped(
+            "user",
+            response,
+            RegistryUser.from_json,
+            api.USER_PATH,
+            lambda u: f"registry user {u.username}",
+        )
+        if user is not None:
+            doctor.found[REGISTRY_USER] = (user.username, "")
 
 
 class UserKind(Kind):
@@ -90,6 +118,9 @@ class UserKind(Kind):
         ),
     )
     export_note = "The API never returns a password: set CCR_PASSWORD to the user's password."
+
+    def probes(self) -> tuple[Probe, ...]:
+        return (Probe("user", Phase.LISTS, _probe_user),)
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["username"])
