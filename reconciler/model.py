@@ -20,7 +20,7 @@ from typing import Any
 def kind_names() -> tuple[str, ...]:
     """Every kind's name in dependency order: the registry's (``reconciler.kinds``), which
     imports this module and is therefore imported here, on first use, not at load time."""
-    from reconciler.kinds import names  # noqa: PLC0415
+    from reconciler.kinds import names
 
     return names()
 

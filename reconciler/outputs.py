@@ -24,6 +24,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler import waiters
 from reconciler.config.files import YAML_SUFFIXES
 from reconciler.errors import ReconcilerError, StateError, UsageError
 from reconciler.kinds import REGISTRY, address_order, kind_named
@@ -202,8 +203,8 @@ def fetch_kubeconfig(
     """The kubeconfig of the running cluster ``address`` (its status is read first). ``kind``
     is a ``--type`` (None: the kind's default)."""
     access = cluster_access(address)
-    status = access.status(client, entry.cloud_id)
-    if status is None:
+    status = access.status(client, entry.cloud_id)()
+    if status == waiters.GONE:
         raise ReconcilerError(
             f"{address} ({entry.cloud_id}) no longer exists in the cloud; "
             "run `reconciler plan` to see what apply would do"

@@ -9,7 +9,9 @@ runs. :func:`run_probes` runs the probes of every kind phase by phase, the kinds
 order within a phase, and stops at an answer that would fail every later request the same way
 (refused credentials, an unreachable target).
 Not for: changing anything (only GETs are sent, each list read one page deep) or printing
-(``commands/doctor.py``).
+(``commands/doctor.py``). The kinds import this module to declare their probes, and a kind is
+loaded to validate a configuration: the HTTP client (``reconciler.client.api``) is imported
+when a probe runs, never when one is declared.
 """
 
 from __future__ import annotations
@@ -22,9 +24,6 @@ from email.utils import parsedate_to_datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client import api
-from reconciler.client.api import CceClient, Page, parse_page
-from reconciler.client.transport import ApiResponse
 from reconciler.errors import (
     ApiError,
     AuthError,
@@ -34,6 +33,8 @@ from reconciler.errors import (
 )
 
 if TYPE_CHECKING:
+    from reconciler.client.api import CceClient, Page
+    from reconciler.client.transport import ApiResponse
     from reconciler.kinds.base import Kind
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
@@ -141,9 +142,11 @@ class Doctor:
         key: str,
         parse: Callable[[Any], Any],
     ) -> Page[Any] | None:
+        from reconciler.client import api
+
         response = self.get(path, api.page_query(query))
         return self.shaped(
-            name, response, lambda d: parse_page(d, key, parse), path, page_summary(key)
+            name, response, lambda d: api.parse_page(d, key, parse), path, page_summary(key)
         )
 
     def note_shape(
@@ -209,6 +212,8 @@ def page_summary(key: str) -> Callable[[Page[Any]], str]:
 def check_credentials(doctor: Doctor, path: str) -> ApiResponse | None:
     """One signed GET of ``path``: the credentials and the clock at once; its answer (None
     when it was refused), for the caller to check its shape."""
+    from reconciler.client import api
+
     where = f"GET {path}"
     response = None
     with doctor.answer("credentials", where):

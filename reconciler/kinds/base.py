@@ -42,8 +42,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reconciler.client import api
-from reconciler.errors import OutcomeUnknownError, ReconcilerError
+from reconciler import waiters
+from reconciler.diff import FieldChange
+from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError
 from reconciler.kinds.fields import (
     IN_PLACE,
     REFUSED,
@@ -58,16 +59,15 @@ from reconciler.kinds.fields import (
     walk,
 )
 from reconciler.model import NOWHERE, Address, DesiredState, Location, SecretRef, Spec
-from reconciler.plan import LiveObject
+from reconciler.plan import LiveObject, ScaleStep
 from reconciler.probes import SKIPPED, Check, Doctor
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
     from reconciler.client.v2 import CceV2Client
-    from reconciler.plan import Change, LiveState, ScaleStep
+    from reconciler.plan import Change, LiveState
     from reconciler.probes import Probe
     from reconciler.state import ResourceState, State
-    from reconciler.waiters import Waiter
 
 # What ``Kind.health`` says about a live object.
 HEALTHY = "healthy"
@@ -126,7 +126,9 @@ class Operations(Protocol):
 
     def progress(self, message: str) -> None: ...
 
-    def wait(self, address: Address, waiter: Waiter, read_status: Callable[[], str]) -> None:
+    def wait(
+        self, address: Address, waiter: waiters.Waiter, read_status: Callable[[], str]
+    ) -> None:
         """Poll ``read_status`` through ``waiter`` with the kind's timeout and Ctrl-C handling."""
 
     def sleep(self, seconds: float) -> None: ...
@@ -202,7 +204,7 @@ class ClusterAccess:
     default_type: str  # the --type used when none is given
     api_types: Mapping[str, str]  # --type -> the API's spelling
     live_fields: tuple[str, ...]  # what ``facts`` returns, known without reading
-    status: Callable[[CceClient, str], str | None]  # None: not found
+    status: Callable[[CceClient, str], Callable[[], str]]  # a reader; waiters.GONE: not found
     facts: Callable[[CceClient, str], dict[str, Any] | None]  # None: not found
     fetch: Callable[[CceClient, str, str], str]  # (client, id, API type) -> kubeconfig text
 
@@ -350,7 +352,9 @@ class Kind:
         """What deleting the object destroys, for the rename warning."""
         return "its data"
 
-    def update_step(self, change_fields: Iterable[Any], live: LiveObject) -> ScaleStep | None:
+    def update_step(
+        self, change_fields: Iterable[FieldChange], live: LiveObject
+    ) -> ScaleStep | None:
         """A typed step that apply needs beyond before/after (a scale), or None."""
         return None
 
@@ -449,6 +453,33 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def status_of(read: Callable[[], str]) -> Callable[[], str]:
+    """``read`` (one GET of an object's status) as a wait's status reader: a positive
+    not-found is ``waiters.GONE``."""
+
+    def status() -> str:
+        try:
+            return read()
+        except NotFoundError:
+            return waiters.GONE
+
+    return status
+
+
+def scale_step(
+    change_fields: Iterable[FieldChange], path: str, newest: Callable[[], Sequence[str]]
+) -> ScaleStep | None:
+    """The step of a change of the node count at ``path``: add the difference, or remove that
+    many of the ``newest`` nodes (their ids, newest first). None: the count did not change."""
+    count = next((f for f in change_fields if f.path == path), None)
+    if count is None:
+        return None
+    before, after = int(count.before), int(count.after)
+    if after >= before:
+        return ScaleStep(add=after - before)
+    return ScaleStep(remove=tuple(newest()[: before - after]))
+
+
 def matches_declared(live: LiveObject | None, want: Mapping[str, Any]) -> bool:
     """True when every declared attribute has the same value live."""
     return live is not None and all(live.attrs.get(k) == v for k, v in want.items())
@@ -536,6 +567,8 @@ def probe_user_list(
 ) -> None:
     """``reconciler doctor``: the first page of a list read per registry user (``found[name]``),
     or a skipped row when there is no user to list it for."""
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     username, why_not = doctor.found.get(REGISTRY_USER, (None, "listed per registry user"))
     if username is None:
         doctor.add(Check(name, SKIPPED, f"GET {path}", why_not))

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.client import api
 from reconciler.client.types import Cluster, Node, Quota
 from reconciler.errors import BusyError, NotFoundError, OutcomeUnknownError
 from reconciler.kinds.base import (
@@ -32,6 +31,8 @@ from reconciler.kinds.base import (
     create_once,
     drop_none,
     normal_cidr,
+    scale_step,
+    status_of,
 )
 from reconciler.kinds.fields import (
     CREATE_ONLY,
@@ -362,11 +363,9 @@ WORKERS = (
 )
 
 
-def _status_of(client: CceClient, cloud_id: str) -> str | None:
-    try:
-        return client.get_cluster(cloud_id).status
-    except NotFoundError:
-        return None
+def cluster_status(client: CceClient, cloud_id: str) -> Callable[[], str]:
+    """Reads the cluster's status (``waiters.GONE`` once it is not found)."""
+    return status_of(lambda: client.get_cluster(cloud_id).status)
 
 
 def _live_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
@@ -398,7 +397,7 @@ OUTPUTS = ClusterAccess(
         "vpc": "intraVpc",
     },
     live_fields=("status", "masterCount", "workerCount", "nodeIds"),
-    status=_status_of,
+    status=cluster_status,
     facts=_live_facts,
     fetch=lambda client, cloud_id, api_type: client.get_kubeconfig(cloud_id, api_type),
 )
@@ -409,6 +408,8 @@ OUTPUTS = ClusterAccess(
 
 def _probe_clusters(doctor: Doctor) -> None:
     """One signed GET of the cluster list: the credentials, the clock and the list's shape."""
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     response = check_credentials(doctor, api.CLUSTER_PATH)
     if response is None:
         return
@@ -422,6 +423,8 @@ def _probe_clusters(doctor: Doctor) -> None:
 
 
 def _probe_nodes(doctor: Doctor) -> None:
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     clusters = doctor.found.get("clusters")
     where = f"GET {api.NODE_PATH}"
     live = [c for c in clusters.items if c.status not in GONE_STATUSES] if clusters else []
@@ -439,6 +442,8 @@ def _probe_nodes(doctor: Doctor) -> None:
 
 
 def _probe_quota(doctor: Doctor) -> None:
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     doctor.optional(
         "quota",
         api.CLUSTER_PATH,
@@ -450,6 +455,8 @@ def _probe_quota(doctor: Doctor) -> None:
 
 
 def _probe_versions(doctor: Doctor) -> None:
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     doctor.optional(
         "versions",
         api.VERSIONS_PATH,
@@ -635,23 +642,19 @@ class ClusterKind(Kind):
         return live.status == "RUNNING" or self.health(live) != HEALTHY or self.is_gone(live)
 
     def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
-        ops.wait(change.address, CREATED, self._status(ops.client, entry.cloud_id))
+        ops.wait(change.address, CREATED, cluster_status(ops.client, entry.cloud_id))
 
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
     ) -> ScaleStep | None:
-        count = next((f for f in change_fields if f.path == SCALE_FIELD), None)
-        if count is None:
-            return None
-        before, after = int(count.before), int(count.after)
-        if after >= before:
-            return ScaleStep(add=after - before)
-        nodes = sorted(
-            (n for n in live.details.get("nodes", []) if n.get("status") not in GONE_STATUSES),
-            key=lambda n: (n.get("createTime", ""), n.get("id", "")),
-            reverse=True,
-        )
-        return ScaleStep(remove=tuple(n["id"] for n in nodes[: before - after]))
+        def newest() -> list[str]:
+            nodes = (
+                n for n in live.details.get("nodes", []) if n.get("status") not in GONE_STATUSES
+            )
+            ordered = sorted(nodes, key=lambda n: (n.get("createTime", ""), n.get("id", "")))
+            return [n["id"] for n in reversed(ordered)]
+
+        return scale_step(change_fields, SCALE_FIELD, newest)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -715,15 +718,6 @@ class ClusterKind(Kind):
             return None
         return self.live_object(cluster, nodes)
 
-    def _status(self, client: CceClient, cloud_id: str) -> Callable[[], str]:
-        def status() -> str:
-            try:
-                return client.get_cluster(cloud_id).status
-            except NotFoundError:
-                return waiters.GONE
-
-        return status
-
     # --- changing ----------------------------------------------------------------------------
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
@@ -742,7 +736,7 @@ class ClusterKind(Kind):
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
-            ops.wait(change.address, CREATED, self._status(ops.client, cloud_id))
+            ops.wait(change.address, CREATED, cluster_status(ops.client, cloud_id))
         except waiters.WaitFailed as exc:
             if exc.last_status in BROKEN_STATUSES:
                 raise TaintedError(
@@ -781,10 +775,10 @@ class ClusterKind(Kind):
     def _scaled(self, client: CceClient, cloud_id: str, want: int) -> Callable[[], str]:
         """RUNNING once the cluster runs with exactly ``want`` nodes, all running: a scale is
         done when its nodes are, so a plan made right after sees what it will keep seeing."""
-        cluster_status = self._status(client, cloud_id)
+        of_cluster = cluster_status(client, cloud_id)
 
         def status() -> str:
-            current = cluster_status()
+            current = of_cluster()
             if current != "RUNNING":
                 return current
             nodes = [n for n in client.list_nodes(cloud_id) if n.status not in GONE_STATUSES]
@@ -795,7 +789,7 @@ class ClusterKind(Kind):
         return status
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
-        status = self._status(ops.client, cloud_id)
+        status = cluster_status(ops.client, cloud_id)
         for _ in range(ops.busy_retries):
             try:
                 ops.client.delete_cluster(cloud_id, delete_eip_cds=True, delete_snap=True)

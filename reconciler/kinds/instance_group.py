@@ -37,6 +37,8 @@ from reconciler.kinds.base import (
     TaintedError,
     create_once,
     drop_none,
+    scale_step,
+    status_of,
     v2_client,
 )
 from reconciler.kinds.fields import (
@@ -352,14 +354,10 @@ class InstanceGroupKind(Kind):
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
     ) -> ScaleStep | None:
-        replicas = next((f for f in change_fields if f.path == SCALE_FIELD), None)
-        if replicas is None:
-            return None
-        before, after = int(replicas.before), int(replicas.after)
-        if after >= before:
-            return ScaleStep(add=after - before)
-        newest = newest_first(live.details.get("instances", ()))
-        return ScaleStep(remove=tuple(n["id"] for n in newest[: before - after]))
+        def newest() -> list[str]:
+            return [n["id"] for n in newest_first(live.details.get("instances", ()))]
+
+        return scale_step(change_fields, SCALE_FIELD, newest)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -460,14 +458,13 @@ class InstanceGroupKind(Kind):
         return status
 
     def _exists(self, v2: CceV2Client, cluster_id: str, group_id: str) -> Callable[[], str]:
-        def status() -> str:
-            try:
-                v2.get_instance_group(cluster_id, group_id)
-            except NotFoundError:
-                return waiters.GONE
+        """ "deleting" while the group can still be read, ``waiters.GONE`` after."""
+
+        def read() -> str:
+            v2.get_instance_group(cluster_id, group_id)
             return "deleting"
 
-        return status
+        return status_of(read)
 
     # --- changing ----------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from reconciler.kinds.base import (
     create_once,
     drop_none,
     normal_cidr,
+    status_of,
     v2_client,
 )
 from reconciler.kinds.fields import (
@@ -56,7 +57,6 @@ from reconciler.wording import show
 
 if TYPE_CHECKING:
     from reconciler.client.api import CceClient
-    from reconciler.client.v2 import CceV2Client
     from reconciler.client.v2_types import K8sCluster
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -395,11 +395,10 @@ FIELDS = (
 )
 
 
-def _phase_of(client: CceClient, cloud_id: str) -> str | None:
-    try:
-        return v2_client(client).get_cluster(cloud_id).phase
-    except NotFoundError:
-        return None
+def cluster_phase(client: CceClient, cloud_id: str) -> Callable[[], str]:
+    """Reads the cluster's phase (``waiters.GONE`` once it is not found)."""
+    v2 = v2_client(client)
+    return status_of(lambda: v2.get_cluster(cloud_id).phase)
 
 
 def _live_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
@@ -422,7 +421,7 @@ OUTPUTS = ClusterAccess(
     default_type="vpc",
     api_types={"public": "public", "internal": "internal", "intraVpc": "vpc", "vpc": "vpc"},
     live_fields=("status", "masterCount", "workerCount"),
-    status=_phase_of,
+    status=cluster_phase,
     facts=_live_facts,
     fetch=lambda client, cloud_id, api_type: (
         v2_client(client).get_kubeconfig(cloud_id, api_type).text
@@ -501,8 +500,7 @@ class K8sClusterKind(Kind):
         return live.status == RUNNING or self.health(live) != HEALTHY or self.is_gone(live)
 
     def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
-        v2 = v2_client(ops.client)
-        ops.wait(change.address, CREATED, self._phase(v2, entry.cloud_id))
+        ops.wait(change.address, CREATED, cluster_phase(ops.client, entry.cloud_id))
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -524,15 +522,6 @@ class K8sClusterKind(Kind):
         except NotFoundError:
             return None
 
-    def _phase(self, v2: CceV2Client, cloud_id: str) -> Callable[[], str]:
-        def phase() -> str:
-            try:
-                return v2.get_cluster(cloud_id).phase
-            except NotFoundError:
-                return waiters.GONE
-
-        return phase
-
     # --- changing ----------------------------------------------------------------------------
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
@@ -550,7 +539,7 @@ class K8sClusterKind(Kind):
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
-            ops.wait(change.address, CREATED, self._phase(v2, cloud_id))
+            ops.wait(change.address, CREATED, cluster_phase(ops.client, cloud_id))
         except waiters.WaitFailed as exc:
             if exc.last_status == CREATE_FAILED:
                 raise TaintedError(
@@ -570,4 +559,4 @@ class K8sClusterKind(Kind):
             delete_resource=flags["deleteResource"],
             delete_cds_snapshot=flags["deleteCDSSnapshot"],
         )
-        ops.wait(address, DELETED_WAIT, self._phase(v2, cloud_id))
+        ops.wait(address, DELETED_WAIT, cluster_phase(ops.client, cloud_id))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client import api
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
     REGISTRY_USER,
@@ -40,6 +39,8 @@ NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
 
 
 def _probe_namespaces(doctor: Doctor) -> None:
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     probe_user_list(
         doctor, "namespaces", api.NAMESPACE_PATH, api.NAMESPACES_KEY, api.namespace_from
     )
@@ -47,6 +48,8 @@ def _probe_namespaces(doctor: Doctor) -> None:
 
 def _probe_namespace_get(doctor: Doctor) -> None:
     """``GET /v1/image/namespace/{ns}`` may be an existence check only: say what it returned."""
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     listed = doctor.found.get("namespaces")
     if listed is None or not listed.items:
         return

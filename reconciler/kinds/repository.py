@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client import api
 from reconciler.errors import NotFoundError
 from reconciler.kinds.base import (
     REGISTRY_USER,
@@ -47,11 +46,15 @@ def tag_set(tags: list[str]) -> list[str]:
 
 
 def _probe_images(doctor: Doctor) -> None:
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     probe_user_list(doctor, "images", api.IMAGE_PATH, api.IMAGES_KEY, api.image_from)
 
 
 def _probe_image_meta_get(doctor: Doctor) -> None:
     """The single GET of an image tag, whose shape is unconfirmed: say what it returned."""
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     listed = doctor.found.get("images")
     tagged = next((i for i in listed.items if i.tags), None) if listed is not None else None
     if tagged is None:

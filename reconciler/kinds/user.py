@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client import api
 from reconciler.client.types import RegistryUser
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
@@ -60,6 +59,8 @@ PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
 def _probe_user(doctor: Doctor) -> None:
     """The registry user's name (``found["user"]``), or None and why the per-user lists
     cannot be read."""
+    from reconciler.client import api  # when doctor runs: validate needs no client
+
     where = f"GET {api.USER_PATH}"
     doctor.found[REGISTRY_USER] = (None, "listed per registry user, whose answer could not be read")
     with doctor.answer("user", where):
