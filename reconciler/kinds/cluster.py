@@ -207,27 +207,54 @@ ZONE = "^zone[A-Z]$"
 CIDR = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$"
 
 ADVANCED_OPTIONS = (
-    Field("kubeProxyMode", "kube-proxy mode", "ipvs or iptables.", choice("ipvs", "iptables")),
-    Field("cniMode", "CNI mode", "kubenet or cni.", choice("kubenet", "cni")),
-    Field("cniType", "CNI type", "The CNI plugin when cniMode is cni.", text(min_length=1)),
-    Field("dnsMode", "DNS mode", "kubeDNS or coreDNS.", choice("kubeDNS", "coreDNS")),
+    Field(
+        "kubeProxyMode",
+        "kube-proxy mode",
+        "ipvs or iptables.",
+        choice("ipvs", "iptables"),
+        doc="`ipvs` or `iptables`",
+    ),
+    Field(
+        "cniMode",
+        "CNI mode",
+        "kubenet or cni.",
+        choice("kubenet", "cni"),
+        doc="`kubenet` or `cni`",
+    ),
+    Field(
+        "cniType",
+        "CNI type",
+        "The CNI plugin when cniMode is cni.",
+        text(min_length=1),
+        doc="the CNI plugin when `cniMode` is `cni`",
+    ),
+    Field(
+        "dnsMode",
+        "DNS mode",
+        "kubeDNS or coreDNS.",
+        choice("kubeDNS", "coreDNS"),
+        doc="`kubeDNS` or `coreDNS`",
+    ),
     Field(
         "maxPodNum",
         "Maximum pods per node",
         "The maximum number of pods on one node.",
         integer(minimum=1),
+        doc="pods per node, >= 1",
     ),
     Field(
         "secureContainerEnable",
         "Secure containers",
         "Run pods in secure (sandboxed) containers.",
         boolean(),
+        doc="`true` / `false`: run pods in secure (sandboxed) containers",
     ),
     Field(
         "setOSSecurity",
         "OS security hardening",
         "Apply the OS security baseline to the nodes.",
         boolean(),
+        doc="`true` / `false`: apply the OS security baseline to the nodes",
     ),
 )
 
@@ -545,9 +572,7 @@ class ClusterKind(Kind):
             "Network and security options of the cluster, passed to CCE as given.",
             fields=ADVANCED_OPTIONS,
             wire="advancedOptions",
-            doc="`kubeProxyMode` (`ipvs`/`iptables`), `cniMode` (`kubenet`/`cni`), `cniType`, "
-            "`dnsMode` (`kubeDNS`/`coreDNS`), `maxPodNum` (>= 1), `secureContainerEnable`, "
-            "`setOSSecurity` (booleans)",
+            doc="network and security options, passed to CCE as given: the keys below",
         ),
         Field(
             "workers",

@@ -192,7 +192,7 @@ FIELDS = (
         integer(minimum=0, maximum=1000),
         required=True,
         change=IN_PLACE,
-        why="a scale-down removes the newest nodes (the plan names them) with their disks",
+        why="a scale-down removes the newest nodes, named by the plan, with their disks",
         wire="replicas",
         doc="nodes, 0-1000",
     ),

@@ -112,7 +112,7 @@ class UserKind(Kind):
             required=True,
             secret=True,
             change=IN_PLACE,
-            why="set again when its value changes (state keeps a salted hash)",
+            why="set again when its value changes; state keeps a salted hash",
             wire="password",
             doc="a [secret reference](#secrets)",
             placeholder=PASSWORD_PLACEHOLDER,  # the API never returns it: the user sets it
