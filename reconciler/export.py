@@ -9,7 +9,8 @@ adopting what they declare (``apply --adopt``) plans no change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import yaml
 
@@ -37,6 +38,17 @@ def _kinds(names: Iterable[str]) -> list[Kind]:
 
 def exportable_kinds() -> list[str]:
     return [k.name for k in _kinds(())]
+
+
+class ExportableKinds(Sequence[str]):
+    """The kinds ``--kind`` accepts, read from the registry when the option is checked (a kind
+    registered after this module was imported included)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return exportable_kinds()[index]
+
+    def __len__(self) -> int:
+        return len(exportable_kinds())
 
 
 def _objects(kind: Kind, live: LiveState, client: CceClient) -> list[LiveObject]:

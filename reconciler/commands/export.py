@@ -12,7 +12,7 @@ import click
 
 from reconciler.commands.common import config_choice_options, run_options
 from reconciler.errors import EXIT_OK, ReconcilerError
-from reconciler.export import export_files, exportable_kinds
+from reconciler.export import ExportableKinds, export_files
 from reconciler.model import ConfigChoice
 from reconciler.refresh import refresh
 from reconciler.session import LOCAL, RunOptions, load_target, open_client
@@ -25,7 +25,7 @@ from reconciler.state import State
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(exportable_kinds()),
+    type=click.Choice(ExportableKinds()),
     help="Only this kind (repeatable; default: every kind).",
 )
 @click.option(
