@@ -16,13 +16,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# The registry's kind names (``reconciler.kinds`` sets them whenever the registry changes).
+_kind_names: tuple[str, ...] | None = None
+
 
 def kind_names() -> tuple[str, ...]:
-    """Every kind's name in dependency order: the registry's (``reconciler.kinds``), which
-    imports this module and is therefore imported here, on first use, not at load time."""
-    from reconciler.kinds import names
+    """Every kind's name in dependency order: the registry's (``reconciler.kinds``, which
+    imports this module, so it is imported here on first use, not at load time)."""
+    if _kind_names is None:
+        import reconciler.kinds  # noqa: F401 - it sets the names
+    assert _kind_names is not None
+    return _kind_names
 
-    return names()
+
+def set_kind_names(names: tuple[str, ...]) -> None:
+    """What the registry calls when its kinds change."""
+    global _kind_names
+    _kind_names = names
 
 
 @dataclass(frozen=True, order=True)

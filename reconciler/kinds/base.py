@@ -247,6 +247,8 @@ class Kind:
 
     _changes: ClassVar[dict[str, Field]]
     _builder: ClassVar[SpecBuilder]
+    # (key, the kind it refers to, its place in the address or None: an attribute)
+    _references: ClassVar[tuple[tuple[str, str, int | None], ...]]
     rotatable_secrets: ClassVar[frozenset[str]]  # compared with state's hashes, set on change
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -257,6 +259,11 @@ class Kind:
             cls.noun = cls.name
         cls._changes = change_table(cls.fields)
         cls._builder = SpecBuilder(cls.name, cls.identity, cls.fields)
+        cls._references = tuple(
+            (one.key, one.refers_to, cls.identity.index(one.key) if one.address_only else None)
+            for one in cls.fields
+            if one.refers_to
+        )
         cls.rotatable_secrets = frozenset(
             path for path, one in walk(cls.fields) if one.secret and one.change is IN_PLACE
         )
@@ -307,12 +314,16 @@ class Kind:
     def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
         """What must exist before ``spec`` can be created: by default the objects its fields
         refer to (``Field.refers_to``: a repository's namespace)."""
-        values = {**self.identity_of(spec.address), **spec.attrs}
-        return tuple(
-            Address(one.refers_to, str(values[one.key]))
-            for one in self.fields
-            if one.refers_to and one.key in values
-        )
+        found = []
+        for key, target, part in self._references:
+            if part is None:
+                value = spec.attrs.get(key)
+                if value is None:
+                    continue
+            else:
+                value = spec.name.split("/", len(self.identity) - 1)[part]
+            found.append(Address(target, str(value)))
+        return tuple(found)
 
     def identity_of(self, address: Address) -> dict[str, str]:
         """The identity keys' values of an address (``{"cluster": "shop", "name": "a"}``); the

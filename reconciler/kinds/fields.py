@@ -270,46 +270,64 @@ def secret_ref(data: Mapping[str, Any]) -> SecretRef:
 
 
 class SpecBuilder:
-    """Builds the specs of one kind from valid YAML entries (they passed the schema)."""
+    """Builds the specs of one kind from valid YAML entries (they passed the schema).
+
+    The table is compiled once into steps, one per declared key: a config of 10,000 entries
+    builds 10,000 specs, so the per-entry work is a loop over tuples."""
 
     def __init__(self, kind: str, identity: Sequence[str], fields: Sequence[Field]) -> None:
         self.kind = kind
         self.identity = tuple(identity)
-        self.fields = tuple(f for f in fields if f.declared)
+        self.steps = _steps(fields, "")
 
     def build(self, data: Mapping[str, Any], location: Location = NOWHERE) -> Spec:
         secrets: dict[str, SecretRef] = {}
-        attrs = _attributes(self.fields, data, secrets, "")
-        name = "/".join(str(data[key]) for key in self.identity)
+        attrs = _attributes(self.steps, data, secrets)
+        identity = self.identity
+        name = data[identity[0]] if len(identity) == 1 else "/".join([data[k] for k in identity])
         return Spec(Address(self.kind, name), attrs, secrets, lifecycle_of(data), location)
 
 
+# A step: (key, what it is, its secret path, its default, its normalisation, a mapping's steps).
+_PLAIN, _SECRET, _NESTED = 0, 1, 2
+_Step = tuple[str, int, str, Any, Callable[[Any], Any] | None, tuple[Any, ...]]
+
+
+def _steps(fields: Sequence[Field], prefix: str) -> tuple[_Step, ...]:
+    steps: list[_Step] = []
+    for one in fields:
+        if not one.declared or one.address_only:
+            continue
+        mode = _SECRET if one.secret else _NESTED if one.fields else _PLAIN
+        inner = _steps(one.fields, f"{prefix}{one.key}.") if one.fields else ()
+        steps.append((one.key, mode, prefix + one.key, one.default, one.normalize, inner))
+    return tuple(steps)
+
+
 def _attributes(
-    fields: Sequence[Field], data: Mapping[str, Any], secrets: dict[str, SecretRef], prefix: str
+    steps: tuple[_Step, ...], data: Mapping[str, Any], secrets: dict[str, SecretRef]
 ) -> dict[str, Any]:
     """The declared values with defaults filled in and normalised; undeclared values without a
     default, and empty mappings, are left out (they are not compared)."""
     attrs: dict[str, Any] = {}
-    for one in fields:
-        value = data.get(one.key)
-        if one.secret:
+    get = data.get
+    for key, mode, path, default, normalize, inner in steps:
+        value = get(key)
+        if mode == _SECRET:
             if value is not None:
-                secrets[prefix + one.key] = secret_ref(value)
+                secrets[path] = secret_ref(value)
             continue
-        if one.address_only:
-            continue
-        if one.fields:
-            if value is not None:
-                value = _attributes(one.fields, value, secrets, f"{prefix}{one.key}.")
-        elif value is None:
-            if one.default is NO_DEFAULT:
+        if value is None:
+            if default is NO_DEFAULT:
                 continue
-            value = one.default
-        if one.normalize is not None and value is not None:
-            value = one.normalize(value)
-        if value is None or (isinstance(value, Mapping) and not value):
+            value = default
+        elif mode == _NESTED:
+            value = _attributes(inner, value, secrets)
+        if normalize is not None:
+            value = normalize(value)
+        if value is None or (type(value) is dict and not value):
             continue
-        attrs[one.key] = value
+        attrs[key] = value
     return attrs
 
 

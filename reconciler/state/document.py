@@ -159,10 +159,9 @@ class ResourceState:
     @classmethod
     def from_json(cls, data: Any) -> ResourceState:
         """Raises ValueError naming the first field that is missing or of the wrong type."""
+        kinds = kind_names()
         return cls(
-            kind=checked(
-                data, "kind", lambda k: k in kind_names(), f"one of {', '.join(kind_names())}", None
-            ),
+            kind=checked(data, "kind", kinds.__contains__, f"one of {', '.join(kinds)}", None),
             cloud_id=checked(data, "cloud_id", is_text, "a string", None),
             ownership=checked(
                 data, "ownership", lambda o: o in OWNERSHIPS, "created or adopted", CREATED
