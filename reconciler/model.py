@@ -88,6 +88,17 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class LiveObject:
+    """One object as read from the API, normalised to the attributes a desired spec declares."""
+
+    address: Address
+    cloud_id: str
+    attrs: Mapping[str, Any]
+    status: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
+
+
+@dataclass(frozen=True)
 class Spec:
     """One declared resource, as its kind's field table built it from the YAML
     (``reconciler.kinds.fields``): ``attrs`` holds the declared values, keyed by their YAML key,
@@ -134,18 +145,25 @@ class ConfigChoice:
 NO_CHOICE = ConfigChoice()
 
 
+class PlanMode(StrEnum):
+    """What a plan is for, from the command line to the saved plan (Terraform's ``plans.Mode``):
+    make the cloud match the configuration, delete everything the state manages, or only
+    record what changed outside the reconciler."""
+
+    NORMAL = "normal"
+    DESTROY = "destroy"
+    REFRESH_ONLY = "refresh-only"
+
+
 @dataclass(frozen=True)
 class DesiredState:
-    """Every declared resource by address, plus the target; ``base_dir`` anchors relative paths."""
+    """Every declared resource by address, and the existing objects declared ``imports`` adopt:
+    what the configuration wants, and nothing about where the run lives (the target, the files
+    and folders: ``reconciler.context.RunContext``)."""
 
-    target: Target
     resources: Mapping[Address, Spec]
-    base_dir: str = "."
-    files: tuple[str, ...] = ()
-    # the deepest folder holding every configuration path (where the state lives by default)
-    config_root: str = "."
-    environment: str | None = None  # --env NAME
-    environment_state: str | None = None  # the environment file's `state`, if it names one
+    # ``imports``: a declared address -> the id of the existing object it adopts
+    imports: Mapping[Address, str] = field(default_factory=dict)
 
     @functools.cached_property
     def _first_by_kind(self) -> dict[str, Address]:

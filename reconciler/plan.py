@@ -17,24 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.diff import FieldChange
-from reconciler.model import Action, Address, SecretRef
+from reconciler.model import Action, Address, LiveObject, SecretRef
 
 FORMAT_VERSION = 1
 SENSITIVE_TEXT = "(sensitive)"
 # json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), without building an
 # encoder per call: a plan fingerprints every live object it reads.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
-
-
-@dataclass(frozen=True)
-class LiveObject:
-    """One object as read from the API, normalised to the attributes a desired spec declares."""
-
-    address: Address
-    cloud_id: str
-    attrs: Mapping[str, Any]
-    status: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ order within a phase, and stops at an answer that would fail every later request
 (refused credentials, an unreachable target).
 Not for: changing anything (only GETs are sent, each list read one page deep) or printing
 (``commands/doctor.py``). The kinds import this module to declare their probes, and a kind is
-loaded to validate a configuration: the HTTP client (``reconciler.client.api``) is imported
+loaded to validate a configuration: the HTTP client (``reconciler.client.v1``) is imported
 when a probe runs, never when one is declared.
 """
 
@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +31,8 @@ from reconciler.errors import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient, Page
     from reconciler.client.transport import ApiResponse
+    from reconciler.client.v1 import CceClient, Page
     from reconciler.kinds.base import Kind
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
@@ -142,11 +140,11 @@ class Doctor:
         key: str,
         parse: Callable[[Any], Any],
     ) -> Page[Any] | None:
-        from reconciler.client import api
+        from reconciler.client import v1
 
-        response = self.get(path, api.page_query(query))
+        response = self.get(path, v1.page_query(query))
         return self.shaped(
-            name, response, lambda d: api.parse_page(d, key, parse), path, page_summary(key)
+            name, response, lambda d: v1.parse_page(d, key, parse), path, page_summary(key)
         )
 
     def note_shape(
@@ -212,12 +210,12 @@ def page_summary(key: str) -> Callable[[Page[Any]], str]:
 def check_credentials(doctor: Doctor, path: str) -> ApiResponse | None:
     """One signed GET of ``path``: the credentials and the clock at once; its answer (None
     when it was refused), for the caller to check its shape."""
-    from reconciler.client import api
+    from reconciler.client import v1
 
     where = f"GET {path}"
     response = None
     with doctor.answer("credentials", where):
-        response = doctor.get(path, api.page_query({}))
+        response = doctor.get(path, v1.page_query({}))
         doctor.add(
             Check("credentials", OK, where, "a signed request was accepted", response.request_id)
         )
@@ -227,6 +225,9 @@ def check_credentials(doctor: Doctor, path: str) -> ApiResponse | None:
 
 
 def check_clock(doctor: Doctor, response: ApiResponse) -> None:
+    from datetime import UTC, datetime  # when doctor runs: validate loads the kinds
+    from email.utils import parsedate_to_datetime
+
     date = response.headers.get("Date", "")
     try:
         server = parsedate_to_datetime(date)

@@ -21,13 +21,14 @@ from typing import Any
 
 import click
 
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.commands.common import config_choice_options
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 from reconciler.kinds import REGISTRY
 from reconciler.model import ConfigChoice
+from reconciler.options import RunOptions
 from reconciler.probes import FAILING, MISMATCH, NOTE, Check, Doctor, check_clock, run_probes
-from reconciler.session import RunOptions, load, open_client
+from reconciler.session import load, open_client
 
 __all__ = ["Check", "Doctor", "check_clock", "command", "run_checks"]
 
@@ -80,16 +81,10 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
-def command(
-    paths: tuple[str, ...],
-    as_json: bool,
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-) -> int:
+def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    desired = load(paths, ConfigChoice(env, var_files, var_args))
-    with open_client(desired.target, desired.base_dir, RunOptions(retry_budget=2)) as client:
+    _, context = load(paths, choice)
+    with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         checks = run_checks(client)
     if as_json:

@@ -8,13 +8,13 @@ rules a schema cannot express (addresses unique across files, one target, and ea
 ``Kind.config_problems``), collecting every problem as ``PATH:LINE:COLUMN: error: message``
 before raising :class:`ConfigError`; environments (``environments/NAME.yaml`` under the configuration root); and ``config_digest``,
 the fingerprint a saved plan keeps of the desired content.
-Not for: reading YAML safely (``reconciler.yamlload``), reading secret values
-(``reconciler.secrets``; only with ``check_secrets=True``), or anything that needs the network:
-this package loads the kinds (``reconciler.kinds``: what each section is) but never the HTTP
-client.
+Not for: reading secret values (``reconciler.secrets``; only with ``check_secrets=True``), or
+anything that needs the network: this package loads the kinds (``reconciler.kinds``: what each
+section is) but never the HTTP client.
 
 The stages, one module each::
 
+    yamlload    one YAML file -> plain values with the position of each, refusing unsafe YAML
     files       PATH arguments -> the YAML files, read into documents with positions; the root
     environments  environments/NAME.yaml: variable values, target and state of one environment
     variables   declarations and the value of each variable, by precedence

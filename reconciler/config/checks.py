@@ -1,7 +1,7 @@
 """The rules a JSON Schema cannot express, checked across all files.
 
-For: one address per resource across files, exactly one target with a usable endpoint, each
-kind's own rules across entries (``Kind.config_problems``: one registry user, repositories
+For: one address per resource across files, exactly one target with a usable endpoint, imports
+naming declared addresses once each, each kind's own rules across entries (``Kind.config_problems``: one registry user, repositories
 naming declared namespaces, instance groups declared k8s_clusters, networks that are networks
 and do not overlap ...), and (only when asked) that every secret reference resolves.
 Not for: the shape of each file (``validation``) or building the desired state (``specs``).
@@ -14,14 +14,16 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconciler.config.items import Item
+from reconciler.config.specs import IMPORTS, import_entries
 from reconciler.config.validation import Checked
+from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.kinds import REGISTRY, kind_named
 from reconciler.kinds.fields import secret_ref, walk
+from reconciler.model import Address, Location
 from reconciler.secrets import resolve_secret
 from reconciler.wording import dotted
-from reconciler.yamlload import Diagnostic, Document
 
 
 def semantic_errors(
@@ -36,6 +38,8 @@ def semantic_errors(
                 yield Diagnostic.at(location, message)
     declaring = [*checked.documents, *([environment] if environment is not None else [])]
     yield from _targets(declaring, load_failed=load_failed)
+    if not checked.section_broken(IMPORTS):
+        yield from _imports(checked)
 
 
 def _duplicate_addresses(items: list[Item]) -> Iterator[Diagnostic]:
@@ -48,6 +52,42 @@ def _duplicate_addresses(items: list[Item]) -> Iterator[Diagnostic]:
         times = "twice" if len(same) == 2 else "more than once"
         for item in same[1:]:
             yield Diagnostic.at(item.at(), f"{item.label} declared {times}: also at {same[0].at()}")
+
+
+def _imports(checked: Checked) -> Iterator[Diagnostic]:
+    """Each import names a declared address, once, and no two take the same object."""
+    declared = {(item.kind, item.identity): item for item in checked.items if item.identity}
+    addresses: dict[Address, Location] = {}
+    ids: dict[tuple[str, str], Location] = {}
+    for document, jpath, entry in import_entries(checked.documents):
+        to, cloud_id = entry.get("to"), entry.get("id")
+        if not isinstance(to, str) or not isinstance(cloud_id, str):
+            continue  # the schema says what is wrong
+        at = document.value_at((*jpath, "to"))
+        try:
+            address = Address.parse(to)
+        except ValueError as exc:
+            yield Diagnostic.at(at, f"imports: {exc}")
+            continue
+        if (address.kind, address.name) not in declared:
+            yield Diagnostic.at(
+                at,
+                f"imports: {address} is not declared under "
+                f"{kind_named(address.kind).config_section}; an import adopts an object as a "
+                "declared address",
+            )
+        elif address in addresses:
+            yield Diagnostic.at(
+                at, f"imports: {address} imported twice: also at {addresses[address]}"
+            )
+        elif (address.kind, cloud_id) in ids:
+            first = ids[(address.kind, cloud_id)]
+            yield Diagnostic.at(
+                document.value_at((*jpath, "id")),
+                f"imports: {address.kind} {cloud_id} is imported twice: also at {first}",
+            )
+        addresses.setdefault(address, at)
+        ids.setdefault((address.kind, cloud_id), document.value_at((*jpath, "id")))
 
 
 def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagnostic]:
@@ -75,7 +115,7 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
             )
 
 
-def secret_errors(items: list[Item], base_dir: str) -> Iterator[Diagnostic]:
+def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
     """Every secret reference of ``items`` that does not resolve, at its declaration."""
     paths: dict[str, list[tuple[str, ...]]] = {}
     for item in items:
@@ -87,7 +127,7 @@ def secret_errors(items: list[Item], base_dir: str) -> Iterator[Diagnostic]:
             if not isinstance(ref, dict):
                 continue
             try:
-                resolve_secret(secret_ref(ref), base_dir)
+                resolve_secret(secret_ref(ref), secrets_base)
             except SecretError as exc:
                 yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.kinds import kind_named, sections
 from reconciler.kinds.fields import address_name
 from reconciler.model import Location
-from reconciler.yamlload import Document, JsonPath
 
 
 def kind_of_section(section: str) -> str | None:

@@ -18,9 +18,9 @@ from jsonschema import ValidationError
 
 from reconciler.config.items import identity_keys, kind_of_section, label
 from reconciler.config.schema import compiled_pattern
+from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 from reconciler.model import Location
 from reconciler.wording import describe, dotted, either, show
-from reconciler.yamlload import Diagnostic, Document, JsonPath
 
 # What each schema pattern means, in words; a test keeps this table and the schemas in step.
 PATTERN_HINTS = {
@@ -43,6 +43,8 @@ PATTERN_HINTS = {
     "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
+    "^[a-z][a-z0-9_]*\\.\\S+$": "an address, KIND.NAME",
+    "^\\S*$": "an id without spaces",
 }
 
 _TYPE_WORDS = {

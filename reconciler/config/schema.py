@@ -85,6 +85,14 @@ def config_schema(declared: list[kinds.Kind]) -> dict[str, Any]:
                 "across all files.",
             },
             **sections,
+            "imports": {
+                "title": "Imports",
+                "description": "Existing cloud objects to adopt by id, each as a declared "
+                "address (written by reconciler import-terraform). Ignored once the address is in "
+                "state.",
+                "type": ["array", "null"],
+                "items": {"$ref": "import.schema.json"},
+            },
             "variables": {
                 "title": "Variables",
                 "description": "Input variables by name, used as ${var.NAME} in any value of "

@@ -1,8 +1,9 @@
 """Declared YAML -> model specs: the :class:`DesiredState` of a valid configuration.
 
 For: one spec per resource entry, built by its kind from its field table
-(``Kind.build_spec``: declared values, defaults filled in, secrets as references), and the
-target. Runs only on documents that passed every check, so it trusts the shapes it reads.
+(``Kind.build_spec``: declared values, defaults filled in, secrets as references), the
+``imports`` entries, and the declared target. Runs only on documents that passed every check,
+so it trusts the shapes it reads.
 Not for: checking anything (``validation``, ``checks``).
 """
 
@@ -12,14 +13,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.config.items import Item
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.kinds import kind_named
 from reconciler.model import Address, DesiredState, Location, Spec, Target
-from reconciler.yamlload import Document
 
 
-def desired_state(
-    documents: list[Document], items: list[Item], base_dir: str, files: tuple[str, ...]
-) -> DesiredState:
+def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
     resources: dict[Address, Spec] = {}
     builders: dict[str, Callable[[Mapping[str, Any], Location], Spec]] = {}
     for item in items:
@@ -29,11 +28,25 @@ def desired_state(
         spec = build(item.data, item.at())
         resources[spec.address] = spec
     return DesiredState(
-        target=_target(documents),
-        resources=dict(sorted(resources.items(), key=_address_key)),
-        base_dir=base_dir,
-        files=files,
+        dict(sorted(resources.items(), key=_address_key)),
+        imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
     )
+
+
+IMPORTS = "imports"
+
+
+def import_entries(
+    documents: list[Document],
+) -> list[tuple[Document, JsonPath, dict[str, Any]]]:
+    """The ``imports`` entries of every file, each with its file and where it is in it."""
+    found: list[tuple[Document, JsonPath, dict[str, Any]]] = []
+    for document in documents:
+        entries = document.data.get(IMPORTS)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, dict):
+                found.append((document, (IMPORTS, index), entry))
+    return found
 
 
 def _address_key(entry: tuple[Address, Spec]) -> tuple[str, str]:
@@ -41,7 +54,8 @@ def _address_key(entry: tuple[Address, Spec]) -> tuple[str, str]:
     return entry[0].kind, entry[0].name
 
 
-def _target(documents: list[Document]) -> Target:
+def declared_target(documents: list[Document]) -> Target:
+    """The target the first document declaring one declares (checks allow only one)."""
     for document in documents:
         if "target" in document.data:
             data = document.data["target"]

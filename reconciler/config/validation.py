@@ -14,8 +14,8 @@ from reconciler.config.fastpath import fast_check
 from reconciler.config.items import Item, items_of
 from reconciler.config.messages import schema_diagnostics
 from reconciler.config.schema import validator
+from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 from reconciler.kinds import kind_named
-from reconciler.yamlload import Diagnostic, Document, JsonPath
 
 
 class Checked:
@@ -65,6 +65,5 @@ class Checked:
     def section_of(self, kind: str) -> str:
         return kind_named(kind).config_section
 
-    def section_broken(self, kind: str) -> bool:
-        section = self.section_of(kind)
+    def section_broken(self, section: str) -> bool:
         return any(jpath == (section,) for _, jpath in self.errors)

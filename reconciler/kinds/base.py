@@ -27,7 +27,9 @@ overrides one only where its API needs more.
   user for namespaces);
 - checking the configuration across entries (``config_problems``), looking at a target before a
   first run (``probes``, for ``reconciler doctor``) and a cluster's live outputs and kubeconfig
-  (``cluster_access``).
+  (``cluster_access``);
+- moving from Terraform (pure): ``terraform`` names the provider's resource type and where it
+  keeps secrets, and ``from_terraform`` reads one instance of it as a :class:`LiveObject`.
 
 A kind's wire shapes (request bodies, response field names) are known only to its module and to
 ``reconciler.client``. A kind module never imports another kind's module: what kinds share is
@@ -43,7 +45,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reconciler import waiters
-from reconciler.diff import FieldChange
 from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError
 from reconciler.kinds.fields import (
     IN_PLACE,
@@ -58,15 +59,14 @@ from reconciler.kinds.fields import (
     kind_schema,
     walk,
 )
-from reconciler.model import NOWHERE, Address, DesiredState, Location, SecretRef, Spec
-from reconciler.plan import LiveObject, ScaleStep
-from reconciler.probes import SKIPPED, Check, Doctor
+from reconciler.model import NOWHERE, Address, DesiredState, LiveObject, Location, SecretRef, Spec
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
-    from reconciler.plan import Change, LiveState
-    from reconciler.probes import Probe
+    from reconciler.diff import FieldChange
+    from reconciler.plan import Change, LiveState, ScaleStep
+    from reconciler.probes import Doctor, Probe
     from reconciler.state import ResourceState, State
 
 # What ``Kind.health`` says about a live object.
@@ -76,6 +76,72 @@ BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
 
 # A problem in the configuration: where, and what.
 Problem = tuple[Location, str]
+
+
+@dataclass(frozen=True)
+class TerraformSecret:
+    """A secret the Terraform provider keeps in its state: the secret here that declares it
+    (``None``: no field here) and the variable of the ``{env: ...}`` placeholder written in its
+    place. The value itself is never copied."""
+
+    attribute: str | None = None
+    placeholder: str | None = None
+
+
+@dataclass(frozen=True)
+class TerraformType:
+    """The resource type of the ``baidubce/baiducloud`` provider a kind corresponds to.
+
+    Paths are the provider's attribute paths, with ``0`` for the one element of a nested block
+    and ``*`` for any element (``spec.0.instance_template.0.admin_password``)."""
+
+    name: str  # "baiducloud_ccev2_cluster"
+    secrets: Mapping[str, TerraformSecret] = field(default_factory=dict)
+    # What the provider stores that has no field here (yet), with the value that counts as
+    # unset besides null and zero values (None: none): reported when set, never copied.
+    no_field: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TerraformRecord:
+    """One Terraform resource instance read by its kind: the object as Terraform recorded it
+    (attributes in the shape of ``desired_attrs``) and what the kind derived along the way."""
+
+    live: LiveObject
+    notes: tuple[str, ...] = ()
+
+
+class NotConvertible(Exception):
+    """A Terraform resource instance this kind cannot declare; the message says why."""
+
+
+def terraform_value(attributes: Mapping[str, Any], path: str) -> Any:
+    """The value at a provider attribute path (``cluster_spec.0.k8s_version``); None when any
+    step is missing or null (older provider versions lack newer attributes)."""
+    value: Any = attributes
+    for step in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(step)
+        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return None
+    return value
+
+
+def terraform_text(attributes: Mapping[str, Any], path: str) -> str | None:
+    """A string attribute, or None when it is missing, null, empty or not a string (SDK v1
+    stores an unset string as \"\")."""
+    value = terraform_value(attributes, path)
+    return value if isinstance(value, str) and value else None
+
+
+def terraform_int(attributes: Mapping[str, Any], path: str) -> int | None:
+    """A number attribute as an int, or None when missing, null or not a whole number."""
+    value = terraform_value(attributes, path)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        return None
+    return int(value)
 
 
 class ConflictError(ReconcilerError):
@@ -189,8 +255,8 @@ class ConfigView(Protocol):
     def valid(self, item: Any, *sub: str | int) -> bool:
         """No schema error at the value ``sub`` or inside it."""
 
-    def section_broken(self, kind: str) -> bool:
-        """The kind's section as a whole failed the schema (it is not a list)."""
+    def section_broken(self, section: str) -> bool:
+        """The section (a top-level key) as a whole failed the schema (it is not a list)."""
 
     def section_of(self, kind: str) -> str:
         """The YAML list that declares ``kind``."""
@@ -242,6 +308,8 @@ class Kind:
     export_note: ClassVar[str] = ""
     # A cluster's live outputs and kubeconfig (``reconciler output``, ``kubeconfig``).
     cluster_access: ClassVar[ClusterAccess | None] = None
+    # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
+    terraform: ClassVar[TerraformType | None] = None
 
     # --- derived from the declaration ------------------------------------------------------
 
@@ -381,13 +449,21 @@ class Kind:
             return None
         return export_values(self.fields, live.attrs, self.identity_of(live.address))
 
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        """One instance of ``terraform.name`` from a Terraform state as the object it records
+        (its ``attributes``; ``found``: what earlier kinds read from the same state). Raise
+        :class:`NotConvertible` when it cannot be declared here. Never copies a secret."""
+        raise NotConvertible(f"{self.name} cannot be read from a Terraform state")
+
     # --- the configuration, across entries -------------------------------------------------
 
     def config_problems(self, view: ConfigView) -> Iterator[Problem]:
         """What the schema cannot say about this kind's entries: by default, that each value
         of a field that ``refers_to`` another kind names one declared (with a did-you-mean)."""
         for one in self.fields:
-            if one.refers_to and not view.section_broken(one.refers_to):
+            if one.refers_to and not view.section_broken(view.section_of(one.refers_to)):
                 yield from self._undeclared(view, one.key, one.refers_to)
 
     def _undeclared(self, view: ConfigView, key: str, target: str) -> Iterator[Problem]:
@@ -482,6 +558,8 @@ def scale_step(
 ) -> ScaleStep | None:
     """The step of a change of the node count at ``path``: add the difference, or remove that
     many of the ``newest`` nodes (their ids, newest first). None: the count did not change."""
+    from reconciler.plan import ScaleStep  # the plan's types, when planning
+
     count = next((f for f in change_fields if f.path == path), None)
     if count is None:
         return None
@@ -578,14 +656,15 @@ def probe_user_list(
 ) -> None:
     """``reconciler doctor``: the first page of a list read per registry user (``found[name]``),
     or a skipped row when there is no user to list it for."""
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.probes import SKIPPED, Check
 
     username, why_not = doctor.found.get(REGISTRY_USER, (None, "listed per registry user"))
     if username is None:
         doctor.add(Check(name, SKIPPED, f"GET {path}", why_not))
         return
     with doctor.answer(name, f"GET {path}"):
-        query = api.registry_list_query(username)
+        query = v1.registry_list_query(username)
         doctor.found[name] = doctor.first_page(name, path, query, key, parse)
 
 

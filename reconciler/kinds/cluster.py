@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.client.types import Cluster, Node, Quota
 from reconciler.errors import BusyError, NotFoundError, OutcomeUnknownError
 from reconciler.kinds.base import (
     BROKEN,
@@ -22,17 +20,24 @@ from reconciler.kinds.base import (
     ConfigView,
     Kind,
     LiveObject,
+    NotConvertible,
     Operations,
     PlanView,
     Problem,
     RefreshContext,
     TaintedError,
+    TerraformRecord,
+    TerraformSecret,
+    TerraformType,
     cidr_problem,
     create_once,
     drop_none,
     normal_cidr,
     scale_step,
     status_of,
+    terraform_int,
+    terraform_text,
+    terraform_value,
 )
 from reconciler.kinds.fields import (
     CREATE_ONLY,
@@ -50,7 +55,8 @@ from reconciler.probes import SKIPPED, Check, Doctor, Phase, Probe, check_creden
 from reconciler.wording import show
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Cluster, Node
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -178,6 +184,59 @@ def cluster_body(attrs: Mapping[str, Any], admin_password: str | None) -> dict[s
     if attrs.get("advancedOptions"):
         body["advancedOptions"] = dict(attrs["advancedOptions"])
     return body
+
+
+# ``baiducloud_cce_cluster`` (terraform-baiducloud-state.md 2.5). The provider refreshes none of
+# the declared fields: these are what it last planned.
+WORKER = "worker_config.0."
+TERRAFORM = TerraformType(
+    "baiducloud_cce_cluster",
+    secrets={
+        WORKER + "admin_pass": TerraformSecret(ADMIN_PASSWORD, "CLUSTER_ADMIN_PASSWORD"),
+        "master_config.0.admin_pass": TerraformSecret(),
+    },
+    no_field={
+        "master_config": None,
+        WORKER + "eip": None,
+        WORKER + "cds_disks": None,
+        WORKER + "keypair_id": None,
+        WORKER + "gpu_card": None,
+        WORKER + "gpu_count": None,
+        WORKER + "purchase_length": None,
+        WORKER + "auto_renew": None,
+        "delete_eip_cds": True,  # what a delete here does too
+        "delete_snapshots": True,
+    },
+)
+
+
+def terraform_workers(attributes: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``worker_config``'s order as ``workers`` attributes, and its zone (None: no worker)."""
+    counts = terraform_value(attributes, WORKER + "count")
+    counts = counts if isinstance(counts, dict) else {}
+    if len(counts) > 1:
+        raise NotConvertible(
+            f"its workers are in {len(counts)} zones ({', '.join(sorted(counts))}); a cluster "
+            "here orders its workers in one zone"
+        )
+    zone = next(iter(counts), None)
+    subnets = terraform_value(attributes, WORKER + "subnet_uuid")
+    instance_type = terraform_value(attributes, WORKER + "instance_type")
+    workers = {
+        "count": sum(int(n) for n in counts.values() if isinstance(n, int | float)),
+        "instanceType": str(instance_type) if instance_type not in (None, "") else None,
+        "cpu": terraform_int(attributes, WORKER + "cpu"),
+        "memory": terraform_int(attributes, WORKER + "memory"),
+        "imageId": terraform_text(attributes, WORKER + "image_id"),
+        "subnetUuid": subnets.get(zone) if isinstance(subnets, dict) and zone else None,
+        "securityGroupId": terraform_text(attributes, WORKER + "security_group_id"),
+        "productType": terraform_text(attributes, WORKER + "product_type"),
+        "imageType": terraform_text(attributes, WORKER + "image_type"),
+        "logicalZone": zone,
+        "rootDiskSizeInGb": terraform_int(attributes, WORKER + "root_disk_size_in_gb") or None,
+        "rootDiskStorageType": terraform_text(attributes, WORKER + "root_disk_storage_type"),
+    }
+    return drop_none(workers), zone
 
 
 def worker_count(attrs: Mapping[str, Any]) -> int:
@@ -435,25 +494,27 @@ OUTPUTS = ClusterAccess(
 
 def _probe_clusters(doctor: Doctor) -> None:
     """One signed GET of the cluster list: the credentials, the clock and the list's shape."""
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import Cluster
 
-    response = check_credentials(doctor, api.CLUSTER_PATH)
+    response = check_credentials(doctor, v1.CLUSTER_PATH)
     if response is None:
         return
     doctor.found["clusters"] = doctor.shaped(
         "clusters",
         response,
-        lambda d: api.parse_page(d, api.CLUSTERS_KEY, Cluster.from_json),
-        api.CLUSTER_PATH,
-        page_summary(api.CLUSTERS_KEY),
+        lambda d: v1.parse_page(d, v1.CLUSTERS_KEY, Cluster.from_json),
+        v1.CLUSTER_PATH,
+        page_summary(v1.CLUSTERS_KEY),
     )
 
 
 def _probe_nodes(doctor: Doctor) -> None:
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import Node
 
     clusters = doctor.found.get("clusters")
-    where = f"GET {api.NODE_PATH}"
+    where = f"GET {v1.NODE_PATH}"
     live = [c for c in clusters.items if c.status not in GONE_STATUSES] if clusters else []
     if not live:
         doctor.add(Check("nodes", SKIPPED, where, "no live cluster to list the nodes of"))
@@ -461,20 +522,21 @@ def _probe_nodes(doctor: Doctor) -> None:
     with doctor.answer("nodes", where):
         doctor.first_page(
             "nodes",
-            api.NODE_PATH,
-            api.nodes_query(live[0].cluster_uuid),
-            api.NODES_KEY,
+            v1.NODE_PATH,
+            v1.nodes_query(live[0].cluster_uuid),
+            v1.NODES_KEY,
             Node.from_json,
         )
 
 
 def _probe_quota(doctor: Doctor) -> None:
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import Quota
 
     doctor.optional(
         "quota",
-        api.CLUSTER_PATH,
-        dict(api.QUOTA_QUERY),
+        v1.CLUSTER_PATH,
+        dict(v1.QUOTA_QUERY),
         "quota call",  # known only from third-party code: it may not exist
         Quota.from_json,
         lambda q: f"clusters {q.cluster_used}/{q.cluster}, workers {q.slave_used}/{q.slave}",
@@ -482,14 +544,14 @@ def _probe_quota(doctor: Doctor) -> None:
 
 
 def _probe_versions(doctor: Doctor) -> None:
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
 
     doctor.optional(
         "versions",
-        api.VERSIONS_PATH,
+        v1.VERSIONS_PATH,
         None,
         "version list",
-        api.versions_from,
+        v1.versions_from,
         lambda v: ", ".join(v) or "none",
     )
 
@@ -587,6 +649,7 @@ class ClusterKind(Kind):
     default_timeout = 1800.0
     export_reads_one = True
     cluster_access = OUTPUTS
+    terraform = TERRAFORM
     export_note = (
         "The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
         "*-UNKNOWN placeholders only matter for nodes added later; replace them first."
@@ -681,6 +744,39 @@ class ClusterKind(Kind):
 
         return scale_step(change_fields, SCALE_FIELD, newest)
 
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        name, cloud_id = (
+            terraform_text(attributes, "cluster_name"),
+            terraform_text(attributes, "id"),
+        )
+        if not name or not cloud_id:
+            raise NotConvertible("cannot name it: Terraform recorded no cluster_name or id")
+        workers, zone = terraform_workers(attributes)
+        notes = []
+        main_zone = terraform_text(attributes, "main_available_zone")
+        if main_zone is None and zone is not None:
+            main_zone = zone
+            notes.append(
+                f"mainAvailableZone: Terraform recorded none; written as {zone}, the zone of "
+                "its workers (plan --adopt shows the cloud's value if it differs)"
+            )
+        net = terraform_text(attributes, "container_net")
+        options = terraform_value(attributes, "advanced_options")
+        attrs = {
+            "name": name,
+            "version": terraform_text(attributes, "version"),
+            "mainAvailableZone": main_zone,
+            "containerNet": normal_cidr(net) if net else None,
+            "comment": terraform_text(attributes, "comment"),
+            "advancedOptions": dict(options) if isinstance(options, dict) and options else None,
+            "workers": workers,
+        }
+        status = terraform_text(attributes, "status") or ""
+        live = LiveObject(Address(self.name, name), cloud_id, drop_none(attrs), status)
+        return TerraformRecord(live, tuple(notes))
+
     # --- reading -----------------------------------------------------------------------------
 
     def live_object(self, cluster: Cluster, nodes: list[Node] | None) -> LiveObject:
@@ -709,6 +805,8 @@ class ClusterKind(Kind):
             c for c in clusters if c.cluster_uuid in wanted and c.status not in GONE_STATUSES
         ]
         workers = max(1, min(ctx.parallelism, len(with_nodes) or 1))
+        from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             node_lists = dict(
                 zip(

@@ -16,29 +16,28 @@ settled by reading the cluster's groups by name before anything is sent again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import waiters
-from reconciler.client.v2_types import (
-    DeleteOption,
-    InstanceGroupCreate,
-    InstanceSpecBody,
-    ScaleDown,
-)
 from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, UsageError
 from reconciler.kinds.base import (
     ConfigView,
     Kind,
     LiveObject,
+    NotConvertible,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    TerraformRecord,
+    TerraformSecret,
+    TerraformType,
     create_once,
     drop_none,
     scale_step,
     status_of,
+    terraform_int,
+    terraform_text,
     v2_client,
 )
 from reconciler.kinds.fields import (
@@ -54,9 +53,9 @@ from reconciler.model import Address, Spec
 from reconciler.plan import ScaleStep
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
-    from reconciler.client.v2_types import CceInstance, InstanceGroup
+    from reconciler.client.v2_types import CceInstance, InstanceGroup, InstanceGroupCreate
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -133,6 +132,9 @@ def instance_dict(instance: CceInstance) -> dict[str, Any]:
 
 
 def create_request(attrs: Mapping[str, Any], admin_password: str | None) -> InstanceGroupCreate:
+    # the client's wire types, when used: validate loads the kinds, not the client
+    from reconciler.client.v2_types import InstanceGroupCreate, InstanceSpecBody
+
     template = InstanceSpecBody(
         attrs["instanceType"],
         vpc_subnet_id=attrs["vpcSubnetID"],
@@ -160,6 +162,8 @@ def newest_first(instances: Iterable[Mapping[str, Any]]) -> list[Mapping[str, An
 def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
     if not items:
         return []
+    from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
+
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
         return list(pool.map(call, items))
 
@@ -303,6 +307,75 @@ FIELDS = (
 )
 
 
+# The attributes, in the order of ``live_object``'s (the field table's).
+ATTRIBUTES = tuple(f.key for f in FIELDS if f.attribute)
+
+
+# ``baiducloud_ccev2_instance_group`` attribute paths of the declared fields (terraform-
+# baiducloud-state.md 2.3; the provider refreshes ``spec`` from the API on every read).
+TEMPLATE = "spec.0.instance_template.0."
+RESOURCE = TEMPLATE + "instance_resource.0."
+TERRAFORM_TEXT = {
+    "name": "spec.0.instance_group_name",
+    "machineType": TEMPLATE + "machine_type",
+    "instanceType": TEMPLATE + "instance_type",
+    "machineSpec": RESOURCE + "machine_spec",
+    "rootDiskType": RESOURCE + "root_disk_type",
+    "imageID": TEMPLATE + "image_id",
+    "vpcSubnetID": TEMPLATE + "vpc_config.0.vpc_subnet_id",
+    "securityGroupID": TEMPLATE + "vpc_config.0.security_group_id",
+}
+TERRAFORM_NUMBERS = {
+    "replicas": "spec.0.replicas",
+    "cpu": RESOURCE + "cpu",
+    "memory": RESOURCE + "mem",
+    "rootDiskSize": RESOURCE + "root_disk_size",
+}
+TERRAFORM = TerraformType(
+    "baiducloud_ccev2_instance_group",
+    secrets={
+        TEMPLATE + "admin_password": TerraformSecret(ADMIN_PASSWORD, "NODE_ADMIN_PASSWORD"),
+    },
+    no_field={
+        TEMPLATE + "labels": None,
+        TEMPLATE + "instance_taints": None,
+        TEMPLATE + "tag_list": None,
+        TEMPLATE + "ssh_key_id": None,
+        TEMPLATE + "need_eip": None,
+        TEMPLATE + "eip_option": None,
+        TEMPLATE + "instance_charging_type": "Postpaid",
+        TEMPLATE + "instance_precharging_option": None,
+        TEMPLATE + "deploy_custom_config.0.pre_user_script": None,
+        TEMPLATE + "deploy_custom_config.0.post_user_script": None,
+        TEMPLATE + "deploy_custom_config.0.kube_reserved": None,
+        TEMPLATE + "deploy_custom_config.0.enable_cordon": None,
+        TEMPLATE + "deploy_custom_config.0.docker_config.0.registry_mirrors": None,
+        TEMPLATE + "deploy_custom_config.0.docker_config.0.insecure_registries": None,
+        TEMPLATE + "existed_option": None,
+        TEMPLATE + "bbc_option": None,
+        TEMPLATE + "hpas_option": None,
+        TEMPLATE + "ehc_cluster_id": None,
+        RESOURCE + "local_disk_size": None,
+        RESOURCE + "gpu_type": None,
+        RESOURCE + "gpu_count": None,
+        RESOURCE + "cds_list": None,
+        RESOURCE + "ephemeral_disk_list": None,
+    },
+)
+
+
+def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``baiducloud_ccev2_instance_group`` instance's attributes in the shape of
+    ``live_object``'s (the same keys in the same order)."""
+    values: dict[str, Any] = {k: terraform_text(attributes, p) for k, p in TERRAFORM_TEXT.items()}
+    values.update({k: terraform_int(attributes, p) for k, p in TERRAFORM_NUMBERS.items()})
+    # SDK v1 stores an unset number as 0: only replicas may really be 0
+    ordered = {
+        key: values[key] if key == SCALE_FIELD or values[key] != 0 else None for key in ATTRIBUTES
+    }
+    return drop_none(ordered)
+
+
 class InstanceGroupKind(Kind):
     name = "instance_group"
     section = Section(
@@ -321,6 +394,7 @@ class InstanceGroupKind(Kind):
     read_with = (CLUSTER_KIND,)
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
+    terraform = TERRAFORM
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -339,6 +413,32 @@ class InstanceGroupKind(Kind):
             "adminPassword breaks the v2 API's rule: 8-32 characters with letters, digits and "
             f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
         )
+
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        """Named after its cluster, which must be read from the same state (by its id)."""
+        attrs = terraform_attrs(attributes)
+        group_id = terraform_text(attributes, "id")
+        cluster_id = terraform_text(attributes, "spec.0.cluster_id")
+        if not group_id or not cluster_id or "name" not in attrs:
+            raise NotConvertible(
+                "cannot name it: Terraform recorded no spec.0.cluster_id or "
+                "spec.0.instance_group_name (the provider cannot import an instance group)"
+            )
+        clusters = [c for c in found.get(CLUSTER_KIND, []) if c.cloud_id == cluster_id]
+        if not clusters:
+            raise NotConvertible(
+                f"cannot name it: its cluster {cluster_id} is not converted from this state "
+                "file (declare the cluster first, e.g. `reconciler export --kind k8s_cluster`, "
+                "then adopt the group with `reconciler import`)"
+            )
+        address = Address(self.name, f"{clusters[0].address.name}/{attrs['name']}")
+        cloud_id = group_cloud_id(cluster_id, group_id)
+        replicas = attrs.get(SCALE_FIELD)
+        ready = terraform_int(attributes, "status.0.ready_replicas")
+        status = READY if ready is not None and ready == replicas else SCALING
+        return TerraformRecord(LiveObject(address, cloud_id, attrs, status))
 
     def reference_hint(self, key: str, name: str, view: ConfigView) -> str:
         if any(other.identity == name for other in view.items_of(V1_CLUSTER_KIND)):
@@ -546,6 +646,8 @@ class InstanceGroupKind(Kind):
     ) -> None:
         """Remove (and delete) exactly these nodes; a lost answer is settled by listing the
         group's nodes, never by a resend."""
+        from reconciler.client.v2_types import DeleteOption, ScaleDown  # see create_request
+
         request = ScaleDown(
             tuple(nodes),
             clean_policy="Delete",

@@ -14,13 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.client.v2_types import (
-    ClusterCreate,
-    ClusterSpecBody,
-    ContainerNetworkConfig,
-    ManagedMasterOption,
-    MasterConfig,
-)
 from reconciler.errors import NotFoundError
 from reconciler.kinds.base import (
     BROKEN,
@@ -31,16 +24,23 @@ from reconciler.kinds.base import (
     ConfigView,
     Kind,
     LiveObject,
+    NotConvertible,
     Operations,
     PlanView,
     Problem,
     RefreshContext,
     TaintedError,
+    TerraformRecord,
+    TerraformSecret,
+    TerraformType,
     cidr_problem,
     create_once,
     drop_none,
     normal_cidr,
     status_of,
+    terraform_int,
+    terraform_text,
+    terraform_value,
     v2_client,
 )
 from reconciler.kinds.fields import (
@@ -56,8 +56,8 @@ from reconciler.model import Address, Spec
 from reconciler.wording import show
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
-    from reconciler.client.v2_types import K8sCluster
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v2_types import ClusterCreate, K8sCluster
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
@@ -154,6 +154,15 @@ def delete_flags(applied: Mapping[str, Any]) -> dict[str, bool]:
 def create_request(attrs: Mapping[str, Any]) -> ClusterCreate:
     """The ``POST /cluster`` request for the declared attributes (managed masters, no nodes:
     the workers are instance groups)."""
+    # the client's wire types, when used: validate loads the kinds, not the client
+    from reconciler.client.v2_types import (
+        ClusterCreate,
+        ClusterSpecBody,
+        ContainerNetworkConfig,
+        ManagedMasterOption,
+        MasterConfig,
+    )
+
     master = MasterConfig(
         attrs["masterType"],
         attrs.get("clusterHA", 0),
@@ -395,6 +404,96 @@ FIELDS = (
 )
 
 
+# ``baiducloud_ccev2_cluster`` attribute paths of the declared fields (terraform-baiducloud-
+# state.md 2.2). The provider never refreshes ``cluster_spec``: these are what it last planned.
+SPEC = "cluster_spec.0."
+NETWORK = SPEC + "container_network_config.0."
+MASTER = SPEC + "master_config.0."
+TERRAFORM_TEXT = {
+    "name": SPEC + "cluster_name",
+    "k8sVersion": SPEC + "k8s_version",
+    "vpcID": SPEC + "vpc_id",
+    "masterType": MASTER + "master_type",
+    "masterVPCSubnetZone": MASTER + "managed_cluster_master_option.0.master_vpc_subnet_zone",
+    "runtimeType": SPEC + "runtime_type",
+    "runtimeVersion": SPEC + "runtime_version",
+    "networkMode": NETWORK + "mode",
+    "podCIDR": NETWORK + "cluster_pod_cidr",
+    "serviceCIDR": NETWORK + "cluster_ip_service_cidr",
+    "lbServiceVPCSubnetID": NETWORK + "lb_service_vpc_subnet_id",
+    "kubeProxyMode": NETWORK + "kube_proxy_mode",
+    "description": SPEC + "description",
+}
+TERRAFORM_DELETE_OPTIONS = {
+    "deleteResource": SPEC + "cluster_delete_option.0.delete_resource",
+    "deleteCDSSnapshot": SPEC + "cluster_delete_option.0.delete_cds_snapshot",
+}
+TERRAFORM = TerraformType(
+    "baiducloud_ccev2_cluster",
+    secrets={
+        "master_specs.*.master_spec.0.admin_password": TerraformSecret(),
+        "node_group_specs.*.instance_template.0.admin_password": TerraformSecret(),
+    },
+    no_field={
+        SPEC + "cluster_type": "normal",
+        SPEC + "plugins": None,
+        SPEC + "vpc_cidr": None,
+        SPEC + "vpc_cidr_ipv6": None,
+        SPEC + "k8s_custom_config": None,
+        MASTER + "cluster_blb_vpc_subnet_id": None,
+        MASTER + "cluster_blb_id": None,
+        MASTER + "cluster_blb_eip": None,
+        MASTER + "exposed_public": None,
+        MASTER + "managed_cluster_master_option.0.master_vpc_subnet_uuid": None,
+        MASTER + "managed_cluster_master_option.0.master_security_group_uuid": None,
+        MASTER + "managed_cluster_master_option.0.master_flavor": None,
+        MASTER + "managed_cluster_master_option.0.cluster_blb_source": None,
+        NETWORK + "eni_vpc_subnet_ids": None,
+        NETWORK + "eni_security_group_id": None,
+        NETWORK + "ip_version": "ipv4",
+        NETWORK + "cluster_pod_cidr_ipv6": None,
+        NETWORK + "cluster_ip_service_cidr_ipv6": None,
+        NETWORK + "max_pods_per_node": 128,
+        NETWORK + "node_port_range_min": None,
+        NETWORK + "node_port_range_max": None,
+        NETWORK + "network_policy_type": "none",
+        NETWORK + "enable_node_local_dns": None,
+        NETWORK + "node_local_dns_addr": None,
+        NETWORK + "net_device_driver": None,
+        NETWORK + "enable_rdma": None,
+        NETWORK + "enable_cv_eni": None,
+        NETWORK + "ebpf_config": None,
+        SPEC + "cluster_delete_option.0.batch_refund_resource": None,
+        "master_specs": None,
+        "node_group_specs": None,
+        "metadata": None,
+        "create_options": None,
+        "api_server_cert_san": None,
+        "kms_encryption": None,
+    },
+)
+
+
+def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``baiducloud_ccev2_cluster`` instance's attributes in the shape of ``live_attrs``
+    (the same keys in the same order), plus the delete options Terraform recorded."""
+    text = {key: terraform_text(attributes, path) for key, path in TERRAFORM_TEXT.items()}
+    for key in ("podCIDR", "serviceCIDR"):
+        cidr = text[key]
+        text[key] = normal_cidr(cidr) if cidr else None
+    ha = terraform_int(attributes, MASTER + "cluster_ha")
+    tags = terraform_value(attributes, "tags")
+    ordered: dict[str, Any] = {
+        key: (ha or None) if key == "clusterHA" else text.get(key)
+        for key in ("name", "k8sVersion", "vpcID", "masterType", "clusterHA", *text)
+    }
+    ordered["tags"] = {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else None
+    for key, path in TERRAFORM_DELETE_OPTIONS.items():
+        flag = terraform_value(attributes, path)
+        ordered[key] = flag if isinstance(flag, bool) else None
+    return drop_none(ordered)
+
+
 def cluster_phase(client: CceClient, cloud_id: str) -> Callable[[], str]:
     """Reads the cluster's phase (``waiters.GONE`` once it is not found)."""
     v2 = v2_client(client)
@@ -449,6 +548,7 @@ class K8sClusterKind(Kind):
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
     cluster_access = OUTPUTS
+    terraform = TERRAFORM
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -485,6 +585,22 @@ class K8sClusterKind(Kind):
             pods.append((item, pod))
             yield from _pod_service_overlap(item, pod, networks.get("serviceCIDR"))
         yield from _pod_overlaps(pods)
+
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        attrs = terraform_attrs(attributes)
+        cloud_id = terraform_text(attributes, "id")
+        if not cloud_id or "name" not in attrs:
+            raise NotConvertible(
+                "cannot name it: Terraform recorded no cluster_spec.0.cluster_name (a cluster "
+                "brought in with `terraform import` has an empty cluster_spec); declare it with "
+                "`reconciler export --kind k8s_cluster` instead"
+            )
+        status = terraform_text(attributes, "cluster_status.0.cluster_phase") or ""
+        return TerraformRecord(
+            LiveObject(Address(self.name, attrs["name"]), cloud_id, attrs, status)
+        )
 
     def is_gone(self, live: LiveObject) -> bool:
         return live.status in GONE_PHASES

@@ -28,8 +28,8 @@ from reconciler.probes import Doctor, Phase, Probe
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reconciler.client.api import CceClient
-    from reconciler.client.types import Namespace
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Namespace
     from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
 
@@ -39,24 +39,22 @@ NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
 
 
 def _probe_namespaces(doctor: Doctor) -> None:
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
 
-    probe_user_list(
-        doctor, "namespaces", api.NAMESPACE_PATH, api.NAMESPACES_KEY, api.namespace_from
-    )
+    probe_user_list(doctor, "namespaces", v1.NAMESPACE_PATH, v1.NAMESPACES_KEY, v1.namespace_from)
 
 
 def _probe_namespace_get(doctor: Doctor) -> None:
     """``GET /v1/image/namespace/{ns}`` may be an existence check only: say what it returned."""
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
 
     listed = doctor.found.get("namespaces")
     if listed is None or not listed.items:
         return
-    path = f"{api.NAMESPACE_PATH}/{listed.items[0].namespace}"
+    path = f"{v1.NAMESPACE_PATH}/{listed.items[0].namespace}"
     with doctor.answer("namespace get", f"GET {path}"):
         response = doctor.get(path)
-        doctor.note_shape("namespace get", path, response, api.namespace_from, "find_namespace")
+        doctor.note_shape("namespace get", path, response, v1.namespace_from, "find_namespace")
 
 
 class NamespaceKind(Kind):

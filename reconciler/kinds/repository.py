@@ -22,8 +22,8 @@ from reconciler.probes import Doctor, Phase, Probe
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reconciler.client.api import CceClient
-    from reconciler.client.types import Image
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Image
     from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
 
@@ -46,26 +46,26 @@ def tag_set(tags: list[str]) -> list[str]:
 
 
 def _probe_images(doctor: Doctor) -> None:
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
 
-    probe_user_list(doctor, "images", api.IMAGE_PATH, api.IMAGES_KEY, api.image_from)
+    probe_user_list(doctor, "images", v1.IMAGE_PATH, v1.IMAGES_KEY, v1.image_from)
 
 
 def _probe_image_meta_get(doctor: Doctor) -> None:
     """The single GET of an image tag, whose shape is unconfirmed: say what it returned."""
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
 
     listed = doctor.found.get("images")
     tagged = next((i for i in listed.items if i.tags), None) if listed is not None else None
     if tagged is None:
         return
     query: dict[str, str | None] = dict(
-        api.image_meta_query(tagged.namespace, tagged.repository, tagged.tags[0])
+        v1.image_meta_query(tagged.namespace, tagged.repository, tagged.tags[0])
     )
-    with doctor.answer("image meta get", f"GET {api.IMAGE_META_PATH}"):
-        response = doctor.get(api.IMAGE_META_PATH, query)
+    with doctor.answer("image meta get", f"GET {v1.IMAGE_META_PATH}"):
+        response = doctor.get(v1.IMAGE_META_PATH, query)
         doctor.note_shape(
-            "image meta get", api.IMAGE_META_PATH, response, api.image_meta_from, "the image list"
+            "image meta get", v1.IMAGE_META_PATH, response, v1.image_meta_from, "the image list"
         )
 
 

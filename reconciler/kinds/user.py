@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client.types import RegistryUser
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
     REGISTRY_USER,
@@ -21,12 +20,12 @@ from reconciler.kinds.base import (
 from reconciler.kinds.fields import IN_PLACE, Field, Section, text
 from reconciler.model import Address, Spec
 from reconciler.probes import OK, Check, Doctor, Phase, Probe
-from reconciler.state import ADOPTED
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import RegistryUser
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
@@ -59,13 +58,14 @@ PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
 def _probe_user(doctor: Doctor) -> None:
     """The registry user's name (``found["user"]``), or None and why the per-user lists
     cannot be read."""
-    from reconciler.client import api  # when doctor runs: validate needs no client
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import RegistryUser
 
-    where = f"GET {api.USER_PATH}"
+    where = f"GET {v1.USER_PATH}"
     doctor.found[REGISTRY_USER] = (None, "listed per registry user, whose answer could not be read")
     with doctor.answer("user", where):
         try:
-            response = doctor.get(api.USER_PATH)
+            response = doctor.get(v1.USER_PATH)
         except NotFoundError as exc:
             detail = f"no registry user yet ({exc.code}); apply creates the one declared"
             doctor.add(Check("user", OK, where, detail, exc.request_id))
@@ -75,7 +75,7 @@ def _probe_user(doctor: Doctor) -> None:
             "user",
             response,
             RegistryUser.from_json,
-            api.USER_PATH,
+            v1.USER_PATH,
             lambda u: f"registry user {u.username}",
         )
         if user is not None:
@@ -178,6 +178,8 @@ class UserKind(Kind):
             )
         except AlreadyExistsError:
             set_password(ops.client, username, password)
+            from reconciler.state import ADOPTED  # when used: validate loads the kinds
+
             return entry.evolve(ownership=ADOPTED)
         return entry
 

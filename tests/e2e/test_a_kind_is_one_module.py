@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from reconciler import kinds
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.kinds.base import Kind, LiveObject, Operations, RefreshContext
 from reconciler.kinds.fields import (
     IN_PLACE,

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyOptions, Executor
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import apply_inputs, build_spec, kind_named
 from reconciler.kinds.base import ConflictError, LiveObject, RefreshContext
-from reconciler.model import Action, Address, DesiredState, Spec, Target
+from reconciler.model import Action, Address, DesiredState, Spec
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.refresh import refresh
@@ -45,7 +45,7 @@ class Harness:
     password: str = PASSWORD
 
     def desired(self, *specs: Spec) -> DesiredState:
-        return DesiredState(Target(endpoint=self.emulator.url), {s.address: s for s in specs})
+        return DesiredState({s.address: s for s in specs})
 
     def plan(self, *specs: Spec) -> tuple[Plan, State, DesiredState]:
         desired = self.desired(*specs)

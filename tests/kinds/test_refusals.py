@@ -6,7 +6,7 @@ from __future__ import annotations
 from reconciler.guards import refusals
 from reconciler.kinds import build_spec
 from reconciler.kinds.base import LiveObject
-from reconciler.model import Address, DesiredState, Spec, Target
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import INVALID, LiveState, Plan
 from reconciler.planner import make_plan
 from reconciler.state import State
@@ -33,7 +33,7 @@ def v1_cluster(name: str, container_net: str) -> Spec:
 
 
 def plan_of(*specs: Spec, live: list[LiveObject] = (), secrets: dict | None = None) -> Plan:  # type: ignore[assignment,type-arg]
-    desired = DesiredState(Target(endpoint="http://x"), {s.address: s for s in specs})
+    desired = DesiredState({s.address: s for s in specs})
     by_id = {(o.address.kind, o.cloud_id): o for o in live}
     by_name = {o.address: (o,) for o in live}
     return make_plan(desired, State(), LiveState(by_id, by_name), secrets or {})

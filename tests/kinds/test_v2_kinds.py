@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from reconciler.apply import ApplyOptions, Executor, execute
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.client.v2 import CceV2Client
 from reconciler.client.v2_types import InstanceGroupCreate, InstanceSpecBody
 from reconciler.emulator.testing import EmulatorHandle
@@ -25,7 +25,7 @@ from reconciler.graph import DONE, edges
 from reconciler.kinds import build_spec, kind_named
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.instance_group import newest_first
-from reconciler.model import Action, Address, DesiredState, Spec, Target
+from reconciler.model import Action, Address, DesiredState, Spec
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.refresh import refresh
@@ -83,7 +83,7 @@ class Harness:
         return v2_client(self.client)
 
     def desired(self, *specs: Spec) -> DesiredState:
-        return DesiredState(Target(endpoint=self.emulator.url), {s.address: s for s in specs})
+        return DesiredState({s.address: s for s in specs})
 
     def plan(
         self,

@@ -40,8 +40,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.errors import NotFoundError
 from reconciler.kinds.cluster import bcc_config, cluster_body
 from reconciler.plan import BLAST_RADIUS
@@ -52,7 +52,7 @@ from .test_faults import record
 
 USERNAMES = ("ccetest", "alice1")
 # The emulator takes 8-32 characters with an ASCII letter and an ASCII digit
-# (reconciler/emulator/validation.py); the plan's rule is 8-20 with upper, lower and digit.
+# (reconciler/emulator/registry_v1/models.py); the plan's rule is 8-20 with upper, lower and digit.
 GOOD_PASSWORDS = ("Passw0rd-e2e1", "Other-pass9")  # both rules take them
 PASSWORDS = GOOD_PASSWORDS + (
     "Pw0-x",  # too short for both
