@@ -86,6 +86,11 @@ COMMANDS = {
         "command",
         "Check the target before a first run: credentials, clock, answer shapes.",
     ),
+    "watch": (
+        "reconciler.commands.watch",
+        "command",
+        "Reconcile continuously: report or repair drift every --interval until SIGTERM.",
+    ),
     "emulator": (
         "reconciler.commands.emulator",
         "command",

@@ -5,6 +5,7 @@
     ReconcilerError                      exit 1 unless noted
     ├── UsageError                       bad command line
     ├── ConfigError                      invalid configuration (carries diagnostics)
+    │   └── UnreadableSecretsError       declared secrets that cannot be read, at their places
     ├── SecretError                      a secret reference cannot be resolved
     ├── StateError                       unreadable / inconsistent state
     │   ├── StateLockedError             exit 4: the state lock is held by someone else
@@ -26,7 +27,8 @@
         ├── DeadlineExceededError        no whole answer within the per-request deadline
         ├── ConnectionFailedError        no answer at all (refused, reset, timeout)
         ├── OutcomeUnknownError          a mutation was sent but its answer was lost
-        └── RetryBudgetExhaustedError    too many retries in this run: the endpoint looks dead
+        ├── RetryBudgetExhaustedError    too many retries in this run: the endpoint looks dead
+        └── ServicePausedError           not sent: this process paused the host after 429/503s
 
 Every ``ApiError`` carries the HTTP status, the error code, the message and the request id
 (any of them may be empty when the server never answered). Which class a code maps to is
@@ -80,6 +82,11 @@ class ConfigError(ReconcilerError):
     def __init__(self, diagnostics: list[str]) -> None:
         super().__init__("\n".join(diagnostics))
         self.diagnostics = diagnostics
+
+
+class UnreadableSecretsError(ConfigError):
+    """Declared secrets a run cannot read: one ``PATH:LINE:COLUMN: error: ...`` per secret, in
+    file and line order, like every other configuration problem."""
 
 
 class SecretError(ReconcilerError):
@@ -194,6 +201,11 @@ class OutcomeUnknownError(ApiError):
 
 class RetryBudgetExhaustedError(ApiError):
     pass
+
+
+class ServicePausedError(ApiError):
+    """Not sent: the host answered 429/503 too often in a row and this process paused it
+    (``client.budget.HostBudget``)."""
 
 
 _BY_DISPOSITION: dict[Disposition, type[ServerError]] = {

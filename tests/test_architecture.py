@@ -19,6 +19,8 @@ PURE = [
     "render",
     "markdown",
     "waiters",
+    "watch/policy",
+    "ownership",
 ]
 # What every kind module may import from its package; the rest of kinds/ are kinds.
 KIND_SUPPORT = ("__init__", "base", "fields", "reference")

@@ -21,6 +21,7 @@ from reconciler.apply import (
 from reconciler.commands.common import (
     config_choice_options,
     destroy_options,
+    paths_argument,
     plan_options,
     progress_printer,
     run_options,
@@ -28,7 +29,7 @@ from reconciler.commands.common import (
     timeout_option,
     use_color,
 )
-from reconciler.context import RunContext
+from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds import apply_inputs
@@ -39,7 +40,17 @@ from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
-from reconciler.session import Prepared, Run, is_tty, load, prepare, reread, start
+from reconciler.session import (
+    TARGETED_APPLY_WARNING,
+    TARGETING_WARNING,
+    Prepared,
+    Run,
+    is_tty,
+    load,
+    prepare,
+    reread,
+    start,
+)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
@@ -110,10 +121,12 @@ def apply_run(
         check_guards(plan, prepared.state, options.allow_deletes, options.mode)
         run.secrets.preload([c for c in plan.actionable if c.action is not Action.DELETE])
         _approve_changes(context, options.mode, auto_approve, saved is not None)
-        result = _execute(run, prepared, plan, apply_options, say)
+        result = execute_prepared(run, prepared, plan, apply_options, say)
     say("")
-    for line in summary_lines(result):
+    for line in summary_lines(result, options.mode is PlanMode.DESTROY):
         say(line)
+    if TARGETING_WARNING in plan.warnings:
+        say(f"\n{TARGETED_APPLY_WARNING}")
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
@@ -132,17 +145,23 @@ def _approve_changes(context: RunContext, mode: PlanMode, auto_approve: bool, sa
         approve("\nDo you want to perform these actions?", "yes", auto_approve)
 
 
-def _execute(
-    run: Run, prepared: Prepared, plan: Plan, options: ApplyOptions, say: Callable[[str], None]
+def execute_prepared(
+    run: Run,
+    prepared: Prepared,
+    plan: Plan,
+    options: ApplyOptions,
+    say: Callable[[str], None],
+    executor_type: type[Executor] = Executor,
 ) -> ApplyResult:
-    """Persist what recovery found, then walk the plan with the journal open."""
+    """Persist what recovery found, then walk the plan with the journal open (``watch`` passes
+    an executor that stops starting changes when asked)."""
     store = run.store
     if prepared.recovered:
         # persist what was recovered before a new journal replaces the old one
         prepared.state = store.write(prepared.state)
     prepared.state.target = run.context.target.url()
     with store.journal(prepared.state) as journal:
-        executor = Executor(
+        executor = executor_type(
             run.client,
             journal,
             journal.state,
@@ -178,7 +197,7 @@ def _record_drift(
 
 
 @click.command(name="apply")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--plan",
     "plan_file",
@@ -212,13 +231,14 @@ def command(
         )
     saved = read_plan(plan_file)
     desired, context = load(saved.locate_config(plan_file), saved.choice, state)
+    context = for_saved_plan(plan_file, saved.state, context, state)  # exactly its state
     if options.mode is PlanMode.NORMAL:  # the saved plan's mode, unless --refresh-only
         options = replace(options, mode=saved.mode)
     return apply_run(desired, context, options, run_options, auto_approve, timeouts, saved)
 
 
 @click.command(name="destroy")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
 @destroy_options
 @timeout_option

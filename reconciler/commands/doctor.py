@@ -22,13 +22,13 @@ from typing import Any
 import click
 
 from reconciler.client.v1 import CceClient
-from reconciler.commands.common import config_choice_options
+from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 from reconciler.kinds import REGISTRY
 from reconciler.model import ConfigChoice
-from reconciler.options import RunOptions
+from reconciler.options import RunOptions, StateChoice
 from reconciler.probes import FAILING, MISMATCH, NOTE, Check, Doctor, check_clock, run_probes
-from reconciler.session import load, open_client
+from reconciler.session import load, open_client, open_store, read_state
 
 __all__ = ["Check", "Doctor", "check_clock", "command", "run_checks"]
 
@@ -78,12 +78,14 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 
 
 @click.command(name="doctor")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
-def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice) -> int:
+@state_options
+def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice, state: StateChoice) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    _, context = load(paths, choice)
+    _, context = load(paths, choice, state)
+    read_state(open_store(context), context.target)  # a state applied elsewhere: not here
     with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         checks = run_checks(client)

@@ -116,20 +116,25 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
 
 
 def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
-    """Every secret reference of ``items`` that does not resolve, at its declaration."""
+    """Every secret reference of ``items`` that does not resolve, or whose value breaks its
+    field's rule (``Field.rule``: what the plan refuses), at its declaration."""
     paths: dict[str, list[tuple[str, ...]]] = {}
     for item in items:
+        kind = kind_named(item.kind)
         if item.kind not in paths:
-            fields = kind_named(item.kind).fields
-            paths[item.kind] = [tuple(p.split(".")) for p, f in walk(fields) if f.secret]
+            paths[item.kind] = [tuple(p.split(".")) for p, f in walk(kind.fields) if f.secret]
         for jpath in paths[item.kind]:
             ref = _dig(item.data, jpath)
             if not isinstance(ref, dict):
                 continue
             try:
-                resolve_secret(secret_ref(ref), secrets_base)
+                value = resolve_secret(secret_ref(ref), secrets_base)
             except SecretError as exc:
                 yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
+                continue
+            problem = kind.secret_problem(".".join(jpath), value)  # the plan's rule, known now
+            if problem:
+                yield Diagnostic.at(item.at(*jpath), f"{item.label} {problem}")
 
 
 def _dig(data: Any, jpath: Sequence[str]) -> Any:

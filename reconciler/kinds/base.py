@@ -306,6 +306,9 @@ class Kind:
     export_reads_one: ClassVar[bool] = False
     # Comment lines ``export`` puts atop the kind's file (what the user must fill in).
     export_note: ClassVar[str] = ""
+    # The API's error code when an account may hold only one object of this kind ("": any
+    # number): a second declared one is a configuration error.
+    one_per_account: ClassVar[str] = ""
     # A cluster's live outputs and kubeconfig (``reconciler output``, ``kubeconfig``).
     cluster_access: ClassVar[ClusterAccess | None] = None
     # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
@@ -431,6 +434,25 @@ class Kind:
         """What deleting the object destroys, for the rename warning."""
         return "its data"
 
+    def secret_problem(self, path: str, value: str) -> str | None:
+        """Why the API would refuse ``value`` as the secret at ``path`` (``Field.rule``)."""
+        found = self.field_at(path)
+        return found.rule(value) if found is not None and found.rule is not None else None
+
+    def secret_refusal(self, spec: Spec, view: PlanView) -> str | None:
+        """The first of ``spec``'s resolved secrets that breaks its field's rule, or None."""
+        for path in spec.secrets:
+            value = view.secret(spec.address, path)
+            problem = self.secret_problem(path, value) if value is not None else None
+            if problem:
+                return problem
+        return None
+
+    def autoscaled_fields(self, live: LiveObject) -> frozenset[str]:
+        """Fields of ``live`` an autoscaler owns now (a group's node count while its
+        autoscaler is on): ``reconciler watch`` never repairs them. None by default."""
+        return frozenset()
+
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
     ) -> ScaleStep | None:
@@ -461,10 +483,27 @@ class Kind:
 
     def config_problems(self, view: ConfigView) -> Iterator[Problem]:
         """What the schema cannot say about this kind's entries: by default, that each value
-        of a field that ``refers_to`` another kind names one declared (with a did-you-mean)."""
+        of a field that ``refers_to`` another kind names one declared (with a did-you-mean), and
+        that a kind allowing one object per account has one declared."""
+        if self.one_per_account:
+            yield from self._more_than_one(view)
         for one in self.fields:
             if one.refers_to and not view.section_broken(view.section_of(one.refers_to)):
                 yield from self._undeclared(view, one.key, one.refers_to)
+
+    def _more_than_one(self, view: ConfigView) -> Iterator[Problem]:
+        by_name: dict[str, ConfigItem] = {}
+        for item in view.items_of(self.name):
+            if item.identity is not None:
+                by_name.setdefault(item.identity, item)
+        declared = list(by_name.values())
+        for item in declared[1:]:
+            first = declared[0]
+            yield (
+                item.at(),
+                f"{item.label}: only one {self.noun} is allowed per account "
+                f"({self.one_per_account}); {first.label} is declared at {first.at()}",
+            )
 
     def _undeclared(self, view: ConfigView, key: str, target: str) -> Iterator[Problem]:
         declared = [i.identity for i in view.items_of(target) if i.identity]

@@ -564,6 +564,10 @@ PROBES = (
 )
 
 
+# What the v1 API never reports of the workers, and what export writes for it instead.
+UNREPORTED = {f.key: f.placeholder for f in WORKERS if str(f.placeholder).endswith("-UNKNOWN")}
+
+
 class ClusterKind(Kind):
     name = "cluster"
     section = Section("clusters", "Clusters", "Kubernetes clusters and their workers.")
@@ -652,7 +656,8 @@ class ClusterKind(Kind):
     terraform = TERRAFORM
     export_note = (
         "The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
-        "*-UNKNOWN placeholders only matter for nodes added later; replace them first."
+        "*-UNKNOWN placeholders only matter for nodes added later; replace them first\n"
+        "(a plan adding nodes refuses them)."
     )
 
     # --- planning ----------------------------------------------------------------------------
@@ -677,6 +682,9 @@ class ClusterKind(Kind):
         new); Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
         a live cluster's (other than those of this address: the one being replaced, or one
         that is already a conflict)."""
+        unexported = self._placeholder_problem(spec, view)
+        if unexported:
+            return unexported
         quota = view.facts.get(QUOTA_FACT)
         if quota is not None:
             clusters, nodes = _growth(view.desired, view.live_objects.get(self.name, []), self)
@@ -715,6 +723,26 @@ class ClusterKind(Kind):
                     "(Cce.ContainerNetConflict)"
                 )
         return None
+
+    def _placeholder_problem(self, spec: Spec, view: PlanView) -> str | None:
+        """Nodes to add while workers still carry export's ``*-UNKNOWN`` placeholders: the API
+        would reject ids that do not exist, so the plan refuses it now."""
+        workers = spec.attrs["workers"]
+        unknown = [f"workers.{k}" for k, v in UNREPORTED.items() if workers.get(k) == v]
+        if not unknown:
+            return None
+        live = next(
+            (o for o in view.live_objects.get(self.name, []) if o.address == spec.address), None
+        )
+        have = worker_count(live.attrs) if live is not None else 0
+        want = worker_count(spec.attrs)
+        if want <= have:
+            return None
+        return (
+            f"it adds {want - have} worker node(s), but {', '.join(unknown)} still hold the "
+            "placeholders `reconciler export` wrote (the v1 API never reports them): the new "
+            "nodes need real ids; set them first"
+        )
 
     def is_gone(self, live: LiveObject) -> bool:
         return live.status in GONE_STATUSES

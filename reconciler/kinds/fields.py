@@ -55,6 +55,9 @@ A field's columns:
 ``doc``          the reference table's "format" cell, Markdown (default: the description)
 ``placeholder``  what ``export`` writes when the API does not report the value (for a secret:
                  the name of the environment variable in ``{env: NAME}``)
+``rule``         what the API requires of a secret's value beyond its type, knowable before any
+                 request (``value -> problem | None``): the plan refuses a value that breaks it
+                 and ``validate --check-secrets`` reports it, with the same words
 ``refers_to``    the kind whose declared name this value is (a repository's namespace): a
                  dependency, checked to be declared (with a did-you-mean)
 ``address_only`` part of the address, not an attribute (an instance group's cluster)
@@ -136,6 +139,7 @@ class Field:
     normalize: Callable[[Any], Any] | None = None
     doc: str = ""
     placeholder: Any = None
+    rule: Callable[[str], str | None] | None = None
     refers_to: str = ""
     address_only: bool = False
     variables: str = AUTO  # VARIABLE_REF, VARIABLE_STRING, "" (free text) or AUTO
@@ -147,6 +151,8 @@ class Field:
             raise ValueError(f"{self.key}: a refused change needs its reason in `why`")
         if self.secret and self.change not in (IN_PLACE, CREATE_ONLY):
             raise ValueError(f"{self.key}: a secret is rotated in place or create-only")
+        if self.rule is not None and not self.secret:
+            raise ValueError(f"{self.key}: a value rule is for a secret (the schema says the rest)")
 
     @property
     def has_default(self) -> bool:
@@ -268,8 +274,11 @@ _UNDECLARED_LIFECYCLE = Lifecycle()
 
 
 def lifecycle_of(data: Mapping[str, Any]) -> Lifecycle:
-    protect = (data.get("lifecycle") or {}).get("protect")
-    return _UNDECLARED_LIFECYCLE if protect is None else Lifecycle(protect=protect)
+    block = data.get("lifecycle") or {}
+    protect, reconcile = block.get("protect"), block.get("reconcile")
+    if protect is None and reconcile is None:
+        return _UNDECLARED_LIFECYCLE
+    return Lifecycle(protect=protect, reconcile=reconcile)
 
 
 def secret_ref(data: Mapping[str, Any]) -> SecretRef:

@@ -66,6 +66,23 @@ R = TypeVar("R")
 SCALE_FIELD = "replicas"
 ADMIN_PASSWORD = "adminPassword"
 ADMIN_PASSWORD_SPECIALS = "!@#$%^*()"  # cce-v2-api.md: the instance password rule
+
+
+def admin_password_problem(value: str) -> str | None:
+    ok = (
+        8 <= len(value) <= 32
+        and any(c.isalpha() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(c in ADMIN_PASSWORD_SPECIALS for c in value)
+    )
+    if ok:
+        return None
+    return (
+        "adminPassword breaks the v2 API's rule: 8-32 characters with letters, digits and "
+        f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
+    )
+
+
 CLUSTER_KIND = "k8s_cluster"
 V1_CLUSTER_KIND = "cluster"
 # Phases after which a cluster no longer exists for planning purposes (as ``k8s_cluster`` says).
@@ -302,7 +319,9 @@ FIELDS = (
         wire="instanceTemplate.adminPassword",
         doc="a [secret reference](#secrets) only; 8-32 characters with letters, digits and one "
         "of `!@#$%^*()`. CCE generates one when left out",
-        placeholder="NODE_ADMIN_PASSWORD",
+        # optional and never reported: export writes none (a placeholder would make the
+        # exported files fail to plan until it is deleted; the export note says how to add one)
+        rule=admin_password_problem,
     ),
 )
 
@@ -395,24 +414,15 @@ class InstanceGroupKind(Kind):
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
     terraform = TERRAFORM
+    export_note = (
+        "The API never returns adminPassword, which is optional: add\n"
+        "`adminPassword: {env: NAME}` for nodes created later, if they need one."
+    )
 
     # --- planning ----------------------------------------------------------------------------
 
     def refusal(self, spec: Spec, view: PlanView) -> str | None:
-        value = view.secret(spec.address, ADMIN_PASSWORD)
-        ok = (
-            value is None
-            or 8 <= len(value) <= 32
-            and any(c.isalpha() for c in value)
-            and any(c.isdigit() for c in value)
-            and any(c in ADMIN_PASSWORD_SPECIALS for c in value)
-        )
-        if ok:
-            return None
-        return (
-            "adminPassword breaks the v2 API's rule: 8-32 characters with letters, digits and "
-            f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
-        )
+        return self.secret_refusal(spec, view)
 
     def from_terraform(
         self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]

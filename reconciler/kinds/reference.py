@@ -32,7 +32,7 @@ BEGIN = re.compile(
     r"<!-- generated: (?P<what>[^()]+?) \(python -m reconciler\.kinds\.reference\) -->"
 )
 END = "<!-- end generated -->"
-LIFECYCLE = "`{protect: true\\|false}`"
+LIFECYCLE = "`{protect: true\\|false, reconcile: observe\\|warn\\|enforce}`"
 
 
 def code(value: object) -> str:

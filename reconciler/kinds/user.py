@@ -8,12 +8,10 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
     REGISTRY_USER,
-    ConfigView,
     Kind,
     LiveObject,
     Operations,
     PlanView,
-    Problem,
     RefreshContext,
     send_once_then_read,
 )
@@ -22,7 +20,7 @@ from reconciler.model import Address, Spec
 from reconciler.probes import OK, Check, Doctor, Phase, Probe
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
     from reconciler.client.v1 import CceClient
     from reconciler.client.v1_types import RegistryUser
@@ -86,6 +84,7 @@ class UserKind(Kind):
     name = "user"
     noun = "registry user"
     deletable = False  # a different username is a different address; no delete API
+    one_per_account = "Cce.MoreThanOneUserPerAccount"
     section = Section(
         "users", "Registry users", "The image registry user (CCE allows one per account)."
     )
@@ -116,6 +115,7 @@ class UserKind(Kind):
             wire="password",
             doc="a [secret reference](#secrets)",
             placeholder=PASSWORD_PLACEHOLDER,  # the API never returns it: the user sets it
+            rule=password_problem,
         ),
     )
     export_note = "The API never returns a password: set CCR_PASSWORD to the user's password."
@@ -135,23 +135,7 @@ class UserKind(Kind):
                 f"the account already has registry user {others[0]} and the API allows one per "
                 f"account (Cce.MoreThanOneUserPerAccount); declare user {others[0]} instead"
             )
-        value = view.secret(spec.address, "password")
-        return password_problem(value) if value is not None else None
-
-    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
-        """One registry user per account (Cce.MoreThanOneUserPerAccount)."""
-        by_name: dict[str, Any] = {}
-        for item in view.items_of(self.name):
-            if item.identity is not None:
-                by_name.setdefault(item.identity, item)
-        users = list(by_name.values())
-        for item in users[1:]:
-            yield (
-                item.at(),
-                f"{item.label}: only one registry user is allowed per account "
-                f"(Cce.MoreThanOneUserPerAccount); {users[0].label} is declared at "
-                f"{users[0].at()}",
-            )
+        return self.secret_refusal(spec, view)
 
     def live_object(self, username: str) -> LiveObject:
         return LiveObject(Address(self.name, username), username, {"username": username})
