@@ -99,6 +99,10 @@ class LiveObject:
     attrs: Mapping[str, Any]
     status: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
+    # Why the answers this object was read from contradict each other (a cluster's node count
+    # and its node list), naming the requests; "" when they agree. Not part of the fingerprint:
+    # the kind refuses to compute a change from it (``update_step`` raises a ShapeError).
+    doubt: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

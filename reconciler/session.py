@@ -242,6 +242,15 @@ def check_target(store: StateStore, state: State, target: Target) -> None:
     command that reads the cloud for a state (plan, apply, destroy, import, output,
     kubeconfig, export, doctor) checks this before it opens a client (or starts an embedded
     emulator)."""
+    if state.target is None and state.serial > 0 and (state.resources or state.pending):
+        # a stored state that manages objects without saying where: it could be any target's
+        # (a first run killed before its first write leaves only a journal: serial 0)
+        raise UsageError(
+            f"state {store.describe()} manages {len(state.resources) + len(state.pending)} "
+            "object(s) but records no target, so it cannot be checked against this run's "
+            f"target {target.url()}; if it is that target's state, record it there "
+            f'("target": "{target.url()}") and run again'
+        )
     if state.target is not None and state.target != target.url():
         raise UsageError(
             f"state {store.describe()} was applied to {state.target}, but this run targets "
@@ -296,6 +305,7 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
     kinds = touched_kinds(desired, raw)
     live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
     state, notes = recover(raw, live)
+    state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))
     plan = make_plan(
         desired, state, live, secrets, targets, allow_replace, options.mode, options.adopt
@@ -320,6 +330,7 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     kinds |= {p.address.kind for p in raw.pending.values()}
     live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
     state, notes = recover(raw, live)
+    state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))
     # one owner, as the other states are now, not as they were at plan time
     others = (

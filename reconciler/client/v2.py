@@ -11,10 +11,12 @@ Creates (cluster, instance group) and scale-downs pass ``idempotent=False``: v2 
 token, so a lost answer surfaces as ``OutcomeUnknownError`` and the caller must read (for
 example :meth:`CceV2Client.find_clusters` by name) before sending again. Names are not unique.
 
-Paging is strict: a page longer than asked (unless it is the whole list at once), a short page
-before ``totalCount`` items, an item seen twice or a ``totalCount`` that moves between pages is
-never taken as the list. The last two mean the list changed while it was read: the listing
-starts over, at most ``LIST_ATTEMPTS`` times, then fails with ``BadResponseError``.
+Paging is strict: a ``null`` list, a page longer than asked (unless it is the whole list at
+once), a short page before ``totalCount`` items, a ``totalCount`` beyond ``MAX_LIST_ITEMS``, an
+item listed twice on a page, an item seen on two pages or a ``totalCount`` that moves between
+pages is never taken as the list. The last two may mean the list changed while it was read: the
+listing starts over, at most ``LIST_ATTEMPTS`` times, then fails with ``ShapeError``; the others
+fail at once. Pages are bounded by the ``totalCount`` the answers announce.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, TypeVar
 
 from reconciler.client.base import ClientBase
 from reconciler.client.transport import Transport
-from reconciler.client.v1_types import Ack, frozen
+from reconciler.client.v1_types import Ack, Listing, frozen
 from reconciler.client.v2_types import (
     CceInstance,
     ClusterCreate,
@@ -40,7 +42,7 @@ from reconciler.client.v2_types import (
     ScaleDown,
     TaskCreated,
 )
-from reconciler.errors import BadResponseError, UsageError
+from reconciler.errors import ShapeError, UsageError
 
 T = TypeVar("T")
 
@@ -48,6 +50,7 @@ PREFIX = "/api/cce/service/v2"  # [SDK url.go]; the emulator also serves /v2
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's maximum is unknown; the emulator's for clusters
 LIST_ATTEMPTS = 3
+MAX_LIST_ITEMS = 100_000  # per list: a totalCount beyond it is a server that never ends
 KUBECONFIG_TYPES = ("vpc", "public", "internal")  # the SDK refuses any other before sending
 
 
@@ -63,7 +66,12 @@ def _segment(value: str, what: str) -> str:
 
 
 class _ListMoved(Exception):
-    """The list changed between two pages (a moved total or an item seen twice)."""
+    """The list changed between two pages (a moved total or an item seen twice); ``error``
+    says how, for when it keeps happening."""
+
+    def __init__(self, error: ShapeError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class CceV2Client(ClientBase):
@@ -115,16 +123,20 @@ class CceV2Client(ClientBase):
         list_key: str,
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
-    ) -> tuple[T, ...]:
+    ) -> Listing[T]:
+        moved: ShapeError | None = None
         for _ in range(LIST_ATTEMPTS):
             try:
                 return self._read_pages(path, query, wrapper, list_key, parse, identity)
-            except _ListMoved:
-                continue
-        raise BadResponseError(
-            f"the list changed while it was read, {LIST_ATTEMPTS} times in a row",
-            method="GET",
-            path=path,
+            except _ListMoved as exc:
+                moved = exc.error
+        assert moved is not None
+        raise ShapeError(
+            f"{moved.message}; the list changed while it was read, {LIST_ATTEMPTS} times in a row",
+            status=moved.status,
+            request_id=moved.request_id,
+            method=moved.method,
+            path=moved.path,
         )
 
     def _read_pages(
@@ -135,38 +147,58 @@ class CceV2Client(ClientBase):
         list_key: str,
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
-    ) -> tuple[T, ...]:
+    ) -> Listing[T]:
+        """One reading of every page. ``totalCount`` bounds the pages (and must stay put); a
+        ``null`` list, an object twice within a page, a total beyond ``MAX_LIST_ITEMS`` or a
+        short page before the total is a ShapeError."""
         found: list[T] = []
         seen: set[str] = set()
+        request_ids: list[str] = []
         total: int | None = None
         size = self.page_size
-        for page_no in range(1, 1_000_000):
+        page_no = 0
+        while True:
+            page_no += 1
             paging = {"pageNo": str(page_no), "pageSize": str(size)}
-            page = self._send("GET", path, {**query, **paging}).obj(wrapper)
+            answer = self._send("GET", path, {**query, **paging})
+            request_ids.append(answer.origin.request_id)
+            page = answer.obj(wrapper)
             count = page.integer("totalCount")
+            if count < 0 or count > MAX_LIST_ITEMS:
+                raise page.error("totalCount", f"{count} is outside 0..{MAX_LIST_ITEMS:,}")
             if total is not None and count != total:
-                raise _ListMoved
+                raise _ListMoved(page.error("totalCount", f"moved from {total} to {count}"))
             total = count
-            items = [parse(item) for item in page.objects(list_key, null_is_empty=count == 0)]
+            items = [parse(item) for item in page.objects(list_key)]
             whole = page_no == 1 and len(items) == count  # a server that ignores paging
             if len(items) > size and not whole:
                 raise page.error(list_key, f"{len(items)} items, pageSize {size}")
+            on_page: set[str] = set()
             for item in items:
-                if identity(item) in seen:
-                    raise _ListMoved
-                seen.add(identity(item))
+                name = identity(item)
+                if name in on_page:
+                    raise page.error(
+                        list_key,
+                        f"{name} is listed twice on page {page_no}; a list that repeats an "
+                        "object is not counted",
+                    )
+                on_page.add(name)
+                if name in seen:
+                    raise _ListMoved(
+                        page.error(list_key, f"{name} is listed on page {page_no} and before")
+                    )
+                seen.add(name)
             found.extend(items)
             if len(found) >= count:
                 if len(found) > count:
                     raise page.error("totalCount", f"{count}, but {len(found)} items listed")
-                return tuple(found)
+                return Listing(found, f"GET {path}", request_ids)
             if len(items) < size:
                 raise page.error(
                     list_key,
                     f"page {page_no} holds {len(items)} of pageSize {size}, "
                     f"but only {len(found)} of totalCount {count} are read",
                 )
-        raise AssertionError("unreachable: a million pages")
 
     # --- clusters [SDK ccev2.go; DOC] --------------------------------------------------------
 
@@ -183,7 +215,7 @@ class CceV2Client(ClientBase):
         keyword_type: str = "clusterName",
         order_by: str = "clusterID",
         order: str = "ASC",
-    ) -> tuple[K8sCluster, ...]:
+    ) -> Listing[K8sCluster]:
         """Every cluster (``keyword`` narrows by substring, as the service matches it).
         Ordered by the unique cluster id by default, so that pages cannot shift on ties."""
         query = {"keywordType": keyword_type, "orderBy": order_by, "order": order}
@@ -244,7 +276,7 @@ class CceV2Client(ClientBase):
         group_id = reader.text("instanceGroupID", nonempty=True)
         return InstanceGroupCreated(group_id, reader.origin.request_id)
 
-    def list_instance_groups(self, cluster_id: str) -> tuple[InstanceGroup, ...]:
+    def list_instance_groups(self, cluster_id: str) -> Listing[InstanceGroup]:
         return self._all_pages(
             self._cluster_path(cluster_id, "instancegroups"),
             {},
@@ -285,7 +317,7 @@ class CceV2Client(ClientBase):
         }
         return self._ack("DELETE", self._group_path(cluster_id, group_id), query)
 
-    def list_group_instances(self, cluster_id: str, group_id: str) -> tuple[CceInstance, ...]:
+    def list_group_instances(self, cluster_id: str, group_id: str) -> Listing[CceInstance]:
         return self._all_pages(
             self._group_path(cluster_id, group_id, "instances"),
             {},

@@ -20,7 +20,8 @@ overrides one only where its API needs more.
 - planning (pure): ``dependencies``, ``container_of``, ``is_gone``, ``health``, ``is_ready``,
   ``refusal``, ``update_step``, ``rename_signature``, ``natural_id``;
 - reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
-  ``read_one`` (after a lost answer, for ``import`` and ``export``);
+  ``read_one`` (an object the list left out, after a lost answer, for ``import`` and
+  ``export``);
 - changing (through an :class:`Operations` context the executor provides): ``create``,
   ``update``, ``settle`` and ``delete``, each with its waits; ``apply_inputs`` works out, once
   per apply, what its changes need from the whole run (``ops.inputs``: the account's registry
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reconciler import waiters
-from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError
+from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, ShapeError
 from reconciler.kinds.fields import (
     IN_PLACE,
     REFUSED,
@@ -311,6 +312,10 @@ class Kind:
     one_per_account: ClassVar[str] = ""
     # A cluster's live outputs and kubeconfig (``reconciler output``, ``kubeconfig``).
     cluster_access: ClassVar[ClusterAccess | None] = None
+    # False: refresh reads an object the state knows and the list left out by its id before
+    # it is gone. True: the kind has no read of one object other than what ``read_all`` reads
+    # (the registry user's single GET; the registry's image list), so absence there is final.
+    listed_absence_is_final: ClassVar[bool] = False
     # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
     terraform: ClassVar[TerraformType | None] = None
 
@@ -593,16 +598,27 @@ def status_of(read: Callable[[], str]) -> Callable[[], str]:
 
 
 def scale_step(
-    change_fields: Iterable[FieldChange], path: str, newest: Callable[[], Sequence[str]]
+    change_fields: Iterable[FieldChange],
+    path: str,
+    live: LiveObject,
+    newest: Callable[[], Sequence[str]],
+    *,
+    absolute: bool = False,
 ) -> ScaleStep | None:
     """The step of a change of the node count at ``path``: add the difference, or remove that
-    many of the ``newest`` nodes (their ids, newest first). None: the count did not change."""
+    many of the ``newest`` nodes (their ids, newest first). None: the count did not change.
+    Never from answers that disagree (``live.doubt``: a ShapeError), except a scale-up of an
+    API that takes the new count itself (``absolute``: no node is named, no difference sent)."""
     from reconciler.plan import ScaleStep  # the plan's types, when planning
 
     count = next((f for f in change_fields if f.path == path), None)
     if count is None:
         return None
     before, after = int(count.before), int(count.after)
+    if absolute and after >= before:
+        return ScaleStep(add=after - before)
+    if live.doubt:
+        raise ShapeError(f"{live.address}: {live.doubt}")
     if after >= before:
         return ScaleStep(add=after - before)
     return ScaleStep(remove=tuple(newest()[: before - after]))

@@ -135,6 +135,9 @@ class RepositoryKind(Kind):
             doc="free text",
         ),
     )
+    # The registry has no read of one repository: a repository a complete image list leaves
+    # out is gone (its name is its id, so creating it again cannot make a second one).
+    listed_absence_is_final = True
     read_with = ("user", "namespace")
 
     def probes(self) -> tuple[Probe, ...]:

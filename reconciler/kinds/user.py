@@ -119,6 +119,7 @@ class UserKind(Kind):
         ),
     )
     export_note = "The API never returns a password: set CCR_PASSWORD to the user's password."
+    listed_absence_is_final = True  # read_one sends read_all's GET again
 
     def probes(self) -> tuple[Probe, ...]:
         return (Probe("user", Phase.LISTS, _probe_user),)
