@@ -31,7 +31,7 @@ from reconciler.emulator.settings import Knobs, Settings
 from reconciler.emulator.store import Store
 from reconciler.kinds import desired_attrs
 from reconciler.kinds.cluster import cluster_body
-from reconciler.model import Address, DesiredState, RepositorySpec
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State, hash_secret
 from reconciler.state.local import LocalStateStore
@@ -183,11 +183,16 @@ def _seed_cluster(clusters: Clusters) -> str:
 
 
 def write_state(
-    path: Path, desired: DesiredState, cluster_ids: dict[str, str], skip: Iterable[Address] = ()
+    path: Path,
+    desired: DesiredState,
+    cluster_ids: dict[str, str],
+    skip: Iterable[Address] = (),
+    endpoint: str | None = None,
 ) -> int:
-    """A state file managing every declared resource (but ``skip``); return the entries written."""
+    """A state file managing every declared resource (but ``skip``), recording ``endpoint`` as
+    its target as an apply there would; return the entries written."""
     left_out = set(skip)
-    state = State()
+    state = State(target=endpoint)
     for address, spec in desired.resources.items():
         if address in left_out:
             continue
@@ -198,14 +203,12 @@ def write_state(
     return len(state.resources)
 
 
-def _natural_id(spec: Any) -> str:
-    if isinstance(spec, RepositorySpec):
-        return f"{spec.namespace}/{spec.name}"
-    return str(spec.address.name)
+def _natural_id(spec: Spec) -> str:
+    return spec.address.name  # a repository's is NAMESPACE/NAME, as its address
 
 
 def _entry(address: Address, spec: Any, cloud_id: str) -> ResourceState:
-    applied = desired_attrs(spec)
+    applied = dict(desired_attrs(spec))
     hashes = {"password": hash_secret(PASSWORD)} if address.kind == "user" else {}
     return ResourceState(
         kind=address.kind,
@@ -250,5 +253,5 @@ def build_config_and_state(
     write_config(workspace.config, shape, endpoint)
     desired = load_desired_state([str(workspace.config)])
     skip = [a for a in desired.resources if a.kind in skip_kinds]
-    write_state(workspace.state, desired, cluster_ids, skip)
+    write_state(workspace.state, desired, cluster_ids, skip, endpoint)
     return desired

@@ -24,7 +24,7 @@ from reconciler.diff import FieldChange, field_changes, project
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import address_order, is_gone, kind_named, kind_of
 from reconciler.kinds.base import BROKEN, FAILED_CREATE, Kind, LiveObject, PlanView
-from reconciler.model import Action, Address, DesiredState, PlanMode, Resource
+from reconciler.model import Action, Address, DesiredState, PlanMode, Spec
 from reconciler.plan import (
     DELETED_OUTSIDE,
     SENSITIVE_TEXT,
@@ -118,18 +118,45 @@ class Planner:
                 reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
                 drift=(DELETED_OUTSIDE,),
             )
+        self._flag_twins(address, live)
         return self._existing(address, spec, entry, live)
 
-    def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
+    def _flag_twins(self, address: Address, live: LiveObject) -> None:
+        """Two live objects answering to one managed address (a second one created outside,
+        or by a run that took an empty list for "nothing there") are a conflict: which one the
+        configuration means is not this tool's guess."""
+        named = self.live.by_name.get(address, ())
+        if len(named) < 2:
+            return  # the common case
+        kind = kind_named(address.kind)
+        twins = sorted(
+            o.cloud_id
+            for o in named
+            if o.cloud_id != live.cloud_id
+            and (address.kind, o.cloud_id) not in self._managed_ids
+            and not kind.is_gone(o)
+        )
+        if twins:
+            self.conflicts.append(
+                Conflict(
+                    address,
+                    f"{address} is {live.cloud_id} in state, but {', '.join(twins)} also "
+                    f"answer{'s' if len(twins) == 1 else ''} to it in the cloud, unmanaged; "
+                    "delete or rename the extra one outside the reconciler",
+                    twins[0],
+                )
+            )
+
+    def _protected(self, spec: Spec | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None
         if declared is not None:
             return declared
         return bool(entry and entry.protect)
 
-    def _dependencies(self, spec: Resource) -> tuple[Address, ...]:
+    def _dependencies(self, spec: Spec) -> tuple[Address, ...]:
         return kind_of(spec).dependencies(spec, self.desired)
 
-    def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
+    def _new(self, address: Address, spec: Spec, entry: ResourceState | None = None) -> Change:
         kind = kind_of(spec)
         imported = self.desired.imports.get(address) if entry is None else None
         if imported is not None:
@@ -169,7 +196,7 @@ class Planner:
     def _created(
         self,
         address: Address,
-        spec: Resource,
+        spec: Spec,
         entry: ResourceState | None,
         reason: str = "declared, not in the cloud",
     ) -> Change:
@@ -188,7 +215,8 @@ class Planner:
 
     @functools.cached_property
     def _managed_ids(self) -> dict[tuple[str, str], Address]:
-        """(kind, cloud id) -> the address this state manages it as; built for imports only."""
+        """(kind, cloud id) -> the address this state manages it as (for imports, and for a
+        second live object answering to a managed address)."""
         return {(a.kind, e.cloud_id): a for a, e in self.state.resources.items()}
 
     def _import_target(self, address: Address, kind: Kind, cloud_id: str) -> LiveObject | None:
@@ -213,7 +241,7 @@ class Planner:
     def _adopted(
         self,
         address: Address,
-        spec: Resource,
+        spec: Spec,
         live: LiveObject,
         once_ours: bool = False,
         imported: bool = False,
@@ -301,7 +329,7 @@ class Planner:
             **common,
         )
 
-    def _rotated_secrets(self, address: Address, spec: Resource, entry: ResourceState) -> list[str]:
+    def _rotated_secrets(self, address: Address, spec: Spec, entry: ResourceState) -> list[str]:
         """Rotatable secrets whose value no longer matches the hash in state."""
         kind = kind_of(spec)
         rotated = []
@@ -314,7 +342,7 @@ class Planner:
         return rotated
 
     def _existing(
-        self, address: Address, spec: Resource, entry: ResourceState, live: LiveObject
+        self, address: Address, spec: Spec, entry: ResourceState, live: LiveObject
     ) -> Change:
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
@@ -343,6 +371,7 @@ class Planner:
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
         forcing = kind.forcing_changes(fields)
+        refusing = _refused_changes(kind, fields)
         if broken or forcing:
             if failed_create:
                 reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
@@ -350,7 +379,9 @@ class Planner:
                 reason = f"status {live.status}: it can only be replaced"
             else:
                 reason = f"{', '.join(forcing)} cannot be changed in place by {kind.api_name}"
-            refused = self._replace_refusal(address, protected, needs_flag=not failed_create)
+            refused = refusing or self._replace_refusal(
+                address, protected, needs_flag=not failed_create
+            )
             return Change(
                 address,
                 Action.REPLACE,
@@ -377,6 +408,7 @@ class Planner:
             fields=tuple(fields),
             scale=kind.update_step(fields, live),
             rotate_secrets=tuple(rotated),
+            refused=refusing,
             **common,
         )
 
@@ -552,6 +584,16 @@ class Planner:
             if changes[address].action in (Action.DELETE, Action.REPLACE):
                 stack.extend(self.contents.get(address, ()))
         return chosen
+
+
+def _refused_changes(kind: Kind, fields: list[FieldChange]) -> str | None:
+    """Why the kind refuses these changes (``Kind.change_refusal``), or None."""
+    reasons = [
+        f"{f.path} cannot be changed: {why}"
+        for f in fields
+        if not f.sensitive and (why := kind.change_refusal(f.path))
+    ]
+    return "; ".join(reasons) or None
 
 
 def _paths(values: Mapping[str, Any], prefix: str = "") -> list[str]:

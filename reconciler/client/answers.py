@@ -100,6 +100,20 @@ class Reader:
     def opt_obj(self, key: str) -> Reader | None:
         return self.obj(key) if self.optional(key) else None
 
+    def count(self, key: str) -> int:
+        """An integer that counts something (replicas, nodes): never negative."""
+        value = self.integer(key)
+        if value < 0:
+            raise self.error(key, f"{value} is negative, not a count")
+        return value
+
+    def opt_count(self, key: str) -> int | None:
+        return self.count(key) if self.optional(key) else None
+
+    def opt_objects(self, key: str) -> list[Reader]:
+        """A list of objects the service may leave out or answer ``null`` (a Go nil slice)."""
+        return self.objects(key) if self.optional(key) else []
+
     def objects(self, key: str, *, null_is_empty: bool = False) -> list[Reader]:
         """A list of objects; ``null`` only when the caller knows the list is empty."""
         if null_is_empty and key in self.data and self.data[key] is None:

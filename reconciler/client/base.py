@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
+from reconciler.client.budget import Budgets, HostBudget
 from reconciler.client.credentials import Credentials, endpoint_for
 from reconciler.client.retry import RetryBudget
 from reconciler.client.transport import Transport, TransportConfig, TransportStats
@@ -34,10 +35,11 @@ class ClientBase:
         *,
         budget: RetryBudget | None = None,
         page_size: int | None = None,
+        host_budget: HostBudget | None = None,
         **options: Any,
     ) -> Self:
         """``options`` go to the client's constructor (``ccr_endpoint`` for the CCE client)."""
-        transport = Transport(endpoint, credentials, config, budget=budget)
+        transport = Transport(endpoint, credentials, config, budget=budget, host_budget=host_budget)
         return cls(transport, page_size=page_size, **options)
 
     @classmethod
@@ -50,14 +52,23 @@ class ClientBase:
         environ: Mapping[str, str] | None = None,
         budget: RetryBudget | None = None,
         page_size: int | None = None,
+        host_budgets: Budgets | None = None,
         **options: Any,
     ) -> Self:
         """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
-        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
+        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN; ``host_budgets``: the
+        process's shared budget of that endpoint's host."""
         endpoint = endpoint_for(region, endpoint_url)
         credentials = Credentials.from_environment(environ)
+        shared = host_budgets.for_endpoint(endpoint) if host_budgets else None
         return cls.connect(
-            endpoint, credentials, config, budget=budget, page_size=page_size, **options
+            endpoint,
+            credentials,
+            config,
+            budget=budget,
+            page_size=page_size,
+            host_budget=shared,
+            **options,
         )
 
     def __repr__(self) -> str:

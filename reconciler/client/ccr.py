@@ -118,7 +118,7 @@ class CcrClient(ClientBase):
             paging = {"pageNo": str(page_no), "pageSize": str(size)}
             return self._send("GET", path, {**query, **paging})
 
-        shape = PageShape(list_key, "total", "pageNo")
+        shape = PageShape(list_key, "total", "pageNo", null_is_empty=True)
         return read_all_pages(fetch, self.page_size, shape, parse, identity, path=path)
 
     def _instance(self, instance_id: str, *rest: str) -> str:

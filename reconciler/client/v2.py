@@ -11,11 +11,13 @@ Creates (cluster, instance group) and scale-downs pass ``idempotent=False``: v2 
 token, so a lost answer surfaces as ``OutcomeUnknownError`` and the caller must read (for
 example :meth:`CceV2Client.find_clusters` by name) before sending again. Names are not unique.
 
-Paging is strict: a page longer than asked (unless it is the whole list at once), a short page
-before ``totalCount`` items, an item seen twice or a ``totalCount`` that moves between pages is
-never taken as the list. The last two mean the list changed while it was read: the listing
-starts over, at most ``pages.LIST_ATTEMPTS`` times, then fails with ``BadResponseError``
-(the pager of :mod:`.pages`, shared with the CCR Enterprise client).
+Paging is strict (:mod:`.pages`, shared with the CCR Enterprise client): a ``null`` list, a
+page longer than asked (unless it is the whole list at once), a short page before ``totalCount``
+items, a ``totalCount`` beyond ``pages.MAX_LIST_ITEMS``, an item listed twice on a page, an item
+seen on two pages or a ``totalCount`` that moves between pages is never taken as the list. The
+last two may mean the list changed while it was read: the listing starts over, at most
+``pages.LIST_ATTEMPTS`` times, then fails with ``ShapeError``; the others fail at once. Pages are
+bounded by the ``totalCount`` the answers announce.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from reconciler.client.answers import Origin, Reader
 from reconciler.client.base import ClientBase
 from reconciler.client.pages import PageShape, read_all_pages
 from reconciler.client.transport import Transport
-from reconciler.client.v1_types import Ack, frozen
+from reconciler.client.v1_types import Ack, Listing, frozen
 from reconciler.client.v2_types import (
     CceInstance,
     ClusterCreate,
@@ -111,7 +113,7 @@ class CceV2Client(ClientBase):
         list_key: str,
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
-    ) -> tuple[T, ...]:
+    ) -> Listing[T]:
         def fetch(page_no: int, size: int) -> Reader:
             paging = {"pageNo": str(page_no), "pageSize": str(size)}
             return self._send("GET", path, {**query, **paging}).obj(wrapper)
@@ -134,7 +136,7 @@ class CceV2Client(ClientBase):
         keyword_type: str = "clusterName",
         order_by: str = "clusterID",
         order: str = "ASC",
-    ) -> tuple[K8sCluster, ...]:
+    ) -> Listing[K8sCluster]:
         """Every cluster (``keyword`` narrows by substring, as the service matches it).
         Ordered by the unique cluster id by default, so that pages cannot shift on ties."""
         query = {"keywordType": keyword_type, "orderBy": order_by, "order": order}
@@ -195,7 +197,7 @@ class CceV2Client(ClientBase):
         group_id = reader.text("instanceGroupID", nonempty=True)
         return InstanceGroupCreated(group_id, reader.origin.request_id)
 
-    def list_instance_groups(self, cluster_id: str) -> tuple[InstanceGroup, ...]:
+    def list_instance_groups(self, cluster_id: str) -> Listing[InstanceGroup]:
         return self._all_pages(
             self._cluster_path(cluster_id, "instancegroups"),
             {},
@@ -236,7 +238,7 @@ class CceV2Client(ClientBase):
         }
         return self._ack("DELETE", self._group_path(cluster_id, group_id), query)
 
-    def list_group_instances(self, cluster_id: str, group_id: str) -> tuple[CceInstance, ...]:
+    def list_group_instances(self, cluster_id: str, group_id: str) -> Listing[CceInstance]:
         return self._all_pages(
             self._group_path(cluster_id, group_id, "instances"),
             {},

@@ -67,6 +67,11 @@ class K8sCluster:
     cluster_ha: int | None = None  # None: the answer left it out
     pod_cidr: str | None = None
     service_cidr: str | None = None
+    runtime_version: str | None = None
+    master_subnet_zone: str | None = None  # masterConfig.managedClusterMasterOption
+    lb_service_subnet_id: str | None = None
+    kube_proxy_mode: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # (tagKey, tagValue); null (a nil slice) is none
     spec: Mapping[str, Any] = _raw()
     status: Mapping[str, Any] = _raw()
 
@@ -74,6 +79,7 @@ class K8sCluster:
     def read(cls, r: Reader) -> K8sCluster:
         spec, status = r.obj("spec"), r.obj("status")
         master, network = spec.obj("masterConfig"), spec.obj("containerNetworkConfig")
+        managed = master.opt_obj("managedClusterMasterOption")
         return cls(
             cluster_id=spec.text("clusterID", nonempty=True),
             cluster_name=spec.text("clusterName", nonempty=True),
@@ -86,14 +92,56 @@ class K8sCluster:
             forbid_delete=spec.boolean("forbidDelete"),
             master_type=master.text("masterType", nonempty=True),
             network_mode=network.text("mode", nonempty=True),
-            node_num=status.integer("nodeNum"),
+            node_num=status.count("nodeNum"),
             created_at=r.text("createdAt", nonempty=True),
             updated_at=r.text("updatedAt", nonempty=True),
             cluster_ha=master.opt_integer("clusterHA"),
             pod_cidr=network.opt_text("clusterPodCIDR"),
             service_cidr=network.opt_text("clusterIPServiceCIDR"),
+            runtime_version=spec.opt_text("runtimeVersion"),
+            master_subnet_zone=managed.opt_text("masterVPCSubnetZone") if managed else None,
+            lb_service_subnet_id=network.opt_text("lbServiceVPCSubnetID"),
+            kube_proxy_mode=network.opt_text("kubeProxyMode"),
+            tags=tuple(
+                (t.text("tagKey", nonempty=True), t.text("tagValue"))
+                for t in spec.opt_objects("tags")
+            ),
             spec=spec.raw(),
             status=status.raw(),
+        )
+
+
+@dataclass(frozen=True)
+class InstanceTemplate:
+    """The declared part of a group's ``instanceTemplate`` (an InstanceSpecBody as answered);
+    every key optional (None: left out), each of its type when present."""
+
+    machine_type: str | None = None
+    instance_type: str | None = None
+    image_id: str | None = None
+    machine_spec: str | None = None  # instanceResource
+    cpu: int | None = None
+    mem: int | None = None
+    root_disk_type: str | None = None
+    root_disk_size: int | None = None
+    vpc_subnet_id: str | None = None  # vpcConfig
+    security_group_id: str | None = None
+
+    @classmethod
+    def read(cls, r: Reader) -> InstanceTemplate:
+        resource = r.opt_obj("instanceResource")
+        vpc = r.opt_obj("vpcConfig")
+        return cls(
+            machine_type=r.opt_text("machineType"),
+            instance_type=r.opt_text("instanceType"),
+            image_id=r.opt_text("imageID"),
+            machine_spec=resource.opt_text("machineSpec") if resource else None,
+            cpu=resource.opt_count("cpu") if resource else None,
+            mem=resource.opt_count("mem") if resource else None,
+            root_disk_type=resource.opt_text("rootDiskType") if resource else None,
+            root_disk_size=resource.opt_count("rootDiskSize") if resource else None,
+            vpc_subnet_id=vpc.opt_text("vpcSubnetID") if vpc else None,
+            security_group_id=vpc.opt_text("securityGroupID") if vpc else None,
         )
 
 
@@ -114,6 +162,7 @@ class InstanceGroup:
     update_policy: str | None = None
     clean_policy: str | None = None
     paused: bool | None = None  # status.pause.paused; None: no pause object
+    template: InstanceTemplate = field(default_factory=InstanceTemplate)
     instance_template: Mapping[str, Any] = _raw()
     spec: Mapping[str, Any] = _raw()
     status: Mapping[str, Any] = _raw()
@@ -125,8 +174,8 @@ class InstanceGroup:
         return cls(
             instance_group_id=spec.text("cceInstanceGroupID", nonempty=True),
             instance_group_name=spec.text("instanceGroupName", nonempty=True),
-            replicas=spec.integer("replicas"),
-            ready_replicas=status.integer("readyReplicas"),
+            replicas=spec.count("replicas"),
+            ready_replicas=status.count("readyReplicas"),
             created_at=r.text("createdAt", nonempty=True),
             cluster_id=spec.opt_text("clusterID"),
             cluster_role=spec.opt_text("clusterRole"),
@@ -134,6 +183,7 @@ class InstanceGroup:
             update_policy=spec.opt_text("updatePolicy"),
             clean_policy=spec.opt_text("cleanPolicy"),
             paused=None if pause is None else pause.boolean("paused"),
+            template=InstanceTemplate.read(spec.obj("instanceTemplate")),
             instance_template=spec.obj("instanceTemplate").raw(),
             spec=spec.raw(),
             status=status.raw(),

@@ -34,15 +34,15 @@ from reconciler.commands.common import (
 from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
-from reconciler.kinds.user import account_user
+from reconciler.kinds import apply_inputs
 from reconciler.model import (
-    KINDS,
     NO_CHOICE,
     Action,
     Address,
     ConfigChoice,
     DesiredState,
     PlanMode,
+    kind_names,
 )
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan
@@ -71,10 +71,10 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
     for value in values:
         kind, sep, text = value.partition("=")
         match = _DURATION.match(text.strip())
-        if not sep or not match or kind not in KINDS:
+        if not sep or not match or kind not in kind_names():
             raise UsageError(
                 f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h), "
-                f"with KIND one of {', '.join(KINDS)}"
+                f"with KIND one of {', '.join(kind_names())}"
             )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
@@ -132,7 +132,7 @@ def apply_run(
         check_guards(plan, prepared.state, options.allow_deletes, options.mode)
         run.secrets.preload([c for c in plan.actionable if c.action is not Action.DELETE])
         _approve_changes(context, options.mode, auto_approve, saved is not None)
-        result = _execute(run, prepared, plan, apply_options, say)
+        result = execute_prepared(run, prepared, plan, apply_options, say)
     say("")
     for line in summary_lines(result, options.mode is PlanMode.DESTROY):
         say(line)
@@ -156,22 +156,28 @@ def _approve_changes(context: RunContext, mode: PlanMode, auto_approve: bool, sa
         approve("\nDo you want to perform these actions?", "yes", auto_approve)
 
 
-def _execute(
-    run: Run, prepared: Prepared, plan: Plan, options: ApplyOptions, say: Callable[[str], None]
+def execute_prepared(
+    run: Run,
+    prepared: Prepared,
+    plan: Plan,
+    options: ApplyOptions,
+    say: Callable[[str], None],
+    executor_type: type[Executor] = Executor,
 ) -> ApplyResult:
-    """Persist what recovery found, then walk the plan with the journal open."""
+    """Persist what recovery found, then walk the plan with the journal open (``watch`` passes
+    an executor that stops starting changes when asked)."""
     store = run.store
     if prepared.recovered:
         # persist what was recovered before a new journal replaces the old one
         prepared.state = store.write(prepared.state)
     prepared.state.target = run.context.target.url()
     with store.journal(prepared.state) as journal:
-        executor = Executor(
+        executor = executor_type(
             run.client,
             journal,
             journal.state,
             run.secrets.value,
-            account_user(prepared.desired, prepared.live),
+            apply_inputs(prepared.desired, prepared.live),
             options,
             say,
             secret_sink=secret_sink(run.context.secrets_base, say),

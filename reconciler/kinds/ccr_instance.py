@@ -10,10 +10,19 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import NotFoundError
-from reconciler.kinds.base import ConflictError, LiveObject, Operations, PlanView, RefreshContext
-from reconciler.kinds.ccr_common import API_NAME, INSTANCE, INSTANCE_ID, missing_instance
+from reconciler.kinds.base import (
+    API_NAME,
+    INSTANCE,
+    INSTANCE_ID,
+    ConflictError,
+    Kind,
+    LiveObject,
+    Operations,
+    PlanView,
+    RefreshContext,
+    missing_instance,
+)
 from reconciler.kinds.fields import IN_PLACE, REPLACE, Field, Section, text
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, Spec
 
 if TYPE_CHECKING:
@@ -40,7 +49,7 @@ def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": str(v)} for k, v in sorted(tags.items())]
 
 
-class CcrInstanceKind(TableKind):
+class CcrInstanceKind(Kind):
     name = INSTANCE
     noun = "CCR Enterprise instance"
     api_name = API_NAME

@@ -16,22 +16,20 @@ from reconciler import waiters
 from reconciler.client.ccr_types import IP_TYPES, PrivateLinkCreate
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
+    API_NAME,
+    Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     adopt_if_same,
-    send_once_then_read,
-)
-from reconciler.kinds.ccr_common import (
-    API_NAME,
     instance_dependency,
     instance_field,
     missing_instance,
     per_instance,
+    send_once_then_read,
 )
 from reconciler.kinds.fields import REPLACE, Field, Section, boolean, choice, text
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
@@ -54,7 +52,7 @@ def split_link(cloud_id: str) -> tuple[str, str, str]:
     return instance_id, vpc_id, subnet_id
 
 
-class CcrPrivateLinkKind(TableKind):
+class CcrPrivateLinkKind(Kind):
     name = "ccr_private_link"
     noun = "CCR private link"
     api_name = API_NAME

@@ -10,23 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
+    API_NAME,
+    Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     adopt_if_same,
-    send_once_then_read,
-)
-from reconciler.kinds.ccr_common import (
-    API_NAME,
     instance_dependency,
     instance_field,
     missing_instance,
     per_instance,
+    send_once_then_read,
     split_scoped,
 )
 from reconciler.kinds.fields import IN_PLACE, REPLACE, Field, Section, boolean
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
@@ -44,7 +42,7 @@ NAME = "^(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 NAME_MAX = 255
 
 
-class CcrProjectKind(TableKind):
+class CcrProjectKind(Kind):
     name = "ccr_project"
     noun = "CCR project"
     api_name = API_NAME

@@ -16,16 +16,20 @@ from typing import TYPE_CHECKING, Any
 from reconciler import waiters
 from reconciler.client.ccr_types import PUBLIC_CLOSED, PUBLIC_OPENED
 from reconciler.errors import AlreadyExistsError
-from reconciler.kinds.base import ConflictError, LiveObject, Operations, PlanView, RefreshContext
-from reconciler.kinds.ccr_common import (
+from reconciler.kinds.base import (
     API_NAME,
+    ConflictError,
+    Kind,
+    LiveObject,
+    Operations,
+    PlanView,
+    RefreshContext,
     instance_dependency,
     instance_field,
     missing_instance,
     per_instance,
 )
 from reconciler.kinds.fields import IN_PLACE, Field, Section, boolean
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
@@ -81,7 +85,7 @@ def ip_problem(text: str) -> str | None:
     return None
 
 
-class CcrPublicAccessKind(TableKind):
+class CcrPublicAccessKind(Kind):
     name = "ccr_public_access"
     plural = "ccr_public_access"
     noun = "CCR public endpoint"

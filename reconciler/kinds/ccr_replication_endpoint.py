@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING, Any
 from reconciler.client.ccr_types import REGISTRY_TYPES, RegistryCredential, RegistryRequest
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
+    API_NAME,
     ConflictError,
+    Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     create_once,
-)
-from reconciler.kinds.ccr_common import (
-    API_NAME,
     instance_dependency,
     instance_field,
     missing_instance,
@@ -33,7 +32,6 @@ from reconciler.kinds.ccr_common import (
     split_scoped,
 )
 from reconciler.kinds.fields import IN_PLACE, REPLACE, Field, Section, boolean, choice, text
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
@@ -47,7 +45,7 @@ NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 PASSWORD_PLACEHOLDER = "REGISTRY_PASSWORD"
 
 
-class CcrReplicationEndpointKind(TableKind):
+class CcrReplicationEndpointKind(Kind):
     name = "ccr_replication_endpoint"
     noun = "CCR replication endpoint"
     api_name = API_NAME

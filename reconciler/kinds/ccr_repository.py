@@ -11,21 +11,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.base import (
+    API_NAME,
     ConflictError,
+    Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     in_parallel,
-)
-from reconciler.kinds.ccr_common import (
-    API_NAME,
     instance_field,
     missing_instance,
     per_instance,
 )
 from reconciler.kinds.fields import IN_PLACE, REPLACE, Field, Section, text
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
@@ -49,7 +47,7 @@ def split_repository(cloud_id: str) -> tuple[str, str, str]:
     return instance_id, project, name
 
 
-class CcrRepositoryKind(TableKind):
+class CcrRepositoryKind(Kind):
     name = "ccr_repository"
     plural = "ccr_repositories"
     noun = "CCR repository"

@@ -24,15 +24,14 @@ from typing import TYPE_CHECKING, Any
 from reconciler.client.ccr_types import Access, Permission, RobotCreate, RobotUpdate
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
+    API_NAME,
     ConflictError,
+    Kind,
     LiveObject,
     Operations,
     PlanView,
     RefreshContext,
     create_once,
-)
-from reconciler.kinds.ccr_common import (
-    API_NAME,
     instance_dependency,
     instance_field,
     missing_instance,
@@ -41,7 +40,6 @@ from reconciler.kinds.ccr_common import (
     split_scoped,
 )
 from reconciler.kinds.fields import IN_PLACE, REPLACE, Field, Section, boolean
-from reconciler.kinds.table import TableKind
 from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
@@ -131,7 +129,7 @@ def live_permissions(robot: Robot) -> list[dict[str, Any]]:
     )
 
 
-class CcrRobotKind(TableKind):
+class CcrRobotKind(Kind):
     name = "ccr_robot"
     noun = "CCR robot account"
     api_name = API_NAME

@@ -24,16 +24,15 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from reconciler.kinds import kind_named, table_kinds
+from reconciler.kinds import REGISTRY, Kind, kind_named
 from reconciler.kinds.fields import CREATE_ONLY, IN_PLACE, REFUSED, REPLACE, Field, walk
-from reconciler.kinds.table import TableKind as Kind  # the kinds with a field table
 
 FILES = ("docs/configuration.md", "README.md")
 BEGIN = re.compile(
     r"<!-- generated: (?P<what>[^()]+?) \(python -m reconciler\.kinds\.reference\) -->"
 )
 END = "<!-- end generated -->"
-LIFECYCLE = "`{protect: true\\|false}`"
+LIFECYCLE = "`{protect: true\\|false, reconcile: observe\\|warn\\|enforce}`"
 
 
 def code(value: object) -> str:
@@ -157,11 +156,9 @@ def in_place_list(kinds: Iterable[Kind]) -> str:
 
 def region(what: str) -> str:
     """The text of the region named ``what``: ``kind NAME``, ``removals`` or ``in place``."""
-    declared = table_kinds()  # the kinds declared by a field table
+    declared = [k for k in REGISTRY if k.section is not None]
     if what.startswith("kind "):
-        kind = kind_named(what.removeprefix("kind "))
-        assert isinstance(kind, Kind), f"{kind.name} has no field table"
-        return kind_table(kind)
+        return kind_table(kind_named(what.removeprefix("kind ")))
     makers: dict[str, Callable[[Iterable[Kind]], str]] = {
         "removals": removal_table,
         "in place": in_place_list,

@@ -15,8 +15,6 @@ import yaml
 from referencing.jsonschema import DRAFT202012
 
 from reconciler.config import PATTERN_HINTS, schema_documents
-from reconciler.config.items import TABLE_KINDS
-from reconciler.kinds import table_kinds
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = [
@@ -176,18 +174,28 @@ def test_schema_files_are_formatted_json(schemas: dict[str, dict[str, Any]]) -> 
         assert json.loads(text) == schemas[name] and text.endswith("}\n")
 
 
-def test_the_field_table_kinds_ship_the_schemas_their_tables_make(
-    schemas: dict[str, dict[str, Any]],
+def test_the_committed_schemas_are_what_reconciler_schema_writes(
+    run_cli: Any, tmp_path: Path
 ) -> None:
-    """The CCR kinds' schemas are generated from their field tables (kinds/fields.py): the
-    shipped files and config.schema.json's sections say exactly what the tables say."""
-    for kind in table_kinds():
-        assert schemas[kind.schema_file] == kind.json_schema(), kind.name
-        assert schemas["config.schema.json"]["properties"][kind.config_section] == (
-            kind.section_schema()
-        )
+    """``schemas/`` is generated from the kinds (``reconciler schema --out schemas``): a kind's
+    field table changed without regenerating the files fails here."""
+    out = tmp_path / "schemas"
+    result = run_cli(["schema", "--out", str(out)])
+    assert result.code == 0, result.err
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    committed = {p.name: p.read_bytes() for p in (REPO / "reconciler" / "schemas").iterdir()}
+    stale = sorted(
+        n for n in written.keys() | committed.keys() if written.get(n) != committed.get(n)
+    )
+    assert stale == [], "regenerate with: reconciler schema --out schemas"
 
 
-def test_the_configuration_names_the_field_table_kinds_as_they_declare_themselves() -> None:
-    declared = {k.config_section: (k.name, k.identity) for k in table_kinds()}
-    assert TABLE_KINDS == declared
+def test_the_generated_schemas_say_so() -> None:
+    generated = [
+        name
+        for name in sorted((REPO / "reconciler" / "schemas").iterdir())
+        if "$comment" in json.loads(name.read_text())
+    ]
+    assert [p.name for p in generated] == sorted(
+        ["config.schema.json", *(f"{kind}.schema.json" for kind in KINDS[2:15])]
+    )
