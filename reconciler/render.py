@@ -105,14 +105,19 @@ def render_change(change: Change, color: bool = False) -> list[str]:
     return lines
 
 
-def summary_line(plan: Plan) -> str:
+def summary_counts(plan: Plan) -> str:
+    """``0 to create, ..., 1 to import, 6 unchanged.``: the counts every view of a plan shows."""
     s = plan.summary()
     return (
-        f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
         f"{s['delete']} to delete, {s['forget']} to forget, "
         + (f"{s['import']} to import, " if s["import"] else "")
         + f"{s['noop']} unchanged."
     )
+
+
+def summary_line(plan: Plan) -> str:
+    return f"Plan: {summary_counts(plan)}"
 
 
 def context_line(plan: Plan) -> str | None:
