@@ -26,7 +26,7 @@ import click
 
 from reconciler.commands.apply import parse_timeouts
 from reconciler.commands.common import DURATION, run_options, state_options, timeout_option
-from reconciler.config import config_root, list_environments
+from reconciler.config import config_root, list_environments, load_config
 from reconciler.errors import ReconcilerError, SecretError, UsageError
 from reconciler.model import SecretRef
 from reconciler.options import RunOptions, StateChoice
@@ -47,6 +47,18 @@ def _env_names(paths: Sequence[str], env: tuple[str, ...], all_envs: bool) -> li
             f"--all-envs: no environments/*.yaml under {root}; see docs/configuration.md"
         )
     return list(found)
+
+
+def _check_configurations(
+    paths: Sequence[str],
+    names: Sequence[str | None],
+    var_files: Sequence[str],
+    var_args: Sequence[str],
+) -> None:
+    """Each environment's configuration loads, or the ConfigError plan would give (exit 1),
+    before any turn: an unknown --env or a broken file fails at start, not every interval."""
+    for name in names:
+        load_config(list(paths) or ["."], env=name, var_files=var_files, var_args=var_args)
 
 
 def parse_host_rates(values: Sequence[str]) -> dict[str, float]:
@@ -278,6 +290,7 @@ def command(
     names = _env_names(paths, envs, all_envs)
     if state.workspace != "default" and len(names) > 1:
         raise UsageError("--workspace names one state: watch one environment with it, or none")
+    _check_configurations(paths, names, var_files, var_args)
     address = parse_listen(listen)
     per_host = parse_host_rates(host_rates)
     sinks = []
