@@ -37,6 +37,7 @@ from reconciler.plan import (
 from reconciler.state import ResourceState, State, secret_matches
 
 PROTECTED_REPLACE = "protected by lifecycle.protect: it cannot be replaced"
+PROTECTED_REMOVAL = "protected by lifecycle.protect (kept in state)"
 
 
 class Planner:
@@ -294,6 +295,17 @@ class Planner:
             "cloud_id": entry.cloud_id,
             "live_fingerprint": live_fingerprint(live),
         }
+        protected = self._protected(None, entry)
+        refused = PROTECTED_REMOVAL if protected else None
+        if not kind_named(address.kind).deletable and protected and live is not None:
+            return Change(  # forgetting would drop it from state: refused like a delete
+                address,
+                Action.FORGET,
+                f"{self.removal}; registry users cannot be deleted",
+                protected=True,
+                refused=refused,
+                **common,
+            )
         if not kind_named(address.kind).deletable:
             self.warnings.append(
                 f"{address}: the v1 API cannot delete a registry user; destroy only forgets it"
@@ -313,8 +325,6 @@ class Planner:
                 f"{self.removal}; already gone from the cloud",
                 **common,
             )
-        protected = self._protected(None, entry)
-        refused = "protected by lifecycle.protect (kept in state)" if protected else None
         return Change(
             address,
             Action.DELETE,

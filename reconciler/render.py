@@ -147,7 +147,10 @@ def _head(plan: Plan, notes: Sequence[str]) -> list[str]:
     return lines + ([*notes, ""] if notes else [])
 
 
-def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> str:
+def render_plan(
+    plan: Plan, color: bool = False, notes: Sequence[str] = (), operation: str = "apply"
+) -> str:
+    """The plan as the terminal shows it; ``operation`` (apply or destroy) names what refuses."""
     lines = _head(plan, notes)
     lines.extend(drift_lines(plan, color))
     for change in plan.actionable:
@@ -166,7 +169,7 @@ def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> s
     refused = len(plan.conflicts) + len(plan.refused)
     if refused:
         lines.append(
-            f"Apply would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
+            f"{operation.capitalize()} would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
             "(Conflict: and ! lines)."
         )
     return "\n".join(lines)
