@@ -128,8 +128,8 @@ class SecretCache:
 
 def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Address, str], str]:
     """Every declared secret: compared with state's hashes, and checked against the API's
-    rules, at plan time. All unreadable ones are reported at once, each at its declaration
-    (``PATH:LINE:COLUMN: error: ADDR: NAME: why``), in file and line order."""
+    rules, at plan time. All unreadable ones are reported at once, each where its reference is
+    written (``PATH:LINE:COLUMN: error: ADDR: NAME: why``), in file and line order."""
     values: dict[tuple[Address, str], str] = {}
     problems: list[tuple[Location, str]] = []
     for address, spec in desired.resources.items():
@@ -137,7 +137,8 @@ def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Ad
             try:
                 values[(address, name)] = cache.resolve(ref, f"{address}: {name}")
             except SecretError as exc:
-                problems.append((spec.location, str(exc)))
+                where = desired.secret_locations.get((address, name), spec.location)
+                problems.append((where, str(exc)))
     if problems:
         problems.sort(key=lambda p: (p[0].path, p[0].line, p[0].column, p[1]))
         raise UnreadableSecretsError([f"{where}: error: {why}" for where, why in problems])

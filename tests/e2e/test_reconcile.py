@@ -233,10 +233,13 @@ def test_unset_secret_fails_before_any_mutation(ws: Workspace, monkeypatch) -> N
     result = ws.cli("apply", str(ws.root), "--auto-approve")
     assert result.code == 1
     assert result.err == (
-        f"{ws.root / 'main.yaml'}:4:5: error: user.ccetest: password: environment variable "
+        f"{ws.root / 'main.yaml'}:5:15: error: user.ccetest: password: environment variable "
         "CCR_PASSWORD is not set\n"
     )
     assert ws.emulator.mutating_requests() == []
+    where = f"{ws.root / 'main.yaml'}:5:15: error: "  # the value, as validate says
+    assert ws.cli("plan", str(ws.root)).err.startswith(where + "user.ccetest: password:")
+    assert ws.cli("validate", str(ws.root), "--check-secrets").err.startswith(where)
 
 
 def test_already_exist_that_is_not_ours_is_reported_and_dependents_skipped(ws: Workspace) -> None:
