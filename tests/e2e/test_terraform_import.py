@@ -257,6 +257,10 @@ def test_reads_terraform_state_pull_from_stdin(
     assert "Converted 5 of 10 resource instance(s) of <stdin>" in result.err
     assert "Converted" not in result.out  # stdout is only the YAML
     assert "target:\n  region: bj\n" in result.out
+    # the files say what the report's next step says: imports.yaml adopts without --adopt
+    assert "  reconciler apply DIR     # adopts them by id" in result.err
+    assert "adopt it with `reconciler apply` (imports.yaml names each object's id)" in result.out
+    assert "--adopt" not in result.out
 
 
 def test_imports_that_cannot_be_adopted_are_conflicts(ws: Workspace) -> None:
