@@ -17,7 +17,7 @@ from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.kinds.cluster import cluster_body
 
-from .conftest import BASE, PASSWORD, ROOT, Workspace
+from .conftest import BASE, PASSWORD, ROOT, Workspace, run_cli
 from .test_adoption import CLUSTER
 
 REGISTRY = BASE.split("clusters:")[0]
@@ -170,3 +170,30 @@ def test_unreadable_secrets_are_listed_in_line_order(
         f"{ws.root / 'z.yaml'}:2:5",
     ], result.err
     assert ws.emulator.requests_log() == [], "unreadable secrets stop the run before any request"
+
+
+def test_examples_readme_describes_every_example_folder() -> None:
+    readme = (ROOT / "examples" / "README.md").read_text()
+    folders = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+    assert "account" in folders
+    assert [f for f in folders if f"- `{f}/`" not in readme] == []
+
+
+def test_the_platform_example_password_file_is_read_at_plan_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As examples/platform/users.yaml says: plan reads the file (before any request)."""
+    folder = tmp_path / "platform"
+    shutil.copytree(ROOT / "examples" / "platform", folder)
+    monkeypatch.setenv("NODE_ADMIN_PASSWORD", "NodePassw0rd!")
+    monkeypatch.setenv("BCE_ACCESS_KEY_ID", "unused")
+    monkeypatch.setenv("BCE_SECRET_ACCESS_KEY", "unused")
+    monkeypatch.chdir(tmp_path)
+    assert "read by every plan and apply" in (folder / "users.yaml").read_text()
+    plan = run_cli("plan", "platform")
+    assert plan.code == 1
+    assert plan.err == (
+        "platform/users.yaml:9:15: error: user.platform: password: cannot read secret file "
+        '"secrets/registry-password.txt": No such file or directory\n'
+    )
+    assert run_cli("validate", "platform").code == 0
