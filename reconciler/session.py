@@ -5,7 +5,6 @@ commands (plan, apply, destroy, import ...) share this; it holds no policy of it
 
 from __future__ import annotations
 
-import difflib
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,13 @@ from reconciler.client.transport import TransportConfig
 from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
 from reconciler.context import RunContext, is_postgres, resolve, without_config
-from reconciler.errors import SecretError, StateLockedError, UnreadableSecretsError, UsageError
+from reconciler.errors import (
+    SecretError,
+    StateLockedError,
+    UnreadableSecretsError,
+    UsageError,
+    closest,
+)
 from reconciler.kinds import secret_refs
 from reconciler.model import (
     NO_CHOICE,
@@ -289,8 +294,8 @@ def check_addresses(addresses: Sequence[Address], known: set[Address]) -> None:
     names = sorted(map(str, known))
     parts = []
     for address in unknown:
-        close = difflib.get_close_matches(str(address), names, n=1)
-        parts.append(f"{address} (did you mean {close[0]}?)" if close else str(address))
+        close = closest(str(address), names)
+        parts.append(f"{address} (did you mean {close}?)" if close else str(address))
     raise UsageError(f"no such address in the configuration or the state: {', '.join(parts)}")
 
 

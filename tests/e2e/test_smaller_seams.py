@@ -197,3 +197,16 @@ def test_the_platform_example_password_file_is_read_at_plan_time(
         '"secrets/registry-password.txt": No such file or directory\n'
     )
     assert run_cli("validate", "platform").code == 0
+
+
+def test_a_mistyped_command_or_state_address_gets_a_suggestion(ws: Workspace) -> None:
+    mistyped = run_cli("plna", str(ws.root))
+    assert mistyped.code == 1
+    assert "Error: No such command 'plna'. Did you mean 'plan'?" in mistyped.err
+    assert "Did you mean 'import'?" in run_cli("imprt").err  # a command not imported yet
+    assert "Did you mean" not in run_cli("zzzzzz").err
+    ws.write(REGISTRY)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    shown = ws.cli("state", "show", "namespace.tema-a", "-c", str(ws.root))
+    assert shown.code == 1
+    assert "namespace.tema-a is not in state; did you mean namespace.team-a?" in shown.err
