@@ -290,11 +290,9 @@ def command(
     names = _env_names(paths, envs, all_envs)
     if state.workspace != "default" and len(names) > 1:
         raise UsageError("--workspace names one state: watch one environment with it, or none")
-    _check_configurations(paths, names, var_files, var_args)
     address = parse_listen(listen)
     per_host = parse_host_rates(host_rates)
-    sinks = []
-    hook = None
+    url = None
     if webhook:
         ref = parse_reference(webhook, "--webhook")
         try:
@@ -303,8 +301,9 @@ def command(
             raise UsageError(f"--webhook {webhook}: {exc}") from None
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"--webhook {webhook}: the value is not an http(s) URL")
-        hook = Webhook(url, _say)
-        sinks.append(hook)
+    _check_configurations(paths, names, var_files, var_args)
+    hook = Webhook(url, _say) if url else None
+    sinks = [hook] if hook else []
     settings = WatchSettings(
         paths=paths,
         var_files=var_files,

@@ -166,8 +166,8 @@ def test_unreadable_secrets_are_listed_in_line_order(
     result = ws.cli("plan", str(ws.root))
     assert result.code == 1
     assert [line.split(": error: ")[0] for line in result.err.splitlines()] == [
-        f"{ws.root / 'a.yaml'}:2:5",
-        f"{ws.root / 'z.yaml'}:2:5",
+        f"{ws.root / 'a.yaml'}:6:134",  # each at its value, as validate --check-secrets says
+        f"{ws.root / 'z.yaml'}:3:15",
     ], result.err
     assert ws.emulator.requests_log() == [], "unreadable secrets stop the run before any request"
 
