@@ -137,6 +137,18 @@ def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
                 yield Diagnostic.at(item.at(*jpath), f"{item.label} {problem}")
 
 
+def secret_locations(items: list[Item]) -> dict[tuple[Address, str], Location]:
+    """Where each declared secret reference's value is written (``password: {env: X}``: at
+    ``{``), by address and secret name: where plan reports a secret it cannot read."""
+    found: dict[tuple[Address, str], Location] = {}
+    for item in items:
+        jpath = SECRET_FIELDS.get(item.kind, ())
+        identity = item.identity
+        if jpath and identity is not None and isinstance(_dig(item.data, jpath), dict):
+            found[(Address(item.kind, identity), ".".join(jpath))] = item.at(*jpath)
+    return found
+
+
 def _dig(data: Any, jpath: Sequence[str]) -> Any:
     for key in jpath:
         data = data.get(key) if isinstance(data, dict) else None
