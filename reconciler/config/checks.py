@@ -122,7 +122,7 @@ def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
     for item in items:
         kind = kind_named(item.kind)
         if item.kind not in paths:
-            paths[item.kind] = [tuple(p.split(".")) for p, f in walk(kind.fields) if f.secret]
+            paths[item.kind] = secret_paths(item.kind)
         for jpath in paths[item.kind]:
             ref = _dig(item.data, jpath)
             if not isinstance(ref, dict):
@@ -142,11 +142,18 @@ def secret_locations(items: list[Item]) -> dict[tuple[Address, str], Location]:
     ``{``), by address and secret name: where plan reports a secret it cannot read."""
     found: dict[tuple[Address, str], Location] = {}
     for item in items:
-        jpath = SECRET_FIELDS.get(item.kind, ())
         identity = item.identity
-        if jpath and identity is not None and isinstance(_dig(item.data, jpath), dict):
-            found[(Address(item.kind, identity), ".".join(jpath))] = item.at(*jpath)
+        if identity is None:
+            continue
+        for jpath in secret_paths(item.kind):
+            if isinstance(_dig(item.data, jpath), dict):
+                found[(Address(item.kind, identity), ".".join(jpath))] = item.at(*jpath)
     return found
+
+
+def secret_paths(kind_name: str) -> list[tuple[str, ...]]:
+    """The YAML paths of a kind's secret fields."""
+    return [tuple(p.split(".")) for p, f in walk(kind_named(kind_name).fields) if f.secret]
 
 
 def _dig(data: Any, jpath: Sequence[str]) -> Any:
