@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.diff import FieldChange
 from reconciler.model import Action, Address, PlanMode
 from reconciler.plan import SENSITIVE_TEXT, Change, Plan
-from reconciler.render import SYMBOLS, VERBS
+from reconciler.render import SYMBOLS, summary_counts, verb
 
 GITHUB_COMMENT_LIMIT = 65536
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -155,10 +155,10 @@ def _details(summary: str, lines: list[str]) -> str:
 
 
 def _change_block(change: Change) -> _Block:
-    symbol, verb = SYMBOLS[change.action], VERBS[change.action]
+    symbol, what = SYMBOLS[change.action], verb(change)
     refused = " (refused at apply)" if change.refused else ""
-    summary = f"{_html(symbol)} {_html(change.address)} {_html(verb + refused)}"
-    short = f"- {code(symbol)} {code(change.address)} {escape(verb + refused)} (folded)"
+    summary = f"{_html(symbol)} {_html(change.address)} {_html(what + refused)}"
+    short = f"- {code(symbol)} {code(change.address)} {escape(what + refused)} (folded)"
     return _Block(change.address, _details(summary, _diff_lines(change)), short)
 
 
@@ -183,12 +183,7 @@ def _head(plan: Plan, refresh_only: bool) -> str:
     elif not plan.has_changes and not plan.conflicts and not plan.refusals:
         line = "**No changes.** The cloud matches the configuration."
     else:
-        s = plan.summary()
-        line = (
-            f"**Plan:** {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to delete, {s['forget']} to forget, "
-            f"{s['noop']} unchanged."
-        )
+        line = f"**Plan:** {summary_counts(plan)}"
     if plan.context is None:
         return line
     ctx = plan.context

@@ -24,7 +24,7 @@ from reconciler.diff import FieldChange, field_changes, project
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import address_order, is_gone, kind_named, kind_of
 from reconciler.kinds.base import BROKEN, FAILED_CREATE, Kind, LiveObject, PlanView
-from reconciler.model import Action, Address, DesiredState, PlanMode, Resource
+from reconciler.model import Action, Address, DesiredState, PlanMode, Spec
 from reconciler.plan import (
     DELETED_OUTSIDE,
     SENSITIVE_TEXT,
@@ -37,6 +37,7 @@ from reconciler.plan import (
 from reconciler.state import ResourceState, State, secret_matches
 
 PROTECTED_REPLACE = "protected by lifecycle.protect: it cannot be replaced"
+PROTECTED_REMOVAL = "protected by lifecycle.protect (kept in state)"
 
 
 class Planner:
@@ -147,16 +148,16 @@ class Planner:
                 )
             )
 
-    def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
+    def _protected(self, spec: Spec | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None
         if declared is not None:
             return declared
         return bool(entry and entry.protect)
 
-    def _dependencies(self, spec: Resource) -> tuple[Address, ...]:
+    def _dependencies(self, spec: Spec) -> tuple[Address, ...]:
         return kind_of(spec).dependencies(spec, self.desired)
 
-    def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
+    def _new(self, address: Address, spec: Spec, entry: ResourceState | None = None) -> Change:
         kind = kind_of(spec)
         imported = self.desired.imports.get(address) if entry is None else None
         if imported is not None:
@@ -171,7 +172,7 @@ class Planner:
             taken
             and len(taken) == 1
             and entry is None
-            and (self.adopt or taken[0].cloud_id == once_ours)
+            and (self.adopt or kind.adopts_on_sight or taken[0].cloud_id == once_ours)
         ):
             return self._adopted(address, spec, taken[0], once_ours is not None)
         if taken:
@@ -196,7 +197,7 @@ class Planner:
     def _created(
         self,
         address: Address,
-        spec: Resource,
+        spec: Spec,
         entry: ResourceState | None,
         reason: str = "declared, not in the cloud",
     ) -> Change:
@@ -241,14 +242,15 @@ class Planner:
     def _adopted(
         self,
         address: Address,
-        spec: Resource,
+        spec: Spec,
         live: LiveObject,
         once_ours: bool = False,
         imported: bool = False,
     ) -> Change:
-        """``--adopt``, an ``imports`` entry, or an object this state forgot while it lived on
-        (a registry user after destroy): take it into state as it is; the fields show what the
-        next apply will change."""
+        """``--adopt``, an ``imports`` entry, a kind adopted on sight (the API cannot create
+        it), or an object this state forgot while it lived on (a registry user after destroy):
+        take it into state as it is; the fields show what the next apply will change (this
+        one, for a kind adopted on sight)."""
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         fields = field_changes(after, project(after, live.attrs, {}))
@@ -263,7 +265,9 @@ class Planner:
             reason = f"imports names id {live.cloud_id}: it will be adopted as it is"
         else:
             reason = "exists in the cloud, not managed: it will be adopted"
-        if fields and imported:
+        if fields and kind.adopts_on_sight:
+            reason += " and changed: " + ", ".join(f.path for f in fields)
+        elif fields and imported:
             reason += (
                 "; the cloud differs from the configuration in "
                 + ", ".join(f.path for f in fields)
@@ -294,16 +298,29 @@ class Planner:
             "cloud_id": entry.cloud_id,
             "live_fingerprint": live_fingerprint(live),
         }
-        if not kind_named(address.kind).deletable:
+        kind = kind_named(address.kind)
+        protected = self._protected(None, entry)
+        refused = PROTECTED_REMOVAL if protected else None
+        if not kind.deletable and protected and live is not None:
+            return Change(  # forgetting would drop it from state: refused like a delete
+                address,
+                Action.FORGET,
+                f"{self.removal}; {kind.noun}s cannot be deleted",
+                protected=True,
+                refused=refused,
+                **common,
+            )
+        if not kind.deletable:
+            cannot = f"{kind.api_name} cannot delete a {kind.noun}"
             self.warnings.append(
-                f"{address}: the v1 API cannot delete a registry user; destroy only forgets it"
+                f"{address}: {cannot}; destroy only forgets it"
                 if self.removal == "destroy"
-                else f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
+                else f"{address} is no longer declared; {cannot}, so it is only forgotten"
             )
             return Change(
                 address,
                 Action.FORGET,
-                f"{self.removal}; registry users cannot be deleted",
+                f"{self.removal}; {kind.noun}s cannot be deleted",
                 **common,
             )
         if live is None:
@@ -313,8 +330,6 @@ class Planner:
                 f"{self.removal}; already gone from the cloud",
                 **common,
             )
-        protected = self._protected(None, entry)
-        refused = "protected by lifecycle.protect (kept in state)" if protected else None
         return Change(
             address,
             Action.DELETE,
@@ -324,7 +339,7 @@ class Planner:
             **common,
         )
 
-    def _rotated_secrets(self, address: Address, spec: Resource, entry: ResourceState) -> list[str]:
+    def _rotated_secrets(self, address: Address, spec: Spec, entry: ResourceState) -> list[str]:
         """Rotatable secrets whose value no longer matches the hash in state."""
         kind = kind_of(spec)
         rotated = []
@@ -337,7 +352,7 @@ class Planner:
         return rotated
 
     def _existing(
-        self, address: Address, spec: Resource, entry: ResourceState, live: LiveObject
+        self, address: Address, spec: Spec, entry: ResourceState, live: LiveObject
     ) -> Change:
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
@@ -365,7 +380,8 @@ class Planner:
         }
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
-        forcing = [f.path for f in fields if kind.forces_replacement(f.path)]
+        forcing = kind.forcing_changes(fields)
+        refusing = _refused_changes(kind, fields)
         if broken or forcing:
             if failed_create:
                 reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
@@ -373,7 +389,9 @@ class Planner:
                 reason = f"status {live.status}: it can only be replaced"
             else:
                 reason = f"{', '.join(forcing)} cannot be changed in place by {kind.api_name}"
-            refused = self._replace_refusal(address, protected, needs_flag=not failed_create)
+            refused = refusing or self._replace_refusal(
+                address, protected, needs_flag=not failed_create
+            )
             return Change(
                 address,
                 Action.REPLACE,
@@ -400,6 +418,7 @@ class Planner:
             fields=tuple(fields),
             scale=kind.update_step(fields, live),
             rotate_secrets=tuple(rotated),
+            refused=refusing,
             **common,
         )
 
@@ -575,6 +594,16 @@ class Planner:
             if changes[address].action in (Action.DELETE, Action.REPLACE):
                 stack.extend(self.contents.get(address, ()))
         return chosen
+
+
+def _refused_changes(kind: Kind, fields: list[FieldChange]) -> str | None:
+    """Why the kind refuses these changes (``Kind.change_refusal``), or None."""
+    reasons = [
+        f"{f.path} cannot be changed: {why}"
+        for f in fields
+        if not f.sensitive and (why := kind.change_refusal(f.path))
+    ]
+    return "; ".join(reasons) or None
 
 
 def _paths(values: Mapping[str, Any], prefix: str = "") -> list[str]:

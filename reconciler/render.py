@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.diff import FieldChange
+from reconciler.kinds import kind_named
 from reconciler.model import Action, PlanMode
 from reconciler.plan import (
     BLAST_RADIUS,
@@ -89,9 +90,17 @@ def _field_line(f: FieldChange, change: Change) -> str:
     return f"      {f.path}: {_value(f.before)} -> {_value(f.after)}{forces}"
 
 
+def verb(change: Change) -> str:
+    """What happens to the object; a kind adopted on sight is also set as declared."""
+    if change.action is Action.IMPORT and change.fields:
+        if kind_named(change.address.kind).adopts_on_sight:
+            return "will be imported and updated in place"
+    return VERBS[change.action]
+
+
 def render_change(change: Change, color: bool = False) -> list[str]:
     symbol = SYMBOLS[change.action]
-    head = f"  {symbol} {change.address} {VERBS[change.action]}"
+    head = f"  {symbol} {change.address} {verb(change)}"
     lines = [_paint(head, COLOURS[change.action], color), f"      # {change.reason}"]
     if change.cloud_id:
         lines.append(f"      # id: {change.cloud_id}")
@@ -105,14 +114,19 @@ def render_change(change: Change, color: bool = False) -> list[str]:
     return lines
 
 
-def summary_line(plan: Plan) -> str:
+def summary_counts(plan: Plan) -> str:
+    """``0 to create, ..., 1 to import, 6 unchanged.``: the counts every view of a plan shows."""
     s = plan.summary()
     return (
-        f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
         f"{s['delete']} to delete, {s['forget']} to forget, "
         + (f"{s['import']} to import, " if s["import"] else "")
         + f"{s['noop']} unchanged."
     )
+
+
+def summary_line(plan: Plan) -> str:
+    return f"Plan: {summary_counts(plan)}"
 
 
 def context_line(plan: Plan) -> str | None:
@@ -142,7 +156,10 @@ def _head(plan: Plan, notes: Sequence[str]) -> list[str]:
     return lines + ([*notes, ""] if notes else [])
 
 
-def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> str:
+def render_plan(
+    plan: Plan, color: bool = False, notes: Sequence[str] = (), operation: str = "apply"
+) -> str:
+    """The plan as the terminal shows it; ``operation`` (apply or destroy) names what refuses."""
     lines = _head(plan, notes)
     lines.extend(drift_lines(plan, color))
     for change in plan.actionable:
@@ -161,7 +178,7 @@ def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> s
     refused = len(plan.conflicts) + len(plan.refused)
     if refused:
         lines.append(
-            f"Apply would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
+            f"{operation.capitalize()} would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
             "(Conflict: and ! lines)."
         )
     return "\n".join(lines)

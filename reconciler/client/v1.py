@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from reconciler.client.base import ClientBase
+from reconciler.client.credentials import ccr_endpoint_for
 from reconciler.client.transport import ApiResponse, Transport
 from reconciler.client.v1_types import (
     Ack,
@@ -61,6 +62,7 @@ from reconciler.client.v1_types import (
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
 
 if TYPE_CHECKING:
+    from reconciler.client.ccr import CcrClient
     from reconciler.client.v2 import CceV2Client
 
 T = TypeVar("T")
@@ -200,13 +202,20 @@ DELETE_REPOSITORY_ROUNDS = 3
 
 class CceClient(ClientBase):
     """The CCE v1 API as typed calls, with the v2 cluster API beside it as ``v2`` (the same
-    host, signing, retry budget and rate limit). Thread-safe: share one client between workers."""
+    host, signing, retry budget and rate limit) and CCR Enterprise as ``ccr`` (its own host,
+    ``ccr_endpoint`` or the one derived from the CCE endpoint, with the same credentials,
+    budget and limit). Thread-safe: share one client between workers."""
 
     DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
     MAX_PAGE_SIZE = MAX_PAGE_SIZE
 
-    def __init__(self, transport: Transport, *, page_size: int | None = None) -> None:
+    def __init__(
+        self, transport: Transport, *, page_size: int | None = None, ccr_endpoint: str | None = None
+    ) -> None:
         super().__init__(transport, page_size=page_size)
+        # checked now (a bad endpoint is a usage error before any request); the client is
+        # made when a run first reads a CCR kind
+        self._ccr_endpoint = ccr_endpoint_for(transport.endpoint, ccr_endpoint)
 
     @functools.cached_property
     def v2(self) -> CceV2Client:
@@ -214,6 +223,20 @@ class CceClient(ClientBase):
         from reconciler.client.v2 import CceV2Client
 
         return CceV2Client(self.transport)
+
+    @functools.cached_property
+    def ccr(self) -> CcrClient:
+        """The CCR Enterprise client on its own host, made (and its module imported) when a
+        run first reads a CCR kind."""
+        from reconciler.client.ccr import CcrClient
+
+        return CcrClient(self.transport.sibling(self._ccr_endpoint))
+
+    def close(self) -> None:
+        ccr = self.__dict__.get("ccr")
+        if ccr is not None and ccr.transport is not self.transport:
+            ccr.transport.close()
+        super().close()
 
     # --- plumbing ----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ execute, summarise."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from reconciler.apply import (
     ApplyOptions,
     ApplyResult,
     Executor,
+    SecretSink,
     execute,
     record_drift,
     summary_lines,
@@ -32,14 +34,23 @@ from reconciler.commands.common import (
 from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
-from reconciler.kinds.user import account_user
-from reconciler.model import KINDS, NO_CHOICE, Action, ConfigChoice, DesiredState, PlanMode
+from reconciler.kinds import apply_inputs
+from reconciler.model import (
+    NO_CHOICE,
+    Action,
+    Address,
+    ConfigChoice,
+    DesiredState,
+    PlanMode,
+    kind_names,
+)
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
+from reconciler.secrets import write_secret_file
 from reconciler.session import (
     TARGETED_APPLY_WARNING,
     TARGETING_WARNING,
@@ -60,10 +71,10 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
     for value in values:
         kind, sep, text = value.partition("=")
         match = _DURATION.match(text.strip())
-        if not sep or not match or kind not in KINDS:
+        if not sep or not match or kind not in kind_names():
             raise UsageError(
                 f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h), "
-                f"with KIND one of {', '.join(KINDS)}"
+                f"with KIND one of {', '.join(kind_names())}"
             )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
@@ -113,7 +124,7 @@ def apply_run(
             return _record_drift(
                 run, prepared, drift, color, auto_approve or saved is not None, notes
             )
-        say(render_plan(plan, color, notes))
+        say(render_plan(plan, color, notes, operation))
         if not plan.has_changes and not plan.conflicts:
             if prepared.recovered:
                 run.store.write(prepared.state)
@@ -166,11 +177,26 @@ def execute_prepared(
             journal,
             journal.state,
             run.secrets.value,
-            account_user(prepared.desired, prepared.live),
+            apply_inputs(prepared.desired, prepared.live),
             options,
             say,
+            secret_sink=secret_sink(run.context.secrets_base, say),
         )
         return execute(plan, executor, options.parallelism, say)
+
+
+def secret_sink(base_dir: str, say: Callable[[str], None]) -> SecretSink:
+    """Where a secret the API shows once goes: a 0600 file relative to the configuration, or
+    this command's standard output for ``-`` (the only line that ever carries it)."""
+
+    def deliver(address: Address, destination: str, value: str) -> None:
+        if destination == "-":
+            click.echo(f"{address}: secret: {value}")
+            return
+        write_secret_file(os.path.join(base_dir, os.path.expanduser(destination)), value)
+        say(f"{address}: secret written to {destination} (mode 0600)")
+
+    return deliver
 
 
 def _record_drift(

@@ -14,10 +14,10 @@ from reconciler.commands.common import (
     state_options,
 )
 from reconciler.commands.lazy import LazyGroup
-from reconciler.errors import EXIT_OK, RefusedError, StateError
+from reconciler.errors import EXIT_OK, RefusedError, StateError, closest
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
-from reconciler.ownership import ONE_OWNER_ADVICE, owner_of
+from reconciler.ownership import one_owner_advice, owner_of
 from reconciler.session import load, locate, open_client, open_store, parse_addresses, read_state
 from reconciler.state import StateStore
 from reconciler.state.siblings import other_states
@@ -81,7 +81,8 @@ def show_command(
     (addr,) = parse_addresses((address,), "ADDR")
     managed = _store(config, choice, state).read()
     if addr not in managed.resources:
-        raise StateError(f"{addr} is not in state")
+        close = closest(str(addr), map(str, managed.resources))
+        raise StateError(f"{addr} is not in state" + (f"; did you mean {close}?" if close else ""))
     click.echo(
         json.dumps(
             {"address": str(addr), **managed.resources[addr].to_json()}, indent=2, sort_keys=True
@@ -152,7 +153,7 @@ def import_command(
         if owner is not None:
             raise RefusedError(
                 f"cannot import {addr}: {owner[0].name} manages {cloud_id} as {owner[1]}; one "
-                f"object has one owner: {ONE_OWNER_ADVICE}"
+                f"object has one owner: {one_owner_advice()}"
             )
         managed.resources[addr] = entry
         managed.target = context.target.url()

@@ -14,10 +14,11 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from reconciler.config.items import IDENTITY, SECTIONS, label
+from reconciler.config.items import identity_keys, kind_of_section, label
 from reconciler.config.schema import compiled_pattern
 from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 from reconciler.model import Location
+from reconciler.wording import describe, dotted, either, show
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -31,6 +32,7 @@ PATTERN_HINTS = {
     "^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and underscores, not starting with a digit",
     "^[a-z][a-z0-9-]{0,31}$": 'lowercase letters, digits and "-", such as bj',
     "^(local|https?://[^\\s/]+(/\\S*)?)$": '"local" or an http(s) URL',
+    "^https?://[^\\s/]+(/\\S*)?$": "an http(s) URL",
     "^[0-9]+\\.[0-9]+\\.[0-9]+$": 'a Kubernetes version such as "1.20.8"',
     "^zone[A-Z]$": "a zone such as zoneA",
     "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$": "an IPv4 network in CIDR notation such as 172.16.0.0/16",
@@ -43,8 +45,17 @@ PATTERN_HINTS = {
     "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
-    "^[a-z][a-z0-9_]*\\.\\S+$": "an address such as k8s_cluster.prod",
+    "^[a-z][a-z0-9_]*\\.\\S+$": "an address, KIND.NAME",
     "^\\S*$": "an id without spaces",
+    # CCR Enterprise
+    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": "an instance id such as ccr-4lbqm4u4",
+    "^(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-", not all digits',
+    "^(\\*|(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*)$": 'a project name, or "*" for every project',
+    "^[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-"',
+    "^[a-z0-9]+(?:[._/-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_", "-" or "/"',
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$": "an IPv4 address such as 192.168.0.9",
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?$": "an IPv4 address or network such as 203.0.113.0/24",
+    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$": '1-128 letters, digits, ".", "_" or "-"',
 }
 
 _TYPE_WORDS = {
@@ -230,12 +241,12 @@ def subject(data: Any, jpath: JsonPath) -> str:
         return "the file"
     if jpath[0] == "variables" and len(jpath) > 1:
         return " ".join(filter(None, [f"variable {show(jpath[1])}", dotted(jpath[2:])]))
-    kind = SECTIONS.get(str(jpath[0]))
+    kind = kind_of_section(str(jpath[0]))
     if kind is None or len(jpath) < 2:
         return " ".join(filter(None, [str(jpath[0]), dotted(jpath[1:])]))
     owner = label(kind, data[jpath[0]][jpath[1]])
     rest = jpath[2:]
-    if len(rest) == 1 and rest[0] in IDENTITY[kind]:
+    if len(rest) == 1 and rest[0] in identity_keys(kind):
         owner = kind
     if len(rest) == 2 and rest[0] == "tags":
         # a list of tags (repository) or a mapping of them (k8s_cluster)
@@ -243,32 +254,4 @@ def subject(data: Any, jpath: JsonPath) -> str:
     return f"{owner} {dotted(rest)}" if rest else owner
 
 
-def dotted(jpath: JsonPath) -> str:
-    text = ""
-    for part in jpath:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def show(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value if len(value) <= 70 else value[:67] + "...", ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, list | dict):
-        return "a list" if isinstance(value, list) else "a mapping"
-    return str(value)
-
-
-def describe(value: Any) -> str:
-    if isinstance(value, str):
-        return f"a string {show(value)}"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"a number {show(value)}"
-    return show(value)
-
-
-def either(options: list[str]) -> str:
-    return options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"
+__all__ = ["PATTERN_HINTS", "describe", "dotted", "either", "schema_diagnostics", "show", "subject"]

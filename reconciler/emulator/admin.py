@@ -17,8 +17,12 @@ For tests and demos::
     GET  /__emulator/state     every object, each service under its own keys (registry v1:
                                user, namespaces, images with tags; CCE v1: clusters with
                                nodes; CCE v2: "ccev2" with clusters (deleted ones too),
-                               instanceGroups and instances), in the API's shapes, and the
+                               instanceGroups and instances; CCR Enterprise: "ccr" with its
+                               instances and what they hold), in the API's shapes, and the
                                model clock
+    POST /__emulator/<service>/<action>   what a service offers tests besides its API
+                               (``Service.admin``): ccr/push {"project", "repository", "tag",
+                               "instance"?} leaves what a docker push to CCR Enterprise leaves
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
 ``MalformedJSON``, ``InappropriateJSON``).
@@ -40,7 +44,7 @@ from .errors import ErrorAnswer
 from .faults import FaultInjector, Throttle, check_fault
 from .requestlog import RequestLog
 from .responses import error_response, json_response
-from .service import Mounted
+from .service import AdminAction, Mounted
 from .settings import KNOB_NAMES
 from .store import Store
 
@@ -82,6 +86,9 @@ class AdminApp:
             ("POST", "advance"): self.advance,
             ("GET", "state"): self.state,
         }
+        for one in self.mounted:  # a service's own actions: POST /__emulator/<service>/<action>
+            for key, action in one.service.admin.items():
+                self._routes[("POST", f"{one.service.name}/{key}")] = _action(one.model, action)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -95,7 +102,7 @@ class AdminApp:
                 raise ErrorAnswer("InvalidURI", f"no admin endpoint {request.method} {name}")
             response = json_response(handler(request), request_id)
         except ErrorAnswer as exc:
-            response = error_response(exc.code, request_id)
+            response = error_response(exc.code, request_id, exc.message)
         return response(environ, start_response)
 
     # -- endpoints -------------------------------------------------------------------------
@@ -144,6 +151,10 @@ class AdminApp:
 
     def state(self, request: Request) -> dict[str, Any]:
         return dump_state(self.store, self.mounted)
+
+
+def _action(model: Any, action: AdminAction[Any]) -> Callable[[Request], Any]:
+    return lambda request: action(model, _json_object(request))
 
 
 def _fault_list(key: str, value: Any) -> list[str]:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.model import KINDS, Address
+from reconciler.model import Address, kind_names
 
 FORMAT_VERSION = 1
 CREATED = "created"
@@ -180,8 +180,9 @@ class ResourceState:
     @classmethod
     def checked_json(cls, data: Any) -> ResourceState:
         """:meth:`from_json` field by field, naming the first field that is wrong."""
+        kinds = kind_names()
         return cls(
-            kind=checked(data, "kind", lambda k: k in KINDS, f"one of {', '.join(KINDS)}", None),
+            kind=checked(data, "kind", kinds.__contains__, f"one of {', '.join(kinds)}", None),
             cloud_id=checked(data, "cloud_id", is_text, "a string", None),
             ownership=checked(
                 data, "ownership", lambda o: o in OWNERSHIPS, "created or adopted", CREATED
@@ -212,7 +213,7 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
     tainted, applied = get("tainted", False), get("applied", {})
     if (
         type(kind) is str
-        and kind in KINDS
+        and kind in kind_names()
         and type(cloud_id) is str
         and type(ownership) is str
         and ownership in OWNERSHIPS

@@ -53,6 +53,8 @@ def test_export_then_adopt_a_whole_account_in_one_apply(ws: Workspace, tmp_path:
     assert result.code == 0, result.err
     files = sorted(p.name for p in out.iterdir())
     assert files == [
+        "ccr_instances.yaml",  # the emulator's CCR Enterprise instance and its public endpoint
+        "ccr_public_access.yaml",
         "clusters.yaml",
         "namespaces.yaml",
         "repositories.yaml",
@@ -71,10 +73,10 @@ def test_export_then_adopt_a_whole_account_in_one_apply(ws: Workspace, tmp_path:
     plan = ws.cli("plan", str(out), "--adopt", "--json")
     assert plan.code == 0, plan.err
     actions = {c["address"]: c["action"] for c in json.loads(plan.out)["changes"]}
-    assert len(actions) == 63 and set(actions.values()) == {"import"}
+    assert len(actions) == 65 and set(actions.values()) == {"import"}
     adopted = ws.cli("apply", str(out), "--adopt", "--auto-approve")
     assert adopted.code == 0, adopted.out + adopted.err
-    assert "63 imported" in adopted.out
+    assert "65 imported" in adopted.out
     assert ws.emulator.mutating_requests(since=mark) == []
     methods = {r["method"] for r in ws.emulator.requests_log(since=mark)}
     assert methods == {"GET"}, "adoption costs read requests only"
@@ -126,3 +128,20 @@ def test_a_user_forgotten_by_destroy_is_adopted_back(ws: Workspace) -> None:
     users = [r for r in ws.emulator.mutating_requests(since=mark) if "user" in r["path"]]
     assert users == [], "the user was adopted back, not created again"
     assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
+
+
+def test_export_refuses_to_overwrite_files_in_out_without_force(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    seed_account(ws)
+    target = ws.write("")
+    out = tmp_path / "adopted"
+    out.mkdir()
+    (out / "users.yaml").write_text("users: []\n")
+    refused = ws.cli("export", str(target), "--out", str(out))
+    assert refused.code == 1, refused.out + refused.err
+    assert f"{out}: would overwrite users.yaml; nothing written" in refused.err
+    assert sorted(p.name for p in out.iterdir()) == ["users.yaml"]
+    forced = ws.cli("export", str(target), "--out", str(out), "--force")
+    assert forced.code == 0, forced.err
+    assert len(yaml.safe_load((out / "users.yaml").read_text())["users"]) == 1
