@@ -1,6 +1,7 @@
-"""Read the live state with list calls: each kind's ``read_all``, all kinds at once (a kind
-whose listing needs what an earlier kind found, as namespaces and repositories need the
-registry user, waits for that kind alone: :class:`FoundSoFar`). Never one GET per declared
+"""Read the live state with list calls: each kind's ``read_all``, the first kind in registry
+order alone and then all the others at once (a kind whose listing needs what an earlier kind
+found, as namespaces and repositories need the registry user, waits for that kind alone:
+:class:`FoundSoFar`). Never one GET per declared
 resource, so a plan over 10,000 repositories costs a handful of requests; and only the kinds a
 run touches (declared, in state, or read with those) are read at all. The requests in flight
 stay within ``--parallelism`` (the client's connection pool blocks beyond it) and ``--rate``.
@@ -166,10 +167,14 @@ def refresh(
     if not at_once:
         results = [read(kind) for kind in reading]
     else:
-        pool = ThreadPoolExecutor(min(parallelism, len(reading)), thread_name_prefix="refresh")
+        # the first kind alone: an endpoint that is down or refuses the credentials stops the
+        # run after one request's attempts, not after every kind's
+        first, rest = reading[0], reading[1:]
+        results = [read(first)]
+        pool = ThreadPoolExecutor(min(parallelism, len(rest)), thread_name_prefix="refresh")
         try:
-            futures = [pool.submit(read, kind) for kind in reading]
-            results = [future.result() for future in futures]
+            futures = [pool.submit(read, kind) for kind in rest]
+            results += [future.result() for future in futures]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     for objects in results:

@@ -1,7 +1,9 @@
-"""Refresh reads kinds that do not depend on each other at once, within ``--parallelism``: the
-registry and the v1 clusters are listed together, the namespaces only once the registry user
-is read (their list is asked per user), and no more requests are ever in flight than
-``--parallelism`` allows. A kind that fails stops the plan with its own error."""
+"""Refresh reads kinds that do not depend on each other at once, within ``--parallelism``: after
+the first kind (the registry user, read alone, so that a dead endpoint costs one request's
+attempts), the namespaces, the repositories and the v1 clusters are listed together; the
+namespaces only once the registry user is read (their list is asked per user); no more requests
+are ever in flight than ``--parallelism`` allows. A kind that fails stops the plan with its own
+error."""
 
 from __future__ import annotations
 
