@@ -62,6 +62,7 @@ CLUSTER_KIND = K8sClusterKind.name
 READY, SCALING, CREATE_FAILED = "ready", "scaling", "create_failed"
 # Node phases that no longer count towards the group.
 LEAVING = frozenset({"deleting", "deleted"})
+RUNNING = "running"
 
 CREATED = waiters.Waiter(
     "creating",
@@ -141,6 +142,17 @@ def newest_first(instances: Iterable[Mapping[str, Any]]) -> list[Mapping[str, An
     staying = [n for n in instances if n.get("phase") not in LEAVING]
     ordered = sorted(enumerate(staying), key=lambda i_n: (i_n[1].get("createdAt", ""), i_n[0]))
     return [n for _, n in reversed(ordered)]
+
+
+def converged(group: InstanceGroup, members: Sequence[CceInstance], want: int) -> bool:
+    """The group asks for ``want`` nodes and holds exactly those, all running (a removed node
+    still listed as ``deleting`` is not gone yet)."""
+    return (
+        group.replicas == want
+        and group.ready_replicas == want
+        and len(members) == want
+        and all(m.phase == RUNNING for m in members)
+    )
 
 
 def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -253,11 +265,14 @@ class InstanceGroupKind(Kind):
             "replicas": group.replicas,
             **template_attrs(group.instance_template),
         }
+        steady = group.ready_replicas == group.replicas and (
+            not instances or converged(group, instances, group.replicas)
+        )
         return LiveObject(
             Address(self.name, f"{cluster_name}/{group.instance_group_name}"),
             group_cloud_id(cluster_id, group.instance_group_id),
             drop_none(attrs),
-            READY if group.ready_replicas == group.replicas else SCALING,
+            READY if steady else SCALING,
             {
                 "readyReplicas": group.ready_replicas,
                 "instances": [instance_dict(i) for i in instances],
@@ -320,20 +335,20 @@ class InstanceGroupKind(Kind):
     def _status(
         self, v2: CceV2Client, cluster_id: str, group_id: str, want: int
     ) -> Callable[[], str]:
-        """READY once ``want`` nodes are ready; CREATE_FAILED when a node failed to create
-        (the group would never converge)."""
+        """READY once the group holds exactly ``want`` nodes, all running: a scale-up is done
+        when its new nodes run and a scale-down when its removed nodes are gone, so a plan
+        made right after sees what it will keep seeing. CREATE_FAILED when a node failed to
+        create (the group would never converge)."""
 
         def status() -> str:
             try:
                 group = v2.get_instance_group(cluster_id, group_id)
-                if group.replicas == want and group.ready_replicas == want:
-                    return READY
                 members = v2.list_group_instances(cluster_id, group_id)
             except NotFoundError:
                 return waiters.GONE
             if any(m.phase == CREATE_FAILED for m in members):
                 return CREATE_FAILED
-            return SCALING
+            return READY if converged(group, members, want) else SCALING
 
         return status
 

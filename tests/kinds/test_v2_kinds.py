@@ -7,7 +7,7 @@ the kinds, without the CLI around them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -103,8 +103,14 @@ class Harness:
         live = refresh(self.client, state)
         return make_plan(self.desired(*specs), state, live, {}, targets, allow_replace)
 
-    def apply(self, *specs: Resource, allow_replace: Iterable[Address] = ()) -> Plan:
-        """Plan, then run the plan on the dependency graph; raise the first failure."""
+    def apply(
+        self,
+        *specs: Resource,
+        allow_replace: Iterable[Address] = (),
+        sleep: Callable[[float], None] = lambda seconds: None,
+    ) -> Plan:
+        """Plan, then run the plan on the dependency graph; raise the first failure. ``sleep``
+        is what a wait does between polls (nothing: the emulator's lifecycles are instant)."""
         plan = self.plan(*specs, allow_replace=allow_replace)
         assert not plan.conflicts, plan.conflicts
         state = self.store.read()
@@ -117,7 +123,7 @@ class Harness:
                 None,
                 ApplyOptions(poll_interval=0.0, progress_every=3600.0),
                 lambda message: None,
-                sleep=lambda seconds: None,
+                sleep=sleep,
             )
             result = execute(plan, executor, 2, lambda message: None)
         failed = [r for r in result.results.values() if r.status != DONE]
@@ -243,6 +249,19 @@ def test_group_scales_up_and_down_newest_first(h: Harness) -> None:
         CLUSTER: Action.NOOP,
         POOL_A: Action.NOOP,
     }
+
+
+def test_a_scale_down_waits_until_the_removed_node_is_gone(h: Harness) -> None:
+    h.apply(cluster(), group("pool-a", 3))
+    cluster_id, group_id = ids(h, POOL_A)
+    h.emulator.set_faults(cluster_delete_seconds=30)
+    since = h.emulator.next_index()
+    h.apply(cluster(), group("pool-a", 2), sleep=lambda seconds: h.emulator.advance(10))
+    members = h.v2.list_group_instances(cluster_id, group_id)
+    assert [m.phase for m in members] == ["running", "running"]  # the third is gone, not deleting
+    path = f"{PREFIX}/cluster/{cluster_id}/instancegroup/{group_id}/instances"
+    polls = [p for m, p in h.requests(since) if p == path]
+    assert len(polls) >= 4  # listed by the plan, then polled while the node was deleting
 
 
 def test_newest_first_breaks_ties_by_list_order() -> None:
