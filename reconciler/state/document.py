@@ -152,9 +152,15 @@ class ResourceState:
     secret_hashes: dict[str, str] = field(default_factory=dict)
     tainted: bool = False
     applied: dict[str, Any] = field(default_factory=dict)  # last applied attributes, no secrets
+    # A long operation an interrupted update started and may not have finished (a node-upgrade
+    # workflow's id): the next update resumes it instead of starting a second one. "" = none.
+    operation: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.operation:
+            del data["operation"]  # written only when there is one, so older readers agree
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ResourceState:
@@ -172,6 +178,7 @@ class ResourceState:
             ),
             tainted=checked(data, "tainted", _is_bool, "true or false", False),
             applied=dict(checked(data, "applied", _is_object, "an object", {})),
+            operation=checked(data, "operation", is_text, "a string", ""),
         )
 
     def evolve(self, **changes: Any) -> ResourceState:
