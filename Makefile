@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-long lint bench bench-emulator bench-startup clean
+.PHONY: demo test test-long lint bench bench-emulator bench-startup bench-terraform clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-startup: $(STAMP)
 
 bench-emulator: $(STAMP)
 	$(BIN)/python -m bench.emulator_bench
+
+bench-terraform: $(STAMP)
+	$(BIN)/python -m bench.terraform_import $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .reconciler examples/*/.reconciler build *.egg-info

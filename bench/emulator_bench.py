@@ -32,7 +32,8 @@ from urllib.parse import urlsplit
 from bench.server import clean_environ
 from reconciler.client import signer
 from reconciler.emulator import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
-from reconciler.emulator.models import Model
+from reconciler.emulator.registry_v1.models import Registry
+from reconciler.emulator.server import open_store
 from reconciler.emulator.settings import Knobs, Settings
 
 USER = "benchuser"
@@ -47,15 +48,16 @@ class Tally:
 
 
 def seed(db_path: str, namespaces: int) -> None:
-    model = Model(db_path, Settings(Knobs(namespace_quota=namespaces + 1)))
+    store = open_store(db_path, Settings(Knobs(namespace_quota=namespaces + 1)))
     try:
-        model.registry.create_user(USER, "benchpass1", "benchpass1")
+        registry = Registry(store)
+        registry.create_user(USER, "benchpass1", "benchpass1")
         for i in range(namespaces):
             name = f"ns{i:05d}"
-            model.registry.create_namespace(name, False, USER)
-            model.registry.put_tag(name, "app", "latest", f"repository {i}")
+            registry.create_namespace(name, False, USER)
+            registry.put_tag(name, "app", "latest", f"repository {i}")
     finally:
-        model.close()
+        store.close()
 
 
 def start_server(db_path: str) -> tuple[subprocess.Popen[str], str]:

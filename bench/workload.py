@@ -23,10 +23,12 @@ from typing import Any
 import yaml
 
 from reconciler.config import load_desired_state
-from reconciler.emulator.clusters import ClusterRequest
-from reconciler.emulator.models import Model
-from reconciler.emulator.orders import parse_order
+from reconciler.emulator.cce_v1.models import ClusterRequest, Clusters
+from reconciler.emulator.cce_v1.orders import parse_order
+from reconciler.emulator.registry_v1.models import Registry
+from reconciler.emulator.server import open_store
 from reconciler.emulator.settings import Knobs, Settings
+from reconciler.emulator.store import Store
 from reconciler.kinds import desired_attrs
 from reconciler.kinds.cluster import cluster_body
 from reconciler.model import Address, DesiredState, RepositorySpec
@@ -130,25 +132,26 @@ def _dump(path: Path, data: dict[str, Any]) -> None:
 def seed_emulator(db_path: Path, shape: Shape, repositories: bool = True) -> dict[str, str]:
     """Fill a fresh emulator database; return the cloud id of each cluster by name."""
     settings = Settings(Knobs(namespace_quota=shape.namespaces + 10, cluster_create_seconds=0.0))
-    model = Model(str(db_path), settings)
+    store = open_store(str(db_path), settings)
     try:
-        return seed_model(model, shape, repositories)
+        return seed_model(store, shape, repositories)
     finally:
-        model.close()
+        store.close()
 
 
-def seed_model(model: Model, shape: Shape, repositories: bool = True) -> dict[str, str]:
-    """Fill an emulator's model (one running in this process, or a database file's)."""
-    model.registry.create_user(USERNAME, PASSWORD, PASSWORD)
+def seed_model(store: Store, shape: Shape, repositories: bool = True) -> dict[str, str]:
+    """Fill an emulator's store (one running in this process, or a database file's)."""
+    registry = Registry(store)
+    registry.create_user(USERNAME, PASSWORD, PASSWORD)
     for name in shape.namespace_names():
-        model.registry.create_namespace(name, False, USERNAME)
+        registry.create_namespace(name, False, USERNAME)
     if repositories:
         for namespace, name, tag in shape.repositories_of():
-            model.registry.put_tag(namespace, name, tag, f"{name} images")
-    return {CLUSTER: _seed_cluster(model)} if shape.clusters else {}
+            registry.put_tag(namespace, name, tag, f"{name} images")
+    return {CLUSTER: _seed_cluster(Clusters(store))} if shape.clusters else {}
 
 
-def _seed_cluster(model: Model) -> str:
+def _seed_cluster(clusters: Clusters) -> str:
     """A RUNNING cluster with its workers, made from the same wire body apply would send."""
     spec = cluster_yaml()
     body = cluster_body(spec, admin_password=None)
@@ -159,8 +162,8 @@ def _seed_cluster(model: Model) -> str:
         container_net=spec["containerNet"],
         order=parse_order(body["orderContent"]),
     )
-    uuid, _orders = model.clusters.create(request)
-    model.clusters.settle()  # create time 0: CREATING -> RUNNING now
+    uuid, _orders = clusters.create(request)
+    clusters.settle()  # create time 0: CREATING -> RUNNING now
     return uuid
 
 

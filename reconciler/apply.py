@@ -178,10 +178,11 @@ class Executor:
         self.done(intent, change.address, created)
 
     def _adopt(self, change: Change) -> None:
-        """Record an existing object as adopted: its live attributes as applied, the declared
-        secrets' hashes (the API cannot show them), and no request to the cloud."""
+        """Record an existing object as adopted: its live values of the declared fields as
+        applied, the declared secrets' hashes (the API cannot show them), and no request to
+        the cloud."""
         cloud_id = change.cloud_id or ""
-        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=dict(change.before or {}))
+        entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=adopted_attrs(change))
         self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)
 
     def _update(self, change: Change) -> None:
@@ -195,6 +196,22 @@ class Executor:
             kind.settle(context, change, entry)
         kind.update(context, change, entry)
         self.done(intent, change.address, self.entry_for(change, entry.cloud_id, entry.ownership))
+
+
+def adopted_attrs(change: Change) -> dict[str, Any]:
+    """What an adopted object is recorded to have: the live value of each declared field; a
+    field the API never reports and that changes in place (a v2 cluster's delete options) as
+    declared, which a later delete or change goes by. Undeclared live fields are not recorded:
+    they were never managed, so their absence later is no removal."""
+    live = change.before or {}
+    kind = kind_named(change.address.kind)
+    applied: dict[str, Any] = {}
+    for key, declared in (change.after or {}).items():
+        if key in live:
+            applied[key] = live[key]
+        elif not kind.forces_replacement(key):
+            applied[key] = declared
+    return applied
 
 
 class ChangeContext:

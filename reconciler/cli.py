@@ -66,6 +66,11 @@ COMMANDS = {
         "command",
         "Write YAML declaring the live objects of the target, to adopt an existing account.",
     ),
+    "import-terraform": (
+        "reconciler.commands.import_terraform",
+        "command",
+        "Write YAML declaring the CCE resources of a Terraform state, to adopt them by id.",
+    ),
     "output": (
         "reconciler.commands.output",
         "command",

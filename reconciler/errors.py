@@ -11,6 +11,7 @@
     │   └── LockLostError                exit 4: this run no longer holds the lock (fenced)
     ├── RefusedError                     exit 3: protected resource, blast-radius guard, conflict
     ├── StalePlanError                   exit 5: a saved plan no longer matches the live state
+    ├── TerraformStateError              a Terraform state that cannot be converted
     └── ApiError                         an answer (or no answer) from the BCE API
         ├── ServerError                  the server answered with an error code
         │   ├── TransientServerError     retryable (InternalError, 5xx, 429 ...)
@@ -106,6 +107,11 @@ class RefusedError(ReconcilerError):
 
 class StalePlanError(ReconcilerError):
     exit_code = EXIT_STALE_PLAN
+
+
+class TerraformStateError(ReconcilerError):
+    """A Terraform state ``import-terraform`` cannot convert: not JSON, another format or
+    version, empty, nothing convertible, or two instances naming one object here."""
 
 
 class ApiError(ReconcilerError):

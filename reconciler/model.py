@@ -256,6 +256,8 @@ class DesiredState:
     config_root: str = "."
     environment: str | None = None  # --env NAME
     environment_state: str | None = None  # the environment file's `state`, if it names one
+    # ``imports``: a declared address -> the id of the existing object it adopts
+    imports: Mapping[Address, str] = field(default_factory=dict)
 
     @functools.cached_property
     def _first_by_kind(self) -> dict[str, Address]:

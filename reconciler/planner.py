@@ -15,6 +15,7 @@ planned, guarded and targeted together.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -130,6 +131,12 @@ class Planner:
 
     def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
         kind = kind_of(spec)
+        imported = self.desired.imports.get(address) if entry is None else None
+        if imported is not None:
+            live = self._import_target(address, kind, imported)
+            if live is not None:
+                return self._adopted(address, spec, live, imported=True)
+            return self._created(address, spec, entry)  # refused: the import's conflict
         taken = [o for o in self.live.by_name.get(address, ()) if not kind.is_gone(o)]
         once_ours = self.state.forgotten.get(address)
         if (
@@ -151,6 +158,10 @@ class Planner:
                     command,
                 )
             )
+        return self._created(address, spec, entry)
+
+    def _created(self, address: Address, spec: Resource, entry: ResourceState | None) -> Change:
+        kind = kind_of(spec)
         return Change(
             address,
             Action.CREATE,
@@ -163,11 +174,41 @@ class Planner:
             live_fingerprint="absent",
         )
 
+    @functools.cached_property
+    def _managed_ids(self) -> dict[tuple[str, str], Address]:
+        """(kind, cloud id) -> the address this state manages it as; built for imports only."""
+        return {(a.kind, e.cloud_id): a for a, e in self.state.resources.items()}
+
+    def _import_target(self, address: Address, kind: Kind, cloud_id: str) -> LiveObject | None:
+        """The live object an ``imports`` entry names, or None with a conflict saying why not:
+        it must exist, be what the address names (the cloud's name wins) and be unmanaged."""
+        live = self.live.lookup(address.kind, cloud_id)
+        managed = self._managed_ids.get((address.kind, cloud_id))
+        if live is None or kind.is_gone(live):
+            problem = f"no {address.kind} with id {cloud_id} exists in the cloud"
+        elif live.address != address:
+            problem = (
+                f"{cloud_id} is {live.address} in the cloud; declare it under that name "
+                "(the cloud's name wins)"
+            )
+        elif managed is not None:
+            problem = f"{cloud_id} is already managed by this state as {managed}"
+        else:
+            return live
+        self.conflicts.append(Conflict(address, f"{address}: cannot import: {problem}", cloud_id))
+        return None
+
     def _adopted(
-        self, address: Address, spec: Resource, live: LiveObject, once_ours: bool = False
+        self,
+        address: Address,
+        spec: Resource,
+        live: LiveObject,
+        once_ours: bool = False,
+        imported: bool = False,
     ) -> Change:
-        """``--adopt``, or an object this state forgot while it lived on (a registry user after
-        destroy): take it into state; the fields show what the next apply will change."""
+        """``--adopt``, an ``imports`` entry, or an object this state forgot while it lived on
+        (a registry user after destroy): take it into state as it is; the fields show what the
+        next apply will change."""
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         fields = field_changes(after, project(after, live.attrs, {}))
@@ -176,12 +217,20 @@ class Planner:
                 f"{address}: the API cannot show its "
                 f"{', '.join(kind.secret_refs(spec))}; adopting records the declared one as current"
             )
-        reason = (
-            "managed by this state before and forgotten (the API cannot delete it): adopted back"
-            if once_ours
-            else "exists in the cloud, not managed: it will be adopted"
-        )
-        if fields:
+        if once_ours:
+            reason = "managed by this state before and forgotten (the API cannot delete it): adopted back"
+        elif imported:
+            reason = f"imports names id {live.cloud_id}: it will be adopted as it is"
+        else:
+            reason = "exists in the cloud, not managed: it will be adopted"
+        if fields and imported:
+            reason += (
+                "; the cloud differs from the configuration in "
+                + ", ".join(f.path for f in fields)
+                + ": adopting keeps the cloud's values, the next apply would change them"
+            )
+            self.warnings.append(_keep_the_cloud(address, fields))
+        elif fields:
             reason += "; the next apply changes " + ", ".join(f.path for f in fields)
         return Change(
             address,
@@ -507,6 +556,16 @@ def _drift(
         return ()  # the common case, in one comparison
     recorded = project(declared, entry.applied, projected_live)  # unrecorded: no drift known
     return tuple(field_changes(projected_live, recorded))
+
+
+def _keep_the_cloud(address: Address, fields: Iterable[FieldChange]) -> str:
+    """What to declare so that the configuration says what the cloud has (an import whose
+    declaration, e.g. a Terraform record, is stale)."""
+    values = ", ".join(f"{f.path}: {json.dumps(f.before)}" for f in fields)
+    return (
+        f"{address}: the cloud differs from what the configuration declares; to keep the cloud "
+        f"as it is, declare {values}"
+    )
 
 
 def _update_reason(fields: list[FieldChange], drift: tuple[FieldChange, ...]) -> str:

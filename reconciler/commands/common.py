@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from reconciler.errors import ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -202,6 +205,22 @@ def use_color(no_color: bool = False) -> bool:
     asked_not = no_color or bool(isinstance(root, dict) and root.get("no_color"))
     tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
     return tty and not asked_not and not os.environ.get("NO_COLOR")
+
+
+def emit_files(files: Mapping[str, str], out: str | None) -> None:
+    """YAML files written by export or import-terraform: into ``out`` (created if need be), or
+    printed one after the other, each after a ``# --- NAME`` line."""
+    if out is None:
+        for name, text in files.items():
+            click.echo(f"# --- {name}\n{text}")
+        return
+    folder = Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReconcilerError(f"{out}: cannot write the files: {exc.strerror}") from None
 
 
 def progress_printer() -> Callable[[str], None]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.common import config_choice_options, run_options
-from reconciler.errors import EXIT_OK, ReconcilerError
+from reconciler.commands.common import config_choice_options, emit_files, run_options
+from reconciler.errors import EXIT_OK
 from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
 from reconciler.refresh import refresh
@@ -64,17 +64,10 @@ def command(
     with open_client(target, base_dir, options) as client:
         live = refresh(client, State(lineage="export"), parallelism)
         files = export_files(live, client, target, kinds)
+    emit_files(files, out)
     if out is None:
-        for name, text in files.items():
-            click.echo(f"# --- {name}\n{text}")
         return EXIT_OK
     folder = Path(out)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ReconcilerError(f"{out}: cannot write the exported files: {exc.strerror}") from None
     click.echo(f"Wrote {', '.join(sorted(files))} to {out}.")
     click.echo(
         f"Next: `reconciler schema --out {folder / 'schemas'}` for editor support, "

@@ -3,8 +3,8 @@
 For: one address per resource across files, one registry user, repositories naming declared
 namespaces and instance groups declared k8s_clusters, container networks that are networks (and,
 for the v2 clusters, pod networks that overlap neither their service network nor one another,
-and are declared for kubenet), exactly one target with a usable endpoint, and (only when asked)
-that every secret reference resolves.
+and are declared for kubenet), exactly one target with a usable endpoint, imports naming
+declared addresses once each, and (only when asked) that every secret reference resolves.
 Not for: the shape of each file (``validation``) or building the desired state (``specs``).
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 
 from reconciler.config.items import Item
 from reconciler.config.messages import dotted, show
-from reconciler.config.specs import default_of, secret_ref
+from reconciler.config.specs import IMPORTS, default_of, import_entries, secret_ref
 from reconciler.config.validation import Checked
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
-from reconciler.model import K8sClusterSpec, plural
+from reconciler.model import Address, K8sClusterSpec, Location, plural
 from reconciler.secrets import resolve_secret
 from reconciler.yamlload import Diagnostic, Document
 
@@ -57,6 +57,8 @@ def semantic_errors(
     yield from _v2_networks(checked)
     declaring = [*checked.documents, *([environment] if environment is not None else [])]
     yield from _targets(declaring, load_failed=load_failed)
+    if not checked.section_broken(IMPORTS):
+        yield from _imports(checked)
 
 
 def _duplicate_addresses(items: list[Item]) -> Iterator[Diagnostic]:
@@ -104,6 +106,41 @@ def _undeclared(items: list[Item], kind: str, key: str, target: str) -> Iterator
         ):
             message += f' ("{name}" is a v1 cluster, under clusters; instance groups belong to k8s_clusters)'
         yield Diagnostic.at(item.at(key), message)
+
+
+def _imports(checked: Checked) -> Iterator[Diagnostic]:
+    """Each import names a declared address, once, and no two take the same object."""
+    declared = {(item.kind, item.identity): item for item in checked.items if item.identity}
+    addresses: dict[Address, Location] = {}
+    ids: dict[tuple[str, str], Location] = {}
+    for document, jpath, entry in import_entries(checked.documents):
+        to, cloud_id = entry.get("to"), entry.get("id")
+        if not isinstance(to, str) or not isinstance(cloud_id, str):
+            continue  # the schema says what is wrong
+        at = document.value_at((*jpath, "to"))
+        try:
+            address = Address.parse(to)
+        except ValueError as exc:
+            yield Diagnostic.at(at, f"imports: {exc}")
+            continue
+        if (address.kind, address.name) not in declared:
+            yield Diagnostic.at(
+                at,
+                f"imports: {address} is not declared under {plural(address.kind)}; an import "
+                "adopts an object as a declared address",
+            )
+        elif address in addresses:
+            yield Diagnostic.at(
+                at, f"imports: {address} imported twice: also at {addresses[address]}"
+            )
+        elif (address.kind, cloud_id) in ids:
+            first = ids[(address.kind, cloud_id)]
+            yield Diagnostic.at(
+                document.value_at((*jpath, "id")),
+                f"imports: {address.kind} {cloud_id} is imported twice: also at {first}",
+            )
+        addresses.setdefault(address, at)
+        ids.setdefault((address.kind, cloud_id), document.value_at((*jpath, "id")))
 
 
 def _container_nets(items: list[Item]) -> Iterator[Diagnostic]:

@@ -17,10 +17,12 @@ from reconciler.model import DesiredState
 
 def config_digest(state: DesiredState) -> str:
     """sha256 of the desired content; independent of file order, key order and tag order."""
-    content = {
+    content: dict[str, Any] = {
         "target": _canonical(state.target),
         "resources": {str(address): _canonical(spec) for address, spec in state.resources.items()},
     }
+    if state.imports:  # left out when empty: digests of saved plans made before imports hold
+        content["imports"] = {str(address): i for address, i in state.imports.items()}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

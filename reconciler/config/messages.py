@@ -42,6 +42,8 @@ PATTERN_HINTS = {
     "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
+    "^[a-z][a-z0-9_]*\\.\\S+$": "an address such as k8s_cluster.prod",
+    "^\\S*$": "an id without spaces",
 }
 
 _TYPE_WORDS = {

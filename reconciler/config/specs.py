@@ -31,7 +31,7 @@ from reconciler.model import (
     WorkersSpec,
     frozen_mapping,
 )
-from reconciler.yamlload import Document
+from reconciler.yamlload import Document, JsonPath
 
 
 def desired_state(
@@ -46,7 +46,24 @@ def desired_state(
         resources=dict(sorted(resources.items(), key=_address_key)),
         base_dir=base_dir,
         files=files,
+        imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
     )
+
+
+IMPORTS = "imports"
+
+
+def import_entries(
+    documents: list[Document],
+) -> list[tuple[Document, JsonPath, dict[str, Any]]]:
+    """The ``imports`` entries of every file, each with its file and where it is in it."""
+    found: list[tuple[Document, JsonPath, dict[str, Any]]] = []
+    for document in documents:
+        entries = document.data.get(IMPORTS)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, dict):
+                found.append((document, (IMPORTS, index), entry))
+    return found
 
 
 def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:

@@ -14,9 +14,11 @@ For tests and demos::
                                fail_next (next mutating requests), fail_next_any (next
                                requests), each a list of error codes, "reset" or "drop"
     POST /__emulator/advance   {"seconds": N}: move the model clock
-    GET  /__emulator/state     every object: user, namespaces, images with tags, clusters
-                               with nodes, and "ccev2": v2 clusters (deleted ones too),
-                               instanceGroups and instances in the API's shapes
+    GET  /__emulator/state     every object, each service under its own keys (registry v1:
+                               user, namespaces, images with tags; CCE v1: clusters with
+                               nodes; CCE v2: "ccev2" with clusters (deleted ones too),
+                               instanceGroups and instances), in the API's shapes, and the
+                               model clock
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
 ``MalformedJSON``, ``InappropriateJSON``).
@@ -28,19 +30,19 @@ from __future__ import annotations
 import ipaddress
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
-from . import ccev2_handlers, cluster_handlers, registry_handlers
 from .clock import rfc3339
-from .error_answer import ErrorAnswer
+from .errors import ErrorAnswer
 from .faults import FaultInjector, Throttle, check_fault
-from .models import Model
 from .requestlog import RequestLog
 from .responses import error_response, json_response
+from .service import Mounted
 from .settings import KNOB_NAMES
+from .store import Store
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -60,9 +62,15 @@ def is_loopback(address: str | None) -> bool:
 
 class AdminApp:
     def __init__(
-        self, model: Model, faults: FaultInjector, throttle: Throttle, requests: RequestLog
+        self,
+        store: Store,
+        mounted: Sequence[Mounted[Any]],
+        faults: FaultInjector,
+        throttle: Throttle,
+        requests: RequestLog,
     ) -> None:
-        self.model = model
+        self.store = store
+        self.mounted = tuple(mounted)
         self.faults = faults
         self.throttle = throttle
         self.requests = requests
@@ -93,8 +101,8 @@ class AdminApp:
     # -- endpoints -------------------------------------------------------------------------
 
     def reset(self, request: Request) -> dict[str, Any]:
-        self.model.settings.reset()
-        self.model.reset()
+        self.store.settings.reset()
+        self.store.reset()
         self.faults.reset()
         self.throttle.reset()
         self.requests.clear()
@@ -108,7 +116,7 @@ class AdminApp:
         return {"requests": entries, "next": following}
 
     def get_faults(self, request: Request) -> dict[str, Any]:
-        knobs = self.model.settings.current
+        knobs = self.store.settings.current
         return {name: getattr(knobs, name) for name in sorted(KNOB_NAMES)} | self.faults.pending()
 
     def set_faults(self, request: Request) -> dict[str, Any]:
@@ -117,25 +125,25 @@ class AdminApp:
         queues = {key: changes.pop(key) for key in list(changes) if key in _QUEUES}
         try:
             forced = {key: _fault_list(key, value) for key, value in queues.items()}
-            knobs = self.model.settings.update(changes)
+            knobs = self.store.settings.update(changes)
         except ValueError as exc:
             raise ErrorAnswer("InappropriateJSON", str(exc)) from None
         for key, faults in forced.items():
             self.faults.force(faults, mutating_only=_QUEUES[key])
         if "seed" in changes:
             self.faults.reseed(knobs.seed)
-            self.model.reseed(knobs.seed)
+            self.store.reseed(knobs.seed)
         return self.get_faults(request)
 
     def advance(self, request: Request) -> dict[str, Any]:
         seconds = _json_object(request).get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise ErrorAnswer("InappropriateJSON", "seconds must be a non-negative number")
-        offset = self.model.advance(float(seconds))
-        return {"offset": offset, "now": rfc3339(self.model.clock.now())}
+        offset = self.store.advance(float(seconds))
+        return {"offset": offset, "now": rfc3339(self.store.clock.now())}
 
     def state(self, request: Request) -> dict[str, Any]:
-        return dump_state(self.model)
+        return dump_state(self.store, self.mounted)
 
 
 def _fault_list(key: str, value: Any) -> list[str]:
@@ -154,34 +162,10 @@ def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def dump_state(model: Model) -> dict[str, Any]:
-    """Every object the model holds, in the API's own shapes (plus a few emulator extras)."""
-    user = model.registry.find_user()
-    clusters = model.clusters
-    return {
-        "user": None
-        if user is None
-        else {
-            "username": user.username,
-            "createTime": rfc3339(user.created),
-            "updateTime": rfc3339(user.updated),
-            "passwordSha256": user.password_sha256,
-        },
-        "namespaces": [
-            {**registry_handlers.namespace_json(ns), "user": ns.owner}
-            for ns in model.registry.all_namespaces()
-        ],
-        "images": [registry_handlers.image_json(image) for image in model.registry.all_images()],
-        "clusters": [
-            {
-                **cluster_handlers.cluster_json(cluster, clusters.region),
-                "nodes": [
-                    cluster_handlers.node_json(node, (cluster.spec.vpc_id, cluster.spec.vpc_cidr))
-                    for node in cluster.nodes
-                ],
-            }
-            for cluster in clusters.all_clusters()
-        ],
-        "ccev2": ccev2_handlers.dump(model),
-        "clock": {"offset": model.clock.offset, "now": rfc3339(model.clock.now())},
-    }
+def dump_state(store: Store, mounted: Sequence[Mounted[Any]]) -> dict[str, Any]:
+    """Every object of every service, in the API's own shapes (plus a few emulator extras)."""
+    state: dict[str, Any] = {}
+    for one in mounted:
+        state.update(one.dump())
+    state["clock"] = {"offset": store.clock.offset, "now": rfc3339(store.clock.now())}
+    return state

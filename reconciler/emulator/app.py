@@ -8,7 +8,8 @@ For: the order every API request goes through::
 and sending ``/__emulator/*`` to the admin app untouched by any of that. A reset or a drop
 leaves the app as :class:`ConnectionDrop`, which the server's request handler turns into a
 TCP reset.
-Not for: HTTP parsing or sockets (:mod:`.server`), resource rules (the model).
+Every service is served the same way (:mod:`.service`); the app never names one.
+Not for: HTTP parsing or sockets (:mod:`.server`), resource rules (the services' models).
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
-from . import ccev2_handlers, routes
 from .auth import authenticate
 from .cache import AnswerCache
 from .call import Call
-from .ccev2_models import V2Error
-from .error_answer import ErrorAnswer
+from .errors import ErrorAnswer
 from .faults import DROP, RESET, FaultInjector, Throttle
-from .models import Model
 from .requestlog import Entry, RequestLog
-from .responses import body_response, encode, error_response
+from .responses import body_response, encode, error_response, stamped
+from .router import Route, Router
+from .store import Store
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -54,13 +54,15 @@ class Outcome:
 class ApiApp:
     def __init__(
         self,
-        model: Model,
+        store: Store,
+        router: Router,
         faults: FaultInjector,
         throttle: Throttle,
         requests: RequestLog,
         credentials: Mapping[str, str],
     ) -> None:
-        self.model = model
+        self.store = store
+        self.router = router
         self.faults = faults
         self.throttle = throttle
         self.requests = requests
@@ -71,15 +73,15 @@ class ApiApp:
         request = Request(environ)
         body = request.get_data()  # read it all first: an unread body would break keep-alive
         request_id = str(uuid.uuid4())
-        route = routes.match(request.method, request.path)
+        route = self.router.match(request.method, request.path)
         outcome = self._serve(request, body, route, request_id)
         self._log(request, route, request_id, outcome)
         if outcome.response is None or outcome.fault == DROP:
             raise ConnectionDrop(outcome.fault)
         return outcome.response(environ, start_response)
 
-    def _serve(self, request: Request, body: bytes, route: routes.Route, rid: str) -> Outcome:
-        if not self.throttle.allow(self.model.settings.current.throttle_rps):
+    def _serve(self, request: Request, body: bytes, route: Route, rid: str) -> Outcome:
+        if not self.throttle.allow(self.store.settings.current.throttle_rps):
             return Outcome(
                 error_response("RequestLimitExceeded", rid), "RequestLimitExceeded", "throttle"
             )
@@ -95,31 +97,32 @@ class ApiApp:
         return Outcome(response, code, decision.fault)
 
     def _answer(
-        self, request: Request, body: bytes, route: routes.Route, rid: str
+        self, request: Request, body: bytes, route: Route, rid: str
     ) -> tuple[Response, str | None]:
         try:
             authenticate(request, self.credentials)
-            routes.check_version(request.path)
-            call = Call(self.model, request.args, body, route.variables)
-            return body_response(self._run(route, call, rid), rid), None
+            self.router.check_version(request.path)
+            return body_response(self._run(route, request, body, rid), rid), None
         except ErrorAnswer as exc:
             return error_response(exc.code, rid, exc.message), exc.code
-        except V2Error as exc:  # the v2 codes live beside the v2 model, not in error_codes
-            return ccev2_handlers.error_response(exc, rid), exc.code
         except Exception:  # a bug in the emulator: answer like the service would, keep the trace
             log.exception("emulator error on %s %s", request.method, request.path)
             return error_response("InternalError", rid), "InternalError"
 
-    def _run(self, route: routes.Route, call: Call, rid: str) -> bytes:
-        if route.endpoint in routes.V2_ENDPOINTS:
-            return encode(ccev2_handlers.with_request_id(route.handler(call), rid))
-        if route.endpoint not in routes.CACHEABLE:
-            return encode(route.handler(call))
-        key = (route.endpoint, tuple(route.variables.items()), tuple(sorted(call.args.items())))
-        generation = self.model.db.generation  # read before building, see Database.generation
-        return self.cache.get(key, generation, lambda: encode(route.handler(call)))
+    def _run(self, route: Route, request: Request, body: bytes, rid: str) -> bytes:
+        if route.mounted is None or route.endpoint is None:
+            raise ErrorAnswer("InvalidURI")
+        service, handler = route.mounted.service, route.endpoint.handler
+        call = Call(route.mounted.model, request.args, body, route.variables, service.read)
+        if service.request_id_key is not None:
+            return encode(stamped(handler(call), service.request_id_key, rid))
+        if not route.endpoint.cacheable:
+            return encode(handler(call))
+        key = (route.key, tuple(route.variables.items()), tuple(sorted(call.args.items())))
+        generation = self.store.db.generation  # read before building, see Database.generation
+        return self.cache.get(key, generation, lambda: encode(handler(call)))
 
-    def _log(self, request: Request, route: routes.Route, rid: str, outcome: Outcome) -> None:
+    def _log(self, request: Request, route: Route, rid: str, outcome: Outcome) -> None:
         status = None if outcome.response is None else outcome.response.status_code
         self.requests.append(
             Entry(

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request
 from reconciler import error_codes
 from reconciler.client import signer
 
-from .error_answer import ErrorAnswer
+from .errors import ErrorAnswer
 
 EXPIRED = "RequestExpired"
 

@@ -1,9 +1,11 @@
-"""SQLite storage for the emulator: schema, a small connection pool and transactions.
+"""SQLite storage for the emulator: the tables, a small connection pool and transactions.
 
 For: durable state (WAL, survives a restart) with no lost update under concurrent writers:
 every write runs in ``BEGIN IMMEDIATE``, so writers queue on SQLite's lock instead of racing.
 Connections are pooled because opening one per request would dominate a list request.
-Not for: business rules (see :mod:`.registry` and :mod:`.clusters`).
+The tables are the shared ``meta`` (the model clock's offset) and those of every service
+(``Service.schema``, created when the database opens).
+Not for: business rules (each service's ``models``).
 """
 
 from __future__ import annotations
@@ -16,122 +18,14 @@ from contextlib import contextmanager
 
 from .options import MEMORY_DB
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS registry_user (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    username TEXT NOT NULL,
-    password_sha256 TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS namespaces (
-    name TEXT PRIMARY KEY,
-    public INTEGER NOT NULL,
-    owner TEXT NOT NULL,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS repositories (
-    namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    description TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    PRIMARY KEY (namespace, name)
-);
-CREATE TABLE IF NOT EXISTS tags (
-    namespace TEXT NOT NULL,
-    repository TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (namespace, repository, tag),
-    FOREIGN KEY (namespace, repository)
-        REFERENCES repositories(namespace, name) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS clusters (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    uuid TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    version TEXT NOT NULL,
-    status TEXT NOT NULL,
-    next_status TEXT,
-    due REAL,
-    container_net TEXT NOT NULL,
-    main_zone TEXT NOT NULL,
-    created REAL NOT NULL,
-    deleted REAL,
-    spec TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nodes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    short_id TEXT NOT NULL UNIQUE,
-    cluster_uuid TEXT NOT NULL REFERENCES clusters(uuid) ON DELETE CASCADE,
-    status TEXT NOT NULL,
-    next_status TEXT,
-    due REAL,
-    created REAL NOT NULL,
-    spec TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS nodes_by_cluster ON nodes(cluster_uuid, seq);
-CREATE TABLE IF NOT EXISTS free_instances (instance_id TEXT PRIMARY KEY, spec TEXT NOT NULL);
--- CCE v2 (ccev2_models): steps = JSON [[due, phase], ...] still to come; due = the first one's.
-CREATE TABLE IF NOT EXISTS ccev2_clusters (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    cluster_id TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    steps TEXT NOT NULL,
-    due REAL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    spec TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ccev2_instance_groups (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    group_id TEXT NOT NULL UNIQUE,
-    cluster_id TEXT NOT NULL REFERENCES ccev2_clusters(cluster_id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    replicas INTEGER NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    spec TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ccev2_instances (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    cce_instance_id TEXT NOT NULL UNIQUE,
-    machine_id TEXT NOT NULL UNIQUE,
-    cluster_id TEXT NOT NULL REFERENCES ccev2_clusters(cluster_id) ON DELETE CASCADE,
-    group_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    steps TEXT NOT NULL,
-    due REAL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    spec TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ccev2_instances_by_group ON ccev2_instances(group_id, seq);
-CREATE INDEX IF NOT EXISTS ccev2_instances_by_cluster ON ccev2_instances(cluster_id, seq);
-"""
-
-TABLES = (
-    "ccev2_instances",
-    "ccev2_instance_groups",
-    "ccev2_clusters",
-    "tags",
-    "repositories",
-    "namespaces",
-    "registry_user",
-    "nodes",
-    "clusters",
-    "free_instances",
-    "meta",
-)
+# The shared table; each service brings its own (``Service.schema``).
+META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
 
 class Database:
     """A pool of connections to one SQLite file (or one shared in-memory database)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, schema: str = "") -> None:
         self._path = path
         self._memory = path == MEMORY_DB
         if not self._memory:
@@ -145,7 +39,7 @@ class Database:
         self._closed = False
         self._generation = 0
         with self._borrow() as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(META_SCHEMA + schema)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -215,10 +109,13 @@ class Database:
         return self._generation
 
     def clear(self) -> None:
+        """Empty every table, the newest first (a table's rows before those they refer to)."""
         with self.write() as conn:
-            for table in TABLES:
-                conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM sqlite_sequence")
+            tables = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid DESC"
+            ).fetchall()
+            for (table,) in tables:
+                conn.execute(f'DELETE FROM "{table}"')
 
     def close(self) -> None:
         with self._lock:

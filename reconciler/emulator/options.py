@@ -1,6 +1,7 @@
 """The emulator's start options: one frozen value shared by the command, the tests and `local`.
 
-For: every knob of ``reconciler emulator`` and where credentials come from.
+For: every flag of ``reconciler emulator`` and where credentials come from. The knobs are
+declared once, in :class:`.settings.Knobs`.
 Not for: settings that change while the emulator runs (see :mod:`.settings`).
 """
 
@@ -10,6 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .settings import Knobs
+
 # The documented pair accepted when neither flags nor BCE_* variables give credentials.
 DEFAULT_ACCESS_KEY_ID = "emulator-access-key-id"
 DEFAULT_SECRET_ACCESS_KEY = "emulator-secret-access-key"
@@ -18,38 +21,22 @@ MEMORY_DB = ":memory:"
 
 
 @dataclass(frozen=True)
-class EmulatorOptions:
-    """Everything needed to start an emulator; ``port=0`` picks a free port."""
+class EmulatorOptions(Knobs):
+    """Everything needed to start an emulator: the knobs' start values (with longer lifecycles
+    than :class:`Knobs`, so a demo shows them) plus what is fixed at start; ``port=0`` picks a
+    free port."""
 
+    cluster_create_seconds: float = 5.0
+    cluster_delete_seconds: float = 3.0
     host: str = "127.0.0.1"
     port: int = 8765
     db_path: str = DEFAULT_DB_PATH
     access_key_id: str = DEFAULT_ACCESS_KEY_ID
     secret_access_key: str = DEFAULT_SECRET_ACCESS_KEY
     region: str = "bj"
-    latency_ms: float = 0.0
-    latency_jitter_ms: float = 0.0
-    fault_rate: float = 0.0
-    seed: int = 0
-    cluster_create_seconds: float = 5.0
-    cluster_delete_seconds: float = 3.0
-    create_failure_rate: float = 0.0
-    delete_failure_rate: float = 0.0
-    namespace_quota: int = 10_000
-    cluster_quota: int = 100
-    slave_quota: int = 1_000
-    throttle_rps: float = 0.0  # 0 = no throttling
 
     def __post_init__(self) -> None:
-        for name in ("fault_rate", "create_failure_rate", "delete_failure_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
-        for name in ("latency_ms", "latency_jitter_ms", "throttle_rps"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
-        for name in ("cluster_create_seconds", "cluster_delete_seconds"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+        self.check()
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
 

@@ -1,16 +1,19 @@
-"""Marker / maxKeys paging, shared by every list endpoint.
+"""The two ways BCE services page a list, shared by every service.
 
-For: turning ``marker`` (alias ``maker``) and ``maxKeys`` into a request, and a fetched slice
-of ``maxKeys + 1`` rows into a page. Markers are opaque to clients: they name the first item of
-the next page (a name, or a sequence number), so a marker stays valid when items go away.
-Not for: the wire field names (handlers serialise pages).
+For: marker paging (BCE v1): ``marker`` (alias ``maker``) and ``maxKeys`` into a
+:class:`PageRequest`, a fetched slice of ``maxKeys + 1`` rows into a :class:`Page`, and the
+page's wire fields (:func:`marker_fields`). Markers are opaque to clients: they name the first
+item of the next page (a name, or a sequence number), so a marker stays valid when items go
+away. Numbered paging (CCE v2, CCR): ``pageNo`` / ``pageSize`` with a service's defaults and
+cap (:class:`NumberedPaging`) into a :class:`NumberedPage` that cuts a list.
+Not for: reading the query string (:mod:`.params`) or a list's other wire fields (handlers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 DEFAULT_MAX_KEYS = 1000
 START_MARKERS = frozenset({"", "-1"})
@@ -58,3 +61,41 @@ def cut(rows: Sequence[T], request: PageRequest, marker_of: Callable[[T], str]) 
     items = list(rows[: request.max_keys])
     following = marker_of(rows[request.max_keys]) if len(rows) > request.max_keys else ""
     return Page(items, request.marker, request.max_keys, following)
+
+
+def marker_fields(page: Page[Any]) -> dict[str, Any]:
+    """The paging fields of a marker-paged answer."""
+    return {
+        "marker": page.marker,
+        "isTruncated": page.is_truncated,
+        "nextMarker": page.next_marker,
+        "maxKeys": page.max_keys,
+    }
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    """``pageNo`` / ``pageSize`` as answered; either 0 means "all"."""
+
+    page_no: int
+    page_size: int
+
+    def cut(self, items: list[T]) -> list[T]:
+        if self.page_no == 0 or self.page_size == 0:
+            return items
+        start = (self.page_no - 1) * self.page_size
+        return items[start : start + self.page_size]
+
+
+@dataclass(frozen=True)
+class NumberedPaging:
+    """A list's rule: what an absent (or 0) ``pageNo`` / ``pageSize`` is, and the largest size."""
+
+    default_no: int
+    default_size: int
+    max_size: int
+
+    def page(self, page_no: int | None, page_size: int | None) -> NumberedPage:
+        return NumberedPage(
+            page_no or self.default_no, min(page_size or self.default_size, self.max_size)
+        )

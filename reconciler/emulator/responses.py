@@ -1,8 +1,12 @@
-"""Building the emulator's HTTP answers the way BCE does.
+"""The emulator's HTTP responses, built the way BCE builds them.
 
-For: ``Content-Type: application/json; charset=utf-8``, ``x-bce-request-id`` equal to the
-body's ``requestId``, ``Server: BWS``, and error bodies ``{code, message, requestId}`` whose
-status and message come from :mod:`reconciler.error_codes`. Not for: deciding which code.
+For: the JSON body of a handler's reply (:func:`encode`; ``None`` is an empty body), that
+reply with the request id in it where a service's answers carry one (:func:`stamped`), and the
+werkzeug ``Response`` around a body: ``Content-Type: application/json; charset=utf-8``,
+``x-bce-request-id``, ``Server: BWS`` (:func:`body_response`, :func:`json_response`), and the
+error body ``{code, message, requestId}`` with the status and message of
+:mod:`reconciler.error_codes` (:func:`error_response`).
+Not for: deciding which code answers a request (the services' models and errors).
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ CONTENT_TYPE = "application/json; charset=utf-8"
 def encode(data: Any) -> bytes:
     """``None`` gives an empty body (a 200 with nothing documented)."""
     return b"" if data is None else json.dumps(data, separators=(",", ":")).encode("utf-8")
+
+
+def stamped(reply: dict[str, Any] | None, key: str, request_id: str) -> dict[str, Any]:
+    """The reply as an object carrying the request id under ``key`` (an empty reply too)."""
+    return {**(reply or {}), key: request_id}
 
 
 def body_response(body: bytes, request_id: str, status: int = 200) -> Response:

@@ -11,8 +11,10 @@ differs from werkzeug's in two ways:
   no HTTP answer.
 
 HTTP parsing stays http.server's and WSGI environ building stays werkzeug's.
-``start_emulator(options)`` returns a :class:`RunningEmulator` (``.url``, ``.stop()``, a
-context manager). Not for: what the API answers (:mod:`.app`).
+``build(options, services)`` wires the services (:data:`SERVICES` unless told otherwise) to one
+store, router, app and admin app; ``start_emulator(options)`` serves them and returns a
+:class:`RunningEmulator` (``.url``, ``.stop()``, a context manager).
+Not for: what the API answers (:mod:`.app` and the services).
 """
 
 from __future__ import annotations
@@ -23,25 +25,30 @@ import socket
 import struct
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
 
+from . import cce_v1, cce_v2, registry_v1
 from .admin import AdminApp
 from .app import ApiApp, ConnectionDrop, EmulatorApp
 from .faults import FaultInjector, Throttle
-from .models import Model
 from .options import EmulatorOptions
 from .requestlog import RequestLog
 from .responses import error_response
+from .router import Router
+from .service import Mounted, Service, mount
 from .settings import Knobs, Settings
+from .store import Store
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger(__name__)
+# The services an emulator serves, wired here once; a new service is its folder and one line.
+SERVICES: tuple[Service[Any], ...] = (registry_v1.SERVICE, cce_v1.SERVICE, cce_v2.SERVICE)
 MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 120.0  # seconds an idle keep-alive connection keeps its thread
 
@@ -204,19 +211,36 @@ class Parts:
     """An assembled emulator without a server (tests can drive ``app`` with werkzeug's Client)."""
 
     app: EmulatorApp
-    model: Model
+    store: Store
+    mounted: tuple[Mounted[Any], ...]
     faults: FaultInjector
     requests: RequestLog
 
 
-def build(options: EmulatorOptions) -> Parts:
+def open_store(
+    db_path: str,
+    settings: Settings,
+    region: str = "bj",
+    services: Sequence[Service[Any]] = SERVICES,
+) -> Store:
+    """The store with every service's tables (also for seeding a database without a server)."""
+    return Store(db_path, settings, region, "".join(service.schema for service in services))
+
+
+def build(options: EmulatorOptions, services: Sequence[Service[Any]] = SERVICES) -> Parts:
     settings = Settings(Knobs.from_options(options))
-    model = Model(options.db_path, settings, options.region)
+    store = open_store(options.db_path, settings, options.region, services)
+    try:
+        mounted = tuple(mount(service, store) for service in services)
+        router = Router(mounted)
+    except BaseException:
+        store.close()
+        raise
     faults, throttle, requests = FaultInjector(settings), Throttle(), RequestLog()
     credentials = {options.access_key_id: options.secret_access_key}
-    api = ApiApp(model, faults, throttle, requests, credentials)
-    admin = AdminApp(model, faults, throttle, requests)
-    return Parts(EmulatorApp(api, admin), model, faults, requests)
+    api = ApiApp(store, router, faults, throttle, requests, credentials)
+    admin = AdminApp(store, mounted, faults, throttle, requests)
+    return Parts(EmulatorApp(api, admin), store, mounted, faults, requests)
 
 
 def url_for(host: str, port: int) -> str:
@@ -229,7 +253,7 @@ class RunningEmulator:
     def __init__(self, options: EmulatorOptions, parts: Parts, server: EmulatorServer) -> None:
         self.options = options
         self.parts = parts
-        self.model = parts.model
+        self.store = parts.store
         self.port: int = server.port
         self.url = url_for(options.host, self.port)
         self.access_key_id = options.access_key_id
@@ -250,7 +274,7 @@ class RunningEmulator:
         self._server.close_connections()
         self._server.server_close()
         self._thread.join(timeout=5)
-        self.model.close()
+        self.store.close()
 
     def __enter__(self) -> RunningEmulator:
         return self
@@ -262,12 +286,14 @@ class RunningEmulator:
         return f"RunningEmulator({self.url}, db={self.options.db_path!r})"
 
 
-def start_emulator(options: EmulatorOptions) -> RunningEmulator:
+def start_emulator(
+    options: EmulatorOptions, services: Sequence[Service[Any]] = SERVICES
+) -> RunningEmulator:
     """Start serving on ``options.host:options.port`` (0 = a free port); OSError if taken."""
-    parts = build(options)
+    parts = build(options, services)
     try:
         server = EmulatorServer(options.host, options.port, parts.app)
     except BaseException:
-        parts.model.close()
+        parts.store.close()
         raise
     return RunningEmulator(options, parts, server)

@@ -3,6 +3,8 @@
 For: faults, latency, throttling, lifecycle durations and quotas, read by the model and the
 fault injector on every request. ``reset()`` returns to the start options.
 Not for: things fixed at start (address, database, credentials): see :mod:`.options`.
+A knob a new service needs is one field of :class:`Knobs` (and a flag of ``reconciler
+emulator`` if it should be set at start).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .options import EmulatorOptions
-
 
 @dataclass(frozen=True)
 class Knobs:
+    """The knobs, each declared once; :class:`.options.EmulatorOptions` starts from them."""
+
     latency_ms: float = 0.0
     latency_jitter_ms: float = 0.0
     fault_rate: float = 0.0
@@ -32,9 +34,14 @@ class Knobs:
     slave_quota: int = 1_000
 
     @classmethod
-    def from_options(cls, options: EmulatorOptions) -> Knobs:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{name: getattr(options, name) for name in names})
+    def from_options(cls, options: Knobs) -> Knobs:
+        """Only the knobs of start options (which add the address, database, credentials)."""
+        return cls(**{name: getattr(options, name) for name in KNOB_NAMES})
+
+    def check(self) -> None:
+        """ValueError naming the first knob whose value is not allowed."""
+        for name in sorted(KNOB_NAMES):
+            check_knob(name, getattr(self, name))
 
 
 KNOB_NAMES = frozenset(f.name for f in dataclasses.fields(Knobs))
@@ -52,8 +59,10 @@ def check_knob(name: str, value: Any) -> float | int:
         if not isinstance(value, int):
             raise ValueError(f"{name} must be an integer")
         return value
-    if value < 0 or (name in _RATES and value > 1):
-        raise ValueError(f"{name} is out of range")
+    if name in _RATES and not 0 <= value <= 1:
+        raise ValueError(f"{name} must be between 0 and 1")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
     return float(value)
 
 

@@ -10,7 +10,9 @@ kind they hold (Terraform's ``providers.Interface``; pyinfra's facts and operati
 - reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
   ``read_one`` (after a lost answer, for ``import``);
 - changing (through an :class:`Operations` context the executor provides): ``create``,
-  ``update``, ``delete``, each with its waits.
+  ``update``, ``delete``, each with its waits;
+- moving from Terraform (pure): ``terraform`` names the provider's resource type and where it
+  keeps secrets, and ``from_terraform`` reads one instance of it as a :class:`LiveObject`.
 
 A kind's wire shapes (request bodies, response field names) are known only to its module and to
 ``reconciler.client``. Not for: ordering, journaling, guards or retries (the executor's job).
@@ -48,6 +50,72 @@ class LiveObject:
 HEALTHY = "healthy"
 FAILED_CREATE = "failed_create"  # never came up: replaced without --replace
 BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
+
+
+@dataclass(frozen=True)
+class TerraformSecret:
+    """A secret the Terraform provider keeps in its state: the secret here that declares it
+    (``None``: no field here) and the variable of the ``{env: ...}`` placeholder written in its
+    place. The value itself is never copied."""
+
+    attribute: str | None = None
+    placeholder: str | None = None
+
+
+@dataclass(frozen=True)
+class TerraformType:
+    """The resource type of the ``baidubce/baiducloud`` provider a kind corresponds to.
+
+    Paths are the provider's attribute paths, with ``0`` for the one element of a nested block
+    and ``*`` for any element (``spec.0.instance_template.0.admin_password``)."""
+
+    name: str  # "baiducloud_ccev2_cluster"
+    secrets: Mapping[str, TerraformSecret] = field(default_factory=dict)
+    # What the provider stores that has no field here (yet), with the value that counts as
+    # unset besides null and zero values (None: none): reported when set, never copied.
+    no_field: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TerraformRecord:
+    """One Terraform resource instance read by its kind: the object as Terraform recorded it
+    (attributes in the shape of ``desired_attrs``) and what the kind derived along the way."""
+
+    live: LiveObject
+    notes: tuple[str, ...] = ()
+
+
+class NotConvertible(Exception):
+    """A Terraform resource instance this kind cannot declare; the message says why."""
+
+
+def terraform_value(attributes: Mapping[str, Any], path: str) -> Any:
+    """The value at a provider attribute path (``cluster_spec.0.k8s_version``); None when any
+    step is missing or null (older provider versions lack newer attributes)."""
+    value: Any = attributes
+    for step in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(step)
+        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return None
+    return value
+
+
+def terraform_text(attributes: Mapping[str, Any], path: str) -> str | None:
+    """A string attribute, or None when it is missing, null, empty or not a string (SDK v1
+    stores an unset string as \"\")."""
+    value = terraform_value(attributes, path)
+    return value if isinstance(value, str) and value else None
+
+
+def terraform_int(attributes: Mapping[str, Any], path: str) -> int | None:
+    """A number attribute as an int, or None when missing, null or not a whole number."""
+    value = terraform_value(attributes, path)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        return None
+    return int(value)
 
 
 class ConflictError(ReconcilerError):
@@ -150,6 +218,8 @@ class Kind:
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
+    terraform: ClassVar[TerraformType | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -215,6 +285,14 @@ class Kind:
         """The YAML mapping that declares ``live`` as it is (``reconciler export``); secrets
         become ``{env: ...}`` placeholders. None: this kind cannot be exported."""
         return None
+
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        """One instance of ``terraform.name`` from a Terraform state as the object it records
+        (its ``attributes``; ``found``: what earlier kinds read from the same state). Raise
+        :class:`NotConvertible` when it cannot be declared here. Never copies a secret."""
+        raise NotConvertible(f"{self.name} cannot be read from a Terraform state")
 
     # --- reading (I/O through the client) ----------------------------------------------------
 

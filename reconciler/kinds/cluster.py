@@ -19,13 +19,20 @@ from reconciler.kinds.base import (
     HEALTHY,
     Kind,
     LiveObject,
+    NotConvertible,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    TerraformRecord,
+    TerraformSecret,
+    TerraformType,
     create_once,
     drop_none,
     secrets_of,
+    terraform_int,
+    terraform_text,
+    terraform_value,
 )
 from reconciler.model import Address, ClusterSpec, DesiredState, SecretRef
 from reconciler.plan import ScaleStep
@@ -169,6 +176,59 @@ def cluster_body(attrs: Mapping[str, Any], admin_password: str | None) -> dict[s
     return body
 
 
+# ``baiducloud_cce_cluster`` (terraform-baiducloud-state.md 2.5). The provider refreshes none of
+# the declared fields: these are what it last planned.
+WORKER = "worker_config.0."
+TERRAFORM = TerraformType(
+    "baiducloud_cce_cluster",
+    secrets={
+        WORKER + "admin_pass": TerraformSecret(ADMIN_PASSWORD, "CLUSTER_ADMIN_PASSWORD"),
+        "master_config.0.admin_pass": TerraformSecret(),
+    },
+    no_field={
+        "master_config": None,
+        WORKER + "eip": None,
+        WORKER + "cds_disks": None,
+        WORKER + "keypair_id": None,
+        WORKER + "gpu_card": None,
+        WORKER + "gpu_count": None,
+        WORKER + "purchase_length": None,
+        WORKER + "auto_renew": None,
+        "delete_eip_cds": True,  # what a delete here does too
+        "delete_snapshots": True,
+    },
+)
+
+
+def terraform_workers(attributes: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``worker_config``'s order as ``workers`` attributes, and its zone (None: no worker)."""
+    counts = terraform_value(attributes, WORKER + "count")
+    counts = counts if isinstance(counts, dict) else {}
+    if len(counts) > 1:
+        raise NotConvertible(
+            f"its workers are in {len(counts)} zones ({', '.join(sorted(counts))}); a cluster "
+            "here orders its workers in one zone"
+        )
+    zone = next(iter(counts), None)
+    subnets = terraform_value(attributes, WORKER + "subnet_uuid")
+    instance_type = terraform_value(attributes, WORKER + "instance_type")
+    workers = {
+        "count": sum(int(n) for n in counts.values() if isinstance(n, int | float)),
+        "instanceType": str(instance_type) if instance_type not in (None, "") else None,
+        "cpu": terraform_int(attributes, WORKER + "cpu"),
+        "memory": terraform_int(attributes, WORKER + "memory"),
+        "imageId": terraform_text(attributes, WORKER + "image_id"),
+        "subnetUuid": subnets.get(zone) if isinstance(subnets, dict) and zone else None,
+        "securityGroupId": terraform_text(attributes, WORKER + "security_group_id"),
+        "productType": terraform_text(attributes, WORKER + "product_type"),
+        "imageType": terraform_text(attributes, WORKER + "image_type"),
+        "logicalZone": zone,
+        "rootDiskSizeInGb": terraform_int(attributes, WORKER + "root_disk_size_in_gb") or None,
+        "rootDiskStorageType": terraform_text(attributes, WORKER + "root_disk_storage_type"),
+    }
+    return drop_none(workers), zone
+
+
 def _growth(desired: DesiredState | None, live: list[LiveObject], kind: Kind) -> tuple[int, int]:
     """(clusters created, worker nodes added) if every declared cluster is applied; deletes
     are not subtracted (they may run after the creates). (0, 0): no quota is needed."""
@@ -225,6 +285,8 @@ class ClusterKind(Kind):
         "subnetUuid": "sbn-UNKNOWN",
         "securityGroupId": "g-UNKNOWN",
     }
+
+    terraform = TERRAFORM
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -341,8 +403,8 @@ class ClusterKind(Kind):
             "instanceType": "10",
             "cpu": 4,
             "memory": 8,
-            **dict(attrs.get("workers", {})),
             **self.UNREPORTED,
+            **dict(attrs.get("workers", {})),  # the API never reports what UNREPORTED holds
         }
         entry = {k: attrs[k] for k in ("name", "version", "mainAvailableZone", "containerNet")}
         for key in ("comment", "advancedOptions"):
@@ -350,6 +412,39 @@ class ClusterKind(Kind):
                 entry[key] = attrs[key]
         entry["workers"] = workers
         return entry
+
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        name, cloud_id = (
+            terraform_text(attributes, "cluster_name"),
+            terraform_text(attributes, "id"),
+        )
+        if not name or not cloud_id:
+            raise NotConvertible("cannot name it: Terraform recorded no cluster_name or id")
+        workers, zone = terraform_workers(attributes)
+        notes = []
+        main_zone = terraform_text(attributes, "main_available_zone")
+        if main_zone is None and zone is not None:
+            main_zone = zone
+            notes.append(
+                f"mainAvailableZone: Terraform recorded none; written as {zone}, the zone of "
+                "its workers (plan --adopt shows the cloud's value if it differs)"
+            )
+        net = terraform_text(attributes, "container_net")
+        options = terraform_value(attributes, "advanced_options")
+        attrs = {
+            "name": name,
+            "version": terraform_text(attributes, "version"),
+            "mainAvailableZone": main_zone,
+            "containerNet": normal_cidr(net) if net else None,
+            "comment": terraform_text(attributes, "comment"),
+            "advancedOptions": dict(options) if isinstance(options, dict) and options else None,
+            "workers": workers,
+        }
+        status = terraform_text(attributes, "status") or ""
+        live = LiveObject(Address(self.name, name), cloud_id, drop_none(attrs), status)
+        return TerraformRecord(live, tuple(notes))
 
     # --- reading -----------------------------------------------------------------------------
 

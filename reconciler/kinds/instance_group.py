@@ -30,13 +30,19 @@ from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerErro
 from reconciler.kinds.base import (
     Kind,
     LiveObject,
+    NotConvertible,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    TerraformRecord,
+    TerraformSecret,
+    TerraformType,
     create_once,
     drop_none,
     secrets_of,
+    terraform_int,
+    terraform_text,
     v2_client,
 )
 from reconciler.kinds.k8s_cluster import GONE_PHASES, K8sClusterKind
@@ -155,6 +161,86 @@ def converged(group: InstanceGroup, members: Sequence[CceInstance], want: int) -
     )
 
 
+# ``baiducloud_ccev2_instance_group`` attribute paths of the declared fields (terraform-
+# baiducloud-state.md 2.3; the provider refreshes ``spec`` from the API on every read).
+TEMPLATE = "spec.0.instance_template.0."
+RESOURCE = TEMPLATE + "instance_resource.0."
+TERRAFORM_TEXT = {
+    "name": "spec.0.instance_group_name",
+    "machineType": TEMPLATE + "machine_type",
+    "instanceType": TEMPLATE + "instance_type",
+    "machineSpec": RESOURCE + "machine_spec",
+    "rootDiskType": RESOURCE + "root_disk_type",
+    "imageID": TEMPLATE + "image_id",
+    "vpcSubnetID": TEMPLATE + "vpc_config.0.vpc_subnet_id",
+    "securityGroupID": TEMPLATE + "vpc_config.0.security_group_id",
+}
+TERRAFORM_NUMBERS = {
+    "replicas": "spec.0.replicas",
+    "cpu": RESOURCE + "cpu",
+    "memory": RESOURCE + "mem",
+    "rootDiskSize": RESOURCE + "root_disk_size",
+}
+# The declared fields, in the order of ``live_object``'s attributes (which export writes).
+FIELDS = (
+    "name",
+    "replicas",
+    "machineType",
+    "instanceType",
+    "machineSpec",
+    "cpu",
+    "memory",
+    "rootDiskType",
+    "rootDiskSize",
+    "imageID",
+    "vpcSubnetID",
+    "securityGroupID",
+)
+TERRAFORM = TerraformType(
+    "baiducloud_ccev2_instance_group",
+    secrets={
+        TEMPLATE + "admin_password": TerraformSecret(ADMIN_PASSWORD, "NODE_ADMIN_PASSWORD"),
+    },
+    no_field={
+        TEMPLATE + "labels": None,
+        TEMPLATE + "instance_taints": None,
+        TEMPLATE + "tag_list": None,
+        TEMPLATE + "ssh_key_id": None,
+        TEMPLATE + "need_eip": None,
+        TEMPLATE + "eip_option": None,
+        TEMPLATE + "instance_charging_type": "Postpaid",
+        TEMPLATE + "instance_precharging_option": None,
+        TEMPLATE + "deploy_custom_config.0.pre_user_script": None,
+        TEMPLATE + "deploy_custom_config.0.post_user_script": None,
+        TEMPLATE + "deploy_custom_config.0.kube_reserved": None,
+        TEMPLATE + "deploy_custom_config.0.enable_cordon": None,
+        TEMPLATE + "deploy_custom_config.0.docker_config.0.registry_mirrors": None,
+        TEMPLATE + "deploy_custom_config.0.docker_config.0.insecure_registries": None,
+        TEMPLATE + "existed_option": None,
+        TEMPLATE + "bbc_option": None,
+        TEMPLATE + "hpas_option": None,
+        TEMPLATE + "ehc_cluster_id": None,
+        RESOURCE + "local_disk_size": None,
+        RESOURCE + "gpu_type": None,
+        RESOURCE + "gpu_count": None,
+        RESOURCE + "cds_list": None,
+        RESOURCE + "ephemeral_disk_list": None,
+    },
+)
+
+
+def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``baiducloud_ccev2_instance_group`` instance's attributes in the shape of
+    ``live_object``'s (the same keys in the same order)."""
+    values: dict[str, Any] = {k: terraform_text(attributes, p) for k, p in TERRAFORM_TEXT.items()}
+    values.update({k: terraform_int(attributes, p) for k, p in TERRAFORM_NUMBERS.items()})
+    # SDK v1 stores an unset number as 0: only replicas may really be 0
+    ordered = {
+        key: values[key] if key == SCALE_FIELD or values[key] != 0 else None for key in FIELDS
+    }
+    return drop_none(ordered)
+
+
 def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
     if not items:
         return []
@@ -168,24 +254,11 @@ class InstanceGroupKind(Kind):
     config_section = "instance_groups"
     read_with = ("k8s_cluster",)
     api_name = "the CCE v2 API"
-    replace_fields = frozenset(
-        {
-            "name",
-            "machineType",
-            "instanceType",
-            "machineSpec",
-            "cpu",
-            "memory",
-            "rootDiskType",
-            "rootDiskSize",
-            "imageID",
-            "vpcSubnetID",
-            "securityGroupID",
-        }
-    )
+    replace_fields = frozenset(FIELDS) - {SCALE_FIELD}  # the template is fixed at creation
     # the admin password only applies to nodes created from now on: never rotated
     rotatable_secrets = frozenset[str]()
     default_timeout = 1800.0
+    terraform = TERRAFORM
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -232,6 +305,32 @@ class InstanceGroupKind(Kind):
             **dict(live.attrs),
             "adminPassword": {"env": "NODE_ADMIN_PASSWORD"},
         }
+
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        """Named after its cluster, which must be read from the same state (by its id)."""
+        attrs = terraform_attrs(attributes)
+        group_id = terraform_text(attributes, "id")
+        cluster_id = terraform_text(attributes, "spec.0.cluster_id")
+        if not group_id or not cluster_id or "name" not in attrs:
+            raise NotConvertible(
+                "cannot name it: Terraform recorded no spec.0.cluster_id or "
+                "spec.0.instance_group_name (the provider cannot import an instance group)"
+            )
+        clusters = [c for c in found.get(CLUSTER_KIND, []) if c.cloud_id == cluster_id]
+        if not clusters:
+            raise NotConvertible(
+                f"cannot name it: its cluster {cluster_id} is not converted from this state "
+                "file (declare the cluster first, e.g. `reconciler export --kind k8s_cluster`, "
+                "then adopt the group with `reconciler import`)"
+            )
+        address = Address(self.name, f"{clusters[0].address.name}/{attrs['name']}")
+        cloud_id = group_cloud_id(cluster_id, group_id)
+        replicas = attrs.get(SCALE_FIELD)
+        ready = terraform_int(attributes, "status.0.ready_replicas")
+        status = READY if ready is not None and ready == replicas else SCALING
+        return TerraformRecord(LiveObject(address, cloud_id, attrs, status))
 
     def dependencies(self, spec: InstanceGroupSpec, desired: DesiredState) -> tuple[Address, ...]:
         return (Address(CLUSTER_KIND, spec.cluster),)

@@ -27,12 +27,19 @@ from reconciler.kinds.base import (
     HEALTHY,
     Kind,
     LiveObject,
+    NotConvertible,
     Operations,
     PlanView,
     RefreshContext,
     TaintedError,
+    TerraformRecord,
+    TerraformSecret,
+    TerraformType,
     create_once,
     drop_none,
+    terraform_int,
+    terraform_text,
+    terraform_value,
     v2_client,
 )
 from reconciler.kinds.cluster import normal_cidr
@@ -151,6 +158,96 @@ K8S_VERSIONS = (
 )
 
 
+# ``baiducloud_ccev2_cluster`` attribute paths of the declared fields (terraform-baiducloud-
+# state.md 2.2). The provider never refreshes ``cluster_spec``: these are what it last planned.
+SPEC = "cluster_spec.0."
+NETWORK = SPEC + "container_network_config.0."
+MASTER = SPEC + "master_config.0."
+TERRAFORM_TEXT = {
+    "name": SPEC + "cluster_name",
+    "k8sVersion": SPEC + "k8s_version",
+    "vpcID": SPEC + "vpc_id",
+    "masterType": MASTER + "master_type",
+    "masterVPCSubnetZone": MASTER + "managed_cluster_master_option.0.master_vpc_subnet_zone",
+    "runtimeType": SPEC + "runtime_type",
+    "runtimeVersion": SPEC + "runtime_version",
+    "networkMode": NETWORK + "mode",
+    "podCIDR": NETWORK + "cluster_pod_cidr",
+    "serviceCIDR": NETWORK + "cluster_ip_service_cidr",
+    "lbServiceVPCSubnetID": NETWORK + "lb_service_vpc_subnet_id",
+    "kubeProxyMode": NETWORK + "kube_proxy_mode",
+    "description": SPEC + "description",
+}
+TERRAFORM_DELETE_OPTIONS = {
+    "deleteResource": SPEC + "cluster_delete_option.0.delete_resource",
+    "deleteCDSSnapshot": SPEC + "cluster_delete_option.0.delete_cds_snapshot",
+}
+TERRAFORM = TerraformType(
+    "baiducloud_ccev2_cluster",
+    secrets={
+        "master_specs.*.master_spec.0.admin_password": TerraformSecret(),
+        "node_group_specs.*.instance_template.0.admin_password": TerraformSecret(),
+    },
+    no_field={
+        SPEC + "cluster_type": "normal",
+        SPEC + "plugins": None,
+        SPEC + "vpc_cidr": None,
+        SPEC + "vpc_cidr_ipv6": None,
+        SPEC + "k8s_custom_config": None,
+        MASTER + "cluster_blb_vpc_subnet_id": None,
+        MASTER + "cluster_blb_id": None,
+        MASTER + "cluster_blb_eip": None,
+        MASTER + "exposed_public": None,
+        MASTER + "managed_cluster_master_option.0.master_vpc_subnet_uuid": None,
+        MASTER + "managed_cluster_master_option.0.master_security_group_uuid": None,
+        MASTER + "managed_cluster_master_option.0.master_flavor": None,
+        MASTER + "managed_cluster_master_option.0.cluster_blb_source": None,
+        NETWORK + "eni_vpc_subnet_ids": None,
+        NETWORK + "eni_security_group_id": None,
+        NETWORK + "ip_version": "ipv4",
+        NETWORK + "cluster_pod_cidr_ipv6": None,
+        NETWORK + "cluster_ip_service_cidr_ipv6": None,
+        NETWORK + "max_pods_per_node": 128,
+        NETWORK + "node_port_range_min": None,
+        NETWORK + "node_port_range_max": None,
+        NETWORK + "network_policy_type": "none",
+        NETWORK + "enable_node_local_dns": None,
+        NETWORK + "node_local_dns_addr": None,
+        NETWORK + "net_device_driver": None,
+        NETWORK + "enable_rdma": None,
+        NETWORK + "enable_cv_eni": None,
+        NETWORK + "ebpf_config": None,
+        SPEC + "cluster_delete_option.0.batch_refund_resource": None,
+        "master_specs": None,
+        "node_group_specs": None,
+        "metadata": None,
+        "create_options": None,
+        "api_server_cert_san": None,
+        "kms_encryption": None,
+    },
+)
+
+
+def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``baiducloud_ccev2_cluster`` instance's attributes in the shape of ``live_attrs``
+    (the same keys in the same order), plus the delete options Terraform recorded."""
+    text = {key: terraform_text(attributes, path) for key, path in TERRAFORM_TEXT.items()}
+    for key in ("podCIDR", "serviceCIDR"):
+        cidr = text[key]
+        text[key] = normal_cidr(cidr) if cidr else None
+    ha = terraform_int(attributes, MASTER + "cluster_ha")
+    tags = terraform_value(attributes, "tags")
+    ordered: dict[str, Any] = {
+        key: (ha or None) if key == "clusterHA" else text.get(key)
+        for key in ("name", "k8sVersion", "vpcID", "masterType", "clusterHA", *text)
+    }
+    ordered["tags"] = {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else None
+    for key, path in TERRAFORM_DELETE_OPTIONS.items():
+        flag = terraform_value(attributes, path)
+        ordered[key] = flag if isinstance(flag, bool) else None
+    return drop_none(ordered)
+
+
 class K8sClusterKind(Kind):
     name = "k8s_cluster"
     spec_type = K8sClusterSpec
@@ -178,6 +275,7 @@ class K8sClusterKind(Kind):
         }
     )
     default_timeout = 1800.0
+    terraform = TERRAFORM
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -214,6 +312,22 @@ class K8sClusterKind(Kind):
 
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
         return dict(live.attrs)
+
+    def from_terraform(
+        self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
+    ) -> TerraformRecord:
+        attrs = terraform_attrs(attributes)
+        cloud_id = terraform_text(attributes, "id")
+        if not cloud_id or "name" not in attrs:
+            raise NotConvertible(
+                "cannot name it: Terraform recorded no cluster_spec.0.cluster_name (a cluster "
+                "brought in with `terraform import` has an empty cluster_spec); declare it with "
+                "`reconciler export --kind k8s_cluster` instead"
+            )
+        status = terraform_text(attributes, "cluster_status.0.cluster_phase") or ""
+        return TerraformRecord(
+            LiveObject(Address(self.name, attrs["name"]), cloud_id, attrs, status)
+        )
 
     def is_gone(self, live: LiveObject) -> bool:
         return live.status in GONE_PHASES

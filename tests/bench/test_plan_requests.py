@@ -39,7 +39,7 @@ def test_a_plan_over_10000_resources_sends_only_the_list_pages(
     monkeypatch.setenv("BCE_SECRET_ACCESS_KEY", emulator.secret_access_key)
     monkeypatch.setenv(workload.PASSWORD_ENV, workload.PASSWORD)
     shape = workload.Shape.of(SIZE)
-    cluster_ids = workload.seed_model(emulator.running.model, shape)
+    cluster_ids = workload.seed_model(emulator.running.store, shape)
     ws = workload.Workspace(tmp_path)
     desired = workload.build_config_and_state(ws, shape, emulator.url, cluster_ids)
     assert len(desired.resources) == SIZE

@@ -27,6 +27,7 @@ KINDS = [
     "k8s-cluster",
     "instance-group",
     "lifecycle",
+    "import",
     "secret-ref",
     "variable",
     "variable-ref",

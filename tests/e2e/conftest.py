@@ -27,6 +27,18 @@ class Result:
     err: str
 
 
+def run_cli(*args: str) -> Result:
+    """The real CLI in-process: its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -40,14 +52,7 @@ class Workspace:
         return path
 
     def cli(self, *args: str) -> Result:
-        out, err = io.StringIO(), io.StringIO()
-        code = 0
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-        return Result(code, out.getvalue(), err.getvalue())
+        return run_cli(*args)
 
     def subprocess_env(self) -> dict[str, str]:
         """The environment for running `python -m reconciler` in a child process."""

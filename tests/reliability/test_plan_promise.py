@@ -52,7 +52,7 @@ from .test_faults import record
 
 USERNAMES = ("ccetest", "alice1")
 # The emulator takes 8-32 characters with an ASCII letter and an ASCII digit
-# (reconciler/emulator/validation.py); the plan's rule is 8-20 with upper, lower and digit.
+# (reconciler/emulator/registry_v1/models.py); the plan's rule is 8-20 with upper, lower and digit.
 GOOD_PASSWORDS = ("Passw0rd-e2e1", "Other-pass9")  # both rules take them
 PASSWORDS = GOOD_PASSWORDS + (
     "Pw0-x",  # too short for both

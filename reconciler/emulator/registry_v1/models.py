@@ -2,23 +2,71 @@
 
 For: the rules of the (partly provisional) image API in docs/api-contract.md, as plain Python
 over SQLite: each call validates its input, runs in one transaction and raises ``ErrorAnswer``
-with the code the contract names. Values arrive already type-checked (``str | None`` ...);
-``None`` means "absent".
+with the code the contract names (:mod:`.errors`). Values arrive already type-checked
+(``str | None`` ...); ``None`` means "absent". Nothing here changes with the clock.
 Not for: the wire (field names, JSON, paging fields): see :mod:`.handlers`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from dataclasses import dataclass
 
-from . import validation
-from .clock import ModelClock
-from .db import Database
-from .error_answer import ErrorAnswer
-from .paging import Page, PageRequest, cut
-from .settings import Settings
+from ..errors import ErrorAnswer
+from ..paging import Page, PageRequest, cut
+from ..store import Store
+from . import errors
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS registry_user (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    username TEXT NOT NULL,
+    password_sha256 TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS namespaces (
+    name TEXT PRIMARY KEY,
+    public INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS repositories (
+    namespace TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    PRIMARY KEY (namespace, name)
+);
+CREATE TABLE IF NOT EXISTS tags (
+    namespace TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (namespace, repository, tag),
+    FOREIGN KEY (namespace, repository)
+        REFERENCES repositories(namespace, name) ON DELETE CASCADE
+);
+"""
+
+# Name and password formats, from the seed's error messages and the wire contract.
+# Cce.UserNameFormatError: 4-30 characters, digits and lower-case letters.
+USERNAME = re.compile(r"[a-z0-9]{4,30}")
+# Cce.NamespaceRequestFormatError / Cce.ImageRepositoryFormatError: 1-65 of letters, digits
+# and "-_/.", starting with a letter.
+NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9\-_/.]{0,64}")
+REPOSITORY = NAMESPACE
+# Cce.ImageTagFormatError: the same characters, starting with a letter or a digit.
+TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{0,64}")
+_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"[0-9]")
+
+
+def is_password(text: str) -> bool:
+    """8-32 characters with at least one letter and one digit (the contract's rule)."""
+    return 8 <= len(text) <= 32 and bool(_LETTER.search(text)) and bool(_DIGIT.search(text))
 
 
 @dataclass(frozen=True)
@@ -82,22 +130,22 @@ def _image(row: sqlite3.Row) -> Image:
 
 
 class Registry:
-    def __init__(self, db: Database, clock: ModelClock, settings: Settings) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
+    def __init__(self, store: Store) -> None:
+        self._db = store.db
+        self._clock = store.clock
+        self._settings = store.settings
 
     # -- user ------------------------------------------------------------------------------
 
     def create_user(self, username: str | None, password: str | None, confirm: str | None) -> None:
-        self._check_user_input(username, password, confirm)
+        _check_user_input(username, password, confirm)
         assert username is not None and password is not None
         now = self._clock.now()
         with self._db.write() as conn:
             existing = _user_row(conn)
             if existing is not None:
                 same = existing["username"] == username
-                raise ErrorAnswer("Cce.UserExist" if same else "Cce.MoreThanOneUserPerAccount")
+                raise ErrorAnswer(errors.USER_EXISTS if same else errors.ANOTHER_USER_EXISTS)
             conn.execute(
                 "INSERT INTO registry_user VALUES (1, ?, ?, ?, ?)",
                 (username, _digest(password), now, now),
@@ -107,7 +155,7 @@ class Registry:
         with self._db.read() as conn:
             row = _user_row(conn)
         if row is None:
-            raise ErrorAnswer("Cce.warning.UserNotExist")
+            raise ErrorAnswer(errors.NO_USER)
         return User(row["username"], row["created"], row["updated"], row["password_sha256"])
 
     def find_user(self) -> User | None:
@@ -117,48 +165,33 @@ class Registry:
             return None
 
     def update_user(self, username: str | None, password: str | None, confirm: str | None) -> None:
-        if not username:
-            raise ErrorAnswer("Cce.UserNameNull")
-        if password is None or not validation.is_password(password):
-            raise ErrorAnswer("Cce.PasswordFormatError")
-        if confirm != password:
-            raise ErrorAnswer("Cce.ConfirmFail")
+        _check_user_input(username, password, confirm, check_format=False)
+        assert password is not None
         with self._db.write() as conn:
             row = _user_row(conn)
             if row is None or row["username"] != username:
-                raise ErrorAnswer("Cce.warning.UserNotExist")
+                raise ErrorAnswer(errors.NO_USER)
             if row["password_sha256"] == _digest(password):
-                raise ErrorAnswer("Cce.PasswdNotChange")
+                raise ErrorAnswer(errors.PASSWORD_UNCHANGED)
             conn.execute(
                 "UPDATE registry_user SET password_sha256 = ?, updated = ?",
                 (_digest(password), self._clock.now()),
             )
 
-    @staticmethod
-    def _check_user_input(username: str | None, password: str | None, confirm: str | None) -> None:
-        if not username:
-            raise ErrorAnswer("Cce.UserNameNull")
-        if not validation.is_username(username):
-            raise ErrorAnswer("Cce.UserNameFormatError")
-        if password is None or not validation.is_password(password):
-            raise ErrorAnswer("Cce.PasswordFormatError")
-        if confirm != password:
-            raise ErrorAnswer("Cce.ConfirmFail")
-
     # -- namespaces ------------------------------------------------------------------------
 
     def create_namespace(self, name: str | None, public: bool | None, user: str | None) -> None:
         if name is None or public is None or user is None:
-            raise ErrorAnswer("RegistryLackParams")
-        if not user or not validation.is_namespace(name):
-            raise ErrorAnswer("Cce.NamespaceRequestFormatError")
+            raise ErrorAnswer(errors.LACKS_PARAMETERS)
+        if not user or not NAMESPACE.fullmatch(name):
+            raise ErrorAnswer(errors.NAMESPACE_FORMAT)
         with self._db.write() as conn:
             _require_user(conn, user)
             if conn.execute("SELECT 1 FROM namespaces WHERE name = ?", (name,)).fetchone():
-                raise ErrorAnswer("RegistryAlreadyExist")
+                raise ErrorAnswer(errors.NAMESPACE_EXISTS)
             (count,) = conn.execute("SELECT count(*) FROM namespaces").fetchone()
             if count >= self._settings.current.namespace_quota:
-                raise ErrorAnswer("RegistryOutOfLimit")
+                raise ErrorAnswer(errors.NAMESPACE_QUOTA)
             conn.execute(
                 "INSERT INTO namespaces VALUES (?, ?, ?, ?)",
                 (name, int(public), user, self._clock.now()),
@@ -166,7 +199,7 @@ class Registry:
 
     def list_namespaces(self, user: str | None, page: PageRequest) -> Page[Namespace]:
         if not user:
-            raise ErrorAnswer("RegistryLackParams")
+            raise ErrorAnswer(errors.LACKS_PARAMETERS)
         start = "" if page.from_start else page.marker
         with self._db.read() as conn:
             _require_user(conn, user)
@@ -180,14 +213,14 @@ class Registry:
         with self._db.read() as conn:
             row = conn.execute("SELECT * FROM namespaces WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise ErrorAnswer("RegistryNamespaceNotFound")
+            raise ErrorAnswer(errors.NAMESPACE_NOT_FOUND)
         return _namespace(row)
 
     def delete_namespace(self, name: str) -> None:
         with self._db.write() as conn:
             deleted = conn.execute("DELETE FROM namespaces WHERE name = ?", (name,)).rowcount
         if not deleted:
-            raise ErrorAnswer("RegistryNamespaceNotFound")
+            raise ErrorAnswer(errors.NAMESPACE_NOT_FOUND)
 
     # -- repositories and tags -------------------------------------------------------------
 
@@ -200,11 +233,11 @@ class Registry:
     ) -> None:
         """An upsert: an existing tag is success; a non-null description replaces the old one."""
         if not namespace or not repository or not tag:
-            raise ErrorAnswer("Cce.NamespaceRepositoryOrTagNull")
-        if not validation.is_repository(repository):
-            raise ErrorAnswer("Cce.ImageRepositoryFormatError")
-        if not validation.is_tag(tag):
-            raise ErrorAnswer("Cce.ImageTagFormatError")
+            raise ErrorAnswer(errors.NAME_OR_TAG_MISSING)
+        if not REPOSITORY.fullmatch(repository):
+            raise ErrorAnswer(errors.REPOSITORY_FORMAT)
+        if not TAG.fullmatch(tag):
+            raise ErrorAnswer(errors.TAG_FORMAT)
         now = self._clock.now()
         with self._db.write() as conn:
             _require_namespace(conn, namespace)
@@ -223,7 +256,7 @@ class Registry:
 
     def get_tag(self, namespace: str | None, repository: str | None, tag: str | None) -> Tag:
         if not namespace or not repository or not tag:
-            raise ErrorAnswer("Cce.NamespaceRepositoryOrTagNull")
+            raise ErrorAnswer(errors.NAME_OR_TAG_MISSING)
         with self._db.read() as conn:
             description = _require_repository(conn, namespace, repository)["description"]
             row = conn.execute(
@@ -231,13 +264,13 @@ class Registry:
                 (namespace, repository, tag),
             ).fetchone()
         if row is None:
-            raise ErrorAnswer("RegistryTagNotFound")
+            raise ErrorAnswer(errors.TAG_NOT_FOUND)
         return Tag(namespace, repository, tag, description, row["created"])
 
     def delete_meta(self, namespace: str | None, repository: str | None, tag: str | None) -> None:
         """Without a tag the whole repository goes; removing the last tag removes it too."""
         if not namespace or not repository:
-            raise ErrorAnswer("Cce.NamespaceRepositoryOrTagNull")
+            raise ErrorAnswer(errors.NAME_OR_TAG_MISSING)
         with self._db.write() as conn:
             _require_repository(conn, namespace, repository)
             if tag:
@@ -249,7 +282,7 @@ class Registry:
         self, user: str | None, namespace: str | None, page: PageRequest
     ) -> Page[Image]:
         if not user:
-            raise ErrorAnswer("RegistryLackParams")
+            raise ErrorAnswer(errors.LACKS_PARAMETERS)
         start_ns, _, start_repo = ("" if page.from_start else page.marker).partition(" ")
         with self._db.read() as conn:
             _require_user(conn, user)
@@ -273,6 +306,20 @@ class Registry:
         return [_namespace(row) for row in rows]
 
 
+def _check_user_input(
+    username: str | None, password: str | None, confirm: str | None, check_format: bool = True
+) -> None:
+    """A create checks the name's format; an update only names an existing user."""
+    if not username:
+        raise ErrorAnswer(errors.USERNAME_MISSING)
+    if check_format and not USERNAME.fullmatch(username):
+        raise ErrorAnswer(errors.USERNAME_FORMAT)
+    if password is None or not is_password(password):
+        raise ErrorAnswer(errors.PASSWORD_FORMAT)
+    if confirm != password:
+        raise ErrorAnswer(errors.CONFIRMATION_DIFFERS)
+
+
 def _user_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute("SELECT * FROM registry_user").fetchone()
     return row
@@ -281,12 +328,12 @@ def _user_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
 def _require_user(conn: sqlite3.Connection, username: str) -> None:
     row = _user_row(conn)
     if row is None or row["username"] != username:
-        raise ErrorAnswer("RegistryUserNotFound")
+        raise ErrorAnswer(errors.OWNER_NOT_FOUND)
 
 
 def _require_namespace(conn: sqlite3.Connection, namespace: str) -> None:
     if not conn.execute("SELECT 1 FROM namespaces WHERE name = ?", (namespace,)).fetchone():
-        raise ErrorAnswer("RegistryNamespaceNotExist")
+        raise ErrorAnswer(errors.NAMESPACE_MISSING)
 
 
 def _require_repository(conn: sqlite3.Connection, namespace: str, repository: str) -> sqlite3.Row:
@@ -295,7 +342,7 @@ def _require_repository(conn: sqlite3.Connection, namespace: str, repository: st
         "SELECT * FROM repositories WHERE namespace = ? AND name = ?", (namespace, repository)
     ).fetchone()
     if row is None:
-        raise ErrorAnswer("RegistryRepositoryNotFound")
+        raise ErrorAnswer(errors.REPOSITORY_NOT_FOUND)
     return row
 
 
@@ -305,7 +352,7 @@ def _delete_tag(conn: sqlite3.Connection, namespace: str, repository: str, tag: 
         (namespace, repository, tag),
     ).rowcount
     if not deleted:
-        raise ErrorAnswer("RegistryTagNotFound")
+        raise ErrorAnswer(errors.TAG_NOT_FOUND)
     left = conn.execute(
         "SELECT 1 FROM tags WHERE namespace = ? AND repository = ? LIMIT 1", (namespace, repository)
     ).fetchone()

@@ -1,8 +1,8 @@
 """The cluster model: clusters, their worker nodes, and the asynchronous lifecycle.
 
 For: the rules of docs/api-contract.md "Clusters" as plain Python over SQLite. A lifecycle
-step is stored as ``(next_status, due)`` in model-clock seconds and applied lazily by
-:meth:`Clusters.settle` before any read or write, so ``POST /__emulator/advance`` moves every
+step is stored as ``(next_status, due)`` in model-clock seconds and applied lazily before any
+read or write (:class:`..lifecycle.Lifecycle`), so ``POST /__emulator/advance`` moves every
 cluster at once and a 0-second step shows on the next read::
 
     create:  CREATING --create_seconds--> RUNNING | CREATE_FAILED (create_failure_rate)
@@ -12,25 +12,54 @@ Deleted clusters stay readable and listed; their nodes are gone. Scaling down an
 out remove nodes at once; scaling up and shifting in add nodes that are CREATING first.
 Answers carry ``advancedOptions`` with the service's defaults filled in (``ADVANCED_DEFAULTS``),
 so a client that compares them with a configuration must ignore what it did not declare.
-Not for: wire shapes (see :mod:`.cluster_handlers`) or order parsing (:mod:`.orders`).
+Not for: wire shapes (see :mod:`.handlers`) or order parsing (:mod:`.orders`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import validation
-from .clock import ModelClock
-from .db import Database
-from .error_answer import ErrorAnswer
+from ..errors import ErrorAnswer
+from ..lifecycle import Lifecycle
+from ..paging import Page, PageRequest, cut
+from ..store import Store
+from . import errors
+from .errors import illegal
 from .orders import PAY_TYPES, Machine, Order
-from .paging import Page, PageRequest, cut
-from .rng import SeededRandom
-from .settings import Settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS clusters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    next_status TEXT,
+    due REAL,
+    container_net TEXT NOT NULL,
+    main_zone TEXT NOT NULL,
+    created REAL NOT NULL,
+    deleted REAL,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    short_id TEXT NOT NULL UNIQUE,
+    cluster_uuid TEXT NOT NULL REFERENCES clusters(uuid) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    next_status TEXT,
+    due REAL,
+    created REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nodes_by_cluster ON nodes(cluster_uuid, seq);
+CREATE TABLE IF NOT EXISTS free_instances (instance_id TEXT PRIMARY KEY, spec TEXT NOT NULL);
+"""
 
 VERSIONS = ("1.13.4", "1.16.8", "1.18.9", "1.20.8", "1.22.5")
 KUBECONFIG_TYPES = frozenset({"default", "internal", "intraVpc"})
@@ -38,9 +67,9 @@ CREATING, RUNNING, CREATE_FAILED = "CREATING", "RUNNING", "CREATE_FAILED"
 DELETING, DELETED = "DELETING", "DELETED"
 # Status of a cluster that refuses a change, and the code it answers with.
 BUSY_CODES = {
-    CREATING: "Cce.ClusterCreating",
-    DELETING: "Cce.ClusterDeleting",
-    DELETED: "Cce.ClusterDeleted",
+    CREATING: errors.CLUSTER_CREATING,
+    DELETING: errors.CLUSTER_DELETING,
+    DELETED: errors.CLUSTER_DELETED,
 }
 # advancedOptions as the service fills them when a create leaves them out (cce-v1-api.md 1.1:
 # the Terraform provider's defaults for kubeProxyMode, cniMode, dnsMode and maxPodNum, and
@@ -158,25 +187,17 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 class Clusters:
-    def __init__(
-        self, db: Database, clock: ModelClock, settings: Settings, rng: SeededRandom, region: str
-    ) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
-        self._rng = rng
-        self.region = region
-
-    # -- lifecycle -------------------------------------------------------------------------
+    def __init__(self, store: Store) -> None:
+        self._db = store.db
+        self._clock = store.clock
+        self._settings = store.settings
+        self._rng = store.rng
+        self.region = store.region
+        self._lifecycle = Lifecycle(store, _DUE, _advance)
 
     def settle(self) -> None:
-        """Apply every lifecycle step that is due; cheap when none is."""
-        now = self._clock.now()
-        with self._db.read() as conn:
-            if not _anything_due(conn, now):
-                return
-        with self._db.write() as conn:
-            _settle(conn, now)
+        """Apply every lifecycle step that is due (reads and writes do it themselves)."""
+        self._lifecycle.settle()
 
     # -- clusters --------------------------------------------------------------------------
 
@@ -186,13 +207,11 @@ class Clusters:
         assert request.main_zone is not None and request.container_net is not None
         knobs = self._settings.current
         fate = CREATE_FAILED if self._rng.random() < knobs.create_failure_rate else RUNNING
-        now = self._clock.now()
-        with self._db.write() as conn:
-            _settle(conn, now)
-            if validation.overlaps(request.container_net, _live_nets(conn)):
-                raise ErrorAnswer("Cce.ContainerNetConflict")
+        with self._lifecycle.write() as (conn, now):
+            if overlaps(request.container_net, _live_nets(conn)):
+                raise ErrorAnswer(errors.CONTAINER_NET_CONFLICT)
             if _live_cluster_count(conn) >= knobs.cluster_quota:
-                raise ErrorAnswer("Cce.ClusterOverQuota")
+                raise ErrorAnswer(errors.CLUSTER_QUOTA)
             self._check_slave_quota(conn, order.node_count)
             uuid = self._new_cluster_id(conn)
             conn.execute(
@@ -207,8 +226,7 @@ class Clusters:
 
     def list_clusters(self, status: str | None, page: PageRequest) -> Page[Cluster]:
         start = _seq_marker(page)
-        self.settle()
-        with self._db.read() as conn:
+        with self._lifecycle.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM clusters WHERE seq >= ? AND (? IS NULL OR status = ?)"
                 " ORDER BY seq LIMIT ?",
@@ -218,21 +236,17 @@ class Clusters:
         return cut(clusters, page, lambda c: str(c.seq))
 
     def get(self, uuid: str) -> Cluster:
-        self.settle()
-        with self._db.read() as conn:
+        with self._lifecycle.read() as conn:
             return _cluster(conn, _cluster_row(conn, uuid))
 
     def all_clusters(self) -> list[Cluster]:
-        self.settle()
-        with self._db.read() as conn:
+        with self._lifecycle.read() as conn:
             rows = conn.execute("SELECT * FROM clusters ORDER BY seq").fetchall()
             return [_cluster(conn, row) for row in rows]
 
     def delete(self, uuid: str) -> None:
-        now = self._clock.now()
-        due = now + self._settings.current.cluster_delete_seconds
-        with self._db.write() as conn:
-            _settle(conn, now)
+        with self._lifecycle.write() as (conn, now):
+            due = now + self._settings.current.cluster_delete_seconds
             status = _cluster_row(conn, uuid)["status"]
             if status in BUSY_CODES:
                 raise ErrorAnswer(BUSY_CODES[status])
@@ -247,22 +261,20 @@ class Clusters:
 
     def upgrade(self, uuid: str | None, version: str | None) -> None:
         if not uuid or not version or version not in VERSIONS:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and a known version are needed")
-        with self._db.write() as conn:
-            row = self._running(conn, uuid)
+            raise illegal("clusterUuid and a known version are needed")
+        with self._lifecycle.write() as (conn, _now):
+            row = _running(conn, uuid)
             if _version_key(version) <= _version_key(row["version"]):
-                raise ErrorAnswer(
-                    "Cce.IllegalArguments", "a cluster is only upgraded to a newer one"
-                )
+                raise illegal("a cluster is only upgraded to a newer one")
             conn.execute("UPDATE clusters SET version = ? WHERE uuid = ?", (version, uuid))
 
     # -- nodes -----------------------------------------------------------------------------
 
     def scale_up(self, uuid: str | None, order: Order | None) -> list[str]:
         if not uuid or order is None:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and orderContent are needed")
-        with self._db.write() as conn:
-            row = self._running(conn, uuid)
+            raise illegal("clusterUuid and orderContent are needed")
+        with self._lifecycle.write() as (conn, _now):
+            row = _running(conn, uuid)
             _check_order(order, row["main_zone"])
             self._check_slave_quota(conn, order.node_count)
             self._add_nodes(conn, uuid, order, row["main_zone"], RUNNING)
@@ -270,18 +282,17 @@ class Clusters:
 
     def scale_down(self, uuid: str | None, instance_ids: list[str]) -> None:
         if not uuid or not instance_ids:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and nodeInfo are needed")
-        with self._db.write() as conn:
-            self._running(conn, uuid)
+            raise illegal("clusterUuid and nodeInfo are needed")
+        with self._lifecycle.write() as (conn, _now):
+            _running(conn, uuid)
             for row in _own_nodes(conn, uuid, instance_ids):
                 conn.execute("DELETE FROM nodes WHERE seq = ?", (row["seq"],))
 
     def list_nodes(self, uuid: str | None, page: PageRequest) -> Page[Node]:
         if not uuid:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid is needed")
+            raise illegal("clusterUuid is needed")
         start = _seq_marker(page)
-        self.settle()
-        with self._db.read() as conn:
+        with self._lifecycle.read() as conn:
             _cluster_row(conn, uuid)
             rows = conn.execute(
                 "SELECT * FROM nodes WHERE cluster_uuid = ? AND seq >= ? ORDER BY seq LIMIT ?",
@@ -291,11 +302,10 @@ class Clusters:
 
     def shift_in(self, uuid: str | None, instance_ids: list[str], instance_type: str) -> None:
         if not uuid or not instance_ids or instance_type not in ("BCC", "BBC"):
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid, nodeInfoList, BCC or BBC")
-        now = self._clock.now()
-        due = now + self._settings.current.cluster_create_seconds
-        with self._db.write() as conn:
-            row = self._running(conn, uuid)
+            raise illegal("clusterUuid, nodeInfoList, BCC or BBC")
+        with self._lifecycle.write() as (conn, now):
+            due = now + self._settings.current.cluster_create_seconds
+            row = _running(conn, uuid)
             self._check_slave_quota(conn, len(instance_ids))
             for instance_id in instance_ids:
                 spec = self._adopted_spec(conn, instance_id, row["main_zone"])
@@ -303,9 +313,9 @@ class Clusters:
 
     def shift_out(self, uuid: str | None, instance_ids: list[str]) -> None:
         if not uuid or not instance_ids:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and nodeInfoList are needed")
-        with self._db.write() as conn:
-            self._running(conn, uuid)
+            raise illegal("clusterUuid and nodeInfoList are needed")
+        with self._lifecycle.write() as (conn, _now):
+            _running(conn, uuid)
             for row in _own_nodes(conn, uuid, instance_ids):
                 node = _node(row)
                 spec = dataclasses.replace(node.spec, fix_ip=node.fix_ip)
@@ -317,7 +327,7 @@ class Clusters:
 
     def free_instances(self, uuid: str | None, keyword: str = "") -> list[FreeInstance]:
         if not uuid:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid is needed")
+            raise illegal("clusterUuid is needed")
         with self._db.read() as conn:
             _cluster_row(conn, uuid)
             rows = conn.execute("SELECT * FROM free_instances ORDER BY instance_id").fetchall()
@@ -329,49 +339,39 @@ class Clusters:
     def kubeconfig(self, uuid: str | None, kind: str | None) -> tuple[Cluster, str]:
         kind = kind or "default"
         if not uuid or kind not in KUBECONFIG_TYPES:
-            raise ErrorAnswer("Cce.IllegalArguments", "clusterUuid and a known type are needed")
+            raise illegal("clusterUuid and a known type are needed")
         cluster = self.get(uuid)
         _refuse_unless_running(cluster.status)
         return cluster, kind
 
     def quota(self) -> Quota:
         knobs = self._settings.current
-        self.settle()
-        with self._db.read() as conn:
+        with self._lifecycle.read() as conn:
             return Quota(
                 knobs.cluster_quota, _live_cluster_count(conn), knobs.slave_quota, _node_count(conn)
             )
 
     def free_container_net(self, vpc_cidr: str | None) -> str:
-        self.settle()
-        with self._db.read() as conn:
+        with self._lifecycle.read() as conn:
             taken = _live_nets(conn) + ([vpc_cidr] if vpc_cidr else [])
         for candidate in _FREE_NETS:
-            if not validation.overlaps(candidate, taken):
+            if not overlaps(candidate, taken):
                 return candidate
-        raise ErrorAnswer("Cce.ContainerNetConflict")
+        raise ErrorAnswer(errors.CONTAINER_NET_CONFLICT)
 
     def check_container_net(self, vpc_cidr: str | None, cidr: str | None) -> None:
-        if not cidr or validation.parse_cidr(cidr) is None:
-            raise ErrorAnswer("Cce.IllegalArguments", "containerNetCidr is not a CIDR")
-        self.settle()
-        with self._db.read() as conn:
+        if not cidr or parse_cidr(cidr) is None:
+            raise illegal("containerNetCidr is not a CIDR")
+        with self._lifecycle.read() as conn:
             taken = _live_nets(conn) + ([vpc_cidr] if vpc_cidr else [])
-        if validation.overlaps(cidr, taken):
-            raise ErrorAnswer("Cce.ContainerNetConflict")
+        if overlaps(cidr, taken):
+            raise ErrorAnswer(errors.CONTAINER_NET_CONFLICT)
 
     # -- internals -------------------------------------------------------------------------
 
-    def _running(self, conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
-        """The cluster's row, settled, if it is RUNNING; else the code its status answers."""
-        _settle(conn, self._clock.now())
-        row = _cluster_row(conn, uuid)
-        _refuse_unless_running(row["status"])
-        return row
-
     def _check_slave_quota(self, conn: sqlite3.Connection, adding: int) -> None:
         if _node_count(conn) + adding > self._settings.current.slave_quota:
-            raise ErrorAnswer("Cce.slaveOverQuota")
+            raise ErrorAnswer(errors.NODE_QUOTA)
 
     def _new_cluster_id(self, conn: sqlite3.Connection) -> str:
         while True:
@@ -434,7 +434,7 @@ class Clusters:
             not instance_id
             or conn.execute("SELECT 1 FROM nodes WHERE short_id = ?", (instance_id,)).fetchone()
         ):
-            raise ErrorAnswer("Cce.IllegalArguments", f"{instance_id!r} is already a node")
+            raise illegal(f"{instance_id!r} is already a node")
         row = conn.execute(
             "DELETE FROM free_instances WHERE instance_id = ? RETURNING spec", (instance_id,)
         ).fetchone()
@@ -458,11 +458,11 @@ class Clusters:
 def _check_create(request: ClusterRequest) -> Order:
     required = (request.name, request.version, request.main_zone, request.container_net)
     if not all(required) or request.order is None:
-        raise ErrorAnswer("Cce.IllegalArguments", "a required field is missing")
+        raise illegal("a required field is missing")
     if request.version not in VERSIONS:
-        raise ErrorAnswer("Cce.IllegalArguments", f"unknown version {request.version}")
-    if validation.parse_cidr(request.container_net or "") is None:
-        raise ErrorAnswer("Cce.IllegalArguments", "containerNet is not a CIDR")
+        raise illegal(f"unknown version {request.version}")
+    if parse_cidr(request.container_net or "") is None:
+        raise illegal("containerNet is not a CIDR")
     assert request.main_zone is not None
     _check_order(request.order, request.main_zone)
     return request.order
@@ -470,26 +470,30 @@ def _check_create(request: ClusterRequest) -> Order:
 
 def _check_order(order: Order, main_zone: str) -> None:
     if any(m.zone is not None and m.zone != main_zone for m in order.machines):
-        raise ErrorAnswer("Cce.WrongMainZone")
+        raise ErrorAnswer(errors.WRONG_MAIN_ZONE)
     if any(p not in PAY_TYPES for p in order.product_types):
-        raise ErrorAnswer("Cce.UnsupportedPayType")
+        raise ErrorAnswer(errors.UNSUPPORTED_PAY_TYPE)
+
+
+def _running(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
+    """The cluster's row if it is RUNNING; else the code its status answers."""
+    row = _cluster_row(conn, uuid)
+    _refuse_unless_running(row["status"])
+    return row
 
 
 def _refuse_unless_running(status: str) -> None:
     if status != RUNNING:
-        raise ErrorAnswer(BUSY_CODES.get(status, "Cce.IllegalArguments"), f"cluster is {status}")
+        raise ErrorAnswer(BUSY_CODES.get(status, errors.ILLEGAL_ARGUMENTS), f"cluster is {status}")
 
 
-def _anything_due(conn: sqlite3.Connection, now: float) -> bool:
-    found = conn.execute(
-        "SELECT 1 FROM clusters WHERE next_status IS NOT NULL AND due <= ?1"
-        " UNION ALL SELECT 1 FROM nodes WHERE next_status IS NOT NULL AND due <= ?1 LIMIT 1",
-        (now,),
-    ).fetchone()
-    return found is not None
+_DUE = (
+    "SELECT 1 FROM clusters WHERE next_status IS NOT NULL AND due <= ?1"
+    " UNION ALL SELECT 1 FROM nodes WHERE next_status IS NOT NULL AND due <= ?1 LIMIT 1"
+)
 
 
-def _settle(conn: sqlite3.Connection, now: float) -> None:
+def _advance(conn: sqlite3.Connection, now: float) -> None:
     # SET expressions read the row as it was, so `deleted` sees the old next_status and due.
     conn.execute(
         "UPDATE clusters SET status = next_status, next_status = NULL, due = NULL,"
@@ -505,13 +509,31 @@ def _settle(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM nodes WHERE status = 'DELETED'")
 
 
+def parse_cidr(text: str) -> ipaddress.IPv4Network | None:
+    """An IPv4 network written exactly (``172.16.0.0/16``), else ``None``."""
+    try:
+        return ipaddress.IPv4Network(text, strict=True)
+    except ValueError:
+        return None
+
+
+def overlaps(cidr: str, others: list[str]) -> bool:
+    network = parse_cidr(cidr)
+    if network is None:
+        return False
+    return any(
+        (other_net := parse_cidr(other)) is not None and network.overlaps(other_net)
+        for other in others
+    )
+
+
 def _seq_marker(page: PageRequest) -> int:
     if page.from_start:
         return 0
     try:
         return int(page.marker)
     except ValueError:
-        raise ErrorAnswer("Cce.IllegalArguments", f"bad marker {page.marker!r}") from None
+        raise illegal(f"bad marker {page.marker!r}") from None
 
 
 def _cluster_row(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
@@ -519,7 +541,7 @@ def _cluster_row(conn: sqlite3.Connection, uuid: str) -> sqlite3.Row:
         "SELECT * FROM clusters WHERE uuid = ?", (uuid,)
     ).fetchone()
     if row is None:
-        raise ErrorAnswer("Cce.warning.ClusterNotExist")
+        raise ErrorAnswer(errors.CLUSTER_NOT_FOUND)
     return row
 
 
@@ -530,7 +552,7 @@ def _own_nodes(conn: sqlite3.Connection, uuid: str, instance_ids: list[str]) -> 
             "SELECT * FROM nodes WHERE short_id = ? AND cluster_uuid = ?", (instance_id, uuid)
         ).fetchone()
         if row is None:
-            raise ErrorAnswer("Cce.IllegalArguments", f"{instance_id!r} is not a node of {uuid}")
+            raise illegal(f"{instance_id!r} is not a node of {uuid}")
         rows.append(row)
     return rows
 

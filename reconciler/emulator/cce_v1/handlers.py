@@ -1,6 +1,6 @@
 """Thin HTTP handlers for the cluster and node endpoints (cce-v1-api.md section 1).
 
-Read parameters, call :class:`.clusters.Clusters`, serialise to the shapes of section 1 (list
+Read parameters, call :class:`.models.Clusters`, serialise to the shapes of section 1 (list
 1.2, detail 1.3, nodes 1.7, helpers 1.8). ``/v1/cluster`` carries four operations told apart by
 a query key (``?scalingUp``, ``?scalingDown``, ``?quota``), dispatched here.
 Not for: lifecycle or validation rules (the model's).
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import params
-from .call import Call, Handler, Reply
-from .clock import ZERO_TIME, rfc3339
-from .clusters import RUNNING, VERSIONS, Cluster, ClusterRequest, FreeInstance, Node
-from .error_answer import ErrorAnswer
+from ..call import Call, Reply
+from ..clock import ZERO_TIME, rfc3339
+from ..paging import NumberedPage, marker_fields
+from ..params import Json
+from .errors import READ, illegal
+from .models import RUNNING, VERSIONS, Cluster, ClusterRequest, Clusters, FreeInstance, Node
 from .orders import Order, parse_order
-from .registry_handlers import paging_fields
+
+ClustersCall = Call[Clusters]
 
 INSTANCE_MODE = "cce"  # [INFERRED]: the real values are not documented
 FLAVORS = (  # [INFERRED]: POST /v1/node/flavor/list is known from third-party code only
@@ -131,36 +133,36 @@ def kubeconfig_text(cluster: Cluster, kind: str) -> str:
 # -- parsing --------------------------------------------------------------------------------
 
 
-def _order(body: params.Json, key: str) -> Order | None:
-    content = params.opt_obj(body, key)
+def _order(body: Json, key: str) -> Order | None:
+    content = READ.opt_obj(body, key)
     return None if content is None else parse_order(content)
 
 
-def _instance_ids(body: params.Json, key: str) -> list[str]:
-    return [params.text(item, "instanceId") for item in params.object_list(body, key)]
+def _instance_ids(body: Json, key: str) -> list[str]:
+    return [READ.text(item, "instanceId") for item in READ.object_list(body, key)]
 
 
-def _cluster_request(body: params.Json) -> ClusterRequest:
-    params.opt_obj(body, "cdsPreMountInfo")  # accepted, type-checked, not modelled
+def _cluster_request(body: Json) -> ClusterRequest:
+    READ.opt_obj(body, "cdsPreMountInfo")  # accepted, type-checked, not modelled
     return ClusterRequest(
-        name=params.opt_str(body, "clusterName"),
-        version=params.opt_str(body, "version"),
-        main_zone=params.opt_str(body, "mainAvailableZone"),
-        container_net=params.opt_str(body, "containerNet"),
+        name=READ.opt_str(body, "clusterName"),
+        version=READ.opt_str(body, "version"),
+        main_zone=READ.opt_str(body, "mainAvailableZone"),
+        container_net=READ.opt_str(body, "containerNet"),
         order=_order(body, "orderContent"),
         master_order=_order(body, "masterOrderContent"),
-        comment=params.text(body, "comment"),
-        advanced_options=dict(params.opt_obj(body, "advancedOptions") or {}),
-        master_exposed=bool(params.opt_bool(body, "masterExposed")),
-        dcc_uuid=params.text(body, "dccUuid"),
-        deploy_mode=params.text(body, "deployMode", "BCC"),
+        comment=READ.text(body, "comment"),
+        advanced_options=dict(READ.opt_obj(body, "advancedOptions") or {}),
+        master_exposed=bool(READ.opt_bool(body, "masterExposed")),
+        dcc_uuid=READ.text(body, "dccUuid"),
+        deploy_mode=READ.text(body, "deployMode", "BCC"),
     )
 
 
 # -- /v1/cluster ----------------------------------------------------------------------------
 
 
-def cluster_post(call: Call) -> Reply:
+def cluster_post(call: ClustersCall) -> Reply:
     if call.has_flag("scalingUp"):
         return scale_up(call)
     if call.has_flag("scalingDown"):
@@ -168,50 +170,48 @@ def cluster_post(call: Call) -> Reply:
     return create_cluster(call)
 
 
-def cluster_get(call: Call) -> Reply:
+def cluster_get(call: ClustersCall) -> Reply:
     if call.has_flag("quota"):
         return quota(call)
     return list_clusters(call)
 
 
-def create_cluster(call: Call) -> Reply:
-    uuid, order_ids = call.model.clusters.create(_cluster_request(call.json()))
+def create_cluster(call: ClustersCall) -> Reply:
+    uuid, order_ids = call.model.create(_cluster_request(call.json()))
     return {"clusterUuid": uuid, "orderId": order_ids}
 
 
-def list_clusters(call: Call) -> Reply:
-    clusters = call.model.clusters
-    page = clusters.list_clusters(call.arg("status") or None, call.page())
-    items = [cluster_json(cluster, clusters.region) for cluster in page.items]
-    return {"clusters": items, **paging_fields(page)}
+def list_clusters(call: ClustersCall) -> Reply:
+    page = call.model.list_clusters(call.arg("status") or None, call.page())
+    items = [cluster_json(cluster, call.model.region) for cluster in page.items]
+    return {"clusters": items, **marker_fields(page)}
 
 
-def get_cluster(call: Call) -> Reply:
-    clusters = call.model.clusters
-    return cluster_json(clusters.get(call.path["cluster"]), clusters.region)
+def get_cluster(call: ClustersCall) -> Reply:
+    return cluster_json(call.model.get(call.path["cluster"]), call.model.region)
 
 
-def delete_cluster(call: Call) -> Reply:
-    call.model.clusters.delete(call.path["cluster"])  # deleteEipCds / deleteSnap: accepted
+def delete_cluster(call: ClustersCall) -> Reply:
+    call.model.delete(call.path["cluster"])  # deleteEipCds / deleteSnap: accepted
     return None
 
 
-def scale_up(call: Call) -> Reply:
+def scale_up(call: ClustersCall) -> Reply:
     body = call.json()
-    uuid = params.opt_str(body, "clusterUuid")
-    order_ids = call.model.clusters.scale_up(uuid, _order(body, "orderContent"))
+    uuid = READ.opt_str(body, "clusterUuid")
+    order_ids = call.model.scale_up(uuid, _order(body, "orderContent"))
     return {"clusterUuid": uuid, "orderId": order_ids}
 
 
-def scale_down(call: Call) -> Reply:
+def scale_down(call: ClustersCall) -> Reply:
     body = call.json()
     ids = _instance_ids(body, "nodeInfo")
-    call.model.clusters.scale_down(params.opt_str(body, "clusterUuid"), ids)
+    call.model.scale_down(READ.opt_str(body, "clusterUuid"), ids)
     return None
 
 
-def quota(call: Call) -> Reply:
-    q = call.model.clusters.quota()
+def quota(call: ClustersCall) -> Reply:
+    q = call.model.quota()
     return {
         "cluster": q.cluster,
         "clusterUsed": q.cluster_used,
@@ -220,107 +220,103 @@ def quota(call: Call) -> Reply:
     }
 
 
-def versions(call: Call) -> Reply:
+def versions(call: ClustersCall) -> Reply:
     return {"data": list(VERSIONS)}
 
 
-def kubeconfig(call: Call) -> Reply:
-    cluster, kind = call.model.clusters.kubeconfig(call.arg("clusterUuid"), call.arg("type"))
+def kubeconfig(call: ClustersCall) -> Reply:
+    cluster, kind = call.model.kubeconfig(call.arg("clusterUuid"), call.arg("type"))
     return {"data": kubeconfig_text(cluster, kind)}
 
 
-def get_container_net(call: Call) -> Reply:
+def get_container_net(call: ClustersCall) -> Reply:
     body = call.json()
-    params.opt_int(body, "size")  # any size gets a /16
-    net = call.model.clusters.free_container_net(params.opt_str(body, "vpcCidr"))
+    READ.opt_int(body, "size")  # any size gets a /16
+    net = call.model.free_container_net(READ.opt_str(body, "vpcCidr"))
     return {"containerNet": net, "capacity": 65536}
 
 
-def check_container_net(call: Call) -> Reply:
+def check_container_net(call: ClustersCall) -> Reply:
     body = call.json()
-    clusters = call.model.clusters
-    clusters.check_container_net(
-        params.opt_str(body, "vpcCidr"), params.opt_str(body, "containerNetCidr")
+    call.model.check_container_net(
+        READ.opt_str(body, "vpcCidr"), READ.opt_str(body, "containerNetCidr")
     )
     return None
 
 
-def existed_node(call: Call) -> Reply:
+def existed_node(call: ClustersCall) -> Reply:
     body = call.json()
-    uuid, ids = params.opt_str(body, "clusterUuid"), _instance_ids(body, "nodeInfoList")
+    uuid, ids = READ.opt_str(body, "clusterUuid"), _instance_ids(body, "nodeInfoList")
     action = call.arg("action")
     if action == "shift_in":
-        params.opt_bool(body, "needRebuild")
-        call.model.clusters.shift_in(uuid, ids, params.text(body, "instanceType", "BCC"))
+        READ.opt_bool(body, "needRebuild")
+        call.model.shift_in(uuid, ids, READ.text(body, "instanceType", "BCC"))
     elif action == "shift_out":
-        call.model.clusters.shift_out(uuid, ids)
+        call.model.shift_out(uuid, ids)
     else:
-        raise ErrorAnswer("Cce.IllegalArguments", f"action {action!r} is not shift_in or shift_out")
+        raise illegal(f"action {action!r} is not shift_in or shift_out")
     return None
 
 
-def existed_bcc_nodes(call: Call) -> Reply:
+def existed_bcc_nodes(call: ClustersCall) -> Reply:
     body = call.json()
-    uuid = params.opt_str(body, "clusterUuid")
-    found = call.model.clusters.free_instances(uuid, params.text(body, "keyword"))
-    order_by, order = params.text(body, "orderBy", "name"), params.text(body, "order", "asc")
+    uuid = READ.opt_str(body, "clusterUuid")
+    found = call.model.free_instances(uuid, READ.text(body, "keyword"))
+    order_by, order = READ.text(body, "orderBy", "name"), READ.text(body, "order", "asc")
     field = "instance_id" if order_by == "instanceId" else "name"
     found.sort(key=lambda f: str(getattr(f, field)), reverse=order == "desc")
-    page_no = max(params.number(body, "pageNo", 1), 1)
-    page_size = min(max(params.number(body, "pageSize", 100), 1), 1000)
-    chosen = found[(page_no - 1) * page_size : page_no * page_size]
+    page = NumberedPage(
+        max(READ.number(body, "pageNo", 1), 1),
+        min(max(READ.number(body, "pageSize", 100), 1), 1000),
+    )
     return {
         "clusterUuid": uuid,
         "orderBy": order_by,
         "order": order,
-        "pageNo": page_no,
-        "pageSize": page_size,
+        "pageNo": page.page_no,
+        "pageSize": page.page_size,
         "totalCount": len(found),
-        "nodeList": [free_instance_json(f) for f in chosen],
+        "nodeList": [free_instance_json(f) for f in page.cut(found)],
     }
 
 
-def upgrade(call: Call) -> Reply:
+def upgrade(call: ClustersCall) -> Reply:
     body = call.json()
-    call.model.clusters.upgrade(
-        params.opt_str(body, "clusterUuid"), params.opt_str(body, "version")
-    )
+    call.model.upgrade(READ.opt_str(body, "clusterUuid"), READ.opt_str(body, "version"))
     return None
 
 
 # -- /v1/node -------------------------------------------------------------------------------
 
 
-def list_nodes(call: Call) -> Reply:
-    clusters = call.model.clusters
+def list_nodes(call: ClustersCall) -> Reply:
     uuid = call.arg("clusterUuid")
-    page = clusters.list_nodes(uuid, call.page())
+    page = call.model.list_nodes(uuid, call.page())
     vpc = _vpc_of(call, uuid) if page.items else ("", "")
-    return {"nodes": [node_json(node, vpc) for node in page.items], **paging_fields(page)}
+    return {"nodes": [node_json(node, vpc) for node in page.items], **marker_fields(page)}
 
 
-def _vpc_of(call: Call, uuid: str | None) -> tuple[str, str]:
-    spec = call.model.clusters.get(uuid or "").spec
+def _vpc_of(call: ClustersCall, uuid: str | None) -> tuple[str, str]:
+    spec = call.model.get(uuid or "").spec
     return spec.vpc_id, spec.vpc_cidr
 
 
-def flavors(call: Call) -> Reply:
+def flavors(call: ClustersCall) -> Reply:
     call.json()
     return {"flavors": [dict(f) for f in FLAVORS]}
 
 
-HANDLERS: dict[str, Handler] = {
-    "cluster.post": cluster_post,
-    "cluster.get": cluster_get,
-    "cluster.detail": get_cluster,
-    "cluster.delete": delete_cluster,
-    "cluster.versions": versions,
-    "cluster.kubeconfig": kubeconfig,
-    "cluster.get_container_net": get_container_net,
-    "cluster.check_container_net": check_container_net,
-    "cluster.existed_node": existed_node,
-    "cluster.existed_bcc_nodes": existed_bcc_nodes,
-    "cluster.upgrade": upgrade,
-    "node.list": list_nodes,
-    "node.flavors": flavors,
-}
+def dump(clusters: Clusters) -> dict[str, Any]:
+    """The v1 clusters' part of ``GET /__emulator/state``: every cluster with its nodes."""
+    return {
+        "clusters": [
+            {
+                **cluster_json(cluster, clusters.region),
+                "nodes": [
+                    node_json(node, (cluster.spec.vpc_id, cluster.spec.vpc_cidr))
+                    for node in cluster.nodes
+                ],
+            }
+            for cluster in clusters.all_clusters()
+        ]
+    }

@@ -1,31 +1,32 @@
-"""The emulator's model: one object holding the registry and the clusters over one database.
+"""What every service model is built on: one database, the model clock, the random source,
+the running settings and the region.
 
-For: what tests and the admin endpoints need in one place: ``reset()`` (empty everything),
-``advance()`` (move the model clock, persisted so a restart keeps lifecycles consistent),
-``reseed()``. Plain Python, no HTTP. Not for: rules of a resource kind
-(:mod:`.registry`, :mod:`.clusters`).
+For: one instance per emulator, handed to each service's model factory, and what the admin
+endpoints need in one place: ``reset()`` (empty every table, clock and random source back to
+their start), ``advance()`` (move the model clock, persisted so a restart keeps lifecycles
+consistent), ``reseed()``. Plain Python, no HTTP.
+Not for: the rules of any resource (each service's ``models``).
 """
 
 from __future__ import annotations
 
 from .clock import ModelClock
-from .clusters import Clusters
 from .db import Database
-from .registry import Registry
 from .rng import SeededRandom
 from .settings import Settings
 
 _OFFSET_KEY = "clock_offset"
 
 
-class Model:
-    def __init__(self, db_path: str, settings: Settings, region: str = "bj") -> None:
-        self.db = Database(db_path)
+class Store:
+    def __init__(
+        self, db_path: str, settings: Settings, region: str = "bj", schema: str = ""
+    ) -> None:
+        self.db = Database(db_path, schema)
         self.settings = settings
+        self.region = region
         self.clock = ModelClock(self._stored_offset())
         self.rng = SeededRandom(settings.current.seed)
-        self.registry = Registry(self.db, self.clock, settings)
-        self.clusters = Clusters(self.db, self.clock, settings, self.rng, region)
 
     def _stored_offset(self) -> float:
         with self.db.read() as conn:

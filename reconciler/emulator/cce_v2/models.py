@@ -1,0 +1,614 @@
+"""The CCE v2 model: clusters, instance groups and their instances, with their lifecycles.
+
+For: the rules of docs/api-contract.md "CCE v2" as plain Python over SQLite (the ``ccev2_*``
+tables of :data:`SCHEMA`): storing what :mod:`.specs` checked, and the asynchronous phases.
+A lifecycle is a list of ``[due, phase]`` steps stored with its row and applied lazily before
+every read or write (:class:`..lifecycle.Lifecycle`), so ``POST /__emulator/advance`` moves
+everything at once and a 0-second step shows on the next read::
+
+    cluster:   pending -> provisioning -> provisioned -> running   (cluster_create_seconds,
+               pending -> provisioning -> create_failed             in three equal steps)
+               deleting -> deleted | delete_failed                 (cluster_delete_seconds)
+    instance:  the same create phases, timed from its own creation;
+               deleting -> deleted (cluster_delete_seconds), then it is gone
+
+``create_failure_rate`` draws ``create_failed`` for clusters and instances,
+``delete_failure_rate`` draws ``delete_failed`` for clusters. A deleted cluster answers
+``ClusterNotFound`` and takes its groups and instances with it. An instance group has no
+phase: ``replicas`` is what was asked, ``readyReplicas`` counts its running instances.
+Not for: checking request bodies (:mod:`.specs`), the wire shapes (:mod:`.handlers`), nor v1
+clusters (:mod:`..cce_v1`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from ..lifecycle import Lifecycle
+from ..paging import NumberedPage, NumberedPaging
+from ..params import Json
+from ..store import Store
+from .errors import READ, cluster_not_found, group_not_found, invalid, not_allowed
+from .specs import (
+    CLEAN_POLICIES,
+    CLUSTER_KEYWORD_TYPES,
+    CLUSTER_ORDER_BY,
+    KUBECONFIG_TYPES,
+    MASTER,
+    NODE,
+    ORDERS,
+    choice,
+    cluster_spec,
+    group_spec,
+    instance_template,
+    put,
+)
+
+SCHEMA = """
+-- steps = JSON [[due, phase], ...] still to come; due = the first one's.
+CREATE TABLE IF NOT EXISTS ccev2_clusters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    cluster_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    due REAL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ccev2_instance_groups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL REFERENCES ccev2_clusters(cluster_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    replicas INTEGER NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ccev2_instances (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    cce_instance_id TEXT NOT NULL UNIQUE,
+    machine_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL REFERENCES ccev2_clusters(cluster_id) ON DELETE CASCADE,
+    group_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    due REAL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ccev2_instances_by_group ON ccev2_instances(group_id, seq);
+CREATE INDEX IF NOT EXISTS ccev2_instances_by_cluster ON ccev2_instances(cluster_id, seq);
+"""
+
+PENDING, PROVISIONING, PROVISIONED, RUNNING = "pending", "provisioning", "provisioned", "running"
+CREATE_FAILED, DELETING, DELETED = "create_failed", "deleting", "deleted"
+DELETE_FAILED = "delete_failed"
+# The cluster list: absent or 0 is page 1 of 10 [SDK PageNoDefault / PageSizeDefault]; the
+# largest size is UNKNOWN on the real service (a guess).
+CLUSTER_PAGING = NumberedPaging(default_no=1, default_size=10, max_size=1000)
+# Group and group-instance lists: absent is 0, "all", like the SDK's zero values; 100000 is
+# [DOC] for instance lists, used for groups too.
+GROUP_PAGING = NumberedPaging(default_no=0, default_size=0, max_size=100_000)
+
+
+# --- stored rows and queries ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCluster:
+    seq: int
+    cluster_id: str
+    name: str
+    phase: str
+    created: float
+    updated: float
+    spec: dict[str, Any]
+    node_num: int
+
+
+@dataclass(frozen=True)
+class StoredGroup:
+    seq: int
+    group_id: str
+    cluster_id: str
+    name: str
+    replicas: int
+    ready_replicas: int
+    created: float
+    updated: float
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredInstance:
+    seq: int
+    cce_instance_id: str
+    machine_id: str
+    cluster_id: str
+    group_id: str
+    role: str
+    phase: str
+    created: float
+    updated: float
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClusterQuery:
+    keyword_type: str
+    keyword: str
+    order_by: str
+    order: str
+    page: NumberedPage
+
+
+def cluster_query(
+    keyword_type: str | None,
+    keyword: str | None,
+    order_by: str | None,
+    order: str | None,
+    page: NumberedPage,
+) -> ClusterQuery:
+    """The list query with the documented defaults."""
+    return ClusterQuery(
+        choice(keyword_type or "clusterName", CLUSTER_KEYWORD_TYPES, "keywordType"),
+        keyword or "",
+        choice(order_by or "clusterName", CLUSTER_ORDER_BY, "orderBy"),
+        choice(order or "ASC", ORDERS, "order"),
+        page,
+    )
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+_CLUSTER_SELECT = (
+    "SELECT c.*, (SELECT count(*) FROM ccev2_instances i WHERE i.cluster_id = c.cluster_id"
+    " AND i.role = 'node') AS node_num FROM ccev2_clusters c"
+)
+_GROUP_SELECT = (
+    "SELECT g.*, (SELECT count(*) FROM ccev2_instances i WHERE i.group_id = g.group_id"
+    " AND i.phase = 'running') AS ready FROM ccev2_instance_groups g"
+)
+
+
+class CceV2:
+    """The v2 resources over the emulator's database (it holds no state of its own)."""
+
+    def __init__(self, store: Store) -> None:
+        self._settings = store.settings
+        self._rng = store.rng
+        self._lifecycle = Lifecycle(store, _DUE, _advance)
+
+    # -- clusters --------------------------------------------------------------------------
+
+    def create_cluster(self, body: Json) -> str:
+        """Store a pending cluster with its masters, nodes and node groups; return its id."""
+        fate = self._fate(self._settings.current.create_failure_rate, CREATE_FAILED, RUNNING)
+        with self._lifecycle.write() as (conn, now):
+            cluster_id = self._new_id(conn, "ccev2_clusters", "cluster_id", "cce-", lower=True)
+            spec = cluster_spec(body, cluster_id, self._rng.uuid4())
+            sets = self._instance_sets(body, spec)
+            groups = [READ.element(g, "nodeGroups[]") for g in READ.items(body, "nodeGroups")]
+            options = READ.section(body, "options")
+            READ.opt_bool(options, "skipNetworkCheck", "options.")  # accepted, not modelled
+            conn.execute(
+                "INSERT INTO ccev2_clusters (cluster_id, name, phase, steps, due, created, updated,"
+                " spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (cluster_id, spec["clusterName"], PENDING, *self._create_steps(now, fate), now, now,
+                 json.dumps(spec)),
+            )  # fmt: skip
+            for role, template, count in sets:
+                for _ in range(count):
+                    self._add_instance(conn, cluster_id, template, role, None, fate, now)
+            for group in groups:
+                self._insert_group(conn, cluster_id, group, fate, now)
+        return cluster_id
+
+    def list_clusters(self, query: ClusterQuery) -> tuple[list[StoredCluster], int]:
+        """One page of the live clusters (deleted ones are gone), and how many match."""
+        with self._lifecycle.read() as conn:
+            rows = conn.execute(f"{_CLUSTER_SELECT} WHERE phase != ? ORDER BY seq", (DELETED,))
+            found = [_cluster(row) for row in rows.fetchall()]
+        keyword = query.keyword.lower()
+        if keyword:
+            by_id = query.keyword_type == "clusterID"
+            found = [c for c in found if keyword in (c.cluster_id if by_id else c.name).lower()]
+        sort_key = {"clusterName": "name", "clusterID": "cluster_id", "createdAt": "created"}
+        attribute = sort_key[query.order_by]
+        found.sort(key=lambda c: getattr(c, attribute), reverse=query.order == "DESC")
+        return query.page.cut(found), len(found)
+
+    def get_cluster(self, cluster_id: str) -> StoredCluster:
+        with self._lifecycle.read() as conn:
+            return _cluster(_live_cluster_row(conn, cluster_id))
+
+    def delete_cluster(self, cluster_id: str) -> None:
+        """Start deleting; a cluster already deleting is left as it is (a resend is harmless)."""
+        knobs = self._settings.current
+        fate = self._fate(knobs.delete_failure_rate, DELETE_FAILED, DELETED)
+        with self._lifecycle.write() as (conn, now):
+            row = _live_cluster_row(conn, cluster_id)
+            if json.loads(row["spec"])["forbidDelete"]:
+                raise not_allowed("the cluster has deletion protection (forbidDelete)")
+            if row["phase"] == DELETING:
+                return
+            steps = [[now + knobs.cluster_delete_seconds, fate]]
+            conn.execute(
+                "UPDATE ccev2_clusters SET phase = ?, steps = ?, due = ?, updated = ?"
+                " WHERE cluster_id = ?",
+                (DELETING, json.dumps(steps), steps[0][0], now, cluster_id),
+            )
+
+    def kubeconfig(self, cluster_id: str, kind: str) -> tuple[StoredCluster, str]:
+        kind = choice(kind, KUBECONFIG_TYPES, "kubeconfig type")
+        cluster = self.get_cluster(cluster_id)
+        if cluster.phase != RUNNING:
+            raise not_allowed(f"the cluster is {cluster.phase}, not running")
+        if kind == "public" and not cluster.spec["masterConfig"]["exposedPublic"]:
+            raise invalid("the cluster's API server has no EIP (masterConfig.exposedPublic)")
+        return cluster, kind
+
+    # -- instance groups -------------------------------------------------------------------
+
+    def create_group(self, cluster_id: str, body: Json) -> str:
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            return self._insert_group(conn, cluster_id, body, None, now)
+
+    def list_groups(self, cluster_id: str, page: NumberedPage) -> tuple[list[StoredGroup], int]:
+        with self._lifecycle.read() as conn:
+            _live_cluster_row(conn, cluster_id)
+            rows = conn.execute(f"{_GROUP_SELECT} WHERE cluster_id = ? ORDER BY seq", (cluster_id,))
+            found = [_group(row) for row in rows.fetchall()]
+        return page.cut(found), len(found)
+
+    def get_group(self, cluster_id: str, group_id: str) -> StoredGroup:
+        with self._lifecycle.read() as conn:
+            _live_cluster_row(conn, cluster_id)
+            return _group(_group_row(conn, cluster_id, group_id))
+
+    def set_replicas(self, cluster_id: str, group_id: str, body: Json) -> None:
+        """Grow with new instances, or shrink: the named ``instanceIDs`` first, then the newest."""
+        replicas = READ.opt_int(body, "replicas")
+        if replicas is None or replicas < 0:
+            raise invalid("replicas is required and must not be negative")
+        named = READ.strings(body, "instanceIDs")
+        delete = bool(READ.opt_bool(body, "deleteInstance"))
+        READ.section(body, "deleteOption")  # accepted, not modelled
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            group = _group(_group_row(conn, cluster_id, group_id))
+            members = _members(conn, group_id)
+            if replicas > len(members):
+                if named:
+                    raise invalid("attaching existing instances (instanceIDs) is not modelled")
+                for _ in range(replicas - len(members)):
+                    self._add_group_instance(conn, group, now)
+            elif replicas < len(members):
+                first = _pick(members, named)
+                taken = {m.seq for m in first}
+                chosen = first + [m for m in reversed(members) if m.seq not in taken]
+                delete = delete or group.spec["cleanPolicy"] == "Delete"
+                self._remove(conn, group, chosen[: len(members) - replicas], delete, now)
+            _set_replicas(conn, group_id, replicas, now)
+
+    def scale_down(self, cluster_id: str, group_id: str, body: Json) -> str:
+        """Remove the named instances from the group (and lower ``replicas``); a task id."""
+        named = READ.strings(body, "instancesToBeRemoved")
+        READ.strings(body, "k8sNodesToBeRemoved")
+        if not named:
+            raise invalid("instancesToBeRemoved is required")
+        policy = READ.text(body, "cleanPolicy")
+        READ.section(body, "deleteOption")  # accepted, not modelled
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            group = _group(_group_row(conn, cluster_id, group_id))
+            members = _members(conn, group_id)
+            chosen = _pick(members, named)
+            clean = choice(policy or group.spec["cleanPolicy"], CLEAN_POLICIES, "cleanPolicy")
+            self._remove(conn, group, chosen, clean == "Delete", now)
+            _set_replicas(conn, group_id, len(members) - len(chosen), now)
+        return self._rng.short_id(f"task-{group_id}-scaledown-").lower()
+
+    def delete_group(self, cluster_id: str, group_id: str, delete_instances: bool) -> None:
+        """The group goes at once; its instances are deleted, or stay as plain nodes."""
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            group = _group(_group_row(conn, cluster_id, group_id))
+            members = _members(conn, group_id)
+            self._remove(conn, group, members, delete_instances, now)
+            conn.execute("UPDATE ccev2_instances SET group_id = '' WHERE group_id = ?", (group_id,))
+            conn.execute("DELETE FROM ccev2_instance_groups WHERE group_id = ?", (group_id,))
+
+    def group_instances(
+        self, cluster_id: str, group_id: str, page: NumberedPage
+    ) -> tuple[list[StoredInstance], int]:
+        with self._lifecycle.read() as conn:
+            _live_cluster_row(conn, cluster_id)
+            _group_row(conn, cluster_id, group_id)
+            rows = conn.execute(
+                "SELECT * FROM ccev2_instances WHERE group_id = ? ORDER BY seq", (group_id,)
+            ).fetchall()
+        found = [_instance(row) for row in rows]
+        return page.cut(found), len(found)
+
+    # -- everything, for the admin state ---------------------------------------------------
+
+    def everything(self) -> tuple[list[StoredCluster], list[StoredGroup], list[StoredInstance]]:
+        with self._lifecycle.read() as conn:
+            clusters = conn.execute(f"{_CLUSTER_SELECT} ORDER BY seq").fetchall()
+            groups = conn.execute(f"{_GROUP_SELECT} ORDER BY seq").fetchall()
+            instances = conn.execute("SELECT * FROM ccev2_instances ORDER BY seq").fetchall()
+        return (
+            [_cluster(r) for r in clusters],
+            [_group(r) for r in groups],
+            [_instance(r) for r in instances],
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _fate(self, rate: float, bad: str, good: str) -> str:
+        return bad if self._rng.random() < rate else good
+
+    def _create_steps(self, now: float, fate: str) -> tuple[str, float]:
+        """The create steps as stored (JSON) and the first one's due time."""
+        seconds = self._settings.current.cluster_create_seconds
+        steps: list[list[Any]] = [[now + seconds / 3, PROVISIONING]]
+        if fate == RUNNING:
+            steps.append([now + 2 * seconds / 3, PROVISIONED])
+        steps.append([now + seconds, fate])
+        return json.dumps(steps), steps[0][0]
+
+    def _new_id(
+        self, conn: sqlite3.Connection, table: str, column: str, prefix: str, lower: bool = False
+    ) -> str:
+        while True:
+            candidate = self._rng.short_id(prefix)
+            candidate = prefix + candidate[len(prefix) :].lower() if lower else candidate
+            found = conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (candidate,))
+            if found.fetchone() is None:
+                return candidate
+
+    def _instance_sets(self, body: Json, spec: Json) -> list[tuple[str, dict[str, Any], int]]:
+        """(role, template, count) for each InstanceSet of ``masters`` and ``nodes``."""
+        found = []
+        for key, role in (("masters", MASTER), ("nodes", NODE)):
+            for item in READ.items(body, key):
+                where = f"{key}[]."
+                instance_set = READ.element(item, f"{key}[]")
+                template = instance_template(
+                    READ.section(instance_set, "instanceSpec", where), where
+                )
+                count = (
+                    1 if template["existed"] else READ.opt_int(instance_set, "count", where) or 0
+                )
+                if count < 0:
+                    raise invalid(f"{where}count must not be negative")
+                found.append((role, template, count))
+        custom = spec["masterConfig"]["masterType"] in ("custom", "containerizedCustom")
+        if custom and not any(role == MASTER for role, _, _ in found):
+            raise invalid("a custom master cluster needs masters")
+        return found
+
+    def _insert_group(
+        self, conn: sqlite3.Connection, cluster_id: str, body: Json, fate: str | None, now: float
+    ) -> str:
+        group_id = self._new_id(conn, "ccev2_instance_groups", "group_id", "cce-ig-", lower=True)
+        spec = group_spec(body, cluster_id, group_id)
+        conn.execute(
+            "INSERT INTO ccev2_instance_groups (group_id, cluster_id, name, replicas, created,"
+            " updated, spec) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (group_id, cluster_id, spec["instanceGroupName"], spec["replicas"], now, now,
+             json.dumps(spec)),
+        )  # fmt: skip
+        group = _group(_group_row(conn, cluster_id, group_id))
+        for _ in range(group.replicas):
+            self._add_group_instance(conn, group, now, fate)
+        return group_id
+
+    def _add_group_instance(
+        self, conn: sqlite3.Connection, group: StoredGroup, now: float, fate: str | None = None
+    ) -> None:
+        if fate is None:
+            fate = self._fate(self._settings.current.create_failure_rate, CREATE_FAILED, RUNNING)
+        template = group.spec["instanceTemplate"]
+        self._add_instance(conn, group.cluster_id, template, NODE, group, fate, now)
+
+    def _add_instance(
+        self,
+        conn: sqlite3.Connection,
+        cluster_id: str,
+        template: Json,
+        role: str,
+        group: StoredGroup | None,
+        fate: str,
+        now: float,
+    ) -> None:
+        cce_id = self._new_id(conn, "ccev2_instances", "cce_instance_id", f"{cluster_id}-", True)
+        machine_id = self._machine_id(conn, template)
+        spec = dict(template)
+        put(spec, "cceInstanceID", cce_id)
+        put(spec, "instanceName", READ.text(template, "instanceName") or cce_id)
+        put(spec, "clusterID", cluster_id)
+        put(spec, "clusterRole", role)
+        put(spec, "instanceGroupID", group.group_id if group else "")
+        put(spec, "instanceGroupName", group.name if group else "")
+        labels = {**template.get("labels", {}), "cluster-id": cluster_id, "cluster-role": role}
+        if group is not None:
+            labels["instance-group-id"] = group.group_id
+        put(spec, "labels", labels)
+        steps, due = self._create_steps(now, fate)
+        conn.execute(
+            "INSERT INTO ccev2_instances (cce_instance_id, machine_id, cluster_id, group_id, role,"
+            " phase, steps, due, created, updated, spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cce_id, machine_id, cluster_id, group.group_id if group else "", role, PENDING,
+             steps, due, now, now, json.dumps(spec)),
+        )  # fmt: skip
+
+    def _machine_id(self, conn: sqlite3.Connection, template: Json) -> str:
+        if not template.get("existed"):
+            return self._new_id(conn, "ccev2_instances", "machine_id", "i-")
+        existing = READ.text(READ.section(template, "existedOption"), "existedInstanceID")
+        taken = conn.execute("SELECT 1 FROM ccev2_instances WHERE machine_id = ?", (existing,))
+        if not existing or taken.fetchone() is not None:
+            raise invalid(f"existedOption.existedInstanceID {existing!r} is missing or in use")
+        return existing
+
+    def _remove(
+        self,
+        conn: sqlite3.Connection,
+        group: StoredGroup,
+        chosen: list[StoredInstance],
+        delete: bool,
+        now: float,
+    ) -> None:
+        """Delete the chosen members, or move them out of the group as plain nodes."""
+        due = now + self._settings.current.cluster_delete_seconds
+        for member in chosen:
+            if delete:
+                conn.execute(
+                    "UPDATE ccev2_instances SET phase = ?, steps = ?, due = ?, updated = ?"
+                    " WHERE seq = ?",
+                    (DELETING, json.dumps([[due, DELETED]]), due, now, member.seq),
+                )
+            else:
+                spec = dict(member.spec)
+                spec.update(instanceGroupID="", instanceGroupName="")
+                spec["labels"] = {
+                    k: v for k, v in spec.get("labels", {}).items() if k != "instance-group-id"
+                }
+                conn.execute(
+                    "UPDATE ccev2_instances SET group_id = '', spec = ?, updated = ? WHERE seq = ?",
+                    (json.dumps(spec), now, member.seq),
+                )
+
+
+# --- rows and queries --------------------------------------------------------------------------
+
+
+_DUE = (
+    "SELECT 1 FROM ccev2_clusters WHERE due <= ?1"
+    " UNION ALL SELECT 1 FROM ccev2_instances WHERE due <= ?1 LIMIT 1"
+)
+
+
+def _advance(conn: sqlite3.Connection, now: float) -> None:
+    for table in ("ccev2_clusters", "ccev2_instances"):
+        rows = conn.execute(f"SELECT seq, steps FROM {table} WHERE due <= ?", (now,)).fetchall()
+        for row in rows:
+            steps = json.loads(row["steps"])
+            done = [step for step in steps if step[0] <= now]
+            left = [step for step in steps if step[0] > now]
+            when, phase = done[-1]
+            conn.execute(
+                f"UPDATE {table} SET phase = ?, steps = ?, due = ?, updated = ? WHERE seq = ?",
+                (phase, json.dumps(left), left[0][0] if left else None, when, row["seq"]),
+            )
+    gone = "SELECT cluster_id FROM ccev2_clusters WHERE phase = 'deleted'"
+    conn.execute(f"DELETE FROM ccev2_instances WHERE phase = 'deleted' OR cluster_id IN ({gone})")
+    conn.execute(f"DELETE FROM ccev2_instance_groups WHERE cluster_id IN ({gone})")
+
+
+def _live_cluster_row(conn: sqlite3.Connection, cluster_id: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = conn.execute(
+        f"{_CLUSTER_SELECT} WHERE cluster_id = ? AND phase != ?", (cluster_id, DELETED)
+    ).fetchone()
+    if row is None:
+        raise cluster_not_found(cluster_id)
+    return row
+
+
+def _running_cluster(conn: sqlite3.Connection, cluster_id: str) -> sqlite3.Row:
+    row = _live_cluster_row(conn, cluster_id)
+    if row["phase"] != RUNNING:
+        raise not_allowed(f"cluster {cluster_id} is {row['phase']}, not running")
+    return row
+
+
+def _group_row(conn: sqlite3.Connection, cluster_id: str, group_id: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = conn.execute(
+        f"{_GROUP_SELECT} WHERE group_id = ? AND cluster_id = ?", (group_id, cluster_id)
+    ).fetchone()
+    if row is None:
+        raise group_not_found(cluster_id, group_id)
+    return row
+
+
+def _members(conn: sqlite3.Connection, group_id: str) -> list[StoredInstance]:
+    """The group's instances that count towards its replicas (not deleting), oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM ccev2_instances WHERE group_id = ? AND phase NOT IN (?, ?) ORDER BY seq",
+        (group_id, DELETING, DELETED),
+    ).fetchall()
+    return [_instance(row) for row in rows]
+
+
+def _pick(members: list[StoredInstance], named: list[str]) -> list[StoredInstance]:
+    """The members named by CCE id or BCC id, in the order named; any stranger is an error."""
+    chosen = []
+    for name in dict.fromkeys(named):
+        member = next((m for m in members if name in (m.cce_instance_id, m.machine_id)), None)
+        if member is None:
+            raise invalid(f"instance {name!r} is not in the instance group")
+        chosen.append(member)
+    return chosen
+
+
+def _set_replicas(conn: sqlite3.Connection, group_id: str, replicas: int, now: float) -> None:
+    row = conn.execute("SELECT spec FROM ccev2_instance_groups WHERE group_id = ?", (group_id,))
+    spec = json.loads(row.fetchone()["spec"])
+    spec["replicas"] = replicas
+    conn.execute(
+        "UPDATE ccev2_instance_groups SET replicas = ?, spec = ?, updated = ? WHERE group_id = ?",
+        (replicas, json.dumps(spec), now, group_id),
+    )
+
+
+def _cluster(row: sqlite3.Row) -> StoredCluster:
+    return StoredCluster(
+        seq=row["seq"],
+        cluster_id=row["cluster_id"],
+        name=row["name"],
+        phase=row["phase"],
+        created=row["created"],
+        updated=row["updated"],
+        spec=json.loads(row["spec"]),
+        node_num=row["node_num"],
+    )
+
+
+def _group(row: sqlite3.Row) -> StoredGroup:
+    return StoredGroup(
+        seq=row["seq"],
+        group_id=row["group_id"],
+        cluster_id=row["cluster_id"],
+        name=row["name"],
+        replicas=row["replicas"],
+        ready_replicas=row["ready"],
+        created=row["created"],
+        updated=row["updated"],
+        spec=json.loads(row["spec"]),
+    )
+
+
+def _instance(row: sqlite3.Row) -> StoredInstance:
+    return StoredInstance(
+        seq=row["seq"],
+        cce_instance_id=row["cce_instance_id"],
+        machine_id=row["machine_id"],
+        cluster_id=row["cluster_id"],
+        group_id=row["group_id"],
+        role=row["role"],
+        phase=row["phase"],
+        created=row["created"],
+        updated=row["updated"],
+        spec=json.loads(row["spec"]),
+    )
