@@ -3,11 +3,16 @@
 For: telling a user, before any plan or apply, whether the endpoint of the configuration at
 PATH accepts the credentials (a signed GET), whether this machine's clock is close enough to
 the server's ``Date`` for signatures to be accepted, and whether each answer the reconciler
-reads (the registry user, the first page of the namespace, image, cluster and node lists, the
-quota and the version list) has the shape the client expects. A mismatch names the key and
-shows the keys the answer had, so that a wrong guess about the real API (docs/api-contract.md)
-is seen before a plan decides anything from it. The single GETs of a namespace and of an image
-tag, which the client avoids because their shapes are unconfirmed, are shown as notes.
+reads has the shape the client expects: for the v1 registry API (the registry user, the first
+page of the namespace and image lists), the v1 cluster API (cluster and node lists, the quota
+and the version list) and the v2 API (clusters, quotas, instance groups and their nodes, and
+each day-2 API the configuration uses: add-ons, the cluster autoscaler, node-upgrade versions).
+Only the APIs the configuration uses are checked (all of them for a configuration that
+declares nothing); every other check is listed as skipped, saying why. A mismatch names the key
+and shows the keys the answer had, so that a wrong guess about the real API
+(docs/api-contract.md) is seen before a plan decides anything from it. The single GETs of a
+namespace and of an image tag, which the client avoids because their shapes are unconfirmed,
+are shown as notes.
 Not for: changing anything. Only GETs are sent, and each list is read one page deep.
 
 Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or a failure.
@@ -29,6 +34,17 @@ from reconciler.client import api
 from reconciler.client.api import CceClient, Page, parse_page
 from reconciler.client.transport import ApiResponse
 from reconciler.client.types import Cluster, Node, Quota, RegistryUser
+from reconciler.client.v2_types import (
+    Addon,
+    CceInstance,
+    ClusterAutoscaler,
+    InstanceGroup,
+    K8sCluster,
+    Origin,
+    Reader,
+    UpgradeVersions,
+)
+from reconciler.client.v2_types import Quota as V2Quota
 from reconciler.commands.common import config_choice_options
 from reconciler.errors import (
     EXIT_ERROR,
@@ -40,7 +56,8 @@ from reconciler.errors import (
     ServerError,
     ShapeError,
 )
-from reconciler.model import ConfigChoice
+from reconciler.kinds import kind_named
+from reconciler.model import ConfigChoice, DesiredState
 from reconciler.session import RunOptions, load, open_client
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
@@ -154,8 +171,9 @@ def _page_summary(key: str) -> Callable[[Page[Any]], str]:
 # --- the checks --------------------------------------------------------------------------------
 
 
-def check_credentials_and_clusters(doctor: Doctor) -> Page[Any] | None:
-    """One signed GET of the cluster list: credentials, clock and the list's shape at once."""
+def check_credentials_and_clusters(doctor: Doctor, shape: bool = True) -> Page[Any] | None:
+    """One signed GET of the cluster list: credentials, clock and (``shape``) the list's shape
+    at once."""
     where = f"GET {api.CLUSTER_PATH}"
     response = None
     with doctor.answer("credentials", where):
@@ -166,6 +184,8 @@ def check_credentials_and_clusters(doctor: Doctor) -> Page[Any] | None:
     if response is None:
         return None
     check_clock(doctor, response)
+    if not shape:
+        return None
     return doctor.shaped(
         "clusters",
         response,
@@ -343,20 +363,247 @@ def check_versions(doctor: Doctor) -> None:
         )
 
 
-def run_checks(client: CceClient) -> list[Check]:
-    doctor = Doctor(client)
-    clusters = check_credentials_and_clusters(doctor)
-    steps: list[Callable[[], None]] = [
-        lambda: check_registry(doctor, *check_user(doctor)),
+# --- the v2 API (cce-v2-api.md, cce-v2-day2-api.md) ---------------------------------------------
+
+V2_FIRST_PAGE = {"pageNo": "1", "pageSize": "10"}
+
+
+def _v2_reader(response: ApiResponse, data: Any, path: str) -> Reader:
+    return Reader(data, Origin("GET", path, response.status, response.request_id))
+
+
+def v2_first_page(
+    doctor: Doctor,
+    name: str,
+    path: str,
+    query: dict[str, str],
+    wrapper: str,
+    list_key: str,
+    read: Callable[[Reader], Any],
+) -> list[Any] | None:
+    """The first page of a v2 list, read as the client reads every page."""
+    response = doctor.client.transport.request("GET", path, {**query, **V2_FIRST_PAGE})
+
+    def parse(data: Any) -> list[Any]:
+        page = _v2_reader(response, data, path).obj(wrapper)
+        count = page.integer("totalCount")
+        return [read(item) for item in page.objects(list_key, null_is_empty=count == 0)]
+
+    def summary(items: list[Any]) -> str:
+        return f"{list_key}: {len(items)} on the first page"
+
+    found: list[Any] | None = doctor.shaped(name, response, parse, path, summary)
+    return found
+
+
+def v2_object(
+    doctor: Doctor,
+    name: str,
+    path: str,
+    read: Callable[[Reader], Any],
+    summary: Callable[[Any], str],
+    body: Any = None,
+) -> Any:
+    response = doctor.client.transport.request("GET", path, None, body)
+    return doctor.shaped(
+        name, response, lambda data: read(_v2_reader(response, data, path)), path, summary
+    )
+
+
+def _quota_text(quota: V2Quota) -> str:
+    return f"{quota.used} of {quota.quota} used"
+
+
+@dataclass(frozen=True)
+class Uses:
+    """Which APIs a configuration uses (every one, for a configuration that declares nothing)."""
+
+    registry: bool = True
+    v1_clusters: bool = True
+    v2: bool = True
+    addons: bool = True
+    autoscaler: bool = True
+    upgrades: bool = True
+    v2_names: tuple[str, ...] = ()  # the declared v2 cluster names, to pick which one to read
+
+    @classmethod
+    def of(cls, desired: DesiredState | None) -> Uses:
+        if desired is None or not desired.resources:
+            return cls()
+        kinds = {a.kind for a in desired.resources}
+        attrs = [
+            kind_named(a.kind).desired_attrs(spec)
+            for a, spec in desired.resources.items()
+            if a.kind in ("k8s_cluster", "instance_group")
+        ]
+        return cls(
+            registry=bool(kinds & {"user", "namespace", "repository"}),
+            v1_clusters="cluster" in kinds,
+            v2=bool(kinds & {"k8s_cluster", "instance_group", "addon"}),
+            addons="addon" in kinds,
+            autoscaler=any("autoscaler" in a or "clusterAutoscaler" in a for a in attrs),
+            upgrades=any("kubeletVersion" in a or "containerRuntimeVersion" in a for a in attrs),
+            v2_names=tuple(a.name for a in desired.resources if a.kind == "k8s_cluster"),
+        )
+
+
+NOT_USED = "not used by this configuration"
+
+
+def check_v2(doctor: Doctor, uses: Uses) -> None:
+    """The v2 lists and quotas, then what one live cluster (a declared one first) answers."""
+    v2 = doctor.client.v2
+    with doctor.answer("v2 clusters", f"GET {v2.prefix}/clusters"):
+        clusters = v2_first_page(
+            doctor, "v2 clusters", f"{v2.prefix}/clusters", {}, "clusterPage", "clusterList",
+            K8sCluster.read,
+        )  # fmt: skip
+    if doctor.stopped:
+        return
+    with doctor.answer("v2 quota", f"GET {v2.prefix}/quota/cluster"):
+        v2_object(doctor, "v2 quota", f"{v2.prefix}/quota/cluster", V2Quota.read, _quota_text)
+    live = [c for c in clusters or () if c.phase == "running"]
+    live.sort(key=lambda c: c.cluster_name not in uses.v2_names)
+    if not live:
+        for name, what in V2_CLUSTER_CHECKS:
+            doctor.add(Check(name, SKIPPED, what, "no running v2 cluster to read"))
+        return
+    check_v2_cluster(doctor, uses, live[0])
+
+
+V2_CLUSTER_CHECKS = (
+    ("v2 node quota", "GET .../quota/cluster/{id}/node"),
+    ("v2 groups", "GET .../cluster/{id}/instancegroups"),
+    ("v2 nodes", "GET .../instancegroup/{id}/instances"),
+    ("v2 add-ons", "GET .../cluster/{id}/addon"),
+    ("v2 autoscaler", "GET .../autoscaler/{id}"),
+    ("v2 upgrades", "GET .../component_upgrade_versions"),
+)
+
+
+def check_v2_cluster(doctor: Doctor, uses: Uses, cluster: K8sCluster) -> None:
+    v2, cid = doctor.client.v2, cluster.cluster_id
+    base = f"{v2.prefix}/cluster/{cid}"
+    path = f"{v2.prefix}/quota/cluster/{cid}/node"
+    with doctor.answer("v2 node quota", f"GET {path}"):
+        v2_object(doctor, "v2 node quota", path, V2Quota.read, _quota_text)
+    with doctor.answer("v2 groups", f"GET {base}/instancegroups"):
+        groups = v2_first_page(
+            doctor, "v2 groups", f"{base}/instancegroups", {}, "page", "list", InstanceGroup.read
+        )
+    group = (groups or [None])[0]
+    group_path = f"{base}/instancegroup/{group.instance_group_id}" if group else ""
+    if group is None:
+        doctor.add(Check("v2 nodes", SKIPPED, "GET .../instances", "no instance group to list"))
+    else:
+        with doctor.answer("v2 nodes", f"GET {group_path}/instances"):
+            v2_first_page(
+                doctor, "v2 nodes", f"{group_path}/instances", {}, "page", "list", CceInstance.read
+            )
+    check_v2_day2(doctor, uses, cid, base, group_path)
+
+
+def check_v2_day2(doctor: Doctor, uses: Uses, cid: str, base: str, group_path: str) -> None:
+    v2 = doctor.client.v2
+    if not uses.addons:
+        doctor.add(Check("v2 add-ons", SKIPPED, f"GET {base}/addon", NOT_USED))
+    elif not doctor.stopped:
+        with doctor.answer("v2 add-ons", f"GET {base}/addon"):
+            v2_object(
+                doctor, "v2 add-ons", f"{base}/addon",
+                lambda r: [Addon.read(i) for i in r.objects("items")],
+                lambda items: f"items: {len(items)} add-ons in the catalogue",
+                body={"clusterID": cid, "addons": ""},
+            )  # fmt: skip
+    path = f"{v2.prefix}/autoscaler/{cid}"
+    if not uses.autoscaler:
+        doctor.add(Check("v2 autoscaler", SKIPPED, f"GET {path}", NOT_USED))
+    elif not doctor.stopped:
+        with doctor.answer("v2 autoscaler", f"GET {path}"):
+            try:
+                v2_object(
+                    doctor, "v2 autoscaler", path,
+                    lambda r: ClusterAutoscaler.read(r.obj("autoscaler")),
+                    lambda a: f"expander {a.config.expander}",
+                )  # fmt: skip
+            except NotFoundError as exc:
+                detail = f"no cluster autoscaler yet ({exc.code}); apply creates the one declared"
+                doctor.add(Check("v2 autoscaler", OK, f"GET {path}", detail, exc.request_id))
+    path = f"{group_path}/component_upgrade_versions"
+    if not uses.upgrades:
+        doctor.add(Check("v2 upgrades", SKIPPED, f"GET {path}", NOT_USED))
+    elif not group_path:
+        doctor.add(Check("v2 upgrades", SKIPPED, f"GET {path}", "no instance group to read"))
+    elif not doctor.stopped:
+        with doctor.answer("v2 upgrades", f"GET {path}"):
+            v2_object(
+                doctor, "v2 upgrades", path,
+                lambda r: UpgradeVersions.read(r.obj("result")),
+                lambda u: f"kubelet {u.of('kubelet').current_version}",
+            )  # fmt: skip
+
+
+def check_v1_clusters(doctor: Doctor, clusters: Page[Any] | None) -> None:
+    for step in (
         lambda: check_nodes(doctor, clusters),
         lambda: check_quota(doctor),
         lambda: check_versions(doctor),
+    ):
+        if doctor.stopped:
+            return
+        step()
+
+
+def skip(doctor: Doctor, names: tuple[str, ...], why: str) -> None:
+    for name in names:
+        doctor.add(Check(name, SKIPPED, "", why))
+
+
+REGISTRY_CHECKS = ("user", "namespaces", "images")
+V1_CLUSTER_CHECKS = ("clusters", "nodes", "quota", "versions")
+V2_CHECKS = ("v2 clusters", "v2 quota", *(name for name, _ in V2_CLUSTER_CHECKS))
+
+
+def run_checks(client: CceClient, desired: DesiredState | None = None) -> list[Check]:
+    doctor = Doctor(client)
+    uses = Uses.of(desired)
+    clusters = None
+    if uses.v2 and not uses.v1_clusters:
+        check_credentials_v2(doctor)
+    else:  # credentials and the clock, and the list's shape when v1 clusters are declared
+        clusters = check_credentials_and_clusters(doctor, shape=uses.v1_clusters)
+    steps: list[Callable[[], None]] = [
+        (lambda: check_registry(doctor, *check_user(doctor)))
+        if uses.registry
+        else (
+            lambda: skip(
+                doctor, REGISTRY_CHECKS, f"{NOT_USED} (no registry user, namespace or repository)"
+            )
+        ),  # fmt: skip
+        (lambda: check_v1_clusters(doctor, clusters))
+        if uses.v1_clusters
+        else (lambda: skip(doctor, V1_CLUSTER_CHECKS, f"{NOT_USED} (no v1 cluster)")),
+        (lambda: check_v2(doctor, uses))
+        if uses.v2
+        else (lambda: skip(doctor, V2_CHECKS, f"{NOT_USED} (no k8s_cluster)")),
     ]
     for step in steps:
         if doctor.stopped:
             break
         step()
     return doctor.checks
+
+
+def check_credentials_v2(doctor: Doctor) -> None:
+    """For a configuration of v2 clusters only: the signed GET is the v2 cluster list's."""
+    path = f"{doctor.client.v2.prefix}/clusters"
+    where = f"GET {path}"
+    with doctor.answer("credentials", where):
+        response = doctor.client.transport.request("GET", path, dict(V2_FIRST_PAGE))
+        doctor.add(
+            Check("credentials", OK, where, "a signed request was accepted", response.request_id)
+        )
+        check_clock(doctor, response)
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -413,7 +660,7 @@ def command(
     desired = load(paths, ConfigChoice(env, var_files, var_args))
     with open_client(desired.target, desired.base_dir, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
-        checks = run_checks(client)
+        checks = run_checks(client, desired)
     if as_json:
         click.echo(json.dumps(to_json(endpoint, checks), indent=2, sort_keys=True))
     else:

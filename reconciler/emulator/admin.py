@@ -10,10 +10,14 @@ For tests and demos::
                                jitter), throttle_rps, seed, create_failure_rate,
                                delete_failure_rate (CCE v2 clusters only),
                                cluster_create_seconds, cluster_delete_seconds, namespace_quota,
-                               cluster_quota, slave_quota; and queue forced faults:
+                               cluster_quota, slave_quota, v2_cluster_quota, v2_node_quota,
+                               workflow_batch_seconds, workflow_failure_rate, addon_seconds;
+                               and queue forced faults:
                                fail_next (next mutating requests), fail_next_any (next
                                requests), each a list of error codes, "reset" or "drop"
     POST /__emulator/advance   {"seconds": N}: move the model clock
+    POST /__emulator/<service>/<action>  what a console does where the API has no call:
+                               cce_v2/upgrade-master {"clusterID", "k8sVersion"}
     GET  /__emulator/state     every object, each service under its own keys (registry v1:
                                user, namespaces, images with tags; CCE v1: clusters with
                                nodes; CCE v2: "ccev2" with clusters (deleted ones too),
@@ -82,6 +86,9 @@ class AdminApp:
             ("POST", "advance"): self.advance,
             ("GET", "state"): self.state,
         }
+        for one in self.mounted:
+            for action in one.service.console:
+                self._routes[("POST", f"{one.service.name}/{action}")] = self._console(one, action)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -144,6 +151,12 @@ class AdminApp:
 
     def state(self, request: Request) -> dict[str, Any]:
         return dump_state(self.store, self.mounted)
+
+    def _console(self, one: Mounted[Any], action: str) -> Callable[[Request], Any]:
+        def run(request: Request) -> Any:
+            return one.service.console[action](one.model, _json_object(request))
+
+        return run
 
 
 def _fault_list(key: str, value: Any) -> list[str]:

@@ -9,8 +9,8 @@ Not for: anything a service does (its own ``routes``, ``handlers``, ``models``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .call import Handler
@@ -48,6 +48,11 @@ class Service(Generic[M]):
     dump: Callable[[M], dict[str, Any]]  # its top-level keys of GET /__emulator/state
     read: Reader = BCE_JSON  # how its bodies and queries are read, and the errors they get
     request_id_key: str | None = None  # every success body carries the request id (v2 "requestID")
+    # What a console does where the API has no call (CCE v2's master upgrade): action name ->
+    # (model, JSON body) -> answer, served as POST /__emulator/<name>/<action>.
+    console: Mapping[str, Callable[[M, Mapping[str, Any]], dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler import errors
+from reconciler.client.credentials import Credentials
 from reconciler.client.v2 import PREFIX, CceV2Client
 from reconciler.client.v2_types import (
     AddonInstall,
@@ -18,10 +19,16 @@ from reconciler.client.v2_types import (
     AddonUpdate,
     AddonUpgrade,
     AutoscalerConfig,
+    ClusterCreate,
+    ClusterSpecBody,
     ComponentUpgrade,
+    ContainerNetworkConfig,
     GroupAutoscaler,
     InstanceGroup,
     InstanceGroupConfigure,
+    InstanceGroupCreate,
+    InstanceSpecBody,
+    MasterConfig,
     Origin,
     Reader,
     Taint,
@@ -29,6 +36,7 @@ from reconciler.client.v2_types import (
     UpgradeNodes,
     WorkflowCreate,
 )
+from reconciler.emulator.testing import EmulatorHandle
 
 from .conftest import FakeTime, Reply, ScriptedServer, make_transport, ok
 
@@ -436,3 +444,65 @@ def test_a_200_with_a_code_is_a_refusal(client: CceV2Client, server: ScriptedSer
         client.list_addons(C)
     with pytest.raises(errors.ShapeError, match=r"items\[0\].meta.name: missing"):
         client.list_addons(C)
+
+
+# -- against the emulator -------------------------------------------------------------------
+
+
+def test_the_day2_calls_against_the_emulator(emulator: EmulatorHandle) -> None:
+    """Every day-2 call through the typed client, decoded strictly, against the emulator."""
+    creds = Credentials(emulator.access_key_id, emulator.secret_access_key)
+    spec = ClusterSpecBody("c1", "1.28.8", "vpc-x", MasterConfig("managedPro"),
+                           ContainerNetworkConfig("kubenet", "sbn-x", "172.28.0.0/16"),
+                           runtime_type="containerd")  # fmt: skip
+    with CceV2Client.connect(emulator.url, creds, page_size=2) as live:
+        cid = live.create_cluster(ClusterCreate(spec)).cluster_id
+        template = InstanceSpecBody("N3", "sbn-x", cpu=2, mem=8, image_id="m-x")
+        gid = live.create_instance_group(
+            cid, InstanceGroupCreate("ig1", template, 2)
+        ).instance_group_id
+        assert live.set_forbid_delete(cid, True) is True
+        assert live.get_cluster(cid).forbid_delete is True
+        assert (live.get_cluster_quota().used, live.get_node_quota(cid).used) == (1, 2)
+
+        group = live.get_instance_group(cid, gid)
+        edit = TemplateEdit(labels={"team": "a"}, taints=(Taint("gpu", "", "NoSchedule"),))
+        live.configure_instance_group(cid, gid, InstanceGroupConfigure.from_group(group, edit))
+        nodes = live.list_group_instances(cid, gid, phases=("running",))
+        assert all(n.spec["labels"]["team"] == "a" for n in nodes) and len(nodes) == 2
+
+        live.update_group_autoscaler(cid, gid, GroupAutoscaler(True, 1, 4, 0))
+        (scaled,) = live.list_instance_groups(cid, autoscaler_enabled=True)
+        assert scaled.autoscaler == GroupAutoscaler(True, 1, 4, 0)
+        live.create_autoscaler(cid)
+        live.update_autoscaler(cid, AutoscalerConfig("least-waste", True, 1))
+        assert live.get_autoscaler(cid).config.expander == "least-waste"
+
+        task = live.scale_up(cid, gid, up_to_replicas=3)
+        assert live.get_task(task.task_id).phase == "Done"
+        assert [t.task_id for t in live.list_tasks(gid)] == [task.task_id]
+        assert len(live.list_instances(cid, keyword_type="instanceGroupID", keyword=gid)) == 3
+
+        versions = live.upgrade_versions(cid, gid)
+        assert versions.of("containerRuntime").targets == ("1.6.36", "1.7.13")
+        config = UpgradeNodes(gid, (ComponentUpgrade("containerRuntime", "1.7.13"),), 1,
+                              pause_policy="FirstBatch")  # fmt: skip
+        wf = live.create_workflow(cid, WorkflowCreate(config)).workflow_id
+        assert live.get_workflow(cid, wf).phase == "Paused"
+        live.update_workflow(cid, wf, "resume")
+        done = live.get_workflow(cid, wf)
+        assert (done.phase, done.finished, done.finished_tasks, done.instance_group_id) == (
+            "Succeeded", True, 3, gid)  # fmt: skip
+
+        live.install_addon(cid, AddonInstall("cce-volcano", "1.8.2"))
+        live.upgrade_addon(cid, AddonUpgrade("cce-volcano"))
+        live.update_addon(cid, AddonUpdate("cce-volcano", "Binpack: true\n"))
+        (volcano,) = live.list_addons(cid, ["cce-volcano"])
+        assert volcano.instance is not None
+        assert (volcano.instance.installed_version, volcano.instance.params) == (
+            "1.9.1", "Binpack: true\n")  # fmt: skip
+        with pytest.raises(errors.FatalServerError) as caught:
+            live.install_addon(cid, AddonInstall("cce-volcano"))
+        assert caught.value.code == "cce.warning.InvalidParam"
+        live.uninstall_addon(cid, AddonUninstall("cce-volcano"))
+        assert live.list_addons(cid, ["cce-volcano"])[0].instance is None
