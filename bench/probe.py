@@ -11,7 +11,9 @@ peak RSS (``ru_maxrss``). The emulator runs in another process, so its CPU is no
 - ``terraform``: the same refresh done one GET per managed resource on a pool of N threads,
   the way Terraform refreshes (``get_user``, ``get_namespace``, ``get_image_meta`` per tag,
   ``get_cluster`` + ``list_nodes``);
-- ``apply``: ``reconciler apply --auto-approve`` in this process, the execute phase timed.
+- ``apply``: ``reconciler apply --auto-approve`` in this process, the execute phase timed;
+- ``apply-plan``: ``reconciler apply --plan FILE`` in this process, its phases timed (config
+  load, state read, refresh, the staleness check, execute, the state write).
 
 Timing starts after the imports, so interpreter start-up (~0.3 s) is not in the figures.
 Not for: setting up the world (``bench.workload``) or judging the figures (``bench.run``).
@@ -35,9 +37,9 @@ from typing import Any, TypeVar
 
 from reconciler import session
 from reconciler.cli import main as cli_main
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig, TransportStats
+from reconciler.client.v1 import CceClient
 from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
 from reconciler.model import Address
@@ -107,7 +109,7 @@ def _times(clock: Clock) -> dict[str, Any]:
 
 
 class ClientStats:
-    """Wraps ``open_client`` of a command so the client's counters are read before it closes."""
+    """Wraps ``session.open_client`` so the client's counters are read before it closes."""
 
     def __init__(self, open_client: Callable[..., Any]) -> None:
         self.open_client = open_client
@@ -124,10 +126,10 @@ class ClientStats:
 
 def instrument_plan(clock: Clock) -> ClientStats:
     """Time the steps ``reconciler plan`` calls, in the modules it calls them from."""
-    stats = ClientStats(plan_command.open_client)
-    plan_command.open_client = stats
+    stats = ClientStats(session.open_client)
+    session.open_client = stats
     plan_command.load = clock.wrap("load", plan_command.load)
-    plan_command.render_plan = clock.wrap("render", plan_command.render_plan)
+    plan_command.plan_text = clock.wrap("render", plan_command.plan_text)
     session.refresh = clock.wrap("refresh", session.refresh)
     session.make_plan = clock.wrap("plan", session.make_plan)
     read = LocalStateStore.read
@@ -208,15 +210,39 @@ def probe_apply(config: str, state: str, parallelism: int, rate: float | None) -
     return {"exit_code": code, "summary_line": done[-1] if done else "", **_times(clock)}
 
 
+def probe_apply_plan(plan_file: str, state: str) -> dict[str, Any]:
+    clock = Clock()
+    instrument_apply(clock)
+    args = ["apply", "--plan", plan_file, "--no-color", "--state", state]
+    with clock.phase("total"):
+        code, out = run_cli(args)
+    done = [line for line in out.splitlines() if line.startswith("Apply complete")]
+    return {"exit_code": code, "summary_line": done[-1] if done else "", **_times(clock)}
+
+
+def instrument_apply(clock: Clock) -> None:
+    """Time the steps ``reconciler apply --plan`` calls, in the modules it calls them from
+    (``plan`` would be a second plan: apply of a saved plan makes none)."""
+    apply_command.execute = clock.wrap("execute", apply_command.execute)
+    apply_command.load = clock.wrap("load", apply_command.load)
+    session.refresh = clock.wrap("refresh", session.refresh)
+    session.make_plan = clock.wrap("plan", session.make_plan)
+    session.check_fresh = clock.wrap("check", session.check_fresh)
+    read, write = LocalStateStore.read, LocalStateStore.write
+    LocalStateStore.read = clock.wrap("state", read)  # type: ignore[method-assign]
+    LocalStateStore.write = clock.wrap("write", write)  # type: ignore[method-assign]
+
+
 # -- command line ----------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("mode", choices=["plan", "terraform", "apply"])
+    parser.add_argument("mode", choices=["plan", "terraform", "apply", "apply-plan"])
     parser.add_argument("--config", required=True)
     parser.add_argument("--state", required=True)
     parser.add_argument("--endpoint", default="", help="terraform: the API endpoint")
+    parser.add_argument("--plan", default="", help="apply-plan: the saved plan")
     parser.add_argument("--parallelism", type=int, default=10)
     parser.add_argument("--rate", type=float, default=None)
     parser.add_argument("--profile", default=None, help="write cProfile stats to this file")
@@ -228,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
         result = probe_plan(args.config, args.state)
     elif args.mode == "terraform":
         result = probe_terraform(args.endpoint, args.state, args.parallelism)
+    elif args.mode == "apply-plan":
+        result = probe_apply_plan(args.plan, args.state)
     else:
         result = probe_apply(args.config, args.state, args.parallelism, args.rate)
     if profiler is not None:

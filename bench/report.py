@@ -18,6 +18,8 @@ def table(results: dict[str, Any]) -> str:
         parts += [_plan_table(results["plan"]), _phases(results["plan"])]
     if results["apply"]:
         parts.append(_apply_table(results["apply"]))
+    if results.get("saved_plan"):
+        parts.append(_saved_plan_table(results["saved_plan"]))
     parts.append(_bounds(results["bounds"]))
     return "\n\n".join(parts)
 
@@ -130,6 +132,31 @@ def _apply_row(row: dict[str, Any]) -> list[str]:
         f"{apply['phases']['execute']['cpu_s']:.2f}",
         "-" if emulator is None else f"{emulator:.2f}",
     ]
+
+
+def _saved_plan_table(rows: list[dict[str, Any]]) -> str:
+    header = ["N managed", "requests", "mutating", "wall s", "CPU s", "peak RSS", "phases (wall s)"]
+    body = []
+    for row in rows:
+        apply = row["apply"]
+        phases = ", ".join(
+            f"{name} {spent['wall_s']:.2f}" for name, spent in apply["phases"].items()
+        )
+        body.append(
+            [
+                f"{row['n']:,}",
+                f"{apply['emulator_requests']:,}",
+                f"{apply['emulator_mutating']:,}",
+                f"{apply['wall_s']:.2f}",
+                f"{apply['cpu_s']:.2f}",
+                f"{apply['peak_rss_kb'] / MB:.0f} MB",
+                phases,
+            ]
+        )
+    title = (
+        "apply --plan FILE: a saved plan changing one repository's description (median of the runs)"
+    )
+    return title + "\n" + _rows(header, body)
 
 
 def _bounds(checks: list[dict[str, Any]]) -> str:

@@ -11,6 +11,9 @@
 3. ``apply`` of 1,000 repository creates at parallelism 10 (user and namespaces already
    managed): wall time of the creates against creates x latency / parallelism (target: within
    1.3x); then again with ``--rate R``: the achieved rate must stay at or under R.
+4. ``apply --plan FILE`` of a saved plan that changes one repository's description, over the
+   largest N managed resources (``--saved-plan N``): wall time, CPU time, requests. It runs
+   the saved plan as it is, so it re-reads only the kinds its changes touch and plans nothing.
 
 Every emulator is a child process (``reconciler emulator --latency-ms L``) on 127.0.0.1 with
 its own core budget, so its CPU is never counted as the reconciler's; every measured run is a
@@ -37,7 +40,7 @@ from typing import Any
 
 from bench import report, server, workload
 from bench.workload import Shape, Workspace
-from reconciler.client.api import MAX_PAGE_SIZE
+from reconciler.client.v1 import MAX_PAGE_SIZE
 from reconciler.emulator.options import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,6 +63,7 @@ class Options:
     parallelism: int
     terraform: bool
     strict: bool = False
+    saved_plan: int = 0  # N of the saved-plan apply; 0 skips it
 
 
 # -- child processes -------------------------------------------------------------------------
@@ -81,6 +85,13 @@ def probe(mode: str, ws: Workspace, *extra: str) -> dict[str, Any]:
     """One ``bench.probe`` run in a fresh process; its JSON answer."""
     command = [sys.executable, "-m", "bench.probe", mode, "--config", str(ws.config)]
     command += ["--state", str(ws.state), *extra]
+    done = run_child(command, f"bench.probe {mode}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_child(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
+    """``command`` in a child process with :func:`child_env`; raise with its stderr if it fails."""
     done = subprocess.run(
         command,
         cwd=REPO,
@@ -91,9 +102,8 @@ def probe(mode: str, ws: Workspace, *extra: str) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.probe {mode} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    return done
 
 
 # -- 1 and 2: plan and the Terraform-style refresh -------------------------------------------
@@ -235,6 +245,49 @@ def peak_window(times: Sequence[float], width: float) -> int:
     return best
 
 
+# -- 4: apply --plan of a one-change saved plan ----------------------------------------------
+
+
+def bench_saved_plan(root: Path, size: int, options: Options) -> dict[str, Any]:
+    """``apply --plan`` of one change over ``size`` managed resources (median of the repeats;
+    each run in a fresh world, since an apply makes the plan it ran stale)."""
+    runs = [
+        measured_saved_plan(root / f"saved-plan-{size}-{i}", size, options)
+        for i in range(options.repeats)
+    ]
+    result = median_run(runs)
+    return {
+        "n": size,
+        "apply": result,
+        "apply_runs": [{"wall_s": r["wall_s"], "cpu_s": r["cpu_s"]} for r in runs],
+    }
+
+
+def measured_saved_plan(folder: Path, size: int, options: Options) -> dict[str, Any]:
+    shape = Shape.of(size)
+    ws = Workspace(folder)
+    cluster_ids = workload.seed_emulator(ws.db, shape)
+    plan_file = folder / "one-change.plan"
+    with server.running(ws.db, options.latency_ms) as emulator:
+        workload.build_config_and_state(ws, shape, emulator.url, cluster_ids)
+        changed = workload.change_one_repository(ws.config, shape)
+        save_plan(ws, plan_file)
+        first, cpu = emulator.next_index(), emulator.cpu_seconds()
+        result = probe("apply-plan", ws, "--plan", str(plan_file))
+        result = _with_emulator_side(result, emulator, first, cpu)
+    if result["exit_code"] != 0 or result["emulator_mutating"] != 1:
+        raise RuntimeError(f"apply --plan did not update {changed}: {result['summary_line']}")
+    result["changed"] = changed
+    return result
+
+
+def save_plan(ws: Workspace, plan_file: Path) -> None:
+    """``reconciler plan --out`` in a child process (not measured)."""
+    command = [sys.executable, "-m", "reconciler", "plan", str(ws.config), "--no-color"]
+    command += ["--state", str(ws.state), "--out", str(plan_file)]
+    run_child(command, "plan --out")
+
+
 # -- bounds, output --------------------------------------------------------------------------
 
 
@@ -287,6 +340,7 @@ def run(options: Options) -> dict[str, Any]:
         "latency_ms": options.latency_ms,
         "plan": [],
         "apply": [],
+        "saved_plan": [],
     }
     with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
         root = Path(tmp)
@@ -296,6 +350,8 @@ def run(options: Options) -> dict[str, Any]:
             results["apply"].append(bench_apply(root, options, None))
             if options.rate:
                 results["apply"].append(bench_apply(root, options, options.rate))
+        if options.saved_plan:
+            results["saved_plan"].append(bench_saved_plan(root, options.saved_plan, options))
     results["bounds"] = bounds(results, options)
     return results
 
@@ -312,10 +368,17 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--rate", type=float, default=200.0, help="0 skips the --rate run")
     parser.add_argument("--parallelism", type=int, default=10)
     parser.add_argument("--no-terraform", action="store_true", help="skip the one-GET refresh")
+    parser.add_argument(
+        "--saved-plan",
+        type=int,
+        default=None,
+        help="managed resources for the one-change apply --plan (default: the largest size; 0 skips)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a bound is missed")
     args = parser.parse_args(argv)
+    sizes = tuple(int(size) for size in args.sizes.split(",") if size.strip())
     options = Options(
-        sizes=tuple(int(size) for size in args.sizes.split(",") if size.strip()),
+        sizes=sizes,
         latency_ms=args.latency_ms,
         out=args.out,
         repeats=max(1, args.repeats),
@@ -324,6 +387,7 @@ def parse(argv: Sequence[str] | None) -> Options:
         parallelism=args.parallelism,
         terraform=not args.no_terraform,
         strict=args.strict,
+        saved_plan=max(sizes, default=0) if args.saved_plan is None else args.saved_plan,
     )
     return options
 

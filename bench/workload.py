@@ -102,6 +102,18 @@ def repository_yaml(namespace: str, name: str, tag: str) -> dict[str, Any]:
     }
 
 
+def change_one_repository(root: Path, shape: Shape) -> str:
+    """Edit the description of the first repository in the config; return its address."""
+    namespace, name, _tag = next(shape.repositories_of())
+    path = root / "repositories" / f"{namespace}.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = f"description: {name} images"
+    if old not in text:
+        raise ValueError(f"{path}: no {old!r} to change")
+    path.write_text(text.replace(old, f"description: {name} images, changed", 1), encoding="utf-8")
+    return f"repository.{namespace}/{name}"
+
+
 def cluster_yaml() -> dict[str, Any]:
     return {
         "name": CLUSTER,

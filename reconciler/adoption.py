@@ -7,7 +7,7 @@ attributes as what it had when adopted. Not for: writing state (the caller holds
 
 from __future__ import annotations
 
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.errors import ReconcilerError, StateError, UsageError
 from reconciler.kinds import kind_named
 from reconciler.model import Address, DesiredState

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import waiters
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.errors import LockLostError, NotFoundError, ReconcilerError
 from reconciler.graph import DONE, FAILED, SKIPPED, NodeResult, Walker
 from reconciler.kinds import kind_named

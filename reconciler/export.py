@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.kinds.base import LiveObject
 from reconciler.model import Target

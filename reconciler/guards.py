@@ -12,7 +12,7 @@ import math
 from dataclasses import replace
 
 from reconciler.errors import RefusedError
-from reconciler.model import Action
+from reconciler.model import Action, PlanMode
 from reconciler.plan import (
     BLAST_RADIUS,
     CONFLICT,
@@ -42,14 +42,14 @@ def _reason(refused: str) -> str:
 
 
 def refusals(
-    plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
+    plan: Plan, state: State, allow_deletes: int | None, mode: PlanMode = PlanMode.NORMAL
 ) -> list[Refusal]:
     found = [Refusal(CONFLICT, c.message, c.address) for c in plan.conflicts]
     for change in plan.refused:
         reason = _reason(change.refused or "")
         needs = f"--replace {change.address}" if reason == REPLACE_NOT_ALLOWED else None
         found.append(Refusal(reason, f"{change.address}: {change.refused}", change.address, needs))
-    if found or destroying:
+    if found or mode is PlanMode.DESTROY:  # destroy's own guard: typing the target's name
         return found
     counted = [c for c in plan.changes if _counted(c)]
     managed = len(state.resources)
@@ -82,10 +82,10 @@ def evaluate(plan: Plan, state: State, allow_deletes: int | None = None) -> Plan
 
 
 def check_guards(
-    plan: Plan, state: State, allow_deletes: int | None, destroying: bool = False
+    plan: Plan, state: State, allow_deletes: int | None, mode: PlanMode = PlanMode.NORMAL
 ) -> None:
     """Refuse (exit 3) a plan with conflicts, protected or unapproved replacements, or too many deletes."""
-    found = refusals(plan, state, allow_deletes, destroying)
+    found = refusals(plan, state, allow_deletes, mode)
     if not found:
         return
     if len(found) == 1 and found[0].reason == BLAST_RADIUS:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import FieldChange
-from reconciler.model import Action, Address
+from reconciler.model import Action, Address, PlanMode
 from reconciler.plan import SENSITIVE_TEXT, Change, Plan
 from reconciler.render import SYMBOLS, VERBS
 
@@ -292,9 +292,10 @@ def plan_to_markdown(
     limit: int = GITHUB_COMMENT_LIMIT,
     *,
     plan_file: str = "PLANFILE",
-    refresh_only: bool = False,
+    mode: PlanMode = PlanMode.NORMAL,
 ) -> str:
     """The plan as one Markdown comment of at most ``limit`` characters."""
+    refresh_only = mode is PlanMode.REFRESH_ONLY
     fixed = [_head(plan, refresh_only), *_alerts(plan)]
     drift = [_drift_block(c) for c in plan.drifted]
     changes = [] if refresh_only else [_change_block(c) for c in plan.actionable]

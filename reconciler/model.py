@@ -244,18 +244,23 @@ class ConfigChoice:
 NO_CHOICE = ConfigChoice()
 
 
+class PlanMode(StrEnum):
+    """What a plan is for, from the command line to the saved plan (Terraform's ``plans.Mode``):
+    make the cloud match the configuration, delete everything the state manages, or only
+    record what changed outside the reconciler."""
+
+    NORMAL = "normal"
+    DESTROY = "destroy"
+    REFRESH_ONLY = "refresh-only"
+
+
 @dataclass(frozen=True)
 class DesiredState:
-    """Every declared resource by address, plus the target; ``base_dir`` anchors relative paths."""
+    """Every declared resource by address, and the existing objects declared ``imports`` adopt:
+    what the configuration wants, and nothing about where the run lives (the target, the files
+    and folders: ``reconciler.context.RunContext``)."""
 
-    target: Target
     resources: Mapping[Address, Resource]
-    base_dir: str = "."
-    files: tuple[str, ...] = ()
-    # the deepest folder holding every configuration path (where the state lives by default)
-    config_root: str = "."
-    environment: str | None = None  # --env NAME
-    environment_state: str | None = None  # the environment file's `state`, if it names one
     # ``imports``: a declared address -> the id of the existing object it adopts
     imports: Mapping[Address, str] = field(default_factory=dict)
 

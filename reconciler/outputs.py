@@ -35,7 +35,7 @@ from reconciler.state import ResourceState, State
 from reconciler.state.local import STATE_DIR
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
 
 # Fields every managed object has, from its state entry.
 STATE_FIELDS = ("id", "kind", "ownership", "protected", "tainted")
@@ -304,9 +304,9 @@ def fetch_kubeconfig(
     return access.fetch(client, entry.cloud_id, access.api_types[kind or access.default_type])
 
 
-def default_kubeconfig_path(base_dir: str, address: Address) -> Path:
+def default_kubeconfig_path(config_root: str, address: Address) -> Path:
     """``.reconciler/kubeconfig/ADDR.yaml`` beside the config, with the state (git-ignored)."""
-    return Path(base_dir) / STATE_DIR / KUBECONFIG_DIR / f"{address}.yaml"
+    return Path(config_root) / STATE_DIR / KUBECONFIG_DIR / f"{address}.yaml"
 
 
 def read_as_config(path: Path, config_paths: Sequence[str]) -> bool:

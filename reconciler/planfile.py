@@ -20,7 +20,15 @@ from reconciler.config import config_digest
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.kinds import is_gone
-from reconciler.model import Action, Address, ConfigChoice, DesiredState, SecretRef
+from reconciler.model import (
+    Action,
+    Address,
+    ConfigChoice,
+    DesiredState,
+    PlanMode,
+    SecretRef,
+    Target,
+)
 from reconciler.plan import (
     Change,
     Conflict,
@@ -33,7 +41,9 @@ from reconciler.plan import (
 )
 from reconciler.state import State
 
-SAVED_FORMAT = "cce-reconciler-plan/2"
+SAVED_FORMAT = "cce-reconciler-plan/3"
+# /2 said ``"refresh_only": true|false`` where /3 says ``"mode"``; it is read as that mode
+OLDER_FORMATS = ("cce-reconciler-plan/2",)
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class SavedPlan:
     target_url: str
     version: str = __version__
     config_paths: tuple[str, ...] = ()  # relative to config_root once saved
-    refresh_only: bool = False  # made by `plan --refresh-only`: apply records drift only
+    mode: PlanMode = PlanMode.NORMAL  # refresh-only (`plan --refresh-only`): apply records drift
     config_root: str = "."  # where the plan was made (absolute); paths are found again from it
     choice: ConfigChoice = ConfigChoice()  # --env / --var-file (relative to the root) / --var
     root_in_repo: str | None = None  # the root relative to its git checkout, when it is in one
@@ -146,7 +156,7 @@ def dump(saved: SavedPlan) -> str:
         "lineage": saved.lineage,
         "serial": saved.serial,
         "target_url": saved.target_url,
-        "refresh_only": saved.refresh_only,
+        "mode": saved.mode.value,
         "changes": [_change_to_dict(c) for c in saved.plan.changes],
         "conflicts": [
             [str(c.address), c.message, c.cloud_id, c.command] for c in saved.plan.conflicts
@@ -182,9 +192,15 @@ def read(path: str) -> SavedPlan:
         raise ReconcilerError(f"{path}: cannot read saved plan: {exc.strerror}") from None
     except ValueError as exc:
         raise ReconcilerError(f"{path}: not a saved plan (invalid JSON: {exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != SAVED_FORMAT:
+    if not isinstance(doc, dict) or not isinstance(doc.get("format"), str):
         raise ReconcilerError(
             f"{path}: not a saved plan of this tool (format {SAVED_FORMAT} expected)"
+        )
+    if doc["format"] not in (SAVED_FORMAT, *OLDER_FORMATS):
+        raise ReconcilerError(
+            f"{path}: a saved plan in format {doc['format']}, which this version "
+            f"({__version__}, format {SAVED_FORMAT}) cannot read; make it again with "
+            "`reconciler plan --out`"
         )
     try:
         plan = Plan(
@@ -202,7 +218,7 @@ def read(path: str) -> SavedPlan:
             doc["target_url"],
             doc["version"],
             tuple(doc["config_paths"]),
-            bool(doc["refresh_only"]),
+            _mode(doc),
             str(doc["config_root"]),
             ConfigChoice(
                 doc["env"],
@@ -215,9 +231,18 @@ def read(path: str) -> SavedPlan:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None
 
 
-def check_fresh(saved: SavedPlan, desired: DesiredState, state: State, live: LiveState) -> None:
-    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects."""
-    if saved.config_digest != config_digest(desired):
+def _mode(doc: dict[str, Any]) -> PlanMode:
+    if doc["format"] in OLDER_FORMATS:
+        return PlanMode.REFRESH_ONLY if doc["refresh_only"] is True else PlanMode.NORMAL
+    return PlanMode(doc["mode"])
+
+
+def check_fresh(
+    saved: SavedPlan, desired: DesiredState, target: Target, state: State, live: LiveState
+) -> None:
+    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects.
+    ``live`` needs only the kinds of the plan's changes."""
+    if saved.config_digest != config_digest(desired, target):
         raise StalePlanError(
             "the saved plan is stale: the configuration changed since it was made; plan again"
         )

@@ -24,7 +24,7 @@ from reconciler.diff import FieldChange, field_changes, project
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import address_order, is_gone, kind_named, kind_of
 from reconciler.kinds.base import BROKEN, FAILED_CREATE, Kind, LiveObject, PlanView
-from reconciler.model import Action, Address, DesiredState, Resource
+from reconciler.model import Action, Address, DesiredState, PlanMode, Resource
 from reconciler.plan import (
     DELETED_OUTSIDE,
     SENSITIVE_TEXT,
@@ -49,12 +49,12 @@ class Planner:
         live: LiveState,
         secret_values: Mapping[tuple[Address, str], str],
         allow_replace: Iterable[Address] = (),
-        destroying: bool = False,
+        mode: PlanMode = PlanMode.NORMAL,
         adopt: bool = False,
     ) -> None:
         self.adopt = adopt
         self.desired = desired
-        self.removal = "destroy" if destroying else "no longer declared"
+        self.removal = "destroy" if mode is PlanMode.DESTROY else "no longer declared"
         self.state = state
         self.live = live
         self.secret_values = secret_values
@@ -601,11 +601,12 @@ def make_plan(
     secret_values: Mapping[tuple[Address, str], str] | None = None,
     targets: Iterable[Address] = (),
     allow_replace: Iterable[Address] = (),
-    destroying: bool = False,
+    mode: PlanMode = PlanMode.NORMAL,
     adopt: bool = False,
 ) -> Plan:
+    """The plan of ``desired`` against ``state`` and ``live``. A destroy plan gets an empty
+    ``desired``; a refresh-only plan is planned as a normal one, and :func:`refresh_only`
+    then keeps its drift (after the guards have seen the whole plan)."""
     with paused_gc():
-        planner = Planner(
-            desired, state, live, secret_values or {}, allow_replace, destroying, adopt
-        )
+        planner = Planner(desired, state, live, secret_values or {}, allow_replace, mode, adopt)
         return planner.run(targets)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import REGISTRY, kind_named
 from reconciler.kinds.base import LiveObject, RefreshContext

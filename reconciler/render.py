@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.diff import FieldChange
-from reconciler.model import Action
+from reconciler.model import Action, PlanMode
 from reconciler.plan import (
+    BLAST_RADIUS,
     DELETED_OUTSIDE,
     FORMAT_VERSION,
     SENSITIVE_TEXT,
@@ -178,6 +179,16 @@ def render_refresh_only(plan: Plan, color: bool = False, notes: Sequence[str] = 
     else:
         lines.append("No drift. The cloud matches what the state recorded at the last apply.")
     return "\n".join(lines)
+
+
+def plan_text(plan: Plan, mode: PlanMode, color: bool = False, notes: Sequence[str] = ()) -> str:
+    """What ``plan`` and ``show`` print: the drift of a refresh-only plan, else the plan and the
+    blast-radius guard's warning, if it trips."""
+    if mode is PlanMode.REFRESH_ONLY:
+        return render_refresh_only(plan, color, notes)
+    text = render_plan(plan, color, notes)
+    guard = [r.message for r in plan.refusals if r.reason == BLAST_RADIUS]
+    return text + "".join(f"\n\nWarning: {message}" for message in guard)
 
 
 def _field_json(f: FieldChange) -> dict[str, Any]:

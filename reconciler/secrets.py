@@ -16,12 +16,12 @@ from reconciler.model import SecretRef
 MAX_SECRET_BYTES = 64 * 1024
 
 
-def resolve_secret(ref: SecretRef, base_dir: str) -> str:
+def resolve_secret(ref: SecretRef, secrets_base: str) -> str:
     """The secret's value; raise :class:`SecretError` when it is unset, unreadable or empty."""
     if ref.env is not None:
         return _from_env(ref.env)
     if ref.file is not None:
-        return _from_file(ref.file, base_dir)
+        return _from_file(ref.file, secrets_base)
     raise SecretError("a secret reference needs env or file")
 
 
@@ -34,8 +34,8 @@ def _from_env(name: str) -> str:
     return value
 
 
-def _from_file(name: str, base_dir: str) -> str:
-    path = os.path.join(base_dir, os.path.expanduser(name))
+def _from_file(name: str, secrets_base: str) -> str:
+    path = os.path.join(secrets_base, os.path.expanduser(name))
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_SECRET_BYTES + 1)

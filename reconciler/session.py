@@ -1,94 +1,54 @@
-"""Assemble one run: the config, the state store, the client (or the embedded emulator), the
-refresh and the plan. The commands (plan, apply, destroy, import) share this; it holds no
-policy of its own.
+"""Assemble one run: the configuration and where the run lives (``context.RunContext``), the
+state store, the client (or the embedded emulator), the lock, the refresh and the plan. The
+commands (plan, apply, destroy, import ...) share this; it holds no policy of its own.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
+from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
+from reconciler.context import RunContext, is_postgres, resolve, without_config
 from reconciler.errors import SecretError, StateLockedError, UsageError
 from reconciler.kinds import secret_refs
-from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, SecretRef, Target
+from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, PlanMode, SecretRef
+from reconciler.options import NO_STATE_CHOICE, PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Change, LiveState, Plan, PlanContext
+from reconciler.planfile import SavedPlan, check_fresh
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore
-from reconciler.state.local import STATE_DIR, LocalStateStore, default_path
+from reconciler.state.local import LocalStateStore
 
 LOCAL = "local"
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    state: str | None = None  # a path, or a postgresql:// URL
-    workspace: str = "default"
-    parallelism: int = 10
-    rate: float | None = None
-    retry_budget: int = 50
-
-
-def is_postgres(spec: str | None) -> bool:
-    return bool(spec and spec.startswith(("postgresql://", "postgres://")))
-
-
-def open_store(
-    spec: str | None, where: DesiredState | str, workspace: str = "default"
-) -> StateStore:
-    """The state a run uses: ``--state`` (or ``RECONCILER_STATE``), else the environment
-    file's ``state``, else a file under the configuration root: ``.reconciler/state.json``,
-    ``.reconciler/envs/ENV/state.json`` with ``--env``, ``.reconciler/workspaces/WS/state.json``
-    with ``--workspace``. On PostgreSQL the workspace is ``--workspace``, else the environment.
-    ``where`` is the loaded configuration, or only a folder when there is none."""
-    desired = where if isinstance(where, DesiredState) else None
-    root = desired.config_root if desired else str(where)
-    env = desired.environment if desired else None
-    spec = spec or os.environ.get("RECONCILER_STATE") or _environment_state(desired)
-    if is_postgres(spec):
+def open_store(context: RunContext) -> StateStore:
+    """The state store at ``context.state_location``."""
+    if is_postgres(context.state_location):
         from reconciler.state.postgres import PostgresStateStore
 
-        assert spec is not None
-        return PostgresStateStore(spec, workspace if workspace != "default" else env or workspace)
-    if spec:
-        return LocalStateStore(spec)
-    if env and workspace != "default":
-        raise UsageError(
-            f"--workspace {workspace} with --env {env}: on a file state the environment already "
-            "chooses the state file; give one of them (or --state)"
-        )
-    folder = Path(root) / STATE_DIR
-    if env:
-        return LocalStateStore(folder / "envs" / env / "state.json")
-    if workspace != "default":
-        return LocalStateStore(folder / "workspaces" / workspace / "state.json")
-    return LocalStateStore(default_path(root))
-
-
-def _environment_state(desired: DesiredState | None) -> str | None:
-    if desired is None or not desired.environment_state:
-        return None
-    if is_postgres(desired.environment_state):
-        return desired.environment_state
-    return str(Path(desired.config_root) / desired.environment_state)
+        return PostgresStateStore(context.state_location, context.workspace)
+    return LocalStateStore(context.state_location)
 
 
 @contextmanager
-def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[CceClient]:
+def open_client(context: RunContext, options: RunOptions) -> Iterator[CceClient]:
+    """A client for ``context.target``; ``endpoint: local`` starts the embedded emulator on
+    ``.reconciler/emulator.db`` under the configuration root."""
     config = TransportConfig(
         rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget
     )
+    target = context.target
     if target.endpoint == LOCAL:
         from reconciler.emulator.options import (
             DEFAULT_ACCESS_KEY_ID,
@@ -97,7 +57,7 @@ def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[
         )
         from reconciler.emulator.server import start_emulator
 
-        db = Path(base_dir) / STATE_DIR / "emulator.db"  # base_dir: the configuration root
+        db = context.state_dir / "emulator.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         with start_emulator(EmulatorOptions(port=0, db_path=str(db))) as emulator:
             creds = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
@@ -111,15 +71,15 @@ def open_client(target: Target, base_dir: str, options: RunOptions) -> Iterator[
 class SecretCache:
     """Resolves secret references once per run; values stay in memory only."""
 
-    def __init__(self, base_dir: str) -> None:
-        self.base_dir = base_dir
+    def __init__(self, secrets_base: str) -> None:
+        self.secrets_base = secrets_base
         self._values: dict[tuple[str | None, str | None], str] = {}
 
     def resolve(self, ref: SecretRef, where: str) -> str:
         key = (ref.env, ref.file)
         if key not in self._values:
             try:
-                self._values[key] = resolve_secret(ref, self.base_dir)
+                self._values[key] = resolve_secret(ref, self.secrets_base)
             except SecretError as exc:
                 raise SecretError(f"{where}: {exc}") from None
         return self._values[key]
@@ -143,9 +103,7 @@ class SecretCache:
             )
 
 
-def resolve_for_plan(
-    desired: DesiredState, state: State, cache: SecretCache
-) -> dict[tuple[Address, str], str]:
+def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Address, str], str]:
     """Every declared secret: compared with state's hashes, and checked against the API's
     rules, at plan time. All unreadable ones are reported at once, each at its declaration."""
     values: dict[tuple[Address, str], str] = {}
@@ -185,8 +143,11 @@ def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
     return out
 
 
-def load(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> DesiredState:
-    """Load the configuration; its warnings (``PATH:LINE:COL: warning: ...``) go to stderr."""
+def load(
+    paths: Sequence[str], choice: ConfigChoice = NO_CHOICE, state: StateChoice = NO_STATE_CHOICE
+) -> tuple[DesiredState, RunContext]:
+    """Load the configuration and resolve where the run lives; the configuration's warnings
+    (``PATH:LINE:COL: warning: ...``) go to stderr."""
     result = load_config(
         list(paths) or ["."],
         env=choice.env,
@@ -195,58 +156,113 @@ def load(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> DesiredState
     )
     for warning in result.warnings:
         print(warning, file=sys.stderr)
-    return result.desired
+    return result.desired, resolve(result, choice, state)
 
 
 def locate(
-    config: Sequence[str], choice: ConfigChoice, state_spec: str | None, workspace: str
-) -> tuple[DesiredState | None, StateStore]:
+    config: Sequence[str], choice: ConfigChoice, state: StateChoice
+) -> tuple[DesiredState | None, RunContext]:
     """For commands that read a state without planning: the configuration at ``config`` (or
-    none without -c and --env) and the state it leads to (else the current folder's)."""
-    desired = load(config, choice) if config or choice.env else None
-    return desired, open_store(state_spec, desired or ".", workspace)
+    none without -c and --env) and where it leads (else the current folder's state)."""
+    if config or choice.env:
+        return load(config, choice, state)
+    return None, without_config(state)
 
 
-def load_target(paths: Sequence[str], choice: ConfigChoice = NO_CHOICE) -> tuple[Target, str]:
-    """The target of the configuration at ``paths`` and the folder relative paths start from."""
-    desired = load(paths, choice)
-    return desired.target, desired.base_dir
+@dataclass
+class Run:
+    """One command's run: what is desired, where it lives, its state store, client and
+    secrets; ``holder`` is another run's lock, seen by a plan that takes none."""
+
+    desired: DesiredState
+    context: RunContext
+    store: StateStore
+    client: CceClient
+    secrets: SecretCache
+    options: RunOptions
+    holder: LockInfo | None = None
 
 
-def prepare(
+@contextmanager
+def start(
     desired: DesiredState,
-    store: StateStore,
-    client: CceClient,
+    context: RunContext,
     options: RunOptions,
-    cache: SecretCache,
-    target_args: Sequence[str] = (),
-    replace_args: Sequence[str] = (),
-    destroying: bool = False,
-    adopt: bool = False,
-) -> Prepared:
-    """Read state, refresh, recover and plan; ``*_args`` are --target / --replace as typed."""
-    targets = parse_addresses(target_args, "--target")
-    allow_replace = parse_addresses(replace_args, "--replace")
-    raw = store.read()
-    if raw.target is not None and raw.target != desired.target.url():
+    operation: str,
+    lock: bool = True,
+    wait: float = 0.0,
+    say: Callable[[str], None] = lambda _: None,
+) -> Iterator[Run]:
+    """Open the state store, take its lock (waiting up to ``wait`` seconds) or, without
+    ``lock``, note who holds it, and open the client: the start every planning command shares."""
+    store = open_store(context)
+    secrets = SecretCache(context.secrets_base)
+    with ExitStack() as stack:
+        holder = None
+        if lock:
+            stack.enter_context(locked(store, operation, wait, say))
+        else:
+            holder = store.holder()
+        client = stack.enter_context(open_client(context, options))
+        yield Run(desired, context, store, client, secrets, options, holder)
+
+
+def read_state(run: Run) -> State:
+    """The state as stored (journal folded, not yet recovered), refused when it belongs to
+    another target."""
+    raw = run.store.read()
+    target = run.context.target.url()
+    if raw.target is not None and raw.target != target:
         raise UsageError(
-            f"state {store.describe()} was applied to {raw.target}, but this run targets "
-            f"{desired.target.url()}; use that target's state (--env, --state) or a new one"
+            f"state {run.store.describe()} was applied to {raw.target}, but this run targets "
+            f"{target}; use that target's state (--env, --state) or a new one"
         )
-    live = refresh(client, raw, options.parallelism, touched_kinds(desired, raw), desired)
+    return raw
+
+
+def prepare(run: Run, options: PlanOptions) -> Prepared:
+    """Read state, refresh, recover and plan."""
+    targets = parse_addresses(options.targets, "--target")
+    allow_replace = parse_addresses(options.replaces, "--replace")
+    desired = run.desired
+    if options.mode is PlanMode.DESTROY:
+        desired = replace(desired, resources={})
+    raw = read_state(run)
+    kinds = touched_kinds(desired, raw)
+    live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
     state, notes = recover(raw, live)
-    secrets = resolve_for_plan(desired, state, cache)
+    secrets = resolve_for_plan(desired, run.secrets)
     known = set(desired.resources) | set(state.resources)
     unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
     if unknown:
         raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
-    plan = make_plan(desired, state, live, secrets, targets, allow_replace, destroying, adopt)
-    plan = replace(
-        plan, context=PlanContext(desired.environment, desired.target.url(), store.describe())
+    plan = make_plan(
+        desired, state, live, secrets, targets, allow_replace, options.mode, options.adopt
     )
-    return Prepared(
-        desired, state, live, plan, notes, recovered=bool(raw.pending) or raw.folded_journal
-    )
+    plan = replace(plan, context=plan_context(run))
+    recovered = bool(raw.pending) or raw.folded_journal
+    return Prepared(desired, state, live, plan, notes, run.holder, recovered)
+
+
+def reread(run: Run, saved: SavedPlan) -> Prepared:
+    """For ``apply --plan``: the saved plan itself, checked against what it was made from.
+    Reads the state, and from the cloud only the kinds the plan changes (and any an
+    interrupted run left pending, to recover them); refuses a stale plan (exit 5). Plans
+    nothing."""
+    raw = read_state(run)
+    kinds = {c.address.kind for c in saved.plan.actionable}
+    kinds |= {p.address.kind for p in raw.pending.values()}
+    live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
+    state, notes = recover(raw, live)
+    resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
+    check_fresh(saved, run.desired, run.context.target, state, live)
+    recovered = bool(raw.pending) or raw.folded_journal
+    return Prepared(run.desired, state, live, saved.plan, notes, run.holder, recovered)
+
+
+def plan_context(run: Run) -> PlanContext:
+    context = run.context
+    return PlanContext(context.environment, context.target.url(), run.store.describe())
 
 
 @contextmanager

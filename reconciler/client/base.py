@@ -1,5 +1,5 @@
 """What the v1 and v2 clients share: building one on a signed transport, from the environment
-or explicitly, closing it, and its statistics. Not for: any API call (``api.py``, ``v2.py``)."""
+or explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``v2.py``)."""
 
 from __future__ import annotations
 

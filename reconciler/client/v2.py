@@ -7,7 +7,7 @@ For: one method per endpoint under the Go SDK's prefix ``/api/cce/service/v2``, 
 path, query and body as the SDK does, reading every page of a list (``pageNo`` / ``pageSize``
 until ``totalCount`` items are in), and parsing answers strictly into the frozen values of
 :mod:`.v2_types`. Signing, retries and error classification are the shared
-:class:`~reconciler.client.transport.Transport`'s, as for :class:`~reconciler.client.api.CceClient`.
+:class:`~reconciler.client.transport.Transport`'s, as for :class:`~reconciler.client.v1.CceClient`.
 Not for: waiting for phases, or deciding what an error means for a plan (the kinds do).
 
 Creates (cluster, instance group, workflow, add-on install and upgrade) and scale tasks pass
@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from reconciler.client.base import ClientBase
 from reconciler.client.transport import Transport
-from reconciler.client.types import Ack, frozen
+from reconciler.client.v1_types import Ack, frozen
 from reconciler.client.v2_types import (
     TASK_TYPE,
     WORKFLOW_ACTIONS,

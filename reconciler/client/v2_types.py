@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.client.types import frozen
+from reconciler.client.v1_types import frozen
 from reconciler.errors import ShapeError
 
 Json = dict[str, Any]

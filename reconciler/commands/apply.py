@@ -1,48 +1,45 @@
-"""`reconciler apply` and `reconciler destroy`: plan, guard, approve, execute, summarise."""
+"""`reconciler apply` and `reconciler destroy`: plan (or take a saved plan), guard, approve,
+execute, summarise."""
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import click
 
-from reconciler.apply import ApplyOptions, Executor, execute, record_drift, summary_lines
+from reconciler.apply import (
+    ApplyOptions,
+    ApplyResult,
+    Executor,
+    execute,
+    record_drift,
+    summary_lines,
+)
 from reconciler.commands.common import (
-    adopt_option,
-    allow_deletes_option,
     config_choice_options,
-    lock_timeout_option,
+    destroy_options,
+    plan_options,
     progress_printer,
     run_options,
-    selection_options,
+    state_options,
     timeout_option,
     use_color,
 )
+from reconciler.context import RunContext
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds.user import account_user
-from reconciler.model import KINDS, NO_CHOICE, Action
+from reconciler.model import KINDS, NO_CHOICE, Action, ConfigChoice, DesiredState, PlanMode
+from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan
-from reconciler.planfile import check_fresh
+from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
-from reconciler.session import (
-    ConfigChoice,
-    Prepared,
-    RunOptions,
-    SecretCache,
-    is_tty,
-    load,
-    locked,
-    open_client,
-    open_store,
-    prepare,
-)
-from reconciler.state import StateStore
+from reconciler.session import Prepared, Run, is_tty, load, prepare, reread, start
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
@@ -79,105 +76,86 @@ def approve(question: str, expected: str, auto_approve: bool, verb: str = "apply
         raise UsageError(f"{verb} cancelled; nothing was changed")
 
 
-def run(
-    paths: Sequence[str],
-    plan_file: str | None,
+def apply_run(
+    desired: DesiredState,
+    context: RunContext,
+    options: PlanOptions,
+    run_options: RunOptions,
     auto_approve: bool,
-    options: RunOptions,
-    targets: Sequence[str],
-    replaces: Sequence[str],
-    allow_deletes: int | None,
     timeouts: Sequence[str],
-    no_color: bool,
-    destroying: bool = False,
-    refreshing_only: bool = False,
-    adopt: bool = False,
-    choice: ConfigChoice = NO_CHOICE,
-    lock_timeout: float = 0.0,
+    saved: SavedPlan | None = None,
 ) -> int:
-    saved = read_plan(plan_file) if plan_file else None
-    if saved is not None and saved.refresh_only:
-        refreshing_only = True
-    if saved is not None:
-        desired = load(saved.locate_config(plan_file or ""), saved.choice)
-    else:
-        desired = load(paths, choice)
-    apply_options = ApplyOptions(parallelism=options.parallelism, timeouts=parse_timeouts(timeouts))
-    store = open_store(options.state, desired, options.workspace)
-    cache = SecretCache(desired.base_dir)
-    color = use_color(no_color)
+    """Plan (or take ``saved``, checked against what it was made from), guard, approve and
+    execute, under the state's lock: the body of apply, ``apply --plan`` and destroy."""
+    apply_options = ApplyOptions(
+        parallelism=run_options.parallelism, timeouts=parse_timeouts(timeouts)
+    )
+    color = use_color()
     say = progress_printer()
-    with (
-        locked(store, "destroy" if destroying else "apply", lock_timeout, say),
-        open_client(desired.target, desired.base_dir, options) as client,
-    ):
-        if destroying:
-            desired = replace(desired, resources={})
-        prepared = prepare(
-            desired,
-            store,
-            client,
-            options,
-            cache,
-            targets,
-            replaces,
-            destroying=destroying,
-            adopt=adopt,
-        )
+    operation = "destroy" if options.mode is PlanMode.DESTROY else "apply"
+    with start(desired, context, run_options, operation, True, options.lock_timeout, say) as run:
+        prepared = reread(run, saved) if saved else prepare(run, options)
         notes = [f"Recovered: {note}" for note in prepared.notes]
-        plan: Plan = prepared.plan
-        if saved is not None:
-            check_fresh(saved, desired, prepared.state, prepared.live)
-            plan = saved.plan
-        if refreshing_only:
+        plan = prepared.plan
+        if options.mode is PlanMode.REFRESH_ONLY:
+            drift = plan if saved else refresh_only(plan)
             return _record_drift(
-                store,
-                prepared,
-                plan if saved else refresh_only(plan),
-                color,
-                auto_approve or saved is not None,
-                notes,
+                run, prepared, drift, color, auto_approve or saved is not None, notes
             )
         say(render_plan(plan, color, notes))
         if not plan.has_changes and not plan.conflicts:
             if prepared.recovered:
-                store.write(prepared.state)
+                run.store.write(prepared.state)
             return EXIT_OK
-        check_guards(plan, prepared.state, allow_deletes, destroying)
-        cache.preload([c for c in plan.actionable if c.action is not Action.DELETE])
-        if destroying:
-            name = desired.target.endpoint or desired.target.region or "bj"
-            approve(
-                f"\nThis destroys every resource managed in this state at {name}.",
-                name,
-                auto_approve,
-                verb="destroy",
-            )
-        elif saved is None:
-            approve("\nDo you want to perform these actions?", "yes", auto_approve)
-        if prepared.recovered:
-            # persist what was recovered before a new journal replaces the old one
-            prepared.state = store.write(prepared.state)
-        prepared.state.target = desired.target.url()
-        with store.journal(prepared.state) as journal:
-            executor = Executor(
-                client,
-                journal,
-                journal.state,
-                cache.value,
-                account_user(prepared.desired, prepared.live),
-                apply_options,
-                say,
-            )
-            result = execute(plan, executor, options.parallelism, say)
+        check_guards(plan, prepared.state, options.allow_deletes, options.mode)
+        run.secrets.preload([c for c in plan.actionable if c.action is not Action.DELETE])
+        _approve_changes(context, options.mode, auto_approve, saved is not None)
+        result = _execute(run, prepared, plan, apply_options, say)
     say("")
     for line in summary_lines(result):
         say(line)
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
+def _approve_changes(context: RunContext, mode: PlanMode, auto_approve: bool, saved: bool) -> None:
+    """Destroy asks for the target's name; apply for "yes", unless the plan was saved (its
+    review was the approval)."""
+    if mode is PlanMode.DESTROY:
+        name = context.target.endpoint or context.target.region or "bj"
+        approve(
+            f"\nThis destroys every resource managed in this state at {name}.",
+            name,
+            auto_approve,
+            verb="destroy",
+        )
+    elif not saved:
+        approve("\nDo you want to perform these actions?", "yes", auto_approve)
+
+
+def _execute(
+    run: Run, prepared: Prepared, plan: Plan, options: ApplyOptions, say: Callable[[str], None]
+) -> ApplyResult:
+    """Persist what recovery found, then walk the plan with the journal open."""
+    store = run.store
+    if prepared.recovered:
+        # persist what was recovered before a new journal replaces the old one
+        prepared.state = store.write(prepared.state)
+    prepared.state.target = run.context.target.url()
+    with store.journal(prepared.state) as journal:
+        executor = Executor(
+            run.client,
+            journal,
+            journal.state,
+            run.secrets.value,
+            account_user(prepared.desired, prepared.live),
+            options,
+            say,
+        )
+        return execute(plan, executor, options.parallelism, say)
+
+
 def _record_drift(
-    store: StateStore,
+    run: Run,
     prepared: Prepared,
     plan: Plan,
     color: bool,
@@ -189,10 +167,10 @@ def _record_drift(
     click.echo(render_refresh_only(plan, color, notes))
     if not plan.drifted:
         if prepared.recovered:
-            store.write(prepared.state)
+            run.store.write(prepared.state)
         return EXIT_OK
     approve("\nRecord these live values in state?", "yes", approved)
-    store.write(record_drift(prepared.state, plan))  # the target was checked by prepare
+    run.store.write(record_drift(prepared.state, plan))  # the target was checked on reading
     click.echo(
         f"\nRecorded {len(plan.drifted)} object(s) as they are in the cloud; nothing was sent."
     )
@@ -208,99 +186,54 @@ def _record_drift(
     help="Apply exactly this saved plan (exit 5 if stale).",
 )
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
-@click.option(
-    "--refresh-only",
-    "refreshing_only",
-    is_flag=True,
-    help="Record in state what changed outside the reconciler; send nothing to the cloud.",
-)
-@selection_options
-@adopt_option
-@allow_deletes_option
+@plan_options("Record in state what changed outside the reconciler; send nothing to the cloud.")
 @timeout_option
 @config_choice_options
-@lock_timeout_option
+@state_options
 @run_options
 def command(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
-    refreshing_only: bool,
-    adopt: bool,
-    targets: tuple[str, ...],
-    replaces: tuple[str, ...],
-    allow_deletes: int | None,
     timeouts: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    lock_timeout: float,
-    state_spec: str | None,
-    workspace: str,
-    parallelism: int,
-    rate: float | None,
-    no_color: bool,
-    retry_budget: int,
+    options: PlanOptions,
+    choice: ConfigChoice,
+    state: StateChoice,
+    run_options: RunOptions,
 ) -> int:
     """Make the cloud match the configuration (or apply a saved plan)."""
-    if plan_file and (paths or targets or replaces or env or var_files or var_args):
+    if plan_file is None:
+        desired, context = load(paths, choice, state)
+        return apply_run(desired, context, options, run_options, auto_approve, timeouts)
+    if paths or options.targets or options.replaces or choice != NO_CHOICE:
         raise UsageError(
             "--plan applies a saved plan as it is: give no PATH, --target, --replace, --env "
             "or --var with it"
         )
-    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
-    return run(
-        paths,
-        plan_file,
-        auto_approve,
-        options,
-        targets,
-        replaces,
-        allow_deletes,
-        timeouts,
-        no_color,
-        refreshing_only=refreshing_only,
-        adopt=adopt,
-        choice=ConfigChoice(env, var_files, var_args),
-        lock_timeout=lock_timeout,
-    )
+    saved = read_plan(plan_file)
+    desired, context = load(saved.locate_config(plan_file), saved.choice, state)
+    if options.mode is PlanMode.NORMAL:  # the saved plan's mode, unless --refresh-only
+        options = replace(options, mode=saved.mode)
+    return apply_run(desired, context, options, run_options, auto_approve, timeouts, saved)
 
 
 @click.command(name="destroy")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
+@destroy_options
 @timeout_option
 @config_choice_options
-@lock_timeout_option
+@state_options
 @run_options
 def destroy_command(
     paths: tuple[str, ...],
     auto_approve: bool,
     timeouts: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    lock_timeout: float,
-    state_spec: str | None,
-    workspace: str,
-    parallelism: int,
-    rate: float | None,
-    no_color: bool,
-    retry_budget: int,
+    options: PlanOptions,
+    choice: ConfigChoice,
+    state: StateChoice,
+    run_options: RunOptions,
 ) -> int:
     """Delete every resource this state manages (protected ones refuse, exit 3)."""
-    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
-    return run(
-        paths,
-        None,
-        auto_approve,
-        options,
-        (),
-        (),
-        None,
-        timeouts,
-        no_color,
-        destroying=True,
-        choice=ConfigChoice(env, var_files, var_args),
-        lock_timeout=lock_timeout,
-    )
+    desired, context = load(paths, choice, state)
+    return apply_run(desired, context, options, run_options, auto_approve, timeouts)

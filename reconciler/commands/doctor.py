@@ -30,10 +30,10 @@ from typing import Any
 
 import click
 
-from reconciler.client import api
-from reconciler.client.api import CceClient, Page, parse_page
+from reconciler.client import v1
 from reconciler.client.transport import ApiResponse
-from reconciler.client.types import Cluster, Node, Quota, RegistryUser
+from reconciler.client.v1 import CceClient, Page, parse_page
+from reconciler.client.v1_types import Cluster, Node, Quota, RegistryUser
 from reconciler.client.v2_types import (
     Addon,
     CceInstance,
@@ -58,7 +58,8 @@ from reconciler.errors import (
 )
 from reconciler.kinds import kind_named
 from reconciler.model import ConfigChoice, DesiredState
-from reconciler.session import RunOptions, load, open_client
+from reconciler.options import RunOptions
+from reconciler.session import load, open_client
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
     "ok",
@@ -69,7 +70,7 @@ OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
     "note",
 )
 FAILING = frozenset({MISMATCH, FAILED})
-# Signatures are refused 15 minutes ahead of the server (cce-v1-api.md section 3); warn well
+# Signatures are refused 15 minutes ahead of the server (cce-v1-v1.md section 3); warn well
 # before that.
 SKEW_WARNING_S = 60.0
 SKEW_FAILURE_S = 15 * 60.0
@@ -145,7 +146,7 @@ class Doctor:
         key: str,
         parse: Callable[[Any], Any],
     ) -> Page[Any] | None:
-        response = self.get(path, api.page_query(query))
+        response = self.get(path, v1.page_query(query))
         return self.shaped(
             name, response, lambda d: parse_page(d, key, parse), path, _page_summary(key)
         )
@@ -174,10 +175,10 @@ def _page_summary(key: str) -> Callable[[Page[Any]], str]:
 def check_credentials_and_clusters(doctor: Doctor, shape: bool = True) -> Page[Any] | None:
     """One signed GET of the cluster list: credentials, clock and (``shape``) the list's shape
     at once."""
-    where = f"GET {api.CLUSTER_PATH}"
+    where = f"GET {v1.CLUSTER_PATH}"
     response = None
     with doctor.answer("credentials", where):
-        response = doctor.get(api.CLUSTER_PATH, api.page_query({}))
+        response = doctor.get(v1.CLUSTER_PATH, v1.page_query({}))
         doctor.add(
             Check("credentials", OK, where, "a signed request was accepted", response.request_id)
         )
@@ -189,9 +190,9 @@ def check_credentials_and_clusters(doctor: Doctor, shape: bool = True) -> Page[A
     return doctor.shaped(
         "clusters",
         response,
-        lambda d: parse_page(d, api.CLUSTERS_KEY, Cluster.from_json),
-        api.CLUSTER_PATH,
-        _page_summary(api.CLUSTERS_KEY),
+        lambda d: parse_page(d, v1.CLUSTERS_KEY, Cluster.from_json),
+        v1.CLUSTER_PATH,
+        _page_summary(v1.CLUSTERS_KEY),
     )
 
 
@@ -223,11 +224,11 @@ def check_clock(doctor: Doctor, response: ApiResponse) -> None:
 
 def check_user(doctor: Doctor) -> tuple[str | None, str]:
     """The registry user's name, or None and why the per-user lists cannot be read."""
-    where = f"GET {api.USER_PATH}"
+    where = f"GET {v1.USER_PATH}"
     user: RegistryUser | None = None
     with doctor.answer("user", where):
         try:
-            response = doctor.get(api.USER_PATH)
+            response = doctor.get(v1.USER_PATH)
         except NotFoundError as exc:
             detail = f"no registry user yet ({exc.code}); apply creates the one declared"
             doctor.add(Check("user", OK, where, detail, exc.request_id))
@@ -236,7 +237,7 @@ def check_user(doctor: Doctor) -> tuple[str | None, str]:
             "user",
             response,
             RegistryUser.from_json,
-            api.USER_PATH,
+            v1.USER_PATH,
             lambda u: f"registry user {u.username}",
         )
     if user is None:
@@ -246,17 +247,17 @@ def check_user(doctor: Doctor) -> tuple[str | None, str]:
 
 def check_registry(doctor: Doctor, username: str | None, why_not: str) -> None:
     if username is None:
-        for name, path in (("namespaces", api.NAMESPACE_PATH), ("images", api.IMAGE_PATH)):
+        for name, path in (("namespaces", v1.NAMESPACE_PATH), ("images", v1.IMAGE_PATH)):
             doctor.add(Check(name, SKIPPED, f"GET {path}", why_not))
         return
-    query = api.registry_list_query(username)
+    query = v1.registry_list_query(username)
     namespaces = images = None
-    with doctor.answer("namespaces", f"GET {api.NAMESPACE_PATH}"):
+    with doctor.answer("namespaces", f"GET {v1.NAMESPACE_PATH}"):
         namespaces = doctor.first_page(
-            "namespaces", api.NAMESPACE_PATH, query, api.NAMESPACES_KEY, api.namespace_from
+            "namespaces", v1.NAMESPACE_PATH, query, v1.NAMESPACES_KEY, v1.namespace_from
         )
-    with doctor.answer("images", f"GET {api.IMAGE_PATH}"):
-        images = doctor.first_page("images", api.IMAGE_PATH, query, api.IMAGES_KEY, api.image_from)
+    with doctor.answer("images", f"GET {v1.IMAGE_PATH}"):
+        images = doctor.first_page("images", v1.IMAGE_PATH, query, v1.IMAGES_KEY, v1.image_from)
     if namespaces is not None and namespaces.items and not doctor.stopped:
         note_namespace_get(doctor, namespaces.items[0].namespace)
     if images is not None and not doctor.stopped:
@@ -267,22 +268,22 @@ def check_registry(doctor: Doctor, username: str | None, why_not: str) -> None:
 
 def note_namespace_get(doctor: Doctor, name: str) -> None:
     """``GET /v1/image/namespace/{ns}`` may be an existence check only: say what it returned."""
-    path = f"{api.NAMESPACE_PATH}/{name}"
+    path = f"{v1.NAMESPACE_PATH}/{name}"
     with doctor.answer("namespace get", f"GET {path}"):
         response = doctor.get(path)
-        _note_shape(doctor, "namespace get", path, response, api.namespace_from, "find_namespace")
+        _note_shape(doctor, "namespace get", path, response, v1.namespace_from, "find_namespace")
 
 
 def note_image_meta_get(doctor: Doctor, namespace: str, repository: str, tag: str) -> None:
-    query: dict[str, str | None] = dict(api.image_meta_query(namespace, repository, tag))
-    with doctor.answer("image meta get", f"GET {api.IMAGE_META_PATH}"):
-        response = doctor.get(api.IMAGE_META_PATH, query)
+    query: dict[str, str | None] = dict(v1.image_meta_query(namespace, repository, tag))
+    with doctor.answer("image meta get", f"GET {v1.IMAGE_META_PATH}"):
+        response = doctor.get(v1.IMAGE_META_PATH, query)
         _note_shape(
             doctor,
             "image meta get",
-            api.IMAGE_META_PATH,
+            v1.IMAGE_META_PATH,
             response,
-            api.image_meta_from,
+            v1.image_meta_from,
             "the image list",
         )
 
@@ -305,7 +306,7 @@ def _note_shape(
 
 
 def check_nodes(doctor: Doctor, clusters: Page[Any] | None) -> None:
-    where = f"GET {api.NODE_PATH}"
+    where = f"GET {v1.NODE_PATH}"
     live = [c for c in clusters.items if c.status not in GONE] if clusters is not None else []
     if not live:
         doctor.add(Check("nodes", SKIPPED, where, "no live cluster to list the nodes of"))
@@ -314,18 +315,18 @@ def check_nodes(doctor: Doctor, clusters: Page[Any] | None) -> None:
     with doctor.answer("nodes", where):
         doctor.first_page(
             "nodes",
-            api.NODE_PATH,
-            api.nodes_query(cluster.cluster_uuid),
-            api.NODES_KEY,
+            v1.NODE_PATH,
+            v1.nodes_query(cluster.cluster_uuid),
+            v1.NODES_KEY,
             Node.from_json,
         )
 
 
 def check_quota(doctor: Doctor) -> None:
-    where = f"GET {api.CLUSTER_PATH}?quota"
+    where = f"GET {v1.CLUSTER_PATH}?quota"
     with doctor.answer("quota", where):
         try:
-            response = doctor.get(api.CLUSTER_PATH, dict(api.QUOTA_QUERY))
+            response = doctor.get(v1.CLUSTER_PATH, dict(v1.QUOTA_QUERY))
         except AuthError:
             raise
         except ServerError as exc:  # known only from third-party code: it may not exist
@@ -333,7 +334,7 @@ def check_quota(doctor: Doctor) -> None:
             doctor.add(Check("quota", WARNING, where, detail, exc.request_id))
             return
         doctor.shaped(
-            "quota", response, Quota.from_json, f"{api.CLUSTER_PATH}?quota", _quota_summary
+            "quota", response, Quota.from_json, f"{v1.CLUSTER_PATH}?quota", _quota_summary
         )
 
 
@@ -344,10 +345,10 @@ def _quota_summary(quota: Quota) -> str:
 
 
 def check_versions(doctor: Doctor) -> None:
-    where = f"GET {api.VERSIONS_PATH}"
+    where = f"GET {v1.VERSIONS_PATH}"
     with doctor.answer("versions", where):
         try:
-            response = doctor.get(api.VERSIONS_PATH)
+            response = doctor.get(v1.VERSIONS_PATH)
         except AuthError:
             raise
         except ServerError as exc:
@@ -357,13 +358,13 @@ def check_versions(doctor: Doctor) -> None:
         doctor.shaped(
             "versions",
             response,
-            api.versions_from,
-            api.VERSIONS_PATH,
+            v1.versions_from,
+            v1.VERSIONS_PATH,
             lambda v: ", ".join(v) or "none",
         )
 
 
-# --- the v2 API (cce-v2-api.md, cce-v2-day2-api.md) ---------------------------------------------
+# --- the v2 API (cce-v2-v1.md, cce-v2-day2-v1.md) ---------------------------------------------
 
 V2_FIRST_PAGE = {"pageNo": "1", "pageSize": "10"}
 
@@ -649,16 +650,10 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
-def command(
-    paths: tuple[str, ...],
-    as_json: bool,
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-) -> int:
+def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    desired = load(paths, ConfigChoice(env, var_files, var_args))
-    with open_client(desired.target, desired.base_dir, RunOptions(retry_budget=2)) as client:
+    desired, context = load(paths, choice)
+    with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         checks = run_checks(client, desired)
     if as_json:

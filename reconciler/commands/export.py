@@ -10,12 +10,13 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.common import config_choice_options, emit_files, run_options
+from reconciler.commands.common import config_choice_options, emit_files, run_options, state_options
 from reconciler.errors import EXIT_OK
 from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
+from reconciler.options import RunOptions, StateChoice
 from reconciler.refresh import refresh
-from reconciler.session import LOCAL, RunOptions, load_target, open_client
+from reconciler.session import LOCAL, load, open_client
 from reconciler.state import State
 
 
@@ -35,34 +36,29 @@ from reconciler.state import State
     help="Write one file per kind into DIR (default: print one YAML document).",
 )
 @config_choice_options
+@state_options
 @run_options
 def command(
     paths: tuple[str, ...],
     kinds: tuple[str, ...],
     out: str | None,
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
-    parallelism: int,
-    rate: float | None,
-    no_color: bool,
-    retry_budget: int,
+    choice: ConfigChoice,
+    state: StateChoice,
+    run_options: RunOptions,
 ) -> int:
     """Write YAML declaring the live objects of the target, to adopt an existing account."""
-    target, base_dir = load_target(paths, ConfigChoice(env, var_files, var_args))
+    _, context = load(paths, choice, state)
+    target = context.target
     if target.endpoint == LOCAL:
         click.echo(
             "Warning: the target is the embedded emulator (endpoint: local), whose database "
-            f"lives under {base_dir}/.reconciler: the exported files, used from another folder, "
+            f"lives under {context.state_dir}: the exported files, used from another folder, "
             "start another, empty emulator. Run `reconciler emulator` and point both at its URL "
             "to rehearse an adoption.",
             err=True,
         )
-    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
-    with open_client(target, base_dir, options) as client:
-        live = refresh(client, State(lineage="export"), parallelism)
+    with open_client(context, run_options) as client:
+        live = refresh(client, State(lineage="export"), run_options.parallelism)
         files = export_files(live, client, target, kinds)
     emit_files(files, out)
     if out is None:

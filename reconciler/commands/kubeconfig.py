@@ -15,7 +15,8 @@ from reconciler import outputs
 from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, open_client, open_store, parse_addresses
+from reconciler.options import RunOptions, StateChoice
+from reconciler.session import load, open_client, open_store, parse_addresses
 
 STDOUT = "-"
 
@@ -44,11 +45,8 @@ def command(
     kind: str | None,
     out: str | None,
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Write a running cluster's kubeconfig to a 0600 file and print the file's path.
 
@@ -58,17 +56,16 @@ def command(
     """
     (addr,) = parse_addresses((address,), "ADDR")
     outputs.cluster_access(addr)  # "not a cluster" before anything is read
-    desired = load(config, ConfigChoice(env, var_files, var_args))
-    store = open_store(state_spec, desired, workspace)
+    _, context = load(config, choice, state)
+    store = open_store(context)
     entry = outputs.managed_entry(store.read(), addr, store.describe())
-    options = RunOptions(state_spec, workspace)
-    with open_client(desired.target, desired.base_dir, options) as client:
+    with open_client(context, RunOptions()) as client:
         text = outputs.fetch_kubeconfig(client, addr, entry, kind)
     if out == STDOUT:
         click.echo(text, nl=not text.endswith("\n"))
         return EXIT_OK
     path = outputs.write_private(
-        out or outputs.default_kubeconfig_path(desired.base_dir, addr), text
+        out or outputs.default_kubeconfig_path(context.config_root, addr), text
     )
     if outputs.read_as_config(path, config):
         click.echo(

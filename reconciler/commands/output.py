@@ -17,9 +17,11 @@ import click
 
 from reconciler import outputs
 from reconciler.commands.common import located_options
+from reconciler.context import RunContext
 from reconciler.errors import EXIT_OK, UsageError
-from reconciler.model import Address, ConfigChoice, DesiredState
-from reconciler.session import RunOptions, load, locate, open_client, parse_addresses
+from reconciler.model import Address, ConfigChoice
+from reconciler.options import RunOptions, StateChoice
+from reconciler.session import load, locate, open_client, open_store, parse_addresses
 from reconciler.state import State, StateStore
 
 Table = dict[Address, dict[str, Any]]
@@ -41,11 +43,8 @@ def command(
     as_json: bool,
     raw: bool,
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Print the ids and attributes of managed objects (clusters are read live).
 
@@ -59,22 +58,21 @@ def command(
         raise UsageError("--raw and --json cannot be used together")
     if raw and field is None:
         raise UsageError("--raw prints one value: give ADDR and FIELD")
-    choice = ConfigChoice(env, var_files, var_args)
-    desired, store = locate(config, choice, state_spec, workspace)
-    state = store.read()
+    desired, context = locate(config, choice, state)
+    store = open_store(context)
+    managed = store.read()
+    configured = context if desired is not None else None  # else read the current folder's
     if address is None:
-        table = _collect(
-            state, outputs.managed_addresses(state), None, desired, state_spec, workspace
-        )
+        table = _collect(managed, outputs.managed_addresses(managed), None, configured, state)
         click.echo(json.dumps(_keyed(table), indent=2) if as_json else _table(table, store))
         return EXIT_OK
     (addr,) = parse_addresses((address,), "ADDR")
-    entry = outputs.managed_entry(state, addr, store.describe())
+    entry = outputs.managed_entry(managed, addr, store.describe())
     if field is not None and field not in outputs.field_names(addr, entry):
         raise UsageError(
             f"{addr} has no output {field!r}; its outputs: {', '.join(outputs.field_names(addr, entry))}"
         )
-    values = _collect(state, [addr], field, desired, state_spec, workspace)[addr]
+    values = _collect(managed, [addr], field, configured, state)[addr]
     if field is None:
         click.echo(json.dumps(values, indent=2) if as_json else _lines(values))
         return EXIT_OK
@@ -92,17 +90,16 @@ def _collect(
     state: State,
     addresses: Sequence[Address],
     field: str | None,
-    desired: DesiredState | None,
-    state_spec: str | None,
-    workspace: str,
+    context: RunContext | None,
+    choice: StateChoice,
 ) -> Table:
-    """The outputs of ``addresses``; opens a client only if a cluster's live field is needed."""
+    """The outputs of ``addresses``; opens a client only if a cluster's live field is needed
+    (for ``context``'s target, else the current folder's configuration's)."""
     if not any(outputs.reads_live(a, field) for a in addresses):
         return {a: outputs.outputs_of(a, state.resources[a], None)[0] for a in addresses}
-    desired = desired or load(())
-    options = RunOptions(state_spec, workspace)
+    context = context or load((), state=choice)[1]
     table: Table = {}
-    with open_client(desired.target, desired.base_dir, options) as client:
+    with open_client(context, RunOptions()) as client:
         for address in addresses:
             entry = state.resources[address]
             reader = client if outputs.reads_live(address, field) else None

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 
 import click
 
 from reconciler.commands.common import (
-    adopt_option,
-    allow_deletes_option,
     config_choice_options,
-    lock_timeout_option,
+    plan_options,
     run_options,
-    selection_options,
+    state_options,
     use_color,
 )
 from reconciler.config import config_digest
+from reconciler.context import RunContext
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
 from reconciler.guards import evaluate
+from reconciler.model import ConfigChoice, PlanMode
+from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import BLAST_RADIUS, Plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
 from reconciler.recovery import RecoveryNote
-from reconciler.render import plan_to_json, render_plan, render_refresh_only
-from reconciler.session import (
-    ConfigChoice,
-    RunOptions,
-    SecretCache,
-    load,
-    locked,
-    open_client,
-    open_store,
-    prepare,
-)
+from reconciler.render import plan_text, plan_to_json
+from reconciler.session import Prepared, load, prepare, start
 from reconciler.state import LockInfo
 
 
@@ -54,16 +45,16 @@ def _say_err(message: str) -> None:
     click.echo(message, err=True)
 
 
-def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
+def exit_code(plan: Plan, detailed: bool, mode: PlanMode) -> int:
     """0 nothing to do; 2 changes (--detailed-exitcode); 3 apply would refuse; 6 apply would
     need --allow-deletes (--detailed-exitcode; without it, a warning and 0 or 2)."""
-    refusals = [r for r in plan.refusals if r.reason != BLAST_RADIUS]
-    if refusals and not refreshing_only:
+    if mode is PlanMode.REFRESH_ONLY:
+        return EXIT_CHANGES if detailed and plan.drifted else EXIT_OK
+    if any(r.reason != BLAST_RADIUS for r in plan.refusals):
         return EXIT_REFUSED  # apply would refuse this plan: fail the pull request's check now
-    if detailed and plan.refusals and not refreshing_only:
+    if detailed and plan.refusals:
         return EXIT_NEEDS_ALLOW_DELETES
-    changed = bool(plan.drifted) if refreshing_only else plan.has_changes
-    return EXIT_CHANGES if detailed and changed else EXIT_OK
+    return EXIT_CHANGES if detailed and plan.has_changes else EXIT_OK
 
 
 @click.command(name="plan")
@@ -77,82 +68,52 @@ def exit_code(plan: Plan, detailed: bool, refreshing_only: bool) -> int:
     is_flag=True,
     help="Exit 0 when nothing changes, 2 when something would, 6 when apply would need --allow-deletes.",
 )
-@click.option(
-    "--refresh-only",
-    "refresh_only_mode",
-    is_flag=True,
-    help="Show only what changed outside the reconciler since the last apply.",
-)
-@selection_options
-@adopt_option
-@allow_deletes_option
+@plan_options("Show only what changed outside the reconciler since the last apply.")
 @config_choice_options
-@lock_timeout_option
+@state_options
 @run_options
 def command(
     paths: tuple[str, ...],
     out: str | None,
     as_json: bool,
     detailed_exitcode: bool,
-    refresh_only_mode: bool,
-    adopt: bool,
-    targets: tuple[str, ...],
-    replaces: tuple[str, ...],
-    allow_deletes: int | None,
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    lock_timeout: float,
-    state_spec: str | None,
-    workspace: str,
-    parallelism: int,
-    rate: float | None,
-    no_color: bool,
-    retry_budget: int,
+    options: PlanOptions,
+    choice: ConfigChoice,
+    state: StateChoice,
+    run_options: RunOptions,
 ) -> int:
     """Show what apply would change."""
-    choice = ConfigChoice(env, var_files, var_args)
-    desired = load(paths, choice)
-    options = RunOptions(state_spec, workspace, parallelism, rate, retry_budget)
-    store = open_store(state_spec, desired, workspace)
-    cache = SecretCache(desired.base_dir)
-    holder = None
-    with ExitStack() as stack:
-        if lock_timeout > 0:  # wait for a running apply, and plan against what it left
-            stack.enter_context(locked(store, "plan", lock_timeout, _say_err))
-        else:
-            holder = store.holder()
-        client = stack.enter_context(open_client(desired.target, desired.base_dir, options))
-        prepared = prepare(desired, store, client, options, cache, targets, replaces, adopt=adopt)
-    plan = evaluate(prepared.plan, prepared.state, allow_deletes)
-    if refresh_only_mode:
+    desired, context = load(paths, choice, state)
+    waits = options.lock_timeout > 0  # wait for a running apply, and plan against what it left
+    with start(desired, context, run_options, "plan", waits, options.lock_timeout, _say_err) as run:
+        prepared = prepare(run, options)
+    plan = evaluate(prepared.plan, prepared.state, options.allow_deletes)
+    if options.mode is PlanMode.REFRESH_ONLY:
         plan = refresh_only(plan)
-    color = use_color(no_color)
     if as_json:
         click.echo(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))
     else:
-        render = render_refresh_only if refresh_only_mode else render_plan
-        click.echo(render(plan, color, journal_lines(prepared.notes, holder)))
-        guard = [r.message for r in plan.refusals if r.reason == BLAST_RADIUS]
-        if guard:
-            click.echo(f"\nWarning: {guard[0]}")
+        notes = journal_lines(prepared.notes, prepared.holder)
+        click.echo(plan_text(plan, options.mode, use_color(), notes))
     if out:
-        write_plan(
-            out,
-            SavedPlan(
-                plan,
-                config_digest(desired),
-                prepared.state.lineage,
-                prepared.state.serial,
-                desired.target.url(),
-                config_paths=desired.files,
-                refresh_only=refresh_only_mode,
-                config_root=desired.config_root,
-                choice=choice,
-            ),
-        )
+        write_plan(out, saved_plan(plan, options.mode, prepared, context))
         if not as_json:
             click.echo(
                 f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}"
             )
-    return exit_code(plan, detailed_exitcode, refresh_only_mode)
+    return exit_code(plan, detailed_exitcode, options.mode)
+
+
+def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunContext) -> SavedPlan:
+    """What ``--out`` writes: the plan and what ``apply --plan`` checks it against."""
+    return SavedPlan(
+        plan,
+        config_digest(prepared.desired, context.target),
+        prepared.state.lineage,
+        prepared.state.serial,
+        context.target.url(),
+        config_paths=context.files,
+        mode=mode,
+        config_root=context.config_root,
+        choice=context.choice,
+    )

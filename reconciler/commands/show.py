@@ -14,9 +14,8 @@ import click
 
 from reconciler.commands.common import use_color
 from reconciler.markdown import GITHUB_COMMENT_LIMIT, plan_to_markdown
-from reconciler.plan import BLAST_RADIUS
-from reconciler.planfile import SavedPlan, read
-from reconciler.render import plan_to_json, render_plan, render_refresh_only
+from reconciler.planfile import read
+from reconciler.render import plan_text, plan_to_json
 
 
 @click.command(name="show")
@@ -49,18 +48,8 @@ def command(plan_file: str, as_json: bool, as_markdown: bool, limit: int, no_col
         click.echo(json.dumps(plan_to_json(saved.plan), indent=2, sort_keys=True))
     elif as_markdown:
         click.echo(
-            plan_to_markdown(
-                saved.plan, limit, plan_file=plan_file, refresh_only=saved.refresh_only
-            ),
+            plan_to_markdown(saved.plan, limit, plan_file=plan_file, mode=saved.mode),
             nl=False,
         )
     else:
-        click.echo(_text(saved, color=use_color(no_color)))
-
-
-def _text(saved: SavedPlan, color: bool) -> str:
-    if saved.refresh_only:
-        return render_refresh_only(saved.plan, color)
-    text = render_plan(saved.plan, color)
-    guard = [r.message for r in saved.plan.refusals if r.reason == BLAST_RADIUS]
-    return text + "".join(f"\n\nWarning: {message}" for message in guard)
+        click.echo(plan_text(saved.plan, saved.mode, use_color(no_color)))

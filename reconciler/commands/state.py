@@ -11,14 +11,13 @@ from reconciler.commands.common import config_choice_options, located_options, s
 from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, StateError
 from reconciler.model import ConfigChoice
-from reconciler.session import RunOptions, load, locate, open_client, open_store, parse_addresses
+from reconciler.options import RunOptions, StateChoice
+from reconciler.session import load, locate, open_client, open_store, parse_addresses
 from reconciler.state import StateStore
 
 
-def _store(
-    state_spec: str | None, workspace: str, config: tuple[str, ...], choice: ConfigChoice
-) -> StateStore:
-    return locate(config, choice, state_spec, workspace)[1]
+def _store(config: tuple[str, ...], choice: ConfigChoice, state: StateChoice) -> StateStore:
+    return open_store(locate(config, choice, state)[1])
 
 
 @click.group(
@@ -40,22 +39,19 @@ def group() -> None:
 @located_options
 def list_command(
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """List managed addresses with their cloud ids."""
-    store = _store(state_spec, workspace, config, ConfigChoice(env, var_files, var_args))
-    state = store.read()
-    if not state.resources:
+    store = _store(config, choice, state)
+    managed = store.read()
+    if not managed.resources:
         click.echo(
             f"The state {store.describe()} manages nothing (give -c PATH or --env to find "
             "another configuration's state).",
             err=True,
         )
-    for address, entry in sorted(state.resources.items()):
+    for address, entry in sorted(managed.resources.items()):
         flags = (
             [entry.ownership]
             + (["protected"] if entry.protect else [])
@@ -71,20 +67,17 @@ def list_command(
 def show_command(
     address: str,
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Show one managed address as JSON (secrets appear only as salted hashes)."""
     (addr,) = parse_addresses((address,), "ADDR")
-    state = _store(state_spec, workspace, config, ConfigChoice(env, var_files, var_args)).read()
-    if addr not in state.resources:
+    managed = _store(config, choice, state).read()
+    if addr not in managed.resources:
         raise StateError(f"{addr} is not in state")
     click.echo(
         json.dumps(
-            {"address": str(addr), **state.resources[addr].to_json()}, indent=2, sort_keys=True
+            {"address": str(addr), **managed.resources[addr].to_json()}, indent=2, sort_keys=True
         )
     )
     return EXIT_OK
@@ -96,21 +89,18 @@ def show_command(
 def rm_command(
     address: str,
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Forget ADDR: the cloud object stays and is no longer managed."""
     (addr,) = parse_addresses((address,), "ADDR")
-    store = _store(state_spec, workspace, config, ConfigChoice(env, var_files, var_args))
+    store = _store(config, choice, state)
     with store.lock("state rm"):
-        state = store.read()
-        if addr not in state.resources:
+        managed = store.read()
+        if addr not in managed.resources:
             raise StateError(f"{addr} is not in state")
-        del state.resources[addr]
-        store.write(state)
+        del managed.resources[addr]
+        store.write(managed)
     click.echo(f"Removed {addr} from state; the cloud object was not touched.")
     return EXIT_OK
 
@@ -121,16 +111,11 @@ def rm_command(
 def force_unlock_command(
     lock_id: str,
     config: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Release a state lock left by a run that hangs or died (give the lock's id)."""
-    holder = _store(
-        state_spec, workspace, config, ConfigChoice(env, var_files, var_args)
-    ).force_unlock(lock_id)
+    holder = _store(config, choice, state).force_unlock(lock_id)
     click.echo(f"Released {holder.describe()}.")
     return EXIT_OK
 
@@ -145,24 +130,17 @@ def import_command(
     address: str,
     cloud_id: str,
     paths: tuple[str, ...],
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
-    state_spec: str | None,
-    workspace: str,
+    choice: ConfigChoice,
+    state: StateChoice,
 ) -> int:
     """Adopt an existing cloud object ID as ADDR (ownership: adopted)."""
     (addr,) = parse_addresses((address,), "ADDR")
-    desired = load(paths, ConfigChoice(env, var_files, var_args))
-    store = open_store(state_spec, desired, workspace)
-    with (
-        store.lock("import"),
-        open_client(desired.target, desired.base_dir, RunOptions(state_spec, workspace)) as client,
-    ):
-        state = store.read()
-        entry = adopted_entry(desired, state, client, addr, cloud_id)
-        state.resources[addr] = entry
-        store.write(state)
+    desired, context = load(paths, choice, state)
+    store = open_store(context)
+    with store.lock("import"), open_client(context, RunOptions()) as client:
+        managed = store.read()
+        managed.resources[addr] = adopted_entry(desired, managed, client, addr, cloud_id)
+        store.write(managed)
     click.echo(
         f"Imported {addr} ({cloud_id}); run `reconciler plan` to see any difference from the configuration."
     )

@@ -11,9 +11,9 @@ from __future__ import annotations
 import click
 
 from reconciler.commands.common import config_choice_options
-from reconciler.config import config_root, list_environments, load_config
+from reconciler.config import LoadResult, config_root, list_environments, load_config
 from reconciler.errors import ConfigError, UsageError
-from reconciler.model import DesiredState, plural
+from reconciler.model import ConfigChoice, plural
 
 
 @click.command(name="validate")
@@ -33,9 +33,7 @@ def command(
     paths: tuple[str, ...],
     check_secrets: bool,
     all_envs: bool,
-    env: str | None,
-    var_files: tuple[str, ...],
-    var_args: tuple[str, ...],
+    choice: ConfigChoice,
 ) -> None:
     """Check the YAML configuration in PATH (files or directories; default: the current directory).
 
@@ -43,9 +41,9 @@ def command(
     PATH:LINE:COLUMN: error: message, and exits 1 if there is any.
     """
     where = list(paths) or ["."]
-    if all_envs and env:
+    if all_envs and choice.env:
         raise UsageError("give --env NAME or --all-envs, not both")
-    names: list[str | None] = [env]
+    names: list[str | None] = [choice.env]
     if all_envs:
         names = list(list_environments(config_root(where)))
         if not names:
@@ -59,8 +57,8 @@ def command(
                 where,
                 check_secrets=check_secrets,
                 env=name,
-                var_files=var_files,
-                var_args=var_args,
+                var_files=choice.var_files,
+                var_args=choice.var_args,
             )
         except ConfigError as exc:
             problems.extend(exc.diagnostics)
@@ -70,16 +68,16 @@ def command(
         for warning in result.warnings:
             click.echo(warning, err=True)
         prefix = f"{name}: " if all_envs else ""
-        click.echo(prefix + summary(result.desired))
+        click.echo(prefix + summary(result))
     if problems:
         raise ConfigError(problems)
 
 
-def summary(state: DesiredState) -> str:
+def summary(loaded: LoadResult) -> str:
     """``valid: 1 user, 2 namespaces, 5 repositories, 1 cluster (3 files)``: the kinds declared."""
-    declared = [_count(n, kind, plural(kind)) for kind, n in state.counts().items() if n]
+    declared = [_count(n, kind, plural(kind)) for kind, n in loaded.desired.counts().items() if n]
     counts = ", ".join(declared) or "nothing declared"
-    return f"valid: {counts} ({_count(len(state.files), 'file', 'files')})"
+    return f"valid: {counts} ({_count(len(loaded.files), 'file', 'files')})"
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -8,12 +8,12 @@ across files, one registry user, declared namespaces, CIDRs, one target), collec
 problem as ``PATH:LINE:COLUMN: error: message`` before raising :class:`ConfigError`;
 environments (``environments/NAME.yaml`` under the configuration root); and ``config_digest``,
 the fingerprint a saved plan keeps of the desired content.
-Not for: reading YAML safely (``reconciler.yamlload``), reading secret values
-(``reconciler.secrets``; only with ``check_secrets=True``), or anything that needs the network:
-this package imports nothing from ``reconciler.client``.
+Not for: reading secret values (``reconciler.secrets``; only with ``check_secrets=True``), or
+anything that needs the network: this package imports nothing from ``reconciler.client``.
 
 The stages, one module each::
 
+    yamlload    one YAML file -> plain values with the position of each, refusing unsafe YAML
     files       PATH arguments -> the YAML files, read into documents with positions; the root
     environments  environments/NAME.yaml: variable values, target and state of one environment
     variables   declarations and the value of each variable, by precedence

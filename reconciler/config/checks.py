@@ -20,11 +20,11 @@ from reconciler.config.items import Item
 from reconciler.config.messages import dotted, show
 from reconciler.config.specs import IMPORTS, default_of, import_entries, secret_ref
 from reconciler.config.validation import Checked
+from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.model import Address, K8sClusterSpec, Location, plural
 from reconciler.secrets import resolve_secret
-from reconciler.yamlload import Diagnostic, Document
 
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     "user": ("password",),
@@ -253,14 +253,14 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
             )
 
 
-def secret_errors(items: list[Item], base_dir: str) -> Iterator[Diagnostic]:
+def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
     for item in items:
         jpath = SECRET_FIELDS.get(item.kind, ())
         ref = _dig(item.data, jpath)
         if not jpath or not isinstance(ref, dict):
             continue
         try:
-            resolve_secret(secret_ref(ref), base_dir)
+            resolve_secret(secret_ref(ref), secrets_base)
         except SecretError as exc:
             yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
 

@@ -12,17 +12,20 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, Target
 
 
-def config_digest(state: DesiredState) -> str:
-    """sha256 of the desired content; independent of file order, key order and tag order."""
+def config_digest(desired: DesiredState, target: Target) -> str:
+    """sha256 of the desired content and its target; independent of file order, key order and
+    tag order."""
     content: dict[str, Any] = {
-        "target": _canonical(state.target),
-        "resources": {str(address): _canonical(spec) for address, spec in state.resources.items()},
+        "target": _canonical(target),
+        "resources": {
+            str(address): _canonical(spec) for address, spec in desired.resources.items()
+        },
     }
-    if state.imports:  # left out when empty: digests of saved plans made before imports hold
-        content["imports"] = {str(address): i for address, i in state.imports.items()}
+    if desired.imports:  # left out when empty: digests of saved plans made before imports hold
+        content["imports"] = {str(address): i for address, i in desired.imports.items()}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from reconciler.config.messages import show
 from reconciler.config.variables import Value, Variables
-from reconciler.yamlload import Diagnostic, Document, JsonPath
+from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 
 LITERAL_SECTIONS = frozenset({"variables"})
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)(\}?)")  # an escaped "$${", or a reference

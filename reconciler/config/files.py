@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from reconciler.yamlload import Diagnostic, Document, LoadError, read_document
+from reconciler.config.yamlload import Diagnostic, Document, LoadError, read_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
 ENVIRONMENTS_DIR = "environments"
@@ -94,7 +94,7 @@ def read_all(files: list[str], diagnostics: list[Diagnostic]) -> list[Document]:
     return documents
 
 
-def base_dir(first: str) -> str:
+def secrets_base(first: str) -> str:
     """The directory relative secret files are read from: the first PATH's."""
     if os.path.isdir(first):
         return os.path.normpath(first)

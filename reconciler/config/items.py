@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.model import Location
-from reconciler.yamlload import Document, JsonPath
 
 SECTIONS = {
     "users": "user",

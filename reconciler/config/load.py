@@ -10,7 +10,6 @@ Not for: the stages themselves, each in its own module of this package.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +23,14 @@ from reconciler.config.environments import (
     read_environment,
 )
 from reconciler.config.expansion import Expansion
-from reconciler.config.files import base_dir, config_root, find_files, read_all
-from reconciler.config.specs import desired_state
+from reconciler.config.files import config_root, find_files, read_all, secrets_base
+from reconciler.config.specs import declared_target, desired_state
 from reconciler.config.validation import Checked
 from reconciler.config.variables import Sources, resolve
+from reconciler.config.yamlload import Document
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
-from reconciler.model import DesiredState
-from reconciler.yamlload import Document
+from reconciler.model import DesiredState, Target
 
 # what an environment file may hold besides its variable values; both may use ${var.NAME}
 ENVIRONMENT_EXPANDED = ("target", "state")
@@ -41,14 +40,20 @@ ENVIRONMENT_EXPANDED = ("target", "state")
 class LoadResult:
     """A valid configuration and what was around it.
 
-    ``warnings`` are formatted like errors (``PATH:LINE:COLUMN: warning: message``), sorted, for
-    the caller to print to stderr; they never fail a command. ``variables`` holds the value of
-    every declared variable. ``config_root`` is where ``environments/`` is looked up and where
-    per-environment state belongs.
+    ``desired`` is what it declares and ``target`` where that lives. ``config_root`` is the
+    deepest folder holding every PATH: where ``environments/`` is looked up and the state
+    belongs by default. ``files`` are the YAML files read, ``secrets_base`` the folder relative
+    secret files are read from (the first PATH's). ``environment`` is the ``--env`` file's
+    name, state and target. ``warnings`` are formatted like errors (``PATH:LINE:COLUMN:
+    warning: message``), sorted, for the caller to print to stderr; they never fail a command.
+    ``variables`` holds the value of every declared variable.
     """
 
     desired: DesiredState
     config_root: str
+    target: Target = field(default_factory=Target)
+    files: tuple[str, ...] = ()
+    secrets_base: str = "."
     environment: Environment | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
@@ -125,7 +130,7 @@ def load_config(
         late.extend(environment_errors(environment))
     target_unknown = load_failed or (env is not None and environment is None)
     late.extend(semantic_errors(checked, load_failed=target_unknown, environment=environment))
-    secrets_dir = base_dir(paths[0])
+    secrets_dir = secrets_base(paths[0])
     if check_secrets:
         clean = [item for item in checked.items if checked.clean(item)]
         late.extend(secret_errors(clean, secrets_dir))
@@ -134,18 +139,13 @@ def load_config(
     if any(d.severity == "error" for d in diagnostics):
         raise ConfigError([str(d) for d in diagnostics])
     declaring: list[Document] = [*documents, *([environment] if environment else [])]
-    desired = desired_state(declaring, checked.items, secrets_dir, tuple(files))
-    desired = dataclasses.replace(
-        desired,
-        config_root=root,
-        environment=env if environment is not None else None,
-    )
     chosen = environment_of(env, environment, root) if env and environment else None
-    if chosen is not None:
-        desired = dataclasses.replace(desired, environment_state=chosen.state)
     return LoadResult(
-        desired=desired,
+        desired=desired_state(documents, checked.items),
         config_root=root,
+        target=declared_target(declaring),
+        files=tuple(files),
+        secrets_base=secrets_dir,
         environment=chosen,
         variables={name: value.value for name, value in variables.values.items()},
         warnings=tuple(str(d) for d in diagnostics),

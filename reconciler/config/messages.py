@@ -18,8 +18,8 @@ from jsonschema import ValidationError
 
 from reconciler.config.items import IDENTITY, SECTIONS, label
 from reconciler.config.schema import compiled_pattern
+from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 from reconciler.model import Location
-from reconciler.yamlload import Diagnostic, Document, JsonPath
 
 # What each schema pattern means, in words; a test keeps this table and the schemas in step.
 PATTERN_HINTS = {

@@ -1,6 +1,6 @@
 """Declared YAML -> model specs: the :class:`DesiredState` of a valid configuration.
 
-For: building one spec per resource entry, the target, secret references and lifecycles, with
+For: building one spec per resource entry, the declared target, secret references and lifecycles, with
 defaults filled in (``deployMode: BCC``, ``productType: postpay`` ...). The v2 kinds take their
 defaults from the model: a key left out is a field left at its dataclass default. Runs only on
 documents that passed every check, so it trusts the shapes it reads.
@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from reconciler.config.items import Item
+from reconciler.config.yamlload import Document, JsonPath
 from reconciler.model import (
     Address,
     ClusterSpec,
@@ -31,21 +32,15 @@ from reconciler.model import (
     WorkersSpec,
     frozen_mapping,
 )
-from reconciler.yamlload import Document, JsonPath
 
 
-def desired_state(
-    documents: list[Document], items: list[Item], base_dir: str, files: tuple[str, ...]
-) -> DesiredState:
+def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
     resources: dict[Address, Resource] = {}
     for item in items:
         spec = _BUILDERS[item.kind](item.data, item.at())
         resources[spec.address] = spec
     return DesiredState(
-        target=_target(documents),
-        resources=dict(sorted(resources.items(), key=_address_key)),
-        base_dir=base_dir,
-        files=files,
+        dict(sorted(resources.items(), key=_address_key)),
         imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
     )
 
@@ -71,7 +66,8 @@ def _address_key(entry: tuple[Address, Resource]) -> tuple[str, str]:
     return entry[0].kind, entry[0].name
 
 
-def _target(documents: list[Document]) -> Target:
+def declared_target(documents: list[Document]) -> Target:
+    """The target the first document declaring one declares (checks allow only one)."""
     for document in documents:
         if "target" in document.data:
             data = document.data["target"]

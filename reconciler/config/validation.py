@@ -12,7 +12,7 @@ from reconciler.config.fastpath import fast_check
 from reconciler.config.items import Item, items_of
 from reconciler.config.messages import schema_diagnostics
 from reconciler.config.schema import validator
-from reconciler.yamlload import Diagnostic, Document, JsonPath
+from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 
 
 class Checked:

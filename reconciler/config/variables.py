@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.config.messages import describe, show
+from reconciler.config.yamlload import Diagnostic, Document, LoadError, parse_value, read_document
 from reconciler.model import Location
-from reconciler.yamlload import Diagnostic, Document, LoadError, parse_value, read_document
 
 ENV_PREFIX = "RECONCILER_VAR_"
 TYPES = ("string", "integer", "number", "boolean", "list", "map")

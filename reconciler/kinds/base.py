@@ -28,7 +28,7 @@ from reconciler.errors import OutcomeUnknownError, ReconcilerError
 from reconciler.model import Address, DesiredState, SecretRef, plural
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
     from reconciler.plan import Change, ScaleStep
     from reconciler.state import ResourceState, State

@@ -38,8 +38,8 @@ from reconciler.model import Address, ClusterSpec, DesiredState, SecretRef
 from reconciler.plan import ScaleStep
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
-    from reconciler.client.types import Cluster, Node
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Cluster, Node
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
     from reconciler.state import ResourceState

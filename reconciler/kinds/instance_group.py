@@ -50,7 +50,7 @@ from reconciler.model import Address, DesiredState, InstanceGroupSpec, SecretRef
 from reconciler.plan import ScaleStep
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
     from reconciler.client.v2_types import CceInstance, InstanceGroup
     from reconciler.diff import FieldChange

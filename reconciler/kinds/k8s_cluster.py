@@ -46,7 +46,7 @@ from reconciler.kinds.cluster import normal_cidr
 from reconciler.model import Address, K8sClusterSpec
 
 if TYPE_CHECKING:
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
     from reconciler.client.v2_types import K8sCluster
     from reconciler.plan import Change

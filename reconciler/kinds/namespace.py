@@ -22,8 +22,8 @@ from reconciler.model import Address, DesiredState, NamespaceSpec
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reconciler.client.api import CceClient
-    from reconciler.client.types import Namespace
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Namespace
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 

@@ -12,8 +12,8 @@ from reconciler.model import Address, DesiredState, RepositorySpec
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reconciler.client.api import CceClient
-    from reconciler.client.types import Image
+    from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Image
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 

@@ -21,7 +21,7 @@ from reconciler.state import ADOPTED
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from reconciler.client.api import CceClient
+    from reconciler.client.v1 import CceClient
     from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
 

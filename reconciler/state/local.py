@@ -53,8 +53,8 @@ STATE_FILE = "state.json"
 Fence = Callable[[], None]
 
 
-def default_path(base_dir: str) -> Path:
-    return Path(base_dir) / STATE_DIR / STATE_FILE
+def default_path(config_root: str) -> Path:
+    return Path(config_root) / STATE_DIR / STATE_FILE
 
 
 def cannot(verb: str, what: str, path: Path, exc: OSError) -> StateError:

@@ -2,7 +2,8 @@
 
 A benchmark, not a timed test: it checks that the table is printed, the JSON is written, the
 worlds were in sync and the request counts are what the design says (list pages for a plan,
-one GET per resource for the Terraform-style refresh, one POST per create) - never a time.
+one GET per resource for the Terraform-style refresh, one POST per create, and for a saved
+plan's apply only the lists of the kind it changes) - never a time.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_the_benchmark_runs_at_n_100(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
 
     assert done.returncode == 0, done.stderr[-3000:]
-    for heading in ("plan, everything in sync", "apply:", "bounds"):
+    for heading in ("plan, everything in sync", "apply:", "apply --plan FILE", "bounds"):
         assert heading in done.stdout
     results = json.loads(out.read_text())
     (row,) = results["plan"]
@@ -41,6 +42,12 @@ def test_the_benchmark_runs_at_n_100(tmp_path: Path) -> None:
     for apply in (unlimited, limited):
         assert apply["apply"]["emulator_mutating"] == CREATES
         assert apply["apply"]["summary_line"].startswith(f"Apply complete: {CREATES} created")
+    (saved,) = results["saved_plan"]
+    assert saved["n"] == 100
+    # the user, the namespace page and the image page (no cluster read, no plan), one POST
+    assert saved["apply"]["emulator_requests"] == 4
+    assert saved["apply"]["emulator_mutating"] == 1
+    assert "plan" not in saved["apply"]["phases"]
     assert {check["bound"].split(":")[0] for check in results["bounds"]} >= {
         "plan N=100",
         f"apply {CREATES} creates",

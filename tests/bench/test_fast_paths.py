@@ -22,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import config
+from reconciler.config.yamlload import LoadError, read_document
 from reconciler.gcpause import paused_gc
 from reconciler.plan import fingerprint
 from reconciler.state import State
 from reconciler.state.local import FileJournal
-from reconciler.yamlload import LoadError, read_document
 
 REPO = Path(__file__).resolve().parents[2]
 YAML_FILES = sorted(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import config_digest, load_desired_state
+from reconciler.config import config_digest, load_config, load_desired_state
 from reconciler.errors import ConfigError
 from reconciler.model import (
     Address,
@@ -50,8 +50,9 @@ def diagnostics(paths: list[str], **kwargs: bool) -> list[str]:
 
 
 def test_quickstart_becomes_the_expected_desired_state() -> None:
-    state = load_desired_state([str(REPO / "examples" / "quickstart")])
-    assert state.target == Target(endpoint="local")
+    loaded = load_config([str(REPO / "examples" / "quickstart")])
+    state = loaded.desired
+    assert loaded.target == Target(endpoint="local")
     assert state.counts() == {
         "user": 1,
         "namespace": 2,
@@ -79,10 +80,11 @@ def test_quickstart_becomes_the_expected_desired_state() -> None:
 
 def test_platform_merges_several_files() -> None:
     folder = REPO / "examples" / "platform"
-    state = load_desired_state([str(folder)])
-    assert state.target == Target(region="bj")
-    assert state.base_dir == str(folder)
-    assert [Path(f).name for f in state.files] == [
+    loaded = load_config([str(folder)])
+    state = loaded.desired
+    assert loaded.target == Target(region="bj")
+    assert loaded.secrets_base == str(folder)
+    assert [Path(f).name for f in loaded.files] == [
         "clusters.yaml",
         "target.yaml",
         "team-payments.yaml",
@@ -145,30 +147,30 @@ def test_every_optional_field_reaches_the_model(write_files: Write) -> None:
 
 def test_resource_location_points_at_its_mapping(write_files: Write) -> None:
     root = write_files({"c.yaml": TARGET + "namespaces:\n  - name: a\n"})
-    state = load_desired_state([str(root / "c.yaml")])
-    assert state.resources[Address("namespace", "a")].location == Location(
+    loaded = load_config([str(root / "c.yaml")])
+    assert loaded.desired.resources[Address("namespace", "a")].location == Location(
         str(root / "c.yaml"), 4, 5
     )
-    assert state.target.location == Location(str(root / "c.yaml"), 2, 3)
+    assert loaded.target.location == Location(str(root / "c.yaml"), 2, 3)
 
 
-def test_base_dir_is_the_directory_of_the_first_path(
+def test_the_secrets_base_is_the_directory_of_the_first_path(
     write_files: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = write_files({"conf/t.yaml": TARGET, "other/n.yaml": "namespaces: [{name: a}]\n"})
     monkeypatch.chdir(root)
-    assert load_desired_state(["conf/t.yaml", "other/n.yaml"]).base_dir == "conf"
-    assert load_desired_state(["other", "conf"]).base_dir == "other"
+    assert load_config(["conf/t.yaml", "other/n.yaml"]).secrets_base == "conf"
+    assert load_config(["other", "conf"]).secrets_base == "other"
     monkeypatch.chdir(root / "conf")
-    state = load_desired_state(["t.yaml"])
-    assert (state.base_dir, state.files) == (".", ("t.yaml",))
+    loaded = load_config(["t.yaml"])
+    assert (loaded.secrets_base, loaded.files) == (".", ("t.yaml",))
 
 
 def test_the_default_path_is_the_current_directory(
     write_files: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(write_files({"t.yaml": TARGET}))
-    assert load_desired_state([]).files == ("t.yaml",)
+    assert load_config([]).files == ("t.yaml",)
 
 
 def test_directories_are_read_recursively_sorted_skipping_hidden_entries(
@@ -184,19 +186,19 @@ def test_directories_are_read_recursively_sorted_skipping_hidden_entries(
             "notes.txt": "not yaml\n",
         }
     )
-    state = load_desired_state([str(root)])
-    assert [os.path.relpath(f, root) for f in state.files] == ["a.yaml", "b.yml", "sub/c.yaml"]
+    loaded = load_config([str(root)])
+    assert [os.path.relpath(f, root) for f in loaded.files] == ["a.yaml", "b.yml", "sub/c.yaml"]
 
 
 def test_an_explicit_file_is_read_whatever_its_name_and_only_once(write_files: Write) -> None:
     root = write_files({"config.txt": TARGET + "namespaces: [{name: a}]\n"})
     file = str(root / "config.txt")
-    assert load_desired_state([file, file]).files == (file,)
+    assert load_config([file, file]).files == (file,)
 
 
 def test_the_same_file_through_two_paths_is_read_once(write_files: Write) -> None:
     root = write_files({"t.yaml": TARGET + "namespaces: [{name: a}]\n"})
-    assert load_desired_state([str(root), str(root / "t.yaml")]).files == (str(root / "t.yaml"),)
+    assert load_config([str(root), str(root / "t.yaml")]).files == (str(root / "t.yaml"),)
 
 
 def test_problems_in_several_files_are_all_reported_sorted(write_files: Write) -> None:
@@ -347,7 +349,8 @@ def digest_of(write_files: Write, files: dict[str, str | bytes]) -> str:
     """Digest of ``files``, all under one top folder of their own."""
     root = write_files(files)
     folder = {name.split("/", 1)[0] for name in files}.pop()
-    return config_digest(load_desired_state([str(root / folder)]))
+    loaded = load_config([str(root / folder)])
+    return config_digest(loaded.desired, loaded.target)
 
 
 def test_digest_is_stable_across_file_order_key_order_and_tag_order(write_files: Write) -> None:

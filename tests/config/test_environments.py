@@ -61,19 +61,19 @@ def test_an_environment_gives_values_target_and_state(root: Path) -> None:
     assert dev.environment == Environment(
         "dev", "environments/dev.yaml", None, Target(endpoint="local")
     )
-    assert dev.desired.target == Target(endpoint="local")
+    assert dev.target == Target(endpoint="local")
     assert Address("namespace", "team-dev") in dev.desired.resources
     assert dev.config_root == "."
 
     prod = load_config(["."], env="prod", environ={}, var_args=["endpoint=http://127.0.0.1:1"])
     assert prod.environment is not None
     assert prod.environment.state == "postgresql://reconciler@db/reconciler"
-    assert prod.desired.target == Target(endpoint="http://127.0.0.1:1")
+    assert prod.target == Target(endpoint="http://127.0.0.1:1")
 
     qa = load_config(["."], env="qa", environ={})
     assert qa.environment is not None
     assert qa.environment.state == os.path.join("states", "qa.json")
-    assert qa.desired.target == Target(region="bj")
+    assert qa.target == Target(region="bj")
 
 
 def test_a_state_path_is_relative_to_the_configuration_root(
@@ -173,7 +173,7 @@ def test_the_example_environments_differ_in_workers_target_and_protection() -> N
         assert isinstance(cluster, ClusterSpec)
         workers[name] = (cluster.workers.count, cluster.lifecycle.protect)
     assert workers == {"dev": (1, False), "staging": (2, False), "prod": (3, True)}
-    assert {name: r.desired.target.url() for name, r in loaded.items()} == {
+    assert {name: r.target.url() for name, r in loaded.items()} == {
         "dev": "local",
         "staging": "local",
         "prod": "https://cce.bj.baidubce.com",
@@ -184,12 +184,12 @@ def test_a_test_points_any_example_environment_at_an_emulator() -> None:
     url = "http://127.0.0.1:8765"
     for name in ("dev", "prod"):
         by_var = load_config([str(EXAMPLE)], env=name, var_args=[f"endpoint={url}"], environ={})
-        assert by_var.desired.target == Target(endpoint=url)
+        assert by_var.target == Target(endpoint=url)
     # the environment variable is below the environment file, as in Terraform
     by_environ = load_config([str(EXAMPLE)], env="dev", environ={"RECONCILER_VAR_endpoint": url})
-    assert by_environ.desired.target == Target(endpoint=url)
+    assert by_environ.target == Target(endpoint=url)
     prod = load_config([str(EXAMPLE)], env="prod", environ={"RECONCILER_VAR_endpoint": url})
-    assert prod.desired.target.url() == "https://cce.bj.baidubce.com"
+    assert prod.target.url() == "https://cce.bj.baidubce.com"
 
 
 def test_the_example_needs_an_environment() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import config_digest, load_desired_state
+from reconciler.config import config_digest, load_config, load_desired_state
 from reconciler.errors import ConfigError
 from reconciler.model import Address
 
@@ -40,7 +40,8 @@ def test_imports_become_address_to_id(write_files: Write) -> None:
             "  - to: namespace.team-a\n    id: team-a\n",
         }
     )
-    desired = load_desired_state([str(root)])
+    loaded = load_config([str(root)])
+    desired = loaded.desired
     assert desired.imports == {
         Address("k8s_cluster", "prod"): "cce-3u5pz6kx",
         Address("namespace", "team-a"): "team-a",
@@ -48,7 +49,8 @@ def test_imports_become_address_to_id(write_files: Write) -> None:
     (root / "imports.yaml").unlink()
     without = load_desired_state([str(root)])
     assert without.imports == {}
-    assert config_digest(desired) != config_digest(without)  # a saved plan sees the change
+    # a saved plan sees the change
+    assert config_digest(desired, loaded.target) != config_digest(without, loaded.target)
 
 
 @pytest.mark.parametrize(

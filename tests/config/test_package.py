@@ -12,6 +12,7 @@ from reconciler.config import endpoint_problem
 
 PACKAGE = Path(reconciler.config.__file__).parent
 STAGES = [
+    "yamlload",
     "files",
     "environments",
     "variables",

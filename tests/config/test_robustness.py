@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import load_desired_state
+from reconciler.config.yamlload import LoadError, read_document
 from reconciler.errors import ConfigError
-from reconciler.yamlload import LoadError, read_document
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = [

@@ -46,7 +46,7 @@ def test_file_reference_strips_exactly_one_trailing_newline(
     assert resolve_secret(SecretRef(file="secrets/p.txt"), str(tmp_path)) == value
 
 
-def test_file_reference_is_relative_to_base_dir_unless_absolute(tmp_path: Path) -> None:
+def test_file_reference_is_relative_to_the_secrets_base_unless_absolute(tmp_path: Path) -> None:
     (tmp_path / "p.txt").write_text("abs\n")
     assert resolve_secret(SecretRef(file=str(tmp_path / "p.txt")), "/nonexistent") == "abs"
 

@@ -15,6 +15,7 @@ import pytest
 from reconciler.config import config_digest, load_config, load_desired_state, schema_documents
 from reconciler.config.fastpath import fast_check
 from reconciler.config.specs import INSTANCE_GROUP_FIELDS, K8S_CLUSTER_FIELDS
+from reconciler.config.yamlload import read_document
 from reconciler.errors import ConfigError
 from reconciler.kinds import kind_named
 from reconciler.model import (
@@ -25,7 +26,6 @@ from reconciler.model import (
     SecretRef,
     frozen_mapping,
 )
-from reconciler.yamlload import read_document
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]
@@ -272,9 +272,8 @@ def test_a_broken_k8s_clusters_section_does_not_cascade_into_instance_groups(
 def test_digest_covers_the_values_of_v2_tags_not_their_order(write_files: Write) -> None:
     def digest(folder: str, tags: str) -> str:
         body = TARGET + CLUSTER + f"    tags: {tags}\n"
-        return config_digest(
-            load_desired_state([str(write_files({f"{folder}/a.yaml": body}) / folder)])
-        )
+        loaded = load_config([str(write_files({f"{folder}/a.yaml": body}) / folder)])
+        return config_digest(loaded.desired, loaded.target)
 
     base = digest("a", "{team: a, env: prod}")
     assert digest("b", "{env: prod, team: a}") == base

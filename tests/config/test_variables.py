@@ -19,9 +19,9 @@ from reconciler.config.expansion import Expansion
 from reconciler.config.fastpath import fast_check
 from reconciler.config.schema import validator
 from reconciler.config.variables import Declaration, Value, Variables, parse_text
+from reconciler.config.yamlload import Document
 from reconciler.errors import ConfigError
 from reconciler.model import Address, ClusterSpec, Location, NamespaceSpec, RepositorySpec
-from reconciler.yamlload import Document
 
 Write = Callable[[dict[str, str | bytes]], Path]
 
@@ -233,7 +233,7 @@ def test_an_empty_var_file_sets_nothing(config: Path) -> None:
 def test_a_var_file_under_a_path_is_not_read_as_configuration(config: Path) -> None:
     (config / "base" / "values.yaml").write_text("env: qa\n")
     result = load(var_files=["base/values.yaml"])
-    assert "base/values.yaml" not in result.desired.files
+    assert "base/values.yaml" not in result.files
     assert Address("namespace", "team-qa") in result.desired.resources
 
 
@@ -301,8 +301,12 @@ def test_several_variables_in_one_value_are_all_named(config: Path) -> None:
 
 
 def test_the_digest_follows_the_values(config: Path) -> None:
-    assert config_digest(load().desired) != config_digest(load(var_args=["workers=2"]).desired)
-    assert config_digest(load().desired) == config_digest(load(var_args=["workers=1"]).desired)
+    def digest(**kwargs: Any) -> str:
+        loaded = load(**kwargs)
+        return config_digest(loaded.desired, loaded.target)
+
+    assert digest() != digest(var_args=["workers=2"])
+    assert digest() == digest(var_args=["workers=1"])
 
 
 def test_a_configuration_without_variables_is_unchanged_by_variable_sources(

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.model import Location
-from reconciler.yamlload import (
+from reconciler.config.yamlload import (
     MAX_ALIAS_NODES,
     MAX_FILE_BYTES,
     Diagnostic,
     LoadError,
     read_document,
 )
+from reconciler.model import Location
 
 
 def load(tmp_path: Path, content: str | bytes, name: str = "c.yaml") -> Any:

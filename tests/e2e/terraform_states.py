@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.client.api import CceClient
+from reconciler.client.v1 import CceClient
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.cluster import cluster_body
 from reconciler.kinds.instance_group import create_request as group_request

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.kinds.cluster import cluster_body
 
 from .conftest import BASE, PASSWORD, Workspace

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import ApiResponse
+from reconciler.client.v1 import CceClient
 from reconciler.client.v2 import PREFIX as V2_PREFIX
 from reconciler.client.v2_types import (
     ClusterCreate,

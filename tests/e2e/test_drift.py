@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from .conftest import BASE, Workspace
 

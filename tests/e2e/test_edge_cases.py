@@ -10,8 +10,8 @@ import logging
 import pytest
 
 from reconciler.client import signer
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from .conftest import BASE, Workspace
 

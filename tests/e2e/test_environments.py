@@ -7,8 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
-from reconciler.client.api import CceClient
+import pytest
+
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from .conftest import PASSWORD, ROOT, Workspace
 
@@ -89,3 +91,24 @@ def test_a_missing_environment_file_is_a_config_error(ws: Workspace) -> None:
     result = ws.cli("plan", str(root), "--env", "qa")
     assert result.code == 1
     assert "environments/qa.yaml" in result.err and "internal error" not in result.err
+
+
+def test_an_environment_state_path_is_under_the_root_when_run_from_above_it(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = ws.root / "infra"
+    (folder / "environments").mkdir(parents=True)
+    (folder / "main.yaml").write_text(
+        f"target:\n  endpoint: {ws.emulator.url}\nnamespaces: [{{name: team-a}}]\n"
+        "users:\n  - username: ccetest\n    password: {env: CCR_PASSWORD}\n"
+    )
+    (folder / "environments" / "dev.yaml").write_text("state: states/dev.json\n")
+    monkeypatch.chdir(ws.root)
+
+    applied = ws.cli("apply", "infra", "--env", "dev", "--auto-approve")
+
+    assert applied.code == 0, applied.out + applied.err
+    assert (folder / "states" / "dev.json").is_file()
+    assert not (folder / "infra").exists()
+    listed = ws.cli("state", "list", "-c", "infra", "--env", "dev")
+    assert "namespace.team-a" in listed.out

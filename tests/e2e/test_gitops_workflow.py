@@ -38,8 +38,8 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.planfile import read as read_plan
 from reconciler.state.postgres import PostgresStateStore

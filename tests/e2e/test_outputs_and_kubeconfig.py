@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.kinds import kind_named
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.k8s_cluster import create_request

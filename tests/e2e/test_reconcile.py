@@ -71,8 +71,8 @@ def test_saved_plan_applies_and_goes_stale(ws: Workspace) -> None:
     )
     assert ws.cli("plan", str(ws.root), "--out", str(out)).code == 0
     # someone changes the repository in the cloud after the plan was saved
-    from reconciler.client.api import CceClient
     from reconciler.client.credentials import Credentials
+    from reconciler.client.v1 import CceClient
 
     with CceClient.connect(
         ws.emulator.url, Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
@@ -132,8 +132,8 @@ def test_blast_radius_guard(ws: Workspace) -> None:
 
 
 def test_unmanaged_object_is_a_conflict_until_imported(ws: Workspace) -> None:
-    from reconciler.client.api import CceClient
     from reconciler.client.credentials import Credentials
+    from reconciler.client.v1 import CceClient
 
     with CceClient.connect(
         ws.emulator.url, Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)

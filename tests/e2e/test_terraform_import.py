@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from . import terraform_states as tf
 from .conftest import Workspace

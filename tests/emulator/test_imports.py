@@ -43,11 +43,11 @@ def test_the_checker_sees_forbidden_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
         "import reconciler.errors\nfrom reconciler import model, error_codes\n"
-        "from reconciler.client import signer, api\nfrom reconciler.error_codes import get\n"
+        "from reconciler.client import signer, v1\nfrom reconciler.error_codes import get\n"
         "from . import routes\nimport json\n"
     )
     assert package_imports(sample) - ALLOWED == {
         "reconciler.errors",
         "reconciler.model",
-        "reconciler.client.api",
+        "reconciler.client.v1",
     }

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyOptions, Executor
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import kind_named
@@ -27,7 +27,6 @@ from reconciler.model import (
     RepositorySpec,
     Resource,
     SecretRef,
-    Target,
     UserSpec,
     WorkersSpec,
 )
@@ -49,7 +48,7 @@ class Harness:
     password: str = PASSWORD
 
     def desired(self, *specs: Resource) -> DesiredState:
-        return DesiredState(Target(endpoint=self.emulator.url), {s.address: s for s in specs})
+        return DesiredState({s.address: s for s in specs})
 
     def plan(self, *specs: Resource) -> tuple[Plan, State, DesiredState]:
         desired = self.desired(*specs)

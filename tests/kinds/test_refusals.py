@@ -11,7 +11,6 @@ from reconciler.model import (
     DesiredState,
     NamespaceSpec,
     SecretRef,
-    Target,
     UserSpec,
     WorkersSpec,
 )
@@ -26,7 +25,7 @@ USER = UserSpec("ccetest", SecretRef(env="PW"))
 
 
 def plan_of(*specs: object, live: list[LiveObject] = (), secrets: dict | None = None) -> Plan:  # type: ignore[assignment,type-arg]
-    desired = DesiredState(Target(endpoint="http://x"), {s.address: s for s in specs})  # type: ignore[attr-defined]
+    desired = DesiredState({s.address: s for s in specs})  # type: ignore[attr-defined]
     by_id = {(o.address.kind, o.cloud_id): o for o in live}
     by_name = {o.address: (o,) for o in live}
     return make_plan(desired, State(), LiveState(by_id, by_name), secrets or {})

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from reconciler.apply import ApplyOptions, Executor, execute
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.client.v2 import CceV2Client
 from reconciler.client.v2_types import InstanceGroupCreate, InstanceSpecBody
 from reconciler.emulator.testing import EmulatorHandle
@@ -33,7 +33,6 @@ from reconciler.model import (
     K8sClusterSpec,
     Resource,
     SecretRef,
-    Target,
     frozen_mapping,
 )
 from reconciler.plan import Plan
@@ -91,7 +90,7 @@ class Harness:
         return v2_client(self.client)
 
     def desired(self, *specs: Resource) -> DesiredState:
-        return DesiredState(Target(endpoint=self.emulator.url), {s.address: s for s in specs})
+        return DesiredState({s.address: s for s in specs})
 
     def plan(
         self,

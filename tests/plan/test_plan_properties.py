@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from reconciler.kinds import desired_attrs
 from reconciler.kinds.base import LiveObject
-from reconciler.model import Address, DesiredState, NamespaceSpec, RepositorySpec, Target
+from reconciler.model import Address, DesiredState, NamespaceSpec, RepositorySpec
 from reconciler.plan import LiveState, fingerprint
 from reconciler.planner import make_plan
 from reconciler.render import plan_to_json
@@ -33,7 +33,7 @@ def declarations(draw: st.DrawFn) -> DesiredState:
                 ns, repo, tuple(draw(tags)), draw(st.none() | st.text(max_size=10))
             )
             resources[rspec.address] = rspec
-    return DesiredState(Target(endpoint="http://127.0.0.1:9"), resources)  # type: ignore[arg-type]
+    return DesiredState(resources)  # type: ignore[arg-type]
 
 
 def in_sync(desired: DesiredState) -> tuple[State, LiveState]:
@@ -68,7 +68,7 @@ def test_plan_does_not_depend_on_input_order(desired: DesiredState, rnd) -> None
     state.resources = half
     items = list(desired.resources.items())
     rnd.shuffle(items)
-    shuffled = DesiredState(desired.target, dict(items))
+    shuffled = DesiredState(dict(items))
     first = plan_to_json(make_plan(desired, state, live))
     second = plan_to_json(make_plan(shuffled, state, live))
     assert first == second

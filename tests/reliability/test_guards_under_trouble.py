@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from reconciler.client import signer
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import Transport
+from reconciler.client.v1 import CceClient
 from reconciler.errors import AuthError
 from tests.e2e.conftest import BASE, Workspace
 

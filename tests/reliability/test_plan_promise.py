@@ -40,8 +40,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.errors import NotFoundError
 from reconciler.kinds.cluster import bcc_config, cluster_body
 from reconciler.plan import BLAST_RADIUS

@@ -42,7 +42,7 @@ def test_version_and_help_import_no_engine(args: tuple[str, ...]) -> None:
     loaded = _modules_loaded_by(*args)
     heavy = {
         "reconciler.apply",
-        "reconciler.client.api",
+        "reconciler.client.v1",
         "reconciler.emulator",
         "reconciler.state.postgres",
         "psycopg",
@@ -55,7 +55,7 @@ def test_version_and_help_import_no_engine(args: tuple[str, ...]) -> None:
 
 def test_validate_imports_neither_the_client_nor_the_executor(tmp_path: object) -> None:
     loaded = _modules_loaded_by("validate", "--help")
-    assert {"reconciler.apply", "reconciler.client.api", "requests", "psycopg"} & loaded == set()
+    assert {"reconciler.apply", "reconciler.client.v1", "requests", "psycopg"} & loaded == set()
 
 
 @pytest.mark.parametrize(

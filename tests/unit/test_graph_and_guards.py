@@ -9,7 +9,7 @@ import pytest
 from reconciler.errors import RefusedError
 from reconciler.graph import DONE, FAILED, SKIPPED, Walker
 from reconciler.guards import check_guards
-from reconciler.model import Action, Address
+from reconciler.model import Action, Address, PlanMode
 from reconciler.plan import Change, Plan
 from reconciler.state import ResourceState, State
 
@@ -76,7 +76,7 @@ def test_guard_allows_small_deletes_and_refuses_many() -> None:
 def test_guard_refuses_emptying_the_state() -> None:
     with pytest.raises(RefusedError, match="every managed resource"):
         check_guards(deletes(2), managed(2), None)
-    check_guards(deletes(2), managed(2), None, destroying=True)
+    check_guards(deletes(2), managed(2), None, PlanMode.DESTROY)
 
 
 def test_refused_changes_and_conflicts_stop_apply() -> None:

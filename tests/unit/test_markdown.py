@@ -11,7 +11,7 @@ from markdown_it.token import Token
 
 from reconciler.diff import FieldChange
 from reconciler.markdown import GITHUB_COMMENT_LIMIT, code, escape, plan_to_markdown
-from reconciler.model import Action, Address, SecretRef
+from reconciler.model import Action, Address, PlanMode, SecretRef
 from reconciler.plan import BLAST_RADIUS, Change, Conflict, Plan, PlanContext, Refusal
 
 MD = MarkdownIt("commonmark")
@@ -219,7 +219,7 @@ def test_refresh_only_shows_drift_and_no_changes() -> None:
         fields=(FieldChange("public", True, False),),
         drift=(FieldChange("public", False, True),),
     )
-    text = plan_to_markdown(Plan((change,)), refresh_only=True)
+    text = plan_to_markdown(Plan((change,)), mode=PlanMode.REFRESH_ONLY)
     assert paragraphs(text)[0].startswith("**Refresh-only:** 1 object(s) changed")
     assert "will be updated" not in text
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from reconciler import outputs
-from reconciler.client.api import CceClient
 from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ApiError, ReconcilerError, StateError, UsageError
 from reconciler.kinds import kind_named

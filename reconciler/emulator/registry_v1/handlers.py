@@ -2,7 +2,7 @@
 
 The shapes here are the PROVISIONAL image API of docs/api-contract.md (only the user
 endpoints are documented by Baidu); they live in this one module, like the client's
-``reconciler/client/api.py``, so that a correction is one edit in each.
+``reconciler/client/v1.py``, so that a correction is one edit in each.
 Not for: validation rules (the model's) or HTTP mechanics (:mod:`..app`).
 """
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from reconciler import errors
-from reconciler.client.api import CceClient
-from reconciler.client.types import (
+from reconciler.client.v1 import CceClient
+from reconciler.client.v1_types import (
     Ack,
     AdvancedOptions,
     BccConfig,

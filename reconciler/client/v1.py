@@ -2,13 +2,13 @@
 
 For: one method per endpoint, building the path, query and body, following list pages
 (marker / maxKeys / isTruncated / nextMarker) and parsing answers into the frozen values of
-``types``. Not for: signing, retries or error classification (``transport``), nor deciding what
+``v1_types``. Not for: signing, retries or error classification (``transport``), nor deciding what
 an error means for a plan (the kinds do that with the exception classes).
 
 Creates and other mutations that are unsafe to resend blindly pass ``idempotent=False``, so a
 lost answer surfaces as ``OutcomeUnknownError`` instead of a second create.
 
-Answers are parsed strictly (``types``): an answer missing a key the reconciler relies on, or a
+Answers are parsed strictly (``v1_types``): an answer missing a key the reconciler relies on, or a
 list whose pages do not add up (``isTruncated`` without a ``nextMarker``, a marker that does not
 move on, fewer items than a ``totalCount``), raises ``ShapeError`` naming the endpoint, the key
 and the request id. Nothing is ever decided from such an answer.
@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from reconciler.client.base import ClientBase
 from reconciler.client.transport import ApiResponse, Transport
-from reconciler.client.types import (
+from reconciler.client.v1_types import (
     Ack,
     Cluster,
     ClusterOrder,

@@ -2,7 +2,7 @@
 
 For: turning JSON answers into typed, immutable values, and typed request bodies into JSON
 (``to_wire``, omitting unset optional fields like the Go SDK's ``omitempty``). Not for: HTTP
-(``transport``) or which endpoint returns what (``api``).
+(``transport``) or which endpoint returns what (``v1``).
 
 Answers are read strictly where the reconciler decides from them: a key it relies on (ids,
 names, statuses, list keys, paging markers) that is missing, ``null`` or of the wrong type
@@ -12,10 +12,10 @@ API documents as optional (or that only inform the user) keep a default; unknown
 ignored; ``instanceType`` may be a number or a string.
 
 A ShapeError raised here names the key path (``clusters[3].status: missing``) and the keys the
-object did have; ``api`` adds the endpoint, the status and the request id of the answer.
+object did have; ``v1`` adds the endpoint, the status and the request id of the answer.
 
 The registry types (``Namespace``, ``Image``, ``ImageMeta``) are provisional: their JSON field
-names live in ``api.py``'s provisional section, next to the requests (docs/api-contract.md).
+names live in ``v1.py``'s provisional section, next to the requests (docs/api-contract.md).
 """
 
 from __future__ import annotations
@@ -233,14 +233,14 @@ class RegistryUser:
 
 
 @dataclass(frozen=True)
-class Namespace:  # provisional shape, parsed in api.py
+class Namespace:  # provisional shape, parsed in v1.py
     namespace: str
     public: bool = False
     create_time: str = ""
 
 
 @dataclass(frozen=True)
-class Image:  # provisional shape, parsed in api.py: a repository and its tags
+class Image:  # provisional shape, parsed in v1.py: a repository and its tags
     namespace: str
     repository: str
     tags: tuple[str, ...] = ()
@@ -249,7 +249,7 @@ class Image:  # provisional shape, parsed in api.py: a repository and its tags
 
 
 @dataclass(frozen=True)
-class ImageMeta:  # provisional shape, parsed in api.py: one tag of a repository
+class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     namespace: str
     repository: str
     tag: str

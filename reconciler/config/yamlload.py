@@ -7,7 +7,8 @@ references, expanded by ``reconciler.config.variables``). It refuses input that 
 YAML mapping:
 oversized, binary or non-UTF-8 files, syntax errors, several documents, duplicate keys, unknown
 tags and alias bombs. Problems come back as :class:`Diagnostic` values inside :class:`LoadError`.
-Not for: schema or semantic checks (``reconciler.config``) or secrets (``reconciler.secrets``).
+Not for: schema or semantic checks (the other stages of ``reconciler.config``) or secrets
+(``reconciler.secrets``).
 """
 
 from __future__ import annotations
