@@ -468,13 +468,18 @@ class InstanceSpecBody:
     admin_password: str = field(default="", repr=False)
     ssh_key_id: str = ""
     instance_charging_type: str = ""  # Postpaid
+    runtime_type: str = ""  # docker, containerd ("" = the cluster's)
+    runtime_version: str = ""  # the container runtime's version on the new nodes
     labels: Mapping[str, str] = field(default_factory=dict, hash=False)
     taints: tuple[Taint, ...] = ()
     annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_json(self) -> Json:
-        body: Json = {"instanceName": self.instance_name, "existedOption": {}}
+        body: Json = {"instanceName": self.instance_name}
+        _put(body, "runtimeType", self.runtime_type)
+        _put(body, "runtimeVersion", self.runtime_version)
+        body["existedOption"] = {}
         _put(body, "machineType", self.machine_type)
         body["instanceType"] = self.instance_type
         body["bidOption"] = {}
@@ -552,6 +557,7 @@ class InstanceGroupCreate:
     shrink_policy: str = ""  # Priority, Random / Uniform
     update_policy: str = ""  # Rolling, Concurrency
     clean_policy: str = ""  # Remain, Delete
+    autoscaler: GroupAutoscaler | None = None  # clusterAutoscalerSpec (omitempty)
 
     def to_json(self) -> Json:
         body: Json = {"instanceGroupName": self.instance_group_name}
@@ -562,6 +568,8 @@ class InstanceGroupCreate:
         _put(body, "cleanPolicy", self.clean_policy)
         body["instanceTemplate"] = self.instance_template.to_json()
         body["replicas"] = self.replicas
+        if self.autoscaler is not None:
+            body["clusterAutoscalerSpec"] = self.autoscaler.to_json()
         return body
 
 

@@ -506,3 +506,23 @@ def test_the_day2_calls_against_the_emulator(emulator: EmulatorHandle) -> None:
         assert caught.value.code == "cce.warning.InvalidParam"
         live.uninstall_addon(cid, AddonUninstall("cce-volcano"))
         assert live.list_addons(cid, ["cce-volcano"])[0].instance is None
+
+
+def test_a_group_create_carries_its_autoscaler_taints_and_runtime_version() -> None:
+    template = InstanceSpecBody(
+        "N3",
+        "sbn-x",
+        runtime_type="containerd",
+        runtime_version="1.7.13",
+        labels={"a": "b"},
+        taints=(Taint("gpu", "", "NoSchedule"),),
+        annotations={"n": "v"},
+    )
+    body = InstanceGroupCreate("ig1", template, 1, autoscaler=GroupAutoscaler(True, 1, 3)).to_json()
+    assert list(body)[-2:] == ["replicas", "clusterAutoscalerSpec"]
+    assert body["clusterAutoscalerSpec"] == {
+        "enabled": True, "minReplicas": 1, "maxReplicas": 3, "scalingGroupPriority": 0}  # fmt: skip
+    keys = list(body["instanceTemplate"])
+    assert keys[:4] == ["instanceName", "runtimeType", "runtimeVersion", "existedOption"]
+    assert keys[-4:] == ["deployCustomConfig", "labels", "taints", "annotations"]  # SDK order
+    assert body["instanceTemplate"]["taints"] == [{"key": "gpu", "effect": "NoSchedule"}]
