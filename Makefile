@@ -25,10 +25,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-# The long sweeps: 300 fault seeds instead of 20, with the figures summarised at the end.
+# The long sweeps: 300 fault seeds instead of 20, with the figures summarised at the end, and
+# every property test with random examples (`make test` runs them derandomized): add a failure
+# found here to its test as an explicit @example.
 test-long: $(STAMP)
 	rm -f .reliability.jsonl
 	RECONCILER_LONG=1 RECONCILER_RELIABILITY_REPORT=$(CURDIR)/.reliability.jsonl $(BIN)/python -m pytest -n 2 -q tests/reliability
+	RECONCILER_LONG=1 $(BIN)/python -m pytest -n 2 -q -m property tests --ignore=tests/reliability
 	$(BIN)/python -m tests.reliability.summary .reliability.jsonl
 
 # Benchmarks (not tests): plan and apply at scale against the emulator with 20 ms latency.

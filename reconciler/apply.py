@@ -326,15 +326,24 @@ def describe_error(error: BaseException | None, address: Address | None = None) 
     return text
 
 
-def summary_lines(result: ApplyResult) -> list[str]:
+def summary_lines(result: ApplyResult, destroying: bool = False) -> list[str]:
+    """``Apply complete: 3 created, ...``; for destroy, as Terraform words it, ``Destroy
+    complete: 3 destroyed, 1 forgotten, 0 failed, 0 skipped.``"""
     done = result.by_status(DONE)
     counts = {a: sum(1 for r in done if r.change.action is a) for a in _ED}
+    shown: tuple[Action, ...] = (
+        Action.CREATE,
+        Action.UPDATE,
+        Action.REPLACE,
+        Action.DELETE,
+        Action.FORGET,
+    )
+    words = dict(_ED)
+    if destroying:
+        shown, words[Action.DELETE] = (Action.DELETE, Action.FORGET), "destroyed"
     lines = [
-        "Apply complete: "
-        + ", ".join(
-            f"{counts[a]} {_ED[a]}"
-            for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.FORGET)
-        )
+        ("Destroy complete: " if destroying else "Apply complete: ")
+        + ", ".join(f"{counts[a]} {words[a]}" for a in shown)
         + (f", {counts[Action.IMPORT]} imported" if counts[Action.IMPORT] else "")
         + f", {len(result.by_status(FAILED))} failed, {len(result.by_status(SKIPPED))} skipped."
     ]

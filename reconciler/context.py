@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from reconciler.errors import UsageError
 from reconciler.model import NO_CHOICE, ConfigChoice, Target
 from reconciler.options import DEFAULT_WORKSPACE, StateChoice
 from reconciler.state.local import STATE_DIR, STATE_FILE, default_path
+from reconciler.state.location import StateLocation
 
 if TYPE_CHECKING:
     from reconciler.config import LoadResult
@@ -85,6 +86,50 @@ def resolve(
         workspace=workspace,
         secrets_base=loaded.secrets_base,
     )
+
+
+def location_of(context: RunContext) -> StateLocation:
+    """Where the state of ``context`` lives, as a saved plan records it (absolute)."""
+    if is_postgres(context.state_location):
+        return StateLocation.postgres(context.state_location, context.workspace)
+    return StateLocation.file(context.state_location)
+
+
+def for_saved_plan(
+    plan_file: str,
+    recorded: StateLocation | None,
+    context: RunContext,
+    named: StateChoice,
+    environ: Mapping[str, str] | None = None,
+) -> RunContext:
+    """``context`` with the state a saved plan was made against (a file found again under the
+    configuration root). ``--state`` / ``RECONCILER_STATE`` / ``--workspace`` may name that
+    state again (a PostgreSQL URL then brings its password); naming another is an error that
+    names both. A plan of an older format records none: the state the command line names."""
+    if recorded is None:
+        return context
+    location = recorded.under(context.config_root)
+    environ = os.environ if environ is None else environ
+    given = named.state or environ.get("RECONCILER_STATE")
+    if not given and named.workspace == DEFAULT_WORKSPACE:
+        return replace(
+            context,
+            state_location=str(location.url or location.path),
+            workspace=location.workspace,
+        )
+    if not given and location.url is not None:  # --workspace alone: one of that database's
+        asked = replace(location, workspace=named.workspace)
+    else:
+        asked = location_of(context)
+    if asked != location:
+        raise UsageError(
+            f"{plan_file} was made against the state {location.describe()}, but this run names "
+            f"the state {asked.describe()} (--state, RECONCILER_STATE or --workspace); apply "
+            "the plan without them, or plan again against that state"
+        )
+    if given:
+        return context  # the same state, named with its password if the URL has one
+    return replace(context, state_location=str(location.url), workspace=location.workspace)
 
 
 def without_config(state: StateChoice, environ: Mapping[str, str] | None = None) -> RunContext:

@@ -31,6 +31,18 @@ def main() -> None:
     step("plan again: the cloud matches, exit 0", "plan", str(EXAMPLE), "--detailed-exitcode")
     print(
         "\nDemo complete. State: examples/quickstart/.reconciler/state.json; `make clean` resets it."
+        f"\n{on_path_hint()}"
+    )
+
+
+def on_path_hint() -> str:
+    """How to run `reconciler` yourself: make installed it into the virtualenv, not on PATH."""
+    command = Path(sys.executable).with_name("reconciler")
+    where = os.path.relpath(command) if command.is_relative_to(Path.cwd()) else str(command)
+    activate = Path(where).with_name("activate")
+    return (
+        f"The reconciler command is {where}: run `source {activate}` to put it on your PATH "
+        f"(then `reconciler --help`), or call {where} directly."
     )
 
 

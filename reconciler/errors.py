@@ -5,6 +5,7 @@
     ReconcilerError                      exit 1 unless noted
     ├── UsageError                       bad command line
     ├── ConfigError                      invalid configuration (carries diagnostics)
+    │   └── UnreadableSecretsError       declared secrets that cannot be read, at their places
     ├── SecretError                      a secret reference cannot be resolved
     ├── StateError                       unreadable / inconsistent state
     │   ├── StateLockedError             exit 4: the state lock is held by someone else
@@ -80,6 +81,11 @@ class ConfigError(ReconcilerError):
     def __init__(self, diagnostics: list[str]) -> None:
         super().__init__("\n".join(diagnostics))
         self.diagnostics = diagnostics
+
+
+class UnreadableSecretsError(ConfigError):
+    """Declared secrets a run cannot read: one ``PATH:LINE:COLUMN: error: ...`` per secret, in
+    file and line order, like every other configuration problem."""
 
 
 class SecretError(ReconcilerError):

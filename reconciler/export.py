@@ -32,7 +32,12 @@ NOTES = {
     "users": "\n# The API never returns a password: set CCR_PASSWORD to the user's password.",
     "clusters": (
         "\n# The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
-        "# *-UNKNOWN placeholders only matter for nodes added later; replace them first."
+        "# *-UNKNOWN placeholders only matter for nodes added later; replace them first\n"
+        "# (a plan adding nodes refuses them)."
+    ),
+    "instance_groups": (
+        "\n# The API never returns adminPassword, which is optional: add\n"
+        "# `adminPassword: {env: NAME}` for nodes created later, if they need one."
     ),
 }
 

@@ -1,7 +1,7 @@
 """What apply refuses (exit 3), as a check the plan command runs too. Pure.
 
 A plan is refused when it has conflicts or refused changes (protected resources, replacements
-not allowed with ``--replace``), or when it trips the blast-radius guard: more deletes,
+not allowed with ``--replace``, objects another state manages: ``reconciler.ownership``), or when it trips the blast-radius guard: more deletes,
 replacements and forgets of existing objects than ``max(3, 10% of managed resources)``, or any
 plan that would empty the state, unless ``--allow-deletes N`` allows at least that many.
 """
@@ -13,10 +13,12 @@ from dataclasses import replace
 
 from reconciler.errors import RefusedError
 from reconciler.model import Action, PlanMode
+from reconciler.ownership import REFUSED_PREFIX
 from reconciler.plan import (
     BLAST_RADIUS,
     CONFLICT,
     INVALID,
+    OWNED_ELSEWHERE,
     PROTECTED,
     REPLACE_NOT_ALLOWED,
     Change,
@@ -34,6 +36,8 @@ def _counted(change: Change) -> bool:
 
 
 def _reason(refused: str) -> str:
+    if refused.startswith(REFUSED_PREFIX):
+        return OWNED_ELSEWHERE
     if "protect" in refused:
         return PROTECTED
     if refused.startswith("replacement must be allowed"):

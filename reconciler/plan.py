@@ -98,6 +98,7 @@ PROTECTED = "protected"
 REPLACE_NOT_ALLOWED = "replace-not-allowed"
 BLAST_RADIUS = "blast-radius"
 INVALID = "invalid"  # the API would reject it: a format, a quota, a name or network taken
+OWNED_ELSEWHERE = "owned-elsewhere"  # another state of the configuration manages the object
 
 
 @dataclass(frozen=True)

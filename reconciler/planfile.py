@@ -1,6 +1,8 @@
 """Saved plans (``plan --out FILE``, ``apply --plan FILE``): lossless JSON of a Plan.
 
-Besides the changes, a saved plan records the tool version, a digest of the config, the state
+Besides the changes, a saved plan records the tool version, a digest of the config (and of
+each file it was read from, so a stale plan names them), where its state lives (a file relative
+to the configuration root, or a PostgreSQL URL without its password and the workspace) with the
 lineage and serial it was made from, the target URL, and for every change a fingerprint of the
 live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
 exit 5 if any of them changed: a check on content, finer than a global serial. Secret values
@@ -9,14 +11,18 @@ are never written; only their references (``{env: ...}``) are.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
 from reconciler.config import config_digest
+from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
+from reconciler.context import RunContext
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.kinds import is_gone
@@ -39,7 +45,7 @@ from reconciler.plan import (
     ScaleStep,
     live_fingerprint,
 )
-from reconciler.state import State
+from reconciler.state import State, StateLocation
 
 SAVED_FORMAT = "cce-reconciler-plan/3"
 # /2 said ``"refresh_only": true|false`` where /3 says ``"mode"``; it is read as that mode
@@ -59,6 +65,11 @@ class SavedPlan:
     config_root: str = "."  # where the plan was made (absolute); paths are found again from it
     choice: ConfigChoice = ConfigChoice()  # --env / --var-file (relative to the root) / --var
     root_in_repo: str | None = None  # the root relative to its git checkout, when it is in one
+    # the state it was made against (a file relative to config_root); None: an older plan
+    state: StateLocation | None = None
+    # sha256 of each file the configuration was read from, by path relative to config_root:
+    # a stale plan names the files that changed
+    file_digests: Mapping[str, str] = field(default_factory=dict)
 
     def locate_config(self, plan_file: str) -> list[str]:
         """The configuration paths, looked for first in the checkout around the working
@@ -157,6 +168,8 @@ def dump(saved: SavedPlan) -> str:
         "serial": saved.serial,
         "target_url": saved.target_url,
         "mode": saved.mode.value,
+        "state": saved.state.to_json() if saved.state else None,
+        "config_files": dict(saved.file_digests),
         "changes": [_change_to_dict(c) for c in saved.plan.changes],
         "conflicts": [
             [str(c.address), c.message, c.cloud_id, c.command] for c in saved.plan.conflicts
@@ -226,6 +239,8 @@ def read(path: str) -> SavedPlan:
                 tuple(doc["var_args"]),
             ),
             doc["root_in_repo"],
+            StateLocation.from_json(doc["state"]) if doc.get("state") is not None else None,
+            {str(k): str(v) for k, v in (doc.get("config_files") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None
@@ -237,14 +252,57 @@ def _mode(doc: dict[str, Any]) -> PlanMode:
     return PlanMode(doc["mode"])
 
 
+def file_digests(context: RunContext) -> dict[str, str]:
+    """sha256 of every file the configuration was read from (its files, the environment file,
+    the --var-files), by path relative to the configuration root."""
+    root = context.config_root
+    paths = [*context.files, *context.choice.var_files]
+    if context.choice.env:
+        folder = Path(root) / ENVIRONMENTS_DIR
+        paths += [str(folder / f"{context.choice.env}{suffix}") for suffix in YAML_SUFFIXES]
+    digests: dict[str, str] = {}
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            continue  # the environment file's other suffix; a vanished file shows as removed
+        digests[_relative(path, root)] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def _changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> str:
+    """``(changed: main.yaml; added: b.yaml)``, or why no file explains the change."""
+    if not before:
+        return "(this plan does not record its files)"
+    parts = []
+    for label, names in (
+        ("changed", [n for n in before if n in now and now[n] != before[n]]),
+        ("added", [n for n in now if n not in before]),
+        ("removed", [n for n in before if n not in now]),
+    ):
+        if names:
+            parts.append(f"{label}: {', '.join(sorted(names))}")
+    if not parts:
+        return "(no file changed: a value from --var or RECONCILER_VAR_* differs)"
+    return "(" + "; ".join(parts) + ")"
+
+
 def check_fresh(
-    saved: SavedPlan, desired: DesiredState, target: Target, state: State, live: LiveState
+    saved: SavedPlan,
+    desired: DesiredState,
+    target: Target,
+    state: State,
+    live: LiveState,
+    digests: Mapping[str, str] | None = None,
 ) -> None:
-    """Refuse (exit 5) a saved plan whose inputs changed: config, state lineage, live objects.
-    ``live`` needs only the kinds of the plan's changes."""
+    """Refuse (exit 5) a saved plan whose inputs changed: config (naming the files that
+    changed: ``digests`` are :func:`file_digests` now), state lineage, live objects. ``live``
+    needs only the kinds of the plan's changes."""
     if saved.config_digest != config_digest(desired, target):
+        which = _changed_files(saved.file_digests, digests or {})
         raise StalePlanError(
-            "the saved plan is stale: the configuration changed since it was made; plan again"
+            f"the saved plan is stale: the configuration changed since it was made {which}; "
+            "plan again"
         )
     never_written = saved.serial == 0 and state.serial == 0
     if saved.serial != state.serial and not never_written:

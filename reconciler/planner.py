@@ -136,7 +136,8 @@ class Planner:
             live = self._import_target(address, kind, imported)
             if live is not None:
                 return self._adopted(address, spec, live, imported=True)
-            return self._created(address, spec, entry)  # refused: the import's conflict
+            # refused: the import's conflict
+            return self._created(address, spec, entry, "declared; see the conflict of its import")
         taken = [o for o in self.live.by_name.get(address, ()) if not kind.is_gone(o)]
         once_ours = self.state.forgotten.get(address)
         if (
@@ -158,14 +159,25 @@ class Planner:
                     command,
                 )
             )
+            # one story per address: with a live object of that name it is a conflict, not absent
+            unmanaged = (
+                "declared; an object of this name exists in the cloud unmanaged (see the conflict)"
+            )
+            return self._created(address, spec, entry, unmanaged)
         return self._created(address, spec, entry)
 
-    def _created(self, address: Address, spec: Resource, entry: ResourceState | None) -> Change:
+    def _created(
+        self,
+        address: Address,
+        spec: Resource,
+        entry: ResourceState | None,
+        reason: str = "declared, not in the cloud",
+    ) -> Change:
         kind = kind_of(spec)
         return Change(
             address,
             Action.CREATE,
-            "declared, not in the cloud",
+            reason,
             before=None,
             after=kind.desired_attrs(spec),
             protected=self._protected(spec, entry),

@@ -5,6 +5,7 @@ commands (plan, apply, destroy, import ...) share this; it holds no policy of it
 
 from __future__ import annotations
 
+import difflib
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,18 +17,29 @@ from reconciler.client.transport import TransportConfig
 from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
 from reconciler.context import RunContext, is_postgres, resolve, without_config
-from reconciler.errors import SecretError, StateLockedError, UsageError
+from reconciler.errors import SecretError, StateLockedError, UnreadableSecretsError, UsageError
 from reconciler.kinds import secret_refs
-from reconciler.model import NO_CHOICE, Address, ConfigChoice, DesiredState, PlanMode, SecretRef
+from reconciler.model import (
+    NO_CHOICE,
+    Address,
+    ConfigChoice,
+    DesiredState,
+    Location,
+    PlanMode,
+    SecretRef,
+    Target,
+)
 from reconciler.options import NO_STATE_CHOICE, PlanOptions, RunOptions, StateChoice
+from reconciler.ownership import OtherState, needs_other_states, one_owner
 from reconciler.plan import Change, LiveState, Plan, PlanContext
-from reconciler.planfile import SavedPlan, check_fresh
+from reconciler.planfile import SavedPlan, check_fresh, file_digests
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore
 from reconciler.state.local import LocalStateStore
+from reconciler.state.siblings import other_states
 
 LOCAL = "local"
 
@@ -105,20 +117,19 @@ class SecretCache:
 
 def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Address, str], str]:
     """Every declared secret: compared with state's hashes, and checked against the API's
-    rules, at plan time. All unreadable ones are reported at once, each at its declaration."""
+    rules, at plan time. All unreadable ones are reported at once, each at its declaration
+    (``PATH:LINE:COLUMN: error: ADDR: NAME: why``), in file and line order."""
     values: dict[tuple[Address, str], str] = {}
-    problems: list[str] = []
+    problems: list[tuple[Location, str]] = []
     for address, spec in desired.resources.items():
         for name, ref in secret_refs(spec).items():
             try:
-                values[(address, name)] = cache.resolve(ref, f"{spec.location}: {address}: {name}")
+                values[(address, name)] = cache.resolve(ref, f"{address}: {name}")
             except SecretError as exc:
-                problems.append(str(exc))
+                problems.append((spec.location, str(exc)))
     if problems:
-        raise SecretError(
-            "cannot read the secrets this run needs; nothing was changed:\n  "
-            + "\n  ".join(problems)
-        )
+        problems.sort(key=lambda p: (p[0].path, p[0].line, p[0].column, p[1]))
+        raise UnreadableSecretsError([f"{where}: error: {why}" for where, why in problems])
     return values
 
 
@@ -131,6 +142,7 @@ class Prepared:
     notes: list[RecoveryNote] = field(default_factory=list)
     holder: LockInfo | None = None  # another run's lock, seen by a plan that takes none
     recovered: bool = False
+    others: list[OtherState] = field(default_factory=list)  # read when the plan needed them
 
 
 def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
@@ -181,6 +193,7 @@ class Run:
     secrets: SecretCache
     options: RunOptions
     holder: LockInfo | None = None
+    raw: State = field(default_factory=State)  # the state as read, before the client opened
 
 
 @contextmanager
@@ -194,7 +207,8 @@ def start(
     say: Callable[[str], None] = lambda _: None,
 ) -> Iterator[Run]:
     """Open the state store, take its lock (waiting up to ``wait`` seconds) or, without
-    ``lock``, note who holds it, and open the client: the start every planning command shares."""
+    ``lock``, note who holds it, read the state (refused when it was applied to another
+    target) and only then open the client: the start every planning command shares."""
     store = open_store(context)
     secrets = SecretCache(context.secrets_base)
     with ExitStack() as stack:
@@ -203,21 +217,57 @@ def start(
             stack.enter_context(locked(store, operation, wait, say))
         else:
             holder = store.holder()
+        raw = read_state(store, context.target)
         client = stack.enter_context(open_client(context, options))
-        yield Run(desired, context, store, client, secrets, options, holder)
+        yield Run(desired, context, store, client, secrets, options, holder, raw)
 
 
-def read_state(run: Run) -> State:
-    """The state as stored (journal folded, not yet recovered), refused when it belongs to
-    another target."""
-    raw = run.store.read()
-    target = run.context.target.url()
-    if raw.target is not None and raw.target != target:
+def check_target(store: StateStore, state: State, target: Target) -> None:
+    """Refuse to read the cloud for ``state`` at another target than the one it was applied
+    to: its objects are not there, and an answer from there would call them gone. Every
+    command that reads the cloud for a state (plan, apply, destroy, import, output,
+    kubeconfig, export, doctor) checks this before it opens a client (or starts an embedded
+    emulator)."""
+    if state.target is not None and state.target != target.url():
         raise UsageError(
-            f"state {run.store.describe()} was applied to {raw.target}, but this run targets "
-            f"{target}; use that target's state (--env, --state) or a new one"
+            f"state {store.describe()} was applied to {state.target}, but this run targets "
+            f"{target.url()}; give the --env / --var that target {state.target}, or use that "
+            "target's state (--env, --state) or a new one"
         )
+
+
+def read_state(store: StateStore, target: Target) -> State:
+    """The state as stored (journal folded, not yet recovered), refused when it belongs to
+    another target (:func:`check_target`)."""
+    raw = store.read()
+    check_target(store, raw, target)
     return raw
+
+
+TARGETING_WARNING = (
+    "Resource targeting is in effect: this plan was made with --target, so it may not include "
+    "every change the configuration asks for. --target is not for routine use: it is for "
+    "exceptional situations, such as recovering from errors or mistakes."
+)
+TARGETED_APPLY_WARNING = (
+    "Warning: Applied changes may be incomplete: the plan was made with --target, so some "
+    "changes the configuration asks for may have been left out; run `reconciler plan` to see "
+    "whether any are pending."
+)
+
+
+def check_addresses(addresses: Sequence[Address], known: set[Address]) -> None:
+    """``--target`` / ``--replace`` name addresses of the configuration or the state; an
+    unknown one is an error with the closest known address."""
+    unknown = [a for a in addresses if a not in known]
+    if not unknown:
+        return
+    names = sorted(map(str, known))
+    parts = []
+    for address in unknown:
+        close = difflib.get_close_matches(str(address), names, n=1)
+        parts.append(f"{address} (did you mean {close[0]}?)" if close else str(address))
+    raise UsageError(f"no such address in the configuration or the state: {', '.join(parts)}")
 
 
 def prepare(run: Run, options: PlanOptions) -> Prepared:
@@ -227,21 +277,22 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
     desired = run.desired
     if options.mode is PlanMode.DESTROY:
         desired = replace(desired, resources={})
-    raw = read_state(run)
+    secrets = resolve_for_plan(desired, run.secrets)  # before any request: a config error
+    raw = run.raw
     kinds = touched_kinds(desired, raw)
     live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
     state, notes = recover(raw, live)
-    secrets = resolve_for_plan(desired, run.secrets)
-    known = set(desired.resources) | set(state.resources)
-    unknown = [str(a) for a in (*targets, *allow_replace) if a not in known]
-    if unknown:
-        raise UsageError(f"no such address in the configuration or the state: {', '.join(unknown)}")
+    check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))
     plan = make_plan(
         desired, state, live, secrets, targets, allow_replace, options.mode, options.adopt
     )
+    others = other_states(run.context.config_root, run.store) if needs_other_states(plan) else []
+    plan = one_owner(plan, others)  # one owner per object across the configuration's states
+    if targets:  # Terraform's warning: a targeted plan may leave requested changes out
+        plan = replace(plan, warnings=(*plan.warnings, TARGETING_WARNING))
     plan = replace(plan, context=plan_context(run))
     recovered = bool(raw.pending) or raw.folded_journal
-    return Prepared(desired, state, live, plan, notes, run.holder, recovered)
+    return Prepared(desired, state, live, plan, notes, run.holder, recovered, others)
 
 
 def reread(run: Run, saved: SavedPlan) -> Prepared:
@@ -249,15 +300,20 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     Reads the state, and from the cloud only the kinds the plan changes (and any an
     interrupted run left pending, to recover them); refuses a stale plan (exit 5). Plans
     nothing."""
-    raw = read_state(run)
+    resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
+    raw = run.raw
     kinds = {c.address.kind for c in saved.plan.actionable}
     kinds |= {p.address.kind for p in raw.pending.values()}
     live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
     state, notes = recover(raw, live)
-    resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
-    check_fresh(saved, run.desired, run.context.target, state, live)
+    check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))
+    # one owner, as the other states are now, not as they were at plan time
+    others = (
+        other_states(run.context.config_root, run.store) if needs_other_states(saved.plan) else []
+    )
+    plan = one_owner(saved.plan, others)
     recovered = bool(raw.pending) or raw.folded_journal
-    return Prepared(run.desired, state, live, saved.plan, notes, run.holder, recovered)
+    return Prepared(run.desired, state, live, plan, notes, run.holder, recovered, others)
 
 
 def plan_context(run: Run) -> PlanContext:

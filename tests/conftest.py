@@ -1,6 +1,13 @@
 """Shared fixtures: a clean environment for every test, and one CCE v1 emulator per test session
 (per xdist worker), reset per test.
 
+Property tests cannot fail by chance in ``make test``: the ``derandomized`` hypothesis profile
+(the default) runs every ``@given`` test with a fixed seed and without the example database, so
+a run on a fresh clone draws exactly the examples of every other run. ``make test-long``
+(``RECONCILER_LONG=1``) loads ``explore`` instead: random examples, still no database; a
+failure it finds prints its example, which is then added to the test as an explicit
+``@example(...)``. Collection refuses a ``@given`` test whose own settings turn either back on.
+
 Tests own their environment: ``BCE_*`` credentials and ``RECONCILER_*`` settings exported in the
 developer's shell are removed before every test (and so from every CLI the test spawns, since
 children inherit ``os.environ``), except the knobs of the test harness itself (``HARNESS_VARIABLES``).
@@ -19,6 +26,7 @@ import os
 from collections.abc import Iterator, Mapping
 
 import pytest
+from hypothesis import settings
 
 from reconciler.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from reconciler.emulator.testing import EmulatorHandle
@@ -28,6 +36,28 @@ AMBIENT_PREFIXES = ("BCE_", "RECONCILER_")
 HARNESS_VARIABLES = frozenset(
     {"RECONCILER_LONG", "RECONCILER_RELIABILITY_REPORT", "RECONCILER_PG_BIN"}
 )
+
+
+LONG = os.environ.get("RECONCILER_LONG") == "1"
+settings.register_profile("derandomized", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile("explore" if LONG else "derandomized")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every hypothesis test ``property`` (``make test-long`` explores them), and refuse
+    one that would draw random examples, or replay a local database, in ``make test``."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        if chosen is None:
+            continue
+        item.add_marker(pytest.mark.property)
+        if not LONG and (not chosen.derandomize or chosen.database is not None):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a property test in `make test` must be derandomized and use no "
+                "example database (leave both to the profile in tests/conftest.py)"
+            )
 
 
 def ambient_variables(environ: Mapping[str, str]) -> list[str]:

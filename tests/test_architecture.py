@@ -19,6 +19,8 @@ PURE = [
     "render",
     "markdown",
     "waiters",
+    "ownership",
+    "secret_rules",
 ]
 KIND_MODULES = sorted(
     p.stem for p in (PACKAGE / "kinds").glob("*.py") if p.stem not in ("__init__", "base")

@@ -21,6 +21,7 @@ from reconciler.apply import (
 from reconciler.commands.common import (
     config_choice_options,
     destroy_options,
+    paths_argument,
     plan_options,
     progress_printer,
     run_options,
@@ -28,7 +29,7 @@ from reconciler.commands.common import (
     timeout_option,
     use_color,
 )
-from reconciler.context import RunContext
+from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds.user import account_user
@@ -39,7 +40,17 @@ from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
-from reconciler.session import Prepared, Run, is_tty, load, prepare, reread, start
+from reconciler.session import (
+    TARGETED_APPLY_WARNING,
+    TARGETING_WARNING,
+    Prepared,
+    Run,
+    is_tty,
+    load,
+    prepare,
+    reread,
+    start,
+)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
@@ -112,8 +123,10 @@ def apply_run(
         _approve_changes(context, options.mode, auto_approve, saved is not None)
         result = _execute(run, prepared, plan, apply_options, say)
     say("")
-    for line in summary_lines(result):
+    for line in summary_lines(result, options.mode is PlanMode.DESTROY):
         say(line)
+    if TARGETING_WARNING in plan.warnings:
+        say(f"\n{TARGETED_APPLY_WARNING}")
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
@@ -178,7 +191,7 @@ def _record_drift(
 
 
 @click.command(name="apply")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--plan",
     "plan_file",
@@ -212,13 +225,14 @@ def command(
         )
     saved = read_plan(plan_file)
     desired, context = load(saved.locate_config(plan_file), saved.choice, state)
+    context = for_saved_plan(plan_file, saved.state, context, state)  # exactly its state
     if options.mode is PlanMode.NORMAL:  # the saved plan's mode, unless --refresh-only
         options = replace(options, mode=saved.mode)
     return apply_run(desired, context, options, run_options, auto_approve, timeouts, saved)
 
 
 @click.command(name="destroy")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--auto-approve", is_flag=True, help="Do not ask for the target's name.")
 @destroy_options
 @timeout_option

@@ -95,6 +95,19 @@ config_option = click.option(
 )
 
 
+def paths_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``[PATH ...]`` and ``-c/--config PATH`` (repeatable), merged into ``paths``: every command
+    takes the configuration as ``-c PATH`` (output, kubeconfig and state, whose positionals are
+    addresses, take only that), and those that plan or read it take it positionally too."""
+
+    @functools.wraps(func)
+    def merged(*args: Any, config: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        kwargs["paths"] = (*kwargs.get("paths", ()), *config)
+        return func(*args, **kwargs)
+
+    return click.argument("paths", nargs=-1, type=click.Path())(config_option(merged))
+
+
 def located_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """-c PATH, --env, --var-file, --var and --state/--workspace: for the commands that find a
     state (and perhaps a target) from a configuration without planning it."""

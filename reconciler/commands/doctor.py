@@ -45,7 +45,7 @@ from reconciler.client.v2_types import (
     UpgradeVersions,
 )
 from reconciler.client.v2_types import Quota as V2Quota
-from reconciler.commands.common import config_choice_options
+from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -58,8 +58,8 @@ from reconciler.errors import (
 )
 from reconciler.kinds import kind_named
 from reconciler.model import ConfigChoice, DesiredState
-from reconciler.options import RunOptions
-from reconciler.session import load, open_client
+from reconciler.options import RunOptions, StateChoice
+from reconciler.session import load, open_client, open_store, read_state
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
     "ok",
@@ -647,12 +647,14 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 
 
 @click.command(name="doctor")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @config_choice_options
-def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice) -> int:
+@state_options
+def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice, state: StateChoice) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    desired, context = load(paths, choice)
+    desired, context = load(paths, choice, state)
+    read_state(open_store(context), context.target)  # a state applied elsewhere: not here
     with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
         checks = run_checks(client, desired)

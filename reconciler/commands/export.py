@@ -10,18 +10,24 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.common import config_choice_options, emit_files, run_options, state_options
+from reconciler.commands.common import (
+    config_choice_options,
+    emit_files,
+    paths_argument,
+    run_options,
+    state_options,
+)
 from reconciler.errors import EXIT_OK
 from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
 from reconciler.refresh import refresh
-from reconciler.session import LOCAL, load, open_client
+from reconciler.session import LOCAL, load, open_client, open_store, read_state
 from reconciler.state import State
 
 
 @click.command(name="export")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--kind",
     "kinds",
@@ -49,6 +55,7 @@ def command(
     """Write YAML declaring the live objects of the target, to adopt an existing account."""
     _, context = load(paths, choice, state)
     target = context.target
+    read_state(open_store(context), target)  # an environment applied elsewhere: not here
     if target.endpoint == LOCAL:
         click.echo(
             "Warning: the target is the embedded emulator (endpoint: local), whose database "

@@ -16,7 +16,7 @@ from reconciler.commands.common import located_options
 from reconciler.errors import EXIT_OK
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
-from reconciler.session import load, open_client, open_store, parse_addresses
+from reconciler.session import check_target, load, open_client, open_store, parse_addresses
 
 STDOUT = "-"
 
@@ -58,7 +58,9 @@ def command(
     outputs.cluster_access(addr)  # "not a cluster" before anything is read
     _, context = load(config, choice, state)
     store = open_store(context)
-    entry = outputs.managed_entry(store.read(), addr, store.describe())
+    managed = store.read()
+    entry = outputs.managed_entry(managed, addr, store.describe())
+    check_target(store, managed, context.target)  # before a client or an embedded emulator
     with open_client(context, RunOptions()) as client:
         text = outputs.fetch_kubeconfig(client, addr, entry, kind)
     if out == STDOUT:
@@ -69,9 +71,9 @@ def command(
     )
     if outputs.read_as_config(path, config):
         click.echo(
-            f"warning: {path} is a YAML file in the configuration folder: the next plan reads it "
-            "as configuration (and it holds a credential); write it elsewhere, such as the "
-            "default .reconciler/kubeconfig/",
+            f"warning: {path} is in the configuration folder: plan recognises it as a "
+            "kubeconfig and skips it (with a warning), but it holds a credential that should not "
+            "be committed; write it elsewhere, such as the default .reconciler/kubeconfig/",
             err=True,
         )
     click.echo(str(path))

@@ -21,7 +21,14 @@ from reconciler.context import RunContext
 from reconciler.errors import EXIT_OK, UsageError
 from reconciler.model import Address, ConfigChoice
 from reconciler.options import RunOptions, StateChoice
-from reconciler.session import load, locate, open_client, open_store, parse_addresses
+from reconciler.session import (
+    check_target,
+    load,
+    locate,
+    open_client,
+    open_store,
+    parse_addresses,
+)
 from reconciler.state import State, StateStore
 
 Table = dict[Address, dict[str, Any]]
@@ -63,7 +70,9 @@ def command(
     managed = store.read()
     configured = context if desired is not None else None  # else read the current folder's
     if address is None:
-        table = _collect(managed, outputs.managed_addresses(managed), None, configured, state)
+        table = _collect(
+            store, managed, outputs.managed_addresses(managed), None, configured, state
+        )
         click.echo(json.dumps(_keyed(table), indent=2) if as_json else _table(table, store))
         return EXIT_OK
     (addr,) = parse_addresses((address,), "ADDR")
@@ -72,7 +81,7 @@ def command(
         raise UsageError(
             f"{addr} has no output {field!r}; its outputs: {', '.join(outputs.field_names(addr, entry))}"
         )
-    values = _collect(managed, [addr], field, configured, state)[addr]
+    values = _collect(store, managed, [addr], field, configured, state)[addr]
     if field is None:
         click.echo(json.dumps(values, indent=2) if as_json else _lines(values))
         return EXIT_OK
@@ -87,6 +96,7 @@ def command(
 
 
 def _collect(
+    store: StateStore,
     state: State,
     addresses: Sequence[Address],
     field: str | None,
@@ -94,10 +104,12 @@ def _collect(
     choice: StateChoice,
 ) -> Table:
     """The outputs of ``addresses``; opens a client only if a cluster's live field is needed
-    (for ``context``'s target, else the current folder's configuration's)."""
+    (for ``context``'s target, else the current folder's configuration's), and only at the
+    target the state was applied to."""
     if not any(outputs.reads_live(a, field) for a in addresses):
         return {a: outputs.outputs_of(a, state.resources[a], None)[0] for a in addresses}
     context = context or load((), state=choice)[1]
+    check_target(store, state, context.target)
     table: Table = {}
     with open_client(context, RunOptions()) as client:
         for address in addresses:

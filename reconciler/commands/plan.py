@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import click
 
 from reconciler.commands.common import (
     config_choice_options,
+    paths_argument,
     plan_options,
     run_options,
     state_options,
     use_color,
 )
 from reconciler.config import config_digest
-from reconciler.context import RunContext
+from reconciler.context import RunContext, location_of
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
 from reconciler.guards import evaluate
 from reconciler.model import ConfigChoice, PlanMode
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import BLAST_RADIUS, Plan
-from reconciler.planfile import SavedPlan
+from reconciler.planfile import SavedPlan, file_digests
 from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
 from reconciler.recovery import RecoveryNote
@@ -58,7 +60,7 @@ def exit_code(plan: Plan, detailed: bool, mode: PlanMode) -> int:
 
 
 @click.command(name="plan")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan FILE`."
 )
@@ -98,9 +100,7 @@ def command(
     if out:
         write_plan(out, saved_plan(plan, options.mode, prepared, context))
         if not as_json:
-            click.echo(
-                f"\nSaved the plan to {out}. Apply it exactly with: reconciler apply --plan {out}"
-            )
+            click.echo(f"\n{apply_hint(out, context)}")
     return exit_code(plan, detailed_exitcode, options.mode)
 
 
@@ -116,4 +116,15 @@ def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunConte
         mode=mode,
         config_root=context.config_root,
         choice=context.choice,
+        state=location_of(context).relative_to(context.config_root),
+        file_digests=file_digests(context),
     )
+
+
+def apply_hint(out: str, context: RunContext) -> str:
+    """How to apply a saved plan, as a command that works when copied: the plan names its
+    state, so no --state is needed (a PostgreSQL password is not kept in it)."""
+    hint = f"Saved the plan to {out}. Apply it exactly with: reconciler apply --plan {shlex.quote(out)}"
+    if location_of(context).password_dropped:
+        hint += " (the plan does not keep the state's password: give it in PGPASSWORD or ~/.pgpass)"
+    return hint

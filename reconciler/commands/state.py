@@ -7,13 +7,20 @@ import json
 import click
 
 from reconciler.adoption import adopted_entry
-from reconciler.commands.common import config_choice_options, located_options, state_options
+from reconciler.commands.common import (
+    config_choice_options,
+    located_options,
+    paths_argument,
+    state_options,
+)
 from reconciler.commands.lazy import LazyGroup
-from reconciler.errors import EXIT_OK, StateError
+from reconciler.errors import EXIT_OK, RefusedError, StateError
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
-from reconciler.session import load, locate, open_client, open_store, parse_addresses
+from reconciler.ownership import ONE_OWNER_ADVICE, owner_of
+from reconciler.session import load, locate, open_client, open_store, parse_addresses, read_state
 from reconciler.state import StateStore
+from reconciler.state.siblings import other_states
 
 
 def _store(config: tuple[str, ...], choice: ConfigChoice, state: StateChoice) -> StateStore:
@@ -123,7 +130,7 @@ def force_unlock_command(
 @click.command(name="import")
 @click.argument("address")
 @click.argument("cloud_id", metavar="ID")
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @config_choice_options
 @state_options
 def import_command(
@@ -137,9 +144,18 @@ def import_command(
     (addr,) = parse_addresses((address,), "ADDR")
     desired, context = load(paths, choice, state)
     store = open_store(context)
-    with store.lock("import"), open_client(context, RunOptions()) as client:
-        managed = store.read()
-        managed.resources[addr] = adopted_entry(desired, managed, client, addr, cloud_id)
+    with store.lock("import"):
+        managed = read_state(store, context.target)  # before a client or an embedded emulator
+        with open_client(context, RunOptions()) as client:
+            entry = adopted_entry(desired, managed, client, addr, cloud_id)
+        owner = owner_of(other_states(context.config_root, store), addr.kind, cloud_id)
+        if owner is not None:
+            raise RefusedError(
+                f"cannot import {addr}: {owner[0].name} manages {cloud_id} as {owner[1]}; one "
+                f"object has one owner: {ONE_OWNER_ADVICE}"
+            )
+        managed.resources[addr] = entry
+        managed.target = context.target.url()
         store.write(managed)
     click.echo(
         f"Imported {addr} ({cloud_id}); run `reconciler plan` to see any difference from the configuration."

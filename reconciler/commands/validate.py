@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import click
 
-from reconciler.commands.common import config_choice_options
+from reconciler.commands.common import config_choice_options, paths_argument
 from reconciler.config import LoadResult, config_root, list_environments, load_config
 from reconciler.errors import ConfigError, UsageError
 from reconciler.model import ConfigChoice, plural
 
 
 @click.command(name="validate")
-@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@paths_argument
 @click.option(
     "--check-secrets",
     is_flag=True,

@@ -24,6 +24,7 @@ from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.model import Address, K8sClusterSpec, Location, plural
+from reconciler.secret_rules import secret_problem
 from reconciler.secrets import resolve_secret
 
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -260,9 +261,13 @@ def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
         if not jpath or not isinstance(ref, dict):
             continue
         try:
-            resolve_secret(secret_ref(ref), secrets_base)
+            value = resolve_secret(secret_ref(ref), secrets_base)
         except SecretError as exc:
             yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
+            continue
+        problem = secret_problem(item.kind, jpath[-1], value)  # the plan's rule, known now
+        if problem:
+            yield Diagnostic.at(item.at(*jpath), f"{item.label} {problem}")
 
 
 def _dig(data: Any, jpath: Sequence[str]) -> Any:

@@ -2,7 +2,8 @@
 
 For: turning the PATH arguments into the list of YAML files to read (a file whatever its name, a
 directory searched recursively for ``*.yaml`` / ``*.yml``, sorted, hidden entries skipped, and
-the ``environments/`` folder of the configuration root too: it holds environment files),
+the ``environments/`` folder of the configuration root too: it holds environment files; so are
+the paths the root's ``.reconcilerignore`` matches, in gitignore syntax, through ``pathspec``),
 reading each into a :class:`Document`, the configuration root (the deepest directory holding
 every PATH, whatever their order) and the directory relative secret files are resolved against.
 Not for: what the files mean (``schema``, ``checks``, ``specs``) or YAML safety (``yamlload``).
@@ -12,11 +13,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reconciler.config.yamlload import Diagnostic, Document, LoadError, read_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
 ENVIRONMENTS_DIR = "environments"
+IGNORE_FILE = ".reconcilerignore"  # gitignore syntax, at the configuration root
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 def config_root(paths: Sequence[str]) -> str:
@@ -39,13 +46,19 @@ def find_files(
     """The files to read, each once, and a diagnostic for each path that yields none.
 
     ``exclude`` are files that are not configuration even when under a PATH (``--var-file``).
+    A directory's files and folders that the root's ``.reconcilerignore`` matches are skipped;
+    a file given by name is read whatever it says.
     """
     files: list[str] = []
     problems: list[Diagnostic] = []
     seen = {os.path.realpath(file) for file in exclude}
-    skip = os.path.realpath(os.path.join(config_root(paths), ENVIRONMENTS_DIR))
+    root = config_root(paths)
+    skip = os.path.realpath(os.path.join(root, ENVIRONMENTS_DIR))
+    ignored, unreadable = read_ignore_file(root)
+    if unreadable:
+        problems.append(unreadable)
     for path in paths:
-        found, problem = _files_of(path, skip)
+        found, problem = _files_of(path, skip, ignored)
         if problem:
             problems.append(Diagnostic(path, 0, 0, problem))
         for file in found:
@@ -56,9 +69,49 @@ def find_files(
     return files, problems
 
 
-def _files_of(path: str, skip: str) -> tuple[list[str], str | None]:
+def read_ignore_file(root: str) -> tuple[Ignored, Diagnostic | None]:
+    """The ``.reconcilerignore`` of the configuration root (gitignore syntax), if it has one."""
+    path = os.path.join(root, IGNORE_FILE)
+    try:
+        with open(path, encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+    except FileNotFoundError:
+        return Ignored(root, None), None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        return Ignored(root, None), Diagnostic(path, 0, 0, f"cannot read: {why}")
+    import pathspec  # only when there is a file to read: start-up stays fast
+
+    try:
+        return Ignored(root, pathspec.GitIgnoreSpec.from_lines(lines)), None
+    except ValueError as exc:  # GitWildMatchPatternError is a ValueError
+        return Ignored(root, None), Diagnostic(path, 0, 0, f"not a valid pattern list: {exc}")
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """What the root's ``.reconcilerignore`` excludes from directory walks."""
+
+    root: str
+    spec: pathspec.GitIgnoreSpec | None
+
+    def __call__(self, path: str, is_dir: bool = False) -> bool:
+        if self.spec is None:
+            return False
+        relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+        if relative.startswith("../"):
+            return False
+        return self.spec.match_file(relative + "/" if is_dir else relative)
+
+
+def _files_of(path: str, skip: str, ignored: Ignored) -> tuple[list[str], str | None]:
     if os.path.isdir(path):
-        found = _yaml_files_under(path, skip)
+        found = _yaml_files_under(path, skip, ignored)
+        if not found and ignored.spec is not None:
+            return (
+                found,
+                f"no YAML files (*.yaml, *.yml) in this directory that {IGNORE_FILE} keeps",
+            )
         return found, None if found else "no YAML files (*.yaml, *.yml) in this directory"
     if os.path.isfile(path):
         return [path], None
@@ -67,7 +120,7 @@ def _files_of(path: str, skip: str) -> tuple[list[str], str | None]:
     return [], "no such file or directory"
 
 
-def _yaml_files_under(directory: str, skip: str) -> list[str]:
+def _yaml_files_under(directory: str, skip: str, ignored: Ignored) -> list[str]:
     found: list[tuple[tuple[str, ...], str]] = []
     for root, dirs, names in os.walk(directory):
         dirs[:] = sorted(
@@ -75,10 +128,13 @@ def _yaml_files_under(directory: str, skip: str) -> list[str]:
             for d in dirs
             if not d.startswith(".")
             and not (d == ENVIRONMENTS_DIR and os.path.realpath(os.path.join(root, d)) == skip)
+            and not ignored(os.path.join(root, d), is_dir=True)
         )
         for name in names:
             if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
                 full = os.path.normpath(os.path.join(root, name))
+                if ignored(full):
+                    continue
                 found.append((tuple(os.path.relpath(full, directory).split(os.sep)), full))
     return [full for _, full in sorted(found)]
 

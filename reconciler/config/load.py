@@ -24,10 +24,11 @@ from reconciler.config.environments import (
 )
 from reconciler.config.expansion import Expansion
 from reconciler.config.files import config_root, find_files, read_all, secrets_base
+from reconciler.config.foreign import not_configuration
 from reconciler.config.specs import declared_target, desired_state
 from reconciler.config.validation import Checked
 from reconciler.config.variables import Sources, resolve
-from reconciler.config.yamlload import Document
+from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.model import DesiredState, Target
@@ -79,6 +80,26 @@ def load_desired_state(
     ).desired
 
 
+def _configuration_only(
+    documents: list[Document],
+    files: list[str],
+    declared: Mapping[str, Any],
+    diagnostics: list[Diagnostic],
+) -> tuple[list[Document], list[str]]:
+    """The documents (and files) that are configuration; a warning for each that is not
+    (a variable file, a kubeconfig, a saved plan: ``foreign``)."""
+    kept: list[Document] = []
+    skipped: set[str] = set()
+    for document in documents:
+        warning = not_configuration(document, declared)
+        if warning is None:
+            kept.append(document)
+        else:
+            diagnostics.append(warning)
+            skipped.add(document.path)
+    return kept, [file for file in files if file not in skipped]
+
+
 @paused_gc()
 def load_config(
     paths: Sequence[str],
@@ -117,6 +138,7 @@ def load_config(
     )
     variables, problems = resolve(documents, sources, load_failed=load_failed)
     early.extend(problems)
+    documents, files = _configuration_only(documents, files, variables.declarations, early)
 
     expansion = Expansion(variables, report_undeclared=variables.complete)
     documents = [expansion.document(document) for document in documents]

@@ -326,6 +326,9 @@ class ClusterKind(Kind):
         new); Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
         a live cluster's (other than those of this address: the one being replaced, or one
         that is already a conflict)."""
+        unexported = self._placeholder_problem(spec, view)
+        if unexported:
+            return unexported
         quota = view.facts.get(QUOTA_FACT)
         if quota is not None:
             clusters, nodes = _growth(view.desired, view.live_objects.get(self.name, []), self)
@@ -395,6 +398,30 @@ class ClusterKind(Kind):
             reverse=True,
         )
         return ScaleStep(remove=tuple(n["id"] for n in nodes[: before - after]))
+
+    def _placeholder_problem(self, spec: ClusterSpec, view: PlanView) -> str | None:
+        """Nodes to add while workers still carry export's ``*-UNKNOWN`` placeholders: the API
+        would reject ids that do not exist, so the plan refuses it now."""
+        w = spec.workers
+        declared = {
+            "imageId": w.image_id,
+            "subnetUuid": w.subnet_uuid,
+            "securityGroupId": w.security_group_id,
+        }
+        unknown = [f"workers.{k}" for k, v in declared.items() if v == self.UNREPORTED[k]]
+        if not unknown:
+            return None
+        live = next(
+            (o for o in view.live_objects.get(self.name, []) if o.address == spec.address), None
+        )
+        have = int(live.attrs.get("workers", {}).get("count", 0)) if live is not None else 0
+        if w.count <= have:
+            return None
+        return (
+            f"it adds {w.count - have} worker node(s), but {', '.join(unknown)} still hold the "
+            "placeholders `reconciler export` wrote (the v1 API never reports them): the new "
+            "nodes need real ids; set them first"
+        )
 
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
         attrs = dict(live.attrs)

@@ -48,6 +48,7 @@ from reconciler.kinds.base import (
 from reconciler.kinds.k8s_cluster import GONE_PHASES, K8sClusterKind
 from reconciler.model import Address, DesiredState, InstanceGroupSpec, SecretRef
 from reconciler.plan import ScaleStep
+from reconciler.secret_rules import secret_problem
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
@@ -62,7 +63,6 @@ R = TypeVar("R")
 
 SCALE_FIELD = "replicas"
 ADMIN_PASSWORD = "adminPassword"
-ADMIN_PASSWORD_SPECIALS = "!@#$%^*()"  # cce-v2-api.md: the instance password rule
 CLUSTER_KIND = K8sClusterKind.name
 # What ``status`` reports for a group (it has no phase of its own).
 READY, SCALING, CREATE_FAILED = "ready", "scaling", "create_failed"
@@ -285,26 +285,12 @@ class InstanceGroupKind(Kind):
 
     def refusal(self, spec: InstanceGroupSpec, view: PlanView) -> str | None:
         value = view.secret(spec.address, ADMIN_PASSWORD)
-        ok = (
-            value is None
-            or 8 <= len(value) <= 32
-            and any(c.isalpha() for c in value)
-            and any(c.isdigit() for c in value)
-            and any(c in ADMIN_PASSWORD_SPECIALS for c in value)
-        )
-        if ok:
-            return None
-        return (
-            "adminPassword breaks the v2 API's rule: 8-32 characters with letters, digits and "
-            f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
-        )
+        return secret_problem(self.name, ADMIN_PASSWORD, value) if value is not None else None
 
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        return {
-            "cluster": cluster_of(live.address).name,
-            **dict(live.attrs),
-            "adminPassword": {"env": "NODE_ADMIN_PASSWORD"},
-        }
+        # adminPassword is optional and never reported: a placeholder would make the exported
+        # files fail to plan until it is deleted (export's note says how to add one)
+        return {"cluster": cluster_of(live.address).name, **dict(live.attrs)}
 
     def from_terraform(
         self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]

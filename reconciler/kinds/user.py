@@ -16,6 +16,7 @@ from reconciler.kinds.base import (
     send_once_then_read,
 )
 from reconciler.model import Address, DesiredState, SecretRef, UserSpec
+from reconciler.secret_rules import secret_problem
 from reconciler.state import ADOPTED
 
 if TYPE_CHECKING:
@@ -24,28 +25,6 @@ if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
     from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
-
-
-# Cce.PasswordFormatError's rule is not published for this API. Baidu's CCR user API asks for
-# 8-20 characters with an upper-case letter, a lower-case letter and a digit; the CCE v1 example
-# ("passwd@123") and the emulator accept 8-32 with a letter and a digit. The plan holds a
-# password to both readings at once, so a green plan is never refused for its password
-# (docs/api-contract.md, "Registry user password").
-PASSWORD_RULE = (
-    "8-20 ASCII characters with at least one upper-case letter, one lower-case letter and one digit"
-)
-
-
-def password_problem(value: str) -> str | None:
-    # ASCII classes: str.isupper() and friends also take "Ä" or "٣", which the cloud does not
-    ok = (
-        8 <= len(value) <= 20
-        and value.isascii()
-        and any("A" <= c <= "Z" for c in value)
-        and any("a" <= c <= "z" for c in value)
-        and any("0" <= c <= "9" for c in value)
-    )
-    return None if ok else f"password breaks Cce.PasswordFormatError's rule: {PASSWORD_RULE}"
 
 
 class UserKind(Kind):
@@ -75,7 +54,7 @@ class UserKind(Kind):
                 f"account (Cce.MoreThanOneUserPerAccount); declare user {others[0]} instead"
             )
         value = view.secret(spec.address, "password")
-        return password_problem(value) if value is not None else None
+        return secret_problem(self.name, "password", value) if value is not None else None
 
     def export_entry(self, live: LiveObject) -> dict[str, Any]:
         # the API never returns the password: the user sets this variable before apply

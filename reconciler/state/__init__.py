@@ -56,6 +56,7 @@ from reconciler.state.journal import (
     iter_records,
     parse_record,
 )
+from reconciler.state.location import StateLocation
 
 __all__ = [
     "ADOPTED",
@@ -71,6 +72,7 @@ __all__ = [
     "PendingIntent",
     "ResourceState",
     "State",
+    "StateLocation",
     "StateStore",
     "fold",
     "hash_secret",
@@ -120,6 +122,10 @@ class StateStore(Protocol):
     store holds its lock every write is fenced (see the module docstring)."""
 
     def describe(self) -> str: ...
+
+    def location(self) -> StateLocation:
+        """Where this state lives, as a saved plan records it."""
+        ...
 
     def lock(self, operation: str) -> AbstractContextManager[LockInfo]: ...
 

@@ -47,6 +47,7 @@ from reconciler.state.journal import (
     orphan_state,
     replay_journal,
 )
+from reconciler.state.location import StateLocation
 
 STATE_DIR = ".reconciler"
 STATE_FILE = "state.json"
@@ -180,6 +181,9 @@ class LocalStateStore:
 
     def describe(self) -> str:
         return str(self.path)
+
+    def location(self) -> StateLocation:
+        return StateLocation.file(self.path)
 
     # --- reading and writing -------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from reconciler.state.journal import (
     orphan_state,
     replay_journal,
 )
+from reconciler.state.location import StateLocation
 
 try:
     import psycopg
@@ -252,6 +253,9 @@ class PostgresStateStore:
     def describe(self) -> str:
         return f"{_public_url(self.url)} (workspace {self.workspace})"
 
+    def location(self) -> StateLocation:
+        return StateLocation.postgres(self.url, self.workspace)
+
     # --- connections ---------------------------------------------------------------------
 
     @contextmanager
@@ -318,6 +322,19 @@ class PostgresStateStore:
         state = State.from_json(row[0], where) if row else orphan_state(stored) or State()
         state.folded_journal = replay_journal(state, stored, f"{where} journal")
         return state
+
+    def other_workspace(self, name: str) -> PostgresStateStore:
+        """Another workspace of the same database, reached with the same URL."""
+        return PostgresStateStore(self.url, name)
+
+    def workspaces(self) -> list[str]:
+        """Every workspace of this database holding a state or a journal, sorted."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT workspace FROM reconciler_states UNION "
+                "SELECT workspace FROM reconciler_journal ORDER BY 1"
+            ).fetchall()
+        return [str(row[0]) for row in rows]
 
     def _fetch(self) -> tuple[Any, list[Any]]:
         """The stored document's row (or None) and the journal's records, in one snapshot."""

@@ -312,7 +312,7 @@ def test_secrets_are_not_read_without_check_secrets(
 def test_check_secrets_resolves_every_reference(
     write_files: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CCR_TEST_SET", "s3cret-value")
+    monkeypatch.setenv("CCR_TEST_SET", "S3cret-value")
     root = write_files(
         {
             "a.yaml": TARGET

@@ -14,6 +14,7 @@ PACKAGE = Path(reconciler.config.__file__).parent
 STAGES = [
     "yamlload",
     "files",
+    "foreign",
     "environments",
     "variables",
     "expansion",

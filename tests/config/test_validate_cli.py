@@ -51,7 +51,7 @@ def test_default_path_is_the_current_directory(run_cli: Any) -> None:
 def test_check_secrets_passes_when_every_secret_resolves(
     run_cli: Any, write_files: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CCR_CLI_TEST_PASSWORD", "s3cret")
+    monkeypatch.setenv("CCR_CLI_TEST_PASSWORD", "S3cret-pass")
     root = write_files(
         {
             "c.yaml": TARGET
@@ -68,6 +68,41 @@ def test_check_secrets_passes_when_every_secret_resolves(
             'c.yaml:3:39: error: user "ccetest" password: environment variable CCR_CLI_TEST_PASSWORD is not set'
         ],
     )
+
+
+def test_check_secrets_applies_the_rules_plan_applies_to_known_values(
+    run_cli: Any, write_files: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CCR_CLI_TEST_PASSWORD", "abc")  # plan refuses it: Cce.PasswordFormatError
+    monkeypatch.setenv("NODE_CLI_TEST_PASSWORD", "nospecial1")
+    root = write_files(
+        {
+            "c.yaml": TARGET
+            + "users: [{username: ccetest, password: {env: CCR_CLI_TEST_PASSWORD}}]\n"
+            + "instance_groups:\n"
+            + "  - {cluster: shop, name: g, replicas: 1, machineSpec: bcc.g5.c2m8, cpu: 2,"
+            + " memory: 8, imageID: m-1, vpcSubnetID: sbn-1, securityGroupID: g-1,"
+            + " adminPassword: {env: NODE_CLI_TEST_PASSWORD}}\n"
+            + "k8s_clusters:\n"
+            + "  - {name: shop, k8sVersion: '1.28.8', vpcID: vpc-1, lbServiceVPCSubnetID: sbn-1,"
+            + " networkMode: kubenet, podCIDR: 172.28.0.0/16}\n"
+        }
+    )
+    assert run_cli(["validate"], cwd=root).code == 0, "without --check-secrets no value is read"
+    result = run_cli(["validate", "--check-secrets"], cwd=root)
+    assert (result.code, result.err_lines) == (
+        1,
+        [
+            'c.yaml:3:39: error: user "ccetest" password breaks Cce.PasswordFormatError\'s rule: '
+            "8-20 ASCII characters with at least one upper-case letter, one lower-case letter "
+            "and one digit",
+            'c.yaml:5:159: error: instance_group "shop/g" adminPassword breaks the v2 API\'s rule: '
+            "8-32 characters with letters, digits and one of !@#$%^*() (cce.warning.InvalidParam)",
+        ],
+    )
+    monkeypatch.setenv("CCR_CLI_TEST_PASSWORD", "Abcdefg1")
+    monkeypatch.setenv("NODE_CLI_TEST_PASSWORD", "Abcdefg1!")
+    assert run_cli(["validate", "--check-secrets"], cwd=root).code == 0
 
 
 def test_errors_go_to_stderr_with_exit_1(run_cli: Any, write_files: Write) -> None:

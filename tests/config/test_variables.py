@@ -320,7 +320,7 @@ def test_a_configuration_without_variables_is_unchanged_by_variable_sources(
 def test_a_variable_can_name_a_secret_reference_but_not_be_the_secret(
     write_files: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CCR_PASSWORD_DEV", "s3cret")
+    monkeypatch.setenv("CCR_PASSWORD_DEV", "S3cret-dev")
     root = write_files(
         {
             "c.yaml": "variables:\n  env: {type: string, default: DEV}\n"

@@ -213,12 +213,20 @@ def test_kubeconfig_replaces_a_looser_file_with_a_0600_one(ws: Workspace) -> Non
     assert [p.name for p in target.parent.iterdir()] == ["prod.yaml"]  # no temporary left
 
 
-def test_kubeconfig_written_into_the_config_folder_is_warned_about(ws: Workspace) -> None:
+def test_kubeconfig_written_into_the_config_folder_is_warned_about_and_skipped(
+    ws: Workspace,
+) -> None:
     applied(ws)
     result = run(ws, "kubeconfig", "cluster.prod", "--out", str(ws.root / "kubeconfig.yaml"))
     assert result.code == 0, result.err
     assert result.out == f"{ws.root / 'kubeconfig.yaml'}\n"
-    assert "the next plan reads it as configuration" in result.err
+    assert "plan recognises it as a kubeconfig and skips it" in result.err
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err  # not `user is missing required key "username"`
+    assert f"{ws.root / 'kubeconfig.yaml'}:1:1: warning: not read as configuration" in plan.err
+    (ws.root / ".reconcilerignore").write_text("kubeconfig.yaml\n")
+    quiet = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert (quiet.code, quiet.err) == (0, ""), quiet.err
 
 
 def test_kubeconfig_types_map_to_the_v1_api(ws: Workspace) -> None:

@@ -200,8 +200,10 @@ def test_unset_secret_fails_before_any_mutation(ws: Workspace, monkeypatch) -> N
     ws.write(BASE)
     result = ws.cli("apply", str(ws.root), "--auto-approve")
     assert result.code == 1
-    assert "user.ccetest: password: environment variable CCR_PASSWORD is not set" in result.err
-    assert "nothing was changed" in result.err
+    assert result.err == (
+        f"{ws.root / 'main.yaml'}:4:5: error: user.ccetest: password: environment variable "
+        "CCR_PASSWORD is not set\n"
+    )
     assert ws.emulator.mutating_requests() == []
 
 

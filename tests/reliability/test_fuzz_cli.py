@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import BASE, Workspace
@@ -37,16 +37,25 @@ def test_random_bytes(ws: Workspace, data: bytes) -> None:
     check(ws, data)
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+OPERATIONS = ("drop", "dup", "indent", "char", "swap")
+CHARACTERS = (":", "-", "{", "'", "\t", "x", "9")
+# (line, operation, column, character); line and column wrap around the text's sizes
+MUTATIONS = st.lists(
+    st.tuples(
+        st.integers(0, 99),
+        st.sampled_from(OPERATIONS),
+        st.integers(0, 99),
+        st.sampled_from(CHARACTERS),
+    ),
+    min_size=1,
+    max_size=3,
 )
-@given(st.data())
-def test_mutated_valid_configs(ws: Workspace, data: st.DataObject) -> None:
-    text = f"target:\n  endpoint: {ws.emulator.url}\n{BASE}"
+
+
+def mutate(text: str, mutations: list[tuple[int, str, int, str]]) -> str:
     lines = text.splitlines(keepends=True)
-    for _ in range(data.draw(st.integers(1, 3))):
-        i = data.draw(st.integers(0, len(lines) - 1))
-        op = data.draw(st.sampled_from(["drop", "dup", "indent", "char", "swap"]))
+    for line, op, column, char in mutations:
+        i = line % len(lines)
         if op == "drop":
             del lines[i]
         elif op == "dup":
@@ -54,14 +63,27 @@ def test_mutated_valid_configs(ws: Workspace, data: st.DataObject) -> None:
         elif op == "indent":
             lines[i] = " " + lines[i]
         elif op == "char" and lines[i].strip():
-            j = data.draw(st.integers(0, len(lines[i]) - 1))
-            lines[i] = (
-                lines[i][:j]
-                + data.draw(st.sampled_from([":", "-", "{", "'", "\t", "x", "9"]))
-                + lines[i][j + 1 :]
-            )
+            j = column % len(lines[i])
+            lines[i] = lines[i][:j] + char + lines[i][j + 1 :]
         elif op == "swap" and i + 1 < len(lines):
             lines[i], lines[i + 1] = lines[i + 1], lines[i]
         if not lines:
             lines = ["\n"]
-    check(ws, "".join(lines).encode())
+    return "".join(lines)
+
+
+# Failures random exploration (`make test-long`) found, kept as explicit examples:
+# `password: {env: \tCR_PASSWORD}` names an unset variable; the secrets error had a header
+# line without file:line:column.
+@example(mutations=[(4, "char", 20, "\t")])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(mutations=MUTATIONS)
+def test_mutated_valid_configs(ws: Workspace, mutations: list[tuple[int, str, int, str]]) -> None:
+    check(ws, mutate(f"target:\n  endpoint: {ws.emulator.url}\n{BASE}", mutations).encode())
+
+
+def test_the_kept_example_is_the_one_found() -> None:
+    mutated = mutate("target:\n  endpoint: URL\n" + BASE, [(4, "char", 20, "\t")])
+    assert "    password: {env: \tCR_PASSWORD}\n" in mutated

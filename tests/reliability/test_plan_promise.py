@@ -505,10 +505,10 @@ def check_promise(runner: Runner) -> str:
 
 
 def plan_error(err: str) -> str:
-    if all(CONFIG_ERROR.match(line) for line in err.splitlines() if line):
-        return "invalid config"
-    if err.startswith("error: cannot read the secrets"):
-        return "secret not set"
+    lines = [line for line in err.splitlines() if line]
+    if lines and all(CONFIG_ERROR.match(line) for line in lines):
+        unset = all(line.endswith(" is not set") for line in lines)
+        return "secret not set" if unset else "invalid config"
     return err.strip()
 
 

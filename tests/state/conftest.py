@@ -179,6 +179,15 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture
+def database_url(pg_server: PgServer) -> str:
+    """A database of its own for this test: the workspaces in it are this test's only (one
+    database is one configuration's states: other tests' workspaces must not be among them)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.create_database(name)
+    return pg_server.url(name)
+
+
 @dataclass(frozen=True)
 class Backend:
     """One backend under test: how to make a fresh store, and how a subprocess names it."""

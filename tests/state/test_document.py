@@ -18,8 +18,6 @@ from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
 
-from .conftest import PgServer
-
 
 def valid() -> dict[str, Any]:
     state = State(lineage="doc-test", serial=3)
@@ -146,12 +144,12 @@ DEEP_TEXT = json.dumps(valid()).replace(
     ids=["serial -5", "5000 deep"],
 )
 def test_a_damaged_postgres_document_is_a_state_error(
-    pg_server: PgServer, text: str, expected: str
+    database_url: str, text: str, expected: str
 ) -> None:
     workspace = f"damaged-{uuid.uuid4().hex[:8]}"
-    store = PostgresStateStore(pg_server.url(), workspace)
+    store = PostgresStateStore(database_url, workspace)
     store.read()  # creates the tables
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO reconciler_states (workspace, lineage, serial, document) "
             "VALUES (%s, 'doc-test', 3, %s::jsonb)",

@@ -1,0 +1,68 @@
+"""YAML files under a configuration folder that are not configuration, recognised and skipped.
+
+For: telling, from its content, a file that sits among the configuration files but is something
+else, so that it is skipped with a warning saying what it is and where it belongs, instead of
+failing on keys the schema does not know:
+
+- a **variable file** (Terraform's ``dev.yaml`` / ``prod.yaml`` beside ``main.yaml``): a
+  mapping whose keys are all declared variables and none a configuration section; it belongs in
+  ``--var-file`` or ``environments/NAME.yaml``;
+- a **kubeconfig** (``apiVersion`` and ``kind: Config``), as ``reconciler kubeconfig --out``
+  writes; it holds a credential;
+- a **saved plan** (``plan --out`` writes JSON, which is YAML too).
+
+A file given to ``--var-file`` is never read as configuration at all (``files.find_files``), and
+``.reconcilerignore`` excludes any other (``files``).
+Not for: checking configuration files (``schema``, ``checks``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+
+from reconciler.config.files import ENVIRONMENTS_DIR, IGNORE_FILE
+from reconciler.config.items import SECTIONS
+from reconciler.config.yamlload import Diagnostic, Document
+
+CONFIG_KEYS = frozenset({"target", "variables", *SECTIONS})
+SAVED_PLAN_FORMAT = "cce-reconciler-plan/"
+
+
+def not_configuration(document: Document, variables: Collection[str]) -> Diagnostic | None:
+    """A warning saying what ``document`` is, when it is not configuration; else None."""
+    data = document.data
+    if not isinstance(data, dict) or not data:
+        return None
+    if data.get("kind") == "Config" and "apiVersion" in data:  # it has `users:` too
+        return _skipped(
+            document,
+            "a kubeconfig (it holds a credential: keep it elsewhere, such as the default "
+            ".reconciler/kubeconfig/)",
+        )
+    if CONFIG_KEYS & set(data):
+        return None
+    if str(data.get("format", "")).startswith(SAVED_PLAN_FORMAT):
+        return _skipped(document, "a saved plan (`reconciler show` and `apply --plan` read it)")
+    if variables and set(data) <= set(variables):
+        stem = os.path.splitext(os.path.basename(document.path))[0]
+        return _skipped(
+            document,
+            f"a variable file (its keys are variables: {', '.join(sorted(data))}); give it with "
+            f"--var-file {document.path}, or move it to {ENVIRONMENTS_DIR}/{stem}.yaml and use "
+            f"--env {stem}",
+            looks=True,
+        )
+    return None
+
+
+def _skipped(document: Document, what: str, looks: bool = False) -> Diagnostic:
+    verb = "looks like" if looks else "is"
+    return Diagnostic(
+        document.path,
+        1,
+        1,
+        f"not read as configuration: this file {verb} {what}; add it to {IGNORE_FILE} to "
+        "silence this",
+        severity="warning",
+    )
