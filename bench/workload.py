@@ -183,11 +183,16 @@ def _seed_cluster(clusters: Clusters) -> str:
 
 
 def write_state(
-    path: Path, desired: DesiredState, cluster_ids: dict[str, str], skip: Iterable[Address] = ()
+    path: Path,
+    desired: DesiredState,
+    cluster_ids: dict[str, str],
+    skip: Iterable[Address] = (),
+    endpoint: str | None = None,
 ) -> int:
-    """A state file managing every declared resource (but ``skip``); return the entries written."""
+    """A state file managing every declared resource (but ``skip``), recording ``endpoint`` as
+    its target as an apply there would; return the entries written."""
     left_out = set(skip)
-    state = State()
+    state = State(target=endpoint)
     for address, spec in desired.resources.items():
         if address in left_out:
             continue
@@ -250,5 +255,5 @@ def build_config_and_state(
     write_config(workspace.config, shape, endpoint)
     desired = load_desired_state([str(workspace.config)])
     skip = [a for a in desired.resources if a.kind in skip_kinds]
-    write_state(workspace.state, desired, cluster_ids, skip)
+    write_state(workspace.state, desired, cluster_ids, skip, endpoint)
     return desired

@@ -86,6 +86,11 @@ COMMANDS = {
         "command",
         "Check the target before a first run: credentials, clock, answer shapes.",
     ),
+    "watch": (
+        "reconciler.commands.watch",
+        "command",
+        "Reconcile continuously: report or repair drift every --interval until SIGTERM.",
+    ),
     "emulator": (
         "reconciler.commands.emulator",
         "command",
@@ -138,6 +143,25 @@ def global_flags_first(argv: list[str]) -> tuple[list[str], bool]:
     return flags + rest, debug
 
 
+def _output_failed(exc: OSError, debug: bool) -> int:
+    """Say that the output could not be written (every file the tool writes itself reports
+    its own errors, so an OSError that reaches here is the output's), and make sure the
+    interpreter's last flush of the same output cannot fail again on the way out."""
+    if debug:
+        traceback.print_exc()
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (captured in a test): nothing is flushed at exit
+    try:
+        click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+    except (OSError, ValueError):
+        pass  # stderr is gone too: the exit code says it
+    return EXIT_ERROR
+
+
 def main(argv: list[str] | None = None) -> None:
     args, debug = global_flags_first(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -159,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(f"error: {exc}", err=True)
         code = exc.exit_code
+    except OSError as exc:  # writing the output failed (a full disk, a closed pipe)
+        code = _output_failed(exc, debug)
     except Exception as exc:  # a bug: say so, keep the traceback for --debug
         if debug:
             traceback.print_exc()

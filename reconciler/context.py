@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.config.environments import POSTGRES_SCHEMES
+from reconciler.config.environments import NAME, POSTGRES_SCHEMES
 from reconciler.errors import UsageError
 from reconciler.model import NO_CHOICE, ConfigChoice, Target
 from reconciler.options import DEFAULT_WORKSPACE, StateChoice
@@ -140,6 +140,17 @@ def without_config(state: StateChoice, environ: Mapping[str, str] | None = None)
     return RunContext(state_location=location, workspace=workspace)
 
 
+def workspace_name(name: str) -> str:
+    """``name`` if it is a valid workspace name (the rule of environment names), so that a
+    workspace's state file stays under ``.reconciler/workspaces/``; else a UsageError."""
+    if not NAME.match(name):
+        raise UsageError(
+            f'workspace name {name!r} is invalid: letters, digits, "-" and "_", starting '
+            "with a letter or digit (at most 64)"
+        )
+    return name
+
+
 def state_location(
     config_root: str,
     environment: str | None,
@@ -152,7 +163,7 @@ def state_location(
     file under the configuration root: ``.reconciler/state.json``,
     ``.reconciler/envs/ENV/state.json`` with ``--env``, ``.reconciler/workspaces/WS/state.json``
     with ``--workspace``. On PostgreSQL the workspace is ``--workspace``, else the environment."""
-    workspace = choice.workspace
+    workspace = workspace_name(choice.workspace)
     location = choice.state or environ.get("RECONCILER_STATE") or environment_state
     if is_postgres(location):
         assert location is not None

@@ -27,7 +27,8 @@
         ├── DeadlineExceededError        no whole answer within the per-request deadline
         ├── ConnectionFailedError        no answer at all (refused, reset, timeout)
         ├── OutcomeUnknownError          a mutation was sent but its answer was lost
-        └── RetryBudgetExhaustedError    too many retries in this run: the endpoint looks dead
+        ├── RetryBudgetExhaustedError    too many retries in this run: the endpoint looks dead
+        └── ServicePausedError           not sent: this process paused the host after 429/503s
 
 Every ``ApiError`` carries the HTTP status, the error code, the message and the request id
 (any of them may be empty when the server never answered). Which class a code maps to is
@@ -200,6 +201,11 @@ class OutcomeUnknownError(ApiError):
 
 class RetryBudgetExhaustedError(ApiError):
     pass
+
+
+class ServicePausedError(ApiError):
+    """Not sent: the host answered 429/503 too often in a row and this process paused it
+    (``client.budget.HostBudget``)."""
 
 
 _BY_DISPOSITION: dict[Disposition, type[ServerError]] = {

@@ -69,9 +69,12 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """``protect=None`` means the block (or key) was not declared: state keeps what it had."""
+    """``protect=None`` means the block (or key) was not declared: state keeps what it had.
+    ``reconcile`` narrows what ``reconciler watch`` may do with the resource (``observe``,
+    ``warn`` or ``enforce``; None: the watch's mode); plan and apply ignore it."""
 
     protect: bool | None = None
+    reconcile: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ What differs between the cluster kinds (the v1 ``cluster`` and the v2 ``k8s_clus
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from reconciler.kinds import address_order
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.cluster import GONE_STATUSES
 from reconciler.model import Address
+from reconciler.safefiles import replace_file
 from reconciler.state import ResourceState, State
 from reconciler.state.local import STATE_DIR
 
@@ -325,22 +325,12 @@ def read_as_config(path: Path, config_paths: Sequence[str]) -> bool:
 def write_private(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` readable by its owner only (0600), atomically: a new file is
     created 0600 beside it and renamed over it, so an existing file's looser mode never
-    applies and no reader sees half a file. Returns the absolute path."""
+    applies, no reader sees half a file, and a symbolic link at ``path`` is refused rather than
+    written through. Returns the absolute path."""
     target = Path(os.path.abspath(path))
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            with suppress(FileNotFoundError):
-                temporary.unlink()
-            raise
+        replace_file(target, text.encode("utf-8"), mode=0o600)
     except OSError as exc:
         raise ReconcilerError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target

@@ -5,7 +5,8 @@ each file it was read from, so a stale plan names them), where its state lives (
 to the configuration root, or a PostgreSQL URL without its password and the workspace) with the
 lineage and serial it was made from, the target URL, and for every change a fingerprint of the
 live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
-exit 5 if any of them changed: a check on content, finer than a global serial. Secret values
+exit 5 if any of them changed: a check on content, finer than a global serial. The file carries
+a digest of all of it, so a plan edited after it was made is refused (exit 5) too. Secret values
 are never written; only their references (``{env: ...}``) are.
 """
 
@@ -45,11 +46,15 @@ from reconciler.plan import (
     ScaleStep,
     live_fingerprint,
 )
+from reconciler.safefiles import read_file, replace_file
 from reconciler.state import State, StateLocation
 
-SAVED_FORMAT = "cce-reconciler-plan/3"
-# /2 said ``"refresh_only": true|false`` where /3 says ``"mode"``; it is read as that mode
-OLDER_FORMATS = ("cce-reconciler-plan/2",)
+SAVED_FORMAT = "cce-reconciler-plan/4"
+# /2 said ``"refresh_only": true|false`` where /3 and /4 say ``"mode"``; it is read as that mode.
+# /4 adds the digest of the whole file (a plan edited after it was made is refused); /2 and /3,
+# written by earlier versions, carry none.
+REFRESH_ONLY_FORMAT = "cce-reconciler-plan/2"
+OLDER_FORMATS = (REFRESH_ONLY_FORMAT, "cce-reconciler-plan/3")
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,16 @@ def dump(saved: SavedPlan) -> str:
         "refusals": [r.to_json() for r in saved.plan.refusals],
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
+    doc["digest"] = digest_of(doc)
     return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
+
+
+def digest_of(doc: dict[str, Any]) -> str:
+    """``sha256:...`` of everything in a saved plan but the digest itself (canonical JSON), so
+    that an edit to a change (an address, an attribute, a step) is refused at apply."""
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _in_repo(root: str) -> str | None:
@@ -193,14 +207,14 @@ def _relative(path: str, root: str) -> str:
 
 def write(path: str, saved: SavedPlan) -> None:
     try:
-        Path(path).write_text(dump(saved), encoding="utf-8")
+        replace_file(path, dump(saved).encode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"{path}: cannot write the saved plan: {exc.strerror}") from None
 
 
 def read(path: str) -> SavedPlan:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_file(path).decode("utf-8"))
     except OSError as exc:
         raise ReconcilerError(f"{path}: cannot read saved plan: {exc.strerror}") from None
     except ValueError as exc:
@@ -214,6 +228,11 @@ def read(path: str) -> SavedPlan:
             f"{path}: a saved plan in format {doc['format']}, which this version "
             f"({__version__}, format {SAVED_FORMAT}) cannot read; make it again with "
             "`reconciler plan --out`"
+        )
+    if doc["format"] == SAVED_FORMAT and doc.get("digest") != digest_of(doc):
+        raise StalePlanError(
+            f"{path}: the saved plan was changed after it was made (its content does not match "
+            "its digest); nothing was applied, plan again"
         )
     try:
         plan = Plan(
@@ -247,7 +266,7 @@ def read(path: str) -> SavedPlan:
 
 
 def _mode(doc: dict[str, Any]) -> PlanMode:
-    if doc["format"] in OLDER_FORMATS:
+    if doc["format"] == REFRESH_ONLY_FORMAT:
         return PlanMode.REFRESH_ONLY if doc["refresh_only"] is True else PlanMode.NORMAL
     return PlanMode(doc["mode"])
 

@@ -118,7 +118,34 @@ class Planner:
                 reason="in state but missing from the cloud (deleted outside the reconciler): it will be created again",
                 drift=(DELETED_OUTSIDE,),
             )
+        self._flag_twins(address, live)
         return self._existing(address, spec, entry, live)
+
+    def _flag_twins(self, address: Address, live: LiveObject) -> None:
+        """Two live objects answering to one managed address (a second one created outside,
+        or by a run that took an empty list for "nothing there") are a conflict: which one the
+        configuration means is not this tool's guess."""
+        named = self.live.by_name.get(address, ())
+        if len(named) < 2:
+            return  # the common case
+        kind = kind_named(address.kind)
+        twins = sorted(
+            o.cloud_id
+            for o in named
+            if o.cloud_id != live.cloud_id
+            and (address.kind, o.cloud_id) not in self._managed_ids
+            and not kind.is_gone(o)
+        )
+        if twins:
+            self.conflicts.append(
+                Conflict(
+                    address,
+                    f"{address} is {live.cloud_id} in state, but {', '.join(twins)} also "
+                    f"answer{'s' if len(twins) == 1 else ''} to it in the cloud, unmanaged; "
+                    "delete or rename the extra one outside the reconciler",
+                    twins[0],
+                )
+            )
 
     def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None
@@ -188,7 +215,8 @@ class Planner:
 
     @functools.cached_property
     def _managed_ids(self) -> dict[tuple[str, str], Address]:
-        """(kind, cloud id) -> the address this state manages it as; built for imports only."""
+        """(kind, cloud id) -> the address this state manages it as (for imports, and for a
+        second live object answering to a managed address)."""
         return {(a.kind, e.cloud_id): a for a, e in self.state.resources.items()}
 
     def _import_target(self, address: Address, kind: Kind, cloud_id: str) -> LiveObject | None:

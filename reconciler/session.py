@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
+from reconciler.client.budget import Budgets
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig
 from reconciler.client.v1 import CceClient
@@ -54,11 +55,18 @@ def open_store(context: RunContext) -> StateStore:
 
 
 @contextmanager
-def open_client(context: RunContext, options: RunOptions) -> Iterator[CceClient]:
+def open_client(
+    context: RunContext, options: RunOptions, budgets: Budgets | None = None, agent: str = ""
+) -> Iterator[CceClient]:
     """A client for ``context.target``; ``endpoint: local`` starts the embedded emulator on
-    ``.reconciler/emulator.db`` under the configuration root."""
+    ``.reconciler/emulator.db`` under the configuration root. ``budgets``: a process's shared
+    request budget per API host (``watch``); ``agent``: what the User-Agent adds about who
+    sends."""
     config = TransportConfig(
-        rate=options.rate, pool_size=max(10, options.parallelism), retry_budget=options.retry_budget
+        rate=options.rate,
+        pool_size=max(10, options.parallelism),
+        retry_budget=options.retry_budget,
+        agent=agent,
     )
     target = context.target
     if target.endpoint == LOCAL:
@@ -73,10 +81,13 @@ def open_client(context: RunContext, options: RunOptions) -> Iterator[CceClient]
         db.parent.mkdir(parents=True, exist_ok=True)
         with start_emulator(EmulatorOptions(port=0, db_path=str(db))) as emulator:
             creds = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
-            with CceClient.connect(emulator.url, creds, config) as client:
+            shared = budgets.for_endpoint(emulator.url) if budgets else None
+            with CceClient.connect(emulator.url, creds, config, host_budget=shared) as client:
                 yield client
         return
-    with CceClient.from_environment(target.endpoint, region=target.region, config=config) as client:
+    with CceClient.from_environment(
+        target.endpoint, region=target.region, config=config, host_budgets=budgets
+    ) as client:
         yield client
 
 
@@ -205,10 +216,13 @@ def start(
     lock: bool = True,
     wait: float = 0.0,
     say: Callable[[str], None] = lambda _: None,
+    budgets: Budgets | None = None,
+    agent: str = "",
 ) -> Iterator[Run]:
     """Open the state store, take its lock (waiting up to ``wait`` seconds) or, without
     ``lock``, note who holds it, read the state (refused when it was applied to another
-    target) and only then open the client: the start every planning command shares."""
+    target) and only then open the client: the start every planning command shares.
+    ``budgets`` and ``agent``: see :func:`open_client`."""
     store = open_store(context)
     secrets = SecretCache(context.secrets_base)
     with ExitStack() as stack:
@@ -218,7 +232,7 @@ def start(
         else:
             holder = store.holder()
         raw = read_state(store, context.target)
-        client = stack.enter_context(open_client(context, options))
+        client = stack.enter_context(open_client(context, options, budgets, agent))
         yield Run(desired, context, store, client, secrets, options, holder, raw)
 
 
@@ -228,6 +242,15 @@ def check_target(store: StateStore, state: State, target: Target) -> None:
     command that reads the cloud for a state (plan, apply, destroy, import, output,
     kubeconfig, export, doctor) checks this before it opens a client (or starts an embedded
     emulator)."""
+    if state.target is None and state.serial > 0 and (state.resources or state.pending):
+        # a stored state that manages objects without saying where: it could be any target's
+        # (a first run killed before its first write leaves only a journal: serial 0)
+        raise UsageError(
+            f"state {store.describe()} manages {len(state.resources) + len(state.pending)} "
+            "object(s) but records no target, so it cannot be checked against this run's "
+            f"target {target.url()}; if it is that target's state, record it there "
+            f'("target": "{target.url()}") and run again'
+        )
     if state.target is not None and state.target != target.url():
         raise UsageError(
             f"state {store.describe()} was applied to {state.target}, but this run targets "
@@ -282,6 +305,7 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
     kinds = touched_kinds(desired, raw)
     live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
     state, notes = recover(raw, live)
+    state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))
     plan = make_plan(
         desired, state, live, secrets, targets, allow_replace, options.mode, options.adopt
@@ -306,6 +330,7 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     kinds |= {p.address.kind for p in raw.pending.values()}
     live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
     state, notes = recover(raw, live)
+    state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))
     # one owner, as the other states are now, not as they were at plan time
     others = (

@@ -19,6 +19,7 @@ PURE = [
     "render",
     "markdown",
     "waiters",
+    "watch/policy",
     "ownership",
     "secret_rules",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
+from reconciler.client.budget import Budgets, HostBudget
 from reconciler.client.credentials import Credentials, endpoint_for
 from reconciler.client.retry import RetryBudget
 from reconciler.client.transport import Transport, TransportConfig, TransportStats
@@ -33,8 +34,10 @@ class ClientBase:
         *,
         budget: RetryBudget | None = None,
         page_size: int | None = None,
+        host_budget: HostBudget | None = None,
     ) -> Self:
-        return cls(Transport(endpoint, credentials, config, budget=budget), page_size=page_size)
+        transport = Transport(endpoint, credentials, config, budget=budget, host_budget=host_budget)
+        return cls(transport, page_size=page_size)
 
     @classmethod
     def from_environment(
@@ -46,12 +49,17 @@ class ClientBase:
         environ: Mapping[str, str] | None = None,
         budget: RetryBudget | None = None,
         page_size: int | None = None,
+        host_budgets: Budgets | None = None,
     ) -> Self:
         """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
-        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN."""
+        BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN; ``host_budgets``: the
+        process's shared budget of that endpoint's host."""
         endpoint = endpoint_for(region, endpoint_url)
         credentials = Credentials.from_environment(environ)
-        return cls.connect(endpoint, credentials, config, budget=budget, page_size=page_size)
+        shared = host_budgets.for_endpoint(endpoint) if host_budgets else None
+        return cls.connect(
+            endpoint, credentials, config, budget=budget, page_size=page_size, host_budget=shared
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.transport!r})"

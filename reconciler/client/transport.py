@@ -53,6 +53,7 @@ from requests.structures import CaseInsensitiveDict
 
 from reconciler import __version__
 from reconciler.client import signer
+from reconciler.client.budget import HostBudget
 from reconciler.client.credentials import Credentials
 from reconciler.client.ratelimit import TokenBucket
 from reconciler.client.retry import Backoff, RetryBudget, is_retryable
@@ -104,6 +105,8 @@ class TransportConfig:
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # a longer answer is dropped, never kept
     backoff: Backoff = field(default_factory=Backoff)
     expiration: int = signer.DEFAULT_EXPIRATION  # validity of each signature, seconds
+    # appended to the User-Agent: who sends (``watch worker=... env=... run=...``), for audits
+    agent: str = ""
 
     def __post_init__(self) -> None:
         if self.deadline <= 0 or self.max_answer_bytes <= 0:
@@ -352,6 +355,7 @@ class Transport:
         config: TransportConfig | None = None,
         *,
         budget: RetryBudget | None = None,
+        host_budget: HostBudget | None = None,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utcnow,
@@ -361,6 +365,8 @@ class Transport:
         self.endpoint = endpoint.rstrip("/")
         self.config = config or TransportConfig()
         self.budget = budget or RetryBudget(self.config.retry_budget)
+        # a process-wide budget for this host replaces the transport's own --rate bucket
+        self.host_budget = host_budget
         self._credentials = credentials
         self._host = _host_header(self.endpoint)
         self._now = now
@@ -373,7 +379,7 @@ class Transport:
                 clock=clock,
                 sleep=sleep,
             )
-            if self.config.rate
+            if self.config.rate and host_budget is None
             else None
         )
         self._session = session or _new_session(self.endpoint, self.config.pool_size)
@@ -442,6 +448,11 @@ class Transport:
         self._sleep(delay)
 
     def _attempt(self, call: _Call, attempt: int) -> ApiResponse:
+        slot = None
+        if self.host_budget is not None:
+            asked = time.monotonic()
+            slot = self.host_budget.acquire()
+            self._counters.count_wait(time.monotonic() - asked)
         if self._bucket is not None:
             self._counters.count_wait(self._bucket.acquire())
         headers = self._signed_headers(call)
@@ -451,10 +462,19 @@ class Transport:
         _current.watch = watch
         try:
             answer = self._exchange(call, headers, watch)
+        except _Failure:
+            self._answered(None, "")
+            raise
         finally:
             _current.watch = None
             watch.finish()
+            if slot is not None:
+                self.host_budget.release(slot)  # type: ignore[union-attr]
         return self._interpret(call, answer)
+
+    def _answered(self, status: int | None, code: str) -> None:
+        if self.host_budget is not None:
+            self.host_budget.answered(status, code)
 
     def _exchange(self, call: _Call, headers: dict[str, str], watch: _Watch) -> _Answer:
         """Send the request and read the whole answer, within the deadline and the size limit."""
@@ -552,7 +572,8 @@ class Transport:
             self.config.expiration,
             signed,
         )
-        headers["User-Agent"] = f"cce-reconciler/{__version__}"
+        agent = f" ({self.config.agent})" if self.config.agent else ""
+        headers["User-Agent"] = f"cce-reconciler/{__version__}{agent}"
         return headers
 
     def _connection_failure(
@@ -585,9 +606,11 @@ class Transport:
         self._counters.count_status(status)
         log.debug("%s %s -> %d (request id %s)", call.method, call.path, status, request_id)
         if 200 <= status < 300:
+            self._answered(status, "")
             data = _success_body(call, response, request_id)
             return ApiResponse(status, data, request_id, response.headers)
         error = _error_from(call, response, request_id)
+        self._answered(status, error.code)
         if (
             not call.idempotent
             and status >= 500

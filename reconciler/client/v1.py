@@ -10,8 +10,11 @@ lost answer surfaces as ``OutcomeUnknownError`` instead of a second create.
 
 Answers are parsed strictly (``v1_types``): an answer missing a key the reconciler relies on, or a
 list whose pages do not add up (``isTruncated`` without a ``nextMarker``, a marker that does not
-move on, fewer items than a ``totalCount``), raises ``ShapeError`` naming the endpoint, the key
-and the request id. Nothing is ever decided from such an answer.
+move on, a truncated page that is not full, an object listed twice, more or fewer items than a
+``totalCount``, more than ``MAX_LIST_ITEMS`` items or ``MAX_LIST_PAGES`` pages), raises
+``ShapeError`` naming the endpoint, the key and the request id. Nothing is ever decided from
+such an answer. Complete lists come back as ``types.Listing`` (a tuple that also names the
+requests that answered it).
 
 The registry API beyond the user endpoints is PROVISIONAL: its paths are confirmed but its JSON
 shapes are our best guess. All of it is in the section marked PROVISIONAL below, the one place to
@@ -35,6 +38,7 @@ from reconciler.client.v1_types import (
     ExistedNode,
     Image,
     ImageMeta,
+    Listing,
     Namespace,
     Node,
     OrderContent,
@@ -58,6 +62,9 @@ from reconciler.errors import BadResponseError, NotFoundError, ShapeError, Usage
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
+# Per-list limits: a list past them is a server that never ends, not an account (a ShapeError).
+MAX_LIST_ITEMS = 100_000
+MAX_LIST_PAGES = 1_000
 Body = Mapping[str, Any]
 
 USER_PATH = "/v1/image/user"
@@ -206,27 +213,66 @@ class CceClient(ClientBase):
         return self._parse(self._call("POST", path, body=body, **kw), parse, "POST", path)
 
     def _all_pages(
-        self, path: str, query: Mapping[str, str | None], key: str, parse: Callable[[Any], T]
-    ) -> tuple[T, ...]:
+        self,
+        path: str,
+        query: Mapping[str, str | None],
+        key: str,
+        parse: Callable[[Any], T],
+        identity: Callable[[T], str],
+    ) -> Listing[T]:
         """Every item of a marker-paged list, page after page; a list that does not add up is a
-        ShapeError, never a shorter list."""
+        ShapeError, never a shorter or a longer list: an object listed twice (within a page or
+        across pages), a truncated page that is not full (``maxKeys``) or whose ``nextMarker``
+        does not move on, more items than ``totalCount`` announces (or
+        fewer), and more than ``MAX_LIST_ITEMS`` items or ``MAX_LIST_PAGES`` pages in all."""
         found: list[T] = []
-        marker: str | None = None
         seen: set[str] = set()
-        while True:
+        markers: set[str] = set()
+        request_ids: list[str] = []
+        marker: str | None = None
+        for page_no in range(1, MAX_LIST_PAGES + 1):
             response = self._call("GET", path, page_query(query, self.page_size, marker))
+            request_ids.append(response.request_id)
             page = self._parse(response, lambda d: parse_page(d, key, parse), "GET", path)
+
+            def bad(problem: str, response: ApiResponse = response) -> ShapeError:
+                return shape_error(f"{key}: {problem}", response, "GET", path)
+
+            for item in page.items:
+                name = identity(item)
+                if name in seen:
+                    raise bad(
+                        f"{name} is listed twice (page {page_no}); a list that repeats an "
+                        "object is not counted"
+                    )
+                seen.add(name)
             found.extend(page.items)
+            total = page.total_count
+            if total is not None and total > MAX_LIST_ITEMS:
+                raise bad(f"totalCount {total} is beyond the per-list limit of {MAX_LIST_ITEMS:,}")
+            if total is not None and len(found) > total:
+                raise bad(f"totalCount is {total} but {len(found)} came back")
+            if len(found) > MAX_LIST_ITEMS:
+                raise bad(f"more than {MAX_LIST_ITEMS:,} items, the per-list limit")
             if not page.is_truncated:
-                if page.total_count is not None and len(found) < page.total_count:
-                    problem = f"totalCount is {page.total_count} but {len(found)} came back"
-                    raise shape_error(f"{key}: {problem}", response, "GET", path)
-                return tuple(found)
-            if page.next_marker in seen:
-                problem = f"isTruncated, but nextMarker {page.next_marker!r} does not move on"
-                raise shape_error(problem, response, "GET", path)
-            seen.add(page.next_marker)
+                if total is not None and len(found) < total:
+                    raise bad(f"totalCount is {total} but {len(found)} came back")
+                return Listing(found, f"GET {path}", request_ids)
+            size = min(self.page_size, page.max_keys or self.page_size)
+            if len(page.items) < size:
+                raise bad(
+                    f"page {page_no} holds {len(page.items)} of maxKeys {size} items but says "
+                    "isTruncated; a truncated page is full"
+                )
+            if total is not None and len(found) >= total:
+                raise bad(f"isTruncated, but all {total} items of totalCount are in")
+            if page.next_marker in markers:
+                raise bad(f"isTruncated, but nextMarker {page.next_marker!r} does not move on")
+            markers.add(page.next_marker)
             marker = page.next_marker
+        raise shape_error(
+            f"{key}: more than {MAX_LIST_PAGES:,} pages, the per-list limit", response, "GET", path
+        )
 
     # --- registry user [DOC; PUT body INFERRED] ----------------------------------------------
 
@@ -243,9 +289,11 @@ class CceClient(ClientBase):
 
     # --- namespaces, images, image metadata (PROVISIONAL shapes above) -----------------------
 
-    def list_namespaces(self, user: str) -> tuple[Namespace, ...]:
+    def list_namespaces(self, user: str) -> Listing[Namespace]:
         query = registry_list_query(user)
-        return self._all_pages(NAMESPACE_PATH, query, NAMESPACES_KEY, namespace_from)
+        return self._all_pages(
+            NAMESPACE_PATH, query, NAMESPACES_KEY, namespace_from, lambda n: n.namespace
+        )
 
     def get_namespace(self, name: str) -> Namespace:
         return self._get(f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}", namespace_from)
@@ -257,9 +305,11 @@ class CceClient(ClientBase):
     def delete_namespace(self, name: str) -> Ack:
         return self._ack(self._call("DELETE", f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}"))
 
-    def list_images(self, user: str, namespace: str | None = None) -> tuple[Image, ...]:
+    def list_images(self, user: str, namespace: str | None = None) -> Listing[Image]:
         query = registry_list_query(user, namespace)
-        return self._all_pages(IMAGE_PATH, query, IMAGES_KEY, image_from)
+        return self._all_pages(
+            IMAGE_PATH, query, IMAGES_KEY, image_from, lambda i: f"{i.namespace}/{i.repository}"
+        )
 
     def create_image_meta(
         self, namespace: str, repository: str, tag: str, description: str | None = None
@@ -294,6 +344,30 @@ class CceClient(ClientBase):
         if owner is None:
             return None
         return next((ns for ns in self.list_namespaces(owner) if ns.namespace == name), None)
+
+    def read_namespace(self, name: str, *, user: str | None = None) -> Namespace | None:
+        """One namespace by name, deciding "gone" only from a positive not-found: None when
+        ``GET /v1/image/namespace/{ns}`` (documented as "check whether a namespace exists")
+        answers 404; else the namespace as the complete list has it (that GET's body is not
+        read: its shape is unconfirmed). Found by the GET but left out of the list: the two
+        answers disagree, a ShapeError."""
+        path = f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}"
+        try:
+            exists = self._call("GET", path)
+        except NotFoundError:
+            return None
+        owner = user if user is not None else self._registry_user()
+        listed = self.list_namespaces(owner) if owner is not None else Listing(())
+        found = next((ns for ns in listed if ns.namespace == name), None)
+        if found is None:
+            raise shape_error(
+                f"the answers do not agree: {listed.origin() or 'the namespace list'} leaves out "
+                f"namespace {name}, which GET {path} finds",
+                exists,
+                "GET",
+                path,
+            )
+        return found
 
     def find_image(
         self, namespace: str, repository: str, *, user: str | None = None
@@ -360,9 +434,11 @@ class CceClient(ClientBase):
 
     # --- clusters [SDK-GO / 3P] --------------------------------------------------------------
 
-    def list_clusters(self, status: str | None = None) -> tuple[Cluster, ...]:
+    def list_clusters(self, status: str | None = None) -> Listing[Cluster]:
         query = {} if status is None else {"status": status}
-        return self._all_pages(CLUSTER_PATH, query, CLUSTERS_KEY, Cluster.from_json)
+        return self._all_pages(
+            CLUSTER_PATH, query, CLUSTERS_KEY, Cluster.from_json, lambda c: c.cluster_uuid
+        )
 
     def get_cluster(self, cluster_uuid: str) -> Cluster:
         return self._get(f"/v1/cluster/{_segment(cluster_uuid, 'cluster id')}", Cluster.from_json)
@@ -487,7 +563,7 @@ class CceClient(ClientBase):
         (vpcId, vpcCidr, instanceType, keywordType, keyword, orderBy, order). All pages."""
         path = "/v1/cluster/existed_bcc_node/list"
         found: list[ExistedNode] = []
-        for page_no in range(1, 10_000):
+        for page_no in range(1, MAX_LIST_PAGES + 1):
             body = {
                 **filters,
                 "clusterUuid": cluster_uuid,
@@ -497,12 +573,20 @@ class CceClient(ClientBase):
             response = self._call("POST", path, body=body)
             nodes, total = self._parse(response, _existed_page, "POST", path)
             found.extend(nodes)
+            if total > MAX_LIST_ITEMS:
+                problem = f"nodeList: totalCount {total} is beyond the per-list limit"
+                raise shape_error(problem, response, "POST", path)
             if len(found) >= total:
-                break
+                return tuple(found)
             if not nodes:  # the pages ran out before totalCount: the list was cut
                 problem = f"nodeList: totalCount is {total} but {len(found)} came back"
                 raise shape_error(problem, response, "POST", path)
-        return tuple(found)
+        raise shape_error(
+            f"nodeList: more than {MAX_LIST_PAGES:,} pages, the per-list limit",
+            response,
+            "POST",
+            path,
+        )
 
     def upgrade_cluster(self, cluster_uuid: str, version: str) -> Ack:
         body = {"clusterUuid": cluster_uuid, "version": version}
@@ -512,8 +596,10 @@ class CceClient(ClientBase):
 
     # --- nodes -------------------------------------------------------------------------------
 
-    def list_nodes(self, cluster_uuid: str) -> tuple[Node, ...]:
-        return self._all_pages(NODE_PATH, nodes_query(cluster_uuid), NODES_KEY, Node.from_json)
+    def list_nodes(self, cluster_uuid: str) -> Listing[Node]:
+        return self._all_pages(
+            NODE_PATH, nodes_query(cluster_uuid), NODES_KEY, Node.from_json, node_id
+        )
 
     def list_node_flavors(self, **filters: Any) -> Ack:
         """``POST /v1/node/flavor/list`` [3P]; the answer's shape is unknown, so it is returned
@@ -529,6 +615,7 @@ class Page(Generic[T]):
     is_truncated: bool
     next_marker: str
     total_count: int | None = None  # only if the server sent one
+    max_keys: int = 0  # the page size the server says it used (0: not said)
 
 
 def parse_page(data: Any, key: str, parse: Callable[[Any], T]) -> Page[T]:
@@ -544,7 +631,17 @@ def parse_page(data: Any, key: str, parse: Callable[[Any], T]) -> Page[T]:
             f"(keys present: {keys_seen(d)})"
         )
     total = number(d, "totalCount", -1)
-    return Page(found, truncated, next_marker if truncated else "", total if total >= 0 else None)
+    return Page(
+        found,
+        truncated,
+        next_marker if truncated else "",
+        total if total >= 0 else None,
+        max(0, number(d, "maxKeys", 0)),
+    )
+
+
+def node_id(node: Node) -> str:
+    return node.instance_short_id
 
 
 def versions_from(data: Any) -> tuple[str, ...]:

@@ -9,7 +9,8 @@ names, statuses, list keys, paging markers) that is missing, ``null`` or of the 
 raises :class:`~reconciler.errors.ShapeError`, never a default, because "nothing there" read
 from a malformed answer would make apply create duplicates or destroy forget objects. Fields the
 API documents as optional (or that only inform the user) keep a default; unknown fields are
-ignored; ``instanceType`` may be a number or a string.
+ignored; optional text (``instanceType``) may be a number or a string, but the ids, names and
+statuses decided from must be strings.
 
 A ShapeError raised here names the key path (``clusters[3].status: missing``) and the keys the
 object did have; ``v1`` adds the endpoint, the status and the request id of the answer.
@@ -79,8 +80,12 @@ def text(data: Mapping[str, Any], key: str, default: str = "") -> str:
 
 
 def required_text(data: Mapping[str, Any], key: str) -> str:
-    """A string the reconciler relies on (an id, a name, a status): present and not empty."""
-    value = _as_text(data, key, _present(data, key))
+    """A string the reconciler relies on (an id, a name, a status): present, a JSON string
+    (a number in its place is not the same name: ``7`` for ``ccetest`` would read as another
+    object) and not empty."""
+    value = _present(data, key)
+    if not isinstance(value, str):
+        raise _problem(data, key, f"expected a string, got {_kind(value)}")
     if not value:
         raise _problem(data, key, "empty")
     return value
@@ -103,6 +108,14 @@ def number(data: Mapping[str, Any], key: str, default: int = 0) -> int:
 
 def required_number(data: Mapping[str, Any], key: str) -> int:
     return _as_number(data, key, _present(data, key))
+
+
+def count(data: Mapping[str, Any], key: str) -> int:
+    """An optional count (0 when missing): a negative one is not a count."""
+    value = number(data, key)
+    if value < 0:
+        raise _problem(data, key, f"{value} is negative, not a count")
+    return value
 
 
 def _as_flag(data: Mapping[str, Any], key: str, value: Any) -> bool:
@@ -212,6 +225,28 @@ def _mapping(compare: bool = True, show: bool = True) -> Any:
 # --- answers ---------------------------------------------------------------------------------
 
 
+class Listing(tuple[T, ...]):
+    """The items of a complete list answer (a tuple), and which requests answered it, so that
+    a kind can name them when two answers contradict each other."""
+
+    request_ids: tuple[str, ...]
+    where: str  # "GET /v1/node"
+
+    def __new__(
+        cls, items: Iterable[T], where: str = "", request_ids: Iterable[str] = ()
+    ) -> Listing[T]:
+        listing = super().__new__(cls, items)
+        listing.where = where
+        listing.request_ids = tuple(r for r in request_ids if r)
+        return listing
+
+    def origin(self) -> str:
+        """``GET /v1/node (request id r-1)``, for error messages."""
+        ids = ", ".join(self.request_ids)
+        label = "request ids" if len(self.request_ids) > 1 else "request id"
+        return f"{self.where} ({label} {ids})" if ids else self.where
+
+
 @dataclass(frozen=True)
 class Ack:
     """The answer of a call that returns nothing (or nothing the reconciler reads)."""
@@ -312,8 +347,8 @@ class Cluster:
             container_net=text(d, "containerNet"),
             main_available_zone=text(d, "mainAvailableZone"),
             comment=text(d, "comment"),
-            slave_vm_count=number(d, "slaveVmCount"),
-            master_vm_count=number(d, "masterVmCount"),
+            slave_vm_count=count(d, "slaveVmCount"),
+            master_vm_count=count(d, "masterVmCount"),
             vpc_id=text(d, "vpcId"),
             create_time=text(d, "createTime") or text(d, "createStartTime"),
             delete_time=text(d, "deleteTime"),

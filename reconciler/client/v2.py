@@ -16,10 +16,12 @@ Creates (cluster, instance group, workflow, add-on install and upgrade) and scal
 :meth:`CceV2Client.find_clusters` by name) before sending again. Names are not unique. Add-on
 calls can answer 200 with a ``code``: that is the service refusing, raised as its error class.
 
-Paging is strict: a page longer than asked (unless it is the whole list at once), a short page
-before ``totalCount`` items, an item seen twice or a ``totalCount`` that moves between pages is
-never taken as the list. The last two mean the list changed while it was read: the listing
-starts over, at most ``LIST_ATTEMPTS`` times, then fails with ``BadResponseError``.
+Paging is strict: a ``null`` list, a page longer than asked (unless it is the whole list at
+once), a short page before ``totalCount`` items, a ``totalCount`` beyond ``MAX_LIST_ITEMS``, an
+item listed twice on a page, an item seen on two pages or a ``totalCount`` that moves between
+pages is never taken as the list. The last two may mean the list changed while it was read: the
+listing starts over, at most ``LIST_ATTEMPTS`` times, then fails with ``ShapeError``; the others
+fail at once. Pages are bounded by the ``totalCount`` the answers announce.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any, TypeVar
 
 from reconciler.client.base import ClientBase
 from reconciler.client.transport import Transport
-from reconciler.client.v1_types import Ack, frozen
+from reconciler.client.v1_types import Ack, Listing, frozen
 from reconciler.client.v2_types import (
     TASK_TYPE,
     WORKFLOW_ACTIONS,
@@ -63,7 +65,7 @@ from reconciler.client.v2_types import (
     WorkflowCreate,
     WorkflowCreated,
 )
-from reconciler.errors import BadResponseError, FatalServerError, UsageError, server_error
+from reconciler.errors import FatalServerError, ShapeError, UsageError, server_error
 
 T = TypeVar("T")
 
@@ -71,6 +73,7 @@ PREFIX = "/api/cce/service/v2"  # [SDK url.go]; the emulator also serves /v2
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's maximum is unknown; the emulator's for clusters
 LIST_ATTEMPTS = 3
+MAX_LIST_ITEMS = 100_000  # per list: a totalCount beyond it is a server that never ends
 KUBECONFIG_TYPES = ("vpc", "public", "internal")  # the SDK refuses any other before sending
 
 
@@ -91,7 +94,12 @@ def _segment(value: str, what: str) -> str:
 
 
 class _ListMoved(Exception):
-    """The list changed between two pages (a moved total or an item seen twice)."""
+    """The list changed between two pages (a moved total or an item seen twice); ``error``
+    says how, for when it keeps happening."""
+
+    def __init__(self, error: ShapeError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class CceV2Client(ClientBase):
@@ -143,16 +151,20 @@ class CceV2Client(ClientBase):
         list_key: str,
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
-    ) -> tuple[T, ...]:
+    ) -> Listing[T]:
+        moved: ShapeError | None = None
         for _ in range(LIST_ATTEMPTS):
             try:
                 return self._read_pages(path, query, wrapper, list_key, parse, identity)
-            except _ListMoved:
-                continue
-        raise BadResponseError(
-            f"the list changed while it was read, {LIST_ATTEMPTS} times in a row",
-            method="GET",
-            path=path,
+            except _ListMoved as exc:
+                moved = exc.error
+        assert moved is not None
+        raise ShapeError(
+            f"{moved.message}; the list changed while it was read, {LIST_ATTEMPTS} times in a row",
+            status=moved.status,
+            request_id=moved.request_id,
+            method=moved.method,
+            path=moved.path,
         )
 
     def _read_pages(
@@ -163,38 +175,58 @@ class CceV2Client(ClientBase):
         list_key: str,
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
-    ) -> tuple[T, ...]:
+    ) -> Listing[T]:
+        """One reading of every page. ``totalCount`` bounds the pages (and must stay put); a
+        ``null`` list, an object twice within a page, a total beyond ``MAX_LIST_ITEMS`` or a
+        short page before the total is a ShapeError."""
         found: list[T] = []
         seen: set[str] = set()
+        request_ids: list[str] = []
         total: int | None = None
         size = self.page_size
-        for page_no in range(1, 1_000_000):
+        page_no = 0
+        while True:
+            page_no += 1
             paging = {"pageNo": str(page_no), "pageSize": str(size)}
-            page = self._send("GET", path, {**query, **paging}).obj(wrapper)
+            answer = self._send("GET", path, {**query, **paging})
+            request_ids.append(answer.origin.request_id)
+            page = answer.obj(wrapper)
             count = page.integer("totalCount")
+            if count < 0 or count > MAX_LIST_ITEMS:
+                raise page.error("totalCount", f"{count} is outside 0..{MAX_LIST_ITEMS:,}")
             if total is not None and count != total:
-                raise _ListMoved
+                raise _ListMoved(page.error("totalCount", f"moved from {total} to {count}"))
             total = count
-            items = [parse(item) for item in page.objects(list_key, null_is_empty=count == 0)]
+            items = [parse(item) for item in page.objects(list_key)]
             whole = page_no == 1 and len(items) == count  # a server that ignores paging
             if len(items) > size and not whole:
                 raise page.error(list_key, f"{len(items)} items, pageSize {size}")
+            on_page: set[str] = set()
             for item in items:
-                if identity(item) in seen:
-                    raise _ListMoved
-                seen.add(identity(item))
+                name = identity(item)
+                if name in on_page:
+                    raise page.error(
+                        list_key,
+                        f"{name} is listed twice on page {page_no}; a list that repeats an "
+                        "object is not counted",
+                    )
+                on_page.add(name)
+                if name in seen:
+                    raise _ListMoved(
+                        page.error(list_key, f"{name} is listed on page {page_no} and before")
+                    )
+                seen.add(name)
             found.extend(items)
             if len(found) >= count:
                 if len(found) > count:
                     raise page.error("totalCount", f"{count}, but {len(found)} items listed")
-                return tuple(found)
+                return Listing(found, f"GET {path}", request_ids)
             if len(items) < size:
                 raise page.error(
                     list_key,
                     f"page {page_no} holds {len(items)} of pageSize {size}, "
                     f"but only {len(found)} of totalCount {count} are read",
                 )
-        raise AssertionError("unreachable: a million pages")
 
     # --- clusters [SDK ccev2.go; DOC] --------------------------------------------------------
 
@@ -211,7 +243,7 @@ class CceV2Client(ClientBase):
         keyword_type: str = "clusterName",
         order_by: str = "clusterID",
         order: str = "ASC",
-    ) -> tuple[K8sCluster, ...]:
+    ) -> Listing[K8sCluster]:
         """Every cluster (``keyword`` narrows by substring, as the service matches it).
         Ordered by the unique cluster id by default, so that pages cannot shift on ties."""
         query = {"keywordType": keyword_type, "orderBy": order_by, "order": order}
@@ -280,7 +312,7 @@ class CceV2Client(ClientBase):
         keyword: str = "",
         autoscaler_enabled: bool | None = None,
         charging_type: str = "",
-    ) -> tuple[InstanceGroup, ...]:
+    ) -> Listing[InstanceGroup]:
         """The cluster's groups; ``keyword`` (by ``instanceGroupName`` or ``instanceGroupID``),
         ``autoscaler_enabled=True`` (only autoscaled groups) and ``charging_type`` narrow it."""
         query = _present(
@@ -337,7 +369,7 @@ class CceV2Client(ClientBase):
         keyword_type: str = "",
         keyword: str = "",
         phases: Sequence[str] = (),
-    ) -> tuple[CceInstance, ...]:
+    ) -> Listing[CceInstance]:
         """The group's nodes; ``phases`` (``running``, ``pending`` ...) narrows them (the SDK
         passes one comma-separated string)."""
         query = _present(keywordType=keyword_type, keyword=keyword, phases=",".join(phases))
@@ -358,7 +390,7 @@ class CceV2Client(ClientBase):
         keyword: str = "",
         order_by: str = "instanceID",
         order: str = "ASC",
-    ) -> tuple[CceInstance, ...]:
+    ) -> Listing[CceInstance]:
         """Every node of the cluster (``keyword_type``: ``instanceName``, ``instanceID``,
         ``k8sNodeName``, ``vpcIP``, ``instanceGroupID``); ordered by the unique id by default."""
         query = _present(keywordType=keyword_type, keyword=keyword, orderBy=order_by, order=order)
@@ -416,7 +448,8 @@ class CceV2Client(ClientBase):
         query = {"targetID": target_id, "pageNo": "0", "pageSize": "0"}
         page = self._send("GET", f"{self.prefix}/tasks/{TASK_TYPE}", query).obj("page")
         count = page.integer("totalCount")
-        tasks = tuple(Task.read(t) for t in page.objects("items", null_is_empty=count == 0))
+        items = page.opt_objects("items") if count == 0 else page.objects("items")  # Go: nil
+        tasks = tuple(Task.read(t) for t in items)
         if len(tasks) != count:
             raise page.error("items", f"{len(tasks)} tasks, but totalCount {count}")
         return tasks

@@ -111,6 +111,13 @@ class Reader:
         value: int = self._get(key, int, "an integer")
         return value
 
+    def count(self, key: str) -> int:
+        """An integer that counts something (replicas, nodes): never negative."""
+        value = self.integer(key)
+        if value < 0:
+            raise self.error(key, f"{value} is negative, not a count")
+        return value
+
     def boolean(self, key: str) -> bool:
         value: bool = self._get(key, bool, "a boolean")
         return value
@@ -141,10 +148,15 @@ class Reader:
             return {}
         return {k: found.text(k) for k in found.data}
 
-    def objects(self, key: str, *, null_is_empty: bool = False) -> list[Reader]:
-        """A list of objects; ``null`` only when the caller knows the list is empty."""
-        if null_is_empty and key in self.data and self.data[key] is None:
-            return []
+    def opt_count(self, key: str) -> int | None:
+        return self.count(key) if self.optional(key) else None
+
+    def opt_objects(self, key: str) -> list[Reader]:
+        """A list of objects the service may leave out or answer ``null`` (a Go nil slice)."""
+        return self.objects(key) if self.optional(key) else []
+
+    def objects(self, key: str) -> list[Reader]:
+        """A list of objects (``null`` is not an empty list: a ShapeError like any null)."""
         values: list[Any] = self._get(key, list, "a list")
         return [Reader(v, self.origin, f"{self._path(key)}[{i}]") for i, v in enumerate(values)]
 
@@ -177,6 +189,11 @@ class K8sCluster:
     cluster_ha: int | None = None  # None: the answer left it out
     pod_cidr: str | None = None
     service_cidr: str | None = None
+    runtime_version: str | None = None
+    master_subnet_zone: str | None = None  # masterConfig.managedClusterMasterOption
+    lb_service_subnet_id: str | None = None
+    kube_proxy_mode: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # (tagKey, tagValue); null (a nil slice) is none
     spec: Mapping[str, Any] = _raw()
     status: Mapping[str, Any] = _raw()
 
@@ -184,6 +201,7 @@ class K8sCluster:
     def read(cls, r: Reader) -> K8sCluster:
         spec, status = r.obj("spec"), r.obj("status")
         master, network = spec.obj("masterConfig"), spec.obj("containerNetworkConfig")
+        managed = master.opt_obj("managedClusterMasterOption")
         return cls(
             cluster_id=spec.text("clusterID", nonempty=True),
             cluster_name=spec.text("clusterName", nonempty=True),
@@ -196,14 +214,56 @@ class K8sCluster:
             forbid_delete=spec.boolean("forbidDelete"),
             master_type=master.text("masterType", nonempty=True),
             network_mode=network.text("mode", nonempty=True),
-            node_num=status.integer("nodeNum"),
+            node_num=status.count("nodeNum"),
             created_at=r.text("createdAt", nonempty=True),
             updated_at=r.text("updatedAt", nonempty=True),
             cluster_ha=master.opt_integer("clusterHA"),
             pod_cidr=network.opt_text("clusterPodCIDR"),
             service_cidr=network.opt_text("clusterIPServiceCIDR"),
+            runtime_version=spec.opt_text("runtimeVersion"),
+            master_subnet_zone=managed.opt_text("masterVPCSubnetZone") if managed else None,
+            lb_service_subnet_id=network.opt_text("lbServiceVPCSubnetID"),
+            kube_proxy_mode=network.opt_text("kubeProxyMode"),
+            tags=tuple(
+                (t.text("tagKey", nonempty=True), t.text("tagValue"))
+                for t in spec.opt_objects("tags")
+            ),
             spec=spec.raw(),
             status=status.raw(),
+        )
+
+
+@dataclass(frozen=True)
+class InstanceTemplate:
+    """The declared part of a group's ``instanceTemplate`` (an InstanceSpecBody as answered);
+    every key optional (None: left out), each of its type when present."""
+
+    machine_type: str | None = None
+    instance_type: str | None = None
+    image_id: str | None = None
+    machine_spec: str | None = None  # instanceResource
+    cpu: int | None = None
+    mem: int | None = None
+    root_disk_type: str | None = None
+    root_disk_size: int | None = None
+    vpc_subnet_id: str | None = None  # vpcConfig
+    security_group_id: str | None = None
+
+    @classmethod
+    def read(cls, r: Reader) -> InstanceTemplate:
+        resource = r.opt_obj("instanceResource")
+        vpc = r.opt_obj("vpcConfig")
+        return cls(
+            machine_type=r.opt_text("machineType"),
+            instance_type=r.opt_text("instanceType"),
+            image_id=r.opt_text("imageID"),
+            machine_spec=resource.opt_text("machineSpec") if resource else None,
+            cpu=resource.opt_count("cpu") if resource else None,
+            mem=resource.opt_count("mem") if resource else None,
+            root_disk_type=resource.opt_text("rootDiskType") if resource else None,
+            root_disk_size=resource.opt_count("rootDiskSize") if resource else None,
+            vpc_subnet_id=vpc.opt_text("vpcSubnetID") if vpc else None,
+            security_group_id=vpc.opt_text("securityGroupID") if vpc else None,
         )
 
 
@@ -225,6 +285,7 @@ class InstanceGroup:
     clean_policy: str | None = None
     paused: bool | None = None  # status.pause.paused; None: no pause object
     autoscaler: GroupAutoscaler | None = None  # spec.clusterAutoscalerSpec (omitempty)
+    template: InstanceTemplate = field(default_factory=InstanceTemplate)
     instance_template: Mapping[str, Any] = _raw()
     spec: Mapping[str, Any] = _raw()
     status: Mapping[str, Any] = _raw()
@@ -236,8 +297,8 @@ class InstanceGroup:
         return cls(
             instance_group_id=spec.text("cceInstanceGroupID", nonempty=True),
             instance_group_name=spec.text("instanceGroupName", nonempty=True),
-            replicas=spec.integer("replicas"),
-            ready_replicas=status.integer("readyReplicas"),
+            replicas=spec.count("replicas"),
+            ready_replicas=status.count("readyReplicas"),
             created_at=r.text("createdAt", nonempty=True),
             cluster_id=spec.opt_text("clusterID"),
             cluster_role=spec.opt_text("clusterRole"),
@@ -246,6 +307,7 @@ class InstanceGroup:
             clean_policy=spec.opt_text("cleanPolicy"),
             paused=None if pause is None else pause.boolean("paused"),
             autoscaler=GroupAutoscaler.read_optional(spec.opt_obj("clusterAutoscalerSpec")),
+            template=InstanceTemplate.read(spec.obj("instanceTemplate")),
             instance_template=spec.obj("instanceTemplate").raw(),
             spec=spec.raw(),
             status=status.raw(),
@@ -925,7 +987,7 @@ class Task:
 
     @classmethod
     def read(cls, r: Reader) -> Task:
-        processes = r.objects("processes") if r.optional("processes") else []
+        processes = r.opt_objects("processes")
         return cls(
             r.text("id", nonempty=True),
             r.text("phase", nonempty=True),
@@ -959,7 +1021,7 @@ class ComponentVersions:
     @classmethod
     def read(cls, r: Reader) -> ComponentVersions:
         # Go writes a slice it never filled as null; the key itself is always sent.
-        versions = r.objects("componentVersions", null_is_empty=True)
+        versions = r.opt_objects("componentVersions")
         targets = tuple(v.text("targetVersion") for v in versions)
         drains = {v.text("targetVersion"): v.boolean("needDrainNode") for v in versions}
         return cls(r.text("currentVersion"), targets, drains)
@@ -1082,7 +1144,7 @@ class Workflow:
         spec, status = r.obj("spec"), r.obj("status")
         config = spec.opt_obj("config")
         nodes = None if config is None else config.opt_obj("upgradeNodesWorkflowConfig")
-        components = nodes.objects("components") if nodes and nodes.optional("components") else []
+        components = nodes.opt_objects("components") if nodes else []
         watchdog = status.opt_obj("watchDogStatus")
         return cls(
             phase=status.opt_text("phase") or "",
@@ -1162,7 +1224,7 @@ class Addon:
         meta = r.obj("meta")
         install = meta.obj("installInfo")
         instance = r.opt_obj("instance")
-        many = r.objects("multiInstances") if r.optional("multiInstances") else []
+        many = r.opt_objects("multiInstances")
         return cls(
             name=meta.text("name", nonempty=True),
             latest_version=meta.opt_text("latestVersion") or "",

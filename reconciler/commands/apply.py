@@ -121,7 +121,7 @@ def apply_run(
         check_guards(plan, prepared.state, options.allow_deletes, options.mode)
         run.secrets.preload([c for c in plan.actionable if c.action is not Action.DELETE])
         _approve_changes(context, options.mode, auto_approve, saved is not None)
-        result = _execute(run, prepared, plan, apply_options, say)
+        result = execute_prepared(run, prepared, plan, apply_options, say)
     say("")
     for line in summary_lines(result, options.mode is PlanMode.DESTROY):
         say(line)
@@ -145,17 +145,23 @@ def _approve_changes(context: RunContext, mode: PlanMode, auto_approve: bool, sa
         approve("\nDo you want to perform these actions?", "yes", auto_approve)
 
 
-def _execute(
-    run: Run, prepared: Prepared, plan: Plan, options: ApplyOptions, say: Callable[[str], None]
+def execute_prepared(
+    run: Run,
+    prepared: Prepared,
+    plan: Plan,
+    options: ApplyOptions,
+    say: Callable[[str], None],
+    executor_type: type[Executor] = Executor,
 ) -> ApplyResult:
-    """Persist what recovery found, then walk the plan with the journal open."""
+    """Persist what recovery found, then walk the plan with the journal open (``watch`` passes
+    an executor that stops starting changes when asked)."""
     store = run.store
     if prepared.recovered:
         # persist what was recovered before a new journal replaces the old one
         prepared.state = store.write(prepared.state)
     prepared.state.target = run.context.target.url()
     with store.journal(prepared.state) as journal:
-        executor = Executor(
+        executor = executor_type(
             run.client,
             journal,
             journal.state,

@@ -22,6 +22,7 @@ import click
 from reconciler.errors import ReconcilerError
 from reconciler.model import ConfigChoice, PlanMode
 from reconciler.options import PlanOptions, RunOptions, StateChoice
+from reconciler.safefiles import replace_file
 
 F = TypeVar("F", bound=Callable[..., Any])
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -315,7 +316,7 @@ def emit_files(files: Mapping[str, str], out: str | None) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8")
+            replace_file(folder / name, text.encode("utf-8"))  # never through a link
     except OSError as exc:
         raise ReconcilerError(f"{out}: cannot write the files: {exc.strerror}") from None
 

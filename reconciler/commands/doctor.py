@@ -388,7 +388,8 @@ def v2_first_page(
     def parse(data: Any) -> list[Any]:
         page = _v2_reader(response, data, path).obj(wrapper)
         count = page.integer("totalCount")
-        return [read(item) for item in page.objects(list_key, null_is_empty=count == 0)]
+        items = page.opt_objects(list_key) if count == 0 else page.objects(list_key)
+        return [read(item) for item in items]
 
     def summary(items: list[Any]) -> str:
         return f"{list_key}: {len(items)} on the first page"

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from reconciler.errors import ReconcilerError
+from reconciler.safefiles import replace_file
 
 CONFIG_SCHEMA = "config.schema.json"
 ENVIRONMENT_SCHEMA = "environment.schema.json"
@@ -73,7 +74,7 @@ def write_schemas(out: Path) -> list[Path]:
         written = []
         for name, raw in sorted(schemas.items()):
             path = out / name
-            path.write_bytes(raw)
+            replace_file(path, raw)  # never through a link
             written.append(path)
     except OSError as exc:
         raise ReconcilerError(f"{out}: cannot write the schemas: {exc.strerror}") from None

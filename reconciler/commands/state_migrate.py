@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler.context import workspace_name
 from reconciler.errors import EXIT_OK, StateError, UsageError
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
@@ -25,7 +26,7 @@ def _source(path: str) -> LocalStateStore:
 def _target(url: str, workspace: str) -> PostgresStateStore:
     if not url.startswith(("postgresql://", "postgres://")):
         raise UsageError(f"--to must be a postgresql:// URL, not {url!r}")
-    return PostgresStateStore(url, workspace)
+    return PostgresStateStore(url, workspace_name(workspace))
 
 
 def _holds_state(state: State) -> bool:

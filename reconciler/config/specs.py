@@ -87,8 +87,11 @@ _UNDECLARED_LIFECYCLE = Lifecycle()
 
 
 def _lifecycle(data: Mapping[str, Any]) -> Lifecycle:
-    protect = (data.get("lifecycle") or {}).get("protect")
-    return _UNDECLARED_LIFECYCLE if protect is None else Lifecycle(protect=protect)
+    block = data.get("lifecycle") or {}
+    protect, reconcile = block.get("protect"), block.get("reconcile")
+    if protect is None and reconcile is None:
+        return _UNDECLARED_LIFECYCLE
+    return Lifecycle(protect=protect, reconcile=reconcile)
 
 
 def _user(data: dict[str, Any], location: Location) -> UserSpec:

@@ -4,7 +4,7 @@ For tests and demos::
 
     POST /__emulator/reset     empty the model, clear the request log, faults back to start
     GET  /__emulator/requests  {"requests": [{index, method, path, query, status, code, time,
-                                mutating, requestId, fault}], "next": N}   (?since=N)
+                                mutating, requestId, fault, agent}], "next": N}   (?since=N)
     GET  /__emulator/faults    the current knobs and pending forced faults
     POST /__emulator/faults    change knobs: fault_rate, latency_ms, latency_jitter_ms (or
                                jitter), throttle_rps, seed, create_failure_rate,

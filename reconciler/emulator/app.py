@@ -135,6 +135,7 @@ class ApiApp:
                 mutating=route.mutating,
                 request_id=rid,
                 fault=outcome.fault,
+                agent=request.headers.get("User-Agent", ""),
             )
         )
 

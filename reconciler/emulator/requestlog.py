@@ -25,6 +25,7 @@ class Entry:
     mutating: bool
     request_id: str
     fault: str | None  # the injected fault, if any
+    agent: str = ""  # the User-Agent: which client (and, for ``watch``, which worker and run)
 
     def to_json(self, index: int) -> dict[str, Any]:
         data = asdict(self)

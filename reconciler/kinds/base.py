@@ -8,7 +8,7 @@ kind they hold (Terraform's ``providers.Interface``; pyinfra's facts and operati
 - planning (pure): ``desired_attrs``, ``secret_refs``, ``forces_replacement``, ``dependencies``,
   ``container_of``, ``is_gone``, ``health``, ``update_step``;
 - reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
-  ``read_one`` (after a lost answer, for ``import``);
+  ``read_one`` (an object the list left out, after a lost answer, for ``import``);
 - changing (through an :class:`Operations` context the executor provides): ``create``,
   ``update``, ``delete``, each with its waits;
 - moving from Terraform (pure): ``terraform`` names the provider's resource type and where it
@@ -44,6 +44,10 @@ class LiveObject:
     attrs: Mapping[str, Any]
     status: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
+    # Why the answers this object was read from contradict each other (a cluster's node count
+    # and its node list), naming the requests; "" when they agree. Not part of the fingerprint:
+    # the kind refuses to compute a change from it (``update_step`` raises a ShapeError).
+    doubt: str = field(default="", compare=False)
 
 
 # What ``Kind.health`` says about a live object.
@@ -218,6 +222,10 @@ class Kind:
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # False: refresh reads an object the state knows and the list left out by its id before
+    # it is gone. True: the kind has no read of one object other than what ``read_all`` reads
+    # (the registry user's single GET; the registry's image list), so absence there is final.
+    listed_absence_is_final: ClassVar[bool] = False
     # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
     terraform: ClassVar[TerraformType | None] = None
 
@@ -256,6 +264,11 @@ class Kind:
         """False while a live object is still coming up (a cluster being created, a group
         short of ready nodes): apply then waits for it (``settle``) before its dependents."""
         return True
+
+    def autoscaled_fields(self, live: LiveObject) -> frozenset[str]:
+        """Fields of ``live`` an autoscaler owns now (a group's node count while its
+        autoscaler is on): ``reconciler watch`` never repairs them. None by default."""
+        return frozenset()
 
     def refusal(self, spec: Any, view: PlanView) -> str | None:
         """Why the API would reject creating or changing ``spec``, when that is knowable before

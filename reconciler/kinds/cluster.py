@@ -12,7 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.errors import BusyError, NotFoundError, OutcomeUnknownError
+from reconciler.errors import (
+    BusyError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ReconcilerError,
+    ShapeError,
+)
 from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
@@ -106,28 +112,62 @@ def node_dict(node: Node) -> dict[str, Any]:
     }
 
 
-def live_attrs(cluster: Mapping[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Normalise a cluster (list item or detail) and its nodes to the desired attribute shape."""
-    workers: dict[str, Any] = {
-        "count": len([n for n in nodes if n.get("status") not in GONE_STATUSES])
-    }
+def live_attrs(cluster: Cluster, nodes: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Normalise a cluster (list item or detail) and its nodes (None: not read, the cluster's
+    own count stands) to the desired attribute shape. Values are the typed reader's; an
+    optional key the answer left out stays out (compared with what was applied instead)."""
+    said = cluster.raw  # which optional keys the answer had
+
+    def optional(key: str, value: Any) -> Any:
+        return value if said.get(key) is not None else None
+
+    workers: dict[str, Any] = {"count": cluster.slave_vm_count}
+    if nodes is not None:
+        workers["count"] = len(staying(nodes))
     if nodes:
         first = nodes[0]
         for key in ("instanceType", "cpu", "memory"):
             if first.get(key) not in (None, ""):
                 workers[key] = str(first[key]) if key == "instanceType" else first[key]
+    advanced = said.get("advancedOptions")
     attrs: dict[str, Any] = {
-        "name": cluster.get("clusterName", ""),
-        "version": cluster.get("version"),
-        "mainAvailableZone": cluster.get("mainAvailableZone"),
-        "containerNet": normal_cidr(cluster["containerNet"])
-        if cluster.get("containerNet")
-        else None,
-        "comment": cluster.get("comment"),
-        "advancedOptions": cluster.get("advancedOptions") or None,
+        "name": cluster.cluster_name,
+        "version": optional("version", cluster.version),
+        "mainAvailableZone": optional("mainAvailableZone", cluster.main_available_zone),
+        "containerNet": normal_cidr(cluster.container_net) if cluster.container_net else None,
+        "comment": optional("comment", cluster.comment),
+        # a JSON object (checked by the reader); kept as JSON, lists and all
+        "advancedOptions": _thawed(advanced) if advanced else None,
         "workers": workers,
     }
     return drop_none(attrs)
+
+
+def _thawed(value: Any) -> Any:
+    """Read-only parsed JSON (mappings, tuples) as plain JSON, to compare with declared values."""
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_thawed(v) for v in value]
+    return value
+
+
+def staying(nodes: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The nodes that count as workers (not being deleted)."""
+    return [n for n in nodes if n.get("status") not in GONE_STATUSES]
+
+
+def count_doubt(cluster: Cluster, nodes: list[Node], listed_in: str, nodes_from: str) -> str:
+    """Why the cluster's own worker count and its node list cannot both be right, or ""."""
+    listed = len([n for n in nodes if n.status not in GONE_STATUSES])
+    if cluster.slave_vm_count in (listed, len(nodes)):
+        return ""
+    return (
+        f"the answers do not agree: {listed_in} says slaveVmCount {cluster.slave_vm_count} "
+        f"for {cluster.cluster_uuid}, "
+        f"but {nodes_from} lists {listed} worker node(s); a node count is never changed from "
+        "answers that disagree"
+    )
 
 
 def bcc_config(attrs: Mapping[str, Any], count: int, admin_password: str | None) -> dict[str, Any]:
@@ -389,11 +429,13 @@ class ClusterKind(Kind):
         count = next((f for f in change_fields if f.path == SCALE_FIELD), None)
         if count is None:
             return None
+        if live.doubt:
+            raise ShapeError(f"{live.address}: {live.doubt}")
         before, after = int(count.before), int(count.after)
         if after >= before:
             return ScaleStep(add=after - before)
         nodes = sorted(
-            (n for n in live.details.get("nodes", []) if n.get("status") not in GONE_STATUSES),
+            staying(live.details.get("nodes", [])),
             key=lambda n: (n.get("createTime", ""), n.get("id", "")),
             reverse=True,
         )
@@ -475,21 +517,17 @@ class ClusterKind(Kind):
 
     # --- reading -----------------------------------------------------------------------------
 
-    def live_object(self, cluster: Cluster, nodes: list[Node] | None) -> LiveObject:
-        data = dict(cluster.raw) or {
-            "clusterName": cluster.cluster_name,
-            "containerNet": cluster.container_net,
-        }
-        node_dicts = [node_dict(n) for n in nodes] if nodes is not None else []
-        attrs = live_attrs(data, node_dicts)
-        if nodes is None:
-            attrs.setdefault("workers", {})["count"] = cluster.slave_vm_count
+    def live_object(
+        self, cluster: Cluster, nodes: list[Node] | None, doubt: str = ""
+    ) -> LiveObject:
+        node_dicts = [node_dict(n) for n in nodes] if nodes is not None else None
         return LiveObject(
             Address(self.name, cluster.cluster_name),
             cluster.cluster_uuid,
-            attrs,
+            live_attrs(cluster, node_dicts),
             cluster.status,
-            {"nodes": node_dicts},
+            {"nodes": node_dicts or []},
+            doubt,
         )
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
@@ -505,11 +543,21 @@ class ClusterKind(Kind):
             node_lists = dict(
                 zip(
                     [c.cluster_uuid for c in with_nodes],
-                    pool.map(lambda c: list(client.list_nodes(c.cluster_uuid)), with_nodes),
+                    pool.map(lambda c: client.list_nodes(c.cluster_uuid), with_nodes),
                     strict=True,
                 )
             )
-        found = [self.live_object(c, node_lists.get(c.cluster_uuid)) for c in clusters]
+        found = []
+        for cluster in clusters:
+            nodes = node_lists.get(cluster.cluster_uuid)
+            doubt = (
+                ""
+                if nodes is None
+                else count_doubt(cluster, list(nodes), clusters.origin(), nodes.origin())
+            )
+            found.append(
+                self.live_object(cluster, list(nodes) if nodes is not None else None, doubt)
+            )
         if self._new_versions(ctx, found):
             ctx.facts[VERSIONS_FACT] = tuple(client.list_versions())
         if _growth(ctx.desired, found, self) != (0, 0):
@@ -531,11 +579,13 @@ class ClusterKind(Kind):
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         try:
             cluster = client.get_cluster(cloud_id)
-            gone = cluster.status in GONE_STATUSES
-            nodes = [] if gone else list(client.list_nodes(cloud_id))
+            if cluster.status in GONE_STATUSES:
+                return self.live_object(cluster, [])
+            nodes = client.list_nodes(cloud_id)
         except NotFoundError:
             return None
-        return self.live_object(cluster, nodes)
+        doubt = count_doubt(cluster, list(nodes), f"GET /v1/cluster/{cloud_id}", nodes.origin())
+        return self.live_object(cluster, list(nodes), doubt)
 
     def _status(self, client: CceClient, cloud_id: str) -> Callable[[], str]:
         def status() -> str:
@@ -590,8 +640,21 @@ class ClusterKind(Kind):
     def _scale(
         self, ops: Operations, change: Change, cloud_id: str, send: Callable[[], object]
     ) -> None:
-        """Scale, then wait; a lost answer is settled by counting the nodes, never by a resend."""
+        """Scale, then wait; a lost answer is settled by counting the nodes, never by a resend.
+        The node list is read first: the step is sent only if it still leads from what is
+        listed to the declared count (never removing more nodes than that, nor any node that
+        is not listed)."""
         want = int((change.after or {}).get("workers", {}).get("count", 0))
+        step = change.scale or ScaleStep()
+        nodes = ops.client.list_nodes(cloud_id)
+        ids = {n.instance_short_id for n in nodes if n.status not in GONE_STATUSES}
+        if not set(step.remove) <= ids or len(ids) + step.add - len(step.remove) != want:
+            raise ReconcilerError(
+                f"{change.address}: {nodes.origin()} lists {len(ids)} worker node(s) "
+                f"({', '.join(sorted(ids)) or 'none'}); the plan's step (add {step.add}, remove "
+                f"{', '.join(step.remove) or 'none'}) would not leave the declared {want}; "
+                "nothing was sent, plan again"
+            )
         try:
             send()
         except OutcomeUnknownError:

@@ -20,13 +20,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import waiters
+from reconciler.client.v1_types import Listing
 from reconciler.client.v2_types import (
     DeleteOption,
     InstanceGroupCreate,
     InstanceSpecBody,
     ScaleDown,
 )
-from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, UsageError
+from reconciler.errors import (
+    NotFoundError,
+    OutcomeUnknownError,
+    ReconcilerError,
+    ShapeError,
+    UsageError,
+)
 from reconciler.kinds.base import (
     Kind,
     LiveObject,
@@ -53,7 +60,7 @@ from reconciler.secret_rules import secret_problem
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
-    from reconciler.client.v2_types import CceInstance, InstanceGroup
+    from reconciler.client.v2_types import CceInstance, InstanceGroup, InstanceTemplate
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -99,21 +106,19 @@ def cluster_of(address: Address) -> Address:
     return Address(CLUSTER_KIND, address.name.partition("/")[0])
 
 
-def template_attrs(template: Mapping[str, Any]) -> dict[str, Any]:
-    """The declared part of a group's ``instanceTemplate`` (as the API answers it)."""
-    resource = template.get("instanceResource") or {}
-    vpc = template.get("vpcConfig") or {}
+def template_attrs(template: InstanceTemplate) -> dict[str, Any]:
+    """The declared part of a group's ``instanceTemplate``, as the typed reader read it."""
     return {
-        "machineType": template.get("machineType") or None,
-        "instanceType": template.get("instanceType") or None,
-        "machineSpec": resource.get("machineSpec") or None,
-        "cpu": resource.get("cpu"),
-        "memory": resource.get("mem"),
-        "rootDiskType": resource.get("rootDiskType") or None,
-        "rootDiskSize": resource.get("rootDiskSize"),
-        "imageID": template.get("imageID") or None,
-        "vpcSubnetID": vpc.get("vpcSubnetID") or None,
-        "securityGroupID": vpc.get("securityGroupID") or None,
+        "machineType": template.machine_type or None,
+        "instanceType": template.instance_type or None,
+        "machineSpec": template.machine_spec or None,
+        "cpu": template.cpu,
+        "memory": template.mem,
+        "rootDiskType": template.root_disk_type or None,
+        "rootDiskSize": template.root_disk_size,
+        "imageID": template.image_id or None,
+        "vpcSubnetID": template.vpc_subnet_id or None,
+        "securityGroupID": template.security_group_id or None,
     }
 
 
@@ -158,6 +163,19 @@ def converged(group: InstanceGroup, members: Sequence[CceInstance], want: int) -
         and group.ready_replicas == want
         and len(members) == want
         and all(m.phase == RUNNING for m in members)
+    )
+
+
+def replicas_doubt(group: InstanceGroup, instances: Listing[CceInstance], group_from: str) -> str:
+    """Why the group's replicas and its node list cannot both be right, or ""."""
+    staying = len([i for i in instances if i.phase not in LEAVING])
+    if staying == group.replicas:
+        return ""
+    return (
+        f"the answers do not agree: {group_from or 'the group'} says replicas "
+        f"{group.replicas}, but {instances.origin()} "
+        f"lists {staying} node(s) in the group; nodes are never named for removal from answers "
+        "that disagree"
     )
 
 
@@ -332,7 +350,9 @@ class InstanceGroupKind(Kind):
             return None
         before, after = int(replicas.before), int(replicas.after)
         if after >= before:
-            return ScaleStep(add=after - before)
+            return ScaleStep(add=after - before)  # an absolute replicas: no node is named
+        if live.doubt:
+            raise ShapeError(f"{live.address}: {live.doubt}")
         newest = newest_first(live.details.get("instances", ()))
         return ScaleStep(remove=tuple(n["id"] for n in newest[: before - after]))
 
@@ -343,12 +363,15 @@ class InstanceGroupKind(Kind):
         cluster_name: str,
         cluster_id: str,
         group: InstanceGroup,
-        instances: Sequence[CceInstance] = (),
+        instances: Listing[CceInstance] | None = None,
+        group_from: str = "",
     ) -> LiveObject:
+        """``instances``: the group's node list (None: not read, an unmanaged group);
+        ``group_from``: the request that answered ``group``, named when the two disagree."""
         attrs = {
             "name": group.instance_group_name,
             "replicas": group.replicas,
-            **template_attrs(group.instance_template),
+            **template_attrs(group.template),
         }
         steady = group.ready_replicas == group.replicas and (
             not instances or converged(group, instances, group.replicas)
@@ -360,8 +383,9 @@ class InstanceGroupKind(Kind):
             READY if steady else SCALING,
             {
                 "readyReplicas": group.ready_replicas,
-                "instances": [instance_dict(i) for i in instances],
+                "instances": [instance_dict(i) for i in instances or ()],
             },
+            "" if instances is None else replicas_doubt(group, instances, group_from),
         )
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
@@ -377,6 +401,11 @@ class InstanceGroupKind(Kind):
                 return ()
 
         listed = in_parallel(ctx.parallelism, groups_of, clusters)
+        origins = {
+            g.instance_group_id: groups.origin() if isinstance(groups, Listing) else ""
+            for groups in listed
+            for g in groups
+        }
         found = [(c, g) for c, groups in zip(clusters, listed, strict=True) for g in groups]
         managed = ctx.managed_ids(self.name)
         wanted = [
@@ -385,7 +414,7 @@ class InstanceGroupKind(Kind):
             if group_cloud_id(c.cloud_id, g.instance_group_id) in managed
         ]
 
-        def nodes_of(cloud_id: str) -> tuple[CceInstance, ...] | None:
+        def nodes_of(cloud_id: str) -> Listing[CceInstance] | None:
             try:
                 return v2.list_group_instances(*split_cloud_id(cloud_id))
             except NotFoundError:  # deleted since it was listed
@@ -394,9 +423,15 @@ class InstanceGroupKind(Kind):
         nodes = dict(zip(wanted, in_parallel(ctx.parallelism, nodes_of, wanted), strict=True))
         out = []
         for cluster, group in found:
-            members = nodes.get(group_cloud_id(cluster.cloud_id, group.instance_group_id), ())
-            if members is not None:
-                out.append(self.live_object(cluster.address.name, cluster.cloud_id, group, members))
+            cloud_id = group_cloud_id(cluster.cloud_id, group.instance_group_id)
+            if cloud_id in nodes and nodes[cloud_id] is None:
+                continue  # deleted since it was listed
+            origin = origins[group.instance_group_id]
+            out.append(
+                self.live_object(
+                    cluster.address.name, cluster.cloud_id, group, nodes.get(cloud_id), origin
+                )
+            )
         return out
 
     def _clusters_to_list(self, ctx: RefreshContext) -> list[LiveObject]:
@@ -415,7 +450,8 @@ class InstanceGroupKind(Kind):
             members = v2.list_group_instances(cluster_id, group_id)
         except NotFoundError:
             return None
-        return self.live_object(cluster_of(address).name, cluster_id, group, members)
+        origin = f"GET {v2.prefix}/cluster/{cluster_id}/instancegroup/{group_id}"
+        return self.live_object(cluster_of(address).name, cluster_id, group, members, origin)
 
     def _status(
         self, v2: CceV2Client, cluster_id: str, group_id: str, want: int
@@ -519,14 +555,29 @@ class InstanceGroupKind(Kind):
         if step.add:
             v2.update_replicas(cluster_id, group_id, want)  # absolute: a resend is harmless
         elif step.remove:
-            self._scale_down(v2, cluster_id, group_id, step.remove)
+            self._scale_down(change, v2, cluster_id, group_id, step.remove, want)
         ops.wait(change.address, SCALED, self._status(v2, cluster_id, group_id, want))
 
     def _scale_down(
-        self, v2: CceV2Client, cluster_id: str, group_id: str, nodes: Sequence[str]
+        self,
+        change: Change,
+        v2: CceV2Client,
+        cluster_id: str,
+        group_id: str,
+        nodes: Sequence[str],
+        want: int,
     ) -> None:
         """Remove (and delete) exactly these nodes; a lost answer is settled by listing the
-        group's nodes, never by a resend."""
+        group's nodes, never by a resend. The node list is read first: the nodes are removed
+        only if they are all listed and removing them leaves the declared count."""
+        listed = v2.list_group_instances(cluster_id, group_id)
+        ids = {m.cce_instance_id for m in listed if m.phase not in LEAVING}
+        if not set(nodes) <= ids or len(ids) - len(nodes) != want:
+            raise ReconcilerError(
+                f"{change.address}: {listed.origin()} lists {len(ids)} node(s) "
+                f"({', '.join(sorted(ids)) or 'none'}); removing {', '.join(nodes)} would not "
+                f"leave the declared {want}; nothing was sent, plan again"
+            )
         request = ScaleDown(
             tuple(nodes),
             clean_policy="Delete",

@@ -80,12 +80,8 @@ DELETED_WAIT = waiters.Waiter(
 
 def live_attrs(cluster: K8sCluster) -> dict[str, Any]:
     """A listed or read cluster in the shape of ``desired_attrs`` (server defaults included:
-    they are compared only when declared)."""
-    spec = cluster.spec
-    master = spec.get("masterConfig") or {}
-    managed = master.get("managedClusterMasterOption") or {}
-    network = spec.get("containerNetworkConfig") or {}
-    tags = spec.get("tags") or []
+    they are compared only when declared). Only the typed reader's values are used: a field of
+    the wrong type was a ShapeError when the answer was read."""
     return drop_none(
         {
             "name": cluster.cluster_name,
@@ -93,16 +89,16 @@ def live_attrs(cluster: K8sCluster) -> dict[str, Any]:
             "vpcID": cluster.vpc_id,
             "masterType": cluster.master_type,
             "clusterHA": cluster.cluster_ha,
-            "masterVPCSubnetZone": managed.get("masterVPCSubnetZone") or None,
+            "masterVPCSubnetZone": cluster.master_subnet_zone or None,
             "runtimeType": cluster.runtime_type,
-            "runtimeVersion": spec.get("runtimeVersion") or None,
+            "runtimeVersion": cluster.runtime_version or None,
             "networkMode": cluster.network_mode,
             "podCIDR": normal_cidr(cluster.pod_cidr) if cluster.pod_cidr else None,
             "serviceCIDR": normal_cidr(cluster.service_cidr) if cluster.service_cidr else None,
-            "lbServiceVPCSubnetID": network.get("lbServiceVPCSubnetID") or None,
-            "kubeProxyMode": network.get("kubeProxyMode") or None,
+            "lbServiceVPCSubnetID": cluster.lb_service_subnet_id or None,
+            "kubeProxyMode": cluster.kube_proxy_mode or None,
             "description": cluster.description,
-            "tags": {t["tagKey"]: t["tagValue"] for t in tags},
+            "tags": dict(cluster.tags),
         }
     )
 

@@ -77,8 +77,8 @@ class NamespaceKind(Kind):
         return [self.live_object(ns) for ns in ctx.client.list_namespaces(users[0].cloud_id)]
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
-        # through the list: the single GET may be only an existence check (docs/api-contract.md)
-        found = client.find_namespace(cloud_id)
+        # gone on a 404 of the single GET (an existence check); attributes from the list
+        found = client.read_namespace(cloud_id)
         return self.live_object(found) if found is not None else None
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:

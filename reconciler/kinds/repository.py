@@ -27,6 +27,9 @@ class RepositoryKind(Kind):
     name = "repository"
     plural = "repositories"
     config_section = "repositories"
+    # The registry has no read of one repository: a repository a complete image list leaves
+    # out is gone (its name is its id, so creating it again cannot make a second one).
+    listed_absence_is_final = True
     read_with = ("user", "namespace")
     spec_type = RepositorySpec
 

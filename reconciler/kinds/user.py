@@ -33,6 +33,7 @@ class UserKind(Kind):
     rotatable_secrets = frozenset({"password"})
     deletable = False  # a different username is a different address; no delete API
     config_section = "users"
+    listed_absence_is_final = True  # read_one sends read_all's GET again
     PASSWORD_PLACEHOLDER = "CCR_PASSWORD"
 
     def desired_attrs(self, spec: UserSpec) -> dict[str, Any]:

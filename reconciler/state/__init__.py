@@ -145,6 +145,11 @@ def new_intent_id() -> str:
 
 
 _NEXT_RUN = "it stopped before its next change; the next run finishes its journal"
+# A lock found taken without its holder's name (being written right after the lock is taken,
+# or cleared right before it is released) is looked at again every HOLDER_POLL seconds for up
+# to HOLDER_WAIT seconds, so that a refusal names the holder (both backends).
+HOLDER_WAIT = 2.0
+HOLDER_POLL = 0.01
 
 
 def lock_lost(where: str, mine: LockInfo, now: LockInfo | None) -> LockLostError:

@@ -8,7 +8,12 @@ Files, all beside the state file:
   the lineage and serial it builds on, so a journal already folded into a newer state is ignored;
 - ``state.json.lock``: an ``flock``-ed file holding the holder's id, user@host, pid and start
   time. The kernel drops the lock when the holder dies, so a killed run never leaves it stuck;
-  ``force_unlock`` unlinks it for a holder that hangs.
+  ``force_unlock`` unlinks it for a holder that hangs. A run refused the lock reads the
+  holder's name again until it is there (it is written right after the ``flock``).
+
+None of these files is ever read or written through a symbolic link, and none that the tool
+did not make is truncated (``reconciler.safefiles``): a link, or a lock file with another hard
+link, is refused with a StateError naming it.
 
 Fencing: while this store holds the lock, every append and write first checks that the lock
 file is still the one it locked and still names its lock id, and that ``state.json`` is still
@@ -27,6 +32,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -35,7 +41,8 @@ from typing import Any
 
 from reconciler.errors import LockLostError, StateError, StateLockedError
 from reconciler.gcpause import paused_gc
-from reconciler.state import LockInfo, State, lock_lost, state_moved
+from reconciler.safefiles import LinkRefused, open_own_file, read_file, replace_file
+from reconciler.state import HOLDER_POLL, HOLDER_WAIT, LockInfo, State, lock_lost, state_moved
 from reconciler.state.document import parse_document
 from reconciler.state.journal import (
     JournalHeader,
@@ -67,34 +74,15 @@ def _no_fence() -> None:
     return None
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes, fence: Fence = _no_fence) -> None:
     """Replace ``path`` by ``data`` (or raise a StateError and leave it as it was). ``fence``
-    runs once the new content is on disk, right before the rename, and may refuse it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    runs once the new content is on disk, right before the rename, and may refuse it. Neither
+    the file nor its temporary file is ever reached through a symbolic link."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fence()
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        replace_file(path, data, fence=fence)
     except OSError as exc:
         raise cannot("write", "state", path, exc) from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # could not create it either (read-only, no permission)
 
 
 class FileJournal:
@@ -118,7 +106,10 @@ class FileJournal:
         self._synced = 0  # records known to be on disk
         self._broken: str | None = None  # why the journal takes no more records
         try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # a new file (the run removed the folded one): never a link, nor another's file
+            self._fd = os.open(
+                path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644
+            )
         except OSError as exc:
             raise cannot("write", "journal", path, exc) from None
         self.inode = os.fstat(self._fd).st_ino
@@ -178,6 +169,7 @@ class LocalStateStore:
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._held: tuple[LockInfo, int] | None = None  # the lock taken through this object
+        self._read_journal: int | None = None  # the inode of the journal the last read folded
 
     def describe(self) -> str:
         return str(self.path)
@@ -189,7 +181,7 @@ class LocalStateStore:
 
     def _read_document(self) -> State | None:
         try:
-            raw = self.path.read_bytes()
+            raw = read_file(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -198,7 +190,7 @@ class LocalStateStore:
 
     def _stored_journal(self) -> list[Any]:
         try:
-            raw = self.journal_path.read_bytes()
+            raw = read_file(self.journal_path)
         except FileNotFoundError:
             return []
         except OSError as exc:
@@ -211,7 +203,14 @@ class LocalStateStore:
         stored = self._stored_journal()
         state = document or orphan_state(stored) or State()
         state.folded_journal = replay_journal(state, stored, str(self.journal_path))
+        self._read_journal = self._journal_inode() if stored else None
         return state
+
+    def _journal_inode(self) -> int | None:
+        try:
+            return os.lstat(self.journal_path).st_ino
+        except OSError:
+            return None
 
     def write(self, state: State) -> State:
         """Store ``state`` as the next serial, if the stored serial is still ``state.serial``."""
@@ -220,6 +219,11 @@ class LocalStateStore:
         new.serial = state.serial + 1
         data = json.dumps(new.to_json(), indent=2, sort_keys=True).encode() + b"\n"
         atomic_write(self.path, data, fence)
+        if self._read_journal is not None:
+            # the journal the last read found: folded into this write, or one an earlier write
+            # had folded already (writes happen under the lock: no other run's)
+            self._drop_journal(self._read_journal)
+            self._read_journal = None
         return new
 
     @contextmanager
@@ -259,7 +263,7 @@ class LocalStateStore:
 
     def _drop_journal(self, inode: int) -> None:
         try:
-            if os.stat(self.journal_path).st_ino == inode:  # not a newer run's journal
+            if os.lstat(self.journal_path).st_ino == inode:  # not a newer run's journal
                 self.journal_path.unlink()
         except OSError:
             pass  # folded into the new serial already: the next read ignores it
@@ -269,7 +273,7 @@ class LocalStateStore:
     def _signature(self) -> tuple[int, int, int] | None:
         """What changes whenever the document is replaced (a new inode, mtime, size)."""
         try:
-            stat = os.stat(self.path)
+            stat = os.lstat(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -323,7 +327,7 @@ class LocalStateStore:
 
     def _holder(self) -> LockInfo | None:
         try:
-            data = json.loads(self.lock_path.read_text(encoding="utf-8") or "null")
+            data = json.loads(read_file(self.lock_path).decode("utf-8") or "null")
             return LockInfo(**data) if isinstance(data, dict) else None
         except (OSError, ValueError, TypeError, RecursionError):
             return None
@@ -331,7 +335,7 @@ class LocalStateStore:
     def holder(self) -> LockInfo | None:
         """The run holding the lock now, or None (a killed holder's lock is free)."""
         try:
-            fd = os.open(self.lock_path, os.O_RDONLY)
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:
             return None
         try:
@@ -345,18 +349,28 @@ class LocalStateStore:
     def _acquire(self, info: LockInfo) -> int:
         try:
             return self._take(info)
+        except LinkRefused as exc:
+            raise cannot("lock", "state", self.lock_path, exc) from None
         except OSError as exc:
             raise cannot("lock", "state", self.path, exc) from None
 
     def _take(self, info: LockInfo) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        unnamed_until = time.monotonic() + HOLDER_WAIT
         while True:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            # rewritten in place below: never through a link, nor another file's hard link
+            fd = open_own_file(self.lock_path, os.O_RDWR | os.O_CREAT)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                raise self._locked_error() from None
+                holder = self._holder()
+                if holder is None and time.monotonic() < unnamed_until:
+                    # the holder is writing its name (it locks first) or releasing the lock
+                    # (its name is cleared first): look again rather than refuse anonymously
+                    time.sleep(HOLDER_POLL)
+                    continue
+                raise self._locked_error(holder) from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
             except FileNotFoundError:
@@ -373,9 +387,12 @@ class LocalStateStore:
             raise
         return fd
 
-    def _locked_error(self) -> StateLockedError:
-        holder = self._holder()
-        who = holder.describe() if holder else "lock held by another process"
+    def _locked_error(self, holder: LockInfo | None) -> StateLockedError:
+        who = (
+            holder.describe()
+            if holder
+            else f"lock held by another process that did not name itself within {HOLDER_WAIT:g} s"
+        )
         hint = f"if that run is gone, run: reconciler force-unlock {holder.id}" if holder else ""
         return StateLockedError(f"state {self.path} is locked: {who}; {hint}")
 

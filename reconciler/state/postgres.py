@@ -32,13 +32,14 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.errors import LockLostError, ReconcilerError, StateError, StateLockedError
-from reconciler.state import LockInfo, State, lock_lost, state_moved
+from reconciler.state import HOLDER_POLL, HOLDER_WAIT, LockInfo, State, lock_lost, state_moved
 from reconciler.state.journal import (
     JournalHeader,
     JournalRecord,
@@ -355,6 +356,10 @@ class PostgresStateStore:
     def write(self, state: State) -> State:
         with self._connection() as conn, conn.transaction():
             serial = self.upsert(conn, state)
+            if state.folded_journal:  # folded into this write: done with
+                conn.execute(
+                    "DELETE FROM reconciler_journal WHERE workspace = %s", (self.workspace,)
+                )
         new = state.copy()
         new.serial = serial
         return new
@@ -499,8 +504,16 @@ class PostgresStateStore:
             with self.translated():
                 _keep_session(conn)
                 key = advisory_key(self.workspace)
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-                if not (row and row[0]):
+                unnamed_until = time.monotonic() + HOLDER_WAIT
+                while True:
+                    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                    if row and row[0]:
+                        break
+                    if self._holder(conn) is None and time.monotonic() < unnamed_until:
+                        # the holder is writing its row (it locks first) or releasing (its
+                        # row goes first): look again rather than refuse anonymously
+                        time.sleep(HOLDER_POLL)
+                        continue
                     raise self._locked_error(conn)
                 conn.execute(_LOCK_ROW, {"ws": self.workspace, **vars_of(info)})
         except BaseException:

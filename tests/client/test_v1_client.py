@@ -341,6 +341,11 @@ def test_each_call_on_the_wire(client: CceClient, server: ScriptedServer, name: 
     assert server.count() == 1
 
 
+def _nodes(start: int, stop: int) -> list[dict[str, Any]]:
+    """Distinct nodes (a list naming one node twice is a ShapeError)."""
+    return [{**NODE, "instanceShortId": f"i-{n:08d}"} for n in range(start, stop)]
+
+
 def _page(key: str, entries: list[Any], next_marker: str | None) -> Reply:
     page = {"marker": "", "isTruncated": next_marker is not None, "maxKeys": 2, key: entries}
     if next_marker:
@@ -404,7 +409,9 @@ def test_every_list_pages(
     entry: dict[str, Any],
     query: dict[str, str],
 ) -> None:
-    server.script(_page(key, [entry, entry], "m1"), _page(key, [entry], None))
+    id_key = next(k for k in ("namespace", "repository", "instanceShortId") if k in entry)
+    one, two, three = ({**entry, id_key: f"{entry[id_key]}-{n}"} for n in range(3))
+    server.script(_page(key, [one, two], "m1"), _page(key, [three], None))
     assert len(call(client)) == 3
     assert [s.path for s in server.seen] == [path, path]
     assert dict(server.seen[1].query) == {**query, "maxKeys": "2", "marker": "m1"}
@@ -436,7 +443,11 @@ def test_a_truncated_page_without_a_next_marker_is_a_shape_error(
 def test_a_next_marker_that_does_not_move_on_is_a_shape_error(
     client: CceClient, server: ScriptedServer
 ) -> None:
-    server.default = ok({"isTruncated": True, "nextMarker": "m1", "nodes": [NODE]})
+    nodes = [{**NODE, "instanceShortId": f"i-{n}"} for n in range(4)]
+    server.script(
+        ok({"isTruncated": True, "nextMarker": "m1", "nodes": nodes[:2]}),
+        ok({"isTruncated": True, "nextMarker": "m1", "nodes": nodes[2:]}),
+    )
     with pytest.raises(errors.ShapeError, match="does not move on") as info:
         client.list_nodes("c-1")
     assert info.value.request_id == "rid-ok"
@@ -447,8 +458,8 @@ def test_fewer_items_than_the_total_count_is_a_shape_error(
     client: CceClient, server: ScriptedServer
 ) -> None:
     server.script(
-        ok({"isTruncated": True, "nextMarker": "m1", "nodes": [NODE, NODE], "totalCount": 5}),
-        ok({"isTruncated": False, "nodes": [NODE], "totalCount": 5}, request_id="rid-short"),
+        ok({"isTruncated": True, "nextMarker": "m1", "nodes": _nodes(0, 2), "totalCount": 5}),
+        ok({"isTruncated": False, "nodes": _nodes(2, 3), "totalCount": 5}, request_id="rid-short"),
     )
     with pytest.raises(errors.ShapeError, match="totalCount is 5 but 3 came back") as info:
         client.list_nodes("c-1")

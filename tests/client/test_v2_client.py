@@ -263,12 +263,11 @@ def test_a_server_ignoring_paging_may_answer_everything_at_once(
     assert len(client.list_clusters()) == 3
 
 
-def test_a_null_list_is_empty_only_when_the_total_is_zero(
-    client: CceV2Client, server: ScriptedServer
+@pytest.mark.parametrize("total", [0, 2])
+def test_a_null_list_is_a_shape_error_whatever_the_total(
+    client: CceV2Client, server: ScriptedServer, total: int
 ) -> None:
-    server.script(ok({"clusterPage": {"totalCount": 0, "clusterList": None}}))
-    assert client.list_clusters() == ()
-    server.script(ok({"clusterPage": {"totalCount": 2, "clusterList": None}}))
+    server.script(ok({"clusterPage": {"totalCount": total, "clusterList": None}}))
     with pytest.raises(errors.ShapeError, match="clusterPage.clusterList: null"):
         client.list_clusters()
     server.script(ok({"clusterPage": {"clusterList": []}}))
@@ -287,10 +286,30 @@ def test_a_list_that_moves_is_read_again(client: CceV2Client, server: ScriptedSe
 
 
 def test_a_list_that_keeps_moving_fails(client: CceV2Client, server: ScriptedServer) -> None:
-    server.default = ok(cluster_page(["cce-a", "cce-a"], 3))  # an item seen twice
-    with pytest.raises(errors.BadResponseError, match="changed while it was read, 3 times"):
+    server.default = ok(cluster_page(["cce-a", "cce-b"], 3))  # page 2 repeats page 1
+    with pytest.raises(errors.ShapeError, match="changed while it was read, 3 times") as info:
         client.list_clusters()
-    assert server.count() == 3
+    assert "cce-a is listed on page 2 and before" in info.value.message
+    assert server.count() == 6
+
+
+def test_an_object_twice_on_one_page_is_a_shape_error_at_once(
+    client: CceV2Client, server: ScriptedServer
+) -> None:
+    server.default = ok(cluster_page(["cce-a", "cce-a"], 2))
+    with pytest.raises(errors.ShapeError, match="cce-a is listed twice on page 1"):
+        client.list_clusters()
+    assert server.count() == 1
+
+
+@pytest.mark.parametrize("total", [-1, 100_001, 10**12])
+def test_a_total_outside_the_per_list_limit_is_a_shape_error(
+    client: CceV2Client, server: ScriptedServer, total: int
+) -> None:
+    server.default = ok(cluster_page(["cce-a", "cce-b"], total))
+    with pytest.raises(errors.ShapeError, match=f"totalCount: {total} is outside 0..100,000"):
+        client.list_clusters()
+    assert server.count() == 1
 
 
 # -- against the emulator -------------------------------------------------------------------

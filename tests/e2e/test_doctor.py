@@ -4,16 +4,12 @@ the answer had."""
 
 from __future__ import annotations
 
-import http.client
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -32,6 +28,7 @@ from reconciler.client.v2_types import (
 )
 from reconciler.commands import doctor
 from reconciler.emulator.testing import EmulatorHandle
+from tests.faultproxy import Call, FaultProxy, fault_proxy
 
 from .conftest import PASSWORD, Result, Workspace
 
@@ -229,83 +226,27 @@ def test_refused_credentials_stop_the_checks(
 # --- a shape mismatch, made by a proxy that rewrites the emulator's answers ------------------
 
 
-Rewrite = Callable[[str, Any], Any]
-
-
-class RewritingProxy:
-    """Forwards each request to the emulator byte for byte (so signatures still verify, the
-    Host header included) and rewrites the JSON answer of chosen paths."""
-
-    def __init__(self, upstream: str, rewrites: dict[str, Rewrite]) -> None:
-        target = urlsplit(upstream)
-        host, port = target.hostname or "127.0.0.1", target.port or 80
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            timeout = 10
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                upstream_conn = http.client.HTTPConnection(host, port, timeout=10)
-                try:
-                    upstream_conn.request(self.command, self.path, body, dict(self.headers))
-                    answer = upstream_conn.getresponse()
-                    status, headers, data = answer.status, answer.getheaders(), answer.read()
-                finally:
-                    upstream_conn.close()
-                path = urlsplit(self.path).path
-                if path in rewrites and status == 200:
-                    data = json.dumps(rewrites[path](self.path, json.loads(data))).encode()
-                self.send_response_only(status)
-                for name, value in headers:
-                    if name.lower() not in ("content-length", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_POST = do_PUT = do_DELETE = do_GET
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,))
-        self._thread.daemon = True
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _renamed_nodes(path: str, data: Any) -> Any:
+def _renamed_nodes(call: Call, data: Any) -> Any:
     data["nodeList"] = data.pop("nodes")
     return data
 
 
-def _namespaces_without_public(path: str, data: Any) -> Any:
+def _namespaces_without_public(call: Call, data: Any) -> Any:
     for item in data["namespaces"]:
         del item["public"]
     return data
 
 
 @pytest.fixture
-def proxy(world: EmulatorHandle) -> Iterator[RewritingProxy]:
-    rewrites = {"/v1/node": _renamed_nodes, "/v1/image/namespace": _namespaces_without_public}
-    running = RewritingProxy(world.url, rewrites)
-    try:
+def proxy(world: EmulatorHandle) -> Iterator[FaultProxy]:
+    with fault_proxy(world.url) as running:
+        running.rewrite("/v1/node", _renamed_nodes)
+        running.rewrite("/v1/image/namespace", _namespaces_without_public)
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_shape_mismatch_is_reported_with_the_keys_seen(
-    ws: Workspace, world: EmulatorHandle, proxy: RewritingProxy
+    ws: Workspace, world: EmulatorHandle, proxy: FaultProxy
 ) -> None:
     config = ws.root / "main.yaml"
     config.write_text(f"target:\n  endpoint: {proxy.url}\n")

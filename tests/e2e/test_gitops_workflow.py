@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 from markdown_it import MarkdownIt
@@ -654,27 +656,44 @@ def test_pull_request_merge_and_nightly_jobs_against_the_emulator(
     assert expected in check.output, check.output
 
 
+# How often the lock table has been read. A run refused the lock reads the table to name the
+# holder; nothing else reads it while the lock is held (PostgreSQL flushes a backend's table
+# statistics when it closes its connection, as a refused run does at once).
+LOCK_TABLE_READS = """
+    SELECT coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0)
+    FROM pg_stat_user_tables WHERE relname = 'reconciler_locks'
+"""
+
+
 @contextmanager
-def lock_held_by_another_run(url: str, workspace: str, seconds: float) -> Iterator[None]:
-    """Another run holds ``workspace``'s state lock for ``seconds`` after this block starts."""
-    held, release = threading.Event(), threading.Event()
+def lock_held_by_another_run(url: str, workspace: str, grace: float) -> Iterator[None]:
+    """Another run holds ``workspace``'s state lock until a run has been refused it and ``grace``
+    seconds more have passed (never released by a clock alone: a slow machine would reach the
+    lock after the release and never wait)."""
+    held = threading.Event()
+
+    def reads(conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute(LOCK_TABLE_READS).fetchone()
+        return int(row[0]) if row else 0
 
     def hold() -> None:
-        with PostgresStateStore(url, workspace).lock("apply"):
+        with PostgresStateStore(url, workspace).lock("apply"), psycopg.connect(url) as watcher:
             held.set()
-            release.wait(60)
+            watcher.autocommit = True
+            before = reads(watcher)
+            for _ in range(1200):  # at most 2 minutes, then let the run go on regardless
+                if reads(watcher) > before:
+                    time.sleep(grace)
+                    return
+                time.sleep(0.1)
 
     holder = threading.Thread(target=hold, daemon=True)
     holder.start()
     assert held.wait(30), "the test could not take the lock"
-    timer = threading.Timer(seconds, release.set)
-    timer.start()
     try:
         yield
     finally:
-        timer.cancel()
-        release.set()
-        holder.join(30)
+        holder.join(150)
 
 
 def test_a_push_without_a_reviewed_plan_plans_again_and_a_stale_one_applies_nothing(
@@ -684,7 +703,7 @@ def test_a_push_without_a_reviewed_plan_plans_again_and_a_stale_one_applies_noth
     assert exit_codes(reviewed) == {"dev": "2", "staging": "2", "prod": "2"}, reviewed.log()
 
     # a push straight to main (no pull request): planned here, and waits for a held lock
-    with lock_held_by_another_run(cloud.state_url, "dev", seconds=3):
+    with lock_held_by_another_run(cloud.state_url, "dev", grace=1.5):
         direct = runner.run("push", sha="direct-1")
     assert not direct.failed, direct.log()
     assert "no reviewed plan for direct-1" in direct.step("download the reviewed plans").output

@@ -307,7 +307,8 @@ def test_k8s_cluster_output_and_kubeconfig(ws: Workspace) -> None:
         cluster_id = v2_client(client).create_cluster(create_request(attrs)).cluster_id
     entry = ResourceState(kind="k8s_cluster", cloud_id=cluster_id, applied=attrs)
     ws.state_file().parent.mkdir()
-    LocalStateStore(ws.state_file()).write(State(resources={Address("k8s_cluster", "prod"): entry}))
+    managed = {Address("k8s_cluster", "prod"): entry}
+    LocalStateStore(ws.state_file()).write(State(resources=managed, target=ws.emulator.url))
 
     assert run(ws, "output", "k8s_cluster.prod", "status", "--raw").out == "running"
     assert run(ws, "output", "k8s_cluster.prod", "id", "--raw").out == cluster_id

@@ -41,6 +41,14 @@ def main(path: str) -> None:
     checked = faults + forced + crash + v2_crash
     print(f"duplicates found:          {sum(r['duplicates'] for r in checked)}")
     print(f"orphans found:             {sum(r['orphans'] for r in checked)}")
+    fuzz = [r for r in rows if r["suite"] == "answer-fuzz"]
+    print(
+        f"answers fuzzed:            {sum(r['cases'] for r in fuzz)} field mutations over"
+        f" {len(fuzz)} endpoints; problems: {sum(r['problems'] for r in fuzz)}"
+    )
+    for r in rows:
+        if r["suite"] == "paging":
+            print(f"endless pages:             {r['case']}: {r['pages']} page(s), {r['s']:.2f} s")
     for r in rows:
         if r["suite"] in ("concurrency", "retry-budget"):
             print(f"{r['suite']}: {json.dumps({k: v for k, v in r.items() if k != 'suite'})}")
