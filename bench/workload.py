@@ -31,7 +31,7 @@ from reconciler.emulator.settings import Knobs, Settings
 from reconciler.emulator.store import Store
 from reconciler.kinds import desired_attrs
 from reconciler.kinds.cluster import cluster_body
-from reconciler.model import Address, DesiredState, RepositorySpec
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State, hash_secret
 from reconciler.state.local import LocalStateStore
@@ -203,14 +203,12 @@ def write_state(
     return len(state.resources)
 
 
-def _natural_id(spec: Any) -> str:
-    if isinstance(spec, RepositorySpec):
-        return f"{spec.namespace}/{spec.name}"
-    return str(spec.address.name)
+def _natural_id(spec: Spec) -> str:
+    return spec.address.name  # a repository's is NAMESPACE/NAME, as its address
 
 
 def _entry(address: Address, spec: Any, cloud_id: str) -> ResourceState:
-    applied = desired_attrs(spec)
+    applied = dict(desired_attrs(spec))
     hashes = {"password": hash_secret(PASSWORD)} if address.kind == "user" else {}
     return ResourceState(
         kind=address.kind,

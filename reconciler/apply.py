@@ -66,7 +66,7 @@ class Executor:
         journal: Journal,
         state: State,
         secrets: SecretResolver,
-        registry_user: str | None,
+        inputs: Mapping[str, Any],
         options: ApplyOptions,
         progress: Progress,
         sleep: Callable[[float], None] | None = None,
@@ -75,7 +75,7 @@ class Executor:
         self.journal = journal
         self.state = state
         self.secrets = secrets
-        self.registry_user = registry_user
+        self.inputs = inputs  # kind -> what its changes need from the run (Kind.apply_inputs)
         self.options = options
         self.progress = progress
         self.cancelled = threading.Event()
@@ -222,7 +222,7 @@ class ChangeContext:
         self._kind = kind
         self._intent_id = intent_id
         self.client = executor.client
-        self.registry_user = executor.registry_user
+        self.inputs = executor.inputs.get(kind.name)
         self.busy_retries = executor.options.busy_retries
 
     def secret(self, change: Change, name: str) -> str | None:

@@ -3,7 +3,8 @@
 Only declared fields are compared: the desired attributes hold declared keys only, and the live
 side is projected onto those keys. A field the API never reports is compared with the value
 last applied (kept in state) instead, so a changed config is still seen. Plain equality is tried
-first, so unchanged resources cost one comparison; deepdiff names the paths of a real change.
+first, so unchanged resources cost one comparison; deepdiff names the paths of a real change
+(imported then: the field types here are loaded by every command, deepdiff only by a diff).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from deepdiff import DeepDiff
 
 MISSING: Any = object()
 
@@ -63,6 +62,8 @@ def _value_at(data: Mapping[str, Any], path: list[Any]) -> Any:
 def field_changes(desired: Mapping[str, Any], projected: Mapping[str, Any]) -> list[FieldChange]:
     if desired == projected:
         return []
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(projected, desired, ignore_order=True, view="tree")
     paths: set[str] = set()
     changes: list[FieldChange] = []

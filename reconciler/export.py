@@ -17,9 +17,8 @@ import yaml
 
 from reconciler.client.v1 import CceClient
 from reconciler.kinds import REGISTRY, Kind
-from reconciler.kinds.base import LiveObject
 from reconciler.model import Target
-from reconciler.plan import LiveState
+from reconciler.plan import LiveObject, LiveState
 
 MODELINE = "# yaml-language-server: $schema=schemas/config.schema.json"
 HEADER = (
@@ -28,18 +27,14 @@ HEADER = (
     "# Check it, then adopt it with `reconciler apply --adopt`.{note}\n\n"
 )
 IMPORTS_SECTION = "imports"
-NOTES = {
-    "users": "\n# The API never returns a password: set CCR_PASSWORD to the user's password.",
-    "clusters": (
-        "\n# The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
-        "# *-UNKNOWN placeholders only matter for nodes added later; replace them first\n"
-        "# (a plan adding nodes refuses them)."
-    ),
-    "instance_groups": (
-        "\n# The API never returns adminPassword, which is optional: add\n"
-        "# `adminPassword: {env: NAME}` for nodes created later, if they need one."
-    ),
-}
+
+
+def notes() -> dict[str, str]:
+    """Section -> the comment lines atop its file (``Kind.export_note``)."""
+    return {
+        k.config_section: "".join(f"\n# {line}" for line in k.export_note.splitlines())
+        for k in _kinds(())
+    }
 
 
 def _kinds(names: Iterable[str]) -> list[Kind]:
@@ -49,6 +44,17 @@ def _kinds(names: Iterable[str]) -> list[Kind]:
 
 def exportable_kinds() -> list[str]:
     return [k.name for k in _kinds(())]
+
+
+class ExportableKinds(Sequence[str]):
+    """The kinds ``--kind`` accepts, read from the registry when the option is checked (a kind
+    registered after this module was imported included)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return exportable_kinds()[index]
+
+    def __len__(self) -> int:
+        return len(exportable_kinds())
 
 
 def _objects(kind: Kind, live: LiveState, client: CceClient) -> list[LiveObject]:
@@ -79,7 +85,7 @@ def export_files(
     for kind in _kinds(kinds):
         declared = [kind.export_entry(o) for o in _objects(kind, live, client)]
         entries[kind.name] = [e for e in declared if e is not None]
-    return declaration_files(entries, target, "export", "the live {what}", NOTES)
+    return declaration_files(entries, target, "export", "the live {what}", notes())
 
 
 def declaration_files(

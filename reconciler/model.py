@@ -1,26 +1,38 @@
 """Value types shared by the pipeline: addresses, desired resources, the desired state.
 
-Frozen dataclasses only; no I/O, no imports from the engine. A desired resource holds what the
-user declared: an optional field left ``None`` was not declared and is never compared.
-``location`` points at the YAML node that declared the resource and is not part of equality.
+Frozen dataclasses only; no I/O, no imports from the engine. A desired resource (:class:`Spec`)
+holds what the user declared, as its kind's field table reads it: a key that was not declared
+and has no default is absent, and never compared. ``location`` points at the YAML node that
+declared the resource and is not part of equality. What kinds exist is the registry's
+(``reconciler.kinds``); nothing here names one.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
-# Kind names in dependency order; ``reconciler.kinds.REGISTRY`` lists their modules in this order.
-KINDS = ("user", "namespace", "repository", "cluster", "k8s_cluster", "instance_group")
+# The registry's kind names (``reconciler.kinds`` sets them whenever the registry changes).
+_kind_names: tuple[str, ...] | None = None
 
 
-def plural(kind: str) -> str:
-    """``repository`` -> ``repositories``; every other kind takes an ``s``."""
-    return "repositories" if kind == "repository" else f"{kind}s"
+def kind_names() -> tuple[str, ...]:
+    """Every kind's name in dependency order: the registry's (``reconciler.kinds``, which
+    imports this module, so it is imported here on first use, not at load time)."""
+    if _kind_names is None:
+        import reconciler.kinds  # noqa: F401 - it sets the names
+    assert _kind_names is not None
+    return _kind_names
+
+
+def set_kind_names(names: tuple[str, ...]) -> None:
+    """What the registry calls when its kinds change."""
+    global _kind_names
+    _kind_names = names
 
 
 @dataclass(frozen=True, order=True)
@@ -36,9 +48,10 @@ class Address:
     @classmethod
     def parse(cls, text: str) -> Address:
         kind, sep, name = text.partition(".")
-        if not sep or kind not in KINDS or not name:
+        known = kind_names()
+        if not sep or kind not in known or not name:
             raise ValueError(
-                f"{text!r} is not an address; expected KIND.NAME with KIND one of {', '.join(KINDS)}"
+                f"{text!r} is not an address; expected KIND.NAME with KIND one of {', '.join(known)}"
             )
         return cls(kind, name)
 
@@ -78,144 +91,36 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
-class UserSpec:
-    username: str
-    password: SecretRef
+class LiveObject:
+    """One object as read from the API, normalised to the attributes a desired spec declares."""
+
+    address: Address
+    cloud_id: str
+    attrs: Mapping[str, Any]
+    status: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
+    # Why the answers this object was read from contradict each other (a cluster's node count
+    # and its node list), naming the requests; "" when they agree. Not part of the fingerprint:
+    # the kind refuses to compute a change from it (``update_step`` raises a ShapeError).
+    doubt: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One declared resource, as its kind's field table built it from the YAML
+    (``reconciler.kinds.fields``): ``attrs`` holds the declared values, keyed by their YAML key,
+    with defaults filled in and normalised (what the planner compares with the live object);
+    ``secrets`` the secret references by field path (``workers.adminPassword``), never values."""
+
+    address: Address
+    attrs: Mapping[str, Any]
+    secrets: Mapping[str, SecretRef] = field(default_factory=dict)
     lifecycle: Lifecycle = Lifecycle()
     location: Location = field(default=NOWHERE, compare=False)
 
     @property
-    def address(self) -> Address:
-        return Address("user", self.username)
-
-
-@dataclass(frozen=True)
-class NamespaceSpec:
-    name: str
-    public: bool = False
-    lifecycle: Lifecycle = Lifecycle()
-    location: Location = field(default=NOWHERE, compare=False)
-
-    @property
-    def address(self) -> Address:
-        return Address("namespace", self.name)
-
-
-@dataclass(frozen=True)
-class RepositorySpec:
-    namespace: str
-    name: str
-    tags: tuple[str, ...]
-    description: str | None = None
-    lifecycle: Lifecycle = Lifecycle()
-    location: Location = field(default=NOWHERE, compare=False)
-
-    @property
-    def address(self) -> Address:
-        return Address("repository", f"{self.namespace}/{self.name}")
-
-
-@dataclass(frozen=True)
-class WorkersSpec:
-    """The worker node order of a cluster (one BCC item of ``orderContent``)."""
-
-    count: int
-    instance_type: str  # numeric code as a string: "10" (G3); the API also accepts a number
-    cpu: int
-    memory: int
-    image_id: str
-    subnet_uuid: str
-    security_group_id: str
-    product_type: str = "postpay"
-    image_type: str = "common"
-    logical_zone: str | None = None
-    root_disk_size_gb: int | None = None
-    root_disk_storage_type: str | None = None
-    admin_password: SecretRef | None = None
-
-
-def frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(values or {}))
-
-
-@dataclass(frozen=True)
-class ClusterSpec:
-    name: str
-    version: str
-    main_available_zone: str
-    container_net: str
-    workers: WorkersSpec
-    deploy_mode: str = "BCC"
-    comment: str | None = None
-    advanced_options: Mapping[str, Any] = field(default_factory=frozen_mapping)
-    lifecycle: Lifecycle = Lifecycle()
-    location: Location = field(default=NOWHERE, compare=False)
-
-    @property
-    def address(self) -> Address:
-        return Address("cluster", self.name)
-
-
-@dataclass(frozen=True)
-class K8sClusterSpec:
-    """A cluster of the CCE v2 API (``k8s_cluster.NAME``): masters, network and runtime; its
-    worker nodes are instance groups. Every field is fixed at creation."""
-
-    name: str
-    k8s_version: str  # "1.28.8"
-    vpc_id: str
-    master_type: str = "managedPro"  # managedPro, managed, custom
-    master_ha: int = 3  # masters: 1, 3 or 5
-    master_subnet_zone: str | None = None  # zoneA..zoneF, for managed masters
-    runtime: str = "containerd"  # containerd or docker
-    runtime_version: str | None = None
-    network_mode: str = "vpc-secondary-ip-auto-detect"
-    pod_cidr: str | None = None
-    service_cidr: str = "172.31.0.0/16"
-    lb_service_subnet_id: str | None = None
-    kube_proxy_mode: str = "ipvs"  # ipvs or iptables
-    description: str | None = None
-    delete_resources: bool = True  # delete option: release the cluster's resources with it
-    delete_snapshots: bool = True
-    tags: Mapping[str, str] = field(default_factory=frozen_mapping)
-    lifecycle: Lifecycle = Lifecycle()
-    location: Location = field(default=NOWHERE, compare=False)
-
-    @property
-    def address(self) -> Address:
-        return Address("k8s_cluster", self.name)
-
-
-@dataclass(frozen=True)
-class InstanceGroupSpec:
-    """A node pool of a v2 cluster (``instance_group.CLUSTER/NAME``). ``replicas`` changes in
-    place; the instance template is fixed at creation."""
-
-    cluster: str  # the k8s_cluster's name (address name) it belongs to
-    name: str
-    replicas: int
-    machine_spec: str  # "bcc.g5.c2m8"
-    cpu: int
-    memory: int  # GB
-    image_id: str
-    subnet_id: str
-    security_group_id: str
-    instance_type: str = "N3"
-    machine_type: str = "BCC"
-    root_disk_type: str = "cloud_hp1"
-    root_disk_size: int = 40
-    admin_password: SecretRef | None = None
-    lifecycle: Lifecycle = Lifecycle()
-    location: Location = field(default=NOWHERE, compare=False)
-
-    @property
-    def address(self) -> Address:
-        return Address("instance_group", f"{self.cluster}/{self.name}")
-
-
-Resource = (
-    UserSpec | NamespaceSpec | RepositorySpec | ClusterSpec | K8sClusterSpec | InstanceGroupSpec
-)
+    def name(self) -> str:
+        return self.address.name
 
 
 @dataclass(frozen=True)
@@ -263,7 +168,7 @@ class DesiredState:
     what the configuration wants, and nothing about where the run lives (the target, the files
     and folders: ``reconciler.context.RunContext``)."""
 
-    resources: Mapping[Address, Resource]
+    resources: Mapping[Address, Spec]
     # ``imports``: a declared address -> the id of the existing object it adopts
     imports: Mapping[Address, str] = field(default_factory=dict)
 
@@ -278,11 +183,13 @@ class DesiredState:
         """The first declared address of ``kind`` (config order), computed once per state."""
         return self._first_by_kind.get(kind)
 
-    def of_kind(self, kind: str) -> list[Resource]:
+    def of_kind(self, kind: str) -> list[Spec]:
         return [r for a, r in sorted(self.resources.items()) if a.kind == kind]
 
     def counts(self) -> dict[str, int]:
-        return {kind: sum(1 for a in self.resources if a.kind == kind) for kind in KINDS}
+        """How many resources of each kind are declared, every kind in dependency order."""
+        found = Counter(a.kind for a in self.resources)
+        return {kind: found[kind] for kind in kind_names()}
 
 
 class Action(StrEnum):

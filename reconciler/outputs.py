@@ -10,25 +10,24 @@ Not for: printing (``commands/output.py``, ``commands/kubeconfig.py``), planning
 state. Nothing here logs or returns a secret except the kubeconfig text, which goes to the file
 (or stream) the user named and nowhere else.
 
-What differs between the cluster kinds (the v1 ``cluster`` and the v2 ``k8s_cluster``) is one
-:class:`ClusterAccess` each in ``CLUSTERS``; it belongs in the Kind interface
-(``Kind.live_outputs`` and ``Kind.kubeconfig``) once those exist.
+What differs between kinds of cluster is each kind's ``Kind.cluster_access``
+(:class:`~reconciler.kinds.base.ClusterAccess`); a kind without one has no live outputs and no
+kubeconfig.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler import waiters
 from reconciler.config.files import YAML_SUFFIXES
-from reconciler.errors import NotFoundError, ReconcilerError, StateError, UsageError
-from reconciler.kinds import address_order
-from reconciler.kinds.base import v2_client
-from reconciler.kinds.cluster import GONE_STATUSES
+from reconciler.errors import ReconcilerError, StateError, UsageError
+from reconciler.kinds import REGISTRY, address_order, kind_named
+from reconciler.kinds.base import ClusterAccess
 from reconciler.model import Address
 from reconciler.safefiles import replace_file
 from reconciler.state import ResourceState, State
@@ -48,99 +47,13 @@ KUBECONFIG_TYPES = ("public", "internal", "intraVpc", "vpc")
 KUBECONFIG_DIR = "kubeconfig"
 
 
-# --- what differs between the cluster kinds -----------------------------------------------
+def access_of(address: Address) -> ClusterAccess | None:
+    return kind_named(address.kind).cluster_access
 
 
-@dataclass(frozen=True)
-class ClusterAccess:
-    """What ``output`` and ``kubeconfig`` need to know about one kind of cluster."""
-
-    running: str  # the status a kubeconfig needs
-    default_type: str  # the --type used when none is given
-    api_types: Mapping[str, str]  # --type -> the API's spelling
-    live_fields: tuple[str, ...]  # what ``facts`` returns, known without reading
-    status: Callable[[CceClient, str], str | None]  # None: not found
-    facts: Callable[[CceClient, str], dict[str, Any] | None]  # None: not found
-    fetch: Callable[[CceClient, str, str], str]  # (client, id, API type) -> kubeconfig text
-
-
-def _v1_status(client: CceClient, cloud_id: str) -> str | None:
-    try:
-        return client.get_cluster(cloud_id).status
-    except NotFoundError:
-        return None
-
-
-def _v1_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
-    """The cluster and its node list: what ``ClusterKind.read_one`` reads, plus the master
-    count its ``LiveObject`` leaves out."""
-    try:
-        cluster = client.get_cluster(cloud_id)
-        gone = cluster.status in GONE_STATUSES
-        nodes = () if gone else client.list_nodes(cloud_id)
-    except NotFoundError:
-        return None
-    alive = [n.instance_short_id for n in nodes if n.status not in GONE_STATUSES]
-    return {
-        "status": cluster.status,
-        "masterCount": cluster.master_vm_count,
-        "workerCount": len(alive),
-        "nodeIds": alive,
-    }
-
-
-def _v2_status(client: CceClient, cloud_id: str) -> str | None:
-    try:
-        return v2_client(client).get_cluster(cloud_id).phase
-    except NotFoundError:
-        return None
-
-
-def _v2_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
-    """One cluster GET (as ``K8sClusterKind.read_one``); its nodes belong to instance groups,
-    whose ids would take a read per group, so only their count is given."""
-    try:
-        cluster = v2_client(client).get_cluster(cloud_id)
-    except NotFoundError:
-        return None
-    return {
-        "status": cluster.phase,
-        "masterCount": cluster.cluster_ha,
-        "workerCount": cluster.node_num,
-    }
-
-
-def _v2_kubeconfig(client: CceClient, cloud_id: str, api_type: str) -> str:
-    return v2_client(client).get_kubeconfig(cloud_id, api_type).text
-
-
-CLUSTERS: dict[str, ClusterAccess] = {
-    "cluster": ClusterAccess(
-        running="RUNNING",
-        default_type="public",
-        # the v1 API's ``default`` is the public (EIP) address
-        api_types={
-            "public": "default",
-            "internal": "internal",
-            "intraVpc": "intraVpc",
-            "vpc": "intraVpc",
-        },
-        live_fields=("status", "masterCount", "workerCount", "nodeIds"),
-        status=_v1_status,
-        facts=_v1_facts,
-        fetch=lambda client, cloud_id, api_type: client.get_kubeconfig(cloud_id, api_type),
-    ),
-    "k8s_cluster": ClusterAccess(
-        running="running",
-        # clusters this tool creates have no public API-server address (no exposedPublic)
-        default_type="vpc",
-        api_types={"public": "public", "internal": "internal", "intraVpc": "vpc", "vpc": "vpc"},
-        live_fields=("status", "masterCount", "workerCount"),
-        status=_v2_status,
-        facts=_v2_facts,
-        fetch=_v2_kubeconfig,
-    ),
-}
+def clusters() -> list[str]:
+    """The kinds that have a kubeconfig."""
+    return [k.name for k in REGISTRY if k.cluster_access is not None]
 
 
 # --- reading state ------------------------------------------------------------------------
@@ -200,7 +113,7 @@ def state_outputs(entry: ResourceState) -> dict[str, Any]:
 
 def reads_live(address: Address, field: str | None = None) -> bool:
     """True when showing ``field`` (all fields: None) of ``address`` needs a read by id."""
-    access = CLUSTERS.get(address.kind)
+    access = access_of(address)
     if access is None:
         return False
     return field is None or field in access.live_fields
@@ -208,7 +121,7 @@ def reads_live(address: Address, field: str | None = None) -> bool:
 
 def field_names(address: Address, entry: ResourceState) -> list[str]:
     """Every field ``output ADDR FIELD`` accepts for ``address``, without reading the cloud."""
-    access = CLUSTERS.get(address.kind)
+    access = access_of(address)
     live = access.live_fields if access else ()
     names = [name for name, _ in flatten(state_outputs(entry), leaves_only=False)]
     return names + [name for name in live if name not in names]
@@ -220,7 +133,7 @@ def outputs_of(
     """The outputs of one object, and whether it was found live. ``client`` None: state only.
     A cluster not found by its id gets its live fields as null."""
     values = state_outputs(entry)
-    access = CLUSTERS.get(address.kind)
+    access = access_of(address)
     if access is None or client is None:
         return values, True
     facts = access.facts(client, entry.cloud_id)
@@ -275,11 +188,11 @@ def raw_text(value: Any) -> str:
 
 
 def cluster_access(address: Address) -> ClusterAccess:
-    access = CLUSTERS.get(address.kind)
+    access = access_of(address)
     if access is None:
         raise UsageError(
             f"{address} is a {address.kind}, not a cluster: a kubeconfig exists only for "
-            f"{' and '.join(f'{kind}.NAME' for kind in CLUSTERS)}"
+            f"{' and '.join(f'{kind}.NAME' for kind in clusters())}"
         )
     return access
 
@@ -290,8 +203,8 @@ def fetch_kubeconfig(
     """The kubeconfig of the running cluster ``address`` (its status is read first). ``kind``
     is a ``--type`` (None: the kind's default)."""
     access = cluster_access(address)
-    status = access.status(client, entry.cloud_id)
-    if status is None:
+    status = access.status(client, entry.cloud_id)()
+    if status == waiters.GONE:
         raise ReconcilerError(
             f"{address} ({entry.cloud_id}) no longer exists in the cloud; "
             "run `reconciler plan` to see what apply would do"

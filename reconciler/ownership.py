@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from reconciler.kinds import REGISTRY
 from reconciler.model import Action, Address
 from reconciler.plan import Change, Conflict, Plan
 from reconciler.state import State
@@ -22,10 +23,17 @@ from reconciler.state import State
 # every refusal of this module starts so; guards name its reason OWNED_ELSEWHERE
 REFUSED_PREFIX = "another state manages it"
 _TOUCHING = (Action.IMPORT, Action.DELETE, Action.REPLACE)
-ONE_OWNER_ADVICE = (
-    "give each environment an object of its own (e.g. name: x-${var.env}), or declare it in one "
-    "of them only (the registry user, one per account, belongs to one)"
-)
+
+
+def one_owner_advice() -> str:
+    """What to do about an object two environments declare (the kinds that allow one object
+    per account say so: ``Kind.one_per_account``)."""
+    single = [f"the {k.noun}" for k in REGISTRY if k.one_per_account]
+    tail = f" ({' and '.join(single)}, one per account, belongs to one)" if single else ""
+    return (
+        "give each environment an object of its own (e.g. name: x-${var.env}), or declare it in "
+        f"one of them only{tail}"
+    )
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ def _checked(change: Change, others: Sequence[OtherState]) -> Change:
         return change
     other, there = found
     if change.action is Action.IMPORT:
-        why = f"one object has one owner, so it is not adopted here; {ONE_OWNER_ADVICE}"
+        why = f"one object has one owner, so it is not adopted here; {one_owner_advice()}"
     else:
         verb = "deleting" if change.action is Action.DELETE else "replacing"
         why = (
@@ -106,7 +114,7 @@ def _advised(conflict: Conflict, others: Sequence[OtherState]) -> Conflict:
         message=(
             f"{conflict.address} already exists in the cloud ({conflict.cloud_id}) and "
             f"{other.name} manages it (as {there}); one object has one owner, so do not import "
-            f"it here: {ONE_OWNER_ADVICE}"
+            f"it here: {one_owner_advice()}"
         ),
         command=None,
     )

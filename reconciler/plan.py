@@ -14,13 +14,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.diff import FieldChange
-from reconciler.model import Action, Address, SecretRef
-
-if TYPE_CHECKING:
-    from reconciler.kinds.base import LiveObject
+from reconciler.model import Action, Address, LiveObject, SecretRef
 
 FORMAT_VERSION = 1
 SENSITIVE_TEXT = "(sensitive)"

@@ -24,7 +24,7 @@ from reconciler.diff import FieldChange, field_changes, project
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import address_order, is_gone, kind_named, kind_of
 from reconciler.kinds.base import BROKEN, FAILED_CREATE, Kind, LiveObject, PlanView
-from reconciler.model import Action, Address, DesiredState, PlanMode, Resource
+from reconciler.model import Action, Address, DesiredState, PlanMode, Spec
 from reconciler.plan import (
     DELETED_OUTSIDE,
     SENSITIVE_TEXT,
@@ -147,16 +147,16 @@ class Planner:
                 )
             )
 
-    def _protected(self, spec: Resource | None, entry: ResourceState | None) -> bool:
+    def _protected(self, spec: Spec | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None
         if declared is not None:
             return declared
         return bool(entry and entry.protect)
 
-    def _dependencies(self, spec: Resource) -> tuple[Address, ...]:
+    def _dependencies(self, spec: Spec) -> tuple[Address, ...]:
         return kind_of(spec).dependencies(spec, self.desired)
 
-    def _new(self, address: Address, spec: Resource, entry: ResourceState | None = None) -> Change:
+    def _new(self, address: Address, spec: Spec, entry: ResourceState | None = None) -> Change:
         kind = kind_of(spec)
         imported = self.desired.imports.get(address) if entry is None else None
         if imported is not None:
@@ -196,7 +196,7 @@ class Planner:
     def _created(
         self,
         address: Address,
-        spec: Resource,
+        spec: Spec,
         entry: ResourceState | None,
         reason: str = "declared, not in the cloud",
     ) -> Change:
@@ -241,7 +241,7 @@ class Planner:
     def _adopted(
         self,
         address: Address,
-        spec: Resource,
+        spec: Spec,
         live: LiveObject,
         once_ours: bool = False,
         imported: bool = False,
@@ -294,16 +294,18 @@ class Planner:
             "cloud_id": entry.cloud_id,
             "live_fingerprint": live_fingerprint(live),
         }
-        if not kind_named(address.kind).deletable:
+        kind = kind_named(address.kind)
+        if not kind.deletable:
+            cannot = f"{kind.api_name} cannot delete a {kind.noun}"
             self.warnings.append(
-                f"{address}: the v1 API cannot delete a registry user; destroy only forgets it"
+                f"{address}: {cannot}; destroy only forgets it"
                 if self.removal == "destroy"
-                else f"{address} is no longer declared; the v1 API cannot delete a registry user, so it is only forgotten"
+                else f"{address} is no longer declared; {cannot}, so it is only forgotten"
             )
             return Change(
                 address,
                 Action.FORGET,
-                f"{self.removal}; registry users cannot be deleted",
+                f"{self.removal}; {kind.noun}s cannot be deleted",
                 **common,
             )
         if live is None:
@@ -324,7 +326,7 @@ class Planner:
             **common,
         )
 
-    def _rotated_secrets(self, address: Address, spec: Resource, entry: ResourceState) -> list[str]:
+    def _rotated_secrets(self, address: Address, spec: Spec, entry: ResourceState) -> list[str]:
         """Rotatable secrets whose value no longer matches the hash in state."""
         kind = kind_of(spec)
         rotated = []
@@ -337,7 +339,7 @@ class Planner:
         return rotated
 
     def _existing(
-        self, address: Address, spec: Resource, entry: ResourceState, live: LiveObject
+        self, address: Address, spec: Spec, entry: ResourceState, live: LiveObject
     ) -> Change:
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
@@ -366,6 +368,7 @@ class Planner:
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
         forcing = [f.path for f in fields if kind.forces_replacement(f.path)]
+        refusing = _refused_changes(kind, fields)
         if broken or forcing:
             if failed_create:
                 reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
@@ -373,7 +376,9 @@ class Planner:
                 reason = f"status {live.status}: it can only be replaced"
             else:
                 reason = f"{', '.join(forcing)} cannot be changed in place by {kind.api_name}"
-            refused = self._replace_refusal(address, protected, needs_flag=not failed_create)
+            refused = refusing or self._replace_refusal(
+                address, protected, needs_flag=not failed_create
+            )
             return Change(
                 address,
                 Action.REPLACE,
@@ -400,6 +405,7 @@ class Planner:
             fields=tuple(fields),
             scale=kind.update_step(fields, live),
             rotate_secrets=tuple(rotated),
+            refused=refusing,
             **common,
         )
 
@@ -575,6 +581,16 @@ class Planner:
             if changes[address].action in (Action.DELETE, Action.REPLACE):
                 stack.extend(self.contents.get(address, ()))
         return chosen
+
+
+def _refused_changes(kind: Kind, fields: list[FieldChange]) -> str | None:
+    """Why the kind refuses these changes (``Kind.change_refusal``), or None."""
+    reasons = [
+        f"{f.path} cannot be changed: {why}"
+        for f in fields
+        if not f.sensitive and (why := kind.change_refusal(f.path))
+    ]
+    return "; ".join(reasons) or None
 
 
 def _paths(values: Mapping[str, Any], prefix: str = "") -> list[str]:

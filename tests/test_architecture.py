@@ -21,10 +21,11 @@ PURE = [
     "waiters",
     "watch/policy",
     "ownership",
-    "secret_rules",
 ]
+# What every kind module may import from its package; the rest of kinds/ are kinds.
+KIND_SUPPORT = ("__init__", "base", "fields", "reference")
 KIND_MODULES = sorted(
-    p.stem for p in (PACKAGE / "kinds").glob("*.py") if p.stem not in ("__init__", "base")
+    p.stem for p in (PACKAGE / "kinds").glob("*.py") if p.stem not in KIND_SUPPORT
 )
 FORBIDDEN_FOR_PURE = (
     "reconciler.client",
@@ -82,7 +83,7 @@ def test_data_modules_import_nothing_from_the_engine() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["kinds/__init__", "kinds/base", *(f"kinds/{k}" for k in KIND_MODULES)]
+    "module", [*(f"kinds/{k}" for k in KIND_SUPPORT), *(f"kinds/{k}" for k in KIND_MODULES)]
 )
 def test_kinds_reach_the_cloud_only_through_the_client_they_are_given(module: str) -> None:
     forbidden = tuple(f for f in FORBIDDEN_FOR_PURE if f != "reconciler.client") + (
@@ -93,9 +94,78 @@ def test_kinds_reach_the_cloud_only_through_the_client_they_are_given(module: st
 
 
 def test_plan_types_import_nothing_from_the_engine() -> None:
-    allowed = {"reconciler.diff", "reconciler.model", "reconciler.kinds.base"}
+    """Not even the kinds (``kinds.base`` imports ``plan``: no cycle, not even for types)."""
+    allowed = {"reconciler.diff", "reconciler.model"}
     internal = {i for i in imports_of(PACKAGE / "plan.py") if i.startswith("reconciler")}
     assert internal <= allowed, f"plan.py imports {sorted(internal - allowed)}"
+
+
+@pytest.mark.parametrize("module", KIND_MODULES)
+def test_a_kind_module_imports_no_other_kind(module: str) -> None:
+    """What two kinds share lives in ``kinds.base`` (or ``kinds.fields``), never in one of them."""
+    allowed = {"reconciler.kinds.base", "reconciler.kinds.fields"}
+    kinds = {
+        i
+        for i in imports_of(PACKAGE / "kinds" / f"{module}.py")
+        if within(i, ("reconciler.kinds",))
+    }
+    assert kinds <= allowed, f"kinds/{module}.py imports {sorted(kinds - allowed)}"
+
+
+# Modules that may name kinds: the kinds themselves, the client and the emulator (an API has
+# its objects), the CLI's help texts and the seed's error table (data).
+MAY_NAME_KINDS = ("kinds/", "client/", "emulator/", "commands/", "cli.py", "error_codes.py")
+
+
+def kind_words() -> tuple[set[str], set[str]]:
+    """(strings that are a kind on their own, text that names one wherever it stands)."""
+    from reconciler.kinds import REGISTRY
+
+    alone = (
+        {k.name for k in REGISTRY}
+        | {k.plural for k in REGISTRY}
+        | {k.config_section for k in REGISTRY}
+    )
+    anywhere = (
+        {k.noun for k in REGISTRY if k.noun != k.name}
+        | {w for w in alone if "_" in w}
+        | {f"{k.name}." for k in REGISTRY}
+    )
+    return alone, anywhere
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def test_the_engine_spells_no_kind() -> None:
+    """No string of the engine is a kind's name, plural or section, or holds a kind's address
+    prefix (``user.``), a name with an underscore (``k8s_cluster``) or a noun (``registry
+    user``): what differs between kinds is asked of the kind (Terraform core never names a
+    resource's attribute)."""
+    alone, anywhere = kind_words()
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel.startswith(MAY_NAME_KINDS):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = docstrings(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            if id(node) in skip:
+                continue
+            text = node.value
+            if text.strip() in alone or any(word in text for word in anywhere):
+                offenders.append(f"{rel}:{node.lineno}: {text[:60]!r}")
+    assert offenders == []
 
 
 def test_the_plan_command_does_not_import_the_executor() -> None:

@@ -32,8 +32,8 @@ from reconciler.commands.common import (
 from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
-from reconciler.kinds.user import account_user
-from reconciler.model import KINDS, NO_CHOICE, Action, ConfigChoice, DesiredState, PlanMode
+from reconciler.kinds import apply_inputs
+from reconciler.model import NO_CHOICE, Action, ConfigChoice, DesiredState, PlanMode, kind_names
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan
@@ -60,10 +60,10 @@ def parse_timeouts(values: Sequence[str]) -> dict[str, float]:
     for value in values:
         kind, sep, text = value.partition("=")
         match = _DURATION.match(text.strip())
-        if not sep or not match or kind not in KINDS:
+        if not sep or not match or kind not in kind_names():
             raise UsageError(
                 f"--timeout {value}: expected KIND=DURATION, e.g. cluster=30m (s, m or h), "
-                f"with KIND one of {', '.join(KINDS)}"
+                f"with KIND one of {', '.join(kind_names())}"
             )
         timeouts[kind] = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
     return timeouts
@@ -166,7 +166,7 @@ def execute_prepared(
             journal,
             journal.state,
             run.secrets.value,
-            account_user(prepared.desired, prepared.live),
+            apply_inputs(prepared.desired, prepared.live),
             options,
             say,
         )

@@ -18,7 +18,7 @@ from reconciler.commands.common import (
     state_options,
 )
 from reconciler.errors import EXIT_OK
-from reconciler.export import export_files, exportable_kinds
+from reconciler.export import ExportableKinds, export_files
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
 from reconciler.refresh import refresh
@@ -32,7 +32,7 @@ from reconciler.state import State
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(exportable_kinds()),
+    type=click.Choice(ExportableKinds()),
     help="Only this kind (repeatable; default: every kind).",
 )
 @click.option(

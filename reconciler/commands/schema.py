@@ -1,18 +1,22 @@
-"""`reconciler schema [--out DIR]`: write the shipped JSON Schemas where an editor can find them.
+"""`reconciler schema [--out DIR]`: write the configuration's JSON Schemas where an editor can
+find them.
 
 For: a user's own configuration repository. yaml-language-server (VS Code's YAML extension,
-Neovim, Helix, ...) reads the schema named by a modeline on the first line of a YAML file; the
-schemas live inside the installed package, so this command copies them, byte for byte, to DIR
-(default ``schemas``) and prints the modeline to use. The schemas name each other by relative
+Neovim, Helix, ...) reads the schema named by a modeline on the first line of a YAML file; this
+command writes the schemas to DIR (default ``schemas``) and prints the modeline to use: those
+written by hand as shipped in the package, byte for byte, and those generated from the kinds'
+field tables (``config.schema.json`` and one per kind, a kind registered with
+``reconciler.kinds.register`` included). The schemas name each other by relative
 ``$id``/``$ref`` (``config.schema.json`` refers to ``target.schema.json``), so the written
-folder is checked to be complete: every reference resolves to a file beside it.
+folder is checked to be complete: every reference resolves to a file beside it. The
+repository's own ``schemas/`` folder is this command's output (``reconciler schema --out
+schemas``; a test fails when it is not).
 Not for: validating a configuration (``reconciler validate``) or the schemas as the
 reconciler applies them (``reconciler.config.schema``).
 """
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import os
 from collections.abc import Iterator
@@ -21,6 +25,7 @@ from typing import Any
 
 import click
 
+from reconciler.config.schema import generated_documents, schema_text, written_documents
 from reconciler.errors import ReconcilerError
 from reconciler.safefiles import replace_file
 
@@ -30,13 +35,9 @@ DEFAULT_DIR = "schemas"
 
 
 def shipped_schemas() -> dict[str, bytes]:
-    """Every ``*.schema.json`` of the installed package, by file name, as the bytes shipped."""
-    folder = importlib.resources.files("reconciler") / "schemas"
-    return {
-        entry.name: entry.read_bytes()
-        for entry in folder.iterdir()
-        if entry.name.endswith(".schema.json")
-    }
+    """Every schema of a configuration, by file name, as the bytes this command writes."""
+    generated = {name: schema_text(doc) for name, doc in generated_documents().items()}
+    return {**written_documents(), **generated}
 
 
 def _refs(node: Any) -> Iterator[str]:

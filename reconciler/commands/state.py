@@ -17,7 +17,7 @@ from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, RefusedError, StateError
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
-from reconciler.ownership import ONE_OWNER_ADVICE, owner_of
+from reconciler.ownership import one_owner_advice, owner_of
 from reconciler.session import load, locate, open_client, open_store, parse_addresses, read_state
 from reconciler.state import StateStore
 from reconciler.state.siblings import other_states
@@ -152,7 +152,7 @@ def import_command(
         if owner is not None:
             raise RefusedError(
                 f"cannot import {addr}: {owner[0].name} manages {cloud_id} as {owner[1]}; one "
-                f"object has one owner: {ONE_OWNER_ADVICE}"
+                f"object has one owner: {one_owner_advice()}"
             )
         managed.resources[addr] = entry
         managed.target = context.target.url()

@@ -13,7 +13,8 @@ import click
 from reconciler.commands.common import config_choice_options, paths_argument
 from reconciler.config import LoadResult, config_root, list_environments, load_config
 from reconciler.errors import ConfigError, UsageError
-from reconciler.model import ConfigChoice, plural
+from reconciler.kinds import REGISTRY
+from reconciler.model import ConfigChoice
 
 
 @click.command(name="validate")
@@ -75,9 +76,10 @@ def command(
 
 def summary(loaded: LoadResult) -> str:
     """``valid: 1 user, 2 namespaces, 5 repositories, 1 cluster (3 files)``: the kinds declared."""
-    declared = [_count(n, kind, plural(kind)) for kind, n in loaded.desired.counts().items() if n]
-    counts = ", ".join(declared) or "nothing declared"
-    return f"valid: {counts} ({_count(len(loaded.files), 'file', 'files')})"
+    counts = loaded.desired.counts()
+    declared = [_count(counts[k.name], k.name, k.plural) for k in REGISTRY if counts[k.name]]
+    listed = ", ".join(declared) or "nothing declared"
+    return f"valid: {listed} ({_count(len(loaded.files), 'file', 'files')})"
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -2,14 +2,15 @@
 
 For: finding the configuration files under the given paths, expanding input variables
 (``${var.NAME}``; values from defaults, ``RECONCILER_VAR_NAME``, the environment file,
-``--var-file`` and ``--var``), checking each file against the schemas shipped in
-``reconciler/schemas`` and then against the rules a schema cannot express (addresses unique
-across files, one registry user, declared namespaces, CIDRs, one target), collecting every
-problem as ``PATH:LINE:COLUMN: error: message`` before raising :class:`ConfigError`;
-environments (``environments/NAME.yaml`` under the configuration root); and ``config_digest``,
+``--var-file`` and ``--var``), checking each file against the schemas (generated from the
+kinds' field tables, plus the hand-written ones in ``reconciler/schemas``) and then against the
+rules a schema cannot express (addresses unique across files, one target, and each kind's own:
+``Kind.config_problems``), collecting every problem as ``PATH:LINE:COLUMN: error: message``
+before raising :class:`ConfigError`; environments (``environments/NAME.yaml`` under the configuration root); and ``config_digest``,
 the fingerprint a saved plan keeps of the desired content.
 Not for: reading secret values (``reconciler.secrets``; only with ``check_secrets=True``), or
-anything that needs the network: this package imports nothing from ``reconciler.client``.
+anything that needs the network: this package loads the kinds (``reconciler.kinds``: what each
+section is) but never the HTTP client.
 
 The stages, one module each::
 
@@ -18,12 +19,12 @@ The stages, one module each::
     environments  environments/NAME.yaml: variable values, target and state of one environment
     variables   declarations and the value of each variable, by precedence
     expansion   ${var.NAME} in the documents replaced by values, positions kept
-    schema      the shipped JSON Schemas and the jsonschema validator
+    schema      the JSON Schemas (the kinds' generated ones and the hand-written ones), validator
     fastpath    the schemas compiled into a "surely valid" check, for speed
     validation  each document against the schema, remembering where errors are
     messages    the words and the position of each schema error
-    checks      the rules across files (addresses, user, namespaces, CIDRs, target, secrets)
-    specs       declared YAML -> model specs -> DesiredState
+    checks      the rules across files (addresses, target, secrets, each kind's own)
+    specs       declared YAML -> each kind's specs -> DesiredState
     digest      config_digest
     load        the pipeline: load_config, load_desired_state
 """

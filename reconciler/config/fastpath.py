@@ -16,6 +16,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler import kinds
 from reconciler.config.schema import ROOT_SCHEMA, checked_schemas, compiled_pattern
 
 Check = Callable[[Any], bool]
@@ -38,9 +39,13 @@ class _Unsupported(Exception):
     """The schemas use a keyword the fast path does not know: use jsonschema alone."""
 
 
-@functools.cache
 def fast_check() -> Check | None:
     """The compiled check of one file, or None when the schemas use an unknown keyword."""
+    return _fast_check(kinds.generation())
+
+
+@functools.cache
+def _fast_check(generation: int) -> Check | None:
     schemas = {schema["$id"]: schema for schema in checked_schemas().values()}
     try:
         return _SchemaCompiler(schemas).compile(schemas[ROOT_SCHEMA])

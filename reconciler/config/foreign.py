@@ -22,10 +22,10 @@ import os
 from collections.abc import Collection
 
 from reconciler.config.files import ENVIRONMENTS_DIR, IGNORE_FILE
-from reconciler.config.items import SECTIONS
 from reconciler.config.yamlload import Diagnostic, Document
+from reconciler.kinds import sections
 
-CONFIG_KEYS = frozenset({"target", "variables", *SECTIONS})
+CONFIG_KEYS = frozenset({"target", "variables"})  # and every kind's section (the registry's)
 SAVED_PLAN_FORMAT = "cce-reconciler-plan/"
 
 
@@ -40,7 +40,7 @@ def not_configuration(document: Document, variables: Collection[str]) -> Diagnos
             "a kubeconfig (it holds a credential: keep it elsewhere, such as the default "
             ".reconciler/kubeconfig/)",
         )
-    if CONFIG_KEYS & set(data):
+    if (CONFIG_KEYS | sections().keys()) & set(data):
         return None
     if str(data.get("format", "")).startswith(SAVED_PLAN_FORMAT):
         return _skipped(document, "a saved plan (`reconciler show` and `apply --plan` read it)")

@@ -1,8 +1,8 @@
 """The resource entries of the configuration files, and how to name one in a message.
 
-For: the sections (``users``, ``namespaces`` ... ``k8s_clusters``, ``instance_groups``) and the
-kind each holds, the keys that make up an address (``instance_group.CLUSTER/NAME``), and
-:class:`Item`, one entry of one file with its position.
+For: :class:`Item`, one entry of one file with its position, found under the section of its
+kind; the sections and the keys that make up an address come from the kinds' declarations
+(``reconciler.kinds``: ``Kind.section``, ``Kind.identity``).
 Not for: checking the entries (``validation``, ``checks``) or building specs (``specs``).
 """
 
@@ -13,24 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config.yamlload import Document, JsonPath
+from reconciler.kinds import kind_named, sections
+from reconciler.kinds.fields import address_name
 from reconciler.model import Location
 
-SECTIONS = {
-    "users": "user",
-    "namespaces": "namespace",
-    "repositories": "repository",
-    "clusters": "cluster",
-    "k8s_clusters": "k8s_cluster",
-    "instance_groups": "instance_group",
-}
-IDENTITY = {
-    "user": ("username",),
-    "namespace": ("name",),
-    "repository": ("namespace", "name"),
-    "cluster": ("name",),
-    "k8s_cluster": ("name",),
-    "instance_group": ("cluster", "name"),
-}
+
+def kind_of_section(section: str) -> str | None:
+    """The kind a top-level key declares (None: it declares none)."""
+    kind = sections().get(section)
+    return kind.name if kind is not None else None
+
+
+def identity_keys(kind: str) -> tuple[str, ...]:
+    return kind_named(kind).identity
 
 
 @dataclass(frozen=True)
@@ -56,10 +51,7 @@ class Item:
 
 def identity(kind: str, data: Mapping[str, Any]) -> str | None:
     """The name part of the address (``team-a/api`` for a repository), if well formed."""
-    parts = [data.get(key) for key in IDENTITY[kind]]
-    if not all(isinstance(part, str) for part in parts):
-        return None
-    return "/".join(str(part) for part in parts)
+    return address_name(kind_named(kind).identity, data)
 
 
 def label(kind: str, data: Any) -> str:
@@ -69,9 +61,9 @@ def label(kind: str, data: Any) -> str:
 
 
 def items_of(document: Document) -> Iterator[Item]:
-    for section, kind in SECTIONS.items():
+    for section, kind in sections().items():
         entries = document.data.get(section)
         if isinstance(entries, list):
             for index, entry in enumerate(entries):
                 if isinstance(entry, dict):
-                    yield Item(kind, document, (section, index), entry)
+                    yield Item(kind.name, document, (section, index), entry)

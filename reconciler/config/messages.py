@@ -16,10 +16,11 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from reconciler.config.items import IDENTITY, SECTIONS, label
+from reconciler.config.items import identity_keys, kind_of_section, label
 from reconciler.config.schema import compiled_pattern
 from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 from reconciler.model import Location
+from reconciler.wording import describe, dotted, either, show
 
 # What each schema pattern means, in words; a test keeps this table and the schemas in step.
 PATTERN_HINTS = {
@@ -42,7 +43,7 @@ PATTERN_HINTS = {
     "^[A-Z][A-Za-z0-9_]*$": "an instance type such as N3",
     "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$": 'a variable reference such as "${var.workers}"',
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
-    "^[a-z][a-z0-9_]*\\.\\S+$": "an address such as k8s_cluster.prod",
+    "^[a-z][a-z0-9_]*\\.\\S+$": "an address, KIND.NAME",
     "^\\S*$": "an id without spaces",
 }
 
@@ -229,12 +230,12 @@ def subject(data: Any, jpath: JsonPath) -> str:
         return "the file"
     if jpath[0] == "variables" and len(jpath) > 1:
         return " ".join(filter(None, [f"variable {show(jpath[1])}", dotted(jpath[2:])]))
-    kind = SECTIONS.get(str(jpath[0]))
+    kind = kind_of_section(str(jpath[0]))
     if kind is None or len(jpath) < 2:
         return " ".join(filter(None, [str(jpath[0]), dotted(jpath[1:])]))
     owner = label(kind, data[jpath[0]][jpath[1]])
     rest = jpath[2:]
-    if len(rest) == 1 and rest[0] in IDENTITY[kind]:
+    if len(rest) == 1 and rest[0] in identity_keys(kind):
         owner = kind
     if len(rest) == 2 and rest[0] == "tags":
         # a list of tags (repository) or a mapping of them (k8s_cluster)
@@ -242,32 +243,4 @@ def subject(data: Any, jpath: JsonPath) -> str:
     return f"{owner} {dotted(rest)}" if rest else owner
 
 
-def dotted(jpath: JsonPath) -> str:
-    text = ""
-    for part in jpath:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def show(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value if len(value) <= 70 else value[:67] + "...", ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, list | dict):
-        return "a list" if isinstance(value, list) else "a mapping"
-    return str(value)
-
-
-def describe(value: Any) -> str:
-    if isinstance(value, str):
-        return f"a string {show(value)}"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"a number {show(value)}"
-    return show(value)
-
-
-def either(options: list[str]) -> str:
-    return options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"
+__all__ = ["PATTERN_HINTS", "describe", "dotted", "either", "schema_diagnostics", "show", "subject"]

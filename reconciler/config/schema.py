@@ -1,8 +1,12 @@
-"""The JSON Schemas shipped in ``reconciler/schemas`` and the validator built from them.
+"""The JSON Schemas of a configuration and the validator built from them.
 
-For: loading the schema documents, and cached Draft 2020-12 validators whose ``pattern``
-anchors ``$`` at the end of the text as JSON Schema does (Python's ``$`` also matches before a
-final newline).
+For: the schema documents, and cached Draft 2020-12 validators whose ``pattern`` anchors ``$``
+at the end of the text as JSON Schema does (Python's ``$`` also matches before a final
+newline). The documents are those written by hand in ``reconciler/schemas`` (the target, the
+lifecycle, secret and variable references, environments) plus the generated ones: one per kind
+from its field table (``Kind.json_schema``) and ``config.schema.json``, whose sections are the
+registry's. ``reconciler schema`` writes them; the files committed under ``schemas/`` are what
+it writes (a test keeps them so).
 
 The shipped schemas accept ``"${var.NAME}"`` (or a string holding one) as an alternative
 wherever editors would otherwise underline a variable: ``{"anyOf": [SCHEMA, {"$ref":
@@ -26,25 +30,106 @@ import referencing
 from jsonschema import ValidationError
 from referencing.jsonschema import DRAFT202012
 
+from reconciler import kinds
+from reconciler.kinds.fields import GENERATED, JSON_SCHEMA, section_schema
+
 ROOT_SCHEMA = "config.schema.json"
 ENVIRONMENT_SCHEMA = "environment.schema.json"
 VARIABLE_ALTERNATIVES = frozenset({"variable-ref.schema.json", "variable-string.schema.json"})
 
 
-def schema_documents() -> dict[str, dict[str, Any]]:
-    """Every schema shipped in the package, by file name."""
+def written_documents() -> dict[str, bytes]:
+    """The schemas written by hand, shipped in the package, by file name, as shipped."""
     folder = importlib.resources.files("reconciler") / "schemas"
+    generated = generated_names()
     return {
-        entry.name: json.loads(entry.read_text(encoding="utf-8"))
+        entry.name: entry.read_bytes()
         for entry in folder.iterdir()
-        if entry.name.endswith(".schema.json")
+        if entry.name.endswith(".schema.json") and entry.name not in generated
     }
 
 
+def generated_names() -> set[str]:
+    return {ROOT_SCHEMA} | {k.schema_file for k in kinds.REGISTRY if k.section is not None}
+
+
+def generated_documents() -> dict[str, dict[str, Any]]:
+    """``config.schema.json`` and one schema per kind, from the registry."""
+    declared = [k for k in kinds.REGISTRY if k.section is not None]
+    documents = {k.schema_file: k.json_schema() for k in declared}
+    documents[ROOT_SCHEMA] = config_schema(declared)
+    return documents
+
+
+def config_schema(declared: list[kinds.Kind]) -> dict[str, Any]:
+    """One file of a configuration: the target, one section per kind, the variables."""
+    sections = {
+        k.config_section: section_schema(k.section, k.schema_file)
+        for k in declared
+        if k.section is not None
+    }
+    return {
+        "$schema": JSON_SCHEMA,
+        "$id": ROOT_SCHEMA,
+        "$comment": GENERATED,
+        "title": "cce-reconciler configuration",
+        "description": "One file of a cce-reconciler configuration. Several files merge into "
+        "one desired state; each section is optional in a file.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "target": {
+                "$ref": "target.schema.json",
+                "title": "Target",
+                "description": "Where the resources live: region or endpoint. Declared once "
+                "across all files.",
+            },
+            **sections,
+            "imports": {
+                "title": "Imports",
+                "description": "Existing cloud objects to adopt by id, each as a declared "
+                "address (written by reconciler import-terraform). Ignored once the address is in "
+                "state.",
+                "type": ["array", "null"],
+                "items": {"$ref": "import.schema.json"},
+            },
+            "variables": {
+                "title": "Variables",
+                "description": "Input variables by name, used as ${var.NAME} in any value of "
+                "any file. Each is declared once across the files; set them with --var "
+                "NAME=VALUE, --var-file FILE, an environment file (--env) or RECONCILER_VAR_NAME.",
+                "type": ["object", "null"],
+                "patternProperties": {"^[A-Za-z_][A-Za-z0-9_]*$": {"$ref": "variable.schema.json"}},
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def schema_documents() -> dict[str, dict[str, Any]]:
+    """Every schema of a configuration, by file name: as written, and as generated."""
+    return dict(_documents(kinds.generation()))
+
+
 @functools.cache
+def _documents(generation: int) -> dict[str, dict[str, Any]]:
+    written = {name: json.loads(raw) for name, raw in written_documents().items()}
+    return {**written, **generated_documents()}
+
+
+def schema_text(document: dict[str, Any]) -> bytes:
+    """A generated schema as ``reconciler schema`` writes it."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def checked_schemas() -> dict[str, dict[str, Any]]:
     """The schemas as the reconciler applies them: variables already substituted."""
-    return {name: _without_variables(schema) for name, schema in schema_documents().items()}
+    return _checked(kinds.generation())
+
+
+@functools.cache
+def _checked(generation: int) -> dict[str, dict[str, Any]]:
+    return {name: _without_variables(schema) for name, schema in _documents(generation).items()}
 
 
 def _without_variables(schema: Any) -> Any:
@@ -64,9 +149,13 @@ def _without_variables(schema: Any) -> Any:
     return folded
 
 
-@functools.cache
 def validator(root: str = ROOT_SCHEMA) -> jsonschema.protocols.Validator:
     """The validator of one configuration file (or, with ``root``, of another shipped schema)."""
+    return _validator(root, kinds.generation())
+
+
+@functools.cache
+def _validator(root: str, generation: int) -> jsonschema.protocols.Validator:
     # jsonschema picks the validator class of a referenced schema from its "$schema"; without
     # it every $ref stays on the class below, whose "pattern" anchors like JSON Schema does.
     schemas = {

@@ -8,21 +8,28 @@ Not for: the schemas themselves (``schema``) or the rules across files (``checks
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.config.fastpath import fast_check
 from reconciler.config.items import Item, items_of
 from reconciler.config.messages import schema_diagnostics
 from reconciler.config.schema import validator
 from reconciler.config.yamlload import Diagnostic, Document, JsonPath
+from reconciler.kinds import kind_named
 
 
 class Checked:
-    """The documents' resource entries, and which entries or sections failed the schema."""
+    """The documents' resource entries, and which entries or sections failed the schema; what
+    a kind's ``config_problems`` looks at (``kinds.base.ConfigView``)."""
 
     def __init__(self, documents: list[Document]) -> None:
         self.documents = documents
         self.items = [item for document in documents for item in items_of(document)]
         self.errors: set[tuple[str, JsonPath]] = set()
         self.around_errors: set[tuple[str, JsonPath]] = set()
+        self._by_kind: dict[str, list[Item]] = {}
+        for item in self.items:
+            self._by_kind.setdefault(item.kind, []).append(item)
 
     def schema_errors(self, document: Document) -> list[Diagnostic]:
         found: list[Diagnostic] = []
@@ -51,6 +58,12 @@ class Checked:
         error about the entry as a whole (a missing or an unknown key) does not count: it says
         nothing about this value."""
         return (item.document.path, (*item.jpath, *sub)) not in self.around_errors
+
+    def items_of(self, kind: str) -> Sequence[Item]:
+        return self._by_kind.get(kind, [])
+
+    def section_of(self, kind: str) -> str:
+        return kind_named(kind).config_section
 
     def section_broken(self, section: str) -> bool:
         return any(jpath == (section,) for _, jpath in self.errors)

@@ -1,59 +1,82 @@
 """The Kind interface: everything the engine needs to know about one kind of resource.
 
 A kind module (``user``, ``namespace``, ``repository``, ``cluster``, ...) defines one subclass of
-:class:`Kind` and the registry in ``reconciler.kinds`` lists one instance of each, in dependency
-order. The planner, refresh, recovery, apply and import call these methods without knowing which
-kind they hold (Terraform's ``providers.Interface``; pyinfra's facts and operations):
+:class:`Kind`; the registry in ``reconciler.kinds`` lists one instance of each in dependency
+order, and ``reconciler.kinds.register`` adds one more. The planner, refresh, recovery, apply,
+import, export, the configuration and doctor call these methods without knowing which kind they
+hold (Terraform's ``providers.Interface``; pyinfra's facts and operations).
 
-- planning (pure): ``desired_attrs``, ``secret_refs``, ``forces_replacement``, ``dependencies``,
-  ``container_of``, ``is_gone``, ``health``, ``update_step``;
+**What a kind is** is declared once, as data (read ``reconciler.kinds.fields`` first): ``name``,
+``section`` (the YAML list), ``identity`` (the keys that name an entry), ``title`` and
+``summary`` (its JSON Schema), and ``fields``, one :class:`~reconciler.kinds.fields.Field` per
+YAML key (type, default, what a change does, secret, wire name ...). From that table this class
+derives the spec builder (``build_spec``), ``desired_attrs``, ``secret_refs``,
+``forces_replacement``, ``change_refusal``, the rotatable secrets, ``export_entry``,
+``json_schema`` and the checks of references between entries (``Field.refers_to``); a kind
+overrides one only where its API needs more.
+
+**What a kind does** is code, in its module:
+
+- planning (pure): ``dependencies``, ``container_of``, ``is_gone``, ``health``, ``is_ready``,
+  ``refusal``, ``update_step``, ``rename_signature``, ``natural_id``;
 - reading (through ``reconciler.client`` only): ``read_all`` (list calls for a refresh) and
-  ``read_one`` (an object the list left out, after a lost answer, for ``import``);
+  ``read_one`` (an object the list left out, after a lost answer, for ``import`` and
+  ``export``);
 - changing (through an :class:`Operations` context the executor provides): ``create``,
-  ``update``, ``delete``, each with its waits;
+  ``update``, ``settle`` and ``delete``, each with its waits; ``apply_inputs`` works out, once
+  per apply, what its changes need from the whole run (``ops.inputs``: the account's registry
+  user for namespaces);
+- checking the configuration across entries (``config_problems``), looking at a target before a
+  first run (``probes``, for ``reconciler doctor``) and a cluster's live outputs and kubeconfig
+  (``cluster_access``);
 - moving from Terraform (pure): ``terraform`` names the provider's resource type and where it
   keeps secrets, and ``from_terraform`` reads one instance of it as a :class:`LiveObject`.
 
 A kind's wire shapes (request bodies, response field names) are known only to its module and to
-``reconciler.client``. Not for: ordering, journaling, guards or retries (the executor's job).
+``reconciler.client``. A kind module never imports another kind's module: what kinds share is
+here. Not for: ordering, journaling, guards or retries (the executor's job).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import difflib
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reconciler.errors import OutcomeUnknownError, ReconcilerError
-from reconciler.model import Address, DesiredState, SecretRef, plural
+from reconciler import waiters
+from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, ShapeError
+from reconciler.kinds.fields import (
+    IN_PLACE,
+    REFUSED,
+    REPLACE,
+    Field,
+    Section,
+    SpecBuilder,
+    change_table,
+    export_values,
+    field_at,
+    kind_schema,
+    walk,
+)
+from reconciler.model import NOWHERE, Address, DesiredState, LiveObject, Location, SecretRef, Spec
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
-    from reconciler.plan import Change, ScaleStep
+    from reconciler.diff import FieldChange
+    from reconciler.plan import Change, LiveState, ScaleStep
+    from reconciler.probes import Doctor, Probe
     from reconciler.state import ResourceState, State
-    from reconciler.waiters import Waiter
-
-
-@dataclass(frozen=True)
-class LiveObject:
-    """One object as read from the API, normalised to the attributes a desired spec declares."""
-
-    address: Address
-    cloud_id: str
-    attrs: Mapping[str, Any]
-    status: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)  # e.g. a cluster's nodes
-    # Why the answers this object was read from contradict each other (a cluster's node count
-    # and its node list), naming the requests; "" when they agree. Not part of the fingerprint:
-    # the kind refuses to compute a change from it (``update_step`` raises a ShapeError).
-    doubt: str = field(default="", compare=False)
-
 
 # What ``Kind.health`` says about a live object.
 HEALTHY = "healthy"
 FAILED_CREATE = "failed_create"  # never came up: replaced without --replace
 BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
+
+# A problem in the configuration: where, and what.
+Problem = tuple[Location, str]
 
 
 @dataclass(frozen=True)
@@ -159,7 +182,8 @@ class Operations(Protocol):
     """What the executor offers a kind while it changes one resource."""
 
     client: CceClient
-    registry_user: str | None
+    # What the kind's ``apply_inputs`` worked out for this run (None when it needs nothing).
+    inputs: Any
 
     def secret(self, change: Change, name: str) -> str | None:
         """The resolved value of a declared secret, or None if the change declares none."""
@@ -169,7 +193,9 @@ class Operations(Protocol):
 
     def progress(self, message: str) -> None: ...
 
-    def wait(self, address: Address, waiter: Waiter, read_status: Callable[[], str]) -> None:
+    def wait(
+        self, address: Address, waiter: waiters.Waiter, read_status: Callable[[], str]
+    ) -> None:
         """Poll ``read_status`` through ``waiter`` with the kind's timeout and Ctrl-C handling."""
 
     def sleep(self, seconds: float) -> None: ...
@@ -199,29 +225,93 @@ class PlanView:
         return self.secret_values.get((address, name))
 
 
-class Kind:
-    """The default behaviour; a kind module overrides what differs."""
+class ConfigItem(Protocol):
+    """One entry of a section, as the configuration read it (``config.items.Item``)."""
 
-    name: ClassVar[str]
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    @property
+    def identity(self) -> str | None: ...
+
+    @property
+    def label(self) -> str: ...
+
+    def at(self, *sub: str | int) -> Location: ...
+
+
+class ConfigView(Protocol):
+    """What a kind's ``config_problems`` may look at: every entry of every file, after the
+    schema (``config.validation.Checked``)."""
+
+    def items_of(self, kind: str) -> Sequence[ConfigItem]:
+        """Every entry of the kind's section, in file order."""
+
+    def clean(self, item: Any, *sub: str | int) -> bool:
+        """No schema error at the value ``sub`` of ``item``, inside it or at its parents."""
+
+    def valid(self, item: Any, *sub: str | int) -> bool:
+        """No schema error at the value ``sub`` or inside it."""
+
+    def section_broken(self, section: str) -> bool:
+        """The section (a top-level key) as a whole failed the schema (it is not a list)."""
+
+    def section_of(self, kind: str) -> str:
+        """The YAML list that declares ``kind``."""
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What ``reconciler output`` and ``kubeconfig`` need of a kind of cluster."""
+
+    running: str  # the status a kubeconfig needs
+    default_type: str  # the --type used when none is given
+    api_types: Mapping[str, str]  # --type -> the API's spelling
+    live_fields: tuple[str, ...]  # what ``facts`` returns, known without reading
+    status: Callable[[CceClient, str], Callable[[], str]]  # a reader; waiters.GONE: not found
+    facts: Callable[[CceClient, str], dict[str, Any] | None]  # None: not found
+    fetch: Callable[[CceClient, str, str], str]  # (client, id, API type) -> kubeconfig text
+
+
+def plural(name: str) -> str:
+    return f"{name}s"
+
+
+class Kind:
+    """The default behaviour; a kind module declares its table and overrides what differs."""
+
+    # --- the declaration (data) ------------------------------------------------------------
+
+    name: ClassVar[str]  # the address's kind: "repository"
     plural: ClassVar[str] = ""  # "repositories"; name + "s" when empty
-    spec_type: ClassVar[type]
-    # Declared fields the API cannot change in place (prefixes of field paths).
-    replace_fields: ClassVar[frozenset[str]] = frozenset()
-    # Secrets that are compared with state's hashes and set again when they change.
-    rotatable_secrets: ClassVar[frozenset[str]] = frozenset()
+    noun: ClassVar[str] = ""  # in messages: "registry user"; the name when empty
+    # The YAML list that declares this kind; None: it cannot be declared.
+    section: ClassVar[Section | None] = None
+    identity: ClassVar[tuple[str, ...]] = ("name",)  # the keys that name an entry, joined by "/"
+    title: ClassVar[str] = ""  # its JSON Schema's title
+    summary: ClassVar[str] = ""  # its JSON Schema's description
+    fields: ClassVar[tuple[Field, ...]] = ()
     # Which API the "cannot be changed in place" reason names.
     api_name: ClassVar[str] = "the v1 API"
     # False: the API cannot delete it; removing it from the config only forgets it.
     deletable: ClassVar[bool] = True
     # Seconds a create / delete / update may wait before it fails (``--timeout KIND=...``).
     default_timeout: ClassVar[float | None] = None
-    # The YAML list that declares this kind ("repositories"), for ``reconciler export``.
-    config_section: ClassVar[str] = ""
     # Kinds a refresh reads along with this one: what its listing needs (the registry user for
     # namespaces) and what its deletion takes (a namespace's repositories).
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # Comment lines ``export`` puts atop the kind's file (what the user must fill in).
+    export_note: ClassVar[str] = ""
+    # The API's error code when an account may hold only one object of this kind ("": any
+    # number): a second declared one is a configuration error.
+    one_per_account: ClassVar[str] = ""
+    # A cluster's live outputs and kubeconfig (``reconciler output``, ``kubeconfig``).
+    cluster_access: ClassVar[ClusterAccess | None] = None
     # False: refresh reads an object the state knows and the list left out by its id before
     # it is gone. True: the kind has no read of one object other than what ``read_all`` reads
     # (the registry user's single GET; the registry's image list), so absence there is final.
@@ -229,25 +319,93 @@ class Kind:
     # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
     terraform: ClassVar[TerraformType | None] = None
 
+    # --- derived from the declaration ------------------------------------------------------
+
+    _changes: ClassVar[dict[str, Field]]
+    _builder: ClassVar[SpecBuilder]
+    # (key, the kind it refers to, its place in the address or None: an attribute)
+    _references: ClassVar[tuple[tuple[str, str, int | None], ...]]
+    rotatable_secrets: ClassVar[frozenset[str]]  # compared with state's hashes, set on change
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("plural"):
             cls.plural = plural(cls.name)
+        if not cls.__dict__.get("noun"):
+            cls.noun = cls.name
+        cls._changes = change_table(cls.fields)
+        cls._builder = SpecBuilder(cls.name, cls.identity, cls.fields)
+        cls._references = tuple(
+            (one.key, one.refers_to, cls.identity.index(one.key) if one.address_only else None)
+            for one in cls.fields
+            if one.refers_to
+        )
+        cls.rotatable_secrets = frozenset(
+            path for path, one in walk(cls.fields) if one.secret and one.change is IN_PLACE
+        )
+
+    @property
+    def config_section(self) -> str:
+        """The YAML list that declares this kind ("" when none does)."""
+        return self.section.key if self.section else ""
+
+    @property
+    def schema_file(self) -> str:
+        """The file name of its JSON Schema: ``k8s-cluster.schema.json``."""
+        return self.name.replace("_", "-") + ".schema.json"
+
+    @property
+    def address_form(self) -> str:
+        """``repository.<namespace>/<name>``: how its addresses are written."""
+        return f"{self.name}." + "/".join(f"<{key}>" for key in self.identity)
+
+    def build_spec(self, data: Mapping[str, Any], location: Location = NOWHERE) -> Spec:
+        """The spec of one valid YAML entry (what passed the kind's schema)."""
+        return self._builder.build(data, location)
+
+    def json_schema(self) -> dict[str, Any]:
+        return kind_schema(self.schema_file, self.title, self.summary, self.fields)
+
+    def field_at(self, path: str) -> Field | None:
+        """The field a dotted attribute path belongs to (``tags.team`` is ``tags``)."""
+        return field_at(self._changes, path)
 
     # --- planning (pure) -------------------------------------------------------------------
 
-    def desired_attrs(self, spec: Any) -> dict[str, Any]:
-        raise NotImplementedError
+    def desired_attrs(self, spec: Spec) -> Mapping[str, Any]:
+        return spec.attrs
 
-    def secret_refs(self, spec: Any) -> dict[str, SecretRef]:
-        return {}
+    def secret_refs(self, spec: Spec) -> Mapping[str, SecretRef]:
+        return spec.secrets
 
     def forces_replacement(self, path: str) -> bool:
-        return any(path == f or path.startswith(f + ".") for f in self.replace_fields)
+        found = self.field_at(path)
+        return found is not None and found.change is REPLACE
 
-    def dependencies(self, spec: Any, desired: DesiredState) -> tuple[Address, ...]:
-        """What must exist before ``spec`` can be created."""
-        return ()
+    def change_refusal(self, path: str) -> str | None:
+        """Why the plan refuses a change of ``path`` (a ``REFUSED`` field), or None."""
+        found = self.field_at(path)
+        return found.why if found is not None and found.change is REFUSED else None
+
+    def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
+        """What must exist before ``spec`` can be created: by default the objects its fields
+        refer to (``Field.refers_to``: a repository's namespace)."""
+        found = []
+        for key, target, part in self._references:
+            if part is None:
+                value = spec.attrs.get(key)
+                if value is None:
+                    continue
+            else:
+                value = spec.name.split("/", len(self.identity) - 1)[part]
+            found.append(Address(target, str(value)))
+        return tuple(found)
+
+    def identity_of(self, address: Address) -> dict[str, str]:
+        """The identity keys' values of an address (``{"cluster": "shop", "name": "a"}``); the
+        last may hold "/" (a repository's name)."""
+        parts = address.name.split("/", len(self.identity) - 1)
+        return dict(zip(self.identity, parts, strict=False))
 
     def container_of(self, address: Address) -> Address | None:
         """The resource whose deletion takes this one with it (a repository's namespace)."""
@@ -265,12 +423,7 @@ class Kind:
         short of ready nodes): apply then waits for it (``settle``) before its dependents."""
         return True
 
-    def autoscaled_fields(self, live: LiveObject) -> frozenset[str]:
-        """Fields of ``live`` an autoscaler owns now (a group's node count while its
-        autoscaler is on): ``reconciler watch`` never repairs them. None by default."""
-        return frozenset()
-
-    def refusal(self, spec: Any, view: PlanView) -> str | None:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
         """Why the API would reject creating or changing ``spec``, when that is knowable before
         any request (a rule of the seed's error table, a quota, a name taken): the plan refuses
         it, so that a green plan means a green apply. None: nothing known against it."""
@@ -286,7 +439,28 @@ class Kind:
         """What deleting the object destroys, for the rename warning."""
         return "its data"
 
-    def update_step(self, change_fields: Iterable[Any], live: LiveObject) -> ScaleStep | None:
+    def secret_problem(self, path: str, value: str) -> str | None:
+        """Why the API would refuse ``value`` as the secret at ``path`` (``Field.rule``)."""
+        found = self.field_at(path)
+        return found.rule(value) if found is not None and found.rule is not None else None
+
+    def secret_refusal(self, spec: Spec, view: PlanView) -> str | None:
+        """The first of ``spec``'s resolved secrets that breaks its field's rule, or None."""
+        for path in spec.secrets:
+            value = view.secret(spec.address, path)
+            problem = self.secret_problem(path, value) if value is not None else None
+            if problem:
+                return problem
+        return None
+
+    def autoscaled_fields(self, live: LiveObject) -> frozenset[str]:
+        """Fields of ``live`` an autoscaler owns now (a group's node count while its
+        autoscaler is on): ``reconciler watch`` never repairs them. None by default."""
+        return frozenset()
+
+    def update_step(
+        self, change_fields: Iterable[FieldChange], live: LiveObject
+    ) -> ScaleStep | None:
         """A typed step that apply needs beyond before/after (a scale), or None."""
         return None
 
@@ -295,9 +469,12 @@ class Kind:
         return ""
 
     def export_entry(self, live: LiveObject) -> dict[str, Any] | None:
-        """The YAML mapping that declares ``live`` as it is (``reconciler export``); secrets
-        become ``{env: ...}`` placeholders. None: this kind cannot be exported."""
-        return None
+        """The YAML mapping that declares ``live`` as it is (``reconciler export``), from the
+        field table; secrets become ``{env: ...}`` placeholders. None: this kind cannot be
+        exported (it has no section)."""
+        if self.section is None:
+            return None
+        return export_values(self.fields, live.attrs, self.identity_of(live.address))
 
     def from_terraform(
         self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
@@ -306,6 +483,65 @@ class Kind:
         (its ``attributes``; ``found``: what earlier kinds read from the same state). Raise
         :class:`NotConvertible` when it cannot be declared here. Never copies a secret."""
         raise NotConvertible(f"{self.name} cannot be read from a Terraform state")
+
+    # --- the configuration, across entries -------------------------------------------------
+
+    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
+        """What the schema cannot say about this kind's entries: by default, that each value
+        of a field that ``refers_to`` another kind names one declared (with a did-you-mean), and
+        that a kind allowing one object per account has one declared."""
+        if self.one_per_account:
+            yield from self._more_than_one(view)
+        for one in self.fields:
+            if one.refers_to and not view.section_broken(view.section_of(one.refers_to)):
+                yield from self._undeclared(view, one.key, one.refers_to)
+
+    def _more_than_one(self, view: ConfigView) -> Iterator[Problem]:
+        by_name: dict[str, ConfigItem] = {}
+        for item in view.items_of(self.name):
+            if item.identity is not None:
+                by_name.setdefault(item.identity, item)
+        declared = list(by_name.values())
+        for item in declared[1:]:
+            first = declared[0]
+            yield (
+                item.at(),
+                f"{item.label}: only one {self.noun} is allowed per account "
+                f"({self.one_per_account}); {first.label} is declared at {first.at()}",
+            )
+
+    def _undeclared(self, view: ConfigView, key: str, target: str) -> Iterator[Problem]:
+        declared = [i.identity for i in view.items_of(target) if i.identity]
+        known = set(declared)
+        for item in view.items_of(self.name):
+            name = item.data.get(key)
+            if not isinstance(name, str) or name in known:
+                continue
+            message = (
+                f'{item.label} refers to {target} "{name}", which is not declared under '
+                f"{view.section_of(target)}"
+            )
+            close = difflib.get_close_matches(name, declared, n=1)
+            if close:
+                message += f'; did you mean "{close[0]}"?'
+            else:
+                message += self.reference_hint(key, name, view)
+            yield item.at(key), message
+
+    def reference_hint(self, key: str, name: str, view: ConfigView) -> str:
+        """More words for an undeclared reference with no close match ("" for none)."""
+        return ""
+
+    # --- the whole run ----------------------------------------------------------------------
+
+    def apply_inputs(self, desired: DesiredState, live: LiveState) -> Any:
+        """What this kind's changes need from the whole run, worked out once per apply and
+        given to each as ``ops.inputs`` (None: nothing)."""
+        return None
+
+    def probes(self) -> Sequence[Probe]:
+        """The read-only checks ``reconciler doctor`` runs for this kind (``reconciler.probes``)."""
+        return ()
 
     # --- reading (I/O through the client) ----------------------------------------------------
 
@@ -332,6 +568,9 @@ class Kind:
         raise NotImplementedError
 
 
+# --- what kinds share ---------------------------------------------------------------------------
+
+
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     """Keep declared fields only (None = not declared), recursively."""
     out: dict[str, Any] = {}
@@ -345,8 +584,44 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def secrets_of(pairs: Mapping[str, SecretRef | None]) -> dict[str, SecretRef]:
-    return {k: v for k, v in pairs.items() if v is not None}
+def status_of(read: Callable[[], str]) -> Callable[[], str]:
+    """``read`` (one GET of an object's status) as a wait's status reader: a positive
+    not-found is ``waiters.GONE``."""
+
+    def status() -> str:
+        try:
+            return read()
+        except NotFoundError:
+            return waiters.GONE
+
+    return status
+
+
+def scale_step(
+    change_fields: Iterable[FieldChange],
+    path: str,
+    live: LiveObject,
+    newest: Callable[[], Sequence[str]],
+    *,
+    absolute: bool = False,
+) -> ScaleStep | None:
+    """The step of a change of the node count at ``path``: add the difference, or remove that
+    many of the ``newest`` nodes (their ids, newest first). None: the count did not change.
+    Never from answers that disagree (``live.doubt``: a ShapeError), except a scale-up of an
+    API that takes the new count itself (``absolute``: no node is named, no difference sent)."""
+    from reconciler.plan import ScaleStep  # the plan's types, when planning
+
+    count = next((f for f in change_fields if f.path == path), None)
+    if count is None:
+        return None
+    before, after = int(count.before), int(count.after)
+    if absolute and after >= before:
+        return ScaleStep(add=after - before)
+    if live.doubt:
+        raise ShapeError(f"{live.address}: {live.doubt}")
+    if after >= before:
+        return ScaleStep(add=after - before)
+    return ScaleStep(remove=tuple(newest()[: before - after]))
 
 
 def matches_declared(live: LiveObject | None, want: Mapping[str, Any]) -> bool:
@@ -415,3 +690,58 @@ def v2_client(client: CceClient) -> CceV2Client:
     """The CCE v2 API on the same endpoint, credentials, retry budget and rate limit as
     ``client`` (v1 and v2 share one host and one signing scheme)."""
     return client.v2
+
+
+# --- the account's registry user (namespaces are created, repositories deleted, for it) --------
+
+REGISTRY_USER = "user"
+
+
+def registry_user(desired: DesiredState, live: LiveState) -> str | None:
+    """The registry user namespaces are created for: the declared one, else the live one."""
+    declared = desired.first_of_kind(REGISTRY_USER)
+    if declared is not None:
+        return declared.name
+    found = [cloud_id for kind, cloud_id in live.by_id if kind == REGISTRY_USER]
+    return found[0] if found else None
+
+
+def probe_user_list(
+    doctor: Doctor, name: str, path: str, key: str, parse: Callable[[Any], Any]
+) -> None:
+    """``reconciler doctor``: the first page of a list read per registry user (``found[name]``),
+    or a skipped row when there is no user to list it for."""
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.probes import SKIPPED, Check
+
+    username, why_not = doctor.found.get(REGISTRY_USER, (None, "listed per registry user"))
+    if username is None:
+        doctor.add(Check(name, SKIPPED, f"GET {path}", why_not))
+        return
+    with doctor.answer(name, f"GET {path}"):
+        query = v1.registry_list_query(username)
+        doctor.found[name] = doctor.first_page(name, path, query, key, parse)
+
+
+# --- networks ------------------------------------------------------------------------------------
+
+
+def normal_cidr(text: str) -> str:
+    """A CIDR as its network (``172.16.1.0/16`` is ``172.16.0.0/16``); other text unchanged."""
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return text
+
+
+def cidr_problem(text: str) -> str | None:
+    """What is wrong with an IPv4 network in CIDR notation, or None."""
+    try:
+        ipaddress.IPv4Network(text, strict=True)
+    except ipaddress.NetmaskValueError:
+        return "the prefix length must be 0-32"
+    except ValueError as exc:
+        if "host bits set" not in str(exc):
+            return "not an IPv4 network"
+        return f"host bits are set; did you mean {ipaddress.IPv4Network(text, strict=False)}?"
+    return None

@@ -7,8 +7,7 @@ API; a create has no client token, so a lost answer is settled by reading by nam
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
@@ -17,31 +16,48 @@ from reconciler.errors import (
     NotFoundError,
     OutcomeUnknownError,
     ReconcilerError,
-    ShapeError,
 )
 from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
     HEALTHY,
+    ClusterAccess,
+    ConfigView,
     Kind,
     LiveObject,
     NotConvertible,
     Operations,
     PlanView,
+    Problem,
     RefreshContext,
     TaintedError,
     TerraformRecord,
     TerraformSecret,
     TerraformType,
+    cidr_problem,
     create_once,
     drop_none,
-    secrets_of,
+    normal_cidr,
+    scale_step,
+    status_of,
     terraform_int,
     terraform_text,
     terraform_value,
 )
-from reconciler.model import Address, ClusterSpec, DesiredState, SecretRef
+from reconciler.kinds.fields import (
+    CREATE_ONLY,
+    IN_PLACE,
+    Field,
+    Section,
+    boolean,
+    choice,
+    integer,
+    text,
+)
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import ScaleStep
+from reconciler.probes import SKIPPED, Check, Doctor, Phase, Probe, check_credentials, page_summary
+from reconciler.wording import show
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
@@ -92,13 +108,6 @@ NOT_BUSY = waiters.Waiter(
         waiters.GONE: waiters.SUCCESS,
     },
 )
-
-
-def normal_cidr(text: str) -> str:
-    try:
-        return str(ipaddress.ip_network(text, strict=False))
-    except ValueError:
-        return text
 
 
 def node_dict(node: Node) -> dict[str, Any]:
@@ -269,6 +278,10 @@ def terraform_workers(attributes: Mapping[str, Any]) -> tuple[dict[str, Any], st
     return drop_none(workers), zone
 
 
+def worker_count(attrs: Mapping[str, Any]) -> int:
+    return int(attrs.get("workers", {}).get("count", 0))
+
+
 def _growth(desired: DesiredState | None, live: list[LiveObject], kind: Kind) -> tuple[int, int]:
     """(clusters created, worker nodes added) if every declared cluster is applied; deletes
     are not subtracted (they may run after the creates). (0, 0): no quota is needed."""
@@ -277,91 +290,432 @@ def _growth(desired: DesiredState | None, live: list[LiveObject], kind: Kind) ->
     running = {o.address.name: o for o in live if not kind.is_gone(o)}
     clusters = nodes = 0
     for spec in desired.of_kind(kind.name):
-        if not isinstance(spec, ClusterSpec):
-            continue
+        want = worker_count(spec.attrs)
         have = running.get(spec.name)
         if have is None:
             clusters += 1
-            nodes += spec.workers.count
+            nodes += want
         else:
-            nodes += max(0, spec.workers.count - int(have.attrs.get("workers", {}).get("count", 0)))
+            nodes += max(0, want - worker_count(have.attrs))
     return clusters, nodes
+
+
+NAME = "^[A-Za-z][A-Za-z0-9_./-]{0,64}$"
+ZONE = "^zone[A-Z]$"
+CIDR = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+
+ADVANCED_OPTIONS = (
+    Field(
+        "kubeProxyMode",
+        "kube-proxy mode",
+        "ipvs or iptables.",
+        choice("ipvs", "iptables"),
+        doc="`ipvs` or `iptables`",
+    ),
+    Field(
+        "cniMode",
+        "CNI mode",
+        "kubenet or cni.",
+        choice("kubenet", "cni"),
+        doc="`kubenet` or `cni`",
+    ),
+    Field(
+        "cniType",
+        "CNI type",
+        "The CNI plugin when cniMode is cni.",
+        text(min_length=1),
+        doc="the CNI plugin when `cniMode` is `cni`",
+    ),
+    Field(
+        "dnsMode",
+        "DNS mode",
+        "kubeDNS or coreDNS.",
+        choice("kubeDNS", "coreDNS"),
+        doc="`kubeDNS` or `coreDNS`",
+    ),
+    Field(
+        "maxPodNum",
+        "Maximum pods per node",
+        "The maximum number of pods on one node.",
+        integer(minimum=1),
+        doc="pods per node, >= 1",
+    ),
+    Field(
+        "secureContainerEnable",
+        "Secure containers",
+        "Run pods in secure (sandboxed) containers.",
+        boolean(),
+        doc="`true` / `false`: run pods in secure (sandboxed) containers",
+    ),
+    Field(
+        "setOSSecurity",
+        "OS security hardening",
+        "Apply the OS security baseline to the nodes.",
+        boolean(),
+        doc="`true` / `false`: apply the OS security baseline to the nodes",
+    ),
+)
+
+WORKERS = (
+    Field(
+        "count",
+        "Count",
+        "Number of worker nodes, 0-1000; the only field that changes in place (scale up / down).",
+        integer(minimum=0, maximum=1000),
+        required=True,
+        change=IN_PLACE,
+        why="scalingUp / scalingDown; a scale-down names the newest nodes",
+        wire="orderContent.items[].config.purchaseNum",
+        doc="0-1000",
+        placeholder=0,
+    ),
+    Field(
+        "instanceType",
+        "Instance type",
+        'The numeric BCC instance type code, e.g. "10" (a number is accepted too).',
+        {"type": ["string", "integer"], "pattern": "^[0-9]+$", "minimum": 0},
+        required=True,
+        normalize=str,
+        wire="instanceType",
+        doc='numeric code such as `"10"`; a bare number is accepted',
+        placeholder="10",
+    ),
+    Field(
+        "cpu",
+        "CPU cores",
+        "CPU cores per node.",
+        integer(minimum=1),
+        required=True,
+        wire="cpu",
+        doc="cores per node, >= 1",
+        placeholder=4,
+    ),
+    Field(
+        "memory",
+        "Memory (GB)",
+        "Memory per node in GB.",
+        integer(minimum=1),
+        required=True,
+        wire="memory",
+        doc="GB per node, >= 1",
+        placeholder=8,
+    ),
+    # the v1 API never reports the next three: export writes placeholders, which matter only
+    # for nodes added later (the planner compares them with what state recorded as applied)
+    Field(
+        "imageId",
+        "Image id",
+        "The OS image of the nodes, e.g. m-xxxx.",
+        text(min_length=1),
+        required=True,
+        wire="imageId",
+        doc="`m-...`",
+        placeholder="m-UNKNOWN",
+    ),
+    Field(
+        "subnetUuid",
+        "Subnet",
+        "The subnet of the nodes, e.g. sbn-xxxx.",
+        text(min_length=1),
+        required=True,
+        wire="subnetUuid",
+        doc="`sbn-...`",
+        placeholder="sbn-UNKNOWN",
+    ),
+    Field(
+        "securityGroupId",
+        "Security group",
+        "The security group of the nodes, e.g. g-xxxx.",
+        text(min_length=1),
+        required=True,
+        wire="securityGroupId",
+        doc="`g-...`",
+        placeholder="g-UNKNOWN",
+    ),
+    Field(
+        "productType",
+        "Billing",
+        "postpay (pay as you go) or prepay. Default postpay.",
+        choice("postpay", "prepay"),
+        default="postpay",
+        wire="productType",
+        doc="`postpay` (default) or `prepay`",
+    ),
+    Field(
+        "imageType",
+        "Image type",
+        "The kind of image, e.g. common. Default common.",
+        text(min_length=1),
+        default="common",
+        wire="imageType",
+        doc="default `common`",
+    ),
+    Field(
+        "logicalZone",
+        "Zone",
+        "The zone of the nodes when not the main one, e.g. zoneB.",
+        text(ZONE),
+        wire="logicalZone",
+        doc="`zoneA` ... `zoneZ`; default the main zone",
+    ),
+    Field(
+        "rootDiskSizeInGb",
+        "Root disk size (GB)",
+        "Size of the system disk in GB.",
+        integer(minimum=1),
+        wire="rootDiskSizeInGb",
+        doc="GB, >= 1",
+    ),
+    Field(
+        "rootDiskStorageType",
+        "Root disk type",
+        "sata, ssd or premium_ssd.",
+        choice("sata", "ssd", "premium_ssd"),
+        wire="rootDiskStorageType",
+        doc="`sata`, `ssd` or `premium_ssd`",
+    ),
+    Field(
+        "adminPassword",
+        "Admin password",
+        "The nodes' root password, by reference only: {env: NAME} or {file: PATH}.",
+        secret=True,
+        change=CREATE_ONLY,
+        why="it applies only to nodes created from then on",
+        wire="adminPass",
+        doc="a [secret reference](#secrets)",
+    ),
+)
+
+
+def cluster_status(client: CceClient, cloud_id: str) -> Callable[[], str]:
+    """Reads the cluster's status (``waiters.GONE`` once it is not found)."""
+    return status_of(lambda: client.get_cluster(cloud_id).status)
+
+
+def _live_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
+    """The cluster and its node list: what ``ClusterKind.read_one`` reads, plus the master
+    count its ``LiveObject`` leaves out."""
+    try:
+        cluster = client.get_cluster(cloud_id)
+        gone = cluster.status in GONE_STATUSES
+        nodes = () if gone else client.list_nodes(cloud_id)
+    except NotFoundError:
+        return None
+    alive = [n.instance_short_id for n in nodes if n.status not in GONE_STATUSES]
+    return {
+        "status": cluster.status,
+        "masterCount": cluster.master_vm_count,
+        "workerCount": len(alive),
+        "nodeIds": alive,
+    }
+
+
+OUTPUTS = ClusterAccess(
+    running="RUNNING",
+    default_type="public",
+    # the v1 API's ``default`` is the public (EIP) address
+    api_types={
+        "public": "default",
+        "internal": "internal",
+        "intraVpc": "intraVpc",
+        "vpc": "intraVpc",
+    },
+    live_fields=("status", "masterCount", "workerCount", "nodeIds"),
+    status=cluster_status,
+    facts=_live_facts,
+    fetch=lambda client, cloud_id, api_type: client.get_kubeconfig(cloud_id, api_type),
+)
+
+
+# --- reconciler doctor ----------------------------------------------------------------------
+
+
+def _probe_clusters(doctor: Doctor) -> None:
+    """One signed GET of the cluster list: the credentials, the clock and the list's shape."""
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import Cluster
+
+    response = check_credentials(doctor, v1.CLUSTER_PATH)
+    if response is None:
+        return
+    doctor.found["clusters"] = doctor.shaped(
+        "clusters",
+        response,
+        lambda d: v1.parse_page(d, v1.CLUSTERS_KEY, Cluster.from_json),
+        v1.CLUSTER_PATH,
+        page_summary(v1.CLUSTERS_KEY),
+    )
+
+
+def _probe_nodes(doctor: Doctor) -> None:
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import Node
+
+    clusters = doctor.found.get("clusters")
+    where = f"GET {v1.NODE_PATH}"
+    live = [c for c in clusters.items if c.status not in GONE_STATUSES] if clusters else []
+    if not live:
+        doctor.add(Check("nodes", SKIPPED, where, "no live cluster to list the nodes of"))
+        return
+    with doctor.answer("nodes", where):
+        doctor.first_page(
+            "nodes",
+            v1.NODE_PATH,
+            v1.nodes_query(live[0].cluster_uuid),
+            v1.NODES_KEY,
+            Node.from_json,
+        )
+
+
+def _probe_quota(doctor: Doctor) -> None:
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+    from reconciler.client.v1_types import Quota
+
+    doctor.optional(
+        "quota",
+        v1.CLUSTER_PATH,
+        dict(v1.QUOTA_QUERY),
+        "quota call",  # known only from third-party code: it may not exist
+        Quota.from_json,
+        lambda q: f"clusters {q.cluster_used}/{q.cluster}, workers {q.slave_used}/{q.slave}",
+    )
+
+
+def _probe_versions(doctor: Doctor) -> None:
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+
+    doctor.optional(
+        "versions",
+        v1.VERSIONS_PATH,
+        None,
+        "version list",
+        v1.versions_from,
+        lambda v: ", ".join(v) or "none",
+    )
+
+
+PROBES = (
+    Probe("clusters", Phase.REACH, _probe_clusters),
+    Probe("nodes", Phase.DETAILS, _probe_nodes),
+    Probe("quota", Phase.FACTS, _probe_quota),
+    Probe("versions", Phase.FACTS, _probe_versions),
+)
+
+
+# What the v1 API never reports of the workers, and what export writes for it instead.
+UNREPORTED = {f.key: f.placeholder for f in WORKERS if str(f.placeholder).endswith("-UNKNOWN")}
 
 
 class ClusterKind(Kind):
     name = "cluster"
-    spec_type = ClusterSpec
-    replace_fields = frozenset(
-        {
-            "name",  # the v1 API cannot rename a cluster
-            "version",
-            "mainAvailableZone",
-            "containerNet",
-            "deployMode",
-            "comment",
-            "advancedOptions",
-            "workers.instanceType",
-            "workers.cpu",
-            "workers.memory",
-            "workers.imageId",
-            "workers.subnetUuid",
-            "workers.securityGroupId",
-            "workers.productType",
-            "workers.imageType",
-            "workers.logicalZone",
-            "workers.rootDiskSizeInGb",
-            "workers.rootDiskStorageType",
-        }
+    section = Section("clusters", "Clusters", "Kubernetes clusters and their workers.")
+    identity = ("name",)
+    title = "Cluster"
+    summary = (
+        "A CCE Kubernetes cluster and its worker nodes (address cluster.<name>). Only "
+        "workers.count can change in place; other changes replace the cluster."
     )
-    # a worker admin password only applies to nodes created from now on: never rotated
-    rotatable_secrets = frozenset[str]()
+    fields = (
+        Field(
+            "name",
+            "Name",
+            '1-65 letters, digits, "-", "_", "/" or ".", starting with a letter.',
+            text(NAME),
+            required=True,
+            wire="clusterName",
+            doc="same format as a repository name",
+        ),
+        Field(
+            "version",
+            "Kubernetes version",
+            'The Kubernetes version, quoted, e.g. "1.20.8".',
+            text("^[0-9]+\\.[0-9]+\\.[0-9]+$"),
+            required=True,
+            wire="version",
+            doc='Kubernetes version, quoted: `"1.20.8"`',
+        ),
+        Field(
+            "mainAvailableZone",
+            "Main availability zone",
+            "The zone of the master and of the workers by default, e.g. zoneA.",
+            text(ZONE),
+            required=True,
+            wire="mainAvailableZone",
+            doc="`zoneA` ... `zoneZ`",
+        ),
+        Field(
+            "containerNet",
+            "Container network",
+            "The pod network, an IPv4 CIDR such as 172.16.0.0/16; it must not overlap the VPC.",
+            text(CIDR),
+            required=True,
+            normalize=normal_cidr,
+            wire="containerNet",
+            doc="an IPv4 network, `172.16.0.0/16` (no host bits set)",
+        ),
+        Field(
+            "deployMode",
+            "Deploy mode",
+            "BCC (cloud servers) or DCC (dedicated hosts). Default BCC.",
+            choice("BCC", "DCC"),
+            default="BCC",
+            wire="deployMode",
+            doc="`BCC` (default) or `DCC`",
+        ),
+        Field(
+            "comment",
+            "Comment",
+            "Free text shown in the console.",
+            text(),
+            wire="comment",
+            doc="free text",
+        ),
+        Field(
+            "advancedOptions",
+            "Advanced options",
+            "Network and security options of the cluster, passed to CCE as given.",
+            fields=ADVANCED_OPTIONS,
+            wire="advancedOptions",
+            doc="network and security options, passed to CCE as given: the keys below",
+        ),
+        Field(
+            "workers",
+            "Workers",
+            "The worker nodes: how many, and the BCC instance each one is.",
+            required=True,
+            fields=WORKERS,
+            wire="orderContent.items[].config",
+            doc="the worker order: the keys below",
+        ),
+    )
     default_timeout = 1800.0
-    config_section = "clusters"
     export_reads_one = True
-    # What the v1 API never reports of the workers; an exported cluster gets placeholders,
-    # used only for nodes added later (the planner compares them with the declared value).
-    UNREPORTED = {
-        "imageId": "m-UNKNOWN",
-        "subnetUuid": "sbn-UNKNOWN",
-        "securityGroupId": "g-UNKNOWN",
-    }
-
+    cluster_access = OUTPUTS
     terraform = TERRAFORM
+    export_note = (
+        "The v1 API does not report workers.imageId, subnetUuid or securityGroupId: the\n"
+        "*-UNKNOWN placeholders only matter for nodes added later; replace them first\n"
+        "(a plan adding nodes refuses them)."
+    )
 
     # --- planning ----------------------------------------------------------------------------
 
-    def desired_attrs(self, spec: ClusterSpec) -> dict[str, Any]:
-        w = spec.workers
-        return drop_none(
-            {
-                "name": spec.name,
-                "version": spec.version,
-                "mainAvailableZone": spec.main_available_zone,
-                "containerNet": normal_cidr(spec.container_net),
-                "deployMode": spec.deploy_mode,
-                "comment": spec.comment,
-                "advancedOptions": dict(spec.advanced_options),
-                "workers": {
-                    "count": w.count,
-                    "instanceType": str(w.instance_type),
-                    "cpu": w.cpu,
-                    "memory": w.memory,
-                    "imageId": w.image_id,
-                    "subnetUuid": w.subnet_uuid,
-                    "securityGroupId": w.security_group_id,
-                    "productType": w.product_type,
-                    "imageType": w.image_type,
-                    "logicalZone": w.logical_zone,
-                    "rootDiskSizeInGb": w.root_disk_size_gb,
-                    "rootDiskStorageType": w.root_disk_storage_type,
-                },
-            }
-        )
+    def probes(self) -> tuple[Probe, ...]:
+        return PROBES
 
-    def secret_refs(self, spec: ClusterSpec) -> dict[str, SecretRef]:
-        return secrets_of({ADMIN_PASSWORD: spec.workers.admin_password})
+    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
+        """Each container network is a network (the schema checks only its shape)."""
+        for item in view.items_of(self.name):
+            text = item.data.get("containerNet")
+            if isinstance(text, str) and view.clean(item, "containerNet"):
+                problem = cidr_problem(text)
+                if problem:
+                    yield (
+                        item.at("containerNet"),
+                        f"{item.label} containerNet {show(text)} is invalid: {problem}",
+                    )
 
-    def refusal(self, spec: ClusterSpec, view: PlanView) -> str | None:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
         """A version the API does not offer (its version list, read when a declared version is
         new); Cce.ContainerNetConflict: a pod network overlapping another declared cluster's or
         a live cluster's (other than those of this address: the one being replaced, or one
@@ -383,21 +737,22 @@ class ClusterKind(Kind):
                     f"account's {quota.slave} exist (Cce.slaveOverQuota)"
                 )
         offered = view.facts.get(VERSIONS_FACT)
-        if offered and spec.version not in offered:
+        version = spec.attrs["version"]
+        if offered and version not in offered:
             return (
-                f"version {spec.version} is not one the API offers ({', '.join(offered)}; "
+                f"version {version} is not one the API offers ({', '.join(offered)}; "
                 "Cce.IllegalArguments)"
             )
-        mine = ipaddress.ip_network(normal_cidr(spec.container_net), strict=False)
+        mine = ipaddress.ip_network(spec.attrs["containerNet"], strict=False)
         own = view.managed.get(spec.address)
         others = [
             (str(o.address), o.attrs.get("containerNet"))
             for o in view.live_objects.get(self.name, [])
             if o.cloud_id != own and o.address != spec.address
         ] + [
-            (str(s.address), s.container_net)
+            (str(s.address), s.attrs["containerNet"])
             for s in view.desired.of_kind(self.name)
-            if isinstance(s, ClusterSpec) and s.address != spec.address
+            if s.address != spec.address
         ]
         for name, net in others:
             if net and mine.overlaps(ipaddress.ip_network(normal_cidr(net), strict=False)):
@@ -406,6 +761,26 @@ class ClusterKind(Kind):
                     "(Cce.ContainerNetConflict)"
                 )
         return None
+
+    def _placeholder_problem(self, spec: Spec, view: PlanView) -> str | None:
+        """Nodes to add while workers still carry export's ``*-UNKNOWN`` placeholders: the API
+        would reject ids that do not exist, so the plan refuses it now."""
+        workers = spec.attrs["workers"]
+        unknown = [f"workers.{k}" for k, v in UNREPORTED.items() if workers.get(k) == v]
+        if not unknown:
+            return None
+        live = next(
+            (o for o in view.live_objects.get(self.name, []) if o.address == spec.address), None
+        )
+        have = worker_count(live.attrs) if live is not None else 0
+        want = worker_count(spec.attrs)
+        if want <= have:
+            return None
+        return (
+            f"it adds {want - have} worker node(s), but {', '.join(unknown)} still hold the "
+            "placeholders `reconciler export` wrote (the v1 API never reports them): the new "
+            "nodes need real ids; set them first"
+        )
 
     def is_gone(self, live: LiveObject) -> bool:
         return live.status in GONE_STATUSES
@@ -421,66 +796,17 @@ class ClusterKind(Kind):
         return live.status == "RUNNING" or self.health(live) != HEALTHY or self.is_gone(live)
 
     def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
-        ops.wait(change.address, CREATED, self._status(ops.client, entry.cloud_id))
+        ops.wait(change.address, CREATED, cluster_status(ops.client, entry.cloud_id))
 
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
     ) -> ScaleStep | None:
-        count = next((f for f in change_fields if f.path == SCALE_FIELD), None)
-        if count is None:
-            return None
-        if live.doubt:
-            raise ShapeError(f"{live.address}: {live.doubt}")
-        before, after = int(count.before), int(count.after)
-        if after >= before:
-            return ScaleStep(add=after - before)
-        nodes = sorted(
-            staying(live.details.get("nodes", [])),
-            key=lambda n: (n.get("createTime", ""), n.get("id", "")),
-            reverse=True,
-        )
-        return ScaleStep(remove=tuple(n["id"] for n in nodes[: before - after]))
+        def newest() -> list[str]:
+            nodes = staying(live.details.get("nodes", []))
+            ordered = sorted(nodes, key=lambda n: (n.get("createTime", ""), n.get("id", "")))
+            return [n["id"] for n in reversed(ordered)]
 
-    def _placeholder_problem(self, spec: ClusterSpec, view: PlanView) -> str | None:
-        """Nodes to add while workers still carry export's ``*-UNKNOWN`` placeholders: the API
-        would reject ids that do not exist, so the plan refuses it now."""
-        w = spec.workers
-        declared = {
-            "imageId": w.image_id,
-            "subnetUuid": w.subnet_uuid,
-            "securityGroupId": w.security_group_id,
-        }
-        unknown = [f"workers.{k}" for k, v in declared.items() if v == self.UNREPORTED[k]]
-        if not unknown:
-            return None
-        live = next(
-            (o for o in view.live_objects.get(self.name, []) if o.address == spec.address), None
-        )
-        have = int(live.attrs.get("workers", {}).get("count", 0)) if live is not None else 0
-        if w.count <= have:
-            return None
-        return (
-            f"it adds {w.count - have} worker node(s), but {', '.join(unknown)} still hold the "
-            "placeholders `reconciler export` wrote (the v1 API never reports them): the new "
-            "nodes need real ids; set them first"
-        )
-
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        attrs = dict(live.attrs)
-        workers = {
-            "count": 0,
-            "instanceType": "10",
-            "cpu": 4,
-            "memory": 8,
-            **self.UNREPORTED,
-            **dict(attrs.get("workers", {})),  # the API never reports what UNREPORTED holds
-        }
-        entry = {k: attrs[k] for k in ("name", "version", "mainAvailableZone", "containerNet")}
-        for key in ("comment", "advancedOptions"):
-            if attrs.get(key):
-                entry[key] = attrs[key]
-        entry["workers"] = workers
-        return entry
+        return scale_step(change_fields, SCALE_FIELD, live, newest)
 
     def from_terraform(
         self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
@@ -539,6 +865,8 @@ class ClusterKind(Kind):
             c for c in clusters if c.cluster_uuid in wanted and c.status not in GONE_STATUSES
         ]
         workers = max(1, min(ctx.parallelism, len(with_nodes) or 1))
+        from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             node_lists = dict(
                 zip(
@@ -571,9 +899,7 @@ class ClusterKind(Kind):
             return False
         running = {(o.address.name, o.attrs.get("version")) for o in found if not self.is_gone(o)}
         return any(
-            (s.name, s.version) not in running
-            for s in ctx.desired.of_kind(self.name)
-            if isinstance(s, ClusterSpec)
+            (s.name, s.attrs["version"]) not in running for s in ctx.desired.of_kind(self.name)
         )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
@@ -586,15 +912,6 @@ class ClusterKind(Kind):
             return None
         doubt = count_doubt(cluster, list(nodes), f"GET /v1/cluster/{cloud_id}", nodes.origin())
         return self.live_object(cluster, list(nodes), doubt)
-
-    def _status(self, client: CceClient, cloud_id: str) -> Callable[[], str]:
-        def status() -> str:
-            try:
-                return client.get_cluster(cloud_id).status
-            except NotFoundError:
-                return waiters.GONE
-
-        return status
 
     # --- changing ----------------------------------------------------------------------------
 
@@ -614,7 +931,7 @@ class ClusterKind(Kind):
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
-            ops.wait(change.address, CREATED, self._status(ops.client, cloud_id))
+            ops.wait(change.address, CREATED, cluster_status(ops.client, cloud_id))
         except waiters.WaitFailed as exc:
             if exc.last_status in BROKEN_STATUSES:
                 raise TaintedError(
@@ -666,10 +983,10 @@ class ClusterKind(Kind):
     def _scaled(self, client: CceClient, cloud_id: str, want: int) -> Callable[[], str]:
         """RUNNING once the cluster runs with exactly ``want`` nodes, all running: a scale is
         done when its nodes are, so a plan made right after sees what it will keep seeing."""
-        cluster_status = self._status(client, cloud_id)
+        of_cluster = cluster_status(client, cloud_id)
 
         def status() -> str:
-            current = cluster_status()
+            current = of_cluster()
             if current != "RUNNING":
                 return current
             nodes = [n for n in client.list_nodes(cloud_id) if n.status not in GONE_STATUSES]
@@ -680,7 +997,7 @@ class ClusterKind(Kind):
         return status
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
-        status = self._status(ops.client, cloud_id)
+        status = cluster_status(ops.client, cloud_id)
         for _ in range(ops.busy_retries):
             try:
                 ops.client.delete_cluster(cloud_id, delete_eip_cds=True, delete_snap=True)

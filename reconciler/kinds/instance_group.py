@@ -16,25 +16,17 @@ settled by reading the cluster's groups by name before anything is sent again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import waiters
-from reconciler.client.v1_types import Listing
-from reconciler.client.v2_types import (
-    DeleteOption,
-    InstanceGroupCreate,
-    InstanceSpecBody,
-    ScaleDown,
-)
 from reconciler.errors import (
     NotFoundError,
     OutcomeUnknownError,
     ReconcilerError,
-    ShapeError,
     UsageError,
 )
 from reconciler.kinds.base import (
+    ConfigView,
     Kind,
     LiveObject,
     NotConvertible,
@@ -47,20 +39,34 @@ from reconciler.kinds.base import (
     TerraformType,
     create_once,
     drop_none,
-    secrets_of,
+    scale_step,
+    status_of,
     terraform_int,
     terraform_text,
     v2_client,
 )
-from reconciler.kinds.k8s_cluster import GONE_PHASES, K8sClusterKind
-from reconciler.model import Address, DesiredState, InstanceGroupSpec, SecretRef
+from reconciler.kinds.fields import (
+    CREATE_ONLY,
+    IN_PLACE,
+    Field,
+    Section,
+    choice,
+    integer,
+    text,
+)
+from reconciler.model import Address, Spec
 from reconciler.plan import ScaleStep
-from reconciler.secret_rules import secret_problem
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
+    from reconciler.client.v1_types import Listing
     from reconciler.client.v2 import CceV2Client
-    from reconciler.client.v2_types import CceInstance, InstanceGroup, InstanceTemplate
+    from reconciler.client.v2_types import (
+        CceInstance,
+        InstanceGroup,
+        InstanceGroupCreate,
+        InstanceTemplate,
+    )
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -70,7 +76,29 @@ R = TypeVar("R")
 
 SCALE_FIELD = "replicas"
 ADMIN_PASSWORD = "adminPassword"
-CLUSTER_KIND = K8sClusterKind.name
+ADMIN_PASSWORD_SPECIALS = "!@#$%^*()"  # cce-v2-api.md: the instance password rule
+
+
+def admin_password_problem(value: str) -> str | None:
+    ok = (
+        8 <= len(value) <= 32
+        and any(c.isalpha() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(c in ADMIN_PASSWORD_SPECIALS for c in value)
+    )
+    if ok:
+        return None
+    return (
+        "adminPassword breaks the v2 API's rule: 8-32 characters with letters, digits and "
+        f"one of {ADMIN_PASSWORD_SPECIALS} (cce.warning.InvalidParam)"
+    )
+
+
+CLUSTER_KIND = "k8s_cluster"
+V1_CLUSTER_KIND = "cluster"
+# Phases after which a cluster no longer exists for planning purposes (as ``k8s_cluster`` says).
+GONE_PHASES = frozenset({"deleting", "deleted"})
+NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
 # What ``status`` reports for a group (it has no phase of its own).
 READY, SCALING, CREATE_FAILED = "ready", "scaling", "create_failed"
 # Node phases that no longer count towards the group.
@@ -131,6 +159,9 @@ def instance_dict(instance: CceInstance) -> dict[str, Any]:
 
 
 def create_request(attrs: Mapping[str, Any], admin_password: str | None) -> InstanceGroupCreate:
+    # the client's wire types, when used: validate loads the kinds, not the client
+    from reconciler.client.v2_types import InstanceGroupCreate, InstanceSpecBody
+
     template = InstanceSpecBody(
         attrs["instanceType"],
         vpc_subnet_id=attrs["vpcSubnetID"],
@@ -166,6 +197,160 @@ def converged(group: InstanceGroup, members: Sequence[CceInstance], want: int) -
     )
 
 
+def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    if not items:
+        return []
+    from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
+        return list(pool.map(call, items))
+
+
+FIELDS = (
+    Field(
+        "cluster",
+        "Cluster",
+        "The name of the k8s_cluster the group belongs to; it must be declared under k8s_clusters.",
+        text(NAME),
+        required=True,
+        address_only=True,  # in the address and in the cloud id, never compared
+        refers_to=CLUSTER_KIND,
+        wire="clusterID (by the cluster's name)",
+        doc="the `name` of a `k8s_cluster` declared in any file",
+    ),
+    Field(
+        "name",
+        "Name",
+        '1-65 letters, digits, "-", "_" or ".", starting with a letter; unique within its cluster.',
+        text(NAME),
+        required=True,
+        wire="instanceGroupName",
+        doc="same format as a cluster name; unique within its cluster",
+    ),
+    Field(
+        "replicas",
+        "Replicas",
+        "Number of nodes, 0-1000; the only field that changes in place.",
+        integer(minimum=0, maximum=1000),
+        required=True,
+        change=IN_PLACE,
+        why="a scale-down removes the newest nodes, named by the plan, with their disks",
+        wire="replicas",
+        doc="nodes, 0-1000",
+    ),
+    Field(
+        "machineType",
+        "Machine type",
+        "BCC (cloud servers, default), BBC, EBC, HPAS or BEC.",
+        choice("BCC", "BBC", "EBC", "HPAS", "BEC"),
+        default="BCC",
+        wire="instanceTemplate.machineType",
+        doc="`BCC` (default), `BBC`, `EBC`, `HPAS` or `BEC`",
+    ),
+    Field(
+        "instanceType",
+        "Instance type",
+        "The instance family, e.g. N3 (default), N5, C2, G1.",
+        text("^[A-Z][A-Za-z0-9_]*$"),
+        default="N3",
+        wire="instanceTemplate.instanceType",
+        doc="the instance family, `N3` (default), `N5`, `C2` ...",
+    ),
+    Field(
+        "machineSpec",
+        "Machine spec",
+        "The instance specification, e.g. bcc.g5.c2m8.",
+        text(min_length=1),
+        required=True,
+        wire="instanceTemplate.instanceResource.machineSpec",
+        doc="the instance specification, `bcc.g5.c2m8`",
+    ),
+    Field(
+        "cpu",
+        "CPU cores",
+        "CPU cores per node.",
+        integer(minimum=1),
+        required=True,
+        wire="instanceTemplate.instanceResource.cpu",
+        doc="cores per node, >= 1",
+    ),
+    Field(
+        "memory",
+        "Memory (GB)",
+        "Memory per node in GB.",
+        integer(minimum=1),
+        required=True,
+        wire="instanceTemplate.instanceResource.mem",
+        doc="GB per node, >= 1",
+    ),
+    Field(
+        "rootDiskType",
+        "Root disk type",
+        "The storage type of the system disk, e.g. cloud_hp1 (default), hp1, enhanced_ssd_pl1.",
+        text(min_length=1),
+        default="cloud_hp1",
+        wire="instanceTemplate.instanceResource.rootDiskType",
+        doc="`cloud_hp1` (default), `hp1`, `enhanced_ssd_pl1` ...",
+    ),
+    Field(
+        "rootDiskSize",
+        "Root disk size (GB)",
+        "Size of the system disk in GB. Default 40.",
+        integer(minimum=1),
+        default=40,
+        wire="instanceTemplate.instanceResource.rootDiskSize",
+        doc="GB, >= 1; default 40",
+    ),
+    Field(
+        "imageID",
+        "Image",
+        "The OS image of the nodes, e.g. m-gTpZ1k6n.",
+        text("^m-[A-Za-z0-9]+$"),
+        required=True,
+        wire="instanceTemplate.imageID",
+        doc="`m-...`",
+    ),
+    Field(
+        "vpcSubnetID",
+        "Subnet",
+        "The subnet of the nodes, e.g. sbn-a1b2c3d4e5f6 (in the cluster's VPC).",
+        text("^sbn-[A-Za-z0-9]+$"),
+        required=True,
+        wire="instanceTemplate.vpcConfig.vpcSubnetID",
+        doc="`sbn-...`",
+    ),
+    Field(
+        "securityGroupID",
+        "Security group",
+        "The security group of the nodes, e.g. g-a1b2c3d4e5f6 (esg- for an enterprise group).",
+        text("^(g|esg)-[A-Za-z0-9]+$"),
+        required=True,
+        wire="instanceTemplate.vpcConfig.securityGroupID",
+        doc="`g-...` (or `esg-...` for an enterprise security group)",
+    ),
+    Field(
+        ADMIN_PASSWORD,
+        "Admin password",
+        "The nodes' root password, by reference only: {env: NAME} or {file: PATH}. 8-32 "
+        "characters with letters, digits and one of !@#$%^*(). It applies to nodes created from "
+        "then on and is never rotated; CCE generates one when it is left out.",
+        secret=True,
+        change=CREATE_ONLY,
+        why="it applies to nodes created from then on",
+        wire="instanceTemplate.adminPassword",
+        doc="a [secret reference](#secrets) only; 8-32 characters with letters, digits and one "
+        "of `!@#$%^*()`. CCE generates one when left out",
+        # optional and never reported: export writes none (a placeholder would make the
+        # exported files fail to plan until it is deleted; the export note says how to add one)
+        rule=admin_password_problem,
+    ),
+)
+
+
+# The attributes, in the order of ``live_object``'s (the field table's).
+ATTRIBUTES = tuple(f.key for f in FIELDS if f.attribute)
+
+
 def replicas_doubt(group: InstanceGroup, instances: Listing[CceInstance], group_from: str) -> str:
     """Why the group's replicas and its node list cannot both be right, or ""."""
     staying = len([i for i in instances if i.phase not in LEAVING])
@@ -199,21 +384,6 @@ TERRAFORM_NUMBERS = {
     "memory": RESOURCE + "mem",
     "rootDiskSize": RESOURCE + "root_disk_size",
 }
-# The declared fields, in the order of ``live_object``'s attributes (which export writes).
-FIELDS = (
-    "name",
-    "replicas",
-    "machineType",
-    "instanceType",
-    "machineSpec",
-    "cpu",
-    "memory",
-    "rootDiskType",
-    "rootDiskSize",
-    "imageID",
-    "vpcSubnetID",
-    "securityGroupID",
-)
 TERRAFORM = TerraformType(
     "baiducloud_ccev2_instance_group",
     secrets={
@@ -254,61 +424,39 @@ def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
     values.update({k: terraform_int(attributes, p) for k, p in TERRAFORM_NUMBERS.items()})
     # SDK v1 stores an unset number as 0: only replicas may really be 0
     ordered = {
-        key: values[key] if key == SCALE_FIELD or values[key] != 0 else None for key in FIELDS
+        key: values[key] if key == SCALE_FIELD or values[key] != 0 else None for key in ATTRIBUTES
     }
     return drop_none(ordered)
 
 
-def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
-        return list(pool.map(call, items))
-
-
 class InstanceGroupKind(Kind):
     name = "instance_group"
-    spec_type = InstanceGroupSpec
-    config_section = "instance_groups"
-    read_with = ("k8s_cluster",)
+    section = Section(
+        "instance_groups",
+        "Instance groups (CCE v2)",
+        "Node pools of the k8s_clusters; each names a declared k8s_cluster.",
+    )
+    identity = ("cluster", "name")
+    title = "Instance group (CCE v2)"
+    summary = (
+        "A node pool of a k8s_cluster (address instance_group.<cluster>/<name>). replicas "
+        "changes in place (scale up, or scale down removing the newest nodes); changing any "
+        "other field replaces the group."
+    )
+    fields = FIELDS  # the instance template is fixed at creation
+    read_with = (CLUSTER_KIND,)
     api_name = "the CCE v2 API"
-    replace_fields = frozenset(FIELDS) - {SCALE_FIELD}  # the template is fixed at creation
-    # the admin password only applies to nodes created from now on: never rotated
-    rotatable_secrets = frozenset[str]()
     default_timeout = 1800.0
     terraform = TERRAFORM
+    export_note = (
+        "The API never returns adminPassword, which is optional: add\n"
+        "`adminPassword: {env: NAME}` for nodes created later, if they need one."
+    )
 
     # --- planning ----------------------------------------------------------------------------
 
-    def desired_attrs(self, spec: InstanceGroupSpec) -> dict[str, Any]:
-        return drop_none(
-            {
-                "name": spec.name,
-                "replicas": spec.replicas,
-                "machineType": spec.machine_type,
-                "instanceType": spec.instance_type,
-                "machineSpec": spec.machine_spec,
-                "cpu": spec.cpu,
-                "memory": spec.memory,
-                "rootDiskType": spec.root_disk_type,
-                "rootDiskSize": spec.root_disk_size,
-                "imageID": spec.image_id,
-                "vpcSubnetID": spec.subnet_id,
-                "securityGroupID": spec.security_group_id,
-            }
-        )
-
-    def secret_refs(self, spec: InstanceGroupSpec) -> dict[str, SecretRef]:
-        return secrets_of({ADMIN_PASSWORD: spec.admin_password})
-
-    def refusal(self, spec: InstanceGroupSpec, view: PlanView) -> str | None:
-        value = view.secret(spec.address, ADMIN_PASSWORD)
-        return secret_problem(self.name, ADMIN_PASSWORD, value) if value is not None else None
-
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        # adminPassword is optional and never reported: a placeholder would make the exported
-        # files fail to plan until it is deleted (export's note says how to add one)
-        return {"cluster": cluster_of(live.address).name, **dict(live.attrs)}
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
+        return self.secret_refusal(spec, view)
 
     def from_terraform(
         self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
@@ -336,8 +484,13 @@ class InstanceGroupKind(Kind):
         status = READY if ready is not None and ready == replicas else SCALING
         return TerraformRecord(LiveObject(address, cloud_id, attrs, status))
 
-    def dependencies(self, spec: InstanceGroupSpec, desired: DesiredState) -> tuple[Address, ...]:
-        return (Address(CLUSTER_KIND, spec.cluster),)
+    def reference_hint(self, key: str, name: str, view: ConfigView) -> str:
+        if any(other.identity == name for other in view.items_of(V1_CLUSTER_KIND)):
+            return (
+                f' ("{name}" is a v1 cluster, under {view.section_of(V1_CLUSTER_KIND)}; '
+                f"instance groups belong to {view.section_of(CLUSTER_KIND)})"
+            )
+        return ""
 
     def container_of(self, address: Address) -> Address | None:
         return cluster_of(address)
@@ -345,16 +498,11 @@ class InstanceGroupKind(Kind):
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
     ) -> ScaleStep | None:
-        replicas = next((f for f in change_fields if f.path == SCALE_FIELD), None)
-        if replicas is None:
-            return None
-        before, after = int(replicas.before), int(replicas.after)
-        if after >= before:
-            return ScaleStep(add=after - before)  # an absolute replicas: no node is named
-        if live.doubt:
-            raise ShapeError(f"{live.address}: {live.doubt}")
-        newest = newest_first(live.details.get("instances", ()))
-        return ScaleStep(remove=tuple(n["id"] for n in newest[: before - after]))
+        def newest() -> list[str]:
+            return [n["id"] for n in newest_first(live.details.get("instances", ()))]
+
+        # an absolute replicas: a scale-up names no node
+        return scale_step(change_fields, SCALE_FIELD, live, newest, absolute=True)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -399,6 +547,8 @@ class InstanceGroupKind(Kind):
                 return v2.list_instance_groups(cluster.cloud_id)
             except NotFoundError:  # deleted since it was listed: its groups went with it
                 return ()
+
+        from reconciler.client.v1_types import Listing  # when used: validate loads the kinds
 
         listed = in_parallel(ctx.parallelism, groups_of, clusters)
         origins = {
@@ -474,14 +624,13 @@ class InstanceGroupKind(Kind):
         return status
 
     def _exists(self, v2: CceV2Client, cluster_id: str, group_id: str) -> Callable[[], str]:
-        def status() -> str:
-            try:
-                v2.get_instance_group(cluster_id, group_id)
-            except NotFoundError:
-                return waiters.GONE
+        """ "deleting" while the group can still be read, ``waiters.GONE`` after."""
+
+        def read() -> str:
+            v2.get_instance_group(cluster_id, group_id)
             return "deleting"
 
-        return status
+        return status_of(read)
 
     # --- changing ----------------------------------------------------------------------------
 
@@ -578,6 +727,8 @@ class InstanceGroupKind(Kind):
                 f"({', '.join(sorted(ids)) or 'none'}); removing {', '.join(nodes)} would not "
                 f"leave the declared {want}; nothing was sent, plan again"
             )
+        from reconciler.client.v2_types import DeleteOption, ScaleDown  # see create_request
+
         request = ScaleDown(
             tuple(nodes),
             clean_policy="Delete",

@@ -9,46 +9,55 @@ answer is settled by reading by name before anything is sent again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import ipaddress
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.client.v2_types import (
-    ClusterCreate,
-    ClusterSpecBody,
-    ContainerNetworkConfig,
-    ManagedMasterOption,
-    MasterConfig,
-)
 from reconciler.errors import NotFoundError
 from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
     HEALTHY,
+    ClusterAccess,
+    ConfigItem,
+    ConfigView,
     Kind,
     LiveObject,
     NotConvertible,
     Operations,
     PlanView,
+    Problem,
     RefreshContext,
     TaintedError,
     TerraformRecord,
     TerraformSecret,
     TerraformType,
+    cidr_problem,
     create_once,
     drop_none,
+    normal_cidr,
+    status_of,
     terraform_int,
     terraform_text,
     terraform_value,
     v2_client,
 )
-from reconciler.kinds.cluster import normal_cidr
-from reconciler.model import Address, K8sClusterSpec
+from reconciler.kinds.fields import (
+    IN_PLACE,
+    VARIABLE_REF,
+    Field,
+    Section,
+    boolean,
+    choice,
+    text,
+)
+from reconciler.model import Address, Spec
+from reconciler.wording import show
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
-    from reconciler.client.v2 import CceV2Client
-    from reconciler.client.v2_types import K8sCluster
+    from reconciler.client.v2_types import ClusterCreate, K8sCluster
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
@@ -76,6 +85,36 @@ DELETED_WAIT = waiters.Waiter(
     "deleting",
     {DELETED: waiters.SUCCESS, waiters.GONE: waiters.SUCCESS, DELETE_FAILED: waiters.FAILURE},
 )
+
+
+def _pod_service_overlap(
+    item: ConfigItem, pod: ipaddress.IPv4Network, service: ipaddress.IPv4Network | None
+) -> Iterator[Problem]:
+    declared = "serviceCIDR" in item.data
+    if service is None and declared:
+        return  # malformed, reported already
+    service = service or ipaddress.IPv4Network(SERVICE_CIDR)
+    if pod.overlaps(service):
+        which = "serviceCIDR" if declared else "the default serviceCIDR"
+        yield (
+            item.at("podCIDR"),
+            f"{item.label} podCIDR {pod} overlaps {which} {service}; pods and services need "
+            "separate networks",
+        )
+
+
+def _pod_overlaps(pods: list[tuple[ConfigItem, ipaddress.IPv4Network]]) -> Iterator[Problem]:
+    """Each overlap once, at the later declaration; a cluster declared twice is reported as a
+    duplicate, not as overlapping itself."""
+    for index, (item, pod) in enumerate(pods):
+        for other, theirs in pods[:index]:
+            if other.identity != item.identity and pod.overlaps(theirs):
+                yield (
+                    item.at("podCIDR"),
+                    f"{item.label} podCIDR {pod} overlaps the podCIDR {theirs} of "
+                    f"{other.label} at {other.at('podCIDR')}",
+                )
+                break
 
 
 def live_attrs(cluster: K8sCluster) -> dict[str, Any]:
@@ -111,6 +150,15 @@ def delete_flags(applied: Mapping[str, Any]) -> dict[str, bool]:
 def create_request(attrs: Mapping[str, Any]) -> ClusterCreate:
     """The ``POST /cluster`` request for the declared attributes (managed masters, no nodes:
     the workers are instance groups)."""
+    # the client's wire types, when used: validate loads the kinds, not the client
+    from reconciler.client.v2_types import (
+        ClusterCreate,
+        ClusterSpecBody,
+        ContainerNetworkConfig,
+        ManagedMasterOption,
+        MasterConfig,
+    )
+
     master = MasterConfig(
         attrs["masterType"],
         attrs.get("clusterHA", 0),
@@ -151,6 +199,204 @@ K8S_VERSIONS = (
     "1.31.1",
     "1.32.7",
     "1.34.2",
+)
+
+
+NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
+CIDR = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+TAG_KEY = "^[A-Za-z0-9][A-Za-z0-9_./-]{0,64}$"
+KUBENET = "kubenet"
+SERVICE_CIDR = "172.31.0.0/16"  # the network of services when a cluster declares none
+NETWORK_MODES = (
+    KUBENET,
+    "vpc-cni",
+    "vpc-route-veth",
+    "vpc-route-ipvlan",
+    "vpc-route-auto-detect",
+    "vpc-secondary-ip-veth",
+    "vpc-secondary-ip-ipvlan",
+    "vpc-secondary-ip-auto-detect",
+)
+DELETE_ONLY = "changes state only: what a later delete releases"
+
+FIELDS = (
+    Field(
+        "name",
+        "Name",
+        '1-65 letters, digits, "-", "_" or ".", starting with a letter (no "/": instance groups '
+        "are addressed CLUSTER/NAME).",
+        text(NAME),
+        required=True,
+        wire="clusterName",
+        doc="1-65 letters, digits, `-` `_` `.`, starting with a letter (no `/`)",
+    ),
+    Field(
+        "k8sVersion",
+        "Kubernetes version",
+        'The Kubernetes version, quoted, e.g. "1.28.8".',
+        text("^[0-9]+\\.[0-9]+\\.[0-9]+$"),
+        required=True,
+        wire="k8sVersion",
+        doc='Kubernetes version, quoted: `"1.28.8"` (digits `N.N.N`)',
+    ),
+    Field(
+        "vpcID",
+        "VPC",
+        "The VPC of the cluster, e.g. vpc-a1b2c3d4e5f6.",
+        text("^vpc-[A-Za-z0-9]+$"),
+        required=True,
+        wire="vpcID",
+        doc="`vpc-...`",
+    ),
+    Field(
+        "masterType",
+        "Master type",
+        "managedPro (default) or managed: masters run by CCE.",
+        choice("managedPro", "managed"),
+        default="managedPro",
+        wire="masterConfig.masterType",
+        doc="`managedPro` (default) or `managed`",
+    ),
+    Field(
+        "clusterHA",
+        "Masters",
+        "How many masters: 1, 3 (default) or 5.",
+        choice(1, 3, 5),
+        default=3,
+        wire="masterConfig.clusterHA",
+        doc="masters: `1`, `3` (default) or `5`",
+    ),
+    Field(
+        "masterVPCSubnetZone",
+        "Master zone",
+        "The zone of the managed masters' subnet, zoneA ... zoneF. CCE picks zoneA when it is "
+        "left out.",
+        choice("zoneA", "zoneB", "zoneC", "zoneD", "zoneE", "zoneF"),
+        wire="masterConfig.managedClusterMasterOption.masterVPCSubnetZone",
+        doc="`zoneA` ... `zoneF`; CCE picks `zoneA` when left out",
+    ),
+    Field(
+        "runtimeType",
+        "Container runtime",
+        "containerd (default) or docker.",
+        choice("containerd", "docker"),
+        default="containerd",
+        wire="runtimeType",
+        doc="`containerd` (default) or `docker`",
+    ),
+    Field(
+        "runtimeVersion",
+        "Runtime version",
+        'The version of the container runtime, quoted, e.g. "1.6.28". CCE picks one when it is '
+        "left out.",
+        text("^[0-9]+(\\.[0-9]+){1,3}$"),
+        wire="runtimeVersion",
+        doc='quoted, `"1.6.28"`; CCE picks one when left out',
+    ),
+    Field(
+        "networkMode",
+        "Container network mode",
+        "How pods get addresses: kubenet (needs podCIDR), vpc-cni, vpc-route-veth, "
+        "vpc-route-ipvlan, vpc-route-auto-detect, vpc-secondary-ip-veth, "
+        "vpc-secondary-ip-ipvlan or vpc-secondary-ip-auto-detect (default).",
+        choice(*NETWORK_MODES),
+        default="vpc-secondary-ip-auto-detect",
+        wire="containerNetworkConfig.mode",
+        doc=", ".join(f"`{m}`" for m in NETWORK_MODES) + " (default)",
+    ),
+    Field(
+        "podCIDR",
+        "Pod network",
+        "The pod network, an IPv4 CIDR such as 172.28.0.0/16. Required with networkMode "
+        "kubenet; it must not overlap serviceCIDR or another cluster's podCIDR.",
+        text(CIDR),
+        normalize=normal_cidr,
+        wire="containerNetworkConfig.clusterPodCIDR",
+        doc="an IPv4 network, `172.28.0.0/16` (no host bits set); required with `kubenet`",
+    ),
+    Field(
+        "serviceCIDR",
+        "Service network",
+        "The network of ClusterIP services, an IPv4 CIDR. Default 172.31.0.0/16.",
+        text(CIDR),
+        default=SERVICE_CIDR,
+        normalize=normal_cidr,
+        wire="containerNetworkConfig.clusterIPServiceCIDR",
+        doc="an IPv4 network; default `172.31.0.0/16`",
+    ),
+    Field(
+        "lbServiceVPCSubnetID",
+        "LoadBalancer service subnet",
+        "The subnet of the load balancers made for LoadBalancer services, e.g. "
+        "sbn-a1b2c3d4e5f6. The API refuses a cluster without it.",
+        text("^sbn-[A-Za-z0-9]+$"),
+        required=True,
+        wire="containerNetworkConfig.lbServiceVPCSubnetID",
+        doc="`sbn-...`: the subnet of LoadBalancer services (the API refuses a cluster without it)",
+    ),
+    Field(
+        "kubeProxyMode",
+        "kube-proxy mode",
+        "ipvs (default) or iptables.",
+        choice("ipvs", "iptables"),
+        default="ipvs",
+        wire="containerNetworkConfig.kubeProxyMode",
+        doc="`ipvs` (default) or `iptables`",
+    ),
+    Field(
+        "description",
+        "Description",
+        "Free text shown in the console.",
+        text(),
+        wire="description",
+        doc="free text",
+    ),
+    Field(
+        "tags",
+        "Tags",
+        'Cloud tags, key: value. Keys are 1-65 letters, digits, "-", "_", "/" or ".", starting '
+        "with a letter or digit; values are text.",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "patternProperties": {
+                TAG_KEY: {
+                    "title": "Tag value",
+                    "description": "The value of the tag, as text (quote numbers).",
+                    "type": "string",
+                }
+            },
+        },
+        variables=VARIABLE_REF,
+        normalize=dict,
+        wire="tags[].tagKey, tagValue",
+        doc="a mapping `key: value`; keys 1-65 letters, digits, `-` `_` `/` `.` starting with a "
+        "letter or digit; values are text (quote numbers)",
+    ),
+    Field(
+        "deleteResource",
+        "Release resources on delete",
+        "When the cluster is deleted, also release its pay-as-you-go EIPs and disks. Default "
+        "true. Changing it changes only what a later delete does.",
+        boolean(),
+        default=True,
+        change=IN_PLACE,
+        why=DELETE_ONLY,
+        wire="DELETE ?deleteResource",
+        doc="`true` (default): deleting the cluster also releases its pay-as-you-go EIPs and disks",
+    ),
+    Field(
+        "deleteCDSSnapshot",
+        "Delete disk snapshots on delete",
+        "When the cluster is deleted, also delete the snapshots of its disks. Default true. "
+        "Changing it changes only what a later delete does.",
+        boolean(),
+        default=True,
+        change=IN_PLACE,
+        why=DELETE_ONLY,
+        wire="DELETE ?deleteCDSSnapshot",
+        doc="`true` (default): deleting the cluster also deletes its disks' snapshots",
+    ),
 )
 
 
@@ -244,70 +490,97 @@ def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return drop_none(ordered)
 
 
+def cluster_phase(client: CceClient, cloud_id: str) -> Callable[[], str]:
+    """Reads the cluster's phase (``waiters.GONE`` once it is not found)."""
+    v2 = v2_client(client)
+    return status_of(lambda: v2.get_cluster(cloud_id).phase)
+
+
+def _live_facts(client: CceClient, cloud_id: str) -> dict[str, Any] | None:
+    """One cluster GET (as ``read_one``); its nodes belong to instance groups, whose ids would
+    take a read per group, so only their count is given."""
+    try:
+        cluster = v2_client(client).get_cluster(cloud_id)
+    except NotFoundError:
+        return None
+    return {
+        "status": cluster.phase,
+        "masterCount": cluster.cluster_ha,
+        "workerCount": cluster.node_num,
+    }
+
+
+OUTPUTS = ClusterAccess(
+    running=RUNNING,
+    # clusters this tool creates have no public API-server address (no exposedPublic)
+    default_type="vpc",
+    api_types={"public": "public", "internal": "internal", "intraVpc": "vpc", "vpc": "vpc"},
+    live_fields=("status", "masterCount", "workerCount"),
+    status=cluster_phase,
+    facts=_live_facts,
+    fetch=lambda client, cloud_id, api_type: (
+        v2_client(client).get_kubeconfig(cloud_id, api_type).text
+    ),
+)
+
+
 class K8sClusterKind(Kind):
     name = "k8s_cluster"
-    spec_type = K8sClusterSpec
-    config_section = "k8s_clusters"
+    section = Section(
+        "k8s_clusters",
+        "Kubernetes clusters (CCE v2)",
+        "Clusters of the CCE v2 API with managed masters; their worker nodes are instance_groups.",
+    )
+    identity = ("name",)
+    title = "Kubernetes cluster (CCE v2)"
+    summary = (
+        "A cluster of the CCE v2 API with managed masters (address k8s_cluster.<name>); its "
+        "worker nodes are instance groups. The v2 API changes nothing of a cluster in place: "
+        "changing any field but deleteResource, deleteCDSSnapshot and lifecycle replaces the "
+        "cluster."
+    )
+    fields = FIELDS  # the v2 API has no update call: every other field forces a replacement
     read_with = ("instance_group",)
     api_name = "the CCE v2 API"
-    # The v2 API changes nothing of a cluster's spec in place (it has no update call).
-    replace_fields = frozenset(
-        {
-            "name",
-            "k8sVersion",
-            "vpcID",
-            "masterType",
-            "clusterHA",
-            "masterVPCSubnetZone",
-            "runtimeType",
-            "runtimeVersion",
-            "networkMode",
-            "podCIDR",
-            "serviceCIDR",
-            "lbServiceVPCSubnetID",
-            "kubeProxyMode",
-            "description",
-            "tags",
-        }
-    )
     default_timeout = 1800.0
+    cluster_access = OUTPUTS
     terraform = TERRAFORM
 
     # --- planning ----------------------------------------------------------------------------
 
-    def desired_attrs(self, spec: K8sClusterSpec) -> dict[str, Any]:
-        return drop_none(
-            {
-                "name": spec.name,
-                "k8sVersion": spec.k8s_version,
-                "vpcID": spec.vpc_id,
-                "masterType": spec.master_type,
-                "clusterHA": spec.master_ha,
-                "masterVPCSubnetZone": spec.master_subnet_zone,
-                "runtimeType": spec.runtime,
-                "runtimeVersion": spec.runtime_version,
-                "networkMode": spec.network_mode,
-                "podCIDR": normal_cidr(spec.pod_cidr) if spec.pod_cidr else None,
-                "serviceCIDR": normal_cidr(spec.service_cidr),
-                "lbServiceVPCSubnetID": spec.lb_service_subnet_id,
-                "kubeProxyMode": spec.kube_proxy_mode,
-                "description": spec.description,
-                "tags": dict(spec.tags),
-                "deleteResource": spec.delete_resources,
-                "deleteCDSSnapshot": spec.delete_snapshots,
-            }
-        )
-
-    def refusal(self, spec: K8sClusterSpec, view: PlanView) -> str | None:
-        if spec.k8s_version in K8S_VERSIONS:
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
+        version = spec.attrs["k8sVersion"]
+        if version in K8S_VERSIONS:
             return None
         return (
-            f"k8sVersion {spec.k8s_version} is not one the v2 API offers "
+            f"k8sVersion {version} is not one the v2 API offers "
             f"({', '.join(K8S_VERSIONS)}; cce.warning.InvalidParam)"
         )
 
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        return dict(live.attrs)
+    def config_problems(self, view: ConfigView) -> Iterator[Problem]:
+        """The CIDRs: each a network, podCIDR declared for kubenet, and no pod network
+        overlapping its cluster's service network or another cluster's pod network."""
+        pods: list[tuple[ConfigItem, ipaddress.IPv4Network]] = []
+        for item in view.items_of(self.name):
+            if item.data.get("networkMode") == KUBENET and "podCIDR" not in item.data:
+                message = f'{item.label} needs "podCIDR": networkMode {KUBENET} takes the pod network from it'
+                yield item.at(), message
+            networks: dict[str, ipaddress.IPv4Network] = {}
+            for key in ("podCIDR", "serviceCIDR"):
+                text = item.data.get(key)
+                if not isinstance(text, str) or not view.valid(item, key):
+                    continue
+                problem = cidr_problem(text)
+                if problem:
+                    yield item.at(key), f"{item.label} {key} {show(text)} is invalid: {problem}"
+                else:
+                    networks[key] = ipaddress.IPv4Network(text)
+            pod = networks.get("podCIDR")
+            if pod is None:
+                continue
+            pods.append((item, pod))
+            yield from _pod_service_overlap(item, pod, networks.get("serviceCIDR"))
+        yield from _pod_overlaps(pods)
 
     def from_terraform(
         self, attributes: Mapping[str, Any], found: Mapping[str, list[LiveObject]]
@@ -339,8 +612,7 @@ class K8sClusterKind(Kind):
         return live.status == RUNNING or self.health(live) != HEALTHY or self.is_gone(live)
 
     def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
-        v2 = v2_client(ops.client)
-        ops.wait(change.address, CREATED, self._phase(v2, entry.cloud_id))
+        ops.wait(change.address, CREATED, cluster_phase(ops.client, entry.cloud_id))
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -362,15 +634,6 @@ class K8sClusterKind(Kind):
         except NotFoundError:
             return None
 
-    def _phase(self, v2: CceV2Client, cloud_id: str) -> Callable[[], str]:
-        def phase() -> str:
-            try:
-                return v2.get_cluster(cloud_id).phase
-            except NotFoundError:
-                return waiters.GONE
-
-        return phase
-
     # --- changing ----------------------------------------------------------------------------
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
@@ -388,7 +651,7 @@ class K8sClusterKind(Kind):
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
-            ops.wait(change.address, CREATED, self._phase(v2, cloud_id))
+            ops.wait(change.address, CREATED, cluster_phase(ops.client, cloud_id))
         except waiters.WaitFailed as exc:
             if exc.last_status == CREATE_FAILED:
                 raise TaintedError(
@@ -408,4 +671,4 @@ class K8sClusterKind(Kind):
             delete_resource=flags["deleteResource"],
             delete_cds_snapshot=flags["deleteCDSSnapshot"],
         )
-        ops.wait(address, DELETED_WAIT, self._phase(v2, cloud_id))
+        ops.wait(address, DELETED_WAIT, cluster_phase(ops.client, cloud_id))

@@ -1,5 +1,6 @@
 """Registry namespaces. The v1 API has no update: a change of ``public`` replaces the namespace.
-Its id is its name; it is created for the account's registry user and depends on it."""
+Its id is its name; it is created for the account's registry user and depends on it (the user
+reaches ``create`` as ``ops.inputs``, worked out once per apply by ``apply_inputs``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
+    REGISTRY_USER,
     ConflictError,
     Kind,
     LiveObject,
@@ -15,31 +17,85 @@ from reconciler.kinds.base import (
     RefreshContext,
     adopt_if_same,
     first_of,
+    probe_user_list,
+    registry_user,
     send_once_then_read,
 )
-from reconciler.model import Address, DesiredState, NamespaceSpec
+from reconciler.kinds.fields import REPLACE, Field, Section, boolean, text
+from reconciler.model import Address, DesiredState, Spec
+from reconciler.probes import Doctor, Phase, Probe
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from reconciler.client.v1 import CceClient
     from reconciler.client.v1_types import Namespace
-    from reconciler.plan import Change
+    from reconciler.plan import Change, LiveState
     from reconciler.state import ResourceState
+
+# 1-65 letters, digits, "-", "_" or ".", starting with a letter: no "/", which the v1 API
+# would take as a path separator and an address as the end of the namespace.
+NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
+
+
+def _probe_namespaces(doctor: Doctor) -> None:
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+
+    probe_user_list(doctor, "namespaces", v1.NAMESPACE_PATH, v1.NAMESPACES_KEY, v1.namespace_from)
+
+
+def _probe_namespace_get(doctor: Doctor) -> None:
+    """``GET /v1/image/namespace/{ns}`` may be an existence check only: say what it returned."""
+    from reconciler.client import v1  # when doctor runs: validate needs no client
+
+    listed = doctor.found.get("namespaces")
+    if listed is None or not listed.items:
+        return
+    path = f"{v1.NAMESPACE_PATH}/{listed.items[0].namespace}"
+    with doctor.answer("namespace get", f"GET {path}"):
+        response = doctor.get(path)
+        doctor.note_shape("namespace get", path, response, v1.namespace_from, "find_namespace")
 
 
 class NamespaceKind(Kind):
     name = "namespace"
-    spec_type = NamespaceSpec
-    replace_fields = frozenset({"public"})
-    config_section = "namespaces"
+    section = Section("namespaces", "Namespaces", "Image registry namespaces.")
+    identity = ("name",)
+    title = "Namespace"
+    summary = "An image registry namespace (address namespace.<name>)."
+    fields = (
+        Field(
+            "name",
+            "Name",
+            '1-65 letters, digits, "-", "_" or ".", starting with a letter. No "/": the v1 API '
+            "puts the name in URL paths.",
+            text(NAME),
+            required=True,
+            wire="namespace",
+            doc="1-65 letters, digits, `-` `_` `.`, starting with a letter (no `/`)",
+        ),
+        Field(
+            "public",
+            "Public",
+            "Whether anyone may pull images from this namespace. Default false.",
+            boolean(),
+            default=False,
+            change=REPLACE,
+            why="the v1 API has no update",
+            wire="public",
+            doc="`true` / `false`, default `false`",
+        ),
+    )
     read_with = ("user", "repository")
 
-    def desired_attrs(self, spec: NamespaceSpec) -> dict[str, Any]:
-        return {"name": spec.name, "public": bool(spec.public)}
+    def probes(self) -> tuple[Probe, ...]:
+        return (
+            Probe("namespaces", Phase.LISTS, _probe_namespaces),
+            Probe("namespace get", Phase.NOTES, _probe_namespace_get),
+        )
 
-    def dependencies(self, spec: NamespaceSpec, desired: DesiredState) -> tuple[Address, ...]:
-        return first_of(desired, "user")
+    def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
+        return first_of(desired, REGISTRY_USER)
 
     def natural_id(self, attrs: Mapping[str, Any]) -> str:
         return str(attrs["name"])
@@ -52,16 +108,16 @@ class NamespaceKind(Kind):
     def loses_on_delete(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> str:
         return f"its repositories and their images ({', '.join(contents)})"
 
-    def refusal(self, spec: NamespaceSpec, view: PlanView) -> str | None:
-        if first_of(view.desired, "user") or view.live_objects.get("user"):
+    def refusal(self, spec: Spec, view: PlanView) -> str | None:
+        if first_of(view.desired, REGISTRY_USER) or view.live_objects.get(REGISTRY_USER):
             return None
         return (
             "no registry user is declared or exists in the account, and the API creates a "
             "namespace for a user (RegistryLackParams); declare one under users:"
         )
 
-    def export_entry(self, live: LiveObject) -> dict[str, Any]:
-        return {"name": live.attrs["name"], "public": bool(live.attrs["public"])}
+    def apply_inputs(self, desired: DesiredState, live: LiveState) -> str | None:
+        return registry_user(desired, live)
 
     def live_object(self, ns: Namespace) -> LiveObject:
         public: Any = ns.public
@@ -71,7 +127,7 @@ class NamespaceKind(Kind):
         return LiveObject(Address(self.name, ns.namespace), ns.namespace, attrs)
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
-        users = ctx.found.get("user", [])
+        users = ctx.found.get(REGISTRY_USER, [])
         if not users:
             return []  # namespaces are listed per registry user; none exists yet
         return [self.live_object(ns) for ns in ctx.client.list_namespaces(users[0].cloud_id)]
@@ -83,7 +139,7 @@ class NamespaceKind(Kind):
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
         name, public = entry.cloud_id, bool((change.after or {}).get("public", False))
-        user = ops.registry_user
+        user = ops.inputs
         if not user:
             raise ConflictError(
                 f"{change.address}: no registry user is declared or exists; a namespace needs one"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.model import KINDS, Address
+from reconciler.model import Address, kind_names
 
 FORMAT_VERSION = 1
 CREATED = "created"
@@ -165,8 +165,9 @@ class ResourceState:
     @classmethod
     def from_json(cls, data: Any) -> ResourceState:
         """Raises ValueError naming the first field that is missing or of the wrong type."""
+        kinds = kind_names()
         return cls(
-            kind=checked(data, "kind", lambda k: k in KINDS, f"one of {', '.join(KINDS)}", None),
+            kind=checked(data, "kind", kinds.__contains__, f"one of {', '.join(kinds)}", None),
             cloud_id=checked(data, "cloud_id", is_text, "a string", None),
             ownership=checked(
                 data, "ownership", lambda o: o in OWNERSHIPS, "created or adopted", CREATED

@@ -10,18 +10,8 @@ import pytest
 
 from reconciler.config import config_digest, load_config, load_desired_state
 from reconciler.errors import ConfigError
-from reconciler.model import (
-    Address,
-    ClusterSpec,
-    Lifecycle,
-    Location,
-    NamespaceSpec,
-    RepositorySpec,
-    SecretRef,
-    Target,
-    UserSpec,
-    WorkersSpec,
-)
+from reconciler.kinds import build_spec
+from reconciler.model import Address, Lifecycle, Location, SecretRef, Target
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]
@@ -61,21 +51,28 @@ def test_quickstart_becomes_the_expected_desired_state() -> None:
         "k8s_cluster": 0,
         "instance_group": 0,
     }
-    assert state.resources[Address("user", "ccetest")] == UserSpec(
-        "ccetest", SecretRef(env="CCR_PASSWORD")
+    assert state.resources[Address("user", "ccetest")] == build_spec(
+        "user", {"username": "ccetest", "password": {"env": "CCR_PASSWORD"}}
     )
-    assert state.resources[Address("namespace", "team-b")] == NamespaceSpec("team-b", public=True)
-    assert state.resources[Address("repository", "team-a/api")] == RepositorySpec(
-        "team-a", "api", ("latest", "v1.2"), description="payment API images"
+    assert state.resources[Address("namespace", "team-b")] == build_spec(
+        "namespace", {"name": "team-b", "public": True}
     )
-    cluster = state.resources[Address("cluster", "demo")]
-    assert isinstance(cluster, ClusterSpec)
-    assert (cluster.version, cluster.main_available_zone, cluster.container_net) == (
+    assert state.resources[Address("repository", "team-a/api")] == build_spec(
+        "repository",
+        {
+            "namespace": "team-a",
+            "name": "api",
+            "tags": ["latest", "v1.2"],
+            "description": "payment API images",
+        },
+    )
+    cluster = state.resources[Address("cluster", "demo")].attrs
+    assert (cluster["version"], cluster["mainAvailableZone"], cluster["containerNet"]) == (
         "1.20.8",
         "zoneA",
         "172.16.0.0/16",
     )
-    assert (cluster.workers.count, cluster.workers.instance_type) == (2, "10")
+    assert (cluster["workers"]["count"], cluster["workers"]["instanceType"]) == (2, "10")
 
 
 def test_platform_merges_several_files() -> None:
@@ -106,17 +103,26 @@ def test_defaults_and_normalisation(write_files: Write) -> None:
     root = write_files({"c.yaml": TARGET + "namespaces:\n  - name: a\n" + CLUSTER})
     state = load_desired_state([str(root / "c.yaml")])
     cluster = state.resources[Address("cluster", "prod")]
-    assert isinstance(cluster, ClusterSpec)
-    assert cluster.workers == WorkersSpec(
-        2, "10", 4, 8, "m-1", "sbn-1", "g-1", product_type="postpay", image_type="common"
-    )
+    assert cluster.attrs["workers"] == {
+        "count": 2,
+        "instanceType": "10",
+        "cpu": 4,
+        "memory": 8,
+        "imageId": "m-1",
+        "subnetUuid": "sbn-1",
+        "securityGroupId": "g-1",
+        "productType": "postpay",
+        "imageType": "common",
+    }
     assert (
-        cluster.deploy_mode == "BCC"
-        and dict(cluster.advanced_options) == {}
-        and cluster.comment is None
+        cluster.attrs["deployMode"] == "BCC"
+        and "advancedOptions" not in cluster.attrs
+        and "comment" not in cluster.attrs
     )
     assert cluster.lifecycle == Lifecycle(protect=None)
-    assert state.resources[Address("namespace", "a")] == NamespaceSpec("a", public=False)
+    assert state.resources[Address("namespace", "a")] == build_spec(
+        "namespace", {"name": "a", "public": False}
+    )
 
 
 def test_every_optional_field_reaches_the_model(write_files: Write) -> None:
@@ -127,22 +133,22 @@ def test_every_optional_field_reaches_the_model(write_files: Write) -> None:
     extra += "      productType: prepay\n      imageType: gpu\n      logicalZone: zoneB\n      rootDiskSizeInGb: 40\n      rootDiskStorageType: ssd\n      adminPassword: {file: admin.txt}\n"
     root = write_files({"c.yaml": TARGET + extra})
     cluster = load_desired_state([str(root)]).resources[Address("cluster", "prod")]
-    assert isinstance(cluster, ClusterSpec)
-    assert (cluster.deploy_mode, cluster.comment, cluster.lifecycle) == (
+    attrs = cluster.attrs
+    assert (attrs["deployMode"], attrs["comment"], cluster.lifecycle) == (
         "DCC",
         "hi",
         Lifecycle(protect=True),
     )
-    assert dict(cluster.advanced_options) == {"kubeProxyMode": "ipvs", "maxPodNum": 32}
-    w = cluster.workers
+    assert dict(attrs["advancedOptions"]) == {"kubeProxyMode": "ipvs", "maxPodNum": 32}
+    w = attrs["workers"]
     assert (
-        w.product_type,
-        w.image_type,
-        w.logical_zone,
-        w.root_disk_size_gb,
-        w.root_disk_storage_type,
+        w["productType"],
+        w["imageType"],
+        w["logicalZone"],
+        w["rootDiskSizeInGb"],
+        w["rootDiskStorageType"],
     ) == ("prepay", "gpu", "zoneB", 40, "ssd")
-    assert w.admin_password == SecretRef(file="admin.txt")
+    assert cluster.secrets == {"workers.adminPassword": SecretRef(file="admin.txt")}
 
 
 def test_resource_location_points_at_its_mapping(write_files: Write) -> None:

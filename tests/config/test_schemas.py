@@ -165,3 +165,30 @@ def test_schema_files_are_formatted_json(schemas: dict[str, dict[str, Any]]) -> 
     for name in schemas:
         text = (REPO / "reconciler" / "schemas" / name).read_text()
         assert json.loads(text) == schemas[name] and text.endswith("}\n")
+
+
+def test_the_committed_schemas_are_what_reconciler_schema_writes(
+    run_cli: Any, tmp_path: Path
+) -> None:
+    """``schemas/`` is generated from the kinds (``reconciler schema --out schemas``): a kind's
+    field table changed without regenerating the files fails here."""
+    out = tmp_path / "schemas"
+    result = run_cli(["schema", "--out", str(out)])
+    assert result.code == 0, result.err
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    committed = {p.name: p.read_bytes() for p in (REPO / "reconciler" / "schemas").iterdir()}
+    stale = sorted(
+        n for n in written.keys() | committed.keys() if written.get(n) != committed.get(n)
+    )
+    assert stale == [], "regenerate with: reconciler schema --out schemas"
+
+
+def test_the_generated_schemas_say_so() -> None:
+    generated = [
+        name
+        for name in sorted((REPO / "reconciler" / "schemas").iterdir())
+        if "$comment" in json.loads(name.read_text())
+    ]
+    assert [p.name for p in generated] == sorted(
+        ["config.schema.json", *(f"{kind}.schema.json" for kind in KINDS[2:8])]
+    )

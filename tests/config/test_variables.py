@@ -21,7 +21,8 @@ from reconciler.config.schema import validator
 from reconciler.config.variables import Declaration, Value, Variables, parse_text
 from reconciler.config.yamlload import Document
 from reconciler.errors import ConfigError
-from reconciler.model import Address, ClusterSpec, Location, NamespaceSpec, RepositorySpec
+from reconciler.kinds import build_spec
+from reconciler.model import Address, Location
 
 Write = Callable[[dict[str, str | bytes]], Path]
 
@@ -83,15 +84,15 @@ def test_a_whole_reference_keeps_the_type_and_text_gets_the_value_written_in(
 ) -> None:
     result = load()
     resources = result.desired.resources
-    assert resources[Address("namespace", "team-dev")] == NamespaceSpec("team-dev", public=False)
-    repository = resources[Address("repository", "team-dev/api")]
-    assert isinstance(repository, RepositorySpec)
-    assert repository.tags == ("latest",)
-    assert repository.description == "dev x1 false 0.5 ${var.env} $$ $"
-    cluster = resources[Address("cluster", "shop-dev")]
-    assert isinstance(cluster, ClusterSpec)
-    assert cluster.workers.count == 1
-    assert dict(cluster.advanced_options) == {"dnsMode": "coreDNS"}
+    assert resources[Address("namespace", "team-dev")] == build_spec(
+        "namespace", {"name": "team-dev", "public": False}
+    )
+    repository = resources[Address("repository", "team-dev/api")].attrs
+    assert repository["tags"] == ["latest"]
+    assert repository["description"] == "dev x1 false 0.5 ${var.env} $$ $"
+    cluster = resources[Address("cluster", "shop-dev")].attrs
+    assert cluster["workers"]["count"] == 1
+    assert dict(cluster["advancedOptions"]) == {"dnsMode": "coreDNS"}
     assert result.variables == {
         "env": "dev",
         "workers": 1,
@@ -253,8 +254,7 @@ def test_values_are_inserted_as_they_are_never_expanded_again(
         [str(root / "verbatim")], var_args=["note=cost ${x} $${y}"], environ={}
     )
     repository = state.resources[Address("repository", "team-a/api")]
-    assert isinstance(repository, RepositorySpec)
-    assert repository.description == "cost ${x} $${y}"
+    assert repository.attrs["description"] == "cost ${x} $${y}"
     assert errors(var_args=["env=x${var.workers}"]) == [
         '--var: error: variable "env" value refers to "${var.workers}": a variable\'s value '
         "is a plain value and cannot refer to variables"
@@ -274,7 +274,7 @@ def test_keys_and_declarations_are_never_expanded(write_files: Write) -> None:
     )
     state = load_desired_state([str(root)], environ={})
     repository = state.resources[Address("repository", "team-a/api")]
-    assert isinstance(repository, RepositorySpec) and repository.description == "dev"
+    assert repository.attrs["description"] == "dev"
 
 
 def test_a_problem_with_a_substituted_value_points_at_the_use(config: Path) -> None:
@@ -330,7 +330,7 @@ def test_a_variable_can_name_a_secret_reference_but_not_be_the_secret(
     )
     state = load_desired_state([str(root)], check_secrets=True, environ={})
     user = state.resources[Address("user", "ccetest")]
-    assert user.password.env == "CCR_PASSWORD_DEV"  # type: ignore[union-attr]
+    assert user.secrets["password"].env == "CCR_PASSWORD_DEV"
     with pytest.raises(ConfigError) as failed:
         load_desired_state([str(root)], check_secrets=True, environ={}, var_args=["env=PROD"])
     assert failed.value.diagnostics == [

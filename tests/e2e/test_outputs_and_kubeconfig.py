@@ -16,7 +16,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.kinds import kind_named
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.k8s_cluster import create_request
-from reconciler.model import Address, K8sClusterSpec
+from reconciler.model import Address
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 
@@ -301,8 +301,11 @@ def test_k8s_cluster_output_and_kubeconfig(ws: Workspace) -> None:
     in state by hand) through the same two commands."""
     ws.write("")
     creds = Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
-    spec = K8sClusterSpec("prod", "1.28.8", "vpc-1", lb_service_subnet_id="sbn-lb")
-    attrs = kind_named("k8s_cluster").desired_attrs(spec)
+    kind = kind_named("k8s_cluster")
+    spec = kind.build_spec(
+        {"name": "prod", "k8sVersion": "1.28.8", "vpcID": "vpc-1", "lbServiceVPCSubnetID": "sbn-lb"}
+    )
+    attrs = dict(kind.desired_attrs(spec))
     with CceClient.connect(ws.emulator.url, creds) as client:
         cluster_id = v2_client(client).create_cluster(create_request(attrs)).cluster_id
     entry = ResourceState(kind="k8s_cluster", cloud_id=cluster_id, applied=attrs)

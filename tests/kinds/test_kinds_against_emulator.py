@@ -15,21 +15,9 @@ from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError
-from reconciler.kinds import kind_named
+from reconciler.kinds import apply_inputs, build_spec, kind_named
 from reconciler.kinds.base import ConflictError, LiveObject, RefreshContext
-from reconciler.kinds.user import account_user
-from reconciler.model import (
-    Action,
-    Address,
-    ClusterSpec,
-    DesiredState,
-    NamespaceSpec,
-    RepositorySpec,
-    Resource,
-    SecretRef,
-    UserSpec,
-    WorkersSpec,
-)
+from reconciler.model import Action, Address, DesiredState, Spec
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.refresh import refresh
@@ -37,7 +25,16 @@ from reconciler.state import State
 from reconciler.state.local import LocalStateStore
 
 PASSWORD = "Passw0rd-kind1"
-USER = UserSpec("ccetest", SecretRef(env="KIND_PASSWORD"))
+USER = build_spec("user", {"username": "ccetest", "password": {"env": "KIND_PASSWORD"}})
+
+
+def namespace(name: str, public: bool = False) -> Spec:
+    return build_spec("namespace", {"name": name, "public": public})
+
+
+def repository(namespace: str, name: str, tags: tuple[str, ...], description: str) -> Spec:
+    declared = {"namespace": namespace, "name": name, "tags": list(tags)}
+    return build_spec("repository", {**declared, "description": description})
 
 
 @dataclass
@@ -47,10 +44,10 @@ class Harness:
     emulator: EmulatorHandle
     password: str = PASSWORD
 
-    def desired(self, *specs: Resource) -> DesiredState:
+    def desired(self, *specs: Spec) -> DesiredState:
         return DesiredState({s.address: s for s in specs})
 
-    def plan(self, *specs: Resource) -> tuple[Plan, State, DesiredState]:
+    def plan(self, *specs: Spec) -> tuple[Plan, State, DesiredState]:
         desired = self.desired(*specs)
         state = self.store.read()
         live = refresh(self.client, state)
@@ -61,7 +58,7 @@ class Harness:
         }
         return make_plan(desired, state, live, secrets), state, desired
 
-    def apply(self, *specs: Resource) -> Plan:
+    def apply(self, *specs: Spec) -> Plan:
         """Plan and run every change in order, one at a time; raise the first failure."""
         plan, state, desired = self.plan(*specs)
         live = refresh(self.client, state)
@@ -71,7 +68,7 @@ class Harness:
                 journal,
                 journal.state,
                 lambda change, name: self.password,
-                account_user(desired, live),
+                apply_inputs(desired, live),
                 ApplyOptions(poll_interval=0.0, progress_every=3600.0),
                 lambda message: None,
                 sleep=lambda seconds: None,
@@ -129,7 +126,7 @@ def test_user_create_read_rotate_and_forget(h: Harness) -> None:
 
 
 def test_namespace_create_normalise_delete_and_gone(h: Harness) -> None:
-    ns = NamespaceSpec("team-a", public=True)
+    ns = namespace("team-a", public=True)
     h.apply(USER, ns)
     (live,) = h.read_all("namespace")
     assert live.address == ns.address and live.attrs == {"name": "team-a", "public": True}
@@ -143,13 +140,13 @@ def test_namespace_create_normalise_delete_and_gone(h: Harness) -> None:
 
 def test_namespace_without_a_registry_user_is_a_conflict(h: Harness) -> None:
     with pytest.raises(ConflictError, match="no registry user"):
-        h.apply(NamespaceSpec("team-a"))
+        h.apply(namespace("team-a"))
     assert h.emulator.mutating_requests() == []
 
 
 def test_namespace_public_forces_replacement(h: Harness) -> None:
-    h.apply(USER, NamespaceSpec("team-a"))
-    plan, _, _ = h.plan(USER, NamespaceSpec("team-a", public=True))
+    h.apply(USER, namespace("team-a"))
+    plan, _, _ = h.plan(USER, namespace("team-a", public=True))
     (change,) = plan.actionable
     assert change.action is Action.REPLACE and change.forces == ("public",)
 
@@ -158,8 +155,8 @@ def test_namespace_public_forces_replacement(h: Harness) -> None:
 
 
 def test_repository_create_update_tags_and_delete(h: Harness) -> None:
-    ns = NamespaceSpec("team-a")
-    repo = RepositorySpec("team-a", "api", ("v1", "latest"), "payment API")
+    ns = namespace("team-a")
+    repo = repository("team-a", "api", ("v1", "latest"), "payment API")
     h.apply(USER, ns, repo)
     (live,) = h.read_all("repository")
     assert live.cloud_id == "team-a/api"
@@ -171,7 +168,7 @@ def test_repository_create_update_tags_and_delete(h: Harness) -> None:
     }
 
     since = h.emulator.next_index()
-    plan = h.apply(USER, ns, RepositorySpec("team-a", "api", ("v2", "latest"), "payment API"))
+    plan = h.apply(USER, ns, repository("team-a", "api", ("v2", "latest"), "payment API"))
     assert only(plan) == (Action.UPDATE,)
     assert sorted(h.mutations(since)) == [("DELETE", "/v1/image/meta"), ("POST", "/v1/image/meta")]
     (live,) = h.read_all("repository")
@@ -193,13 +190,25 @@ def test_repository_lives_in_its_namespace() -> None:
 # --- cluster ----------------------------------------------------------------------------------
 
 
-def cluster(count: int, version: str = "1.20.8") -> ClusterSpec:
-    return ClusterSpec(
-        "prod",
-        version,
-        "zoneA",
-        "172.16.0.0/16",
-        WorkersSpec(count, "10", 4, 8, "m-1", "sbn-1", "g-1"),
+def cluster(count: int, version: str = "1.20.8") -> Spec:
+    workers = {
+        "count": count,
+        "instanceType": "10",
+        "cpu": 4,
+        "memory": 8,
+        "imageId": "m-1",
+        "subnetUuid": "sbn-1",
+        "securityGroupId": "g-1",
+    }
+    return build_spec(
+        "cluster",
+        {
+            "name": "prod",
+            "version": version,
+            "mainAvailableZone": "zoneA",
+            "containerNet": "172.16.0.0/16",
+            "workers": workers,
+        },
     )
 
 

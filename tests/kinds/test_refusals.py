@@ -4,16 +4,9 @@
 from __future__ import annotations
 
 from reconciler.guards import refusals
+from reconciler.kinds import build_spec
 from reconciler.kinds.base import LiveObject
-from reconciler.model import (
-    Address,
-    ClusterSpec,
-    DesiredState,
-    NamespaceSpec,
-    SecretRef,
-    UserSpec,
-    WorkersSpec,
-)
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import INVALID, LiveState, Plan
 from reconciler.planner import make_plan
 from reconciler.state import State
@@ -21,11 +14,26 @@ from reconciler.state import State
 from .test_v2_kinds import cluster as k8s_cluster
 from .test_v2_kinds import group
 
-USER = UserSpec("ccetest", SecretRef(env="PW"))
+USER = build_spec("user", {"username": "ccetest", "password": {"env": "PW"}})
+NAMESPACE = build_spec("namespace", {"name": "team-a"})
 
 
-def plan_of(*specs: object, live: list[LiveObject] = (), secrets: dict | None = None) -> Plan:  # type: ignore[assignment,type-arg]
-    desired = DesiredState({s.address: s for s in specs})  # type: ignore[attr-defined]
+def v1_cluster(name: str, container_net: str) -> Spec:
+    workers = {
+        "count": 1,
+        "instanceType": "10",
+        "cpu": 4,
+        "memory": 8,
+        "imageId": "m-1",
+        "subnetUuid": "sbn-1",
+        "securityGroupId": "g-1",
+    }
+    declared = {"name": name, "version": "1.20.8", "mainAvailableZone": "zoneA"}
+    return build_spec("cluster", {**declared, "containerNet": container_net, "workers": workers})
+
+
+def plan_of(*specs: Spec, live: list[LiveObject] = (), secrets: dict | None = None) -> Plan:  # type: ignore[assignment,type-arg]
+    desired = DesiredState({s.address: s for s in specs})
     by_id = {(o.address.kind, o.cloud_id): o for o in live}
     by_name = {o.address: (o,) for o in live}
     return make_plan(desired, State(), LiveState(by_id, by_name), secrets or {})
@@ -36,14 +44,14 @@ def refused(plan: Plan) -> dict[str, str]:
 
 
 def test_a_namespace_without_any_registry_user_is_refused() -> None:
-    plan = plan_of(NamespaceSpec("team-a"))
+    plan = plan_of(NAMESPACE)
     assert "no registry user is declared or exists" in refused(plan)["namespace.team-a"]
     assert [r.reason for r in refusals(plan, State(), None)] == [INVALID]
 
 
 def test_a_namespace_is_fine_when_the_account_has_a_user() -> None:
     live = [LiveObject(Address("user", "ops"), "ops", {"username": "ops"})]
-    assert refused(plan_of(NamespaceSpec("team-a"), live=live)) == {}
+    assert refused(plan_of(NAMESPACE, live=live)) == {}
 
 
 def test_a_password_that_breaks_the_rule_is_refused_naming_the_code() -> None:
@@ -61,9 +69,8 @@ def test_a_second_registry_user_in_the_account_is_refused() -> None:
 
 
 def test_overlapping_container_networks_are_refused() -> None:
-    workers = WorkersSpec(1, "10", 4, 8, "m-1", "sbn-1", "g-1")
-    a = ClusterSpec("a", "1.20.8", "zoneA", "172.16.0.0/16", workers)
-    b = ClusterSpec("b", "1.20.8", "zoneA", "172.16.128.0/17", workers)
+    a = v1_cluster("a", "172.16.0.0/16")
+    b = v1_cluster("b", "172.16.128.0/17")
     assert "Cce.ContainerNetConflict" in refused(plan_of(a, b))["cluster.b"]
     live = [
         LiveObject(Address("cluster", "old"), "c-1", {"containerNet": "172.16.0.0/12"}, "RUNNING")

@@ -1,14 +1,14 @@
 """The CCE v2 kinds (``k8s_cluster``, ``instance_group``) against the emulator over HTTP.
 
-Changes are planned by the real planner from ``DesiredState`` built of the model specs (the
-YAML sections do not exist yet), refreshed by the real refresh, and run by the real executor
+Changes are planned by the real planner from ``DesiredState`` built of specs (by the kinds'
+field tables, from YAML-shaped entries), refreshed by the real refresh, and run by the real executor
 on the real dependency graph with a real ``LocalStateStore`` journal: exactly as apply uses
 the kinds, without the CLI around them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,10 @@ from reconciler.client.v2_types import InstanceGroupCreate, InstanceSpecBody
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.graph import DONE, edges
-from reconciler.kinds import kind_named
+from reconciler.kinds import build_spec, kind_named
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.instance_group import newest_first
-from reconciler.model import (
-    Action,
-    Address,
-    DesiredState,
-    InstanceGroupSpec,
-    K8sClusterSpec,
-    Resource,
-    SecretRef,
-    frozen_mapping,
-)
+from reconciler.model import Action, Address, DesiredState, Spec
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.refresh import refresh
@@ -48,35 +39,37 @@ POOL_B = Address("instance_group", "prod/pool-b")
 PREFIX = "/api/cce/service/v2"
 
 
-def cluster(version: str = "1.28.8", **changes: Any) -> K8sClusterSpec:
-    spec = K8sClusterSpec(
-        "prod",
-        version,
-        "vpc-1",
-        master_subnet_zone="zoneA",
-        network_mode="kubenet",
-        pod_cidr="172.28.0.0/16",
-        lb_service_subnet_id="sbn-lb",
-        description="production",
-        tags=frozen_mapping({"team": "a"}),
-    )
-    return replace(spec, **changes)
+def cluster(version: str = "1.28.8", **changes: Any) -> Spec:
+    """``k8s_cluster.prod``; ``changes`` are YAML keys."""
+    declared = {
+        "name": "prod",
+        "k8sVersion": version,
+        "vpcID": "vpc-1",
+        "masterVPCSubnetZone": "zoneA",
+        "networkMode": "kubenet",
+        "podCIDR": "172.28.0.0/16",
+        "lbServiceVPCSubnetID": "sbn-lb",
+        "description": "production",
+        "tags": {"team": "a"},
+    }
+    return build_spec("k8s_cluster", {**declared, **changes})
 
 
-def group(name: str, replicas: int, **changes: Any) -> InstanceGroupSpec:
-    spec = InstanceGroupSpec(
-        "prod",
-        name,
-        replicas,
-        "bcc.g5.c2m8",
-        2,
-        8,
-        "m-image",
-        "sbn-node",
-        "g-sg",
-        admin_password=SecretRef(env="NODE_PASSWORD"),
-    )
-    return replace(spec, **changes)
+def group(name: str, replicas: int, **changes: Any) -> Spec:
+    """``instance_group.prod/NAME``; ``changes`` are YAML keys."""
+    declared = {
+        "cluster": "prod",
+        "name": name,
+        "replicas": replicas,
+        "machineSpec": "bcc.g5.c2m8",
+        "cpu": 2,
+        "memory": 8,
+        "imageID": "m-image",
+        "vpcSubnetID": "sbn-node",
+        "securityGroupID": "g-sg",
+        "adminPassword": {"env": "NODE_PASSWORD"},
+    }
+    return build_spec("instance_group", {**declared, **changes})
 
 
 @dataclass
@@ -89,12 +82,12 @@ class Harness:
     def v2(self) -> CceV2Client:
         return v2_client(self.client)
 
-    def desired(self, *specs: Resource) -> DesiredState:
+    def desired(self, *specs: Spec) -> DesiredState:
         return DesiredState({s.address: s for s in specs})
 
     def plan(
         self,
-        *specs: Resource,
+        *specs: Spec,
         allow_replace: Iterable[Address] = (),
         targets: Iterable[Address] = (),
     ) -> Plan:
@@ -104,7 +97,7 @@ class Harness:
 
     def apply(
         self,
-        *specs: Resource,
+        *specs: Spec,
         allow_replace: Iterable[Address] = (),
         sleep: Callable[[float], None] = lambda seconds: None,
     ) -> Plan:
@@ -119,7 +112,7 @@ class Harness:
                 journal,
                 journal.state,
                 lambda change, name: PASSWORD,
-                None,
+                {},
                 ApplyOptions(poll_interval=0.0, progress_every=3600.0),
                 lambda message: None,
                 sleep=sleep,
@@ -195,7 +188,15 @@ def test_cluster_and_two_groups_are_created_in_order_and_converge(h: Harness) ->
 
 
 def test_server_defaults_cause_no_diff_when_undeclared(h: Harness) -> None:
-    minimal = K8sClusterSpec("prod", "1.28.8", "vpc-1", lb_service_subnet_id="sbn-lb")
+    minimal = build_spec(
+        "k8s_cluster",
+        {
+            "name": "prod",
+            "k8sVersion": "1.28.8",
+            "vpcID": "vpc-1",
+            "lbServiceVPCSubnetID": "sbn-lb",
+        },
+    )
     h.apply(minimal)
     plan = h.plan(minimal)
     assert actions(plan) == {CLUSTER: Action.NOOP}
@@ -307,7 +308,7 @@ def test_an_allowed_cluster_replacement_moves_its_groups_to_the_new_cluster(h: H
 
 def test_template_fields_force_replacement_tags_too(h: Harness) -> None:
     h.apply(cluster(), group("pool-a", 1))
-    plan = h.plan(cluster(tags=frozen_mapping({"team": "b"})), group("pool-a", 1, cpu=4))
+    plan = h.plan(cluster(tags={"team": "b"}), group("pool-a", 1, cpu=4))
     by_address = {c.address: c for c in plan.changes}
     assert by_address[CLUSTER].forces == ("tags.team",)
     assert by_address[POOL_A].action is Action.REPLACE and by_address[POOL_A].forces == ("cpu",)
@@ -316,14 +317,14 @@ def test_template_fields_force_replacement_tags_too(h: Harness) -> None:
 def test_delete_options_change_in_state_only(h: Harness) -> None:
     h.apply(cluster())
     since = h.emulator.next_index()
-    plan = h.apply(cluster(delete_snapshots=False))
+    plan = h.apply(cluster(deleteCDSSnapshot=False))
     (change,) = plan.actionable
     assert change.action is Action.UPDATE and [f.path for f in change.fields] == [
         "deleteCDSSnapshot"
     ]
     assert h.mutations(since) == []
     assert h.state().resources[CLUSTER].applied["deleteCDSSnapshot"] is False
-    assert actions(h.plan(cluster(delete_snapshots=False))) == {CLUSTER: Action.NOOP}
+    assert actions(h.plan(cluster(deleteCDSSnapshot=False))) == {CLUSTER: Action.NOOP}
 
 
 def test_a_cluster_that_failed_to_create_is_recorded_tainted(h: Harness) -> None:

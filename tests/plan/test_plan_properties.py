@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.kinds import desired_attrs
+from reconciler.kinds import build_spec, desired_attrs
 from reconciler.kinds.base import LiveObject
-from reconciler.model import Address, DesiredState, NamespaceSpec, RepositorySpec
+from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import LiveState, fingerprint
 from reconciler.planner import make_plan
 from reconciler.render import plan_to_json
@@ -24,23 +24,25 @@ tags = st.lists(
 @st.composite
 def declarations(draw: st.DrawFn) -> DesiredState:
     namespaces = draw(st.lists(names, min_size=1, max_size=5, unique=True))
-    resources: dict[Address, object] = {}
+    resources: dict[Address, Spec] = {}
     for ns in namespaces:
-        spec = NamespaceSpec(ns, public=draw(st.booleans()))
+        spec = build_spec("namespace", {"name": ns, "public": draw(st.booleans())})
         resources[spec.address] = spec
         for repo in draw(st.lists(repo_names, max_size=3, unique=True)):
-            rspec = RepositorySpec(
-                ns, repo, tuple(draw(tags)), draw(st.none() | st.text(max_size=10))
-            )
+            declared = {"namespace": ns, "name": repo, "tags": draw(tags)}
+            description = draw(st.none() | st.text(max_size=10))
+            if description is not None:
+                declared["description"] = description
+            rspec = build_spec("repository", declared)
             resources[rspec.address] = rspec
-    return DesiredState(resources)  # type: ignore[arg-type]
+    return DesiredState(resources)
 
 
 def in_sync(desired: DesiredState) -> tuple[State, LiveState]:
     state = State(lineage="prop")
     by_id = {}
     for address, spec in desired.resources.items():
-        attrs = desired_attrs(spec)  # type: ignore[arg-type]
+        attrs = dict(desired_attrs(spec))
         cloud_id = address.name
         state.resources[address] = ResourceState(
             address.kind, cloud_id, fingerprint=fingerprint(attrs), applied=attrs

@@ -20,7 +20,7 @@ from reconciler.errors import ApiError, ReconcilerError, StateError, UsageError
 from reconciler.kinds import kind_named
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.k8s_cluster import create_request
-from reconciler.model import Address, K8sClusterSpec
+from reconciler.model import Address
 from reconciler.state import PendingIntent, ResourceState, State, hash_secret
 
 CLUSTER = Address("cluster", "prod")
@@ -184,15 +184,17 @@ def test_cluster_access_refuses_what_is_not_a_cluster() -> None:
 
 
 def test_every_type_maps_to_each_api() -> None:
-    for access in outputs.CLUSTERS.values():
+    assert outputs.clusters() == ["cluster", "k8s_cluster"]
+    for kind in outputs.clusters():
+        access = outputs.cluster_access(Address(kind, "x"))
         assert set(access.api_types) == set(outputs.KUBECONFIG_TYPES)
         assert access.default_type in outputs.KUBECONFIG_TYPES
-    assert set(outputs.CLUSTERS["cluster"].api_types.values()) == {
+    assert set(outputs.cluster_access(CLUSTER).api_types.values()) == {
         "default",
         "internal",
         "intraVpc",
     }
-    assert set(outputs.CLUSTERS["k8s_cluster"].api_types.values()) == {"vpc", "public", "internal"}
+    assert set(outputs.cluster_access(K8S).api_types.values()) == {"vpc", "public", "internal"}
 
 
 # --- the kubeconfig file ---------------------------------------------------------------------
@@ -251,8 +253,11 @@ def client(emulator: EmulatorHandle) -> Iterator[CceClient]:
 
 
 def create_v2_cluster(client: CceClient) -> ResourceState:
-    spec = K8sClusterSpec("prod", "1.28.8", "vpc-1", lb_service_subnet_id="sbn-lb")
-    attrs = kind_named("k8s_cluster").desired_attrs(spec)
+    kind = kind_named("k8s_cluster")
+    spec = kind.build_spec(
+        {"name": "prod", "k8sVersion": "1.28.8", "vpcID": "vpc-1", "lbServiceVPCSubnetID": "sbn-lb"}
+    )
+    attrs = dict(kind.desired_attrs(spec))
     cloud_id = v2_client(client).create_cluster(create_request(attrs)).cluster_id
     return ResourceState(kind="k8s_cluster", cloud_id=cloud_id, applied=attrs)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from reconciler.diff import FieldChange
 from reconciler.errors import AuthError, FatalServerError, TransientServerError
-from reconciler.model import Action, Address, DesiredState, Lifecycle, NamespaceSpec
+from reconciler.kinds import build_spec
+from reconciler.model import Action, Address, DesiredState, Spec
 from reconciler.plan import Change, Plan
 from reconciler.state import ResourceState, State
 from reconciler.watch.policy import (
@@ -45,7 +46,7 @@ def update(address: Address, *, drift: bool = False, **kw: object) -> Change:
     )
 
 
-def desired(*specs: NamespaceSpec) -> DesiredState:
+def desired(*specs: Spec) -> DesiredState:
     return DesiredState({s.address: s for s in specs})
 
 
@@ -91,7 +92,8 @@ def test_observe_applies_nothing_and_reports_drift_and_pending() -> None:
 
 
 def test_lifecycle_reconcile_observe_holds_only_that_resource() -> None:
-    want = desired(NamespaceSpec("a", lifecycle=Lifecycle(reconcile="observe")), NamespaceSpec("b"))
+    observed = build_spec("namespace", {"name": "a", "lifecycle": {"reconcile": "observe"}})
+    want = desired(observed, build_spec("namespace", {"name": "b"}))
     decision = run(Plan((update(NS, drift=True), update(OTHER))), want=want)
     assert [c.address for c in decision.apply.changes] == [OTHER]
     assert decision.reports[NS].held == "lifecycle.reconcile observe: reported, not applied"
