@@ -194,6 +194,7 @@ class K8sCluster:
     lb_service_subnet_id: str | None = None
     kube_proxy_mode: str | None = None
     tags: tuple[tuple[str, str], ...] = ()  # (tagKey, tagValue); null (a nil slice) is none
+    upgrade_workflow_id: str | None = None  # status.upgradeWorkflowID: a node upgrade running
     spec: Mapping[str, Any] = _raw()
     status: Mapping[str, Any] = _raw()
 
@@ -228,6 +229,7 @@ class K8sCluster:
                 (t.text("tagKey", nonempty=True), t.text("tagValue"))
                 for t in spec.opt_objects("tags")
             ),
+            upgrade_workflow_id=status.opt_text("upgradeWorkflowID") or None,
             spec=spec.raw(),
             status=status.raw(),
         )
@@ -248,12 +250,20 @@ class InstanceTemplate:
     root_disk_size: int | None = None
     vpc_subnet_id: str | None = None  # vpcConfig
     security_group_id: str | None = None
+    runtime_version: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    taints: tuple[Taint, ...] = ()
+    annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @classmethod
     def read(cls, r: Reader) -> InstanceTemplate:
         resource = r.opt_obj("instanceResource")
         vpc = r.opt_obj("vpcConfig")
         return cls(
+            runtime_version=r.opt_text("runtimeVersion"),
+            labels=r.text_map("labels"),
+            taints=tuple(Taint.read(t) for t in r.opt_objects("taints")),
+            annotations=r.text_map("annotations"),
             machine_type=r.opt_text("machineType"),
             instance_type=r.opt_text("instanceType"),
             image_id=r.opt_text("imageID"),

@@ -43,7 +43,7 @@ import difflib
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from reconciler import waiters
 from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, ShapeError
@@ -65,10 +65,14 @@ from reconciler.model import NOWHERE, Address, DesiredState, LiveObject, Locatio
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
+    from reconciler.client.v2_types import ClusterAutoscaler
     from reconciler.diff import FieldChange
     from reconciler.plan import Change, LiveState, ScaleStep
     from reconciler.probes import Doctor, Probe
     from reconciler.state import ResourceState, State
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # What ``Kind.health`` says about a live object.
 HEALTHY = "healthy"
@@ -429,6 +433,11 @@ class Kind:
         it, so that a green plan means a green apply. None: nothing known against it."""
         return None
 
+    def delete_refusal(self, live: LiveObject) -> str | None:
+        """Why the API would refuse to delete this live object (deletion protection set in the
+        cloud), so that the plan refuses a delete or a replacement first. None: nothing."""
+        return None
+
     def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
         """What a renamed object keeps (its attributes but the name, the names of what it
         holds), so that a delete and a create with the same signature are flagged as a rename
@@ -584,6 +593,16 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``call`` over ``items`` on at most ``parallelism`` threads, results in order."""
+    if not items:
+        return []
+    from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
+        return list(pool.map(call, items))
+
+
 def status_of(read: Callable[[], str]) -> Callable[[], str]:
     """``read`` (one GET of an object's status) as a wait's status reader: a positive
     not-found is ``waiters.GONE``."""
@@ -684,6 +703,20 @@ def adopt_if_same(
 def first_of(desired: DesiredState, kind: str) -> tuple[Address, ...]:
     first = desired.first_of_kind(kind)
     return (first,) if first is not None else ()
+
+
+def cluster_autoscaler(v2: CceV2Client, cluster_id: str) -> ClusterAutoscaler | None:
+    """A v2 cluster's autoscaler; None on a positive not-found (it is not deployed)."""
+    try:
+        return v2.get_autoscaler(cluster_id)
+    except NotFoundError:
+        return None
+
+
+def ensure_cluster_autoscaler(v2: CceV2Client, cluster_id: str) -> None:
+    """Deploy the cluster autoscaler unless it is (instance groups autoscale through it)."""
+    if cluster_autoscaler(v2, cluster_id) is None:
+        v2.create_autoscaler(cluster_id)
 
 
 def v2_client(client: CceClient) -> CceV2Client:

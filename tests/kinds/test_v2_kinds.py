@@ -92,7 +92,7 @@ class Harness:
         targets: Iterable[Address] = (),
     ) -> Plan:
         state = self.store.read()
-        live = refresh(self.client, state)
+        live = refresh(self.client, state, desired=self.desired(*specs))
         return make_plan(self.desired(*specs), state, live, {}, targets, allow_replace)
 
     def apply(
@@ -176,7 +176,9 @@ def test_cluster_and_two_groups_are_created_in_order_and_converge(h: Harness) ->
     assert live.attrs["podCIDR"] == "172.28.0.0/16" and live.attrs["tags"] == {"team": "a"}
     group_live = kind_named("instance_group").read_one(h.client, POOL_A, entries[POOL_A].cloud_id)
     assert group_live is not None and group_live.address == POOL_A
-    assert group_live.attrs == kind_named("instance_group").desired_attrs(group("pool-a", 2))
+    declared = kind_named("instance_group").desired_attrs(group("pool-a", 2))
+    assert {k: group_live.attrs[k] for k in declared} == declared
+    assert group_live.attrs["autoscaler"] == {"enabled": False}  # live, though not declared
     assert len(group_live.details["instances"]) == 2
 
     # convergence: nothing to do, and applying again sends nothing
@@ -277,12 +279,12 @@ def test_newest_first_breaks_ties_by_list_order() -> None:
 # --- replacement, taint -----------------------------------------------------------------------
 
 
-def test_a_version_change_forces_replacement_of_the_cluster_and_its_groups(h: Harness) -> None:
+def test_a_change_the_api_cannot_make_replaces_the_cluster_and_its_groups(h: Harness) -> None:
     h.apply(cluster(), group("pool-a", 1))
-    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    plan = h.plan(cluster(description="other"), group("pool-a", 1))
     by_address = {c.address: c for c in plan.changes}
     assert by_address[CLUSTER].action is Action.REPLACE
-    assert by_address[CLUSTER].forces == ("k8sVersion",)
+    assert by_address[CLUSTER].forces == ("description",)
     assert "cannot be changed in place by the CCE v2 API" in by_address[CLUSTER].reason
     assert (
         by_address[CLUSTER].refused == "replacement must be allowed with --replace k8s_cluster.prod"
@@ -290,20 +292,44 @@ def test_a_version_change_forces_replacement_of_the_cluster_and_its_groups(h: Ha
     assert by_address[POOL_A].action is Action.REPLACE
     assert by_address[POOL_A].refused == by_address[CLUSTER].refused
 
-    allowed = h.plan(cluster("1.30.1"), group("pool-a", 1), allow_replace=[CLUSTER])
+    allowed = h.plan(cluster(description="other"), group("pool-a", 1), allow_replace=[CLUSTER])
     assert {c.refused for c in allowed.changes} == {None}
 
 
 def test_an_allowed_cluster_replacement_moves_its_groups_to_the_new_cluster(h: Harness) -> None:
     h.apply(cluster(), group("pool-a", 1))
     old = h.state().resources[CLUSTER].cloud_id
-    h.apply(cluster("1.30.1"), group("pool-a", 1), allow_replace=[CLUSTER])
+    h.apply(cluster(description="other"), group("pool-a", 1), allow_replace=[CLUSTER])
     new = h.state().resources[CLUSTER].cloud_id
     assert new != old and h.state().resources[POOL_A].cloud_id.startswith(f"{new}/")
     (live,) = [c for c in h.v2_emulated()["clusters"] if c["status"]["clusterPhase"] != "deleted"]
-    assert live["spec"]["clusterID"] == new and live["spec"]["k8sVersion"] == "1.30.1"
-    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    assert live["spec"]["clusterID"] == new and live["spec"]["description"] == "other"
+    plan = h.plan(cluster(description="other"), group("pool-a", 1))
     assert set(actions(plan).values()) == {Action.NOOP}
+
+
+def test_a_version_change_is_refused_with_the_consoles_way(h: Harness) -> None:
+    h.apply(cluster(), group("pool-a", 1))
+    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    change = {c.address: c for c in plan.changes}[CLUSTER]
+    assert change.action is Action.UPDATE and change.refused is not None
+    assert "upgrade the master in the console" in change.refused
+    assert "then set k8sVersion to the version it runs" in change.refused
+    # upgraded in the console to the declared version: an update of state, never a replacement
+    h.emulator.admin("POST", "cce_v2/upgrade-master",
+                     json={"clusterID": h.state().resources[CLUSTER].cloud_id, "k8sVersion": "1.30.1"})  # fmt: skip
+    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    change = {c.address: c for c in plan.changes}[CLUSTER]
+    assert (change.action, change.refused, change.fields) == (Action.UPDATE, None, ())
+    assert "changed outside the reconciler to the declared value: k8sVersion" in change.reason
+    since = h.emulator.next_index()
+    h.apply(cluster("1.30.1"), group("pool-a", 1))
+    assert h.mutations(since) == []  # state only
+    assert h.state().resources[CLUSTER].applied["k8sVersion"] == "1.30.1"
+    assert set(actions(h.plan(cluster("1.30.1"), group("pool-a", 1))).values()) == {Action.NOOP}
+    # still declaring the old version: the difference is reported (and refused), not replaced
+    change = {c.address: c for c in h.plan(cluster(), group("pool-a", 1)).changes}[CLUSTER]
+    assert change.action is Action.UPDATE and change.refused is not None
 
 
 def test_template_fields_force_replacement_tags_too(h: Harness) -> None:
