@@ -3,11 +3,13 @@
 For: telling a user, before any plan or apply, whether the endpoint of the configuration at
 PATH accepts the credentials (a signed GET), whether this machine's clock is close enough to
 the server's ``Date`` for signatures to be accepted, and whether each answer the reconciler
-reads (the registry user, the first page of the namespace, image, cluster and node lists, the
-quota and the version list) has the shape the client expects. A mismatch names the key and
-shows the keys the answer had, so that a wrong guess about the real API (docs/api-contract.md)
-is seen before a plan decides anything from it. The single GETs of a namespace and of an image
-tag, which the client avoids because their shapes are unconfirmed, are shown as notes.
+reads has the shape the client expects, for every API the configuration uses: the kinds'
+probes (``Kind.probes``, ``reconciler.probes``) of the v1 registry, v1 clusters, CCE v2
+clusters, instance groups and add-ons, and the day-2 APIs the declarations use (the cluster
+autoscaler, node-upgrade versions). The probes of a kind the configuration does not declare are
+listed as skipped, saying so; a configuration that declares nothing is checked against every
+API. A mismatch names the key and shows the keys the answer had, so that a wrong guess about
+the real API (docs/api-contract.md) is seen before a plan decides anything from it.
 Not for: changing anything. Only GETs are sent, and each list is read one page deep.
 
 Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or a failure.
@@ -25,7 +27,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 from reconciler.kinds import REGISTRY
-from reconciler.model import ConfigChoice
+from reconciler.model import ConfigChoice, DesiredState
 from reconciler.options import RunOptions, StateChoice
 from reconciler.probes import FAILING, MISMATCH, NOTE, Check, Doctor, check_clock, run_probes
 from reconciler.session import load, open_client, open_store, read_state
@@ -33,9 +35,10 @@ from reconciler.session import load, open_client, open_store, read_state
 __all__ = ["Check", "Doctor", "check_clock", "command", "run_checks"]
 
 
-def run_checks(client: CceClient) -> list[Check]:
-    """Every kind's probes (``Kind.probes``), phase by phase."""
-    return run_probes(client, REGISTRY)
+def run_checks(client: CceClient, desired: DesiredState | None = None) -> list[Check]:
+    """The probes (``Kind.probes``) of every kind the configuration uses, phase by phase;
+    the others are listed as skipped."""
+    return run_probes(client, REGISTRY, desired)
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -84,11 +87,11 @@ def to_json(endpoint: str, checks: list[Check]) -> dict[str, Any]:
 @state_options
 def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice, state: StateChoice) -> int:
     """Check the target before a first run: credentials, clock, answer shapes. Read-only."""
-    _, context = load(paths, choice, state)
+    desired, context = load(paths, choice, state)
     read_state(open_store(context), context.target)  # a state applied elsewhere: not here
     with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
-        checks = run_checks(client)
+        checks = run_checks(client, desired)
     if as_json:
         click.echo(json.dumps(to_json(endpoint, checks), indent=2, sort_keys=True))
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.kinds.addon import AddonKind
 from reconciler.kinds.base import Kind, LiveObject
 from reconciler.kinds.cluster import ClusterKind
 from reconciler.kinds.instance_group import InstanceGroupKind
@@ -29,6 +30,7 @@ BUILT_IN: tuple[Kind, ...] = (
     ClusterKind(),
     K8sClusterKind(),
     InstanceGroupKind(),
+    AddonKind(),
 )
 REGISTRY: list[Kind] = list(BUILT_IN)
 _BY_NAME: dict[str, Kind] = {k.name: k for k in REGISTRY}

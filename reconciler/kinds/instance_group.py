@@ -2,11 +2,16 @@
 ``k8s_cluster``, which it depends on and which contains it (deleting the cluster deletes its
 groups, after them in the graph, with no planner change).
 
-Only ``replicas`` changes in place (``PUT .../replicas`` to grow, ``PUT .../scaledown`` naming
-the newest nodes to shrink); the instance template is fixed at creation, so every other declared
-field forces a replacement. The admin password applies only to nodes created from then on and is
-never rotated. A group has no phase: it has converged when its ready replicas equal its
-replicas, and a node that failed to create ends the wait.
+In place (cce-v2-day2-api.md 2, 5): ``replicas`` (``PUT .../replicas`` to grow, ``PUT
+.../scaledown`` naming the newest nodes to shrink; done when the group holds exactly its nodes,
+all running); the template's labels, taints, annotations and admin password (one ``configure``
+with the whole spec as read, ``syncMeta`` on, waited for until it reads back); the
+``autoscaler`` bounds (while enabled, ``replicas`` is left to the autoscaler: never planned nor
+drift); ``kubeletVersion`` / ``containerRuntimeVersion`` (:class:`NodeUpgrade`: one
+``UpgradeNodes`` workflow, its id journaled before the wait so that a killed run resumes it,
+never starts a second). The machine is fixed: its fields force a replacement. The plan checks
+declared versions against what the group offers (one GET per group declaring a version) and
+new nodes against the cluster's node quota.
 
 The cloud id is ``CLUSTER_ID/GROUP_ID``: every group call needs both, and ``read_one`` (import,
 lost answers) is given nothing but the id. A create has no client token, so a lost answer is
@@ -62,6 +67,17 @@ from reconciler.kinds.fields import (
 )
 from reconciler.model import Address, Spec
 from reconciler.plan import ScaleStep
+from reconciler.probes import (
+    NOT_USED,
+    SKIPPED,
+    Check,
+    Doctor,
+    Phase,
+    Probe,
+    v2_cluster,
+    v2_list,
+    v2_object,
+)
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
@@ -771,6 +787,87 @@ def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return drop_none(ordered)
 
 
+# --- reconciler doctor ----------------------------------------------------------------------
+
+
+def _probe_groups(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import InstanceGroup  # when doctor runs
+
+    cluster = v2_cluster(doctor)
+    if cluster is None:
+        doctor.add(Check("v2 groups", SKIPPED, "", "no running v2 cluster to read"))
+        return
+    path = f"{doctor.client.v2.prefix}/cluster/{cluster.cluster_id}/instancegroups"
+    with doctor.answer("v2 groups", f"GET {path}"):
+        groups = v2_list(doctor, "v2 groups", path, "page", "list", InstanceGroup.read)
+        doctor.found["v2 group"] = groups[0] if groups else None
+
+
+def _group_path(doctor: Doctor) -> str | None:
+    cluster, group = v2_cluster(doctor), doctor.found.get("v2 group")
+    if cluster is None or group is None:
+        return None
+    v2 = doctor.client.v2
+    return f"{v2.prefix}/cluster/{cluster.cluster_id}/instancegroup/{group.instance_group_id}"
+
+
+def _probe_nodes(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import CceInstance  # when doctor runs
+
+    group = _group_path(doctor)
+    if group is None:
+        doctor.add(Check("v2 nodes", SKIPPED, "", "no v2 instance group to list the nodes of"))
+        return
+    with doctor.answer("v2 nodes", f"GET {group}/instances"):
+        v2_list(doctor, "v2 nodes", f"{group}/instances", "page", "list", CceInstance.read)
+
+
+def _probe_upgrades(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import UpgradeVersions  # when doctor runs
+
+    group = _group_path(doctor)
+    where = f"GET {group or '.../instancegroup/{id}'}/component_upgrade_versions"
+    if not any(doctor.uses(InstanceGroupKind.name, key) for key in COMPONENTS):
+        doctor.add(Check("v2 upgrades", SKIPPED, where, NOT_USED))
+        return
+    if group is None:
+        doctor.add(Check("v2 upgrades", SKIPPED, where, "no v2 instance group to read"))
+        return
+    with doctor.answer("v2 upgrades", where):
+        v2_object(
+            doctor,
+            "v2 upgrades",
+            f"{group}/component_upgrade_versions",
+            lambda r: UpgradeVersions.read(r.obj("result")),
+            lambda u: (
+                f"kubelet {u.of('kubelet').current_version}, offered "
+                + (", ".join(u.of("kubelet").targets) or "none")
+            ),
+        )
+
+
+def _probe_node_quota(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import Quota  # when doctor runs
+
+    cluster = v2_cluster(doctor)
+    if cluster is None:
+        doctor.add(Check("v2 node quota", SKIPPED, "", "no running v2 cluster to read"))
+        return
+    path = f"{doctor.client.v2.prefix}/quota/cluster/{cluster.cluster_id}/node"
+    with doctor.answer("v2 node quota", f"GET {path}"):
+        v2_object(
+            doctor, "v2 node quota", path, Quota.read, lambda q: f"{q.used} of {q.quota} used"
+        )
+
+
+PROBES = (
+    Probe("v2 groups", Phase.DETAILS, _probe_groups),
+    Probe("v2 nodes", Phase.DETAILS, _probe_nodes),
+    Probe("v2 upgrades", Phase.DETAILS, _probe_upgrades),
+    Probe("v2 node quota", Phase.FACTS, _probe_node_quota),
+)
+
+
 class InstanceGroupKind(Kind):
     name = "instance_group"
     section = Section(
@@ -781,11 +878,12 @@ class InstanceGroupKind(Kind):
     identity = ("cluster", "name")
     title = "Instance group (CCE v2)"
     summary = (
-        "A node pool of a k8s_cluster (address instance_group.<cluster>/<name>). replicas "
-        "changes in place (scale up, or scale down removing the newest nodes); changing any "
-        "other field replaces the group."
+        "A node pool of a k8s_cluster (address instance_group.<cluster>/<name>). replicas, "
+        "autoscaler, labels, taints, annotations, kubeletVersion, containerRuntimeVersion "
+        "(an upgrade of the nodes), upgrade and adminPassword change in place; changing the "
+        "machine replaces the group."
     )
-    fields = FIELDS  # the instance template is fixed at creation
+    fields = FIELDS
     read_with = (CLUSTER_KIND,)
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
@@ -794,6 +892,9 @@ class InstanceGroupKind(Kind):
         "The API never returns adminPassword, which is optional: add\n"
         "`adminPassword: {env: NAME}` for nodes created later, if they need one."
     )
+
+    def probes(self) -> tuple[Probe, ...]:
+        return PROBES
 
     # --- planning ----------------------------------------------------------------------------
 

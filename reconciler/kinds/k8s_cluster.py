@@ -1,10 +1,17 @@
 """Kubernetes clusters of the CCE v2 API (``k8s_cluster.NAME``): masters, network and runtime.
-Their worker nodes are instance groups (``kinds/instance_group.py``), which live in a cluster.
+Their worker nodes are instance groups (``kinds/instance_group.py``) and their add-ons
+``kinds/addon.py``, which live in a cluster.
 
-The v2 API has no call that changes a cluster's spec (cce-v2-api.md 2), so every declared field
-forces a replacement, tags included; only the delete options (what a delete releases) change in
-place, in state alone. The id comes from the API and a create has no client token, so a lost
-answer is settled by reading by name before anything is sent again.
+The v2 API has no call that changes a cluster's spec (cce-v2-api.md 2), so most declared fields
+force a replacement, tags included. In place: ``forbidDelete``, the cluster's own deletion
+protection (``PUT .../forbiddelete``; ``lifecycle.protect`` turns it on too, and the plan
+refuses to delete or replace a cluster protected in the cloud), the cluster autoscaler
+(deployed, then its settings replaced), and the delete options (what a delete releases), in
+state alone. ``k8sVersion`` has no API at all (cce-v2-day2-api.md 5.4): a change is refused
+with the console's way, and a master the console upgraded to the declared version is an update
+of state. The id comes from the API and a create has no client token, so a lost answer is
+settled by reading by name before anything is sent again; the account's cluster quota is read
+when the plan creates a cluster, for the plan's refusal.
 """
 
 from __future__ import annotations
@@ -59,6 +66,20 @@ from reconciler.kinds.fields import (
     text,
 )
 from reconciler.model import Address, Spec
+from reconciler.probes import (
+    NOT_USED,
+    OK,
+    SKIPPED,
+    V2_FIRST_PAGE,
+    Check,
+    Doctor,
+    Phase,
+    Probe,
+    check_credentials,
+    v2_cluster,
+    v2_list,
+    v2_object,
+)
 from reconciler.wording import show
 
 if TYPE_CHECKING:
@@ -739,6 +760,75 @@ OUTPUTS = ClusterAccess(
 )
 
 
+# --- reconciler doctor ----------------------------------------------------------------------
+
+
+def _probe_clusters(doctor: Doctor) -> None:
+    """The v2 cluster list's first page (the credentials and the clock, when no other API
+    reached the target first), and which running cluster the per-cluster probes read: a
+    declared one first."""
+    from reconciler.client.v2_types import K8sCluster  # when doctor runs
+
+    path = f"{doctor.client.v2.prefix}/clusters"
+    response = check_credentials(doctor, path, dict(V2_FIRST_PAGE))
+    if response is None:
+        return
+    with doctor.answer("v2 clusters", f"GET {path}"):
+        clusters = v2_list(
+            doctor, "v2 clusters", path, "clusterPage", "clusterList", K8sCluster.read, response
+        )
+        declared = (
+            {s.address.name for s in doctor.desired.of_kind("k8s_cluster")}
+            if (doctor.desired)
+            else set()
+        )
+        running = sorted(
+            (c for c in clusters or () if c.phase == RUNNING),
+            key=lambda c: c.cluster_name not in declared,
+        )
+        doctor.found["v2 cluster"] = running[0] if running else None
+
+
+def _probe_quota(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import Quota  # when doctor runs
+
+    path = f"{doctor.client.v2.prefix}/quota/cluster"
+    with doctor.answer("v2 quota", f"GET {path}"):
+        v2_object(doctor, "v2 quota", path, Quota.read, lambda q: f"{q.used} of {q.quota} used")
+
+
+def _probe_autoscaler(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import ClusterAutoscaler  # when doctor runs
+
+    cluster = v2_cluster(doctor)
+    path = f"{doctor.client.v2.prefix}/autoscaler/" + (cluster.cluster_id if cluster else "{id}")
+    if not (doctor.uses("k8s_cluster", AUTOSCALER) or doctor.uses("instance_group", "autoscaler")):
+        doctor.add(Check("v2 autoscaler", SKIPPED, f"GET {path}", NOT_USED))
+        return
+    if cluster is None:
+        doctor.add(Check("v2 autoscaler", SKIPPED, f"GET {path}", "no running v2 cluster to read"))
+        return
+    with doctor.answer("v2 autoscaler", f"GET {path}"):
+        try:
+            v2_object(
+                doctor,
+                "v2 autoscaler",
+                path,
+                lambda r: ClusterAutoscaler.read(r.obj("autoscaler")),
+                lambda a: f"deployed, expander {a.config.expander}",
+            )
+        except NotFoundError as exc:
+            detail = f"not deployed yet ({exc.code}); apply deploys the one declared"
+            doctor.add(Check("v2 autoscaler", OK, f"GET {path}", detail, exc.request_id))
+
+
+PROBES = (
+    Probe("v2 clusters", Phase.REACH, _probe_clusters),
+    Probe("v2 autoscaler", Phase.DETAILS, _probe_autoscaler),
+    Probe("v2 quota", Phase.FACTS, _probe_quota),
+)
+
+
 class K8sClusterKind(Kind):
     name = "k8s_cluster"
     section = Section(
@@ -750,16 +840,19 @@ class K8sClusterKind(Kind):
     title = "Kubernetes cluster (CCE v2)"
     summary = (
         "A cluster of the CCE v2 API with managed masters (address k8s_cluster.<name>); its "
-        "worker nodes are instance groups. The v2 API changes nothing of a cluster in place: "
-        "changing any field but deleteResource, deleteCDSSnapshot and lifecycle replaces the "
-        "cluster."
+        "worker nodes are instance groups. forbidDelete, clusterAutoscaler, deleteResource, "
+        "deleteCDSSnapshot and lifecycle change in place; a k8sVersion change is refused "
+        "(the master is upgraded in the console); any other change replaces the cluster."
     )
-    fields = FIELDS  # the v2 API has no update call: every other field forces a replacement
+    fields = FIELDS
     read_with = ("instance_group",)
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
     cluster_access = OUTPUTS
     terraform = TERRAFORM
+
+    def probes(self) -> tuple[Probe, ...]:
+        return PROBES
 
     # --- planning ----------------------------------------------------------------------------
 

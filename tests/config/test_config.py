@@ -50,6 +50,7 @@ def test_quickstart_becomes_the_expected_desired_state() -> None:
         "cluster": 1,
         "k8s_cluster": 0,
         "instance_group": 0,
+        "addon": 0,
     }
     assert state.resources[Address("user", "ccetest")] == build_spec(
         "user", {"username": "ccetest", "password": {"env": "CCR_PASSWORD"}}
@@ -96,6 +97,7 @@ def test_platform_merges_several_files() -> None:
         "cluster": 2,
         "k8s_cluster": 0,
         "instance_group": 0,
+        "addon": 0,
     }
 
 
@@ -297,6 +299,7 @@ def test_empty_sections_are_allowed(write_files: Write) -> None:
         "cluster": 0,
         "k8s_cluster": 0,
         "instance_group": 0,
+        "addon": 0,
     }
 
 

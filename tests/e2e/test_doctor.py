@@ -55,26 +55,26 @@ CLUSTER = {
         ]
     },
 }
-EVERY_CHECK = [
+EVERY_CHECK = [  # phase by phase (reach, lists, notes, details, facts), kinds in registry order
     "credentials",
     "clock",
     "clusters",
+    "v2 clusters",
     "user",
     "namespaces",
     "images",
     "namespace get",
     "image meta get",
     "nodes",
-    "quota",
-    "versions",
-    "v2 clusters",
-    "v2 quota",
-    "v2 node quota",
+    "v2 autoscaler",
     "v2 groups",
     "v2 nodes",
-    "v2 add-ons",
-    "v2 autoscaler",
     "v2 upgrades",
+    "v2 add-ons",
+    "quota",
+    "versions",
+    "v2 quota",
+    "v2 node quota",
 ]
 V2_CLUSTER = """
 k8s_clusters:
@@ -149,7 +149,7 @@ def test_doctor_json(ws: Workspace, world: EmulatorHandle) -> None:
     assert statuses["namespace get"] == statuses["image meta get"] == "note"
     assert {s for n, s in statuses.items() if "get" not in n} == {"ok"}
     autoscaler = next(c for c in report["checks"] if c["name"] == "v2 autoscaler")
-    assert "no cluster autoscaler yet" in autoscaler["detail"]
+    assert "not deployed yet" in autoscaler["detail"]
 
 
 def test_doctor_before_anything_exists(ws: Workspace) -> None:
@@ -203,10 +203,13 @@ def test_a_v2_configuration_checks_the_v2_api_and_says_what_it_skipped(
         "v2 add-ons": "skipped",
         "v2 autoscaler": "skipped",
         "v2 upgrades": "skipped",
+        "namespace get": "skipped",
+        "image meta get": "skipped",
     }
     skipped = {c["name"]: c["detail"] for c in checks if c["status"] == "skipped"}
-    assert skipped["clusters"] == "not used by this configuration (no v1 cluster)"
-    assert skipped["v2 add-ons"] == "not used by this configuration"
+    assert skipped["clusters"] == "not used by this configuration (no clusters)"
+    assert skipped["v2 add-ons"] == "not used by this configuration (no addons)"
+    assert skipped["v2 autoscaler"] == skipped["v2 upgrades"] == "not used by this configuration"
     paths = {e["path"] for e in world.requests_log(since)}
     assert not any(p.startswith("/v1/") for p in paths)  # the credentials check is v2's too
     assert world.mutating_requests(since) == []
