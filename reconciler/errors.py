@@ -37,6 +37,9 @@ decided in one place, :func:`server_error`, from the data table in ``error_codes
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 from reconciler.error_codes import Disposition, lookup
 
 EXIT_OK = 0
@@ -236,3 +239,10 @@ def server_error(
 ) -> ServerError:
     cls = server_error_class(status, code)
     return cls(message, status=status, code=code, request_id=request_id, method=method, path=path)
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word`` (difflib's ratio, at least 0.6), for the "did you mean"
+    of a message naming something unknown: a command, an address."""
+    found = difflib.get_close_matches(word, list(choices), n=1)
+    return found[0] if found else None

@@ -24,8 +24,10 @@ MODELINE = "# yaml-language-server: $schema=schemas/config.schema.json"
 HEADER = (
     "{modeline}\n"
     "# Written by `reconciler {command}` from {origin}.\n"
-    "# Check it, then adopt it with `reconciler apply --adopt`.{note}\n\n"
+    "# Check it, then adopt it with {adopt}.{note}\n\n"
 )
+ADOPT_ALL = "`reconciler apply --adopt`"
+ADOPT_BY_ID = "`reconciler apply` (imports.yaml names each object's id)"
 IMPORTS_SECTION = "imports"
 
 
@@ -105,7 +107,10 @@ def declaration_files(
 
     def head(what: str, note: str = "", said: str | None = None) -> str:
         said = said or origin.format(what=what)
-        return HEADER.format(modeline=MODELINE, command=command, origin=said, note=note)
+        adopt = ADOPT_BY_ID if imports else ADOPT_ALL
+        return HEADER.format(
+            modeline=MODELINE, command=command, origin=said, adopt=adopt, note=note
+        )
 
     if target is not None:
         declared = {

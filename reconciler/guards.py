@@ -94,4 +94,5 @@ def check_guards(
         return
     if len(found) == 1 and found[0].reason == BLAST_RADIUS:
         raise RefusedError(found[0].message)
-    raise RefusedError("refusing to apply:\n  " + "\n  ".join(r.message for r in found))
+    verb = "destroy" if mode is PlanMode.DESTROY else "apply"
+    raise RefusedError(f"refusing to {verb}:\n  " + "\n  ".join(r.message for r in found))

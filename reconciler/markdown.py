@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.diff import FieldChange
 from reconciler.model import Action, Address, PlanMode
 from reconciler.plan import SENSITIVE_TEXT, Change, Plan
-from reconciler.render import SYMBOLS, VERBS
+from reconciler.render import SYMBOLS, VERBS, summary_counts
 
 GITHUB_COMMENT_LIMIT = 65536
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -183,12 +183,7 @@ def _head(plan: Plan, refresh_only: bool) -> str:
     elif not plan.has_changes and not plan.conflicts and not plan.refusals:
         line = "**No changes.** The cloud matches the configuration."
     else:
-        s = plan.summary()
-        line = (
-            f"**Plan:** {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to delete, {s['forget']} to forget, "
-            f"{s['noop']} unchanged."
-        )
+        line = f"**Plan:** {summary_counts(plan)}"
     if plan.context is None:
         return line
     ctx = plan.context

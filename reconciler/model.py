@@ -171,6 +171,10 @@ class DesiredState:
     resources: Mapping[Address, Spec]
     # ``imports``: a declared address -> the id of the existing object it adopts
     imports: Mapping[Address, str] = field(default_factory=dict)
+    # (address, secret name) -> where its reference's value is written, for error messages
+    secret_locations: Mapping[tuple[Address, str], Location] = field(
+        default_factory=dict, compare=False
+    )
 
     @functools.cached_property
     def _first_by_kind(self) -> dict[str, Address]:

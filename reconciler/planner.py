@@ -37,6 +37,7 @@ from reconciler.plan import (
 from reconciler.state import ResourceState, State, secret_matches
 
 PROTECTED_REPLACE = "protected by lifecycle.protect: it cannot be replaced"
+PROTECTED_REMOVAL = "protected by lifecycle.protect (kept in state)"
 
 
 class Planner:
@@ -295,6 +296,17 @@ class Planner:
             "live_fingerprint": live_fingerprint(live),
         }
         kind = kind_named(address.kind)
+        protected = self._protected(None, entry)
+        refused = PROTECTED_REMOVAL if protected else None
+        if not kind.deletable and protected and live is not None:
+            return Change(  # forgetting would drop it from state: refused like a delete
+                address,
+                Action.FORGET,
+                f"{self.removal}; {kind.noun}s cannot be deleted",
+                protected=True,
+                refused=refused,
+                **common,
+            )
         if not kind.deletable:
             cannot = f"{kind.api_name} cannot delete a {kind.noun}"
             self.warnings.append(
@@ -315,8 +327,6 @@ class Planner:
                 f"{self.removal}; already gone from the cloud",
                 **common,
             )
-        protected = self._protected(None, entry)
-        refused = "protected by lifecycle.protect (kept in state)" if protected else None
         refused = refused or kind.delete_refusal(live)
         return Change(
             address,

@@ -105,14 +105,19 @@ def render_change(change: Change, color: bool = False) -> list[str]:
     return lines
 
 
-def summary_line(plan: Plan) -> str:
+def summary_counts(plan: Plan) -> str:
+    """``0 to create, ..., 1 to import, 6 unchanged.``: the counts every view of a plan shows."""
     s = plan.summary()
     return (
-        f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
         f"{s['delete']} to delete, {s['forget']} to forget, "
         + (f"{s['import']} to import, " if s["import"] else "")
         + f"{s['noop']} unchanged."
     )
+
+
+def summary_line(plan: Plan) -> str:
+    return f"Plan: {summary_counts(plan)}"
 
 
 def context_line(plan: Plan) -> str | None:
@@ -142,7 +147,10 @@ def _head(plan: Plan, notes: Sequence[str]) -> list[str]:
     return lines + ([*notes, ""] if notes else [])
 
 
-def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> str:
+def render_plan(
+    plan: Plan, color: bool = False, notes: Sequence[str] = (), operation: str = "apply"
+) -> str:
+    """The plan as the terminal shows it; ``operation`` (apply or destroy) names what refuses."""
     lines = _head(plan, notes)
     lines.extend(drift_lines(plan, color))
     for change in plan.actionable:
@@ -161,7 +169,7 @@ def render_plan(plan: Plan, color: bool = False, notes: Sequence[str] = ()) -> s
     refused = len(plan.conflicts) + len(plan.refused)
     if refused:
         lines.append(
-            f"Apply would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
+            f"{operation.capitalize()} would refuse this plan (exit 3): {refused} conflict(s) or refusal(s) above "
             "(Conflict: and ! lines)."
         )
     return "\n".join(lines)

@@ -5,7 +5,6 @@ commands (plan, apply, destroy, import ...) share this; it holds no policy of it
 
 from __future__ import annotations
 
-import difflib
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,13 @@ from reconciler.client.transport import TransportConfig
 from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
 from reconciler.context import RunContext, is_postgres, resolve, without_config
-from reconciler.errors import SecretError, StateLockedError, UnreadableSecretsError, UsageError
+from reconciler.errors import (
+    SecretError,
+    StateLockedError,
+    UnreadableSecretsError,
+    UsageError,
+    closest,
+)
 from reconciler.kinds import secret_refs
 from reconciler.model import (
     NO_CHOICE,
@@ -128,8 +133,8 @@ class SecretCache:
 
 def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Address, str], str]:
     """Every declared secret: compared with state's hashes, and checked against the API's
-    rules, at plan time. All unreadable ones are reported at once, each at its declaration
-    (``PATH:LINE:COLUMN: error: ADDR: NAME: why``), in file and line order."""
+    rules, at plan time. All unreadable ones are reported at once, each where its reference is
+    written (``PATH:LINE:COLUMN: error: ADDR: NAME: why``), in file and line order."""
     values: dict[tuple[Address, str], str] = {}
     problems: list[tuple[Location, str]] = []
     for address, spec in desired.resources.items():
@@ -137,7 +142,8 @@ def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Ad
             try:
                 values[(address, name)] = cache.resolve(ref, f"{address}: {name}")
             except SecretError as exc:
-                problems.append((spec.location, str(exc)))
+                where = desired.secret_locations.get((address, name), spec.location)
+                problems.append((where, str(exc)))
     if problems:
         problems.sort(key=lambda p: (p[0].path, p[0].line, p[0].column, p[1]))
         raise UnreadableSecretsError([f"{where}: error: {why}" for where, why in problems])
@@ -288,8 +294,8 @@ def check_addresses(addresses: Sequence[Address], known: set[Address]) -> None:
     names = sorted(map(str, known))
     parts = []
     for address in unknown:
-        close = difflib.get_close_matches(str(address), names, n=1)
-        parts.append(f"{address} (did you mean {close[0]}?)" if close else str(address))
+        close = closest(str(address), names)
+        parts.append(f"{address} (did you mean {close}?)" if close else str(address))
     raise UsageError(f"no such address in the configuration or the state: {', '.join(parts)}")
 
 

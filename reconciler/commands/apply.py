@@ -113,7 +113,7 @@ def apply_run(
             return _record_drift(
                 run, prepared, drift, color, auto_approve or saved is not None, notes
             )
-        say(render_plan(plan, color, notes))
+        say(render_plan(plan, color, notes, operation))
         if not plan.has_changes and not plan.conflicts:
             if prepared.recovered:
                 run.store.write(prepared.state)

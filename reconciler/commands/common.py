@@ -305,14 +305,28 @@ def use_color(no_color: bool = False) -> bool:
     return tty and not asked_not and not os.environ.get("NO_COLOR")
 
 
-def emit_files(files: Mapping[str, str], out: str | None) -> None:
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="With --out: replace files of the same names already in DIR (default: refuse).",
+)
+
+
+def emit_files(files: Mapping[str, str], out: str | None, force: bool = False) -> None:
     """YAML files written by export or import-terraform: into ``out`` (created if need be), or
-    printed one after the other, each after a ``# --- NAME`` line."""
+    printed one after the other, each after a ``# --- NAME`` line. A file already in ``out``
+    is replaced only with ``force``: otherwise nothing is written (exit 1, naming them)."""
     if out is None:
         for name, text in files.items():
             click.echo(f"# --- {name}\n{text}")
         return
     folder = Path(out)
+    present = sorted(name for name in files if os.path.lexists(folder / name))
+    if present and not force:
+        raise ReconcilerError(
+            f"{out}: would overwrite {', '.join(present)}; nothing written "
+            "(give --force to replace them, or another --out)"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():

@@ -13,6 +13,7 @@ import click
 from reconciler.commands.common import (
     config_choice_options,
     emit_files,
+    force_option,
     paths_argument,
     run_options,
     state_options,
@@ -41,6 +42,7 @@ from reconciler.state import State
     default=None,
     help="Write one file per kind into DIR (default: print one YAML document).",
 )
+@force_option
 @config_choice_options
 @state_options
 @run_options
@@ -48,6 +50,7 @@ def command(
     paths: tuple[str, ...],
     kinds: tuple[str, ...],
     out: str | None,
+    force: bool,
     choice: ConfigChoice,
     state: StateChoice,
     run_options: RunOptions,
@@ -67,7 +70,7 @@ def command(
     with open_client(context, run_options) as client:
         live = refresh(client, State(lineage="export"), run_options.parallelism)
         files = export_files(live, client, target, kinds)
-    emit_files(files, out)
+    emit_files(files, out, force)
     if out is None:
         return EXIT_OK
     folder = Path(out)

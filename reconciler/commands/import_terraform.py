@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.common import emit_files
+from reconciler.commands.common import emit_files, force_option
 from reconciler.errors import EXIT_OK, TerraformStateError, UsageError
 from reconciler.export import declaration_files
 from reconciler.model import Target
@@ -29,9 +29,12 @@ from reconciler.terraform_state import Conversion, Note, convert, read_state
     default=None,
     help="Write one file per kind, and imports.yaml, into DIR (default: print them).",
 )
+@force_option
 @click.option("--region", default=None, help="The target's region (Terraform does not record it).")
 @click.option("--endpoint", default=None, help="The target's endpoint URL, instead of a region.")
-def command(tfstate: str, out: str | None, region: str | None, endpoint: str | None) -> int:
+def command(
+    tfstate: str, out: str | None, force: bool, region: str | None, endpoint: str | None
+) -> int:
     """Write YAML declaring the CCE resources of a Terraform state, to adopt them by id."""
     if region and endpoint:
         raise UsageError("give --region or --endpoint, not both")
@@ -48,7 +51,7 @@ def command(tfstate: str, out: str | None, region: str | None, endpoint: str | N
         if region or endpoint
         else f"the region recorded in Terraform state {Path(source).name}",
     )
-    emit_files(files, out)
+    emit_files(files, out, force)
     for line in report(conversion, files, out, target is not None):
         click.echo(line, err=out is None)  # without --out, stdout is only the YAML
     return EXIT_OK

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from reconciler.errors import closest
+
 
 class LazyGroup(click.Group):
     def __init__(
@@ -30,6 +32,22 @@ class LazyGroup(click.Group):
             command = getattr(importlib.import_module(module), attr)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Click's, with the closest command suggested among every command, lazy ones too
+        (click suggests only among those already imported)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            name = args[0] if args else ""
+            close = None if name.startswith("-") else closest(name, self.list_commands(ctx))
+            if close is None:
+                raise
+            raise click.UsageError(
+                f"No such command {name!r}. Did you mean {close!r}?", ctx
+            ) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

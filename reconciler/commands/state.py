@@ -14,7 +14,7 @@ from reconciler.commands.common import (
     state_options,
 )
 from reconciler.commands.lazy import LazyGroup
-from reconciler.errors import EXIT_OK, RefusedError, StateError
+from reconciler.errors import EXIT_OK, RefusedError, StateError, closest
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
 from reconciler.ownership import one_owner_advice, owner_of
@@ -81,7 +81,8 @@ def show_command(
     (addr,) = parse_addresses((address,), "ADDR")
     managed = _store(config, choice, state).read()
     if addr not in managed.resources:
-        raise StateError(f"{addr} is not in state")
+        close = closest(str(addr), map(str, managed.resources))
+        raise StateError(f"{addr} is not in state" + (f"; did you mean {close}?" if close else ""))
     click.echo(
         json.dumps(
             {"address": str(addr), **managed.resources[addr].to_json()}, indent=2, sort_keys=True

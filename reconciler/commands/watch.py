@@ -26,7 +26,7 @@ import click
 
 from reconciler.commands.apply import parse_timeouts
 from reconciler.commands.common import DURATION, run_options, state_options, timeout_option
-from reconciler.config import config_root, list_environments
+from reconciler.config import config_root, list_environments, load_config
 from reconciler.errors import ReconcilerError, SecretError, UsageError
 from reconciler.model import SecretRef
 from reconciler.options import RunOptions, StateChoice
@@ -47,6 +47,18 @@ def _env_names(paths: Sequence[str], env: tuple[str, ...], all_envs: bool) -> li
             f"--all-envs: no environments/*.yaml under {root}; see docs/configuration.md"
         )
     return list(found)
+
+
+def _check_configurations(
+    paths: Sequence[str],
+    names: Sequence[str | None],
+    var_files: Sequence[str],
+    var_args: Sequence[str],
+) -> None:
+    """Each environment's configuration loads, or the ConfigError plan would give (exit 1),
+    before any turn: an unknown --env or a broken file fails at start, not every interval."""
+    for name in names:
+        load_config(list(paths) or ["."], env=name, var_files=var_files, var_args=var_args)
 
 
 def parse_host_rates(values: Sequence[str]) -> dict[str, float]:
@@ -280,8 +292,7 @@ def command(
         raise UsageError("--workspace names one state: watch one environment with it, or none")
     address = parse_listen(listen)
     per_host = parse_host_rates(host_rates)
-    sinks = []
-    hook = None
+    url = None
     if webhook:
         ref = parse_reference(webhook, "--webhook")
         try:
@@ -290,8 +301,9 @@ def command(
             raise UsageError(f"--webhook {webhook}: {exc}") from None
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"--webhook {webhook}: the value is not an http(s) URL")
-        hook = Webhook(url, _say)
-        sinks.append(hook)
+    _check_configurations(paths, names, var_files, var_args)
+    hook = Webhook(url, _say) if url else None
+    sinks = [hook] if hook else []
     settings = WatchSettings(
         paths=paths,
         var_files=var_files,

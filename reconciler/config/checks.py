@@ -122,7 +122,7 @@ def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
     for item in items:
         kind = kind_named(item.kind)
         if item.kind not in paths:
-            paths[item.kind] = [tuple(p.split(".")) for p, f in walk(kind.fields) if f.secret]
+            paths[item.kind] = secret_paths(item.kind)
         for jpath in paths[item.kind]:
             ref = _dig(item.data, jpath)
             if not isinstance(ref, dict):
@@ -135,6 +135,25 @@ def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
             problem = kind.secret_problem(".".join(jpath), value)  # the plan's rule, known now
             if problem:
                 yield Diagnostic.at(item.at(*jpath), f"{item.label} {problem}")
+
+
+def secret_locations(items: list[Item]) -> dict[tuple[Address, str], Location]:
+    """Where each declared secret reference's value is written (``password: {env: X}``: at
+    ``{``), by address and secret name: where plan reports a secret it cannot read."""
+    found: dict[tuple[Address, str], Location] = {}
+    for item in items:
+        identity = item.identity
+        if identity is None:
+            continue
+        for jpath in secret_paths(item.kind):
+            if isinstance(_dig(item.data, jpath), dict):
+                found[(Address(item.kind, identity), ".".join(jpath))] = item.at(*jpath)
+    return found
+
+
+def secret_paths(kind_name: str) -> list[tuple[str, ...]]:
+    """The YAML paths of a kind's secret fields."""
+    return [tuple(p.split(".")) for p, f in walk(kind_named(kind_name).fields) if f.secret]
 
 
 def _dig(data: Any, jpath: Sequence[str]) -> Any:

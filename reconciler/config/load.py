@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.config.checks import secret_errors, semantic_errors
+from reconciler.config.checks import secret_errors, secret_locations, semantic_errors
 from reconciler.config.environments import (
     Environment,
     environment_errors,
@@ -163,7 +163,10 @@ def load_config(
     declaring: list[Document] = [*documents, *([environment] if environment else [])]
     chosen = environment_of(env, environment, root) if env and environment else None
     return LoadResult(
-        desired=desired_state(documents, checked.items),
+        desired=replace(
+            desired_state(documents, checked.items),
+            secret_locations=secret_locations(checked.items),
+        ),
         config_root=root,
         target=declared_target(declaring),
         files=tuple(files),

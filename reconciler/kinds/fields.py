@@ -324,24 +324,22 @@ def _attributes(
     steps: tuple[_Step, ...], data: Mapping[str, Any], secrets: dict[str, SecretRef]
 ) -> dict[str, Any]:
     """The declared values with defaults filled in and normalised; undeclared values without a
-    default, and empty mappings, are left out (they are not compared)."""
+    default, and empty mappings, are left out (they are not compared). ``data`` passed the
+    schema: no value is null."""
     attrs: dict[str, Any] = {}
     get = data.get
     for key, mode, path, default, normalize, inner in steps:
-        value = get(key)
-        if mode == _SECRET:
-            if value is not None:
-                secrets[path] = secret_ref(value)
+        value = get(key, default)
+        if value is NO_DEFAULT:
             continue
-        if value is None:
-            if default is NO_DEFAULT:
-                continue
-            value = default
-        elif mode == _NESTED:
+        if mode == _SECRET:
+            secrets[path] = secret_ref(value)
+            continue
+        if mode == _NESTED:
             value = _attributes(inner, value, secrets)
         if normalize is not None:
             value = normalize(value)
-        if value is None or (type(value) is dict and not value):
+        if value.__class__ is dict and not value:
             continue
         attrs[key] = value
     return attrs

@@ -126,3 +126,20 @@ def test_a_user_forgotten_by_destroy_is_adopted_back(ws: Workspace) -> None:
     users = [r for r in ws.emulator.mutating_requests(since=mark) if "user" in r["path"]]
     assert users == [], "the user was adopted back, not created again"
     assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
+
+
+def test_export_refuses_to_overwrite_files_in_out_without_force(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    seed_account(ws)
+    target = ws.write("")
+    out = tmp_path / "adopted"
+    out.mkdir()
+    (out / "users.yaml").write_text("users: []\n")
+    refused = ws.cli("export", str(target), "--out", str(out))
+    assert refused.code == 1, refused.out + refused.err
+    assert f"{out}: would overwrite users.yaml; nothing written" in refused.err
+    assert sorted(p.name for p in out.iterdir()) == ["users.yaml"]
+    forced = ws.cli("export", str(target), "--out", str(out), "--force")
+    assert forced.code == 0, forced.err
+    assert len(yaml.safe_load((out / "users.yaml").read_text())["users"]) == 1

@@ -179,6 +179,38 @@ def test_destroy_deletes_everything_and_forgets_the_user(ws: Workspace) -> None:
     assert json.loads(ws.state_file().read_text())["resources"] == {}
 
 
+def test_destroy_refuses_protected_objects_and_says_destroy(ws: Workspace) -> None:
+    ws.write(
+        BASE.replace(
+            "    password: {env: CCR_PASSWORD}\n",
+            "    password: {env: CCR_PASSWORD}\n    lifecycle: {protect: true}\n",
+        ).replace("  - name: team-b\n", "  - name: team-b\n    lifecycle: {protect: true}\n")
+    )
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    mark = ws.emulator.next_index()
+    result = ws.cli("destroy", str(ws.root), "--auto-approve")
+    assert result.code == 3, result.out + result.err
+    assert "Destroy would refuse this plan (exit 3)" in result.out
+    assert "Apply would refuse" not in result.out
+    assert "error: refusing to destroy:" in result.err
+    assert "user.ccetest: protected by lifecycle.protect (kept in state)" in result.err
+    assert "namespace.team-b: protected by lifecycle.protect (kept in state)" in result.err
+    assert ws.emulator.mutating_requests(since=mark) == []
+    assert "user.ccetest" in json.loads(ws.state_file().read_text())["resources"]
+
+
+def test_a_protected_user_whose_block_goes_is_refused_not_forgotten(ws: Workspace) -> None:
+    protected = "    password: {env: CCR_PASSWORD}\n    lifecycle: {protect: true}\n"
+    ws.write(BASE.replace("    password: {env: CCR_PASSWORD}\n", protected))
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write("users: []\nnamespaces:" + BASE.split("namespaces:")[1])
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 3, plan.out + plan.err
+    assert "protected by lifecycle.protect (kept in state)" in plan.out
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 3
+    assert "user.ccetest" in json.loads(ws.state_file().read_text())["resources"]
+
+
 def test_scale_down_removes_newest_nodes(ws: Workspace) -> None:
     apply_base(ws)
     first = {n["instanceShortId"] for n in ws.emulator.state()["clusters"][0]["nodes"]}
@@ -201,10 +233,13 @@ def test_unset_secret_fails_before_any_mutation(ws: Workspace, monkeypatch) -> N
     result = ws.cli("apply", str(ws.root), "--auto-approve")
     assert result.code == 1
     assert result.err == (
-        f"{ws.root / 'main.yaml'}:4:5: error: user.ccetest: password: environment variable "
+        f"{ws.root / 'main.yaml'}:5:15: error: user.ccetest: password: environment variable "
         "CCR_PASSWORD is not set\n"
     )
     assert ws.emulator.mutating_requests() == []
+    where = f"{ws.root / 'main.yaml'}:5:15: error: "  # the value, as validate says
+    assert ws.cli("plan", str(ws.root)).err.startswith(where + "user.ccetest: password:")
+    assert ws.cli("validate", str(ws.root), "--check-secrets").err.startswith(where)
 
 
 def test_already_exist_that_is_not_ours_is_reported_and_dependents_skipped(ws: Workspace) -> None:

@@ -18,6 +18,8 @@ from markdown_it import MarkdownIt
 from referencing.jsonschema import DRAFT202012
 
 from reconciler.cli import main
+from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
 
 from .conftest import BASE, PASSWORD, ROOT, Result, Workspace
 
@@ -174,3 +176,22 @@ def test_a_schema_set_with_a_dangling_reference_is_refused() -> None:
     renamed = {**shipped_schemas(), "user.schema.json": b'{"$id": "users.schema.json"}'}
     with pytest.raises(ReconcilerError, match="not its file name"):
         check_self_contained(renamed)
+
+
+def test_show_markdown_counts_adoptions_as_text_does(ws: Workspace) -> None:
+    creds = Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
+    with CceClient.connect(ws.emulator.url, creds) as client:
+        client.create_user("ccetest", PASSWORD)
+    ws.write(BASE)
+    out = ws.root / "plan.bin"
+    plan = ws.cli("plan", str(ws.root), "--adopt", "--out", str(out), "--no-color")
+    assert plan.code == 0, plan.out + plan.err
+    assert "Plan: 6 to create, 0 to update, 0 to replace, 0 to delete" in plan.out
+    assert "1 to import, 0 unchanged." in plan.out
+    shown = ws.cli("show", str(out), "--markdown")
+    assert shown.code == 0, shown.err
+    first = shown.out.splitlines()[0]
+    assert first == (
+        "**Plan:** 6 to create, 0 to update, 0 to replace, 0 to delete, 0 to forget, "
+        "1 to import, 0 unchanged."
+    )

@@ -17,7 +17,7 @@ from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.kinds.cluster import cluster_body
 
-from .conftest import BASE, PASSWORD, ROOT, Workspace
+from .conftest import BASE, PASSWORD, ROOT, Workspace, run_cli
 from .test_adoption import CLUSTER
 
 REGISTRY = BASE.split("clusters:")[0]
@@ -166,7 +166,47 @@ def test_unreadable_secrets_are_listed_in_line_order(
     result = ws.cli("plan", str(ws.root))
     assert result.code == 1
     assert [line.split(": error: ")[0] for line in result.err.splitlines()] == [
-        f"{ws.root / 'a.yaml'}:2:5",
-        f"{ws.root / 'z.yaml'}:2:5",
+        f"{ws.root / 'a.yaml'}:6:134",  # each at its value, as validate --check-secrets says
+        f"{ws.root / 'z.yaml'}:3:15",
     ], result.err
     assert ws.emulator.requests_log() == [], "unreadable secrets stop the run before any request"
+
+
+def test_examples_readme_describes_every_example_folder() -> None:
+    readme = (ROOT / "examples" / "README.md").read_text()
+    folders = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+    assert "account" in folders
+    assert [f for f in folders if f"- `{f}/`" not in readme] == []
+
+
+def test_the_platform_example_password_file_is_read_at_plan_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As examples/platform/users.yaml says: plan reads the file (before any request)."""
+    folder = tmp_path / "platform"
+    shutil.copytree(ROOT / "examples" / "platform", folder)
+    monkeypatch.setenv("NODE_ADMIN_PASSWORD", "NodePassw0rd!")
+    monkeypatch.setenv("BCE_ACCESS_KEY_ID", "unused")
+    monkeypatch.setenv("BCE_SECRET_ACCESS_KEY", "unused")
+    monkeypatch.chdir(tmp_path)
+    assert "read by every plan and apply" in (folder / "users.yaml").read_text()
+    plan = run_cli("plan", "platform")
+    assert plan.code == 1
+    assert plan.err == (
+        "platform/users.yaml:9:15: error: user.platform: password: cannot read secret file "
+        '"secrets/registry-password.txt": No such file or directory\n'
+    )
+    assert run_cli("validate", "platform").code == 0
+
+
+def test_a_mistyped_command_or_state_address_gets_a_suggestion(ws: Workspace) -> None:
+    mistyped = run_cli("plna", str(ws.root))
+    assert mistyped.code == 1
+    assert "Error: No such command 'plna'. Did you mean 'plan'?" in mistyped.err
+    assert "Did you mean 'import'?" in run_cli("imprt").err  # a command not imported yet
+    assert "Did you mean" not in run_cli("zzzzzz").err
+    ws.write(REGISTRY)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    shown = ws.cli("state", "show", "namespace.tema-a", "-c", str(ws.root))
+    assert shown.code == 1
+    assert "namespace.tema-a is not in state; did you mean namespace.team-a?" in shown.err

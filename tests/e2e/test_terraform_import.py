@@ -257,6 +257,10 @@ def test_reads_terraform_state_pull_from_stdin(
     assert "Converted 5 of 10 resource instance(s) of <stdin>" in result.err
     assert "Converted" not in result.out  # stdout is only the YAML
     assert "target:\n  region: bj\n" in result.out
+    # the files say what the report's next step says: imports.yaml adopts without --adopt
+    assert "  reconciler apply DIR     # adopts them by id" in result.err
+    assert "adopt it with `reconciler apply` (imports.yaml names each object's id)" in result.out
+    assert "--adopt" not in result.out
 
 
 def test_imports_that_cannot_be_adopted_are_conflicts(ws: Workspace) -> None:
@@ -280,3 +284,23 @@ def test_imports_that_cannot_be_adopted_are_conflicts(ws: Workspace) -> None:
     ) in plan.out
     assert ws.cli("apply", str(ws.root), "--adopt", "--auto-approve").code == 3
     assert ws.emulator.mutating_requests(since=mark) == []
+
+
+def test_refuses_to_overwrite_files_in_out_without_force(ws: Workspace, tmp_path: Path) -> None:
+    tfstate = tmp_path / "terraform.tfstate"
+    tfstate.write_text(tf.dumps(seeded_state(ws, tf.HEAD)))
+    out = tmp_path / "infra"
+    out.mkdir()
+    mine = "# my own target\ntarget: {region: gz}\n"
+    (out / "target.yaml").write_text(mine)
+    refused = ws.cli("import-terraform", str(tfstate), "--out", str(out), "--region", "bj")
+    assert refused.code == 1, refused.out + refused.err
+    assert f"{out}: would overwrite target.yaml; nothing written" in refused.err
+    assert "--force" in refused.err
+    assert sorted(p.name for p in out.iterdir()) == ["target.yaml"]
+    assert (out / "target.yaml").read_text() == mine
+    forced = ws.cli(
+        "import-terraform", str(tfstate), "--out", str(out), "--region", "bj", "--force"
+    )
+    assert forced.code == 0, forced.err
+    assert yaml.safe_load((out / "target.yaml").read_text()) == {"target": {"region": "bj"}}

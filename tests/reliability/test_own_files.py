@@ -132,7 +132,7 @@ def test_outputs_are_never_written_through_a_link(ws: Workspace, precious: Path,
         result = ws.cli("plan", config, "--out", str(out / "plan.bin"))
     elif what == "export":
         (out / "namespaces.yaml").symlink_to(precious)
-        result = ws.cli("export", config, "--out", str(out))
+        result = ws.cli("export", config, "--out", str(out), "--force")  # even when forced
     else:
         applied(ws, NAMESPACES + CLUSTER)
         (out / "kubeconfig").symlink_to(precious)

@@ -228,3 +228,13 @@ def test_bad_options_are_usage_errors(fleet_of: Any, args: list[str], message: s
     result = fleet.cli("watch", *fleet.args(*args))
     assert result.code == 1 and message in result.err, result.err
     assert "Traceback" not in result.err
+
+
+def test_an_unknown_environment_fails_at_start_as_plan_does(fleet_of: Any) -> None:
+    fleet: Fleet = fleet_of(1)
+    plan = fleet.cli("plan", *fleet.args("--env", "nope"))
+    assert plan.code == 1 and 'environment "nope" not found (environments: e1)' in plan.err
+    watch = fleet.watch_once("--env", "e1", "--env", "nope")
+    assert watch.code == 1
+    assert watch.events == []  # not even "started": no turn was run
+    assert watch.err == plan.err
