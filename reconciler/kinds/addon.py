@@ -311,7 +311,8 @@ class AddonKind(Kind):
         ops.record_cloud_id(cloud_id)
         entry = entry.evolve(cloud_id=cloud_id)
         try:
-            ops.wait(change.address, READY, self._phase(v2, cluster_id, name, after))
+            want = {k: after[k] for k in ("version", "params") if k in after}
+            ops.wait(change.address, READY, self._phase(v2, cluster_id, name, want))
         except waiters.WaitFailed as exc:
             if exc.last_status in FAILED_PHASES | ABNORMAL_PHASES:
                 raise TaintedError(

@@ -354,8 +354,10 @@ def group_autoscaler(attrs: Mapping[str, Any]) -> GroupAutoscaler | None:
 
 
 def autoscaler_attrs(found: GroupAutoscaler | None) -> dict[str, Any]:
+    """The group's autoscaler as declared; none reads as off with no range (so that the plan
+    of enabling it shows the range it sets)."""
     if found is None:
-        return {"enabled": False}
+        return {"enabled": False, "minReplicas": 0, "maxReplicas": 0, "priority": 0}
     return {
         "enabled": found.enabled,
         "minReplicas": found.min_replicas,

@@ -178,7 +178,7 @@ def test_cluster_and_two_groups_are_created_in_order_and_converge(h: Harness) ->
     assert group_live is not None and group_live.address == POOL_A
     declared = kind_named("instance_group").desired_attrs(group("pool-a", 2))
     assert {k: group_live.attrs[k] for k in declared} == declared
-    assert group_live.attrs["autoscaler"] == {"enabled": False}  # live, though not declared
+    assert group_live.attrs["autoscaler"]["enabled"] is False  # live, though not declared
     assert len(group_live.details["instances"]) == 2
 
     # convergence: nothing to do, and applying again sends nothing
