@@ -174,10 +174,13 @@ class RefreshContext:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def managed_ids(self, kind: str) -> set[str]:
-        """Cloud ids this state manages or has a pending intent for."""
+        """Cloud ids this state manages or has a pending create for (an update's journaled id
+        is the object's, already managed, or a long operation's, such as a workflow)."""
         ids = {e.cloud_id for a, e in self.state.resources.items() if a.kind == kind}
         ids |= {
-            p.cloud_id for p in self.state.pending.values() if p.address.kind == kind and p.cloud_id
+            p.cloud_id
+            for p in self.state.pending.values()
+            if p.address.kind == kind and p.cloud_id and p.action == "create"
         }
         return ids
 
