@@ -21,7 +21,8 @@ For tests and demos::
     GET  /__emulator/state     every object, each service under its own keys (registry v1:
                                user, namespaces, images with tags; CCE v1: clusters with
                                nodes; CCE v2: "ccev2" with clusters (deleted ones too),
-                               instanceGroups and instances), in the API's shapes, and the
+                               instanceGroups, instances, addons, workflows and
+                               autoscalers), in the API's shapes, and the
                                model clock
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,

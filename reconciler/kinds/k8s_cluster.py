@@ -947,7 +947,13 @@ class K8sClusterKind(Kind):
         return live.status == RUNNING or self.health(live) != HEALTHY or self.is_gone(live)
 
     def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        """Wait for a cluster an interrupted run created, then do what that run's create did
+        after its wait: deploy the declared autoscaler (a PUT of the whole settings)."""
         ops.wait(change.address, CREATED, cluster_phase(ops.client, entry.cloud_id))
+        after = change.after or {}
+        if AUTOSCALER in after:
+            v2 = v2_client(ops.client)
+            _set_autoscaler(v2, entry.cloud_id, after[AUTOSCALER], after["k8sVersion"])
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -961,19 +967,18 @@ class K8sClusterKind(Kind):
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
         """One paged list; the list items carry the whole spec, so no GET per cluster. Beside
-        it, only what the declaration needs: the autoscaler of each managed cluster that
+        it, only what the declaration needs: the autoscaler of each running cluster that
         declares one (its settings have no list), and the account's cluster quota when the
         plan creates a cluster."""
         v2 = v2_client(ctx.client)
         found = [self.live_object(c) for c in v2.list_clusters()]
         declared = {s.address: s for s in ctx.desired.of_kind(self.name)} if ctx.desired else {}
-        managed = ctx.managed_ids(self.name)
+        # every running cluster of a declared name, managed or not yet (one an interrupted run
+        # created is taken into state after this refresh)
         scaled = [
             o
             for o in found
-            if o.status == RUNNING
-            and o.cloud_id in managed
-            and AUTOSCALER in getattr(declared.get(o.address), "attrs", {})
+            if o.status == RUNNING and AUTOSCALER in getattr(declared.get(o.address), "attrs", {})
         ]
         autoscalers = in_parallel(
             ctx.parallelism, lambda o: cluster_autoscaler(v2, o.cloud_id), scaled

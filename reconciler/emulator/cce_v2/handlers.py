@@ -134,6 +134,7 @@ def dump(model: CceV2) -> dict[str, Any]:
             "clusters": [cluster_json(c) for c in clusters],
             "instanceGroups": [group_json(g) for g in groups],
             "instances": [instance_json(i) for i in instances],
+            **model.day2(),
         }
     }
 

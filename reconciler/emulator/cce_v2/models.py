@@ -769,6 +769,27 @@ class CceV2:
             [_instance(r) for r in instances],
         )
 
+    def day2(self) -> dict[str, list[dict[str, Any]]]:
+        """The day-2 objects for the admin state: add-ons, workflows and cluster autoscalers
+        (in their answers' shapes, each with its cluster's id)."""
+        with self._lifecycle.read() as conn:
+            found = {
+                "addons": [
+                    {"clusterID": r["cluster_id"], "name": r["name"], "phase": r["phase"],
+                     "installedVersion": r["version"], "params": r["params"]}
+                    for r in conn.execute("SELECT * FROM ccev2_addons ORDER BY cluster_id, name")
+                ],
+                "workflows": [
+                    workflows.workflow_json(r)
+                    for r in conn.execute("SELECT * FROM ccev2_workflows ORDER BY seq")
+                ],
+                "autoscalers": [
+                    {"clusterID": r["cluster_id"], "caConfig": json.loads(r["config"])}
+                    for r in conn.execute("SELECT * FROM ccev2_autoscalers ORDER BY cluster_id")
+                ],
+            }  # fmt: skip
+        return found
+
     # -- internals -------------------------------------------------------------------------
 
     def _fate(self, rate: float, bad: str, good: str) -> str:
