@@ -174,14 +174,19 @@ def changes_table(kinds: Iterable[Kind]) -> str:
         "|---|---|---|---|",
     ]
     for kind in kinds:
-        cells: dict[object, list[str]] = {IN_PLACE: [], REFUSED: [], REPLACE: []}
+        # per column: note -> the keys it explains, in table order
+        cells: dict[object, dict[str, list[str]]] = {IN_PLACE: {}, REFUSED: {}, REPLACE: {}}
         for path, one in _changing(kind):
             if path in kind.identity or one.change is CREATE_ONLY:
                 continue
             note = one.why or (f"{kind.api_name} cannot change it" if one.change is REPLACE else "")
-            cells[one.change].append(f"`{path}`" + (f" ({note})" if note else ""))
-        row = [kind.name, *(", ".join(cells[c]) or "-" for c in (IN_PLACE, REFUSED, REPLACE))]
-        rows.append("| " + " | ".join(_cell(c) for c in row) + " |")
+            cells[one.change].setdefault(note, []).append(f"`{path}`")
+        said = [
+            "; ".join(", ".join(keys) + (f" ({note})" if note else "") for note, keys in by.items())
+            or "-"
+            for by in (cells[IN_PLACE], cells[REFUSED], cells[REPLACE])
+        ]
+        rows.append("| " + " | ".join(_cell(c) for c in [kind.name, *said]) + " |")
     return "\n".join(rows)
 
 
