@@ -100,9 +100,11 @@ class Harness:
         *specs: Spec,
         allow_replace: Iterable[Address] = (),
         sleep: Callable[[float], None] = lambda seconds: None,
+        progress: list[str] | None = None,
     ) -> Plan:
         """Plan, then run the plan on the dependency graph; raise the first failure. ``sleep``
-        is what a wait does between polls (nothing: the emulator's lifecycles are instant)."""
+        is what a wait does between polls (nothing: the emulator's lifecycles are instant);
+        ``progress`` collects what apply prints, a wait's progress at every poll."""
         plan = self.plan(*specs, allow_replace=allow_replace)
         assert not plan.conflicts, plan.conflicts
         state = self.store.read()
@@ -113,8 +115,10 @@ class Harness:
                 journal.state,
                 lambda change, name: PASSWORD,
                 {},
-                ApplyOptions(poll_interval=0.0, progress_every=3600.0),
-                lambda message: None,
+                ApplyOptions(
+                    poll_interval=0.0, progress_every=0.0 if progress is not None else 3600.0
+                ),
+                (lambda message: None) if progress is None else progress.append,
                 sleep=sleep,
             )
             result = execute(plan, executor, 2, lambda message: None)
@@ -504,3 +508,19 @@ def test_a_group_depends_on_and_lives_in_its_cluster(h: Harness) -> None:
     assert kind.dependencies(group("pool-a", 1), desired) == (CLUSTER,)
     assert kind.container_of(Address("instance_group", "prod/a/b")) == CLUSTER
     assert kind_named("k8s_cluster").container_of(CLUSTER) is None
+
+
+def test_a_node_upgrade_reports_its_progress_and_upgrades_batch_by_batch(h: Harness) -> None:
+    h.apply(cluster(), group("pool-a", 3))
+    h.emulator.set_faults(workflow_batch_seconds=100)
+    messages: list[str] = []
+    upgraded = group("pool-a", 3, containerRuntimeVersion="1.7.13", upgrade={"batchSize": 2})
+    h.apply(cluster(), upgraded, sleep=lambda seconds: h.emulator.advance(50), progress=messages)
+    waiting = [m for m in messages if "still upgrading" in m]
+    assert any("0 of 3 nodes upgraded" in m for m in waiting)
+    assert any("2 of 3 nodes upgraded" in m for m in waiting)  # the first batch of two
+    assert any("upgrading the nodes to containerRuntime 1.7.13" in m for m in messages)
+    (workflow,) = h.v2_emulated()["workflows"]
+    assert workflow["spec"]["config"]["upgradeNodesWorkflowConfig"]["nodeUpgradeBatchSize"] == 2
+    assert workflow["status"]["phase"] == "Succeeded"
+    assert set(actions(h.plan(cluster(), upgraded)).values()) == {Action.NOOP}
