@@ -48,4 +48,4 @@ bench-terraform: $(STAMP)
 	$(BIN)/python -m bench.terraform_import $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .reconciler examples/*/.reconciler build *.egg-info
+	rm -rf $(VENV) .reconciler examples/*/.reconciler examples/ccr/secrets build *.egg-info

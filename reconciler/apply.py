@@ -42,6 +42,12 @@ from reconciler.state import (
 
 Progress = Callable[[str], None]
 SecretResolver = Callable[[Change, str], str]
+# (address, destination, value): hands a secret the API shows once to the user
+SecretSink = Callable[[Address, str, str], None]
+
+
+def no_secret_sink(address: Address, destination: str, value: str) -> None:
+    raise ReconcilerError(f"{address}: this run cannot hand out the secret the API returned")
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,10 @@ class Executor:
         options: ApplyOptions,
         progress: Progress,
         sleep: Callable[[float], None] | None = None,
+        secret_sink: SecretSink = no_secret_sink,
     ) -> None:
         self.client = client
+        self.secret_sink = secret_sink
         self.journal = journal
         self.state = state
         self.secrets = secrets
@@ -180,10 +188,17 @@ class Executor:
     def _adopt(self, change: Change) -> None:
         """Record an existing object as adopted: its live values of the declared fields as
         applied, the declared secrets' hashes (the API cannot show them), and no request to
-        the cloud."""
+        the cloud. A kind adopted on sight is also set as declared, in this run (its
+        ``update``)."""
         cloud_id = change.cloud_id or ""
         entry = self.entry_for(change, cloud_id, ADOPTED).evolve(applied=adopted_attrs(change))
-        self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)
+        kind = kind_named(change.address.kind)
+        if not (kind.adopts_on_sight and change.fields):
+            self.done(self.intent(change, "adopt", None, cloud_id), change.address, entry)
+            return
+        intent = self.intent(change, "update", None, cloud_id)
+        kind.update(ChangeContext(self, kind, intent), change, entry)
+        self.done(intent, change.address, self.entry_for(change, cloud_id, ADOPTED))
 
     def _update(self, change: Change) -> None:
         entry = self.state.resources.get(change.address)
@@ -227,6 +242,9 @@ class ChangeContext:
 
     def secret(self, change: Change, name: str) -> str | None:
         return self._executor.secrets(change, name) if name in change.secrets else None
+
+    def deliver_secret(self, address: Address, destination: str, value: str) -> None:
+        self._executor.secret_sink(address, destination, value)
 
     def record_cloud_id(self, cloud_id: str) -> None:
         self._executor.cloud_id_known(self._intent_id, cloud_id)

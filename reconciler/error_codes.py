@@ -135,6 +135,25 @@ V2_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("cce.warning.OperationNotAllowed", "Operation not allowed.", 403, F, "doc; message inferred"),
     ErrorCode("cce.error.InternalError", "We encountered an internal error Please try again.", 500, T, "doc"),
 )
+# CCR Enterprise (ccr-enterprise-api.md section 1): neither the Go SDK nor Baidu's OpenAPI
+# metadata lists an error code of this service. These are the emulator's choices, named in the
+# style of the CCE codes and kept in this one place (docs/api-contract.md "CCR Enterprise").
+CCR_CODES: tuple[ErrorCode, ...] = (
+    ErrorCode("Ccr.InstanceNotFound", "The instance does not exist.", 404, G, "emulator"),
+    ErrorCode("Ccr.ProjectNotFound", "The project does not exist.", 404, G, "emulator"),
+    ErrorCode("Ccr.ProjectAlreadyExists", "The project already exists.", 409, A, "emulator"),
+    ErrorCode("Ccr.ProjectNotEmpty", "The project still holds repositories.", 412, F, "emulator"),
+    ErrorCode("Ccr.RepositoryNotFound", "The repository does not exist.", 404, G, "emulator"),
+    ErrorCode("Ccr.RobotNotFound", "The robot account does not exist.", 404, G, "emulator"),
+    ErrorCode("Ccr.RobotAlreadyExists", "The robot account already exists.", 409, A, "emulator"),
+    ErrorCode("Ccr.RegistryNotFound", "The remote registry does not exist.", 404, G, "emulator"),
+    ErrorCode("Ccr.RegistryAlreadyExists", "The remote registry already exists.", 409, A, "emulator"),
+    ErrorCode("Ccr.RegistryUnreachable", "The remote registry cannot be reached.", 400, F, "emulator"),
+    ErrorCode("Ccr.WhitelistAlreadyExists", "The address is already in the whitelist.", 409, A, "emulator"),
+    ErrorCode("Ccr.PrivateLinkNotFound", "The private link does not exist.", 404, G, "emulator"),
+    ErrorCode("Ccr.PrivateLinkAlreadyExists", "The private link already exists.", 409, A, "emulator"),
+    ErrorCode("Ccr.InvalidParameter", "Some parameters are invalid.", 400, F, "emulator"),
+)
 # fmt: on
 
 # 5xx answers that say the request was refused before anything was done, so a create may be
@@ -146,7 +165,9 @@ REFUSED_BEFORE_WORK: frozenset[str] = frozenset(
 
 SEED_CODES: tuple[ErrorCode, ...] = tuple(ErrorCode(c, m, s, d) for c, m, s, d in _SEED_ROWS)
 
-CODES: dict[str, ErrorCode] = {e.code: e for e in (*SEED_CODES, *EXTRA_CODES, *V2_CODES)}
+CODES: dict[str, ErrorCode] = {
+    e.code: e for e in (*SEED_CODES, *EXTRA_CODES, *V2_CODES, *CCR_CODES)
+}
 
 
 def lookup(code: str) -> ErrorCode | None:

@@ -114,7 +114,13 @@ def declaration_files(
 
     if target is not None:
         declared = {
-            k: v for k, v in (("region", target.region), ("endpoint", target.endpoint)) if v
+            k: v
+            for k, v in (
+                ("region", target.region),
+                ("endpoint", target.endpoint),
+                ("ccrEndpoint", target.ccr_endpoint),
+            )
+            if v
         }
         files["target.yaml"] = head("target", said=target_origin) + _dump({"target": declared})
     for kind in _kinds(entries):

@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.diff import FieldChange
 from reconciler.model import Action, Address, PlanMode
 from reconciler.plan import SENSITIVE_TEXT, Change, Plan
-from reconciler.render import SYMBOLS, VERBS, summary_counts
+from reconciler.render import SYMBOLS, summary_counts, verb
 
 GITHUB_COMMENT_LIMIT = 65536
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -155,10 +155,10 @@ def _details(summary: str, lines: list[str]) -> str:
 
 
 def _change_block(change: Change) -> _Block:
-    symbol, verb = SYMBOLS[change.action], VERBS[change.action]
+    symbol, what = SYMBOLS[change.action], verb(change)
     refused = " (refused at apply)" if change.refused else ""
-    summary = f"{_html(symbol)} {_html(change.address)} {_html(verb + refused)}"
-    short = f"- {code(symbol)} {code(change.address)} {escape(verb + refused)} (folded)"
+    summary = f"{_html(symbol)} {_html(change.address)} {_html(what + refused)}"
+    short = f"- {code(symbol)} {code(change.address)} {escape(what + refused)} (folded)"
     return _Block(change.address, _details(summary, _diff_lines(change)), short)
 
 

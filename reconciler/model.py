@@ -132,6 +132,7 @@ class Target:
 
     region: str | None = None
     endpoint: str | None = None
+    ccr_endpoint: str | None = None  # CCR Enterprise, when not the one beside the CCE endpoint
     location: Location = field(default=NOWHERE, compare=False)
 
     def url(self) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
 from reconciler.config.files import YAML_SUFFIXES
-from reconciler.errors import ReconcilerError, StateError, UsageError
+from reconciler.errors import NotFoundError, ReconcilerError, StateError, UsageError
 from reconciler.kinds import REGISTRY, address_order, kind_named
 from reconciler.kinds.base import ClusterAccess
 from reconciler.model import Address
@@ -111,34 +111,52 @@ def state_outputs(entry: ResourceState) -> dict[str, Any]:
 # --- outputs ------------------------------------------------------------------------------
 
 
+def live_fields(address: Address) -> tuple[str, ...]:
+    """The outputs of ``address`` read live by id: a cluster's (``Kind.cluster_access``), or what its
+    kind names (``Kind.live_outputs``: a CCR instance's endpoint, a repository's pull path)."""
+    access = access_of(address)
+    return access.live_fields if access else kind_named(address.kind).live_outputs
+
+
 def reads_live(address: Address, field: str | None = None) -> bool:
     """True when showing ``field`` (all fields: None) of ``address`` needs a read by id."""
-    access = access_of(address)
-    if access is None:
-        return False
-    return field is None or field in access.live_fields
+    live = live_fields(address)
+    return bool(live) and (field is None or field in live)
 
 
 def field_names(address: Address, entry: ResourceState) -> list[str]:
     """Every field ``output ADDR FIELD`` accepts for ``address``, without reading the cloud."""
-    access = access_of(address)
-    live = access.live_fields if access else ()
     names = [name for name, _ in flatten(state_outputs(entry), leaves_only=False)]
-    return names + [name for name in live if name not in names]
+    return names + [name for name in live_fields(address) if name not in names]
+
+
+def _live_facts(client: CceClient, address: Address, cloud_id: str) -> dict[str, Any] | None:
+    access = access_of(address)
+    if access is not None:
+        return access.facts(client, cloud_id)
+    kind = kind_named(address.kind)
+    try:
+        live = kind.read_one(client, address, cloud_id)
+    except NotFoundError:
+        return None
+    if live is None:
+        return None
+    found = {"status": live.status, **live.details}
+    return {name: found.get(name) for name in kind.live_outputs}
 
 
 def outputs_of(
     address: Address, entry: ResourceState, client: CceClient | None
 ) -> tuple[dict[str, Any], bool]:
     """The outputs of one object, and whether it was found live. ``client`` None: state only.
-    A cluster not found by its id gets its live fields as null."""
+    An object not found by its id gets its live fields as null."""
     values = state_outputs(entry)
-    access = access_of(address)
-    if access is None or client is None:
+    fields = live_fields(address)
+    if not fields or client is None:
         return values, True
-    facts = access.facts(client, entry.cloud_id)
+    facts = _live_facts(client, address, entry.cloud_id)
     if facts is None:
-        values.update(dict.fromkeys(access.live_fields))
+        values.update(dict.fromkeys(fields))
         return values, False
     values.update(facts)
     return values, True

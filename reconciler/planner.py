@@ -172,7 +172,7 @@ class Planner:
             taken
             and len(taken) == 1
             and entry is None
-            and (self.adopt or taken[0].cloud_id == once_ours)
+            and (self.adopt or kind.adopts_on_sight or taken[0].cloud_id == once_ours)
         ):
             return self._adopted(address, spec, taken[0], once_ours is not None)
         if taken:
@@ -247,9 +247,10 @@ class Planner:
         once_ours: bool = False,
         imported: bool = False,
     ) -> Change:
-        """``--adopt``, an ``imports`` entry, or an object this state forgot while it lived on
-        (a registry user after destroy): take it into state as it is; the fields show what the
-        next apply will change."""
+        """``--adopt``, an ``imports`` entry, a kind adopted on sight (the API cannot create
+        it), or an object this state forgot while it lived on (a registry user after destroy):
+        take it into state as it is; the fields show what the next apply will change (this
+        one, for a kind adopted on sight)."""
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
         fields = field_changes(after, project(after, live.attrs, {}))
@@ -264,7 +265,9 @@ class Planner:
             reason = f"imports names id {live.cloud_id}: it will be adopted as it is"
         else:
             reason = "exists in the cloud, not managed: it will be adopted"
-        if fields and imported:
+        if fields and kind.adopts_on_sight:
+            reason += " and changed: " + ", ".join(f.path for f in fields)
+        elif fields and imported:
             reason += (
                 "; the cloud differs from the configuration in "
                 + ", ".join(f.path for f in fields)
@@ -378,7 +381,7 @@ class Planner:
         }
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
-        forcing = [f.path for f in fields if kind.forces_replacement(f.path)]
+        forcing = kind.forcing_changes(fields)
         refusing = _refused_changes(kind, fields)
         if broken or forcing:
             if failed_create:

@@ -291,11 +291,15 @@ def used_kinds(kinds: Sequence[Kind], desired: DesiredState | None) -> set[str]:
 
 
 def run_probes(
-    client: CceClient, kinds: Iterable[Kind], desired: DesiredState | None = None
+    client: CceClient,
+    kinds: Iterable[Kind],
+    desired: DesiredState | None = None,
+    doctor: Doctor | None = None,
 ) -> list[Check]:
     """The probes of every kind the configuration uses, phase by phase, the kinds in registry
-    order within a phase; each probe of an unused kind is a ``skipped`` row saying so."""
-    doctor = Doctor(client, desired=desired)
+    order within a phase (into ``doctor`` when given, for checks that follow); each probe of an
+    unused kind is a ``skipped`` row saying so."""
+    doctor = doctor or Doctor(client, desired=desired)
     listed = list(kinds)
     used = used_kinds(listed, desired)
     probes = sorted(
@@ -318,7 +322,7 @@ V2_FIRST_PAGE: dict[str, str | None] = {"pageNo": "1", "pageSize": "10"}
 
 
 def v2_reader(response: ApiResponse, data: Any, path: str) -> Any:
-    from reconciler.client.v2_types import Origin, Reader
+    from reconciler.client.answers import Origin, Reader
 
     return Reader(data, Origin("GET", path, response.status, response.request_id))
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.diff import FieldChange
+from reconciler.kinds import kind_named
 from reconciler.model import Action, PlanMode
 from reconciler.plan import (
     BLAST_RADIUS,
@@ -89,9 +90,17 @@ def _field_line(f: FieldChange, change: Change) -> str:
     return f"      {f.path}: {_value(f.before)} -> {_value(f.after)}{forces}"
 
 
+def verb(change: Change) -> str:
+    """What happens to the object; a kind adopted on sight is also set as declared."""
+    if change.action is Action.IMPORT and change.fields:
+        if kind_named(change.address.kind).adopts_on_sight:
+            return "will be imported and updated in place"
+    return VERBS[change.action]
+
+
 def render_change(change: Change, color: bool = False) -> list[str]:
     symbol = SYMBOLS[change.action]
-    head = f"  {symbol} {change.address} {VERBS[change.action]}"
+    head = f"  {symbol} {change.address} {verb(change)}"
     lines = [_paint(head, COLOURS[change.action], color), f"      # {change.reason}"]
     if change.cloud_id:
         lines.append(f"      # id: {change.cloud_id}")

@@ -1,7 +1,10 @@
-"""Resolve a secret reference (``{env: NAME}`` or ``{file: PATH}``) to its value.
+"""Resolve a secret reference (``{env: NAME}`` or ``{file: PATH}``) to its value, and hand
+out a secret the API shows once (a robot account's).
 
 For: the one place a secret's value is read, when it is needed (apply, ``validate
---check-secrets``). Messages name the reference (variable or file), never the value.
+--check-secrets``), and the one place one is written (:func:`write_secret_file`: mode 0600 from
+its first byte, replaced atomically). Messages name the reference (variable or file), never
+the value.
 Not for: deciding where secrets may appear in the config (``reconciler.config``) or storing
 them (the state keeps a salted hash only).
 """
@@ -9,6 +12,7 @@ them (the state keeps a salted hash only).
 from __future__ import annotations
 
 import os
+import tempfile
 
 from reconciler.errors import SecretError
 from reconciler.model import SecretRef
@@ -57,3 +61,25 @@ def _strip_one_newline(text: str) -> str:
     if text.endswith("\r\n"):
         return text[:-2]
     return text.removesuffix("\n")
+
+
+def write_secret_file(path: str, value: str) -> None:
+    """Write ``value`` (and a newline) to ``path``, readable by its owner only: a temporary
+    file created with mode 0600 in the same folder, synced, then renamed over ``path``, so a
+    reader sees the old secret or the new one, never a part, and never a wider mode."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".secret-", suffix=".tmp")
+    except OSError as exc:
+        raise SecretError(f"cannot write the secret file {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp's mode is 0600
+            handle.write(value + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except OSError as exc:
+        os.unlink(temporary)
+        raise SecretError(f"cannot write the secret file {path}: {exc.strerror}") from None

@@ -91,7 +91,11 @@ def open_client(
                 yield client
         return
     with CceClient.from_environment(
-        target.endpoint, region=target.region, config=config, host_budgets=budgets
+        target.endpoint,
+        region=target.region,
+        config=config,
+        host_budgets=budgets,
+        ccr_endpoint=target.ccr_endpoint,
     ) as client:
         yield client
 

@@ -1,5 +1,6 @@
-"""What the v1 and v2 clients share: building one on a signed transport, from the environment
-or explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``v2.py``)."""
+"""What the typed clients share: building one on a signed transport, from the environment or
+explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``v2.py``,
+``ccr.py``)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ class ClientBase:
         budget: RetryBudget | None = None,
         page_size: int | None = None,
         host_budget: HostBudget | None = None,
+        **options: Any,
     ) -> Self:
+        """``options`` go to the client's constructor (``ccr_endpoint`` for the CCE client)."""
         transport = Transport(endpoint, credentials, config, budget=budget, host_budget=host_budget)
-        return cls(transport, page_size=page_size)
+        return cls(transport, page_size=page_size, **options)
 
     @classmethod
     def from_environment(
@@ -50,6 +53,7 @@ class ClientBase:
         budget: RetryBudget | None = None,
         page_size: int | None = None,
         host_budgets: Budgets | None = None,
+        **options: Any,
     ) -> Self:
         """A client for ``endpoint_url`` (or the region's endpoint), with credentials from
         BCE_ACCESS_KEY_ID / BCE_SECRET_ACCESS_KEY / BCE_SESSION_TOKEN; ``host_budgets``: the
@@ -58,7 +62,13 @@ class ClientBase:
         credentials = Credentials.from_environment(environ)
         shared = host_budgets.for_endpoint(endpoint) if host_budgets else None
         return cls.connect(
-            endpoint, credentials, config, budget=budget, page_size=page_size, host_budget=shared
+            endpoint,
+            credentials,
+            config,
+            budget=budget,
+            page_size=page_size,
+            host_budget=shared,
+            **options,
         )
 
     def __repr__(self) -> str:

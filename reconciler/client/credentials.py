@@ -1,7 +1,7 @@
 """Where the client gets its access keys and its endpoint from.
 
 For: reading ``BCE_ACCESS_KEY_ID`` / ``BCE_SECRET_ACCESS_KEY`` / ``BCE_SESSION_TOKEN`` and turning
-a region or URL into the endpoint the transport talks to. Not for: signing (``signer``) or the
+a region or URL into the endpoints the transports talk to (CCE, and CCR Enterprise beside it). Not for: signing (``signer``) or the
 embedded ``local`` emulator endpoint, which the command line resolves before calling here.
 
 Secrets never leave this object in text form: ``repr`` and ``str`` hide them, so a credentials
@@ -24,6 +24,7 @@ ENV_SECRET_ACCESS_KEY = "BCE_SECRET_ACCESS_KEY"
 ENV_SESSION_TOKEN = "BCE_SESSION_TOKEN"
 
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_CCE_HOST = re.compile(r"^cce\.([a-z][a-z0-9-]{0,30})\.baidubce\.com$")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,21 @@ def endpoint_for(region: str | None = None, endpoint: str | None = None) -> str:
             raise UsageError(f"region {region!r} is not a region name such as bj, gz, su or hkg")
         return f"https://cce.{region}.baidubce.com"
     raise UsageError("no endpoint: set target.region (e.g. bj) or target.endpoint (a URL)")
+
+
+def ccr_endpoint_for(cce_endpoint: str, ccr_endpoint: str | None = None) -> str:
+    """The CCR Enterprise endpoint that goes with a CCE one: ``ccr_endpoint`` when given, else
+    ``https://ccr.<region>.baidubce.com`` beside ``https://cce.<region>.baidubce.com``, else the
+    CCE endpoint itself (an emulator serves both APIs on one port)."""
+    if ccr_endpoint:
+        return _checked_url(ccr_endpoint)
+    parts = urlsplit(cce_endpoint)
+    host = parts.hostname or ""
+    match = _CCE_HOST.match(host)
+    if match is None:
+        return cce_endpoint.rstrip("/")
+    netloc = f"ccr.{match.group(1)}.baidubce.com" + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{netloc}"
 
 
 def _checked_url(url: str) -> str:

@@ -385,6 +385,27 @@ class Transport:
         self._session = session or _new_session(self.endpoint, self.config.pool_size)
         self._counters = _Counters()
         self._watchdog = _Watchdog()
+        self._clock = clock
+
+    def sibling(self, endpoint: str) -> Transport:
+        """A transport to another host of the same cloud (CCR beside CCE): the same
+        credentials, configuration, retry budget, rate limit and counters; its own
+        connections. Returns ``self`` for the same endpoint."""
+        if endpoint.rstrip("/") == self.endpoint:
+            return self
+        other = Transport(
+            endpoint,
+            self._credentials,
+            self.config,
+            budget=self.budget,
+            clock=self._clock,
+            now=self._now,
+            sleep=self._sleep,
+            random=self._random,
+        )
+        other._bucket = self._bucket
+        other._counters = self._counters
+        return other
 
     def __repr__(self) -> str:
         return f"Transport({self.endpoint!r}, {self._credentials!r})"

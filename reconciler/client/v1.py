@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from reconciler.client.base import ClientBase
+from reconciler.client.ccr import CcrClient
+from reconciler.client.credentials import ccr_endpoint_for
 from reconciler.client.transport import ApiResponse, Transport
 from reconciler.client.v1_types import (
     Ack,
@@ -172,14 +174,25 @@ DELETE_REPOSITORY_ROUNDS = 3
 
 class CceClient(ClientBase):
     """The CCE v1 API as typed calls, with the v2 cluster API beside it as ``v2`` (the same
-    host, signing, retry budget and rate limit). Thread-safe: share one client between workers."""
+    host, signing, retry budget and rate limit) and CCR Enterprise as ``ccr`` (its own host,
+    ``ccr_endpoint`` or the one derived from the CCE endpoint, with the same credentials,
+    budget and limit). Thread-safe: share one client between workers."""
 
     DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
     MAX_PAGE_SIZE = MAX_PAGE_SIZE
 
-    def __init__(self, transport: Transport, *, page_size: int | None = None) -> None:
+    def __init__(
+        self, transport: Transport, *, page_size: int | None = None, ccr_endpoint: str | None = None
+    ) -> None:
         super().__init__(transport, page_size=page_size)
         self.v2 = CceV2Client(transport)
+        ccr_transport = transport.sibling(ccr_endpoint_for(transport.endpoint, ccr_endpoint))
+        self.ccr = CcrClient(ccr_transport)
+
+    def close(self) -> None:
+        if self.ccr.transport is not self.transport:
+            self.ccr.transport.close()
+        super().close()
 
     # --- plumbing ----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from reconciler.client.answers import frozen
 from reconciler.errors import ShapeError
 
 T = TypeVar("T")
@@ -183,15 +184,6 @@ def each(
         except ShapeError as exc:
             raise ShapeError(f"{where}.{exc.message}") from None
     return tuple(found)
-
-
-def frozen(value: Any) -> Any:
-    """A deep read-only copy of parsed JSON: objects become mappings, lists tuples."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({str(k): frozen(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(frozen(v) for v in value)
-    return value
 
 
 def sub_object(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:

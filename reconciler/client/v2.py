@@ -16,12 +16,13 @@ Creates (cluster, instance group, workflow, add-on install and upgrade) and scal
 :meth:`CceV2Client.find_clusters` by name) before sending again. Names are not unique. Add-on
 calls can answer 200 with a ``code``: that is the service refusing, raised as its error class.
 
-Paging is strict: a ``null`` list, a page longer than asked (unless it is the whole list at
-once), a short page before ``totalCount`` items, a ``totalCount`` beyond ``MAX_LIST_ITEMS``, an
-item listed twice on a page, an item seen on two pages or a ``totalCount`` that moves between
-pages is never taken as the list. The last two may mean the list changed while it was read: the
-listing starts over, at most ``LIST_ATTEMPTS`` times, then fails with ``ShapeError``; the others
-fail at once. Pages are bounded by the ``totalCount`` the answers announce.
+Paging is strict (:mod:`.pages`, shared with the CCR Enterprise client): a ``null`` list, a
+page longer than asked (unless it is the whole list at once), a short page before ``totalCount``
+items, a ``totalCount`` beyond ``pages.MAX_LIST_ITEMS``, an item listed twice on a page, an item
+seen on two pages or a ``totalCount`` that moves between pages is never taken as the list. The
+last two may mean the list changed while it was read: the listing starts over, at most
+``pages.LIST_ATTEMPTS`` times, then fails with ``ShapeError``; the others fail at once. Pages are
+bounded by the ``totalCount`` the answers announce.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from reconciler.client.answers import Origin, Reader
 from reconciler.client.base import ClientBase
+from reconciler.client.pages import PageShape, read_all_pages
 from reconciler.client.transport import Transport
 from reconciler.client.v1_types import Ack, Listing, frozen
 from reconciler.client.v2_types import (
@@ -53,9 +56,7 @@ from reconciler.client.v2_types import (
     InstanceGroupCreated,
     K8sCluster,
     Kubeconfig,
-    Origin,
     Quota,
-    Reader,
     ReplicasUpdate,
     ScaleDown,
     Task,
@@ -65,15 +66,13 @@ from reconciler.client.v2_types import (
     WorkflowCreate,
     WorkflowCreated,
 )
-from reconciler.errors import FatalServerError, ShapeError, UsageError, server_error
+from reconciler.errors import FatalServerError, UsageError, server_error
 
 T = TypeVar("T")
 
 PREFIX = "/api/cce/service/v2"  # [SDK url.go]; the emulator also serves /v2
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's maximum is unknown; the emulator's for clusters
-LIST_ATTEMPTS = 3
-MAX_LIST_ITEMS = 100_000  # per list: a totalCount beyond it is a server that never ends
 KUBECONFIG_TYPES = ("vpc", "public", "internal")  # the SDK refuses any other before sending
 
 
@@ -91,15 +90,6 @@ def _segment(value: str, what: str) -> str:
     if not value or "/" in value or value in (".", ".."):
         raise UsageError(f"{what} {value!r} cannot be used in a URL path")
     return value
-
-
-class _ListMoved(Exception):
-    """The list changed between two pages (a moved total or an item seen twice); ``error``
-    says how, for when it keeps happening."""
-
-    def __init__(self, error: ShapeError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class CceV2Client(ClientBase):
@@ -152,81 +142,12 @@ class CceV2Client(ClientBase):
         parse: Callable[[Reader], T],
         identity: Callable[[T], str],
     ) -> Listing[T]:
-        moved: ShapeError | None = None
-        for _ in range(LIST_ATTEMPTS):
-            try:
-                return self._read_pages(path, query, wrapper, list_key, parse, identity)
-            except _ListMoved as exc:
-                moved = exc.error
-        assert moved is not None
-        raise ShapeError(
-            f"{moved.message}; the list changed while it was read, {LIST_ATTEMPTS} times in a row",
-            status=moved.status,
-            request_id=moved.request_id,
-            method=moved.method,
-            path=moved.path,
-        )
-
-    def _read_pages(
-        self,
-        path: str,
-        query: Mapping[str, str],
-        wrapper: str,
-        list_key: str,
-        parse: Callable[[Reader], T],
-        identity: Callable[[T], str],
-    ) -> Listing[T]:
-        """One reading of every page. ``totalCount`` bounds the pages (and must stay put); a
-        ``null`` list, an object twice within a page, a total beyond ``MAX_LIST_ITEMS`` or a
-        short page before the total is a ShapeError."""
-        found: list[T] = []
-        seen: set[str] = set()
-        request_ids: list[str] = []
-        total: int | None = None
-        size = self.page_size
-        page_no = 0
-        while True:
-            page_no += 1
+        def fetch(page_no: int, size: int) -> Reader:
             paging = {"pageNo": str(page_no), "pageSize": str(size)}
-            answer = self._send("GET", path, {**query, **paging})
-            request_ids.append(answer.origin.request_id)
-            page = answer.obj(wrapper)
-            count = page.integer("totalCount")
-            if count < 0 or count > MAX_LIST_ITEMS:
-                raise page.error("totalCount", f"{count} is outside 0..{MAX_LIST_ITEMS:,}")
-            if total is not None and count != total:
-                raise _ListMoved(page.error("totalCount", f"moved from {total} to {count}"))
-            total = count
-            items = [parse(item) for item in page.objects(list_key)]
-            whole = page_no == 1 and len(items) == count  # a server that ignores paging
-            if len(items) > size and not whole:
-                raise page.error(list_key, f"{len(items)} items, pageSize {size}")
-            on_page: set[str] = set()
-            for item in items:
-                name = identity(item)
-                if name in on_page:
-                    raise page.error(
-                        list_key,
-                        f"{name} is listed twice on page {page_no}; a list that repeats an "
-                        "object is not counted",
-                    )
-                on_page.add(name)
-                if name in seen:
-                    raise _ListMoved(
-                        page.error(list_key, f"{name} is listed on page {page_no} and before")
-                    )
-                seen.add(name)
-            found.extend(items)
-            if len(found) >= count:
-                if len(found) > count:
-                    raise page.error("totalCount", f"{count}, but {len(found)} items listed")
-                return Listing(found, f"GET {path}", request_ids)
-            if len(items) < size:
-                raise page.error(
-                    list_key,
-                    f"page {page_no} holds {len(items)} of pageSize {size}, "
-                    f"but only {len(found)} of totalCount {count} are read",
-                )
+            return self._send("GET", path, {**query, **paging}).obj(wrapper)
+
+        shape = PageShape(list_key, "totalCount")
+        return read_all_pages(fetch, self.page_size, shape, parse, identity, path=path)
 
     # --- clusters [SDK ccev2.go; DOC] --------------------------------------------------------
 

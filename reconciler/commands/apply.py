@@ -3,6 +3,7 @@ execute, summarise."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from reconciler.apply import (
     ApplyOptions,
     ApplyResult,
     Executor,
+    SecretSink,
     execute,
     record_drift,
     summary_lines,
@@ -33,13 +35,22 @@ from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.guards import check_guards
 from reconciler.kinds import apply_inputs
-from reconciler.model import NO_CHOICE, Action, ConfigChoice, DesiredState, PlanMode, kind_names
+from reconciler.model import (
+    NO_CHOICE,
+    Action,
+    Address,
+    ConfigChoice,
+    DesiredState,
+    PlanMode,
+    kind_names,
+)
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
+from reconciler.secrets import write_secret_file
 from reconciler.session import (
     TARGETED_APPLY_WARNING,
     TARGETING_WARNING,
@@ -169,8 +180,23 @@ def execute_prepared(
             apply_inputs(prepared.desired, prepared.live),
             options,
             say,
+            secret_sink=secret_sink(run.context.secrets_base, say),
         )
         return execute(plan, executor, options.parallelism, say)
+
+
+def secret_sink(base_dir: str, say: Callable[[str], None]) -> SecretSink:
+    """Where a secret the API shows once goes: a 0600 file relative to the configuration, or
+    this command's standard output for ``-`` (the only line that ever carries it)."""
+
+    def deliver(address: Address, destination: str, value: str) -> None:
+        if destination == "-":
+            click.echo(f"{address}: secret: {value}")
+            return
+        write_secret_file(os.path.join(base_dir, os.path.expanduser(destination)), value)
+        say(f"{address}: secret written to {destination} (mode 0600)")
+
+    return deliver
 
 
 def _record_drift(

@@ -6,10 +6,14 @@ the server's ``Date`` for signatures to be accepted, and whether each answer the
 reads has the shape the client expects, for every API the configuration uses: the kinds'
 probes (``Kind.probes``, ``reconciler.probes``) of the v1 registry, v1 clusters, CCE v2
 clusters, instance groups and add-ons, and the day-2 APIs the declarations use (the cluster
-autoscaler, node-upgrade versions). The probes of a kind the configuration does not declare are
-listed as skipped, saying so; a configuration that declares nothing is checked against every
-API. A mismatch names the key and shows the keys the answer had, so that a wrong guess about
-the real API (docs/api-contract.md) is seen before a plan decides anything from it.
+autoscaler, node-upgrade versions); and, when the configuration declares CCR Enterprise
+objects, the same of the CCR endpoint: a signed list of instances, each declared instance
+found, and the first page of every list a refresh reads there. The probes of a kind the
+configuration does not declare are listed as skipped, saying so; a configuration that declares
+nothing is checked against every CCE API. A mismatch names the key and shows the keys the
+answer had, so that a wrong guess about the real API (docs/api-contract.md) is seen before a
+plan decides anything from it. The single GETs of a namespace and of an image tag, which the
+client avoids because their shapes are unconfirmed, are shown as notes.
 Not for: changing anything. Only GETs are sent, and each list is read one page deep.
 
 Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or a failure.
@@ -18,27 +22,135 @@ Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 import click
 
+from reconciler.client import ccr
+from reconciler.client.answers import Origin, Reader
+from reconciler.client.ccr_types import (
+    CcrInstance,
+    PrivateNetworks,
+    Project,
+    PublicNetwork,
+    Registry,
+    Robot,
+)
 from reconciler.client.v1 import CceClient
 from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 from reconciler.kinds import REGISTRY
+from reconciler.kinds.base import CCR_KINDS_PREFIX, instance_of
 from reconciler.model import ConfigChoice, DesiredState
 from reconciler.options import RunOptions, StateChoice
-from reconciler.probes import FAILING, MISMATCH, NOTE, Check, Doctor, check_clock, run_probes
+from reconciler.probes import (
+    FAILED,
+    FAILING,
+    MISMATCH,
+    NOTE,
+    OK,
+    WARNING,
+    Check,
+    Doctor,
+    check_clock,
+    run_probes,
+)
 from reconciler.session import load, open_client, open_store, read_state
+
+CCR_FIRST_PAGE = {"pageNo": "1", "pageSize": str(ccr.MAX_PAGE_SIZE)}
 
 __all__ = ["Check", "Doctor", "check_clock", "command", "run_checks"]
 
 
-def run_checks(client: CceClient, desired: DesiredState | None = None) -> list[Check]:
-    """The probes (``Kind.probes``) of every kind the configuration uses, phase by phase;
-    the others are listed as skipped."""
-    return run_probes(client, REGISTRY, desired)
+# --- CCR Enterprise (its own endpoint) -----------------------------------------------------
+
+
+def ccr_instances_declared(desired: DesiredState) -> list[str]:
+    """The CCR Enterprise instances the configuration uses, in order."""
+    found = (instance_of(a) for a in desired.resources if a.kind.startswith(CCR_KINDS_PREFIX))
+    return list(dict.fromkeys(found))
+
+
+def ccr_first_page(
+    doctor: Doctor, name: str, path: str, list_key: str, parse: Callable[[Reader], Any]
+) -> tuple[int, list[Any]] | None:
+    """The first page of a CCR list (``pageNo``/``pageSize``, the total at the top), read
+    the way the client reads it."""
+    result: tuple[int, list[Any]] | None = None
+    with doctor.answer(name, f"GET {path}"):
+        response = doctor.client.ccr.transport.request("GET", path, dict(CCR_FIRST_PAGE))
+
+        def read(data: Any) -> tuple[int, list[Any]]:
+            page = Reader(data, Origin("GET", path, response.status, response.request_id))
+            total = page.integer("total")
+            return total, [parse(i) for i in page.objects(list_key, null_is_empty=total == 0)]
+
+        result = doctor.shaped(
+            name, response, read, path, lambda r: f"{list_key}: {len(r[1])} of {r[0]} listed"
+        )
+    return result
+
+
+def ccr_object(
+    doctor: Doctor, name: str, path: str, parse: Callable[[Reader], Any], summary: str
+) -> None:
+    with doctor.answer(name, f"GET {path}"):
+        response = doctor.client.ccr.transport.request("GET", path)
+        origin = Origin("GET", path, response.status, response.request_id)
+        doctor.shaped(name, response, lambda d: parse(Reader(d, origin)), path, lambda _: summary)
+
+
+def check_ccr(doctor: Doctor, instances: list[str]) -> None:
+    """The CCR Enterprise endpoint: credentials (a signed list of instances), each declared
+    instance found, and the first page of every list a refresh reads in the first one."""
+    if not instances:
+        return  # a configuration without CCR objects is not checked against CCR
+    listed = ccr_first_page(doctor, "ccr instances", ccr.PREFIX, "instances", CcrInstance.read)
+    if listed is None or doctor.stopped:
+        return
+    total, found = listed
+    ids = {i.instance_id for i in found}
+    for instance_id in instances:
+        if instance_id in ids:
+            doctor.add(Check("ccr instance", OK, "CCR Enterprise", f"{instance_id} exists"))
+        elif total > len(found):
+            detail = f"{instance_id} is not on the first page of {total}; plan reads them all"
+            doctor.add(Check("ccr instance", WARNING, "CCR Enterprise", detail))
+        else:
+            detail = f"{instance_id} does not exist in this account and region"
+            doctor.add(Check("ccr instance", FAILED, "CCR Enterprise", detail))
+    first = next((i for i in instances if i in ids), None)
+    if first is None:
+        return
+    base = f"{ccr.PREFIX}/{first}"
+    lists = (
+        ("ccr projects", "projects", "projects", Project.read),
+        ("ccr robots", "robots", "robots", Robot.read),
+        ("ccr registries", "registries", "items", Registry.read),
+    )
+    for name, tail, key, parse in lists:
+        if not doctor.stopped:
+            ccr_first_page(doctor, name, f"{base}/{tail}", key, parse)
+    if not doctor.stopped:
+        ccr_object(doctor, "ccr public", f"{base}/publiclinks", PublicNetwork.read, "read")
+        ccr_object(doctor, "ccr private", f"{base}/privatelinks", PrivateNetworks.read, "read")
+
+
+def run_checks(
+    client: CceClient, ccr_instances: list[str] | None = None, desired: DesiredState | None = None
+) -> list[Check]:
+    """The probes (``Kind.probes``) of every kind the configuration uses, phase by phase (the
+    others listed as skipped); then the CCR Enterprise endpoint of the instances the
+    configuration uses (it answers on its own: a refused CCE endpoint does not stop it when the
+    CCR endpoint is another)."""
+    doctor = Doctor(client, desired=desired)
+    run_probes(client, REGISTRY, desired, doctor)
+    if not doctor.stopped or client.ccr.transport is not client.transport:
+        doctor.stopped = False  # the CCR endpoint answers on its own
+        check_ccr(doctor, ccr_instances or [])
+    return doctor.checks
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -91,7 +203,9 @@ def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice, state: 
     read_state(open_store(context), context.target)  # a state applied elsewhere: not here
     with open_client(context, RunOptions(retry_budget=2)) as client:
         endpoint = client.transport.endpoint
-        checks = run_checks(client, desired)
+        if client.ccr.transport.endpoint != endpoint:
+            endpoint += f" and {client.ccr.transport.endpoint}"
+        checks = run_checks(client, ccr_instances_declared(desired), desired)
     if as_json:
         click.echo(json.dumps(to_json(endpoint, checks), indent=2, sort_keys=True))
     else:

@@ -25,6 +25,8 @@ from reconciler.model import Address, Location
 from reconciler.secrets import resolve_secret
 from reconciler.wording import dotted
 
+TARGET_CHOICES = ("region", "endpoint")
+
 
 def semantic_errors(
     checked: Checked, *, load_failed: bool, environment: Document | None = None
@@ -99,20 +101,31 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
         message = 'no target declared: add "target:" with "region" or "endpoint" to one file'
         yield Diagnostic(documents[0].path, 1, 1, message)
     for document in declared[:1]:
-        endpoint = (
-            document.data["target"].get("endpoint")
-            if isinstance(document.data["target"], dict)
-            else None
-        )
-        # the schema words a non-http(s) value; this catches a bad host or port in one
-        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
-            continue
-        problem = endpoint_problem(endpoint)
-        if problem:
-            yield Diagnostic.at(
-                document.value_at(("target", "endpoint")),
-                f"{problem}; use local or scheme://host[:port]",
-            )
+        target = document.data["target"]
+        if not isinstance(target, dict):
+            continue  # the schema words it
+        yield from _target_choice(document, target)
+        for key in ("endpoint", "ccrEndpoint"):
+            url = target.get(key)
+            # the schema words a non-http(s) value; this catches a bad host or port in one
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                continue
+            problem = endpoint_problem(url)
+            if problem:
+                usable = (
+                    "local or scheme://host[:port]" if key == "endpoint" else "scheme://host[:port]"
+                )
+                yield Diagnostic.at(document.value_at(("target", key)), f"{problem}; use {usable}")
+
+
+def _target_choice(document: Document, target: dict[str, Any]) -> Iterator[Diagnostic]:
+    """Exactly one of region and endpoint (ccrEndpoint goes with either)."""
+    chosen = [key for key in TARGET_CHOICES if key in target]
+    if len(chosen) == 1:
+        return
+    choices = " or ".join(f'"{key}"' for key in TARGET_CHOICES)
+    problem = f"needs {choices}" if not chosen else f"must have only one of {choices}"
+    yield Diagnostic.at(document.value_at(("target",)), f"target {problem}")
 
 
 def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:

@@ -112,6 +112,7 @@ def environment_of(name: str, document: Document, root: str) -> Environment:
         target=Target(
             region=target.get("region"),
             endpoint=target.get("endpoint"),
+            ccr_endpoint=target.get("ccrEndpoint"),
             location=document.value_at(("target",)),
         )
         if isinstance(target, dict)

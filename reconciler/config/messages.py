@@ -31,6 +31,7 @@ PATTERN_HINTS = {
     "^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and underscores, not starting with a digit",
     "^[a-z][a-z0-9-]{0,31}$": 'lowercase letters, digits and "-", such as bj',
     "^(local|https?://[^\\s/]+(/\\S*)?)$": '"local" or an http(s) URL',
+    "^https?://[^\\s/]+(/\\S*)?$": "an http(s) URL",
     "^[0-9]+\\.[0-9]+\\.[0-9]+$": 'a Kubernetes version such as "1.20.8"',
     "^zone[A-Z]$": "a zone such as zoneA",
     "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$": "an IPv4 network in CIDR notation such as 172.16.0.0/16",
@@ -45,6 +46,15 @@ PATTERN_HINTS = {
     "\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}": 'text with a variable reference such as "shop-${var.env}"',
     "^[a-z][a-z0-9_]*\\.\\S+$": "an address, KIND.NAME",
     "^\\S*$": "an id without spaces",
+    # CCR Enterprise
+    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": "an instance id such as ccr-4lbqm4u4",
+    "^(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-", not all digits',
+    "^(\\*|(?![0-9]+$)[a-z0-9]+(?:[._-][a-z0-9]+)*)$": 'a project name, or "*" for every project',
+    "^[a-z0-9]+(?:[._-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_" or "-"',
+    "^[a-z0-9]+(?:[._/-][a-z0-9]+)*$": 'lowercase letters and digits joined by single ".", "_", "-" or "/"',
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$": "an IPv4 address such as 192.168.0.9",
+    "^[0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?$": "an IPv4 address or network such as 203.0.113.0/24",
+    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$": '1-128 letters, digits, ".", "_" or "-"',
 }
 
 _TYPE_WORDS = {

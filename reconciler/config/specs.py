@@ -62,6 +62,7 @@ def declared_target(documents: list[Document]) -> Target:
             return Target(
                 region=data.get("region"),
                 endpoint=data.get("endpoint"),
+                ccr_endpoint=data.get("ccrEndpoint"),
                 location=document.value_at(("target",)),
             )
     return Target()

@@ -10,20 +10,22 @@ For tests and demos::
                                jitter), throttle_rps, seed, create_failure_rate,
                                delete_failure_rate (CCE v2 clusters only),
                                cluster_create_seconds, cluster_delete_seconds, namespace_quota,
-                               cluster_quota, slave_quota, v2_cluster_quota, v2_node_quota,
-                               workflow_batch_seconds, workflow_failure_rate, addon_seconds;
-                               and queue forced faults:
+                               cluster_quota, slave_quota; and queue forced faults:
                                fail_next (next mutating requests), fail_next_any (next
                                requests), each a list of error codes, "reset" or "drop"
     POST /__emulator/advance   {"seconds": N}: move the model clock
-    POST /__emulator/<service>/<action>  what a console does where the API has no call:
-                               cce_v2/upgrade-master {"clusterID", "k8sVersion"}
     GET  /__emulator/state     every object, each service under its own keys (registry v1:
                                user, namespaces, images with tags; CCE v1: clusters with
                                nodes; CCE v2: "ccev2" with clusters (deleted ones too),
                                instanceGroups, instances, addons, workflows and
-                               autoscalers), in the API's shapes, and the
+                               autoscalers; CCR Enterprise: "ccr" with its instances and what
+                               they hold), in the API's shapes, and the
                                model clock
+    POST /__emulator/<service>/<action>   what a service offers tests besides its API
+                               (``Service.admin``): ccr/push {"project", "repository", "tag",
+                               "instance"?} leaves what a docker push to CCR Enterprise leaves;
+                               cce_v2/upgrade-master {"clusterID", "k8sVersion"} does what the
+                               console's master upgrade does (CCE v2 has no API for it)
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
 ``MalformedJSON``, ``InappropriateJSON``).
@@ -45,7 +47,7 @@ from .errors import ErrorAnswer
 from .faults import FaultInjector, Throttle, check_fault
 from .requestlog import RequestLog
 from .responses import error_response, json_response
-from .service import Mounted
+from .service import AdminAction, Mounted
 from .settings import KNOB_NAMES
 from .store import Store
 
@@ -87,9 +89,9 @@ class AdminApp:
             ("POST", "advance"): self.advance,
             ("GET", "state"): self.state,
         }
-        for one in self.mounted:
-            for action in one.service.console:
-                self._routes[("POST", f"{one.service.name}/{action}")] = self._console(one, action)
+        for one in self.mounted:  # a service's own actions: POST /__emulator/<service>/<action>
+            for key, action in one.service.admin.items():
+                self._routes[("POST", f"{one.service.name}/{key}")] = _action(one.model, action)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -103,7 +105,7 @@ class AdminApp:
                 raise ErrorAnswer("InvalidURI", f"no admin endpoint {request.method} {name}")
             response = json_response(handler(request), request_id)
         except ErrorAnswer as exc:
-            response = error_response(exc.code, request_id)
+            response = error_response(exc.code, request_id, exc.message)
         return response(environ, start_response)
 
     # -- endpoints -------------------------------------------------------------------------
@@ -153,11 +155,9 @@ class AdminApp:
     def state(self, request: Request) -> dict[str, Any]:
         return dump_state(self.store, self.mounted)
 
-    def _console(self, one: Mounted[Any], action: str) -> Callable[[Request], Any]:
-        def run(request: Request) -> Any:
-            return one.service.console[action](one.model, _json_object(request))
 
-        return run
+def _action(model: Any, action: AdminAction[Any]) -> Callable[[Request], Any]:
+    return lambda request: action(model, _json_object(request))
 
 
 def _fault_list(key: str, value: Any) -> list[str]:

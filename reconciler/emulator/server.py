@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
 
-from . import cce_v1, cce_v2, registry_v1
+from . import cce_v1, cce_v2, ccr, registry_v1
 from .admin import AdminApp
 from .app import ApiApp, ConnectionDrop, EmulatorApp
 from .faults import FaultInjector, Throttle
@@ -48,7 +48,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # The services an emulator serves, wired here once; a new service is its folder and one line.
-SERVICES: tuple[Service[Any], ...] = (registry_v1.SERVICE, cce_v1.SERVICE, cce_v2.SERVICE)
+SERVICES: tuple[Service[Any], ...] = (
+    registry_v1.SERVICE,
+    cce_v1.SERVICE,
+    cce_v2.SERVICE,
+    ccr.SERVICE,
+)
 MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 120.0  # seconds an idle keep-alive connection keeps its thread
 

@@ -1,8 +1,9 @@
 """The contract between the shared emulator and a service folder (``registry_v1/`` ...).
 
 For: what a service declares, once, in its ``__init__.py`` as ``SERVICE = Service(...)``:
-its URL prefixes, its endpoints (method, path, handler), its tables, how its model is built
-and what it shows in ``GET /__emulator/state``, and two answer conventions. The shared parts
+its URL prefixes, its endpoints (method, path, handler), its tables, how its model is built,
+what it shows in ``GET /__emulator/state`` and the admin actions it offers tests, and two
+answer conventions. The shared parts
 (:mod:`.server` wires the list, :mod:`.router`, :mod:`.app`, :mod:`.admin`) read only this.
 Not for: anything a service does (its own ``routes``, ``handlers``, ``models``, ``errors``).
 """
@@ -18,6 +19,7 @@ from .params import BCE_JSON, Reader
 from .store import Store
 
 M = TypeVar("M")
+AdminAction = Callable[[M, dict[str, Any]], dict[str, Any]]
 MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
 
@@ -48,11 +50,9 @@ class Service(Generic[M]):
     dump: Callable[[M], dict[str, Any]]  # its top-level keys of GET /__emulator/state
     read: Reader = BCE_JSON  # how its bodies and queries are read, and the errors they get
     request_id_key: str | None = None  # every success body carries the request id (v2 "requestID")
-    # What a console does where the API has no call (CCE v2's master upgrade): action name ->
-    # (model, JSON body) -> answer, served as POST /__emulator/<name>/<action>.
-    console: Mapping[str, Callable[[M, Mapping[str, Any]], dict[str, Any]]] = field(
-        default_factory=dict
-    )
+    # test-side actions with no API call (a docker push to CCR): POST /__emulator/<name>/<key>
+    # with a JSON object, answered with the action's object
+    admin: Mapping[str, AdminAction[M]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

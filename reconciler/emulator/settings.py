@@ -29,6 +29,7 @@ class Knobs:
     delete_failure_rate: float = 0.0  # CCE v2 clusters: deleting -> delete_failed
     cluster_create_seconds: float = 0.0
     cluster_delete_seconds: float = 0.0
+    ccr_network_seconds: float = 0.0  # CCR: public endpoint switch, private link creation
     namespace_quota: int = 10_000
     cluster_quota: int = 100
     slave_quota: int = 1_000

@@ -14,6 +14,13 @@ from typing import Any
 
 from reconciler.kinds.addon import AddonKind
 from reconciler.kinds.base import Kind, LiveObject
+from reconciler.kinds.ccr_instance import CcrInstanceKind
+from reconciler.kinds.ccr_private_link import CcrPrivateLinkKind
+from reconciler.kinds.ccr_project import CcrProjectKind
+from reconciler.kinds.ccr_public_access import CcrPublicAccessKind
+from reconciler.kinds.ccr_replication_endpoint import CcrReplicationEndpointKind
+from reconciler.kinds.ccr_repository import CcrRepositoryKind
+from reconciler.kinds.ccr_robot import CcrRobotKind
 from reconciler.kinds.cluster import ClusterKind
 from reconciler.kinds.instance_group import InstanceGroupKind
 from reconciler.kinds.k8s_cluster import K8sClusterKind
@@ -31,6 +38,13 @@ BUILT_IN: tuple[Kind, ...] = (
     K8sClusterKind(),
     InstanceGroupKind(),
     AddonKind(),
+    CcrInstanceKind(),
+    CcrPublicAccessKind(),
+    CcrPrivateLinkKind(),
+    CcrProjectKind(),
+    CcrRepositoryKind(),
+    CcrRobotKind(),
+    CcrReplicationEndpointKind(),
 )
 REGISTRY: list[Kind] = list(BUILT_IN)
 _BY_NAME: dict[str, Kind] = {k.name: k for k in REGISTRY}

@@ -34,7 +34,8 @@ overrides one only where its API needs more.
 
 A kind's wire shapes (request bodies, response field names) are known only to its module and to
 ``reconciler.client``. A kind module never imports another kind's module: what kinds share is
-here. Not for: ordering, journaling, guards or retries (the executor's job).
+here (the CCR Enterprise kinds' instance field, refusal and scoped ids included, at the end).
+Not for: ordering, journaling, guards or retries (the executor's job).
 """
 
 from __future__ import annotations
@@ -58,11 +59,16 @@ from reconciler.kinds.fields import (
     export_values,
     field_at,
     kind_schema,
+    text,
     walk,
 )
 from reconciler.model import NOWHERE, Address, DesiredState, LiveObject, Location, SecretRef, Spec
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 if TYPE_CHECKING:
+    from reconciler.client.ccr import CcrClient
     from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
     from reconciler.client.v2_types import ClusterAutoscaler
@@ -71,8 +77,6 @@ if TYPE_CHECKING:
     from reconciler.probes import Doctor, Probe
     from reconciler.state import ResourceState, State
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 # What ``Kind.health`` says about a live object.
 HEALTHY = "healthy"
@@ -195,6 +199,11 @@ class Operations(Protocol):
     def secret(self, change: Change, name: str) -> str | None:
         """The resolved value of a declared secret, or None if the change declares none."""
 
+    def deliver_secret(self, address: Address, destination: str, value: str) -> None:
+        """Hand a secret the API shows once (a robot account's) to the user: written to the
+        file ``destination`` (mode 0600, relative to the configuration) or, for ``-``, to the
+        output of the run. Never to state, plans, the journal or logs."""
+
     def record_cloud_id(self, cloud_id: str) -> None:
         """Journal the cloud id the moment the API gives it (before any wait)."""
 
@@ -312,6 +321,13 @@ class Kind:
     read_with: ClassVar[tuple[str, ...]] = ()
     # True: a listed object lacks what export needs (a cluster's nodes): read each one by id.
     export_reads_one: ClassVar[bool] = False
+    # True: the API cannot create it (a CCR instance is a billed order, a repository appears on
+    # a push), so a declared one found in the cloud is taken into state and set as declared in
+    # the same apply, without --adopt; one that is not found is for ``refusal`` to refuse.
+    adopts_on_sight: ClassVar[bool] = False
+    # What ``reconciler output`` reads live by id (``read_one``'s status and details): the
+    # endpoints and counters state does not keep. () : state only.
+    live_outputs: ClassVar[tuple[str, ...]] = ()
     # Comment lines ``export`` puts atop the kind's file (what the user must fill in).
     export_note: ClassVar[str] = ""
     # The API's error code when an account may hold only one object of this kind ("": any
@@ -388,6 +404,11 @@ class Kind:
     def forces_replacement(self, path: str) -> bool:
         found = self.field_at(path)
         return found is not None and found.change is REPLACE
+
+    def forcing_changes(self, changes: Iterable[FieldChange]) -> list[str]:
+        """The paths among ``changes`` the API cannot make in place; a kind whose answer
+        depends on the values (a robot can be disabled in place, not enabled) overrides it."""
+        return [c.path for c in changes if self.forces_replacement(c.path)]
 
     def change_refusal(self, path: str) -> str | None:
         """Why the plan refuses a change of ``path`` (a ``REFUSED`` field), or None."""
@@ -580,6 +601,17 @@ class Kind:
         raise NotImplementedError
 
 
+def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``call`` of each item, in order, on up to ``parallelism`` threads (the lists a refresh
+    reads per object: a v2 group's nodes, a CCR project's repositories)."""
+    if not items:
+        return []
+    from concurrent.futures import ThreadPoolExecutor  # only when a refresh reads in parallel
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
+        return list(pool.map(call, items))
+
+
 # --- what kinds share ---------------------------------------------------------------------------
 
 
@@ -594,16 +626,6 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
         elif value is not None:
             out[key] = value
     return out
-
-
-def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``call`` over ``items`` on at most ``parallelism`` threads, results in order."""
-    if not items:
-        return []
-    from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
-
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
-        return list(pool.map(call, items))
 
 
 def status_of(read: Callable[[], str]) -> Callable[[], str]:
@@ -781,3 +803,86 @@ def cidr_problem(text: str) -> str | None:
             return "not an IPv4 network"
         return f"host bits are set; did you mean {ipaddress.IPv4Network(text, strict=False)}?"
     return None
+
+
+# --- CCR Enterprise: the instance every CCR object lives in ---------------------------------------
+# The ``instance`` field each CCR kind declares, which instances a refresh lists objects of
+# (those the run declares or manages, or every live one for ``export``), the refusal when an
+# instance does not exist, the dependency on a declared instance, and cloud ids scoped to an
+# instance (``ccr-xxxx/42``).
+
+API_NAME = "CCR Enterprise"
+INSTANCE = "ccr_instance"  # the kind of the instance objects live in
+CCR_KINDS_PREFIX = "ccr_"
+# NOT ESTABLISHED: the instance id format; anything usable as one path segment.
+INSTANCE_ID = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def instance_field() -> Field:
+    return Field(
+        "instance",
+        "Instance",
+        "The id of the CCR Enterprise instance it lives in (ccr-...).",
+        text(INSTANCE_ID),
+        required=True,
+        change=REPLACE,
+        why="another instance is another object",
+        doc="an instance id such as `ccr-4lbqm4u4`",
+    )
+
+
+def instance_of(address: Address) -> str:
+    """The instance part of a CCR address (``ccr_project.ccr-x/team-a`` -> ``ccr-x``)."""
+    return address.name.split("/", 1)[0]
+
+
+def scoped_id(instance_id: str, object_id: int | str) -> str:
+    """A cloud id unique across instances: ``ccr-x/42``."""
+    return f"{instance_id}/{object_id}"
+
+
+def split_scoped(cloud_id: str) -> tuple[str, str]:
+    instance_id, _, object_id = cloud_id.partition("/")
+    return instance_id, object_id
+
+
+def instances_to_read(ctx: RefreshContext) -> list[str]:
+    """The live instances whose objects a refresh lists: every one for ``export`` (no
+    configuration), else those the run declares, manages or has a pending intent in."""
+    live = [o.cloud_id for o in ctx.found.get(INSTANCE, [])]
+    if ctx.desired is None:
+        return live
+    wanted = {instance_of(a) for a in ctx.desired.resources if a.kind.startswith(CCR_KINDS_PREFIX)}
+    wanted |= {instance_of(a) for a in ctx.state.resources if a.kind.startswith(CCR_KINDS_PREFIX)}
+    wanted |= {
+        instance_of(p.address)
+        for p in ctx.state.pending.values()
+        if p.address.kind.startswith(CCR_KINDS_PREFIX)
+    }
+    return [i for i in live if i in wanted]
+
+
+def per_instance(ctx: RefreshContext, read: Callable[[CcrClient, str], Iterable[T]]) -> list[T]:
+    """``read(client, instance_id)`` for every instance to read, flattened."""
+    return [item for i in instances_to_read(ctx) for item in read(ctx.client.ccr, i)]
+
+
+def live_instance(view: PlanView, instance_id: str) -> LiveObject | None:
+    return next((o for o in view.live_objects.get(INSTANCE, []) if o.cloud_id == instance_id), None)
+
+
+def missing_instance(instance_id: str, view: PlanView) -> str | None:
+    """Why nothing can be made in an instance that does not exist, or None."""
+    if live_instance(view, instance_id) is not None:
+        return None
+    return (
+        f"CCR Enterprise instance {instance_id} does not exist in this account and region; "
+        "instances are billed orders the reconciler never places: create it in the console "
+        "(or fix the id)"
+    )
+
+
+def instance_dependency(spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
+    """The declared instance ``spec`` lives in, if it is declared."""
+    declared = Address(INSTANCE, str(spec.attrs["instance"]))
+    return (declared,) if declared in desired.resources else ()

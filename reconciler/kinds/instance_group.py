@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
 from reconciler.errors import (
@@ -98,8 +98,6 @@ if TYPE_CHECKING:
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 SCALE_FIELD = "replicas"
 AUTOSCALER = "autoscaler"

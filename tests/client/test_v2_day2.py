@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler import errors
+from reconciler.client.answers import Origin, Reader
 from reconciler.client.credentials import Credentials
 from reconciler.client.v2 import PREFIX, CceV2Client
 from reconciler.client.v2_types import (
@@ -29,8 +30,6 @@ from reconciler.client.v2_types import (
     InstanceGroupCreate,
     InstanceSpecBody,
     MasterConfig,
-    Origin,
-    Reader,
     Taint,
     TemplateEdit,
     UpgradeNodes,

@@ -27,6 +27,13 @@ KINDS = [
     "k8s-cluster",
     "instance-group",
     "addon",
+    "ccr-instance",
+    "ccr-public-access",
+    "ccr-private-link",
+    "ccr-project",
+    "ccr-repository",
+    "ccr-robot",
+    "ccr-replication-endpoint",
     "lifecycle",
     "import",
     "secret-ref",
@@ -191,5 +198,5 @@ def test_the_generated_schemas_say_so() -> None:
         if "$comment" in json.loads(name.read_text())
     ]
     assert [p.name for p in generated] == sorted(
-        ["config.schema.json", *(f"{kind}.schema.json" for kind in KINDS[2:9])]
+        ["config.schema.json", *(f"{kind}.schema.json" for kind in KINDS[2:16])]
     )

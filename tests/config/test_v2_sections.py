@@ -319,5 +319,14 @@ def test_the_v2_example_is_valid_and_complete() -> None:
     assert result.warnings == ()
     counts = result.desired.counts()
     assert (counts["k8s_cluster"], counts["instance_group"], counts["cluster"]) == (1, 2, 0)
+    assert counts["addon"] == 2
     groups: list[Any] = result.desired.of_kind("instance_group")
-    assert len({(g.attrs["machineSpec"], g.attrs["replicas"]) for g in groups}) == 2
+    assert len({g.attrs["machineSpec"] for g in groups}) == 2
+    # one pool with a fixed count and a node upgrade to make, one autoscaled
+    assert {
+        ("replicas" in g.attrs, g.attrs.get("autoscaler", {}).get("enabled")) for g in groups
+    } == {
+        (True, None),
+        (False, True),
+    }
+    assert any("containerRuntimeVersion" in g.attrs for g in groups)

@@ -53,6 +53,8 @@ def test_export_then_adopt_a_whole_account_in_one_apply(ws: Workspace, tmp_path:
     assert result.code == 0, result.err
     files = sorted(p.name for p in out.iterdir())
     assert files == [
+        "ccr_instances.yaml",  # the emulator's CCR Enterprise instance and its public endpoint
+        "ccr_public_access.yaml",
         "clusters.yaml",
         "namespaces.yaml",
         "repositories.yaml",
@@ -71,10 +73,10 @@ def test_export_then_adopt_a_whole_account_in_one_apply(ws: Workspace, tmp_path:
     plan = ws.cli("plan", str(out), "--adopt", "--json")
     assert plan.code == 0, plan.err
     actions = {c["address"]: c["action"] for c in json.loads(plan.out)["changes"]}
-    assert len(actions) == 63 and set(actions.values()) == {"import"}
+    assert len(actions) == 65 and set(actions.values()) == {"import"}
     adopted = ws.cli("apply", str(out), "--adopt", "--auto-approve")
     assert adopted.code == 0, adopted.out + adopted.err
-    assert "63 imported" in adopted.out
+    assert "65 imported" in adopted.out
     assert ws.emulator.mutating_requests(since=mark) == []
     methods = {r["method"] for r in ws.emulator.requests_log(since=mark)}
     assert methods == {"GET"}, "adoption costs read requests only"

@@ -22,5 +22,5 @@ SERVICE = Service(
     dump=dump,
     read=READ,
     request_id_key="requestID",
-    console=CONSOLE,
+    admin=CONSOLE,
 )
