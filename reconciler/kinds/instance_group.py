@@ -969,6 +969,12 @@ class InstanceGroupKind(Kind):
         for item in view.items_of(self.name):
             yield from _count_problems(item)
 
+    def autoscaled_fields(self, live: LiveObject) -> frozenset[str]:
+        """While the group's autoscaler is on, its node count is the autoscaler's."""
+        if (live.attrs.get(AUTOSCALER) or {}).get("enabled"):
+            return frozenset({SCALE_FIELD})
+        return frozenset()
+
     def export_entry(self, live: LiveObject) -> dict[str, Any] | None:
         """Labels and annotations as the mappings the YAML declares (compared as lists)."""
         entry = super().export_entry(live)
