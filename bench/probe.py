@@ -5,15 +5,18 @@ paths, in a process that holds nothing else, and printing one JSON object: wall 
 of this process (all its threads), the requests its client sent, a per-phase split and the
 peak RSS (``ru_maxrss``). The emulator runs in another process, so its CPU is not counted.
 
-- ``plan``: ``reconciler plan PATH --state FILE`` run in this process (``cli.main``), the
-  phases timed by wrapping the steps the command calls (config load, state read, refresh,
-  plan, render) and the client's counters read on the way out;
+- ``plan``: ``reconciler plan PATH --state FILE [--out PLAN]`` run in this process
+  (``cli.main``), the phases timed by wrapping the steps the command calls (config load, state
+  read, refresh, plan, render, and the saved plan's write) and the client's counters read on
+  the way out;
 - ``terraform``: the same refresh done one GET per managed resource on a pool of N threads,
   the way Terraform refreshes (``get_user``, ``get_namespace``, ``get_image_meta`` per tag,
   ``get_cluster`` + ``list_nodes``);
-- ``apply``: ``reconciler apply --auto-approve`` in this process, the execute phase timed;
-- ``apply-plan``: ``reconciler apply --plan FILE`` in this process, its phases timed (config
-  load, state read, refresh, the staleness check, execute, the state write).
+- ``apply``: ``reconciler apply --auto-approve`` in this process, its phases timed (config
+  load, state read, refresh, plan, execute, the state write);
+- ``apply-plan``: ``reconciler apply --plan FILE`` in this process, its phases timed (the
+  saved plan's read, config load, state read, refresh, the staleness check, execute, the state
+  write).
 
 Timing starts after the imports, so interpreter start-up (~0.3 s) is not in the figures.
 Not for: setting up the world (``bench.workload``) or judging the figures (``bench.run``).
@@ -130,6 +133,7 @@ def instrument_plan(clock: Clock) -> ClientStats:
     session.open_client = stats
     plan_command.load = clock.wrap("load", plan_command.load)
     plan_command.plan_text = clock.wrap("render", plan_command.plan_text)
+    plan_command.write_plan = clock.wrap("save", plan_command.write_plan)
     session.refresh = clock.wrap("refresh", session.refresh)
     session.make_plan = clock.wrap("plan", session.make_plan)
     read = LocalStateStore.read
@@ -137,11 +141,12 @@ def instrument_plan(clock: Clock) -> ClientStats:
     return stats
 
 
-def probe_plan(config: str, state: str) -> dict[str, Any]:
+def probe_plan(config: str, state: str, out: str = "") -> dict[str, Any]:
     clock = Clock()
     client = instrument_plan(clock)
     baseline = rss_now_kb()
     args = ["plan", config, "--state", state, "--no-color", "--detailed-exitcode"]
+    args += ["--out", out] if out else []
     with clock.phase("total"):
         code, out = run_cli(args)
     stats = client.stats
@@ -199,7 +204,7 @@ def probe_terraform(endpoint: str, state: str, parallelism: int) -> dict[str, An
 
 def probe_apply(config: str, state: str, parallelism: int, rate: float | None) -> dict[str, Any]:
     clock = Clock()
-    apply_command.execute = clock.wrap("execute", apply_command.execute)
+    instrument_apply(clock)
     args = ["apply", config, "--auto-approve", "--no-color", "--state", state]
     args += ["--parallelism", str(parallelism)]
     if rate:
@@ -221,11 +226,14 @@ def probe_apply_plan(plan_file: str, state: str) -> dict[str, Any]:
 
 
 def instrument_apply(clock: Clock) -> None:
-    """Time the steps ``reconciler apply --plan`` calls, in the modules it calls them from
-    (``plan`` would be a second plan: apply of a saved plan makes none)."""
+    """Time the steps ``reconciler apply [--plan]`` calls, in the modules it calls them from
+    (with ``--plan``, a ``plan`` phase would be a second plan: apply of a saved plan makes
+    none)."""
+    apply_command.read_plan = clock.wrap("read plan", apply_command.read_plan)
     apply_command.execute = clock.wrap("execute", apply_command.execute)
     apply_command.load = clock.wrap("load", apply_command.load)
     session.refresh = clock.wrap("refresh", session.refresh)
+    session.refresh_changed = clock.wrap("refresh", session.refresh_changed)
     session.make_plan = clock.wrap("plan", session.make_plan)
     session.check_fresh = clock.wrap("check", session.check_fresh)
     read, write = LocalStateStore.read, LocalStateStore.write
@@ -243,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state", required=True)
     parser.add_argument("--endpoint", default="", help="terraform: the API endpoint")
     parser.add_argument("--plan", default="", help="apply-plan: the saved plan")
+    parser.add_argument("--out", default="", help="plan: save the plan to this file")
     parser.add_argument("--parallelism", type=int, default=10)
     parser.add_argument("--rate", type=float, default=None)
     parser.add_argument("--profile", default=None, help="write cProfile stats to this file")
@@ -251,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     if profiler is not None:
         profiler.enable()
     if args.mode == "plan":
-        result = probe_plan(args.config, args.state)
+        result = probe_plan(args.config, args.state, args.out)
     elif args.mode == "terraform":
         result = probe_terraform(args.endpoint, args.state, args.parallelism)
     elif args.mode == "apply-plan":

@@ -14,21 +14,63 @@ MB = 1024  # ru_maxrss is in KiB
 
 def table(results: dict[str, Any]) -> str:
     parts = [_title(results)]
+    if results.get("versus_terraform"):
+        parts.append(_versus_table(results["versus_terraform"]))
     if results["plan"]:
-        parts += [_plan_table(results["plan"]), _phases(results["plan"])]
+        parts += [_plan_table(results["plan"]), _phases_table(results["plan"])]
+    saved = [row for row in results["plan"] if row.get("saved_plan")]
+    if saved:
+        parts.append(_saved_plan_table(saved))
+    changes = [row for row in results["plan"] if row.get("changes")]
+    if changes:
+        parts.append(_changes_table(changes))
     if results["apply"]:
         parts.append(_apply_table(results["apply"]))
-    if results.get("saved_plan"):
-        parts.append(_saved_plan_table(results["saved_plan"]))
     parts.append(_bounds(results["bounds"]))
     return "\n\n".join(parts)
 
 
 def _title(results: dict[str, Any]) -> str:
     box = results["machine"]
+    load = box.get("load_average")
+    after = box.get("load_average_after")
+    busy = ""
+    if load:
+        busy = f"; load average {load[0]:.1f} at the start"
+        busy += f", {after[0]:.1f} at the end" if after else ""
     return (
         f"cce-reconciler benchmark: emulator latency {results['latency_ms']:g} ms per request, "
-        f"in its own process ({box['cpus']} CPUs, Python {box['python']})"
+        f"in its own process ({box['cpus']} CPUs, Python {box['python']}{busy})"
+    )
+
+
+def _versus_table(row: dict[str, Any]) -> str:
+    title = (
+        f"whole processes: reconciler plan over {row['n']:,} resources in sync (start-up, HTTP "
+        f"refresh, output) | Terraform core planning {row['n']:,} terraform_data (no I/O)"
+    )
+    if "skipped" in row:
+        return f"{title}\n  skipped: {row['skipped']}"
+    ours, theirs = row["ours"], row["terraform"]
+    header = ["", "wall s", "CPU s", "runs"]
+    rows = [
+        [
+            "reconciler plan",
+            f"{ours['wall_s']:.3f}",
+            f"{ours['cpu_s']:.3f}",
+            f"{len(ours['runs'])}",
+        ],
+        [
+            row["terraform_version"] or "terraform",
+            f"{theirs['wall_s']:.3f}",
+            f"{theirs['cpu_s']:.3f}",
+            f"{len(theirs['runs'])}",
+        ],
+        ["ratio (median of pairs)", f"{row['ratio_wall']:.3f}", f"{row['ratio_cpu']:.3f}", ""],
+    ]
+    load = ", ".join(f"{value:.1f}" for value in row["load_average"])
+    return f"{title}\nmedians, run in turn; load average before, after: {load}\n" + _rows(
+        header, rows
     )
 
 
@@ -82,15 +124,35 @@ def _plan_row(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _phases(plans: list[dict[str, Any]]) -> str:
-    largest = max(plans, key=lambda row: row["n"])
-    phases = largest["plan"]["phases"]
-    text = ", ".join(
-        f"{name} {spent['wall_s']:.2f} / {spent['cpu_s']:.2f}" for name, spent in phases.items()
-    )
-    emulator = largest["plan"].get("emulator_cpu_s")
-    served = f"; the emulator's CPU: {emulator:.2f} s" if emulator is not None else ""
-    return f"plan phases at N = {largest['n']:,} (wall / CPU, s): {text}{served}"
+PLAN_PHASES = ("load", "state", "refresh", "plan", "render")
+
+
+def _phases_table(plans: list[dict[str, Any]]) -> str:
+    header = ["N", *PLAN_PHASES, "CPU/resource: load", "state", "refresh", "plan", "emulator CPU"]
+    rows = []
+    for row in plans:
+        plan = row["plan"]
+        phases = plan["phases"]
+        cells = [f"{row['n']:,}"]
+        cells += [_wall_cpu(phases.get(name)) for name in PLAN_PHASES]
+        cells += [_per_resource(phases.get(name), row["n"]) for name in PLAN_PHASES[:4]]
+        emulator = plan.get("emulator_cpu_s")
+        cells.append("-" if emulator is None else f"{emulator:.2f} s")
+        rows.append(cells)
+    title = "plan phases, the median run (wall / CPU, s; CPU per declared resource)"
+    return title + "\n" + _rows(header, rows)
+
+
+def _wall_cpu(spent: dict[str, float] | None) -> str:
+    return "-" if spent is None else f"{spent['wall_s']:.2f} / {spent['cpu_s']:.2f}"
+
+
+def _per_resource(spent: dict[str, float] | None, n: int) -> str:
+    return "-" if spent is None else f"{spent['cpu_s'] / n * 1e6:.1f} us"
+
+
+def _phase_list(phases: dict[str, dict[str, float]]) -> str:
+    return ", ".join(f"{name} {spent['wall_s']:.2f}" for name, spent in phases.items())
 
 
 def _apply_table(applies: list[dict[str, Any]]) -> str:
@@ -138,10 +200,7 @@ def _saved_plan_table(rows: list[dict[str, Any]]) -> str:
     header = ["N managed", "requests", "mutating", "wall s", "CPU s", "peak RSS", "phases (wall s)"]
     body = []
     for row in rows:
-        apply = row["apply"]
-        phases = ", ".join(
-            f"{name} {spent['wall_s']:.2f}" for name, spent in apply["phases"].items()
-        )
+        apply = row["saved_plan"]["apply"]
         body.append(
             [
                 f"{row['n']:,}",
@@ -150,11 +209,60 @@ def _saved_plan_table(rows: list[dict[str, Any]]) -> str:
                 f"{apply['wall_s']:.2f}",
                 f"{apply['cpu_s']:.2f}",
                 f"{apply['peak_rss_kb'] / MB:.0f} MB",
+                _phase_list(apply["phases"]),
+            ]
+        )
+    saves = [
+        f"{row['n']:,}: {_wall_cpu(row['saved_plan']['apply']['saved']['phases'].get('save'))}"
+        f" ({row['saved_plan']['apply']['plan_file_bytes'] / 1e6:.1f} MB; the state "
+        f"{row['saved_plan']['apply']['state_file_bytes'] / 1e6:.1f} MB)"
+        for row in rows
+    ]
+    title = (
+        "apply --plan FILE: a saved plan changing one repository's description (median of the runs)"
+    )
+    return (
+        title
+        + "\n"
+        + _rows(header, body)
+        + "\nwriting the saved plan (plan --out, wall / CPU s): "
+        + "; ".join(saves)
+    )
+
+
+def _changes_table(rows: list[dict[str, Any]]) -> str:
+    header = [
+        "N managed",
+        "updates",
+        "wall s",
+        "ideal s",
+        "x ideal",
+        "requests",
+        "peak RSS",
+        "phases (wall / CPU s)",
+    ]
+    body = []
+    for row in rows:
+        changes = row["changes"]
+        apply = changes["apply"]
+        wall = apply["phases"]["execute"]["wall_s"]
+        phases = ", ".join(f"{name} {_wall_cpu(spent)}" for name, spent in apply["phases"].items())
+        body.append(
+            [
+                f"{row['n']:,}",
+                f"{changes['changes']:,}",
+                f"{wall:.2f}",
+                f"{changes['ideal_s']:.2f}",
+                f"{wall / changes['ideal_s']:.2f}x",
+                f"{apply['emulator_requests']:,}",
+                f"{apply['peak_rss_kb'] / MB:.0f} MB",
                 phases,
             ]
         )
+    first = rows[0]["changes"]
     title = (
-        "apply --plan FILE: a saved plan changing one repository's description (median of the runs)"
+        f"apply: repository updates among N managed at parallelism {first['parallelism']} "
+        "(wall of the updates; ideal = updates x latency / parallelism; median of the runs)"
     )
     return title + "\n" + _rows(header, body)
 

@@ -23,6 +23,7 @@ CASES = {
 
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BCE_", "RECONCILER_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users' installs have their .pyc files
     env["PYTHONPATH"] = str(ROOT)
     return env
 

@@ -9,12 +9,15 @@ from the engine, so what the plan compares is what a real apply would have writt
 Not for: measuring anything (``bench.probe``) or starting the emulator (``bench.server``).
 
 Shape of N declared resources: one registry user, ``max(1, N // 100)`` namespaces, one cluster
-(from N >= 100), the rest repositories spread evenly over the namespaces, one YAML file per
-namespace (``repositories/<ns>.yaml``) beside ``main.yaml``.
+from N >= 100 and three from N >= 100,000 (1,000 namespaces and a few clusters), the rest
+repositories spread evenly over the namespaces, one YAML file per namespace
+(``repositories/<ns>.yaml``) beside ``main.yaml``.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +44,8 @@ PASSWORD = "Bench-passw0rd"
 PASSWORD_ENV = "BENCH_CCR_PASSWORD"
 CLUSTER = "bench-cluster"
 CLUSTER_WORKERS = 2
+MANY_CLUSTERS_FROM = 100_000
+MANY_CLUSTERS = 3
 HEADER = "# yaml-language-server: $schema=../schemas/config.schema.json\n"
 
 
@@ -56,11 +61,14 @@ class Shape:
     @classmethod
     def of(cls, size: int) -> Shape:
         namespaces = max(1, size // 100)
-        clusters = 1 if size >= 100 else 0
+        clusters = 0 if size < 100 else 1 if size < MANY_CLUSTERS_FROM else MANY_CLUSTERS
         repositories = size - 1 - namespaces - clusters
         if repositories < 0:
             raise ValueError(f"N = {size} is too small for a user, a namespace and a cluster")
         return cls(size, namespaces, clusters, repositories)
+
+    def cluster_names(self) -> list[str]:
+        return [CLUSTER if i == 0 else f"{CLUSTER}-{i + 1}" for i in range(self.clusters)]
 
     def namespace_names(self) -> list[str]:
         return [f"ns{i:04d}" for i in range(self.namespaces)]
@@ -84,7 +92,7 @@ def write_config(root: Path, shape: Shape, endpoint: str) -> None:
         "namespaces": [{"name": name} for name in shape.namespace_names()],
     }
     if shape.clusters:
-        main["clusters"] = [cluster_yaml()]
+        main["clusters"] = [cluster_yaml(name, i) for i, name in enumerate(shape.cluster_names())]
     _dump(root / "main.yaml", main)
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     for namespace, name, tag in shape.repositories_of():
@@ -102,24 +110,37 @@ def repository_yaml(namespace: str, name: str, tag: str) -> dict[str, Any]:
     }
 
 
-def change_one_repository(root: Path, shape: Shape) -> str:
-    """Edit the description of the first repository in the config; return its address."""
-    namespace, name, _tag = next(shape.repositories_of())
-    path = root / "repositories" / f"{namespace}.yaml"
-    text = path.read_text(encoding="utf-8")
-    old = f"description: {name} images"
-    if old not in text:
-        raise ValueError(f"{path}: no {old!r} to change")
-    path.write_text(text.replace(old, f"description: {name} images, changed", 1), encoding="utf-8")
-    return f"repository.{namespace}/{name}"
+def change_repositories(root: Path, shape: Shape, count: int, revision: str) -> list[str]:
+    """Give the first ``count`` repositories of the config the description ``NAME images,
+    REVISION`` (a new revision each time, so every call changes them); their addresses."""
+    by_file: dict[str, list[str]] = {}
+    changed = []
+    for namespace, name, _tag in itertools.islice(shape.repositories_of(), count):
+        by_file.setdefault(namespace, []).append(name)
+        changed.append(f"repository.{namespace}/{name}")
+    for namespace, names in by_file.items():
+        path = root / "repositories" / f"{namespace}.yaml"
+        text = path.read_text(encoding="utf-8")
+        for name in names:
+            text, found = re.subn(
+                rf"^(\s*description: ){name} images.*$",
+                rf"\g<1>{name} images, {revision}",
+                text,
+                count=1,
+                flags=re.MULTILINE,
+            )
+            if not found:
+                raise ValueError(f"{path}: no description of {name} to change")
+        path.write_text(text, encoding="utf-8")
+    return changed
 
 
-def cluster_yaml() -> dict[str, Any]:
+def cluster_yaml(name: str = CLUSTER, number: int = 0) -> dict[str, Any]:
     return {
-        "name": CLUSTER,
+        "name": name,
         "version": "1.20.8",
         "mainAvailableZone": "zoneA",
-        "containerNet": "172.16.0.0/16",
+        "containerNet": f"172.{16 + number}.0.0/16",
         "workers": {
             "count": CLUSTER_WORKERS,
             "instanceType": "10",
@@ -160,12 +181,16 @@ def seed_model(store: Store, shape: Shape, repositories: bool = True) -> dict[st
     if repositories:
         for namespace, name, tag in shape.repositories_of():
             registry.put_tag(namespace, name, tag, f"{name} images")
-    return {CLUSTER: _seed_cluster(Clusters(store))} if shape.clusters else {}
+    clusters = Clusters(store)
+    return {
+        name: _seed_cluster(clusters, name, number)
+        for number, name in enumerate(shape.cluster_names())
+    }
 
 
-def _seed_cluster(clusters: Clusters) -> str:
+def _seed_cluster(clusters: Clusters, name: str, number: int) -> str:
     """A RUNNING cluster with its workers, made from the same wire body apply would send."""
-    spec = cluster_yaml()
+    spec = cluster_yaml(name, number)
     body = cluster_body(spec, admin_password=None)
     request = ClusterRequest(
         name=spec["name"],

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__
+from reconciler import __version__, jsontext
 from reconciler.config import config_digest
 from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
 from reconciler.context import RunContext
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
+from reconciler.gcpause import paused_gc
 from reconciler.kinds import is_gone
 from reconciler.model import (
     Action,
@@ -184,7 +185,8 @@ def dump(saved: SavedPlan) -> str:
         "context": saved.plan.context.to_json() if saved.plan.context else None,
     }
     doc["digest"] = digest_of(doc)
-    return json.dumps(doc, indent=2) + "\n"  # key order kept: attributes print as planned
+    # one change per line; key order kept: attributes print as planned
+    return jsontext.dumps(doc, sort_keys=False) + "\n"
 
 
 def digest_of(doc: dict[str, Any]) -> str:
@@ -205,6 +207,7 @@ def _relative(path: str, root: str) -> str:
     return os.path.relpath(Path(path).resolve(), Path(root).resolve())
 
 
+@paused_gc()
 def write(path: str, saved: SavedPlan) -> None:
     try:
         replace_file(path, dump(saved).encode("utf-8"))
@@ -212,6 +215,7 @@ def write(path: str, saved: SavedPlan) -> None:
         raise ReconcilerError(f"{path}: cannot write the saved plan: {exc.strerror}") from None
 
 
+@paused_gc()
 def read(path: str) -> SavedPlan:
     try:
         doc = json.loads(read_file(path).decode("utf-8"))
@@ -306,6 +310,7 @@ def _changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> str:
     return "(" + "; ".join(parts) + ")"
 
 
+@paused_gc()
 def check_fresh(
     saved: SavedPlan,
     desired: DesiredState,

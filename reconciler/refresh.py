@@ -1,7 +1,10 @@
-"""Read the live state with list calls: each kind's ``read_all``, in registry order (the
-registry user first: namespaces and repositories are listed per user). Never one GET per
-declared resource, so a plan over 10,000 repositories costs a handful of requests; and only
-the kinds a run touches (declared, in state, or read with those) are read at all.
+"""Read the live state with list calls: each kind's ``read_all``, the first kind in registry
+order alone and then all the others at once (a kind whose listing needs what an earlier kind
+found, as namespaces and repositories need the registry user, waits for that kind alone:
+:class:`FoundSoFar`). Never one GET per declared
+resource, so a plan over 10,000 repositories costs a handful of requests; and only the kinds a
+run touches (declared, in state, or read with those) are read at all. The requests in flight
+stay within ``--parallelism`` (the client's connection pool blocks beyond it) and ``--rate``.
 
 A list is not a not-found: an object the state knows (managed, or the id of a pending intent)
 that its kind's list left out is read by its id (``Kind.read_one``) before anything is planned
@@ -12,16 +15,19 @@ reads the same complete list (``Kind.listed_absence_is_final``) are not read twi
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import math
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from reconciler.client.v1 import CceClient
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import REGISTRY, kind_named
 from reconciler.kinds.base import Kind, LiveObject, RefreshContext
-from reconciler.model import Address, DesiredState
-from reconciler.plan import LiveState
+from reconciler.model import Action, Address, DesiredState
+from reconciler.plan import Change, LiveState
 from reconciler.state import State
 
 
@@ -88,6 +94,48 @@ def confirm_missing(kind: Kind, ctx: RefreshContext, found: list[LiveObject]) ->
         return [o for o in read if o is not None]
 
 
+class KindNotRead(Exception):
+    """The kind another kind's listing waited for failed; its own error is the one raised."""
+
+
+class FoundSoFar(dict[str, list[LiveObject]]):
+    """What each kind found, filled in as the kinds finish. Reading a kind that this refresh
+    is still reading waits until it is in (``RefreshContext.found.get("user", [])`` in a
+    namespace's ``read_all``); a kind it does not read answers the default at once, as
+    before. Kinds are started in registry (dependency) order and only wait for earlier ones,
+    so the wait always ends."""
+
+    def __init__(self, reading: Iterable[str]) -> None:
+        super().__init__()
+        self._ready = {name: threading.Event() for name in reading}
+        self._failed: set[str] = set()
+
+    def put(self, name: str, found: list[LiveObject]) -> None:
+        self[name] = found
+        if name in self._ready:
+            self._ready[name].set()
+
+    def fail(self, name: str) -> None:
+        self._failed.add(name)
+        if name in self._ready:
+            self._ready[name].set()
+
+    def _wait(self, name: str) -> None:
+        ready = self._ready.get(name)
+        if ready is not None:
+            ready.wait()
+            if name in self._failed:
+                raise KindNotRead(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._wait(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name: str) -> list[LiveObject]:
+        self._wait(name)
+        return super().__getitem__(name)
+
+
 @paused_gc()
 def refresh(
     client: CceClient,
@@ -96,14 +144,83 @@ def refresh(
     kinds: Iterable[str] | None = None,
     desired: DesiredState | None = None,
 ) -> LiveState:
-    """Every kind's live objects, or only those of ``kinds`` and what they are read with."""
+    """Every kind's live objects, or only those of ``kinds`` and what they are read with.
+    Kinds are read concurrently; when any fails, the error of the first failing kind in
+    registry order is raised (and nothing is planned from the others)."""
     wanted = kinds_to_read(kinds) if kinds is not None else {k.name for k in REGISTRY}
-    ctx = RefreshContext(client, state, parallelism, desired=desired)
+    reading = [k for k in REGISTRY if k.name in wanted]
+    at_once = len(reading) > 1 and parallelism > 1
+    found = FoundSoFar(k.name for k in reading) if at_once else FoundSoFar(())
+    ctx = RefreshContext(client, state, parallelism, found=found, desired=desired)
+
+    def read(kind: Kind) -> list[LiveObject]:
+        try:
+            objects = kind.read_all(ctx)
+            objects += confirm_missing(kind, ctx, objects)
+        except BaseException:
+            found.fail(kind.name)
+            raise
+        found.put(kind.name, objects)
+        return objects
+
     live = LiveStateBuilder()
-    for kind in (k for k in REGISTRY if k.name in wanted):
-        found = kind.read_all(ctx)
-        found += confirm_missing(kind, ctx, found)
-        ctx.found[kind.name] = found
-        for obj in found:
+    if not at_once:
+        results = [read(kind) for kind in reading]
+    else:
+        # the first kind alone: an endpoint that is down or refuses the credentials stops the
+        # run after one request's attempts, not after every kind's
+        first, rest = reading[0], reading[1:]
+        results = [read(first)]
+        pool = ThreadPoolExecutor(min(parallelism, len(rest)), thread_name_prefix="refresh")
+        try:
+            futures = [pool.submit(read, kind) for kind in rest]
+            results += [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for objects in results:
+        for obj in objects:
             live.add(obj)
     return live.build(ctx.facts)
+
+
+BY_ID_PAGE = 1000  # objects per list page, to compare a list's requests with reads by id
+
+
+def refresh_changed(
+    client: CceClient,
+    state: State,
+    changes: Sequence[Change],
+    parallelism: int = 10,
+    desired: DesiredState | None = None,
+) -> LiveState:
+    """For a saved plan: what its ``changes`` need from the cloud, in fewer requests. A kind
+    whose changes are all updates of objects by id (``Kind.read_one``), fewer than its list
+    would take pages (by the objects of it the state manages), and which no listed kind reads
+    along (``read_with``), has just those objects read; every other kind the changes touch is
+    listed as :func:`refresh` lists it (creates and deletes need the lists: who else holds
+    the name, what a container takes with it)."""
+    managed = Counter(address.kind for address in state.resources)
+    updates: dict[str, list[Change]] = {}
+    listed: set[str] = set()
+    for change in changes:
+        if change.action is Action.UPDATE and change.cloud_id:
+            updates.setdefault(change.address.kind, []).append(change)
+        else:
+            listed.add(change.address.kind)
+    listed |= {n for n, c in updates.items() if len(c) >= math.ceil(managed[n] / BY_ID_PAGE)}
+    listed = kinds_to_read(listed) if listed else set()
+    one_by_one = [c for n, cs in updates.items() if n not in listed for c in cs]
+    live = refresh(client, state, parallelism, listed, desired) if listed else LiveState()
+    if not one_by_one:
+        return live
+
+    def read(change: Change) -> LiveObject | None:
+        kind = kind_named(change.address.kind)
+        return kind.read_one(client, change.address, change.cloud_id or "")
+
+    with ThreadPoolExecutor(min(parallelism, len(one_by_one)), "read-one") as pool:
+        read_now = list(pool.map(read, one_by_one))
+    builder = LiveStateBuilder()
+    for obj in (*live.by_id.values(), *(o for o in read_now if o is not None)):
+        builder.add(obj)
+    return builder.build(dict(live.facts))

@@ -6,8 +6,9 @@ commands (plan, apply, destroy, import ...) share this; it holds no policy of it
 from __future__ import annotations
 
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -24,7 +25,7 @@ from reconciler.errors import (
     UsageError,
     closest,
 )
-from reconciler.kinds import secret_refs
+from reconciler.kinds import kind_of, secret_refs
 from reconciler.model import (
     NO_CHOICE,
     Address,
@@ -41,9 +42,9 @@ from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planfile import SavedPlan, check_fresh, file_digests
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
-from reconciler.refresh import refresh, touched_kinds
+from reconciler.refresh import refresh, refresh_changed, touched_kinds
 from reconciler.secrets import resolve_secret
-from reconciler.state import LockInfo, State, StateStore
+from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
 from reconciler.state.siblings import other_states
 
@@ -69,7 +70,7 @@ def open_client(
     sends."""
     config = TransportConfig(
         rate=options.rate,
-        pool_size=max(10, options.parallelism),
+        pool_size=options.parallelism,  # requests in flight: refresh's kinds and pages too
         retry_budget=options.retry_budget,
         agent=agent,
     )
@@ -152,6 +153,35 @@ def resolve_for_plan(desired: DesiredState, cache: SecretCache) -> dict[tuple[Ad
         problems.sort(key=lambda p: (p[0].path, p[0].line, p[0].column, p[1]))
         raise UnreadableSecretsError([f"{where}: error: {why}" for where, why in problems])
     return values
+
+
+@contextmanager
+def checking_secrets(
+    desired: DesiredState, state: State, values: Mapping[tuple[Address, str], str]
+) -> Iterator[None]:
+    """While the block runs (the refresh, which mostly waits on the network), compare each
+    declared rotatable secret (``values``, from :func:`resolve_for_plan`) with its hash in
+    state on another thread: PBKDF2 costs tens of milliseconds per secret and releases the GIL,
+    and ``secret_matches`` remembers the answer the planner asks for next."""
+    pairs: list[tuple[str, str]] = []
+    for (address, name), value in values.items():
+        entry = state.resources.get(address)
+        stored = entry.secret_hashes.get(name) if entry is not None else None
+        if stored is not None and name in kind_of(desired.resources[address]).rotatable_secrets:
+            pairs.append((value, stored))
+    if not pairs:
+        yield
+        return
+    worker = threading.Thread(
+        target=lambda: [secret_matches(value, stored) for value, stored in pairs],
+        name="secret-check",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.join()
 
 
 @dataclass
@@ -313,7 +343,8 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
     secrets = resolve_for_plan(desired, run.secrets)  # before any request: a config error
     raw = run.raw
     kinds = touched_kinds(desired, raw)
-    live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
+    with checking_secrets(desired, raw, secrets):
+        live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))
@@ -331,14 +362,18 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
 
 def reread(run: Run, saved: SavedPlan) -> Prepared:
     """For ``apply --plan``: the saved plan itself, checked against what it was made from.
-    Reads the state, and from the cloud only the kinds the plan changes (and any an
-    interrupted run left pending, to recover them); refuses a stale plan (exit 5). Plans
+    Reads the state, and from the cloud only what the plan changes: the changed objects by
+    id where that takes fewer requests than listing their kinds (and every kind an
+    interrupted run left pending, to recover it); refuses a stale plan (exit 5). Plans
     nothing."""
     resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
     raw = run.raw
-    kinds = {c.address.kind for c in saved.plan.actionable}
-    kinds |= {p.address.kind for p in raw.pending.values()}
-    live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
+    changes = saved.plan.actionable
+    if raw.pending:  # an interrupted run's intents: their kinds are listed, to recover them
+        kinds = {c.address.kind for c in changes} | {p.address.kind for p in raw.pending.values()}
+        live = refresh(run.client, raw, run.options.parallelism, kinds, run.desired)
+    else:  # the changed objects, by id where that takes fewer requests than their lists
+        live = refresh_changed(run.client, raw, changes, run.options.parallelism, run.desired)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))

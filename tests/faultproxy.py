@@ -7,6 +7,11 @@ Rules are ``(method, path pattern) -> rewrite``; a pattern is an ``fnmatch`` pat
 path (``/api/cce/service/v2/cluster/*/instancegroups``). A rewrite gets the call (its method,
 path, query and the how-many-th call of that rule it is) and the parsed answer, and returns the
 answer to send. ``record=True`` keeps every JSON answer it forwarded, rewritten or not.
+
+It also sees concurrency: ``most_in_flight`` is the most requests it held at once, and
+``rendezvous(*tests)`` holds the first request passing each test until one request of every
+test has come (``met``), or lets them go after ``within`` seconds (not met): requests that a
+client sends one after another never meet.
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ class FaultProxy:
         self.counts: dict[int, int] = {}
         self.answers: list[Answer] = []
         self.record = record
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.meetings: list[Rendezvous] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -75,6 +83,7 @@ class FaultProxy:
             def do_GET(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                proxy._arrive(self.command, self.path)
                 upstream_conn = http.client.HTTPConnection(host, port, timeout=30)
                 try:
                     upstream_conn.request(self.command, self.path, body, dict(self.headers))
@@ -82,6 +91,7 @@ class FaultProxy:
                     status, headers, data = answer.status, answer.getheaders(), answer.read()
                 finally:
                     upstream_conn.close()
+                    proxy._leave()
                 data = proxy._answer(self.command, self.path, status, data)
                 self.send_response_only(status)
                 for name, value in headers:
@@ -99,6 +109,27 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,))
         self._thread.daemon = True
         self._thread.start()
+
+    def _arrive(self, method: str, target: str) -> None:
+        parts = urlsplit(target)
+        call = Call(method, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), 0)
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            meetings = list(self.meetings)
+        for meeting in meetings:
+            meeting.arrive(call)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def rendezvous(self, *tests: Callable[[Call], bool], within: float = 10.0) -> Rendezvous:
+        """Hold the first request passing each of ``tests`` until all are in (see above)."""
+        meeting = Rendezvous(tests, within)
+        with self._lock:
+            self.meetings.append(meeting)
+        return meeting
 
     def rewrite(self, pattern: str, rewrite: Rewrite, method: str = "GET") -> FaultProxy:
         """Rewrite the 2xx JSON answers of ``method pattern`` (later rules see earlier ones'
@@ -151,6 +182,32 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class Rendezvous:
+    """One request of each test, held until all of them are in flight together."""
+
+    def __init__(self, tests: tuple[Callable[[Call], bool], ...], within: float) -> None:
+        self.tests = tests
+        self.within = within
+        self.arrived: set[int] = set()
+        self.met = False
+        self._all_in = threading.Event()
+        self._lock = threading.Lock()
+
+    def arrive(self, call: Call) -> None:
+        with self._lock:
+            mine = next(
+                (i for i, test in enumerate(self.tests) if i not in self.arrived and test(call)),
+                None,
+            )
+            if mine is None:
+                return
+            self.arrived.add(mine)
+            if len(self.arrived) == len(self.tests):
+                self.met = True
+                self._all_in.set()
+        self._all_in.wait(self.within)  # a sequential client never fills it: go on, unmet
 
 
 @contextmanager

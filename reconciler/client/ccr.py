@@ -119,7 +119,10 @@ class CcrClient(ClientBase):
             return self._send("GET", path, {**query, **paging})
 
         shape = PageShape(list_key, "total", "pageNo", null_is_empty=True)
-        return read_all_pages(fetch, self.page_size, shape, parse, identity, path=path)
+        at_once = self.transport.config.pool_size
+        return read_all_pages(
+            fetch, self.page_size, shape, parse, identity, path=path, at_once=at_once
+        )
 
     def _instance(self, instance_id: str, *rest: str) -> str:
         return "/".join((PREFIX, _segment(instance_id, "instance id"), *rest))

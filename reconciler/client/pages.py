@@ -10,12 +10,19 @@ total that moves between pages means the list changed while it was read: the lis
 over, at most ``LIST_ATTEMPTS`` times, then fails with ``ShapeError``. A ``null`` list is taken
 as empty only when the shape allows it and the total says 0. The answer is a
 :class:`~reconciler.client.v1_types.Listing` naming the requests that answered it.
+
+Once the first page has announced the total, every other page is asked for at once (up to
+``at_once`` requests: the transport's ``--parallelism``) and the pages are read and checked in
+order, as if asked one after another; a list that fails its checks may have cost a few more
+reads than it would have page by page.
 Not for: sending the requests (the caller's ``fetch``) or parsing items (the caller's ``parse``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -58,12 +65,15 @@ def read_all_pages(
     *,
     method: str = "GET",
     path: str = "",
+    at_once: int = 1,
 ) -> Listing[T]:
     """Every item of a list; ``fetch(page_no, page_size)`` returns one page's object."""
     moved: ShapeError | None = None
     for _ in range(LIST_ATTEMPTS):
         try:
-            return _read_pages(fetch, page_size, shape, parse, identity, f"{method} {path}")
+            return _read_pages(
+                fetch, page_size, shape, parse, identity, f"{method} {path}", at_once
+            )
         except _ListMoved as exc:
             moved = exc.error
     assert moved is not None
@@ -83,14 +93,17 @@ def _read_pages(
     parse: Callable[[Reader], T],
     identity: Callable[[T], str],
     where: str,
+    at_once: int = 1,
 ) -> Listing[T]:
     found: list[T] = []
     seen: set[str] = set()
     request_ids: list[str] = []
     total: int | None = None
     key = shape.list_key
+    asked: dict[int, Future[Reader]] = {}  # the pages after the first, asked for at once
     for page_no in range(1, 1_000_000):
-        page = fetch(page_no, size)
+        ahead = asked.pop(page_no, None)
+        page = ahead.result() if ahead is not None else fetch(page_no, size)
         request_ids.append(page.origin.request_id)
         count = page.integer(shape.total_key)
         if count < 0 or count > MAX_LIST_ITEMS:
@@ -129,4 +142,19 @@ def _read_pages(
                 f"page {page_no} holds {len(items)} of pageSize {size}, "
                 f"but only {len(found)} of {shape.total_key} {count} are read",
             )
+        if page_no == 1 and at_once > 1:  # the total is known: every other page at once
+            rest = range(2, 2 + math.ceil((count - len(found)) / size))
+            asked = _ask_at_once(fetch, size, rest, at_once)
     raise AssertionError("unreachable: a million pages")
+
+
+def _ask_at_once(
+    fetch: Callable[[int, int], Reader], size: int, pages: range, at_once: int
+) -> dict[int, Future[Reader]]:
+    if not pages:
+        return {}
+    pool = ThreadPoolExecutor(min(len(pages), at_once), thread_name_prefix="pages")
+    try:
+        return {n: pool.submit(fetch, n, size) for n in pages}
+    finally:
+        pool.shutdown(wait=False)  # the pages still run; their threads end with them

@@ -10,7 +10,7 @@ Invariants:
 
 - Every attempt is signed anew with a fresh ``x-bce-date``; the path goes on the wire exactly
   as ``signer.canonical_uri(path)`` and the query exactly as ``signer.canonical_query(query)``,
-  so what the server verifies is what was signed (the URL is built here, not by requests).
+  so what the server verifies is what was signed (the URL is built here, not by urllib3).
 - A request marked ``idempotent=False`` whose answer may have been lost after it was sent is
   never resent: ``OutcomeUnknownError`` tells the caller to read before trying again.
 - No answer from the server ever surfaces as anything but an ``ApiError``.
@@ -20,12 +20,17 @@ Invariants:
   dropped past ``max_answer_bytes`` (``AnswerTooLargeError``), never read whole first. Both are
   retried like lost answers: reads are resent, a mutation becomes ``OutcomeUnknownError``.
 - Secrets are never logged; the signer logs the canonical request at DEBUG.
+
+Requests go through urllib3's connection pools directly: requests' session layer cost about
+as much CPU per call as urllib3 itself, and as much again to import. What requests did for us
+is done here: the proxy the environment names (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``,
+read with requests' own functions when one is set, SOCKS through PySocks), the CA bundle
+(``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``, else certifi's), no cookies and no redirects.
 """
 
 from __future__ import annotations
 
 import heapq
-import http.cookiejar
 import itertools
 import json
 import logging
@@ -34,6 +39,7 @@ import random as _random
 import socket
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,15 +47,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-import requests
+import urllib3
 import urllib3.connection
 import urllib3.connectionpool
 import urllib3.exceptions
 import urllib3.poolmanager
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
 from reconciler import __version__
 from reconciler.client import signer
@@ -66,6 +70,7 @@ from reconciler.errors import (
     DeadlineExceededError,
     OutcomeUnknownError,
     TransientServerError,
+    UsageError,
     server_error,
 )
 
@@ -95,7 +100,9 @@ class TransportConfig:
     # Requests allowed at once by the rate limiter. Default 1: requests go 1/rate apart, so no
     # second sees more than rate + 1 of them (a burst of ~rate let 2 x rate through at the start).
     burst: int | None = None
-    pool_size: int = 10  # pooled connections; keep >= the number of worker threads
+    # requests in flight at once, over all threads (--parallelism), and pooled connections;
+    # a thread beyond them waits before its request is signed and its deadline starts
+    pool_size: int = 10
     retry_budget: int = 50  # retries for the whole run, all threads together
     max_attempts: int = 5  # per request, the first attempt included
     connect_timeout: float = 5.0
@@ -119,7 +126,7 @@ class ApiResponse:
     data: Any  # the parsed JSON body; None when the body is empty
     request_id: str
     # the answer's headers, case-insensitive (``Date`` for clock checks)
-    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict, compare=False)
+    headers: Mapping[str, str] = field(default_factory=urllib3.HTTPHeaderDict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -328,19 +335,101 @@ class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
 _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
-class _WatchedAdapter(HTTPAdapter):
-    """An adapter whose connections report to the attempt's watch, so that its deadline can cut
-    them (SOCKS proxies keep their own pools and only get the deadline checked between reads)."""
+class _Pools:
+    """The connection pools of one transport: straight to the endpoint, or through the proxy
+    the environment names for it. Watched connections report to the attempt's watch, so that
+    its deadline can cut them (SOCKS proxies keep their own connections and only get the
+    deadline checked between reads)."""
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.poolmanager.PoolManager:
-        manager: urllib3.poolmanager.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+    def __init__(self, endpoint: str, pool_size: int) -> None:
+        options: dict[str, Any] = {"num_pools": 2, "maxsize": max(1, pool_size), "block": False}
+        options.update(_tls_options())
+        proxy = _environ_proxy(endpoint)
+        manager: urllib3.PoolManager
+        if proxy is None:
+            manager = urllib3.PoolManager(**options)
+        elif proxy.lower().startswith("socks"):
+            manager = _socks_manager(proxy, options)
+        else:
+            manager = urllib3.ProxyManager(proxy, proxy_headers=_proxy_headers(proxy), **options)
         if manager.pool_classes_by_scheme == urllib3.poolmanager.pool_classes_by_scheme:
             manager.pool_classes_by_scheme = _WATCHED_POOLS
-        return manager
+        self.manager = manager
+
+    def urlopen(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: urllib3.Timeout,
+    ) -> urllib3.BaseHTTPResponse:
+        return self.manager.urlopen(
+            method,
+            url,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            redirect=False,
+            retries=False,  # the transport retries, and sees each failure as it happened
+            preload_content=False,
+        )
+
+    def close(self) -> None:
+        self.manager.clear()
+
+
+def _tls_options() -> dict[str, Any]:
+    """Verify certificates against ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` (a file or a
+    folder), else certifi's bundle, as requests does."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if not bundle:
+        import certifi
+
+        bundle = certifi.where()
+    return {
+        "cert_reqs": "CERT_REQUIRED",
+        "ca_cert_dir" if os.path.isdir(bundle) else "ca_certs": bundle,
+    }
+
+
+def _environ_proxy(endpoint: str) -> str | None:
+    """The proxy URL the environment names for ``endpoint``, or None. Read once, with
+    requests' own functions (imported only when a ``*_proxy`` variable is set): ``NO_PROXY``
+    with its host suffixes and CIDR ranges, the scheme's proxy or ``ALL_PROXY``."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return None
+    from requests.utils import get_environ_proxies, select_proxy
+
+    proxy: str | None = select_proxy(endpoint, get_environ_proxies(endpoint))
+    return proxy or None
+
+
+def _proxy_headers(proxy: str) -> dict[str, str]:
+    """``Proxy-Authorization`` for a proxy URL with a user name and password in it."""
+    parts = urlsplit(proxy)
+    if not parts.username:
+        return {}
+    user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return dict(urllib3.util.make_headers(proxy_basic_auth=user))
+
+
+def _socks_manager(proxy: str, options: dict[str, Any]) -> urllib3.PoolManager:
+    try:
+        with warnings.catch_warnings():  # its DependencyWarning says what the error below says
+            warnings.simplefilter("ignore")
+            from urllib3.contrib.socks import SOCKSProxyManager
+    except ImportError:
+        raise UsageError(
+            f"the proxy {proxy} is a SOCKS proxy, which needs PySocks: pip install pysocks"
+        ) from None
+    parts = urlsplit(proxy)
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    manager: urllib3.PoolManager = SOCKSProxyManager(
+        proxy, username=username, password=password, **options
+    )
+    return manager
 
 
 def _utcnow() -> datetime:
@@ -356,7 +445,7 @@ class Transport:
         *,
         budget: RetryBudget | None = None,
         host_budget: HostBudget | None = None,
-        session: requests.Session | None = None,
+        pools: _Pools | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
@@ -382,7 +471,8 @@ class Transport:
             if self.config.rate and host_budget is None
             else None
         )
-        self._session = session or _new_session(self.endpoint, self.config.pool_size)
+        self._pools = pools or _Pools(self.endpoint, self.config.pool_size)
+        self._in_flight = threading.BoundedSemaphore(max(1, self.config.pool_size))
         self._counters = _Counters()
         self._watchdog = _Watchdog()
         self._clock = clock
@@ -418,7 +508,7 @@ class Transport:
 
     def close(self) -> None:
         self._watchdog.close()
-        self._session.close()
+        self._pools.close()
 
     def stats(self) -> TransportStats:
         return self._counters.snapshot()
@@ -469,6 +559,10 @@ class Transport:
         self._sleep(delay)
 
     def _attempt(self, call: _Call, attempt: int) -> ApiResponse:
+        with self._in_flight:  # at most pool_size requests at once, whatever the threads
+            return self._attempt_now(call, attempt)
+
+    def _attempt_now(self, call: _Call, attempt: int) -> ApiResponse:
         slot = None
         if self.host_budget is not None:
             asked = time.monotonic()
@@ -500,49 +594,45 @@ class Transport:
     def _exchange(self, call: _Call, headers: dict[str, str], watch: _Watch) -> _Answer:
         """Send the request and read the whole answer, within the deadline and the size limit."""
         config = self.config
-        timeout = (
-            min(config.connect_timeout, config.deadline),
-            min(config.read_timeout, config.deadline),
+        timeout = urllib3.Timeout(
+            connect=min(config.connect_timeout, config.deadline),
+            read=min(config.read_timeout, config.deadline),
         )
         try:
-            response = self._session.request(
-                call.method,
-                call.url,
-                data=call.payload,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as exc:
+            response = self._pools.urlopen(call.method, call.url, call.payload, headers, timeout)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._connection_failure(call, exc, watch) from exc
-        with response:
-            try:
-                content = self._read_body(call, response, watch)
-            except requests.RequestException as exc:
-                raise self._connection_failure(call, exc, watch) from exc
+        try:
+            content = self._read_body(call, response, watch)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()  # dropped: the connection is closed, not drained
+            raise self._connection_failure(call, exc, watch) from exc
+        except BaseException:
+            response.close()
+            raise
+        response.release_conn()
         if watch.finish():
             raise self._deadline_failure(call, before_send=False)
-        return _Answer(response.status_code, response.reason or "", response.headers, content)
+        return _Answer(response.status, response.reason or "", response.headers, content)
 
-    def _read_body(self, call: _Call, response: requests.Response, watch: _Watch) -> bytes:
+    def _read_body(self, call: _Call, response: urllib3.BaseHTTPResponse, watch: _Watch) -> bytes:
         limit = self.config.max_answer_bytes
         declared = response.headers.get("Content-Length", "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise self._too_large(call, response, f"it announces {int(declared)} bytes")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(_CHUNK):
+        for chunk in response.stream(_CHUNK, decode_content=True):
             size += len(chunk)
             if size > limit:
                 raise self._too_large(call, response, f"more than {limit} bytes came")
             chunks.append(chunk)
-            if watch.expired():  # a session without the watched adapter is checked here
+            if watch.expired():  # a connection the watch cannot cut is checked here
                 watch.fire()
                 raise self._deadline_failure(call, before_send=False)
         return b"".join(chunks)
 
-    def _too_large(self, call: _Call, response: requests.Response, how: str) -> _Failure:
+    def _too_large(self, call: _Call, response: urllib3.BaseHTTPResponse, how: str) -> _Failure:
         """An answer past the limit: dropped unread (the connection is closed, not drained)."""
         reason = (
             f"the answer is larger than the {self.config.max_answer_bytes} byte limit ({how}); "
@@ -553,7 +643,7 @@ class Transport:
         request_id = response.headers.get(REQUEST_ID_HEADER, "")
         error = AnswerTooLargeError(
             reason,
-            status=response.status_code,
+            status=response.status,
             request_id=request_id,
             method=call.method,
             path=call.path,
@@ -595,11 +685,10 @@ class Transport:
         )
         agent = f" ({self.config.agent})" if self.config.agent else ""
         headers["User-Agent"] = f"cce-reconciler/{__version__}{agent}"
+        headers["Accept-Encoding"] = "gzip, deflate"  # as requests asked; urllib3 decodes
         return headers
 
-    def _connection_failure(
-        self, call: _Call, exc: requests.RequestException, watch: _Watch
-    ) -> _Failure:
+    def _connection_failure(self, call: _Call, exc: Exception, watch: _Watch) -> _Failure:
         """No usable answer: retryable unless a create may have reached the server."""
         before_send = _failed_before_send(exc)
         if watch.fired:
@@ -609,15 +698,18 @@ class Transport:
             return _unknown_outcome(call, reason)
         return _Failure(ConnectionFailedError(reason, method=call.method, path=call.path))
 
-    def _describe(self, exc: requests.RequestException, before_send: bool) -> str:
+    def _describe(self, exc: Exception, before_send: bool) -> str:
         host = self._host
-        if isinstance(exc, requests.ConnectTimeout):
+        errors = urllib3.exceptions
+        if isinstance(exc, errors.ConnectTimeoutError) and not isinstance(
+            exc, errors.NewConnectionError
+        ):
             return f"could not connect to {host} within {self.config.connect_timeout:g} s"
-        if isinstance(exc, requests.ReadTimeout):
+        if isinstance(exc, errors.ReadTimeoutError):
             return f"no answer from {host} within {self.config.read_timeout:g} s"
         if before_send:
             return f"could not connect to {host}: {_root_cause(exc)}"
-        if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
+        if isinstance(exc, errors.ProtocolError | errors.ProxyError | errors.SSLError | OSError):
             return f"the connection to {host} broke before a full answer: {_root_cause(exc)}"
         return f"request to {host} failed: {_root_cause(exc)}"
 
@@ -645,22 +737,6 @@ class Transport:
         raise _Failure(error, _retry_after(response, self._now))
 
 
-def _new_session(endpoint: str, pool_size: int) -> requests.Session:
-    session = requests.Session()
-    # No environment lookups per request: a ~/.netrc entry would replace our Authorization
-    # header. Proxies and the CA bundle are still taken from the environment, once.
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(endpoint))
-    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if ca_bundle:
-        session.verify = ca_bundle
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = _WatchedAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
 def _host_header(endpoint: str) -> str:
     parts = urlsplit(endpoint)
     host = (parts.hostname or "").lower()
@@ -670,19 +746,10 @@ def _host_header(endpoint: str) -> str:
     return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
 
 
-def _failed_before_send(exc: requests.RequestException) -> bool:
-    """True only when the request surely never left this machine (no connection was made)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError) or isinstance(
-        exc, requests.exceptions.SSLError
-    ):
-        return False
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-    return isinstance(
-        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
-    )
+def _failed_before_send(exc: Exception) -> bool:
+    """True only when the request surely never left this machine (no connection was made:
+    refused, unresolvable, or the connect timed out; through a proxy, never sure)."""
+    return isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -23,12 +23,13 @@ correct when the real shapes are known (docs/api-contract.md, "Namespaces" and "
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from reconciler.client.base import ClientBase
-from reconciler.client.ccr import CcrClient
 from reconciler.client.credentials import ccr_endpoint_for
 from reconciler.client.transport import ApiResponse, Transport
 from reconciler.client.v1_types import (
@@ -58,8 +59,11 @@ from reconciler.client.v1_types import (
     texts,
     to_wire,
 )
-from reconciler.client.v2 import CceV2Client
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
+
+if TYPE_CHECKING:
+    from reconciler.client.ccr import CcrClient
+    from reconciler.client.v2 import CceV2Client
 
 T = TypeVar("T")
 
@@ -129,6 +133,30 @@ def namespace_from(data: Any) -> Namespace:
 
 
 def image_from(data: Any) -> Image:
+    """An image listed; one type test per field when every field is as expected (a list of
+    100,000 images), else the field-by-field readers, which name what is wrong."""
+    if type(data) is dict:
+        namespace, repository = data.get("namespace"), data.get("repository")
+        tags, description, created = (
+            data.get("tags"),
+            data.get("description"),
+            data.get("createTime"),
+        )
+        if (
+            type(namespace) is str
+            and namespace
+            and type(repository) is str
+            and repository
+            and type(tags) is list
+            and all(type(tag) is str for tag in tags)
+            and (description is None or type(description) is str)
+            and (created is None or type(created) is str)
+        ):
+            return Image(namespace, repository, tuple(tags), description or "", created or "")
+    return checked_image(data)
+
+
+def checked_image(data: Any) -> Image:
     d = obj(data, "image")
     return Image(
         required_text(d, "namespace"),
@@ -185,13 +213,29 @@ class CceClient(ClientBase):
         self, transport: Transport, *, page_size: int | None = None, ccr_endpoint: str | None = None
     ) -> None:
         super().__init__(transport, page_size=page_size)
-        self.v2 = CceV2Client(transport)
-        ccr_transport = transport.sibling(ccr_endpoint_for(transport.endpoint, ccr_endpoint))
-        self.ccr = CcrClient(ccr_transport)
+        # checked now (a bad endpoint is a usage error before any request); the client is
+        # made when a run first reads a CCR kind
+        self._ccr_endpoint = ccr_endpoint_for(transport.endpoint, ccr_endpoint)
+
+    @functools.cached_property
+    def v2(self) -> CceV2Client:
+        """The v2 client, made (and its module imported) when a run first reads a v2 kind."""
+        from reconciler.client.v2 import CceV2Client
+
+        return CceV2Client(self.transport)
+
+    @functools.cached_property
+    def ccr(self) -> CcrClient:
+        """The CCR Enterprise client on its own host, made (and its module imported) when a
+        run first reads a CCR kind."""
+        from reconciler.client.ccr import CcrClient
+
+        return CcrClient(self.transport.sibling(self._ccr_endpoint))
 
     def close(self) -> None:
-        if self.ccr.transport is not self.transport:
-            self.ccr.transport.close()
+        ccr = self.__dict__.get("ccr")
+        if ccr is not None and ccr.transport is not self.transport:
+            ccr.transport.close()
         super().close()
 
     # --- plumbing ----------------------------------------------------------------------------
@@ -243,46 +287,49 @@ class CceClient(ClientBase):
         markers: set[str] = set()
         request_ids: list[str] = []
         marker: str | None = None
-        for page_no in range(1, MAX_LIST_PAGES + 1):
-            response = self._call("GET", path, page_query(query, self.page_size, marker))
-            request_ids.append(response.request_id)
-            page = self._parse(response, lambda d: parse_page(d, key, parse), "GET", path)
+        with _PageAhead(self, path, query, key) as ahead:
+            for page_no in range(1, MAX_LIST_PAGES + 1):
+                response = ahead.page(marker, markers, len(found), page_no == MAX_LIST_PAGES)
+                request_ids.append(response.request_id)
+                page = self._parse(response, lambda d: parse_page(d, key, parse), "GET", path)
 
-            def bad(problem: str, response: ApiResponse = response) -> ShapeError:
-                return shape_error(f"{key}: {problem}", response, "GET", path)
+                def bad(problem: str, response: ApiResponse = response) -> ShapeError:
+                    return shape_error(f"{key}: {problem}", response, "GET", path)
 
-            for item in page.items:
-                name = identity(item)
-                if name in seen:
+                for item in page.items:
+                    name = identity(item)
+                    if name in seen:
+                        raise bad(
+                            f"{name} is listed twice (page {page_no}); a list that repeats an "
+                            "object is not counted"
+                        )
+                    seen.add(name)
+                found.extend(page.items)
+                total = page.total_count
+                if total is not None and total > MAX_LIST_ITEMS:
                     raise bad(
-                        f"{name} is listed twice (page {page_no}); a list that repeats an "
-                        "object is not counted"
+                        f"totalCount {total} is beyond the per-list limit of {MAX_LIST_ITEMS:,}"
                     )
-                seen.add(name)
-            found.extend(page.items)
-            total = page.total_count
-            if total is not None and total > MAX_LIST_ITEMS:
-                raise bad(f"totalCount {total} is beyond the per-list limit of {MAX_LIST_ITEMS:,}")
-            if total is not None and len(found) > total:
-                raise bad(f"totalCount is {total} but {len(found)} came back")
-            if len(found) > MAX_LIST_ITEMS:
-                raise bad(f"more than {MAX_LIST_ITEMS:,} items, the per-list limit")
-            if not page.is_truncated:
-                if total is not None and len(found) < total:
+                if total is not None and len(found) > total:
                     raise bad(f"totalCount is {total} but {len(found)} came back")
-                return Listing(found, f"GET {path}", request_ids)
-            size = min(self.page_size, page.max_keys or self.page_size)
-            if len(page.items) < size:
-                raise bad(
-                    f"page {page_no} holds {len(page.items)} of maxKeys {size} items but says "
-                    "isTruncated; a truncated page is full"
-                )
-            if total is not None and len(found) >= total:
-                raise bad(f"isTruncated, but all {total} items of totalCount are in")
-            if page.next_marker in markers:
-                raise bad(f"isTruncated, but nextMarker {page.next_marker!r} does not move on")
-            markers.add(page.next_marker)
-            marker = page.next_marker
+                if len(found) > MAX_LIST_ITEMS:
+                    raise bad(f"more than {MAX_LIST_ITEMS:,} items, the per-list limit")
+                if not page.is_truncated:
+                    if total is not None and len(found) < total:
+                        raise bad(f"totalCount is {total} but {len(found)} came back")
+                    return Listing(found, f"GET {path}", request_ids)
+                size = min(self.page_size, page.max_keys or self.page_size)
+                if len(page.items) < size:
+                    raise bad(
+                        f"page {page_no} holds {len(page.items)} of maxKeys {size} items but says "
+                        "isTruncated; a truncated page is full"
+                    )
+                if total is not None and len(found) >= total:
+                    raise bad(f"isTruncated, but all {total} items of totalCount are in")
+                if page.next_marker in markers:
+                    raise bad(f"isTruncated, but nextMarker {page.next_marker!r} does not move on")
+                markers.add(page.next_marker)
+                marker = page.next_marker
         raise shape_error(
             f"{key}: more than {MAX_LIST_PAGES:,} pages, the per-list limit", response, "GET", path
         )
@@ -659,6 +706,68 @@ def node_id(node: Node) -> str:
 
 def versions_from(data: Any) -> tuple[str, ...]:
     return texts(obj(data, "the answer"), "data")
+
+
+class _PageAhead:
+    """The pages of one marker-paged list, each asked for while the page before it is parsed
+    and checked: a page's ``nextMarker`` is read from its JSON at once, and the next request
+    goes out on another thread when the page, as far as can be told before parsing it, leads
+    to one (truncated, full, within ``totalCount`` and the limits, a new marker). It is the
+    very request the pager sends next, so the list, its checks and its errors are the same; a
+    page whose items then fail their checks leaves one read unused. (Markers make the pages of
+    a list a chain: they cannot all be asked for at once, as ``pageNo`` pages can.)"""
+
+    def __init__(
+        self, client: CceClient, path: str, query: Mapping[str, str | None], key: str
+    ) -> None:
+        self.client, self.path, self.query, self.key = client, path, query, key
+        self._pool: ThreadPoolExecutor | None = None
+        self._next: tuple[str, Future[ApiResponse]] | None = None
+
+    def __enter__(self) -> _PageAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _query(self, marker: str | None) -> dict[str, str | None]:
+        return page_query(self.query, self.client.page_size, marker)
+
+    def page(self, marker: str | None, markers: set[str], found: int, last: bool) -> ApiResponse:
+        """The answer for ``marker`` (``found`` items read before it), and the next page asked
+        for if this one leads to it."""
+        if self._next is not None and self._next[0] == marker:
+            response = self._next[1].result()
+        else:
+            response = self.client._call("GET", self.path, self._query(marker))
+        self._next = None
+        after = None if last else self._leads_to(response.data, found)
+        if after is not None and after != marker and after not in markers:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="page-ahead")
+            call = self.client._call
+            self._next = (after, self._pool.submit(call, "GET", self.path, self._query(after)))
+        return response
+
+    def _leads_to(self, data: Any, found: int) -> str | None:
+        """The raw page's ``nextMarker`` if nothing seen before parsing it refuses the page."""
+        if not isinstance(data, Mapping) or data.get("isTruncated") is not True:
+            return None
+        after, items = data.get("nextMarker"), data.get(self.key)
+        if not isinstance(after, str) or not after or not isinstance(items, list):
+            return None
+        max_keys, total = data.get("maxKeys"), data.get("totalCount")
+        size = self.client.page_size
+        if type(max_keys) is int and max_keys > 0:
+            size = min(size, max_keys)
+        if len(items) < size or found + len(items) >= MAX_LIST_ITEMS:
+            return None
+        if total is not None and (
+            type(total) is not int or total > MAX_LIST_ITEMS or found + len(items) >= total
+        ):
+            return None
+        return after
 
 
 def shape_error(problem: str, response: ApiResponse, method: str, path: str) -> ShapeError:

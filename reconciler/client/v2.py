@@ -22,7 +22,8 @@ items, a ``totalCount`` beyond ``pages.MAX_LIST_ITEMS``, an item listed twice on
 seen on two pages or a ``totalCount`` that moves between pages is never taken as the list. The
 last two may mean the list changed while it was read: the listing starts over, at most
 ``pages.LIST_ATTEMPTS`` times, then fails with ``ShapeError``; the others fail at once. Pages are
-bounded by the ``totalCount`` the answers announce.
+bounded by the ``totalCount`` the answers announce, and the pages after the first are asked for
+at once (within ``--parallelism``).
 """
 
 from __future__ import annotations
@@ -147,7 +148,10 @@ class CceV2Client(ClientBase):
             return self._send("GET", path, {**query, **paging}).obj(wrapper)
 
         shape = PageShape(list_key, "totalCount")
-        return read_all_pages(fetch, self.page_size, shape, parse, identity, path=path)
+        at_once = self.transport.config.pool_size
+        return read_all_pages(
+            fetch, self.page_size, shape, parse, identity, path=path, at_once=at_once
+        )
 
     # --- clusters [SDK ccev2.go; DOC] --------------------------------------------------------
 

@@ -6,6 +6,7 @@ tag order do. Not for: fingerprints of live or applied objects (``reconciler.pla
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -31,19 +32,31 @@ def config_digest(desired: DesiredState, target: Target) -> str:
 
 
 def _canonical(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
+    kind: Any = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _field_names(kind) if is_dataclass(value) and not isinstance(value, type) else None
+    if names is not None:
         return {
-            f.name: _unordered(_canonical(getattr(value, f.name)))
-            if f.name == "tags"
-            else _canonical(getattr(value, f.name))
-            for f in fields(value)
-            if f.name != "location"
+            name: _unordered(_canonical(getattr(value, name)))
+            if name == "tags"
+            else _canonical(getattr(value, name))
+            for name in names
         }
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _field_names(kind: Any) -> tuple[str, ...]:
+    """A dataclass's fields but its ``location`` (where it was declared is not content)."""
+    return tuple(f.name for f in fields(kind) if f.name != "location")
 
 
 def _unordered(tags: Any) -> Any:

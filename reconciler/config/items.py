@@ -8,6 +8,7 @@ Not for: checking the entries (``validation``, ``checks``) or building specs (``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +41,9 @@ class Item:
     def at(self, *sub: str | int) -> Location:
         return self.document.value_at((*self.jpath, *sub))
 
-    @property
+    @functools.cached_property
     def identity(self) -> str | None:
+        """Worked out once: the checks ask each entry for it several times."""
         return identity(self.kind, self.data)
 
     @property

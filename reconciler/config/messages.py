@@ -12,15 +12,16 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.config.items import identity_keys, kind_of_section, label
 from reconciler.config.schema import compiled_pattern
 from reconciler.config.yamlload import Diagnostic, Document, JsonPath
 from reconciler.model import Location
 from reconciler.wording import describe, dotted, either, show
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 # What each schema pattern means, in words; a test keeps this table and the schemas in step.
 PATTERN_HINTS = {

@@ -23,12 +23,11 @@ import importlib.resources
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import referencing
-from jsonschema import ValidationError
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:  # jsonschema is imported when a document needs it (see ``fastpath``)
+    import jsonschema
+    from jsonschema import ValidationError
 
 from reconciler import kinds
 from reconciler.kinds.fields import GENERATED, JSON_SCHEMA, section_schema
@@ -156,6 +155,10 @@ def validator(root: str = ROOT_SCHEMA) -> jsonschema.protocols.Validator:
 
 @functools.cache
 def _validator(root: str, generation: int) -> jsonschema.protocols.Validator:
+    import jsonschema  # about 50 ms: only for a document the fast check is not sure of
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
     # jsonschema picks the validator class of a referenced schema from its "$schema"; without
     # it every $ref stays on the class below, whose "pattern" anchors like JSON Schema does.
     schemas = {
@@ -175,6 +178,8 @@ def _pattern(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
     """JSON Schema's ``$`` is the end of the text; Python's also matches before a final newline."""
+    from jsonschema import ValidationError
+
     if validator.is_type(instance, "string") and not compiled_pattern(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 

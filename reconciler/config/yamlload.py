@@ -37,6 +37,7 @@ _STR_TAG = _TAG + "str"
 _TIMESTAMP_TAG = _TAG + "timestamp"
 _SCALAR_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
 _CONSTRUCTOR = SafeConstructor()
+ALIAS = "*"  # YAML's alias indicator: a text without it has no node reached twice
 
 
 class _CachingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -46,15 +47,16 @@ class _CachingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ig
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self._tags: dict[str, str] = {}
 
     def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
         if kind is not ScalarNode or self.yaml_path_resolvers:
             return str(super().resolve(kind, value, implicit))
-        key = (value, implicit)
-        tag = self._tags.get(key)
+        if not implicit[0]:
+            return _STR_TAG  # quoted or block text: a string, as PyYAML's resolver says
+        tag = self._tags.get(value)  # a plain scalar's tag depends on its text alone
         if tag is None:
-            tag = self._tags[key] = super().resolve(kind, value, implicit)
+            tag = self._tags[value] = super().resolve(kind, value, implicit)
         return tag
 
 
@@ -142,7 +144,7 @@ def read_document(path: str, *, empty: str | None = EMPTY_CONFIG) -> Document:
             where.column,
             f"the top level must be a mapping, not {_node_kind(root)}",
         )
-    return _Builder(path).document(root)
+    return _Builder(path, aliases=ALIAS in text).document(root)
 
 
 def parse_value(text: str, where: str) -> Any:
@@ -154,7 +156,7 @@ def parse_value(text: str, where: str) -> Any:
         raise LoadError([Diagnostic(where, 0, 0, d.message) for d in exc.diagnostics]) from None
     if root is None:
         return None
-    builder = _Builder(where)
+    builder = _Builder(where, aliases=ALIAS in text)
     try:
         value = builder.build(root, ())
     except _Refused as exc:
@@ -300,8 +302,9 @@ class _Builder:
     exploits, so every node reached a second time counts towards ``MAX_ALIAS_NODES``.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, aliases: bool = True) -> None:
         self.path = path
+        self.aliases = aliases  # False: no alias in the text, so no node is counted twice
         self.values: dict[JsonPath, Position] = {}
         self.keys: dict[JsonPath, Position] = {}
         self.problems: list[Diagnostic] = []
@@ -320,21 +323,31 @@ class _Builder:
         return Document(self.path, data, self.values, self.keys, tuple(self.templates))
 
     def build(self, node: Node, jpath: JsonPath) -> Any:
-        self.values[jpath] = _position(node)
-        self._count(node, len(jpath))
-        if isinstance(node, ScalarNode):
-            value = self._scalar(node)
-            if isinstance(value, str) and "${" in value:
+        mark = node.start_mark
+        self.values[jpath] = (mark.line + 1, mark.column + 1)
+        if self.aliases:
+            self._count(node, len(jpath))
+        elif len(jpath) > MAX_DEPTH:
+            self._count(node, len(jpath))  # refuses it
+        if type(node) is ScalarNode:
+            tag = node.tag
+            value = node.value if tag == _STR_TAG else self._scalar(node)
+            if type(value) is str and "${" in value:
                 self.templates.append(jpath)
             return value
+        if not self.aliases:
+            return self._collection(node, jpath)
         self.active.add(id(node))
         try:
-            if isinstance(node, SequenceNode):
-                return [self.build(item, (*jpath, i)) for i, item in enumerate(node.value)]
-            assert isinstance(node, MappingNode)
-            return self._mapping(node, jpath)
+            return self._collection(node, jpath)
         finally:
             self.active.discard(id(node))
+
+    def _collection(self, node: Node, jpath: JsonPath) -> Any:
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*jpath, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        return self._mapping(node, jpath)
 
     def _count(self, node: Node, depth: int) -> None:
         if id(node) in self.active:
@@ -371,9 +384,16 @@ class _Builder:
     def _mapping(self, node: MappingNode, jpath: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         merged: list[tuple[ScalarNode, Node]] = []
+        keys, build = self.keys, self.build
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 merged.extend(self._merge_entries(value_node))
+            elif type(key_node) is ScalarNode and key_node.value not in result:
+                key = key_node.value  # the common case of _check_key and _put, inline
+                here = (*jpath, key)
+                mark = key_node.start_mark
+                keys[here] = (mark.line + 1, mark.column + 1)
+                result[key] = build(value_node, here)
             elif self._check_key(key_node, result, jpath):
                 self._put(result, key_node, value_node, jpath)
         for key_node, value_node in merged:
@@ -386,7 +406,8 @@ class _Builder:
     ) -> None:
         key = key_node.value
         here = (*jpath, key)
-        self.keys[here] = _position(key_node)
+        mark = key_node.start_mark
+        self.keys[here] = (mark.line + 1, mark.column + 1)
         result[key] = self.build(value_node, here)
 
     def _check_key(self, key_node: Node, result: dict[str, Any], jpath: JsonPath) -> bool:

@@ -11,13 +11,14 @@ backends).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,11 @@ def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_IT
     return f"pbkdf2_sha256${iterations}${salt}${digest}"
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_matches(value: str, stored: str | None) -> bool:
+    """Whether ``value`` is the secret ``stored`` is the hash of. Remembered: one check costs
+    PBKDF2's iterations (tens of ms), and a run may ask early, on another thread (``session``:
+    hashlib releases the GIL, so it overlaps the refresh's waits on the network)."""
     parts = (stored or "").split("$")
     if len(parts) == 4 and parts[0] == "pbkdf2_sha256":
         iterations = int(parts[1]) if parts[1].isascii() and parts[1].isdigit() else 0
@@ -157,14 +162,31 @@ class ResourceState:
     operation: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        if not self.operation:
-            del data["operation"]  # written only when there is one, so older readers agree
+        """The entry as stored; ``applied`` is shared, not copied (it is only written out).
+        ``operation`` is written only when there is one, so older readers agree."""
+        data = {
+            "kind": self.kind,
+            "cloud_id": self.cloud_id,
+            "ownership": self.ownership,
+            "protect": self.protect,
+            "fingerprint": self.fingerprint,
+            "secret_hashes": dict(self.secret_hashes),
+            "tainted": self.tainted,
+            "applied": self.applied,
+        }
+        if self.operation:
+            data["operation"] = self.operation
         return data
 
     @classmethod
     def from_json(cls, data: Any) -> ResourceState:
         """Raises ValueError naming the first field that is missing or of the wrong type."""
+        entry = _well_formed_entry(data)
+        return entry if entry is not None else cls.checked_json(data)
+
+    @classmethod
+    def checked_json(cls, data: Any) -> ResourceState:
+        """:meth:`from_json` field by field, naming the first field that is wrong."""
         kinds = kind_names()
         return cls(
             kind=checked(data, "kind", kinds.__contains__, f"one of {', '.join(kinds)}", None),
@@ -184,6 +206,36 @@ class ResourceState:
 
     def evolve(self, **changes: Any) -> ResourceState:
         return replace(self, **changes)
+
+
+def _well_formed_entry(data: Any) -> ResourceState | None:
+    """The entry when every field has its type (one test each, as a state of 100,000 entries
+    needs); None sends it through :meth:`ResourceState.from_json`'s checks, which name the
+    first field that is wrong."""
+    if type(data) is not dict:
+        return None
+    get = data.get
+    kind, cloud_id = get("kind"), get("cloud_id")
+    ownership, protect = get("ownership", CREATED), get("protect", False)
+    fingerprint, hashes = get("fingerprint", ""), get("secret_hashes", {})
+    tainted, applied = get("tainted", False), get("applied", {})
+    if (
+        type(kind) is str
+        and kind in kind_names()
+        and type(cloud_id) is str
+        and type(ownership) is str
+        and ownership in OWNERSHIPS
+        and type(protect) is bool
+        and type(fingerprint) is str
+        and type(hashes) is dict
+        and all(type(value) is str for value in hashes.values())
+        and type(tainted) is bool
+        and type(applied) is dict
+    ):
+        return ResourceState(
+            kind, cloud_id, ownership, protect, fingerprint, dict(hashes), tainted, dict(applied)
+        )
+    return None
 
 
 def entry_of(value: Any) -> ResourceState | None:
@@ -328,6 +380,30 @@ def _pending_of(listed: list[Any]) -> dict[str, PendingIntent]:
             raise ValueError(f"pending[{number}]: {exc}") from None
         pending[intent.id] = intent
     return pending
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a write checks of the stored document it replaces: which state, which serial."""
+
+    lineage: str
+    serial: int
+
+
+def parse_header(raw: bytes | str, where: str) -> Header:
+    """The lineage and serial of a stored document (its resources are not read: a write
+    checks these of the document it replaces, which may hold 100,000 entries), or a
+    StateError naming ``where``."""
+    try:
+        data = json.loads(raw)
+        checked(data, "format_version", _is_current, str(FORMAT_VERSION), None)
+        lineage = checked(data, "lineage", is_name, "a non-empty string", None)
+        serial = checked(data, "serial", is_count, "a non-negative integer", None)
+    except RecursionError:
+        raise StateError(f"{where}: state is not valid: it is nested too deeply") from None
+    except ValueError as exc:
+        raise StateError(f"{where}: state is not valid: {exc}") from None
+    return Header(lineage, serial)
 
 
 def parse_document(raw: bytes | str, where: str) -> State:

@@ -39,12 +39,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from reconciler import jsontext
 from reconciler.errors import LockLostError, StateError, StateLockedError
 from reconciler.gcpause import paused_gc
 from reconciler.safefiles import LinkRefused, open_own_file, read_file, replace_file
 from reconciler.state import HOLDER_POLL, HOLDER_WAIT, LockInfo, State, lock_lost, state_moved
-from reconciler.state.document import parse_document
+from reconciler.state.document import parse_document, parse_header
 from reconciler.state.journal import (
+    DoneRecord,
     JournalHeader,
     JournalRecord,
     as_record,
@@ -90,7 +92,11 @@ class FileJournal:
 
     ``append`` returns once its record is on disk (fsync); appends from several threads share
     fsyncs (a group commit): one fsync makes durable every record written before it, so ten
-    workers do not queue behind ten fsyncs. Records reach the file and the in-memory state in
+    workers do not queue behind ten fsyncs. A ``done`` record is the exception: it is written
+    at once (a killed process loses nothing written) and made durable by the next fsync, or at
+    close, without its change waiting for it; an outcome lost with the machine leaves its
+    intent pending, which the next run's recovery reads back from the cloud, as after a run
+    killed before it wrote the outcome. Records reach the file and the in-memory state in
     one order, under one lock. ``fence`` runs before each record is written and again once it
     is durable; it raises LockLostError when this run lost its lock. After a failed write the
     journal takes no more records (a half-written line must stay the last).
@@ -154,13 +160,20 @@ class FileJournal:
             self._fence()
             number = self._write(typed)
             fold(self.state, [typed])
-        self._sync(number)
+        if not isinstance(typed, DoneRecord):
+            self._sync(number)
         self._fence()
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                if self._broken is None:
+                    self._sync(self._written)  # the outcomes written since the last fsync
+            except StateError:
+                pass  # the state written next records them; else the next run reads them back
+            finally:
+                os.close(self._fd)
+                self._fd = -1
 
 
 class LocalStateStore:
@@ -169,6 +182,8 @@ class LocalStateStore:
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._held: tuple[LockInfo, int] | None = None  # the lock taken through this object
+        # the document's (signature, lineage, serial) when read() read it whole
+        self._read_base: tuple[tuple[int, int, int] | None, str, int] | None = None
         self._read_journal: int | None = None  # the inode of the journal the last read folded
 
     def describe(self) -> str:
@@ -180,13 +195,16 @@ class LocalStateStore:
     # --- reading and writing -------------------------------------------------------------
 
     def _read_document(self) -> State | None:
+        raw = self._stored_document()
+        return None if raw is None else parse_document(raw, str(self.path))
+
+    def _stored_document(self) -> bytes | None:
         try:
-            raw = read_file(self.path)
+            return read_file(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise cannot("read", "state", self.path, exc) from None
-        return parse_document(raw, str(self.path))
 
     def _stored_journal(self) -> list[Any]:
         try:
@@ -199,7 +217,10 @@ class LocalStateStore:
 
     @paused_gc()
     def read(self) -> State:
+        before = self._signature()
         document = self._read_document()
+        if document is not None and self._signature() == before:
+            self._read_base = (before, document.lineage, document.serial)
         stored = self._stored_journal()
         state = document or orphan_state(stored) or State()
         state.folded_journal = replay_journal(state, stored, str(self.journal_path))
@@ -212,12 +233,13 @@ class LocalStateStore:
         except OSError:
             return None
 
+    @paused_gc()
     def write(self, state: State) -> State:
         """Store ``state`` as the next serial, if the stored serial is still ``state.serial``."""
         fence = self._fence_for(state)
         new = state.copy()
         new.serial = state.serial + 1
-        data = json.dumps(new.to_json(), indent=2, sort_keys=True).encode() + b"\n"
+        data = jsontext.dumps(new.to_json()).encode() + b"\n"
         atomic_write(self.path, data, fence)
         if self._read_journal is not None:
             # the journal the last read found: folded into this write, or one an earlier write
@@ -287,7 +309,10 @@ class LocalStateStore:
         lineage, serial = state.lineage, state.serial
         signature = self._signature()
         self._check_lock()
-        self._check_base(lineage, serial)
+        if self._read_base != (signature, lineage, serial):
+            # not the document this store last read, unchanged since (a 100,000-entry
+            # document is not parsed again for its serial)
+            self._check_base(lineage, serial)
 
         def fence() -> None:
             self._check_lock()
@@ -297,7 +322,8 @@ class LocalStateStore:
         return fence
 
     def _check_base(self, lineage: str, serial: int) -> None:
-        current = self._read_document()
+        raw = self._stored_document()
+        current = None if raw is None else parse_header(raw, str(self.path))
         if current is not None and current.lineage != lineage:
             raise StateError(
                 f"{self.path}: lineage {current.lineage} differs from {lineage}; "

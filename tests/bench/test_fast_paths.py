@@ -4,7 +4,13 @@
   (over the invalid-config corpus, the examples, and random damage to a valid document);
 - the fingerprint with a shared encoder equals ``json.dumps(..., sort_keys=True)``'s;
 - pausing the garbage collector nests, and restores the collector as it found it;
-- the journal's group commit still puts every record in the file and the state, in order.
+- the journal's group commit still puts every record in the file and the state, in order;
+- a YAML file without an alias is built without counting aliases into the same document, and
+  a plain scalar's remembered tag is PyYAML's;
+- the state's and the saved plan's JSON text (``jsontext``) is the JSON value ``json.dumps``
+  writes, keys in order when unsorted;
+- a state entry read in one test per field is the entry the field-by-field checks read, and
+  whatever those refuse the quick test sends to them; so is a listed image.
 """
 
 from __future__ import annotations
@@ -18,14 +24,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from yaml.nodes import MappingNode
 
-from reconciler import config
+from reconciler import config, jsontext
+from reconciler.client import v1
+from reconciler.config import yamlload
 from reconciler.config.yamlload import LoadError, read_document
+from reconciler.errors import ShapeError
 from reconciler.gcpause import paused_gc
 from reconciler.plan import fingerprint
-from reconciler.state import State
+from reconciler.state import ResourceState, State
 from reconciler.state.local import FileJournal
 
 REPO = Path(__file__).resolve().parents[2]
@@ -186,3 +197,104 @@ def test_group_commit_keeps_every_record_in_order(tmp_path: Path) -> None:
     written = [line["address"] for line in lines[1:]]
     assert len(written) == 400 == len(set(written))
     assert [str(address) for address in state.resources] == written
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON, st.integers(0, 4))
+def test_the_fast_json_text_is_the_same_json_value(value: Any, levels: int) -> None:
+    assert json.loads(jsontext.dumps(value, levels)) == value
+    unsorted = json.loads(jsontext.dumps(value, levels, sort_keys=False))
+    assert json.dumps(unsorted) == json.dumps(value)  # the same keys in the same order
+
+
+ENTRY = {
+    "kind": "repository",
+    "cloud_id": "team-a/api",
+    "ownership": "adopted",
+    "protect": True,
+    "fingerprint": "ab12",
+    "secret_hashes": {"password": "pbkdf2_sha256$1$s$00"},
+    "tainted": False,
+    "applied": {"name": "api", "tags": ["v1"]},
+}
+ODD_VALUES = st.sampled_from(
+    [None, 0, 1, True, False, "", "x", "user", "created", [], {}, {"a": 1}, {"a": "b"}, 1.5]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(ENTRY)), ODD_VALUES, max_size=3))
+def test_a_state_entry_reads_as_the_field_by_field_checks_read_it(damage: dict[str, Any]) -> None:
+    data = {**ENTRY, **damage}
+    try:
+        expected: ResourceState | str = ResourceState.checked_json(data)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: ResourceState | str = ResourceState.from_json(data)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected
+    assert ResourceState.from_json(ENTRY).to_json() == ENTRY
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_a_file_without_aliases_builds_the_same_document(path: Path) -> None:
+    try:
+        text = yamlload._read_text(str(path))
+        root = yamlload._compose(str(path), text)
+    except LoadError:
+        return
+    if not isinstance(root, MappingNode):
+        return
+    counted = yamlload._Builder(str(path), aliases=True)
+    try:
+        expected: Any = counted.document(root)
+    except LoadError as exc:
+        expected = exc.diagnostics
+    if yamlload.ALIAS in text:
+        return
+    try:
+        got: Any = yamlload._Builder(str(path), aliases=False).document(root)
+    except LoadError as exc:
+        got = exc.diagnostics
+    assert got == expected
+    plain = yaml.load(text, Loader=yaml.SafeLoader) if not isinstance(expected, list) else None
+    if plain is not None and not isinstance(expected, list):
+        assert json.dumps(expected.data, default=str) == json.dumps(plain, default=str)
+
+
+IMAGE = {
+    "namespace": "team-a",
+    "repository": "api",
+    "tags": ["v1", "latest"],
+    "description": "d",
+    "createTime": "2024-01-01T00:00:00Z",
+}
+ODD_IMAGE_VALUES = st.sampled_from(
+    [None, "", "x", 0, 7, 1.0, 1.5, True, [], ["v1"], ["v1", 2], [None], {}, {"a": "b"}]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(IMAGE)), ODD_IMAGE_VALUES, max_size=3))
+def test_a_listed_image_reads_as_the_field_by_field_readers_read_it(damage: dict[str, Any]) -> None:
+    data = {**IMAGE, **damage}
+    try:
+        expected: Any = v1.checked_image(data)
+    except ShapeError as exc:
+        expected = exc.message
+    try:
+        got: Any = v1.image_from(data)
+    except ShapeError as exc:
+        got = exc.message
+    assert got == expected

@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +69,26 @@ Script = Reply | Callable[[Seen], Reply]
 
 def ok(data: Any = None, request_id: str = "rid-ok", **headers: str) -> Reply:
     return Reply(200, b"" if data is None else data, headers, request_id)
+
+
+def by_page(*readings: Mapping[int, Reply]) -> Callable[[Seen], Reply]:
+    """A script answering each ``pageNo`` with its reply of the reading in turn: the client
+    asks for the pages after the first at once, so they arrive in any order."""
+    left: dict[int, deque[Reply]] = {}
+    for reading in readings:
+        for page, reply in reading.items():
+            left.setdefault(page, deque()).append(reply)
+    lock = threading.Lock()
+
+    def answer(seen: Seen) -> Reply:
+        page = int(dict(seen.query).get("pageNo", "1"))
+        with lock:
+            replies = left.get(page)
+            if not replies:
+                return Reply(418, f"unscripted page {page}".encode(), request_id=None)
+            return replies.popleft()
+
+    return answer
 
 
 def error(

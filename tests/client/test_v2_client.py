@@ -25,8 +25,9 @@ from reconciler.client.v2_types import (
     ScaleDown,
 )
 from reconciler.emulator.testing import EmulatorHandle
+from tests.faultproxy import fault_proxy
 
-from .conftest import FakeTime, Reply, ScriptedServer, make_transport, ok
+from .conftest import FakeTime, Reply, ScriptedServer, by_page, make_transport, ok
 
 # The byte-exact bodies the Go SDK sends (shared/cce-v2-api.md 2.1 and 3.1 [SDK-RUN]).
 SDK_CREATE_CLUSTER = (
@@ -223,10 +224,12 @@ def test_an_empty_success_body_is_a_shape_error(
 
 
 def test_every_page_is_read(client: CceV2Client, server: ScriptedServer) -> None:
-    server.script(
-        ok(cluster_page(["cce-a", "cce-b"], 5)),
-        ok(cluster_page(["cce-c", "cce-d"], 5)),
-        ok(cluster_page(["cce-e"], 5)),
+    server.default = by_page(
+        {
+            1: ok(cluster_page(["cce-a", "cce-b"], 5)),
+            2: ok(cluster_page(["cce-c", "cce-d"], 5)),
+            3: ok(cluster_page(["cce-e"], 5)),
+        }
     )
     assert [c.cluster_id for c in client.list_clusters()] == [
         "cce-a",
@@ -235,7 +238,21 @@ def test_every_page_is_read(client: CceV2Client, server: ScriptedServer) -> None
         "cce-d",
         "cce-e",
     ]
-    assert [dict(s.query)["pageNo"] for s in server.seen] == ["1", "2", "3"]
+    pages = [dict(s.query)["pageNo"] for s in server.seen]
+    assert pages[0] == "1" and sorted(pages) == ["1", "2", "3"]  # then 2 and 3 at once
+
+
+def test_the_pages_after_the_first_are_asked_for_at_once(emulator: EmulatorHandle) -> None:
+    with fault_proxy(emulator.url) as proxy:
+        second = proxy.rendezvous(
+            lambda call: call.query.get("pageNo") == "2",
+            lambda call: call.query.get("pageNo") == "3",
+        )
+        credentials = Credentials(emulator.access_key_id, emulator.secret_access_key)
+        with CceV2Client.connect(proxy.url, credentials, page_size=2) as live:
+            ids = {live.create_cluster(ClusterCreate(CLUSTER_SPEC)).cluster_id for _ in range(5)}
+            assert {c.cluster_id for c in live.list_clusters()} == ids
+    assert second.met
 
 
 def test_a_short_page_is_an_error(client: CceV2Client, server: ScriptedServer) -> None:
@@ -276,11 +293,12 @@ def test_a_null_list_is_a_shape_error_whatever_the_total(
 
 
 def test_a_list_that_moves_is_read_again(client: CceV2Client, server: ScriptedServer) -> None:
-    server.script(
-        ok(cluster_page(["cce-a", "cce-b"], 3)),
-        ok(cluster_page(["cce-b", "cce-c"], 4)),  # one more appeared: start over
-        ok(cluster_page(["cce-a", "cce-b"], 4)),
-        ok(cluster_page(["cce-c", "cce-d"], 4)),
+    server.default = by_page(
+        {
+            1: ok(cluster_page(["cce-a", "cce-b"], 3)),
+            2: ok(cluster_page(["cce-b", "cce-c"], 4)),  # one more appeared: start over
+        },
+        {1: ok(cluster_page(["cce-a", "cce-b"], 4)), 2: ok(cluster_page(["cce-c", "cce-d"], 4))},
     )
     assert [c.cluster_id for c in client.list_clusters()] == ["cce-a", "cce-b", "cce-c", "cce-d"]
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from reconciler import refresh
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 
@@ -107,3 +110,34 @@ def test_a_plan_in_a_format_this_version_cannot_read_is_refused(ws: Workspace) -
     assert "make it again with `reconciler plan --out`" in refused.err
     assert "Traceback" not in refused.err
     assert ws.emulator.mutating_requests() == []
+
+
+def test_a_saved_plan_over_many_pages_reads_the_changed_object_by_id(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list of repositories longer than one change's read (pages of 1 object here) is not
+    listed: the changed repository is read by itself, and a change made to it outside since
+    the plan still makes the plan stale."""
+    monkeypatch.setattr(refresh, "BY_ID_PAGE", 1)
+    ws.write(BASE)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write(MORE_TAGS)
+    out = ws.root / "plan.json"
+    assert ws.cli("plan", str(ws.root), "--out", str(out)).code == 0
+    mark = ws.emulator.next_index()
+
+    applied = ws.cli("apply", "--plan", str(out))
+
+    assert applied.code == 0, applied.out + applied.err
+    sent = [(e["method"], e["path"], e["query"]) for e in ws.emulator.requests_log(mark)]
+    images = [q for m, p, q in sent if (m, p) == ("GET", "/v1/image")]
+    assert images and all(q.get("namespace") == "team-a" for q in images)  # only its namespace
+    assert [m for m, _, _ in sent if m != "GET"] == ["POST"]
+    assert tags_in_state(ws, "repository.team-a/worker") == ["latest", "v9"]
+
+    ws.write(BASE)
+    assert ws.cli("plan", str(ws.root), "--out", str(out)).code == 0
+    add_tag_outside(ws, "worker", "hotfix")
+    stale = ws.cli("apply", "--plan", str(out))
+    assert stale.code == 5, stale.out + stale.err
+    assert "repository.team-a/worker" in stale.err
