@@ -219,6 +219,7 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
     ownership, protect = get("ownership", CREATED), get("protect", False)
     fingerprint, hashes = get("fingerprint", ""), get("secret_hashes", {})
     tainted, applied = get("tainted", False), get("applied", {})
+    operation = get("operation", "")
     if (
         type(kind) is str
         and kind in kind_names()
@@ -231,9 +232,18 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
         and all(type(value) is str for value in hashes.values())
         and type(tainted) is bool
         and type(applied) is dict
+        and type(operation) is str
     ):
         return ResourceState(
-            kind, cloud_id, ownership, protect, fingerprint, dict(hashes), tainted, dict(applied)
+            kind,
+            cloud_id,
+            ownership,
+            protect,
+            fingerprint,
+            dict(hashes),
+            tainted,
+            dict(applied),
+            operation,
         )
     return None
 
