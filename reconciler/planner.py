@@ -330,6 +330,7 @@ class Planner:
                 f"{self.removal}; already gone from the cloud",
                 **common,
             )
+        refused = refused or kind.delete_refusal(live)
         return Change(
             address,
             Action.DELETE,
@@ -389,8 +390,10 @@ class Planner:
                 reason = f"status {live.status}: it can only be replaced"
             else:
                 reason = f"{', '.join(forcing)} cannot be changed in place by {kind.api_name}"
-            refused = refusing or self._replace_refusal(
-                address, protected, needs_flag=not failed_create
+            refused = (
+                refusing
+                or self._replace_refusal(address, protected, needs_flag=not failed_create)
+                or kind.delete_refusal(live)
             )
             return Change(
                 address,
@@ -404,9 +407,9 @@ class Planner:
         if protected != entry.protect:
             fields.append(FieldChange("lifecycle.protect", entry.protect, protected))
         settle = not kind.is_ready(live)
-        if not fields and not settle:
+        if not fields and not settle and not drift:
             return Change(address, Action.NOOP, "up to date", **common)
-        reason = _update_reason(fields, drift) if fields else ""
+        reason = _update_reason(fields, drift) if fields else _caught_up(drift)
         if settle:
             waiting = f"still coming up (status {live.status}): apply waits until it is ready"
             reason = f"{reason}; {waiting}" if reason else waiting
@@ -635,6 +638,15 @@ def _keep_the_cloud(address: Address, fields: Iterable[FieldChange]) -> str:
         f"{address}: the cloud differs from what the configuration declares; to keep the cloud "
         f"as it is, declare {values}"
     )
+
+
+def _caught_up(drift: tuple[FieldChange, ...]) -> str:
+    """An object changed outside the reconciler to what the configuration declares (a master
+    upgraded in the console to the declared k8sVersion): an update of state alone."""
+    if not drift:
+        return ""
+    paths = ", ".join(f.path for f in drift)
+    return f"changed outside the reconciler to the declared value: {paths} (state records it)"
 
 
 def _update_reason(fields: list[FieldChange], drift: tuple[FieldChange, ...]) -> str:

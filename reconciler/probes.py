@@ -16,7 +16,7 @@ when a probe runs, never when one is declared.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from reconciler.client.transport import ApiResponse
     from reconciler.client.v1 import CceClient, Page
     from reconciler.kinds.base import Kind
+    from reconciler.model import DesiredState
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
     "ok",
@@ -88,6 +89,15 @@ class Doctor:
     checks: list[Check] = field(default_factory=list)
     stopped: bool = False
     found: dict[str, Any] = field(default_factory=dict)
+    # what the configuration declares (None or empty: every API is checked), for the probes of
+    # an API only some declarations use (a cluster autoscaler, node upgrades)
+    desired: DesiredState | None = None
+
+    def uses(self, kind: str, key: str) -> bool:
+        """True when a declared ``kind`` sets ``key`` (always, for an empty configuration)."""
+        if self.desired is None or not self.desired.resources:
+            return True
+        return any(key in spec.attrs for spec in self.desired.of_kind(kind))
 
     def add(self, check: Check) -> None:
         self.checks.append(check)
@@ -207,19 +217,26 @@ def page_summary(key: str) -> Callable[[Page[Any]], str]:
     return summary
 
 
-def check_credentials(doctor: Doctor, path: str) -> ApiResponse | None:
-    """One signed GET of ``path``: the credentials and the clock at once; its answer (None
-    when it was refused), for the caller to check its shape."""
+def check_credentials(
+    doctor: Doctor, path: str, query: dict[str, str | None] | None = None
+) -> ApiResponse | None:
+    """One signed GET of ``path`` (with the v1 list query unless ``query`` is given): the
+    credentials and the clock at once, said by the first probe that reaches the target; its
+    answer (None when it was refused), for the caller to check its shape."""
     from reconciler.client import v1
 
+    reached = any(c.name == "credentials" for c in doctor.checks)
     where = f"GET {path}"
     response = None
     with doctor.answer("credentials", where):
-        response = doctor.get(path, v1.page_query({}))
-        doctor.add(
-            Check("credentials", OK, where, "a signed request was accepted", response.request_id)
-        )
-    if response is not None:
+        response = doctor.get(path, v1.page_query({}) if query is None else query)
+        if not reached:
+            doctor.add(
+                Check(
+                    "credentials", OK, where, "a signed request was accepted", response.request_id
+                )
+            )
+    if response is not None and not reached:
         check_clock(doctor, response)
     return response
 
@@ -253,19 +270,103 @@ def check_clock(doctor: Doctor, response: ApiResponse) -> None:
     doctor.add(Check("clock", status, "Date header", detail))
 
 
+NOT_USED = "not used by this configuration"
+
+
+def used_kinds(kinds: Sequence[Kind], desired: DesiredState | None) -> set[str]:
+    """The kinds whose APIs the configuration uses: the declared ones and what they are read
+    with (namespaces are listed per registry user); every kind for an empty configuration. The
+    first kind that reaches the target (credentials, clock) runs whenever none used does."""
+    names = {k.name for k in kinds}
+    if desired is None or not desired.resources:
+        return names
+    used = {a.kind for a in desired.resources}
+    for kind in kinds:
+        if kind.name in used:
+            used |= set(kind.read_with)
+    reaching = [k.name for k in kinds if any(p.phase is Phase.REACH for p in k.probes())]
+    if reaching and not used & set(reaching):
+        used.add(reaching[0])
+    return used & names
+
+
 def run_probes(
-    client: CceClient, kinds: Iterable[Kind], doctor: Doctor | None = None
+    client: CceClient,
+    kinds: Iterable[Kind],
+    desired: DesiredState | None = None,
+    doctor: Doctor | None = None,
 ) -> list[Check]:
-    """Every kind's probes, phase by phase; the kinds in registry order within a phase (into
-    ``doctor`` when given, for checks that follow)."""
-    doctor = doctor or Doctor(client)
+    """The probes of every kind the configuration uses, phase by phase, the kinds in registry
+    order within a phase (into ``doctor`` when given, for checks that follow); each probe of an
+    unused kind is a ``skipped`` row saying so."""
+    doctor = doctor or Doctor(client, desired=desired)
     listed = list(kinds)
+    used = used_kinds(listed, desired)
     probes = sorted(
-        ((probe, index) for index, kind in enumerate(listed) for probe in kind.probes()),
-        key=lambda pair: (pair[0].phase, pair[1]),
+        ((probe, index, kind) for index, kind in enumerate(listed) for probe in kind.probes()),
+        key=lambda entry: (entry[0].phase, entry[1]),
     )
-    for probe, _ in probes:
+    for probe, _, kind in probes:
         if doctor.stopped:
             break
-        probe.run(doctor)
+        if kind.name in used:
+            probe.run(doctor)
+        else:
+            doctor.add(Check(probe.name, SKIPPED, "", f"{NOT_USED} (no {kind.plural})"))
     return doctor.checks
+
+
+# --- CCE v2 (cce-v2-api.md; cce-v2-day2-api.md) -------------------------------------------------
+
+V2_FIRST_PAGE: dict[str, str | None] = {"pageNo": "1", "pageSize": "10"}
+
+
+def v2_reader(response: ApiResponse, data: Any, path: str) -> Any:
+    from reconciler.client.answers import Origin, Reader
+
+    return Reader(data, Origin("GET", path, response.status, response.request_id))
+
+
+def v2_list(
+    doctor: Doctor,
+    name: str,
+    path: str,
+    wrapper: str,
+    list_key: str,
+    read: Callable[[Any], Any],
+    response: ApiResponse | None = None,
+) -> list[Any] | None:
+    """The first page of a v2 list, read as the client reads every page (``response``: its
+    answer, when the probe already has it)."""
+    answer = response or doctor.get(path, dict(V2_FIRST_PAGE))
+
+    def parse(data: Any) -> list[Any]:
+        page = v2_reader(answer, data, path).obj(wrapper)
+        count = page.integer("totalCount")
+        items = page.opt_objects(list_key) if count == 0 else page.objects(list_key)
+        return [read(item) for item in items]
+
+    found: list[Any] | None = doctor.shaped(
+        name, answer, parse, path, lambda items: f"{list_key}: {len(items)} on the first page"
+    )
+    return found
+
+
+def v2_object(
+    doctor: Doctor,
+    name: str,
+    path: str,
+    read: Callable[[Any], Any],
+    summary: Callable[[Any], str],
+    body: Any = None,
+) -> Any:
+    """One v2 GET (``body``: the add-on list's JSON body), read as the client reads it."""
+    response = doctor.client.transport.request("GET", path, None, body)
+    return doctor.shaped(
+        name, response, lambda data: read(v2_reader(response, data, path)), path, summary
+    )
+
+
+def v2_cluster(doctor: Doctor) -> Any:
+    """The running v2 cluster the per-cluster probes read (a declared one first), or None."""
+    return doctor.found.get("v2 cluster")

@@ -4,7 +4,9 @@ A pending intent is a mutation whose outcome was never recorded (the run was kil
 answer was lost). The live state decides what happened: a create whose object now exists (by
 its cloud id if the journal got that far, else by name, if exactly one unowned candidate) is
 taken into state as created, so it is neither duplicated nor orphaned; a create that never
-landed is dropped (the plan will create it); a delete whose object is gone leaves state.
+landed is dropped (the plan will create it); a delete whose object is gone leaves state. An
+update that journaled the id of a long operation it started (a node-upgrade workflow) leaves
+that id on the entry (``operation``), so that the next update resumes it, never starts another.
 """
 
 from __future__ import annotations
@@ -69,6 +71,18 @@ def recover(state: State, live: LiveState) -> tuple[State, list[RecoveryNote]]:
                         str(address),
                         f"{found.cloud_id} was created",
                         "now in state",
+                    )
+                )
+        elif intent.action == "update":
+            entry = new.resources.get(address)
+            started = intent.cloud_id
+            if entry is not None and started and started != entry.cloud_id:
+                new.resources[address] = entry.evolve(operation=started)
+                notes.append(
+                    RecoveryNote(
+                        str(address),
+                        f"{started} was started",
+                        "the next apply resumes it",
                     )
                 )
         elif intent.action == "delete":

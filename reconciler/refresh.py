@@ -72,10 +72,10 @@ def missing_from(
     """(address, cloud id) of every object of ``kind`` the state knows that ``found`` lacks."""
     listed = {o.cloud_id for o in found}
     known = {(a, e.cloud_id) for a, e in state.resources.items() if a.kind == kind.name}
-    known |= {
+    known |= {  # a pending create's id (an update's may be a workflow's, not an object's)
         (p.address, p.cloud_id)
         for p in state.pending.values()
-        if p.address.kind == kind.name and p.cloud_id
+        if p.address.kind == kind.name and p.cloud_id and p.action == "create"
     }
     return sorted((a, i) for a, i in known if i and i not in listed)
 

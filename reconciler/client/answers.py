@@ -100,6 +100,16 @@ class Reader:
     def opt_obj(self, key: str) -> Reader | None:
         return self.obj(key) if self.optional(key) else None
 
+    def opt_boolean(self, key: str) -> bool | None:
+        return self.boolean(key) if self.optional(key) else None
+
+    def text_map(self, key: str) -> dict[str, str]:
+        """An optional object of strings (labels, annotations): absent or null is empty."""
+        found = self.opt_obj(key)
+        if found is None:
+            return {}
+        return {k: found.text(k) for k in found.data}
+
     def count(self, key: str) -> int:
         """An integer that counts something (replicas, nodes): never negative."""
         value = self.integer(key)

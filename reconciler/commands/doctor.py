@@ -3,13 +3,17 @@
 For: telling a user, before any plan or apply, whether the endpoint of the configuration at
 PATH accepts the credentials (a signed GET), whether this machine's clock is close enough to
 the server's ``Date`` for signatures to be accepted, and whether each answer the reconciler
-reads (the registry user, the first page of the namespace, image, cluster and node lists, the
-quota and the version list) has the shape the client expects; and, when the configuration
-declares CCR Enterprise objects, the same of the CCR endpoint: a signed list of instances, each
-declared instance found, and the first page of every list a refresh reads there. A mismatch names the key and
-shows the keys the answer had, so that a wrong guess about the real API (docs/api-contract.md)
-is seen before a plan decides anything from it. The single GETs of a namespace and of an image
-tag, which the client avoids because their shapes are unconfirmed, are shown as notes.
+reads has the shape the client expects, for every API the configuration uses: the kinds'
+probes (``Kind.probes``, ``reconciler.probes``) of the v1 registry, v1 clusters, CCE v2
+clusters, instance groups and add-ons, and the day-2 APIs the declarations use (the cluster
+autoscaler, node-upgrade versions); and, when the configuration declares CCR Enterprise
+objects, the same of the CCR endpoint: a signed list of instances, each declared instance
+found, and the first page of every list a refresh reads there. The probes of a kind the
+configuration does not declare are listed as skipped, saying so; a configuration that declares
+nothing is checked against every CCE API. A mismatch names the key and shows the keys the
+answer had, so that a wrong guess about the real API (docs/api-contract.md) is seen before a
+plan decides anything from it. The single GETs of a namespace and of an image tag, which the
+client avoids because their shapes are unconfirmed, are shown as notes.
 Not for: changing anything. Only GETs are sent, and each list is read one page deep.
 
 Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or a failure.
@@ -134,12 +138,15 @@ def check_ccr(doctor: Doctor, instances: list[str]) -> None:
         ccr_object(doctor, "ccr private", f"{base}/privatelinks", PrivateNetworks.read, "read")
 
 
-def run_checks(client: CceClient, ccr_instances: list[str] | None = None) -> list[Check]:
-    """Every kind's probes (``Kind.probes``), phase by phase; then the CCR Enterprise endpoint
-    of the instances the configuration uses (it answers on its own: a refused CCE endpoint
-    does not stop it when the CCR endpoint is another)."""
-    doctor = Doctor(client)
-    run_probes(client, REGISTRY, doctor)
+def run_checks(
+    client: CceClient, ccr_instances: list[str] | None = None, desired: DesiredState | None = None
+) -> list[Check]:
+    """The probes (``Kind.probes``) of every kind the configuration uses, phase by phase (the
+    others listed as skipped); then the CCR Enterprise endpoint of the instances the
+    configuration uses (it answers on its own: a refused CCE endpoint does not stop it when the
+    CCR endpoint is another)."""
+    doctor = Doctor(client, desired=desired)
+    run_probes(client, REGISTRY, desired, doctor)
     if not doctor.stopped or client.ccr.transport is not client.transport:
         doctor.stopped = False  # the CCR endpoint answers on its own
         check_ccr(doctor, ccr_instances or [])
@@ -198,7 +205,7 @@ def command(paths: tuple[str, ...], as_json: bool, choice: ConfigChoice, state: 
         endpoint = client.transport.endpoint
         if client.ccr.transport.endpoint != endpoint:
             endpoint += f" and {client.ccr.transport.endpoint}"
-        checks = run_checks(client, ccr_instances_declared(desired))
+        checks = run_checks(client, ccr_instances_declared(desired), desired)
     if as_json:
         click.echo(json.dumps(to_json(endpoint, checks), indent=2, sort_keys=True))
     else:

@@ -17,12 +17,15 @@ For tests and demos::
     GET  /__emulator/state     every object, each service under its own keys (registry v1:
                                user, namespaces, images with tags; CCE v1: clusters with
                                nodes; CCE v2: "ccev2" with clusters (deleted ones too),
-                               instanceGroups and instances; CCR Enterprise: "ccr" with its
-                               instances and what they hold), in the API's shapes, and the
+                               instanceGroups, instances, addons, workflows and
+                               autoscalers; CCR Enterprise: "ccr" with its instances and what
+                               they hold), in the API's shapes, and the
                                model clock
     POST /__emulator/<service>/<action>   what a service offers tests besides its API
                                (``Service.admin``): ccr/push {"project", "repository", "tag",
-                               "instance"?} leaves what a docker push to CCR Enterprise leaves
+                               "instance"?} leaves what a docker push to CCR Enterprise leaves;
+                               cce_v2/upgrade-master {"clusterID", "k8sVersion"} does what the
+                               console's master upgrade does (CCE v2 has no API for it)
 
 Errors use the API's error body (``AccessDenied`` for a non-loopback client, ``InvalidURI``,
 ``MalformedJSON``, ``InappropriateJSON``).

@@ -33,6 +33,11 @@ class Knobs:
     namespace_quota: int = 10_000
     cluster_quota: int = 100
     slave_quota: int = 1_000
+    v2_cluster_quota: int = 100  # CCE v2: clusters per account (GET /quota/cluster)
+    v2_node_quota: int = 1_000  # CCE v2: nodes per cluster (GET /quota/cluster/{id}/node)
+    workflow_batch_seconds: float = 0.0  # CCE v2: one batch of a node-upgrade workflow
+    workflow_failure_rate: float = 0.0  # CCE v2: a node-upgrade workflow ends Failed
+    addon_seconds: float = 0.0  # CCE v2: an add-on install, upgrade, update or uninstall
 
     @classmethod
     def from_options(cls, options: Knobs) -> Knobs:
@@ -46,8 +51,12 @@ class Knobs:
 
 
 KNOB_NAMES = frozenset(f.name for f in dataclasses.fields(Knobs))
-_RATES = frozenset({"fault_rate", "create_failure_rate", "delete_failure_rate"})
-_INTEGERS = frozenset({"seed", "namespace_quota", "cluster_quota", "slave_quota"})
+_RATES = frozenset(
+    {"fault_rate", "create_failure_rate", "delete_failure_rate", "workflow_failure_rate"}
+)
+_INTEGERS = frozenset(
+    {"seed", "namespace_quota", "cluster_quota", "slave_quota", "v2_cluster_quota", "v2_node_quota"}
+)
 
 
 def check_knob(name: str, value: Any) -> float | int:

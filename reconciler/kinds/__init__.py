@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.kinds.addon import AddonKind
 from reconciler.kinds.base import Kind, LiveObject
 from reconciler.kinds.ccr_instance import CcrInstanceKind
 from reconciler.kinds.ccr_private_link import CcrPrivateLinkKind
@@ -36,6 +37,7 @@ BUILT_IN: tuple[Kind, ...] = (
     ClusterKind(),
     K8sClusterKind(),
     InstanceGroupKind(),
+    AddonKind(),
     CcrInstanceKind(),
     CcrPublicAccessKind(),
     CcrPrivateLinkKind(),

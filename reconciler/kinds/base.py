@@ -71,10 +71,12 @@ if TYPE_CHECKING:
     from reconciler.client.ccr import CcrClient
     from reconciler.client.v1 import CceClient
     from reconciler.client.v2 import CceV2Client
+    from reconciler.client.v2_types import ClusterAutoscaler
     from reconciler.diff import FieldChange
     from reconciler.plan import Change, LiveState, ScaleStep
     from reconciler.probes import Doctor, Probe
     from reconciler.state import ResourceState, State
+
 
 # What ``Kind.health`` says about a live object.
 HEALTHY = "healthy"
@@ -176,10 +178,13 @@ class RefreshContext:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def managed_ids(self, kind: str) -> set[str]:
-        """Cloud ids this state manages or has a pending intent for."""
+        """Cloud ids this state manages or has a pending create for (an update's journaled id
+        is the object's, already managed, or a long operation's, such as a workflow)."""
         ids = {e.cloud_id for a, e in self.state.resources.items() if a.kind == kind}
         ids |= {
-            p.cloud_id for p in self.state.pending.values() if p.address.kind == kind and p.cloud_id
+            p.cloud_id
+            for p in self.state.pending.values()
+            if p.address.kind == kind and p.cloud_id and p.action == "create"
         }
         return ids
 
@@ -452,6 +457,11 @@ class Kind:
         it, so that a green plan means a green apply. None: nothing known against it."""
         return None
 
+    def delete_refusal(self, live: LiveObject) -> str | None:
+        """Why the API would refuse to delete this live object (deletion protection set in the
+        cloud), so that the plan refuses a delete or a replacement first. None: nothing."""
+        return None
+
     def rename_signature(self, attrs: Mapping[str, Any], contents: tuple[str, ...]) -> Any:
         """What a renamed object keeps (its attributes but the name, the names of what it
         holds), so that a delete and a create with the same signature are flagged as a rename
@@ -718,6 +728,20 @@ def adopt_if_same(
 def first_of(desired: DesiredState, kind: str) -> tuple[Address, ...]:
     first = desired.first_of_kind(kind)
     return (first,) if first is not None else ()
+
+
+def cluster_autoscaler(v2: CceV2Client, cluster_id: str) -> ClusterAutoscaler | None:
+    """A v2 cluster's autoscaler; None on a positive not-found (it is not deployed)."""
+    try:
+        return v2.get_autoscaler(cluster_id)
+    except NotFoundError:
+        return None
+
+
+def ensure_cluster_autoscaler(v2: CceV2Client, cluster_id: str) -> None:
+    """Deploy the cluster autoscaler unless it is (instance groups autoscale through it)."""
+    if cluster_autoscaler(v2, cluster_id) is None:
+        v2.create_autoscaler(cluster_id)
 
 
 def v2_client(client: CceClient) -> CceV2Client:

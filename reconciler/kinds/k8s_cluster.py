@@ -1,16 +1,24 @@
 """Kubernetes clusters of the CCE v2 API (``k8s_cluster.NAME``): masters, network and runtime.
-Their worker nodes are instance groups (``kinds/instance_group.py``), which live in a cluster.
+Their worker nodes are instance groups (``kinds/instance_group.py``) and their add-ons
+``kinds/addon.py``, which live in a cluster.
 
-The v2 API has no call that changes a cluster's spec (cce-v2-api.md 2), so every declared field
-forces a replacement, tags included; only the delete options (what a delete releases) change in
-place, in state alone. The id comes from the API and a create has no client token, so a lost
-answer is settled by reading by name before anything is sent again.
+The v2 API has no call that changes a cluster's spec (cce-v2-api.md 2), so most declared fields
+force a replacement, tags included. In place: ``forbidDelete``, the cluster's own deletion
+protection (``PUT .../forbiddelete``; ``lifecycle.protect`` turns it on too, and the plan
+refuses to delete or replace a cluster protected in the cloud), the cluster autoscaler
+(deployed, then its settings replaced), and the delete options (what a delete releases), in
+state alone. ``k8sVersion`` has no API at all (cce-v2-day2-api.md 5.4): a change is refused
+with the console's way, and a master the console upgraded to the declared version is an update
+of state. The id comes from the API and a create has no client token, so a lost answer is
+settled by reading by name before anything is sent again; the account's cluster quota is read
+when the plan creates a cluster, for the plan's refusal.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
@@ -34,8 +42,11 @@ from reconciler.kinds.base import (
     TerraformSecret,
     TerraformType,
     cidr_problem,
+    cluster_autoscaler,
     create_once,
     drop_none,
+    ensure_cluster_autoscaler,
+    in_parallel,
     normal_cidr,
     status_of,
     terraform_int,
@@ -45,19 +56,42 @@ from reconciler.kinds.base import (
 )
 from reconciler.kinds.fields import (
     IN_PLACE,
+    REFUSED,
     VARIABLE_REF,
     Field,
     Section,
     boolean,
     choice,
+    integer,
     text,
 )
 from reconciler.model import Address, Spec
+from reconciler.probes import (
+    NOT_USED,
+    OK,
+    SKIPPED,
+    V2_FIRST_PAGE,
+    Check,
+    Doctor,
+    Phase,
+    Probe,
+    check_credentials,
+    v2_cluster,
+    v2_list,
+    v2_object,
+)
 from reconciler.wording import show
 
 if TYPE_CHECKING:
     from reconciler.client.v1 import CceClient
-    from reconciler.client.v2_types import ClusterCreate, K8sCluster
+    from reconciler.client.v2 import CceV2Client
+    from reconciler.client.v2_types import (
+        AutoscalerConfig,
+        ClusterAutoscaler,
+        ClusterCreate,
+        K8sCluster,
+        Quota,
+    )
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
@@ -117,6 +151,31 @@ def _pod_overlaps(pods: list[tuple[ConfigItem, ipaddress.IPv4Network]]) -> Itera
                 break
 
 
+def _protection_problems(item: ConfigItem) -> Iterator[Problem]:
+    lifecycle = item.data.get("lifecycle")
+    protect = lifecycle.get("protect") if isinstance(lifecycle, Mapping) else None
+    if protect is True and item.data.get(FORBID_DELETE) is False:
+        yield (
+            item.at(FORBID_DELETE),
+            f"{item.label} forbidDelete: false contradicts lifecycle.protect: true, which turns "
+            "the cluster's deletion protection on",
+        )
+    autoscaler = item.data.get(AUTOSCALER)
+    if isinstance(autoscaler, Mapping) and autoscaler.get("enabled") is False:
+        yield (
+            item.at(AUTOSCALER, "enabled"),
+            f"{item.label} clusterAutoscaler.enabled: false cannot be applied: the API has no "
+            "call that removes the cluster autoscaler (leave clusterAutoscaler out to stop "
+            "managing it)",
+        )
+
+
+def _creating(declared: list[Spec], live: list[LiveObject]) -> list[Spec]:
+    """The declared clusters no live cluster answers to by name: the plan creates them."""
+    names = {o.address.name for o in live if o.status not in GONE_PHASES}
+    return [s for s in declared if s.address.name not in names]
+
+
 def live_attrs(cluster: K8sCluster) -> dict[str, Any]:
     """A listed or read cluster in the shape of ``desired_attrs`` (server defaults included:
     they are compared only when declared). Only the typed reader's values are used: a field of
@@ -138,7 +197,47 @@ def live_attrs(cluster: K8sCluster) -> dict[str, Any]:
             "kubeProxyMode": cluster.kube_proxy_mode or None,
             "description": cluster.description,
             "tags": dict(cluster.tags),
+            FORBID_DELETE: cluster.forbid_delete,
         }
+    )
+
+
+def autoscaler_attrs(found: ClusterAutoscaler | None) -> dict[str, Any]:
+    """The cluster autoscaler in the shape of the declared ``clusterAutoscaler`` (None: not
+    deployed, ``enabled: false``)."""
+    if found is None:
+        return {"enabled": False}
+    c = found.config
+    return drop_none(
+        {
+            "enabled": True,
+            "expander": c.expander,
+            "scaleDownEnabled": c.scale_down_enabled,
+            "scaleDownUtilizationThreshold": c.scale_down_utilization_threshold,
+            "scaleDownUnneededTime": c.scale_down_unneeded_time,
+            "scaleDownDelayAfterAdd": c.scale_down_delay_after_add,
+            "maxEmptyBulkDelete": c.max_empty_bulk_delete,
+            "skipNodesWithLocalStorage": c.skip_nodes_with_local_storage,
+            "skipNodesWithSystemPods": c.skip_nodes_with_system_pods,
+        }
+    )
+
+
+def autoscaler_config(declared: Mapping[str, Any], kube_version: str) -> AutoscalerConfig:
+    """The ``caConfig`` a PUT sends for the declared settings (a whole replacement)."""
+    from reconciler.client.v2_types import AutoscalerConfig  # see create_request
+
+    return AutoscalerConfig(
+        expander=declared.get("expander", "random"),
+        scale_down_enabled=bool(declared.get("scaleDownEnabled", False)),
+        replica_count=1,
+        kube_version=kube_version,
+        scale_down_utilization_threshold=declared.get("scaleDownUtilizationThreshold"),
+        scale_down_unneeded_time=declared.get("scaleDownUnneededTime"),
+        scale_down_delay_after_add=declared.get("scaleDownDelayAfterAdd"),
+        max_empty_bulk_delete=declared.get("maxEmptyBulkDelete"),
+        skip_nodes_with_local_storage=declared.get("skipNodesWithLocalStorage", True),
+        skip_nodes_with_system_pods=declared.get("skipNodesWithSystemPods", True),
     )
 
 
@@ -180,6 +279,7 @@ def create_request(attrs: Mapping[str, Any]) -> ClusterCreate:
         description=attrs.get("description", ""),
         runtime_type=attrs.get("runtimeType", ""),
         runtime_version=attrs.get("runtimeVersion", ""),
+        forbid_delete=bool(attrs.get(FORBID_DELETE, False)),
         tags=dict(attrs.get("tags", {})),
     )
     return ClusterCreate(cluster)
@@ -218,6 +318,106 @@ NETWORK_MODES = (
     "vpc-secondary-ip-auto-detect",
 )
 DELETE_ONLY = "changes state only: what a later delete releases"
+QUOTA_FACT = "k8s_cluster.quota"  # RefreshContext.facts: the account's v2 cluster quota
+FORBID_DELETE = "forbidDelete"
+AUTOSCALER = "clusterAutoscaler"
+MASTER_UPGRADE = (
+    "the v2 API cannot upgrade a cluster's Kubernetes version: upgrade the master in the "
+    "console (the cluster's More menu, Upgrade Master Kubernetes Version / 升级Master "
+    "Kubernetes版本), then set k8sVersion to the version it runs; the nodes follow with their "
+    "groups' kubeletVersion"
+)
+EXPANDERS = ("random", "most-pods", "least-waste", "priority")
+AUTOSCALER_FIELDS = (
+    Field(
+        "enabled",
+        "Deployed",
+        "true (default): the cluster autoscaler is deployed. The API has no call that removes "
+        "it, so false is refused.",
+        boolean(),
+        default=True,
+        change=IN_PLACE,
+        wire="POST /autoscaler/{id}",
+        doc="`true` (default); the API cannot remove it",
+    ),
+    Field(
+        "expander",
+        "Expander",
+        "Which group grows first: random (default), most-pods, least-waste or priority (the "
+        "groups' autoscaler priority).",
+        choice(*EXPANDERS),
+        default="random",
+        change=IN_PLACE,
+        wire="caConfig.expander",
+        doc=", ".join(f"`{e}`" for e in EXPANDERS) + "; default `random`",
+    ),
+    Field(
+        "scaleDownEnabled",
+        "Scale down",
+        "Whether the autoscaler also removes unneeded nodes. Default false.",
+        boolean(),
+        default=False,
+        change=IN_PLACE,
+        wire="caConfig.scaleDownEnabled",
+        doc="`true` / `false` (default)",
+    ),
+    Field(
+        "scaleDownUtilizationThreshold",
+        "Scale-down threshold (%)",
+        "A node below this use (percent, 1-99) is unneeded.",
+        integer(minimum=1, maximum=99),
+        change=IN_PLACE,
+        wire="caConfig.scaleDownUtilizationThreshold",
+        doc="percent, 1-99",
+    ),
+    Field(
+        "scaleDownUnneededTime",
+        "Unneeded time (minutes)",
+        "How long a node must be unneeded before it is removed.",
+        integer(minimum=0),
+        change=IN_PLACE,
+        wire="caConfig.scaleDownUnneededTime",
+        doc="minutes",
+    ),
+    Field(
+        "scaleDownDelayAfterAdd",
+        "Delay after a scale-up (minutes)",
+        "How long after a scale-up scale-down waits.",
+        integer(minimum=0),
+        change=IN_PLACE,
+        wire="caConfig.scaleDownDelayAfterAdd",
+        doc="minutes",
+    ),
+    Field(
+        "maxEmptyBulkDelete",
+        "Empty nodes removed at once",
+        "How many empty nodes may be removed at once.",
+        integer(minimum=1),
+        change=IN_PLACE,
+        wire="caConfig.maxEmptyBulkDelete",
+        doc=">= 1",
+    ),
+    Field(
+        "skipNodesWithLocalStorage",
+        "Keep nodes with local storage",
+        "Never remove a node whose pods use local storage. Default true.",
+        boolean(),
+        default=True,
+        change=IN_PLACE,
+        wire="caConfig.skipNodesWithLocalStorage",
+        doc="`true` (default) / `false`",
+    ),
+    Field(
+        "skipNodesWithSystemPods",
+        "Keep nodes with system pods",
+        "Never remove a node running kube-system pods. Default true.",
+        boolean(),
+        default=True,
+        change=IN_PLACE,
+        wire="caConfig.skipNodesWithSystemPods",
+        doc="`true` (default) / `false`",
+    ),
+)
 
 FIELDS = (
     Field(
@@ -233,9 +433,12 @@ FIELDS = (
     Field(
         "k8sVersion",
         "Kubernetes version",
-        'The Kubernetes version, quoted, e.g. "1.28.8".',
+        'The Kubernetes version, quoted, e.g. "1.28.8". The v2 API cannot upgrade it: upgrade '
+        "the master in the console, then declare the version it runs.",
         text("^[0-9]+\\.[0-9]+\\.[0-9]+$"),
         required=True,
+        change=REFUSED,
+        why=MASTER_UPGRADE,
         wire="k8sVersion",
         doc='Kubernetes version, quoted: `"1.28.8"` (digits `N.N.N`)',
     ),
@@ -374,6 +577,31 @@ FIELDS = (
         "letter or digit; values are text (quote numbers)",
     ),
     Field(
+        FORBID_DELETE,
+        "Deletion protection in the cloud",
+        "The cluster's own deletion protection: while it is true the API, and the console, "
+        "refuse to delete the cluster. lifecycle.protect: true turns it on as well. Default "
+        "false.",
+        boolean(),
+        default=False,
+        change=IN_PLACE,
+        why="PUT .../forbiddelete; drift on it is reported",
+        wire="forbidDelete (PUT /cluster/{id}/forbiddelete)",
+        doc="`true` / `false` (default); `lifecycle.protect: true` sets it too",
+    ),
+    Field(
+        AUTOSCALER,
+        "Cluster autoscaler",
+        "The cluster autoscaler that scales the instance groups whose autoscaler is enabled, "
+        "and its settings. Declared, it is deployed; left out, it is not managed.",
+        {"type": "object"},
+        change=IN_PLACE,
+        why="POST (deploy) and PUT /autoscaler/{id}",
+        wire="autoscaler caConfig",
+        doc="a mapping of the settings below; declared, the autoscaler is deployed",
+        fields=AUTOSCALER_FIELDS,
+    ),
+    Field(
         "deleteResource",
         "Release resources on delete",
         "When the cluster is deleted, also release its pay-as-you-go EIPs and disks. Default "
@@ -490,6 +718,14 @@ def terraform_attrs(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return drop_none(ordered)
 
 
+def _set_autoscaler(
+    v2: CceV2Client, cluster_id: str, declared: Mapping[str, Any], kube_version: str
+) -> None:
+    """Deploy the autoscaler if it is not, then replace its settings with the declared ones."""
+    ensure_cluster_autoscaler(v2, cluster_id)
+    v2.update_autoscaler(cluster_id, autoscaler_config(declared, kube_version))
+
+
 def cluster_phase(client: CceClient, cloud_id: str) -> Callable[[], str]:
     """Reads the cluster's phase (``waiters.GONE`` once it is not found)."""
     v2 = v2_client(client)
@@ -524,6 +760,75 @@ OUTPUTS = ClusterAccess(
 )
 
 
+# --- reconciler doctor ----------------------------------------------------------------------
+
+
+def _probe_clusters(doctor: Doctor) -> None:
+    """The v2 cluster list's first page (the credentials and the clock, when no other API
+    reached the target first), and which running cluster the per-cluster probes read: a
+    declared one first."""
+    from reconciler.client.v2_types import K8sCluster  # when doctor runs
+
+    path = f"{doctor.client.v2.prefix}/clusters"
+    response = check_credentials(doctor, path, dict(V2_FIRST_PAGE))
+    if response is None:
+        return
+    with doctor.answer("v2 clusters", f"GET {path}"):
+        clusters = v2_list(
+            doctor, "v2 clusters", path, "clusterPage", "clusterList", K8sCluster.read, response
+        )
+        declared = (
+            {s.address.name for s in doctor.desired.of_kind("k8s_cluster")}
+            if (doctor.desired)
+            else set()
+        )
+        running = sorted(
+            (c for c in clusters or () if c.phase == RUNNING),
+            key=lambda c: c.cluster_name not in declared,
+        )
+        doctor.found["v2 cluster"] = running[0] if running else None
+
+
+def _probe_quota(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import Quota  # when doctor runs
+
+    path = f"{doctor.client.v2.prefix}/quota/cluster"
+    with doctor.answer("v2 quota", f"GET {path}"):
+        v2_object(doctor, "v2 quota", path, Quota.read, lambda q: f"{q.used} of {q.quota} used")
+
+
+def _probe_autoscaler(doctor: Doctor) -> None:
+    from reconciler.client.v2_types import ClusterAutoscaler  # when doctor runs
+
+    cluster = v2_cluster(doctor)
+    path = f"{doctor.client.v2.prefix}/autoscaler/" + (cluster.cluster_id if cluster else "{id}")
+    if not (doctor.uses("k8s_cluster", AUTOSCALER) or doctor.uses("instance_group", "autoscaler")):
+        doctor.add(Check("v2 autoscaler", SKIPPED, f"GET {path}", NOT_USED))
+        return
+    if cluster is None:
+        doctor.add(Check("v2 autoscaler", SKIPPED, f"GET {path}", "no running v2 cluster to read"))
+        return
+    with doctor.answer("v2 autoscaler", f"GET {path}"):
+        try:
+            v2_object(
+                doctor,
+                "v2 autoscaler",
+                path,
+                lambda r: ClusterAutoscaler.read(r.obj("autoscaler")),
+                lambda a: f"deployed, expander {a.config.expander}",
+            )
+        except NotFoundError as exc:
+            detail = f"not deployed yet ({exc.code}); apply deploys the one declared"
+            doctor.add(Check("v2 autoscaler", OK, f"GET {path}", detail, exc.request_id))
+
+
+PROBES = (
+    Probe("v2 clusters", Phase.REACH, _probe_clusters),
+    Probe("v2 autoscaler", Phase.DETAILS, _probe_autoscaler),
+    Probe("v2 quota", Phase.FACTS, _probe_quota),
+)
+
+
 class K8sClusterKind(Kind):
     name = "k8s_cluster"
     section = Section(
@@ -535,33 +840,63 @@ class K8sClusterKind(Kind):
     title = "Kubernetes cluster (CCE v2)"
     summary = (
         "A cluster of the CCE v2 API with managed masters (address k8s_cluster.<name>); its "
-        "worker nodes are instance groups. The v2 API changes nothing of a cluster in place: "
-        "changing any field but deleteResource, deleteCDSSnapshot and lifecycle replaces the "
-        "cluster."
+        "worker nodes are instance groups. forbidDelete, clusterAutoscaler, deleteResource, "
+        "deleteCDSSnapshot and lifecycle change in place; a k8sVersion change is refused "
+        "(the master is upgraded in the console); any other change replaces the cluster."
     )
-    fields = FIELDS  # the v2 API has no update call: every other field forces a replacement
+    fields = FIELDS
     read_with = ("instance_group",)
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
     cluster_access = OUTPUTS
     terraform = TERRAFORM
 
+    def probes(self) -> tuple[Probe, ...]:
+        return PROBES
+
     # --- planning ----------------------------------------------------------------------------
+
+    def desired_attrs(self, spec: Spec) -> Mapping[str, Any]:
+        """``lifecycle.protect: true`` turns the cluster's own deletion protection on too, so
+        that the console refuses to delete it as well."""
+        if spec.lifecycle.protect and not spec.attrs.get(FORBID_DELETE):
+            return {**spec.attrs, FORBID_DELETE: True}
+        return spec.attrs
 
     def refusal(self, spec: Spec, view: PlanView) -> str | None:
         version = spec.attrs["k8sVersion"]
-        if version in K8S_VERSIONS:
+        if version not in K8S_VERSIONS:
+            return (
+                f"k8sVersion {version} is not one the v2 API offers "
+                f"({', '.join(K8S_VERSIONS)}; cce.warning.InvalidParam)"
+            )
+        quota: Quota | None = view.facts.get(QUOTA_FACT)
+        if quota is None or spec.address in view.managed:
+            return None
+        creating = _creating(view.desired.of_kind(self.name), view.live_objects.get(self.name, []))
+        if len(creating) > quota.left:
+            return (
+                f"the plan creates {len(creating)} v2 cluster(s) and {quota.used} of the "
+                f"account's {quota.quota} exist (GET /quota/cluster: cluster quota)"
+            )
+        return None
+
+    def delete_refusal(self, live: LiveObject) -> str | None:
+        if not live.attrs.get(FORBID_DELETE):
             return None
         return (
-            f"k8sVersion {version} is not one the v2 API offers "
-            f"({', '.join(K8S_VERSIONS)}; cce.warning.InvalidParam)"
+            "the cluster has deletion protection in the cloud (forbidDelete: true), which the "
+            "API keeps: declare forbidDelete: false (and no lifecycle.protect) and apply, then "
+            "remove it"
         )
 
     def config_problems(self, view: ConfigView) -> Iterator[Problem]:
         """The CIDRs: each a network, podCIDR declared for kubenet, and no pod network
-        overlapping its cluster's service network or another cluster's pod network."""
+        overlapping its cluster's service network or another cluster's pod network; no
+        forbidDelete: false beside lifecycle.protect: true; no clusterAutoscaler.enabled: false."""
         pods: list[tuple[ConfigItem, ipaddress.IPv4Network]] = []
         for item in view.items_of(self.name):
+            yield from _protection_problems(item)
             if item.data.get("networkMode") == KUBENET and "podCIDR" not in item.data:
                 message = f'{item.label} needs "podCIDR": networkMode {KUBENET} takes the pod network from it'
                 yield item.at(), message
@@ -612,7 +947,13 @@ class K8sClusterKind(Kind):
         return live.status == RUNNING or self.health(live) != HEALTHY or self.is_gone(live)
 
     def settle(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        """Wait for a cluster an interrupted run created, then do what that run's create did
+        after its wait: deploy the declared autoscaler (a PUT of the whole settings)."""
         ops.wait(change.address, CREATED, cluster_phase(ops.client, entry.cloud_id))
+        after = change.after or {}
+        if AUTOSCALER in after:
+            v2 = v2_client(ops.client)
+            _set_autoscaler(v2, entry.cloud_id, after[AUTOSCALER], after["k8sVersion"])
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -625,8 +966,30 @@ class K8sClusterKind(Kind):
         )
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
-        """One paged list; the list items carry the whole spec, so no GET per cluster."""
-        return [self.live_object(c) for c in v2_client(ctx.client).list_clusters()]
+        """One paged list; the list items carry the whole spec, so no GET per cluster. Beside
+        it, only what the declaration needs: the autoscaler of each running cluster that
+        declares one (its settings have no list), and the account's cluster quota when the
+        plan creates a cluster."""
+        v2 = v2_client(ctx.client)
+        found = [self.live_object(c) for c in v2.list_clusters()]
+        declared = {s.address: s for s in ctx.desired.of_kind(self.name)} if ctx.desired else {}
+        # every running cluster of a declared name, managed or not yet (one an interrupted run
+        # created is taken into state after this refresh)
+        scaled = [
+            o
+            for o in found
+            if o.status == RUNNING and AUTOSCALER in getattr(declared.get(o.address), "attrs", {})
+        ]
+        autoscalers = in_parallel(
+            ctx.parallelism, lambda o: cluster_autoscaler(v2, o.cloud_id), scaled
+        )
+        with_autoscaler = {
+            o.cloud_id: replace(o, attrs={**o.attrs, AUTOSCALER: autoscaler_attrs(a)})
+            for o, a in zip(scaled, autoscalers, strict=True)
+        }
+        if _creating(list(declared.values()), found):
+            ctx.facts[QUOTA_FACT] = v2.get_cluster_quota()
+        return [with_autoscaler.get(o.cloud_id, o) for o in found]
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         try:
@@ -660,7 +1023,21 @@ class K8sClusterKind(Kind):
                     entry.evolve(tainted=True),
                 ) from None
             raise
+        if AUTOSCALER in after:
+            _set_autoscaler(v2, cloud_id, after[AUTOSCALER], after["k8sVersion"])
         return entry
+
+    def update(self, ops: Operations, change: Change, entry: ResourceState) -> None:
+        """forbidDelete (one PUT) and the cluster autoscaler (deployed if it is not, then its
+        settings). k8sVersion never gets here: a change of it is refused by the plan, and a
+        master upgraded in the console to the declared version is an update of state."""
+        after, before = change.after or {}, change.before or {}
+        changed = {f.path.split(".")[0] for f in change.fields}
+        v2 = v2_client(ops.client)
+        if FORBID_DELETE in changed:
+            v2.set_forbid_delete(entry.cloud_id, bool(after.get(FORBID_DELETE, False)))
+        if AUTOSCALER in changed and AUTOSCALER in after:
+            _set_autoscaler(v2, entry.cloud_id, after[AUTOSCALER], before.get("k8sVersion", ""))
 
     def delete(self, ops: Operations, address: Address, cloud_id: str) -> None:
         v2 = v2_client(ops.client)

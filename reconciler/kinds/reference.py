@@ -133,12 +133,27 @@ def removal_table(kinds: Iterable[Kind]) -> str:
     return "\n".join(rows)
 
 
+def _changing(kind: Kind) -> Iterable[tuple[str, Field]]:
+    """(path, field) of the kind's declared fields as a change is told: a mapping whose keys
+    all change in place is one entry (with its own note), its keys are not."""
+    whole: set[str] = set()
+    for path, one in walk(kind.fields):
+        if any(path.startswith(w + ".") for w in whole) or not one.declared:
+            continue
+        if one.fields:
+            if one.change is IN_PLACE and all(i.change is IN_PLACE for _, i in walk(one.fields)):
+                whole.add(path)
+                yield path, one
+            continue
+        yield path, one
+
+
 def in_place_list(kinds: Iterable[Kind]) -> str:
     lines = []
     for kind in kinds:
         groups: list[tuple[list[str], str]] = []  # fields with the same note, in table order
-        for path, one in walk(kind.fields):
-            if one.change is not IN_PLACE or one.fields or path in kind.identity:
+        for path, one in _changing(kind):
+            if one.change is not IN_PLACE or path in kind.identity:
                 continue
             if groups and groups[-1][1] == one.why:
                 groups[-1][0].append(f"`{path}`")
@@ -151,17 +166,43 @@ def in_place_list(kinds: Iterable[Kind]) -> str:
     return "\n".join(lines)
 
 
+def changes_table(kinds: Iterable[Kind]) -> str:
+    """Per kind: what changes in place, what the plan refuses and what replaces the object,
+    each with its reason (the README's day-2 table)."""
+    rows = [
+        "| kind | changes in place | refused by the plan | replaces the object |",
+        "|---|---|---|---|",
+    ]
+    for kind in kinds:
+        # per column: note -> the keys it explains, in table order
+        cells: dict[object, dict[str, list[str]]] = {IN_PLACE: {}, REFUSED: {}, REPLACE: {}}
+        for path, one in _changing(kind):
+            if path in kind.identity or one.change is CREATE_ONLY:
+                continue
+            note = one.why or (f"{kind.api_name} cannot change it" if one.change is REPLACE else "")
+            cells[one.change].setdefault(note, []).append(f"`{path}`")
+        said = [
+            "; ".join(", ".join(keys) + (f" ({note})" if note else "") for note, keys in by.items())
+            or "-"
+            for by in (cells[IN_PLACE], cells[REFUSED], cells[REPLACE])
+        ]
+        rows.append("| " + " | ".join(_cell(c) for c in [kind.name, *said]) + " |")
+    return "\n".join(rows)
+
+
 # --- the regions of a file ----------------------------------------------------------------------
 
 
 def region(what: str) -> str:
-    """The text of the region named ``what``: ``kind NAME``, ``removals`` or ``in place``."""
+    """The text of the region named ``what``: ``kind NAME``, ``removals``, ``in place`` or
+    ``changes``."""
     declared = [k for k in REGISTRY if k.section is not None]
     if what.startswith("kind "):
         return kind_table(kind_named(what.removeprefix("kind ")))
     makers: dict[str, Callable[[Iterable[Kind]], str]] = {
         "removals": removal_table,
         "in place": in_place_list,
+        "changes": changes_table,
     }
     return makers[what](declared)
 

@@ -157,10 +157,14 @@ class ResourceState:
     secret_hashes: dict[str, str] = field(default_factory=dict)
     tainted: bool = False
     applied: dict[str, Any] = field(default_factory=dict)  # last applied attributes, no secrets
+    # A long operation an interrupted update started and may not have finished (a node-upgrade
+    # workflow's id): the next update resumes it instead of starting a second one. "" = none.
+    operation: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The entry as stored; ``applied`` is shared, not copied (it is only written out)."""
-        return {
+        """The entry as stored; ``applied`` is shared, not copied (it is only written out).
+        ``operation`` is written only when there is one, so older readers agree."""
+        data = {
             "kind": self.kind,
             "cloud_id": self.cloud_id,
             "ownership": self.ownership,
@@ -170,6 +174,9 @@ class ResourceState:
             "tainted": self.tainted,
             "applied": self.applied,
         }
+        if self.operation:
+            data["operation"] = self.operation
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ResourceState:
@@ -194,6 +201,7 @@ class ResourceState:
             ),
             tainted=checked(data, "tainted", _is_bool, "true or false", False),
             applied=dict(checked(data, "applied", _is_object, "an object", {})),
+            operation=checked(data, "operation", is_text, "a string", ""),
         )
 
     def evolve(self, **changes: Any) -> ResourceState:
@@ -211,6 +219,7 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
     ownership, protect = get("ownership", CREATED), get("protect", False)
     fingerprint, hashes = get("fingerprint", ""), get("secret_hashes", {})
     tainted, applied = get("tainted", False), get("applied", {})
+    operation = get("operation", "")
     if (
         type(kind) is str
         and kind in kind_names()
@@ -223,9 +232,18 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
         and all(type(value) is str for value in hashes.values())
         and type(tainted) is bool
         and type(applied) is dict
+        and type(operation) is str
     ):
         return ResourceState(
-            kind, cloud_id, ownership, protect, fingerprint, dict(hashes), tainted, dict(applied)
+            kind,
+            cloud_id,
+            ownership,
+            protect,
+            fingerprint,
+            dict(hashes),
+            tainted,
+            dict(applied),
+            operation,
         )
     return None
 

@@ -52,6 +52,7 @@ def test_quickstart_becomes_the_expected_desired_state() -> None:
         "cluster": 1,
         "k8s_cluster": 0,
         "instance_group": 0,
+        "addon": 0,
         **NO_CCR,
     }
     assert state.resources[Address("user", "ccetest")] == build_spec(
@@ -99,6 +100,7 @@ def test_platform_merges_several_files() -> None:
         "cluster": 2,
         "k8s_cluster": 0,
         "instance_group": 0,
+        "addon": 0,
         **NO_CCR,
     }
 
@@ -301,6 +303,7 @@ def test_empty_sections_are_allowed(write_files: Write) -> None:
         "cluster": 0,
         "k8s_cluster": 0,
         "instance_group": 0,
+        "addon": 0,
         **NO_CCR,
     }
 

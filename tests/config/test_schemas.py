@@ -26,6 +26,7 @@ KINDS = [
     "cluster",
     "k8s-cluster",
     "instance-group",
+    "addon",
     "ccr-instance",
     "ccr-public-access",
     "ccr-private-link",
@@ -197,5 +198,5 @@ def test_the_generated_schemas_say_so() -> None:
         if "$comment" in json.loads(name.read_text())
     ]
     assert [p.name for p in generated] == sorted(
-        ["config.schema.json", *(f"{kind}.schema.json" for kind in KINDS[2:15])]
+        ["config.schema.json", *(f"{kind}.schema.json" for kind in KINDS[2:16])]
     )

@@ -55,6 +55,8 @@ FULL = """k8s_clusters:
     kubeProxyMode: iptables
     description: production
     tags: {team: a, cost: "42"}
+    forbidDelete: true
+    clusterAutoscaler: {expander: least-waste, scaleDownEnabled: true, scaleDownUnneededTime: 10}
     deleteResource: false
     deleteCDSSnapshot: false
     lifecycle: {protect: true}
@@ -73,6 +75,13 @@ instance_groups:
     vpcSubnetID: sbn-node
     securityGroupID: esg-sg
     adminPassword: {file: secrets/node.txt}
+    labels: {team: a, tier: web}
+    taints: [{key: dedicated, value: gpu, effect: NoSchedule}, {key: spot, effect: NoExecute}]
+    annotations: {owner: shop}
+    autoscaler: {enabled: false}
+    kubeletVersion: "1.30.1"
+    containerRuntimeVersion: "20.10.24"
+    upgrade: {batchSize: 3, pausePolicy: FirstBatch}
     lifecycle: {protect: false}
 """
 CLUSTER_ADDRESS = Address("k8s_cluster", "prod")
@@ -110,6 +119,15 @@ def test_every_key_reaches_the_model(write_files: Write) -> None:
         "kubeProxyMode": "iptables",
         "description": "production",
         "tags": {"team": "a", "cost": "42"},
+        "forbidDelete": True,
+        "clusterAutoscaler": {
+            "enabled": True,
+            "expander": "least-waste",
+            "scaleDownEnabled": True,
+            "scaleDownUnneededTime": 10,
+            "skipNodesWithLocalStorage": True,
+            "skipNodesWithSystemPods": True,
+        },
         "deleteResource": False,
         "deleteCDSSnapshot": False,
     }
@@ -128,6 +146,16 @@ def test_every_key_reaches_the_model(write_files: Write) -> None:
         "imageID": "m-image",
         "vpcSubnetID": "sbn-node",
         "securityGroupID": "esg-sg",
+        "autoscaler": {"enabled": False, "priority": 0},
+        "labels": ["team=a", "tier=web"],  # compared as key=value pairs
+        "taints": [
+            {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+            {"key": "spot", "value": "", "effect": "NoExecute"},
+        ],
+        "annotations": ["owner=shop"],
+        "kubeletVersion": "1.30.1",
+        "containerRuntimeVersion": "20.10.24",
+        "upgrade": {"batchSize": 3, "pausePolicy": "FirstBatch", "drainNodes": True},
     }
     assert group.secrets == {"adminPassword": SecretRef(file="secrets/node.txt")}
     assert group.lifecycle == Lifecycle(protect=False)
@@ -146,6 +174,7 @@ def test_keys_left_out_take_the_kinds_defaults(write_files: Write) -> None:
         "serviceCIDR": "172.31.0.0/16",
         "lbServiceVPCSubnetID": "sbn-lb",
         "kubeProxyMode": "ipvs",
+        "forbidDelete": False,
         "deleteResource": True,
         "deleteCDSSnapshot": True,
     }
@@ -290,5 +319,14 @@ def test_the_v2_example_is_valid_and_complete() -> None:
     assert result.warnings == ()
     counts = result.desired.counts()
     assert (counts["k8s_cluster"], counts["instance_group"], counts["cluster"]) == (1, 2, 0)
+    assert counts["addon"] == 2
     groups: list[Any] = result.desired.of_kind("instance_group")
-    assert len({(g.attrs["machineSpec"], g.attrs["replicas"]) for g in groups}) == 2
+    assert len({g.attrs["machineSpec"] for g in groups}) == 2
+    # one pool with a fixed count and a node upgrade to make, one autoscaled
+    assert {
+        ("replicas" in g.attrs, g.attrs.get("autoscaler", {}).get("enabled")) for g in groups
+    } == {
+        (True, None),
+        (False, True),
+    }
+    assert any("containerRuntimeVersion" in g.attrs for g in groups)

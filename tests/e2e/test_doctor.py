@@ -17,6 +17,15 @@ from click.testing import CliRunner
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import ApiResponse
 from reconciler.client.v1 import CceClient
+from reconciler.client.v2 import PREFIX as V2_PREFIX
+from reconciler.client.v2_types import (
+    ClusterCreate,
+    ClusterSpecBody,
+    ContainerNetworkConfig,
+    InstanceGroupCreate,
+    InstanceSpecBody,
+    MasterConfig,
+)
 from reconciler.commands import doctor
 from reconciler.emulator.testing import EmulatorHandle
 from tests.faultproxy import Call, FaultProxy, fault_proxy
@@ -46,19 +55,35 @@ CLUSTER = {
         ]
     },
 }
-EVERY_CHECK = [
+EVERY_CHECK = [  # phase by phase (reach, lists, notes, details, facts), kinds in registry order
     "credentials",
     "clock",
     "clusters",
+    "v2 clusters",
     "user",
     "namespaces",
     "images",
     "namespace get",
     "image meta get",
     "nodes",
+    "v2 autoscaler",
+    "v2 groups",
+    "v2 nodes",
+    "v2 upgrades",
+    "v2 add-ons",
     "quota",
     "versions",
+    "v2 quota",
+    "v2 node quota",
 ]
+V2_CLUSTER = """
+k8s_clusters:
+  - name: prod-v2
+    k8sVersion: "1.28.8"
+    vpcID: vpc-1
+    lbServiceVPCSubnetID: sbn-lb
+    podCIDR: 172.28.0.0/16
+"""
 
 
 def run_doctor(config: Path, *args: str) -> Result:
@@ -78,6 +103,12 @@ def world(emulator: EmulatorHandle) -> EmulatorHandle:
         client.create_namespace("team-a", public=False, user="ccetest")
         client.create_image_meta("team-a", "api", "latest", "payment API")
         client.create_cluster(CLUSTER)
+        v2 = client.v2
+        spec = ClusterSpecBody("prod-v2", "1.28.8", "vpc-1", MasterConfig("managedPro"),
+                               ContainerNetworkConfig("kubenet", "sbn-lb", "172.28.0.0/16"))  # fmt: skip
+        cluster_id = v2.create_cluster(ClusterCreate(spec)).cluster_id
+        template = InstanceSpecBody("N3", "sbn-1", cpu=2, mem=8, image_id="m-1")
+        v2.create_instance_group(cluster_id, InstanceGroupCreate("pool", template, 1))
     return emulator
 
 
@@ -101,7 +132,12 @@ def test_doctor_checks_every_list_and_sends_no_mutating_request(
         "/v1/image",
         "/v1/node",
         "/v1/cluster/versions",
+        f"{V2_PREFIX}/clusters",
+        f"{V2_PREFIX}/quota/cluster",
     }
+    v2_paths = {e["path"].rsplit("/", 1)[-1] for e in sent if e["path"].startswith(V2_PREFIX)}
+    assert v2_paths >= {"node", "instancegroups", "instances", "addon",
+                        "component_upgrade_versions"}  # fmt: skip
 
 
 def test_doctor_json(ws: Workspace, world: EmulatorHandle) -> None:
@@ -112,6 +148,8 @@ def test_doctor_json(ws: Workspace, world: EmulatorHandle) -> None:
     assert [c["name"] for c in report["checks"]] == EVERY_CHECK
     assert statuses["namespace get"] == statuses["image meta get"] == "note"
     assert {s for n, s in statuses.items() if "get" not in n} == {"ok"}
+    autoscaler = next(c for c in report["checks"] if c["name"] == "v2 autoscaler")
+    assert "not deployed yet" in autoscaler["detail"]
 
 
 def test_doctor_before_anything_exists(ws: Workspace) -> None:
@@ -128,7 +166,53 @@ def test_doctor_before_anything_exists(ws: Workspace) -> None:
         "nodes": "skipped",
         "quota": "ok",
         "versions": "ok",
+        "v2 clusters": "ok",
+        "v2 quota": "ok",
+        "v2 node quota": "skipped",
+        "v2 groups": "skipped",
+        "v2 nodes": "skipped",
+        "v2 add-ons": "skipped",
+        "v2 autoscaler": "skipped",
+        "v2 upgrades": "skipped",
     }
+
+
+def test_a_v2_configuration_checks_the_v2_api_and_says_what_it_skipped(
+    ws: Workspace, world: EmulatorHandle
+) -> None:
+    since = world.next_index()
+    result = run_doctor(ws.write(V2_CLUSTER), "--json")
+    checks = json.loads(result.out)["checks"]
+    statuses = {c["name"]: c["status"] for c in checks}
+    assert result.code == 0, result.out
+    assert statuses == {
+        "credentials": "ok",
+        "clock": "ok",
+        "user": "skipped",
+        "namespaces": "skipped",
+        "images": "skipped",
+        "clusters": "skipped",
+        "nodes": "skipped",
+        "quota": "skipped",
+        "versions": "skipped",
+        "v2 clusters": "ok",
+        "v2 quota": "ok",
+        "v2 node quota": "ok",
+        "v2 groups": "ok",
+        "v2 nodes": "ok",
+        "v2 add-ons": "skipped",
+        "v2 autoscaler": "skipped",
+        "v2 upgrades": "skipped",
+        "namespace get": "skipped",
+        "image meta get": "skipped",
+    }
+    skipped = {c["name"]: c["detail"] for c in checks if c["status"] == "skipped"}
+    assert skipped["clusters"] == "not used by this configuration (no clusters)"
+    assert skipped["v2 add-ons"] == "not used by this configuration (no addons)"
+    assert skipped["v2 autoscaler"] == skipped["v2 upgrades"] == "not used by this configuration"
+    paths = {e["path"] for e in world.requests_log(since)}
+    assert not any(p.startswith("/v1/") for p in paths)  # the credentials check is v2's too
+    assert world.mutating_requests(since) == []
 
 
 def test_refused_credentials_stop_the_checks(

@@ -239,8 +239,8 @@ def test_a_stale_record_is_shown_and_the_cloud_kept(
     assert cluster["spec"]["k8sVersion"] == "1.28.8"
 
     replace = ws.cli("plan", str(out))
-    assert replace.code == 3, replace.out  # the stale value would replace it: refused
-    assert "replacement must be allowed with --replace k8s_cluster.prod-a" in replace.out
+    assert replace.code == 3, replace.out  # the stale value is a version change: refused
+    assert "the v2 API cannot upgrade a cluster's Kubernetes version" in replace.out
     path = out / "k8s_clusters.yaml"
     path.write_text(path.read_text().replace("k8sVersion: 1.26.9", "k8sVersion: 1.28.8"))
     assert "No changes." in ws.cli("plan", str(out)).out

@@ -84,13 +84,14 @@ def test_the_example_validates(ws: Workspace) -> None:
     result = ws.cli("validate", str(EXAMPLE))
     assert result.code == 0, result.err
     assert result.out.strip() == (
-        "valid: 1 user, 2 namespaces, 4 repositories, 1 k8s_cluster, 2 instance_groups (2 files)"
+        "valid: 1 user, 2 namespaces, 4 repositories, 1 k8s_cluster, 2 instance_groups, 2 addons "
+        "(3 files)"
     )
 
 
 def test_apply_then_plan_is_empty(ws: Workspace, v2: Path) -> None:
     out = apply(ws, v2)
-    assert "Apply complete: 10 created" in out
+    assert "Apply complete: 12 created" in out
     clusters = [c for c in ccev2(ws)["clusters"] if c["status"]["clusterPhase"] == "running"]
     assert [c["spec"]["clusterName"] for c in clusters] == ["shop"]
     network = clusters[0]["spec"]["containerNetworkConfig"]
@@ -102,7 +103,29 @@ def test_apply_then_plan_is_empty(ws: Workspace, v2: Path) -> None:
     }
     template = found["compute"]["spec"]["instanceTemplate"]
     assert template["instanceResource"]["machineSpec"] == "bcc.c5.c8m16"
+    assert found["compute"]["spec"]["clusterAutoscalerSpec"]["maxReplicas"] == 3
+    assert found["general"]["spec"]["instanceTemplate"]["labels"] == {"tier": "general"}
+    assert sorted((a["name"], a["phase"]) for a in ccev2(ws)["addons"]) == [
+        ("cce-csi-cds-plugin", "Running"),
+        ("cce-volcano", "Running"),
+    ]
+    assert [a["caConfig"]["expander"] for a in ccev2(ws)["autoscalers"]] == ["least-waste"]
     assert NODE_PASSWORD not in json.dumps(ccev2(ws)) + state_file(v2).read_text()
+    assert_converged(ws, v2)
+
+
+def test_upgrade_the_general_pools_nodes_in_place(ws: Workspace, v2: Path) -> None:
+    apply(ws, v2)
+    path = v2 / "cluster.yaml"
+    path.write_text(path.read_text().replace('"1.6.28"', '"1.7.13"'))
+    plan = ws.cli("plan", str(v2), "--detailed-exitcode")
+    assert plan.code == 2, plan.out + plan.err
+    assert f"~ {GENERAL} will be updated in place" in plan.out and "-/+" not in plan.out
+    out = apply(ws, v2)
+    assert "upgrading the nodes to containerRuntime 1.7.13" in out
+    group_id = groups(ws)["general"]["spec"]["cceInstanceGroupID"]
+    assert {n["spec"]["runtimeVersion"] for n in nodes_of(ws, group_id)} == {"1.7.13"}
+    assert [w["status"]["phase"] for w in ccev2(ws)["workflows"]] == ["Succeeded"]
     assert_converged(ws, v2)
 
 
@@ -147,4 +170,5 @@ def test_destroy_removes_everything(ws: Workspace, v2: Path) -> None:
     v2_state = state["ccev2"]
     assert all(c["status"]["clusterPhase"] == "deleted" for c in v2_state["clusters"])
     assert v2_state["instanceGroups"] == [] and v2_state["instances"] == []
+    assert v2_state["addons"] == []
     assert json.loads(state_file(v2).read_text())["resources"] == {}

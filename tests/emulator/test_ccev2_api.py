@@ -300,4 +300,11 @@ def test_v2_state_survives_a_restart(tmp_path: Path) -> None:
         handle.advance(20)
         assert v2.group(cluster_id, group_id)["status"]["readyReplicas"] == 2
         handle.reset()
-        assert handle.state()["ccev2"] == {"clusters": [], "instanceGroups": [], "instances": []}
+        assert handle.state()["ccev2"] == {
+            "clusters": [],
+            "instanceGroups": [],
+            "instances": [],
+            "addons": [],
+            "workflows": [],
+            "autoscalers": [],
+        }

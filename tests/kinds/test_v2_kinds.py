@@ -7,7 +7,7 @@ the kinds, without the CLI around them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,11 +92,19 @@ class Harness:
         targets: Iterable[Address] = (),
     ) -> Plan:
         state = self.store.read()
-        live = refresh(self.client, state)
+        live = refresh(self.client, state, desired=self.desired(*specs))
         return make_plan(self.desired(*specs), state, live, {}, targets, allow_replace)
 
-    def apply(self, *specs: Spec, allow_replace: Iterable[Address] = ()) -> Plan:
-        """Plan, then run the plan on the dependency graph; raise the first failure."""
+    def apply(
+        self,
+        *specs: Spec,
+        allow_replace: Iterable[Address] = (),
+        sleep: Callable[[float], None] = lambda seconds: None,
+        progress: list[str] | None = None,
+    ) -> Plan:
+        """Plan, then run the plan on the dependency graph; raise the first failure. ``sleep``
+        is what a wait does between polls (nothing: the emulator's lifecycles are instant);
+        ``progress`` collects what apply prints, a wait's progress at every poll."""
         plan = self.plan(*specs, allow_replace=allow_replace)
         assert not plan.conflicts, plan.conflicts
         state = self.store.read()
@@ -107,9 +115,11 @@ class Harness:
                 journal.state,
                 lambda change, name: PASSWORD,
                 {},
-                ApplyOptions(poll_interval=0.0, progress_every=3600.0),
-                lambda message: None,
-                sleep=lambda seconds: None,
+                ApplyOptions(
+                    poll_interval=0.0, progress_every=0.0 if progress is not None else 3600.0
+                ),
+                (lambda message: None) if progress is None else progress.append,
+                sleep=sleep,
             )
             result = execute(plan, executor, 2, lambda message: None)
         failed = [r for r in result.results.values() if r.status != DONE]
@@ -170,7 +180,9 @@ def test_cluster_and_two_groups_are_created_in_order_and_converge(h: Harness) ->
     assert live.attrs["podCIDR"] == "172.28.0.0/16" and live.attrs["tags"] == {"team": "a"}
     group_live = kind_named("instance_group").read_one(h.client, POOL_A, entries[POOL_A].cloud_id)
     assert group_live is not None and group_live.address == POOL_A
-    assert group_live.attrs == kind_named("instance_group").desired_attrs(group("pool-a", 2))
+    declared = kind_named("instance_group").desired_attrs(group("pool-a", 2))
+    assert {k: group_live.attrs[k] for k in declared} == declared
+    assert group_live.attrs["autoscaler"]["enabled"] is False  # live, though not declared
     assert len(group_live.details["instances"]) == 2
 
     # convergence: nothing to do, and applying again sends nothing
@@ -245,6 +257,19 @@ def test_group_scales_up_and_down_newest_first(h: Harness) -> None:
     }
 
 
+def test_a_scale_down_waits_until_the_removed_node_is_gone(h: Harness) -> None:
+    h.apply(cluster(), group("pool-a", 3))
+    cluster_id, group_id = ids(h, POOL_A)
+    h.emulator.set_faults(cluster_delete_seconds=30)
+    since = h.emulator.next_index()
+    h.apply(cluster(), group("pool-a", 2), sleep=lambda seconds: h.emulator.advance(10))
+    members = h.v2.list_group_instances(cluster_id, group_id)
+    assert [m.phase for m in members] == ["running", "running"]  # the third is gone, not deleting
+    path = f"{PREFIX}/cluster/{cluster_id}/instancegroup/{group_id}/instances"
+    polls = [p for m, p in h.requests(since) if p == path]
+    assert len(polls) >= 4  # listed by the plan, then polled while the node was deleting
+
+
 def test_newest_first_breaks_ties_by_list_order() -> None:
     nodes = [
         {"id": "a", "phase": "running", "createdAt": "2026-01-01T00:00:00Z"},
@@ -258,12 +283,12 @@ def test_newest_first_breaks_ties_by_list_order() -> None:
 # --- replacement, taint -----------------------------------------------------------------------
 
 
-def test_a_version_change_forces_replacement_of_the_cluster_and_its_groups(h: Harness) -> None:
+def test_a_change_the_api_cannot_make_replaces_the_cluster_and_its_groups(h: Harness) -> None:
     h.apply(cluster(), group("pool-a", 1))
-    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    plan = h.plan(cluster(description="other"), group("pool-a", 1))
     by_address = {c.address: c for c in plan.changes}
     assert by_address[CLUSTER].action is Action.REPLACE
-    assert by_address[CLUSTER].forces == ("k8sVersion",)
+    assert by_address[CLUSTER].forces == ("description",)
     assert "cannot be changed in place by the CCE v2 API" in by_address[CLUSTER].reason
     assert (
         by_address[CLUSTER].refused == "replacement must be allowed with --replace k8s_cluster.prod"
@@ -271,20 +296,44 @@ def test_a_version_change_forces_replacement_of_the_cluster_and_its_groups(h: Ha
     assert by_address[POOL_A].action is Action.REPLACE
     assert by_address[POOL_A].refused == by_address[CLUSTER].refused
 
-    allowed = h.plan(cluster("1.30.1"), group("pool-a", 1), allow_replace=[CLUSTER])
+    allowed = h.plan(cluster(description="other"), group("pool-a", 1), allow_replace=[CLUSTER])
     assert {c.refused for c in allowed.changes} == {None}
 
 
 def test_an_allowed_cluster_replacement_moves_its_groups_to_the_new_cluster(h: Harness) -> None:
     h.apply(cluster(), group("pool-a", 1))
     old = h.state().resources[CLUSTER].cloud_id
-    h.apply(cluster("1.30.1"), group("pool-a", 1), allow_replace=[CLUSTER])
+    h.apply(cluster(description="other"), group("pool-a", 1), allow_replace=[CLUSTER])
     new = h.state().resources[CLUSTER].cloud_id
     assert new != old and h.state().resources[POOL_A].cloud_id.startswith(f"{new}/")
     (live,) = [c for c in h.v2_emulated()["clusters"] if c["status"]["clusterPhase"] != "deleted"]
-    assert live["spec"]["clusterID"] == new and live["spec"]["k8sVersion"] == "1.30.1"
-    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    assert live["spec"]["clusterID"] == new and live["spec"]["description"] == "other"
+    plan = h.plan(cluster(description="other"), group("pool-a", 1))
     assert set(actions(plan).values()) == {Action.NOOP}
+
+
+def test_a_version_change_is_refused_with_the_consoles_way(h: Harness) -> None:
+    h.apply(cluster(), group("pool-a", 1))
+    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    change = {c.address: c for c in plan.changes}[CLUSTER]
+    assert change.action is Action.UPDATE and change.refused is not None
+    assert "upgrade the master in the console" in change.refused
+    assert "then set k8sVersion to the version it runs" in change.refused
+    # upgraded in the console to the declared version: an update of state, never a replacement
+    h.emulator.admin("POST", "cce_v2/upgrade-master",
+                     json={"clusterID": h.state().resources[CLUSTER].cloud_id, "k8sVersion": "1.30.1"})  # fmt: skip
+    plan = h.plan(cluster("1.30.1"), group("pool-a", 1))
+    change = {c.address: c for c in plan.changes}[CLUSTER]
+    assert (change.action, change.refused, change.fields) == (Action.UPDATE, None, ())
+    assert "changed outside the reconciler to the declared value: k8sVersion" in change.reason
+    since = h.emulator.next_index()
+    h.apply(cluster("1.30.1"), group("pool-a", 1))
+    assert h.mutations(since) == []  # state only
+    assert h.state().resources[CLUSTER].applied["k8sVersion"] == "1.30.1"
+    assert set(actions(h.plan(cluster("1.30.1"), group("pool-a", 1))).values()) == {Action.NOOP}
+    # still declaring the old version: the difference is reported (and refused), not replaced
+    change = {c.address: c for c in h.plan(cluster(), group("pool-a", 1)).changes}[CLUSTER]
+    assert change.action is Action.UPDATE and change.refused is not None
 
 
 def test_template_fields_force_replacement_tags_too(h: Harness) -> None:
@@ -459,3 +508,19 @@ def test_a_group_depends_on_and_lives_in_its_cluster(h: Harness) -> None:
     assert kind.dependencies(group("pool-a", 1), desired) == (CLUSTER,)
     assert kind.container_of(Address("instance_group", "prod/a/b")) == CLUSTER
     assert kind_named("k8s_cluster").container_of(CLUSTER) is None
+
+
+def test_a_node_upgrade_reports_its_progress_and_upgrades_batch_by_batch(h: Harness) -> None:
+    h.apply(cluster(), group("pool-a", 3))
+    h.emulator.set_faults(workflow_batch_seconds=100)
+    messages: list[str] = []
+    upgraded = group("pool-a", 3, containerRuntimeVersion="1.7.13", upgrade={"batchSize": 2})
+    h.apply(cluster(), upgraded, sleep=lambda seconds: h.emulator.advance(50), progress=messages)
+    waiting = [m for m in messages if "still upgrading" in m]
+    assert any("0 of 3 nodes upgraded" in m for m in waiting)
+    assert any("2 of 3 nodes upgraded" in m for m in waiting)  # the first batch of two
+    assert any("upgrading the nodes to containerRuntime 1.7.13" in m for m in messages)
+    (workflow,) = h.v2_emulated()["workflows"]
+    assert workflow["spec"]["config"]["upgradeNodesWorkflowConfig"]["nodeUpgradeBatchSize"] == 2
+    assert workflow["status"]["phase"] == "Succeeded"
+    assert set(actions(h.plan(cluster(), upgraded)).values()) == {Action.NOOP}

@@ -20,7 +20,7 @@ REPOSITORIES = 180
 CLUSTERS = 3
 LONG_SWEEP = os.environ.get("RECONCILER_LONG") == "1"
 
-# CCE v2: one cluster and its two node pools (name -> replicas).
+# CCE v2: one cluster, its two node pools (name -> replicas) and two add-ons.
 V2_CLUSTER = "shop"
 V2_GROUPS = {"general": 2, "compute": 1}
 NODE_PASSWORD = "NodePassw0rd!"  # NODE_ADMIN_PASSWORD (the reliability conftest sets it)
@@ -48,6 +48,7 @@ instance_groups:
     vpcSubnetID: sbn-shop0nodes
     securityGroupID: g-shop0nodes
     adminPassword: {{env: NODE_ADMIN_PASSWORD}}
+    labels: {{tier: general}}
   - cluster: {V2_CLUSTER}
     name: compute
     replicas: {V2_GROUPS["compute"]}
@@ -58,8 +59,14 @@ instance_groups:
     imageID: m-shop0image
     vpcSubnetID: sbn-shop0nodes
     securityGroupID: g-shop0nodes
+addons:
+  - cluster: {V2_CLUSTER}
+    name: cce-volcano
+  - cluster: {V2_CLUSTER}
+    name: cce-csi-cds-plugin
 """
-V2_RESOURCES = 1 + len(V2_GROUPS)
+V2_ADDONS = ("cce-volcano", "cce-csi-cds-plugin")
+V2_RESOURCES = 1 + len(V2_GROUPS) + len(V2_ADDONS)
 V2_GONE = ("deleting", "deleted")  # v2 cluster and node phases that no longer count
 
 
@@ -95,14 +102,19 @@ def resource_count() -> int:
     return 1 + NAMESPACES + REPOSITORIES + CLUSTERS + V2_RESOURCES
 
 
-def expected_v2(cluster: str = V2_CLUSTER, groups: dict[str, int] | None = None) -> dict[str, Any]:
+def expected_v2(
+    cluster: str = V2_CLUSTER,
+    groups: dict[str, int] | None = None,
+    addons: tuple[str, ...] = V2_ADDONS,
+) -> dict[str, Any]:
     """The v2 part of ``expected_cloud``: one running cluster, each pool (name -> replicas) at
-    its replicas with every node ready, and nothing else."""
+    its replicas with every node ready, each add-on running, and nothing else."""
     groups = V2_GROUPS if groups is None else groups
     return {
         "k8s_clusters": [(cluster, "running")],
         "instance_groups": sorted((cluster, g, n, n) for g, n in groups.items()),
         "instances": {(cluster, g): ["running"] * n for g, n in sorted(groups.items())},
+        "addons": sorted((cluster, a, "Running") for a in addons),
     }
 
 
@@ -167,6 +179,11 @@ def observed_v2(state: dict[str, Any]) -> dict[str, Any]:
             for g in groups.values()
         ),
         "instances": {key: sorted(phases) for key, phases in sorted(instances.items())},
+        "addons": sorted(
+            (names[a["clusterID"]], a["name"], a["phase"])
+            for a in state["ccev2"]["addons"]
+            if a["clusterID"] in names
+        ),
     }
 
 
@@ -199,6 +216,12 @@ def cloud_ids(state: dict[str, Any]) -> set[tuple[str, str]]:
     out |= {
         ("instance_group", f"{g['spec']['clusterID']}/{g['spec']['cceInstanceGroupID']}")
         for g in v2_groups(state)
+    }
+    alive = {c["spec"]["clusterID"] for c in v2_clusters(state)}
+    out |= {
+        ("addon", f"{a['clusterID']}/{a['name']}")
+        for a in state["ccev2"]["addons"]
+        if a["clusterID"] in alive
     }
     return out
 

@@ -116,6 +116,53 @@ def test_v2_creates_converge_under_each_fault(ws: Workspace, fault: str) -> None
     assert ws.emulator.mutating_requests(since=mark) == []
 
 
+# Day-2 changes to the v2 scenario, one apply each: a configure (labels), delete protection, a
+# node upgrade (a workflow's create has no client token) and an add-on's parameters.
+DAY2_STEPS = (
+    ("labels: {tier: general}", "labels: {tier: web}"),
+    ("    tags: {team: shop}\n", "    tags: {team: shop}\n    forbidDelete: true\n"),
+    (
+        "    labels: {tier: web}\n",
+        '    labels: {tier: web}\n    containerRuntimeVersion: "1.7.13"\n',
+    ),
+    ("    name: cce-volcano\n", '    name: cce-volcano\n    params: "Binpack: true\\n"\n'),
+)
+
+
+@pytest.mark.parametrize("fault", FORCED)
+def test_v2_day2_changes_converge_under_each_fault(ws: Workspace, fault: str) -> None:
+    """The fault hits the first mutating request of each day-2 change."""
+    config = V2_CONFIG
+    ws.write(config)
+    assert apply_until_clean(ws)[-1] == 0
+    for before, after in DAY2_STEPS:
+        assert before in config
+        config = config.replace(before, after)
+        ws.write(config)
+        ws.emulator.set_faults(fail_next=[fault])
+        codes = apply_until_clean(ws)
+        assert codes[-1] == 0, f"{fault} on {after.strip()}: exit codes {codes}"
+        assert ws.emulator.faults()["fail_next"] == [], "the forced fault was used"
+    faulted = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in ws.emulator.requests_log()
+               if r.get("fault") == fault]  # fmt: skip
+    assert ("POST", "workflow") in faulted and ("PUT", "configure") in faulted, faulted
+    cloud = ws.emulator.state()
+    state = json.loads(ws.state_file().read_text())
+    record({"suite": "faults-v2-day2", "fault": fault, "faults": len(DAY2_STEPS),
+            **damage(cloud, state)})  # fmt: skip
+    assert duplicates(cloud) == [] and unmanaged(cloud, state) == set()
+    workflows = cloud["ccev2"]["workflows"]
+    assert [w["status"]["phase"] for w in workflows][-1] == "Succeeded"
+    assert sum(1 for w in workflows if w["status"]["phase"] != "Failed") == 1, "two upgrades"
+    assert {i["spec"]["runtimeVersion"] for i in cloud["ccev2"]["instances"]
+            if i["spec"]["instanceGroupName"] == "general"} == {"1.7.13"}  # fmt: skip
+    assert state["pending"] == []
+    mark = ws.emulator.next_index()
+    final = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert final.code == 0, final.out
+    assert ws.emulator.mutating_requests(since=mark) == []
+
+
 def is_v2(path: str) -> bool:
     """A request to the CCE v2 API (k8s_cluster, instance_group)."""
     return path.startswith(V2_PREFIXES)

@@ -77,10 +77,21 @@ def v2_only(ws: Workspace) -> Path:
 
 
 def declared(folder: Path) -> tuple[str, dict[str, int]]:
-    """The cluster's name and its groups' replicas, as cluster.yaml declares them."""
+    """The cluster's name and its groups' node counts, as cluster.yaml declares them (an
+    autoscaled group's: its minReplicas, what it starts with)."""
     spec = yaml.safe_load((folder / "cluster.yaml").read_text())
     (cluster,) = spec["k8s_clusters"]
-    return cluster["name"], {g["name"]: g["replicas"] for g in spec["instance_groups"]}
+    return cluster["name"], {
+        g["name"]: g["replicas"] if "replicas" in g else g["autoscaler"]["minReplicas"]
+        for g in spec["instance_groups"]
+    }
+
+
+def declared_addons(folder: Path) -> tuple[str, ...]:
+    path = folder / "addons.yaml"
+    if not path.exists():
+        return ()
+    return tuple(a["name"] for a in yaml.safe_load(path.read_text())["addons"])
 
 
 def state_doc(folder: Path) -> dict[str, Any]:
@@ -230,7 +241,7 @@ def assert_whole(ws: Workspace, folder: Path, cluster_id: str | None = None) -> 
     assert len(clusters) == 1, f"{len(clusters)} live clusters named {name}"
     if cluster_id is not None:
         assert clusters[0]["clusterID"] == cluster_id, "the killed run's cluster was replaced"
-    assert observed_v2(cloud) == expected_v2(name, groups)
+    assert observed_v2(cloud) == expected_v2(name, groups, declared_addons(folder))
     log = ws.emulator.requests_log()
     cluster_posts = [r for r in log if r["method"] == "POST" and r["path"] == CLUSTER_POST]
     assert committed(cluster_posts) == 1, "the cluster was created more than once"

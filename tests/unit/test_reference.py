@@ -42,3 +42,18 @@ def test_a_table_says_what_a_change_and_a_removal_do() -> None:
 def test_an_unclosed_region_is_an_error() -> None:
     with pytest.raises(ValueError, match="no '<!-- end generated -->'"):
         rewritten("<!-- generated: removals (python -m reconciler.kinds.reference) -->\n| x |\n")
+
+
+def test_the_changes_table_puts_each_key_in_its_column() -> None:
+    from reconciler.kinds import kind_named
+    from reconciler.kinds.reference import changes_table
+
+    rows = changes_table([kind_named("k8s_cluster"), kind_named("instance_group")]).split("\n")
+    cluster = rows[2].split(" | ")
+    group = rows[3].split(" | ")
+    assert "`forbidDelete`" in cluster[1] and "`clusterAutoscaler`" in cluster[1]
+    assert cluster[2].startswith("`k8sVersion` (the v2 API cannot upgrade")
+    assert "`vpcID`" in cluster[3] and "`vpcID`" not in cluster[1] + cluster[2]
+    assert "`labels`, `taints`, `annotations` (PUT .../instancegroup/{id}/configure" in group[1]
+    assert "`autoscaler.enabled`" not in group[1]  # a mapping changed whole is one entry
+    assert group[2] == "-" and "`imageID`" in group[3]

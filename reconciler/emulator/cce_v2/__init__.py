@@ -11,7 +11,7 @@ from ..service import Service
 from .errors import READ
 from .handlers import dump
 from .models import SCHEMA, CceV2
-from .routes import ENDPOINTS, PREFIXES
+from .routes import CONSOLE, ENDPOINTS, PREFIXES
 
 SERVICE = Service(
     name="cce_v2",
@@ -22,4 +22,5 @@ SERVICE = Service(
     dump=dump,
     read=READ,
     request_id_key="requestID",
+    admin=CONSOLE,
 )

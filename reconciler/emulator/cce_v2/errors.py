@@ -33,6 +33,10 @@ def not_allowed(detail: str) -> ErrorAnswer:
     return ErrorAnswer.detailed(NOT_ALLOWED, detail)
 
 
+def no_such_object(detail: str) -> ErrorAnswer:
+    return ErrorAnswer.detailed(NO_SUCH_OBJECT, detail)
+
+
 def cluster_not_found(cluster_id: str) -> ErrorAnswer:
     return ErrorAnswer.detailed(CLUSTER_NOT_FOUND, f"ClusterID [{cluster_id}] not exists")
 

@@ -27,27 +27,45 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import rfc3339
 from ..lifecycle import Lifecycle
 from ..paging import NumberedPage, NumberedPaging
 from ..params import Json
 from ..store import Store
-from .errors import READ, cluster_not_found, group_not_found, invalid, not_allowed
+from . import addons, workflows
+from .catalogue import CONTAINER_RUNTIME, KUBELET, RUNTIME_CATALOGUE
+from .errors import (
+    READ,
+    cluster_not_found,
+    group_not_found,
+    invalid,
+    no_such_object,
+    not_allowed,
+)
 from .specs import (
     CLEAN_POLICIES,
     CLUSTER_KEYWORD_TYPES,
     CLUSTER_ORDER_BY,
+    GROUP_KEYWORD_TYPES,
+    INSTANCE_KEYWORD_TYPES,
+    INSTANCE_ORDER_BY,
+    K8S_VERSIONS,
     KUBECONFIG_TYPES,
     MASTER,
     NODE,
     ORDERS,
+    autoscaler_config,
     choice,
     cluster_spec,
+    configured_group_spec,
+    group_autoscaler,
     group_spec,
     instance_template,
     put,
 )
 
-SCHEMA = """
+SCHEMA = (
+    """
 -- steps = JSON [[due, phase], ...] still to come; due = the first one's.
 CREATE TABLE IF NOT EXISTS ccev2_clusters (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -86,7 +104,21 @@ CREATE TABLE IF NOT EXISTS ccev2_instances (
 );
 CREATE INDEX IF NOT EXISTS ccev2_instances_by_group ON ccev2_instances(group_id, seq);
 CREATE INDEX IF NOT EXISTS ccev2_instances_by_cluster ON ccev2_instances(cluster_id, seq);
+-- scale tasks: operation "scaleup" / "scaledown", instances = JSON [cce ids] added / removed
+CREATE TABLE IF NOT EXISTS ccev2_tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    instances TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ccev2_autoscalers (cluster_id TEXT PRIMARY KEY, config TEXT NOT NULL);
 """
+    + workflows.SCHEMA
+    + addons.SCHEMA
+)
 
 PENDING, PROVISIONING, PROVISIONED, RUNNING = "pending", "provisioning", "provisioned", "running"
 CREATE_FAILED, DELETING, DELETED = "create_failed", "deleting", "deleted"
@@ -97,6 +129,25 @@ CLUSTER_PAGING = NumberedPaging(default_no=1, default_size=10, max_size=1000)
 # Group and group-instance lists: absent is 0, "all", like the SDK's zero values; 100000 is
 # [DOC] for instance lists, used for groups too.
 GROUP_PAGING = NumberedPaging(default_no=0, default_size=0, max_size=100_000)
+# A cluster's instance list: page 1 of 10 by default, at most 100000 [DOC].
+INSTANCE_PAGING = NumberedPaging(default_no=1, default_size=10, max_size=100_000)
+ALL = NumberedPage(0, 0)  # no paging: every item
+TASK_TYPE = "InstanceGroupReplicas"  # the only task type [SDK types/task.go]
+SCALE_UP, SCALE_DOWN = "scaleup", "scaledown"
+# The cluster autoscaler's settings after a create [DOC defaults; GUESS for the rest].
+AUTOSCALER_DEFAULTS = {
+    "replicaCount": 1,
+    "scaleDownEnabled": False,
+    "skipNodesWithLocalStorage": True,
+    "skipNodesWithSystemPods": True,
+    "expander": "random",
+}
+SYSTEM_LABELS = ("cluster-id", "cluster-role", "instance-group-id")
+
+
+def node_ip(seq: int) -> str:
+    """The VPC IP (and Kubernetes node name) of the instance stored as ``seq``."""
+    return f"192.168.{(seq // 250) % 256}.{seq % 250 + 2}"
 
 
 # --- stored rows and queries ---------------------------------------------------------------------
@@ -112,6 +163,7 @@ class StoredCluster:
     updated: float
     spec: dict[str, Any]
     node_num: int
+    workflow_id: str | None = None  # status.upgradeWorkflowID: an unfinished node upgrade
 
 
 @dataclass(frozen=True)
@@ -167,11 +219,86 @@ def cluster_query(
     )
 
 
+@dataclass(frozen=True)
+class GroupQuery:
+    """The group list's filters: by name or id (a case-insensitive substring [GUESS]), only
+    autoscaled groups, by the template's charging type."""
+
+    keyword_type: str = "instanceGroupName"
+    keyword: str = ""
+    autoscaler_enabled: bool = False
+    charging_type: str = ""
+
+    def matches(self, group: StoredGroup) -> bool:
+        value = group.group_id if self.keyword_type == "instanceGroupID" else group.name
+        if self.keyword and self.keyword.lower() not in value.lower():
+            return False
+        autoscaler = group.spec.get("clusterAutoscalerSpec") or {}
+        if self.autoscaler_enabled and not autoscaler.get("enabled"):
+            return False
+        charging = group.spec["instanceTemplate"].get("instanceChargingType", "")
+        return not self.charging_type or self.charging_type.lower() == charging.lower()
+
+
+def group_query(
+    keyword_type: str | None, keyword: str | None, autoscaler: bool, charging: str | None
+) -> GroupQuery:
+    kind = choice(keyword_type or "instanceGroupName", GROUP_KEYWORD_TYPES, "keywordType")
+    return GroupQuery(kind, keyword or "", autoscaler, charging or "")
+
+
+@dataclass(frozen=True)
+class InstanceQuery:
+    """An instance list's filters and (for a cluster's list) order and page."""
+
+    keyword_type: str = "instanceName"
+    keyword: str = ""
+    phases: tuple[str, ...] = ()
+    order_by: str = "instanceName"
+    order: str = "ASC"
+    page: NumberedPage = ALL
+
+    def matches(self, instance: StoredInstance) -> bool:
+        if self.phases and instance.phase not in self.phases:
+            return False
+        if not self.keyword:
+            return True
+        values = {
+            "instanceName": (instance.spec.get("instanceName", ""),),
+            "instanceID": (instance.cce_instance_id, instance.machine_id),
+            "k8sNodeName": (node_ip(instance.seq),),
+            "vpcIP": (node_ip(instance.seq),),
+            "instanceGroupID": (instance.group_id,),
+            "clusterRole": (instance.role,),
+        }[self.keyword_type]
+        return any(self.keyword.lower() in v.lower() for v in values)
+
+
+def instance_query(
+    keyword_type: str | None,
+    keyword: str | None,
+    phases: str | None = None,
+    order_by: str | None = None,
+    order: str | None = None,
+    page: NumberedPage = ALL,
+) -> InstanceQuery:
+    return InstanceQuery(
+        choice(keyword_type or "instanceName", INSTANCE_KEYWORD_TYPES, "keywordType"),
+        keyword or "",
+        tuple(p.strip() for p in (phases or "").split(",") if p.strip()),
+        choice(order_by or "instanceName", INSTANCE_ORDER_BY, "orderBy"),
+        choice(order or "ASC", ORDERS, "order"),
+        page,
+    )
+
+
 # --- the model ---------------------------------------------------------------------------------
 
 _CLUSTER_SELECT = (
     "SELECT c.*, (SELECT count(*) FROM ccev2_instances i WHERE i.cluster_id = c.cluster_id"
-    " AND i.role = 'node') AS node_num FROM ccev2_clusters c"
+    " AND i.role = 'node') AS node_num, (SELECT w.workflow_id FROM ccev2_workflows w"
+    " WHERE w.cluster_id = c.cluster_id AND w.phase NOT IN ('Succeeded', 'Failed')"
+    " ORDER BY w.seq DESC LIMIT 1) AS workflow_id FROM ccev2_clusters c"
 )
 _GROUP_SELECT = (
     "SELECT g.*, (SELECT count(*) FROM ccev2_instances i WHERE i.group_id = g.group_id"
@@ -193,10 +320,17 @@ class CceV2:
         """Store a pending cluster with its masters, nodes and node groups; return its id."""
         fate = self._fate(self._settings.current.create_failure_rate, CREATE_FAILED, RUNNING)
         with self._lifecycle.write() as (conn, now):
+            quota = self._settings.current.v2_cluster_quota
+            if _live_cluster_count(conn) >= quota:
+                raise invalid(f"cluster quota exceeded: {quota} of {quota} used")
             cluster_id = self._new_id(conn, "ccev2_clusters", "cluster_id", "cce-", lower=True)
             spec = cluster_spec(body, cluster_id, self._rng.uuid4())
             sets = self._instance_sets(body, spec)
             groups = [READ.element(g, "nodeGroups[]") for g in READ.items(body, "nodeGroups")]
+            adding = sum(n for role, _, n in sets if role == NODE) + sum(
+                READ.opt_int(g, "replicas") or 0 for g in groups
+            )
+            self._check_node_quota(conn, cluster_id, adding)
             options = READ.section(body, "options")
             READ.opt_bool(options, "skipNetworkCheck", "options.")  # accepted, not modelled
             conn.execute(
@@ -263,11 +397,14 @@ class CceV2:
             _running_cluster(conn, cluster_id)
             return self._insert_group(conn, cluster_id, body, None, now)
 
-    def list_groups(self, cluster_id: str, page: NumberedPage) -> tuple[list[StoredGroup], int]:
+    def list_groups(
+        self, cluster_id: str, page: NumberedPage, query: GroupQuery | None = None
+    ) -> tuple[list[StoredGroup], int]:
+        query = query or GroupQuery()
         with self._lifecycle.read() as conn:
             _live_cluster_row(conn, cluster_id)
             rows = conn.execute(f"{_GROUP_SELECT} WHERE cluster_id = ? ORDER BY seq", (cluster_id,))
-            found = [_group(row) for row in rows.fetchall()]
+            found = [g for g in (_group(row) for row in rows.fetchall()) if query.matches(g)]
         return page.cut(found), len(found)
 
     def get_group(self, cluster_id: str, group_id: str) -> StoredGroup:
@@ -290,6 +427,7 @@ class CceV2:
             if replicas > len(members):
                 if named:
                     raise invalid("attaching existing instances (instanceIDs) is not modelled")
+                self._check_node_quota(conn, cluster_id, replicas - len(members))
                 for _ in range(replicas - len(members)):
                     self._add_group_instance(conn, group, now)
             elif replicas < len(members):
@@ -316,7 +454,9 @@ class CceV2:
             clean = choice(policy or group.spec["cleanPolicy"], CLEAN_POLICIES, "cleanPolicy")
             self._remove(conn, group, chosen, clean == "Delete", now)
             _set_replicas(conn, group_id, len(members) - len(chosen), now)
-        return self._rng.short_id(f"task-{group_id}-scaledown-").lower()
+            return self._record_task(
+                conn, group, SCALE_DOWN, [m.cce_instance_id for m in chosen], now
+            )
 
     def delete_group(self, cluster_id: str, group_id: str, delete_instances: bool) -> None:
         """The group goes at once; its instances are deleted, or stay as plain nodes."""
@@ -327,18 +467,294 @@ class CceV2:
             self._remove(conn, group, members, delete_instances, now)
             conn.execute("UPDATE ccev2_instances SET group_id = '' WHERE group_id = ?", (group_id,))
             conn.execute("DELETE FROM ccev2_instance_groups WHERE group_id = ?", (group_id,))
+            conn.execute("DELETE FROM ccev2_versions WHERE owner = ?", (group_id,))
 
     def group_instances(
-        self, cluster_id: str, group_id: str, page: NumberedPage
+        self,
+        cluster_id: str,
+        group_id: str,
+        page: NumberedPage,
+        query: InstanceQuery | None = None,
     ) -> tuple[list[StoredInstance], int]:
+        query = query or InstanceQuery()
         with self._lifecycle.read() as conn:
             _live_cluster_row(conn, cluster_id)
             _group_row(conn, cluster_id, group_id)
             rows = conn.execute(
                 "SELECT * FROM ccev2_instances WHERE group_id = ? ORDER BY seq", (group_id,)
             ).fetchall()
-        found = [_instance(row) for row in rows]
+        found = [i for i in (_instance(row) for row in rows) if query.matches(i)]
         return page.cut(found), len(found)
+
+    def cluster_instances(
+        self, cluster_id: str, query: InstanceQuery
+    ) -> tuple[list[StoredInstance], int]:
+        """One page of the cluster's instances (masters and nodes), filtered and ordered."""
+        with self._lifecycle.read() as conn:
+            _live_cluster_row(conn, cluster_id)
+            rows = conn.execute(
+                "SELECT * FROM ccev2_instances WHERE cluster_id = ? ORDER BY seq", (cluster_id,)
+            ).fetchall()
+        found = [i for i in (_instance(row) for row in rows) if query.matches(i)]
+        order = {"instanceName": lambda i: i.spec["instanceName"],
+                 "instanceID": lambda i: i.cce_instance_id, "createdAt": lambda i: i.created}  # fmt: skip
+        found.sort(key=order[query.order_by], reverse=query.order == "DESC")
+        return query.page.cut(found), len(found)
+
+    # -- day 2: delete protection, quotas (cce-v2-day2-api.md 1) ----------------------------
+
+    def set_forbid_delete(self, cluster_id: str, body: Json) -> bool:
+        """``ForbidDelete`` (the SDK) or ``forbidDelete`` (the docs): the key is matched as Go
+        matches it."""
+        forbid = READ.opt_bool(body, "forbidDelete")
+        if forbid is None:
+            raise invalid("forbidDelete is required")
+        with self._lifecycle.write() as (conn, now):
+            row = _live_cluster_row(conn, cluster_id)
+            spec = json.loads(row["spec"])
+            spec["forbidDelete"] = forbid
+            conn.execute(
+                "UPDATE ccev2_clusters SET spec = ?, updated = ? WHERE cluster_id = ?",
+                (json.dumps(spec), now, cluster_id),
+            )
+        return forbid
+
+    def cluster_quota(self) -> tuple[int, int]:
+        with self._lifecycle.read() as conn:
+            return self._settings.current.v2_cluster_quota, _live_cluster_count(conn)
+
+    def node_quota(self, cluster_id: str) -> tuple[int, int]:
+        with self._lifecycle.read() as conn:
+            _live_cluster_row(conn, cluster_id)
+            return self._settings.current.v2_node_quota, _node_count(conn, cluster_id)
+
+    def _check_node_quota(self, conn: sqlite3.Connection, cluster_id: str, adding: int) -> None:
+        quota = self._settings.current.v2_node_quota
+        used = _node_count(conn, cluster_id)
+        if adding > 0 and used + adding > quota:
+            raise invalid(f"node quota exceeded: {used} of {quota} used, {adding} more asked")
+
+    # -- day 2: instance groups (cce-v2-day2-api.md 2) --------------------------------------
+
+    def configure_group(self, cluster_id: str, group_id: str, body: Json) -> None:
+        """Replace the group's spec (the machine stays); with ``syncMeta`` its nodes take the
+        template's labels, taints and annotations."""
+        READ.opt_bool(body, "passwordNeedUpdate")  # the password is never stored
+        sync = bool(READ.opt_bool(body, "syncMeta"))
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            group = _group(_group_row(conn, cluster_id, group_id))
+            spec = configured_group_spec(body, group.spec)
+            conn.execute(
+                "UPDATE ccev2_instance_groups SET name = ?, spec = ?, updated = ?"
+                " WHERE group_id = ?",
+                (spec["instanceGroupName"], json.dumps(spec), now, group_id),
+            )
+            if sync:
+                for member in _members(conn, group_id):
+                    _sync_meta(conn, member, spec["instanceTemplate"], now)
+
+    def set_group_autoscaler(self, cluster_id: str, group_id: str, body: Json) -> None:
+        autoscaler = group_autoscaler(body)
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            group = _group(_group_row(conn, cluster_id, group_id))
+            spec = dict(group.spec, clusterAutoscalerSpec=autoscaler)
+            conn.execute(
+                "UPDATE ccev2_instance_groups SET spec = ?, updated = ? WHERE group_id = ?",
+                (json.dumps(spec), now, group_id),
+            )
+
+    def scale_up(self, cluster_id: str, group_id: str, up_to: int | None, up_by: int | None) -> str:
+        """Add nodes up to ``upToReplicas`` (above the current replicas) or by ``upReplicas``
+        (exactly one of them [DOC]); a task id."""
+        if (up_to is None) == (up_by is None):
+            raise invalid("exactly one of upToReplicas and upReplicas is required")
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            group = _group(_group_row(conn, cluster_id, group_id))
+            members = _members(conn, group_id)
+            target = up_to if up_to is not None else len(members) + (up_by or 0)
+            if target <= len(members):
+                raise invalid(
+                    f"upToReplicas must be more than the current {len(members)} replicas"
+                    if up_to is not None
+                    else "upReplicas must be positive"
+                )
+            self._check_node_quota(conn, cluster_id, target - len(members))
+            added = [
+                self._add_group_instance(conn, group, now) for _ in range(target - len(members))
+            ]
+            _set_replicas(conn, group_id, target, now)
+            return self._record_task(conn, group, SCALE_UP, added, now)
+
+    def _record_task(
+        self, conn: sqlite3.Connection, group: StoredGroup, operation: str, ids: list[str],
+        now: float,
+    ) -> str:  # fmt: skip
+        task_id = self._rng.short_id(f"task-{group.group_id}-{operation}-").lower()
+        conn.execute(
+            "INSERT INTO ccev2_tasks (task_id, cluster_id, group_id, operation, instances,"
+            " created) VALUES (?, ?, ?, ?, ?, ?)",
+            (task_id, group.cluster_id, group.group_id, operation, json.dumps(ids), now),
+        )
+        return task_id
+
+    def get_task(self, task_type: str, task_id: str) -> dict[str, Any]:
+        _task_type(task_type)
+        with self._lifecycle.read() as conn:
+            row = conn.execute("SELECT * FROM ccev2_tasks WHERE task_id = ?", (task_id,)).fetchone()
+            if row is None:
+                raise no_such_object(f"task [{task_id}] not exists")
+            return _task_json(conn, row)
+
+    def list_tasks(
+        self, task_type: str, target_id: str, page: NumberedPage
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A group's tasks, newest first [DOC: order DESC by startTime by default]."""
+        _task_type(task_type)
+        if not target_id:
+            raise invalid("targetID is required")
+        with self._lifecycle.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM ccev2_tasks WHERE group_id = ? ORDER BY seq DESC", (target_id,)
+            ).fetchall()
+            found = [_task_json(conn, row) for row in rows]
+        return page.cut(found), len(found)
+
+    # -- day 2: the cluster autoscaler (cce-v2-day2-api.md 4) -------------------------------
+
+    def create_autoscaler(self, cluster_id: str) -> None:
+        """Deploy it with the defaults; a second create changes nothing [GUESS]."""
+        with self._lifecycle.write() as (conn, _):
+            cluster = _cluster(_running_cluster(conn, cluster_id))
+            config = {"kubeVersion": cluster.spec["k8sVersion"], **AUTOSCALER_DEFAULTS}
+            conn.execute(
+                "INSERT OR IGNORE INTO ccev2_autoscalers (cluster_id, config) VALUES (?, ?)",
+                (cluster_id, json.dumps(config)),
+            )
+
+    def get_autoscaler(self, cluster_id: str) -> tuple[StoredCluster, dict[str, Any]]:
+        """The cluster and its ``caConfig``, with ``instanceGroups`` from the groups' bounds."""
+        with self._lifecycle.read() as conn:
+            cluster = _cluster(_live_cluster_row(conn, cluster_id))
+            config = _autoscaler_row(conn, cluster_id)
+            rows = conn.execute(
+                f"{_GROUP_SELECT} WHERE cluster_id = ? ORDER BY seq", (cluster_id,)
+            ).fetchall()
+        scaled = [_group(r) for r in rows]
+        config["instanceGroups"] = [
+            {"instanceGroupID": g.group_id, "minReplicas": a["minReplicas"],
+             "maxReplicas": a["maxReplicas"], "priority": a["scalingGroupPriority"]}
+            for g in scaled
+            if (a := g.spec.get("clusterAutoscalerSpec") or {}).get("enabled")
+        ] or None  # fmt: skip
+        return cluster, config
+
+    def update_autoscaler(self, cluster_id: str, body: Json) -> None:
+        with self._lifecycle.write() as (conn, _):
+            cluster = _cluster(_running_cluster(conn, cluster_id))
+            _autoscaler_row(conn, cluster_id)
+            config = autoscaler_config(body, cluster.spec)
+            conn.execute(
+                "UPDATE ccev2_autoscalers SET config = ? WHERE cluster_id = ?",
+                (json.dumps(config), cluster_id),
+            )
+
+    # -- day 2: node upgrades (cce-v2-day2-api.md 5) ----------------------------------------
+
+    def upgrade_versions(self, cluster_id: str, group_id: str) -> dict[str, Any]:
+        with self._lifecycle.read() as conn:
+            cluster = _cluster(_live_cluster_row(conn, cluster_id))
+            _group_row(conn, cluster_id, group_id)
+            return self._offered(conn, cluster, group_id)
+
+    def _offered(
+        self, conn: sqlite3.Connection, cluster: StoredCluster, group_id: str
+    ) -> dict[str, Any]:
+        members = [m.cce_instance_id for m in _members(conn, group_id)]
+        return workflows.upgrade_versions(
+            conn, group_id, members, cluster.spec["k8sVersion"], cluster.spec["runtimeType"]
+        )
+
+    def create_workflow(self, cluster_id: str, body: Json) -> str:
+        kind = choice(READ.text(body, "workflowType"), workflows.WORKFLOW_TYPES, "workflowType")
+        if kind != workflows.UPGRADE_NODES:
+            raise invalid(f"workflowType {kind} is not modelled (UpgradeNodes only)")
+        knobs = self._settings.current
+        fate = self._fate(knobs.workflow_failure_rate, workflows.FAILED, workflows.SUCCEEDED)
+        with self._lifecycle.write() as (conn, now):
+            cluster = _cluster(_running_cluster(conn, cluster_id))
+            config = READ.section(
+                READ.section(body, "workflowConfig"), "upgradeNodesWorkflowConfig"
+            )
+            group_id = READ.text(config, "instanceGroupID")
+            if not group_id:
+                raise invalid(
+                    "workflowConfig.upgradeNodesWorkflowConfig.instanceGroupID is required"
+                )
+            _group_row(conn, cluster_id, group_id)
+            running = workflows.unfinished(conn, cluster_id)
+            if running is not None:
+                raise not_allowed(f"workflow {running} is still running in {cluster_id}")
+            members = [m.cce_instance_id for m in _members(conn, group_id)]
+            stored, nodes = workflows.checked_request(
+                body, members, self._offered(conn, cluster, group_id)
+            )
+            workflow_id = self._new_id(conn, "ccev2_workflows", "workflow_id", "wf-", lower=True)
+            workflows.insert(
+                conn, workflow_id, cluster_id, body, stored, nodes, fate,
+                knobs.workflow_batch_seconds, now,
+            )  # fmt: skip
+        return workflow_id
+
+    def get_workflow(self, cluster_id: str, workflow_id: str) -> dict[str, Any]:
+        with self._lifecycle.read() as conn:
+            _live_cluster_row(conn, cluster_id)
+            return workflows.workflow_json(workflows.row_of(conn, cluster_id, workflow_id))
+
+    def update_workflow(self, cluster_id: str, workflow_id: str, body: Json) -> None:
+        with self._lifecycle.write() as (conn, now):
+            _live_cluster_row(conn, cluster_id)
+            workflows.update(conn, workflows.row_of(conn, cluster_id, workflow_id), body, now)
+
+    def upgrade_master(self, cluster_id: str, version: str) -> None:
+        """What the console's "upgrade the master" does (no API exists): the control plane
+        runs ``version``, newer than now; the nodes keep theirs."""
+        version = choice(version, K8S_VERSIONS, "k8sVersion")
+        with self._lifecycle.write() as (conn, now):
+            row = _running_cluster(conn, cluster_id)
+            spec = json.loads(row["spec"])
+            if workflows.version_key(version) <= workflows.version_key(spec["k8sVersion"]):
+                raise invalid(f"{version} is not newer than {spec['k8sVersion']}")
+            spec["k8sVersion"] = version
+            conn.execute(
+                "UPDATE ccev2_clusters SET spec = ?, updated = ? WHERE cluster_id = ?",
+                (json.dumps(spec), now, cluster_id),
+            )
+
+    # -- day 2: add-ons (cce-v2-day2-api.md 6) ----------------------------------------------
+
+    def list_addons(self, cluster_id: str, names: list[str]) -> list[dict[str, Any]]:
+        with self._lifecycle.read() as conn:
+            _running_cluster(conn, cluster_id)
+            return addons.listed(conn, cluster_id, names)
+
+    def change_addon(self, cluster_id: str, operation: str, body: Json) -> None:
+        """``install``, ``upgrade``, ``update`` or ``uninstall`` (``addons.AddonRefused``: a
+        refusal the service answers in a 200 body)."""
+        sent = READ.text(body, "clusterID")
+        if sent and sent != cluster_id:
+            raise invalid(f"clusterID {sent!r} is not the cluster of the path")
+        change = {
+            "install": addons.install,
+            "upgrade": addons.upgrade,
+            "update": addons.update,
+            "uninstall": addons.uninstall,
+        }[operation]
+        with self._lifecycle.write() as (conn, now):
+            _running_cluster(conn, cluster_id)
+            change(conn, cluster_id, body, now + self._settings.current.addon_seconds)
 
     # -- everything, for the admin state ---------------------------------------------------
 
@@ -352,6 +768,27 @@ class CceV2:
             [_group(r) for r in groups],
             [_instance(r) for r in instances],
         )
+
+    def day2(self) -> dict[str, list[dict[str, Any]]]:
+        """The day-2 objects for the admin state: add-ons, workflows and cluster autoscalers
+        (in their answers' shapes, each with its cluster's id)."""
+        with self._lifecycle.read() as conn:
+            found = {
+                "addons": [
+                    {"clusterID": r["cluster_id"], "name": r["name"], "phase": r["phase"],
+                     "installedVersion": r["version"], "params": r["params"]}
+                    for r in conn.execute("SELECT * FROM ccev2_addons ORDER BY cluster_id, name")
+                ],
+                "workflows": [
+                    workflows.workflow_json(r)
+                    for r in conn.execute("SELECT * FROM ccev2_workflows ORDER BY seq")
+                ],
+                "autoscalers": [
+                    {"clusterID": r["cluster_id"], "caConfig": json.loads(r["config"])}
+                    for r in conn.execute("SELECT * FROM ccev2_autoscalers ORDER BY cluster_id")
+                ],
+            }  # fmt: skip
+        return found
 
     # -- internals -------------------------------------------------------------------------
 
@@ -403,6 +840,12 @@ class CceV2:
     ) -> str:
         group_id = self._new_id(conn, "ccev2_instance_groups", "group_id", "cce-ig-", lower=True)
         spec = group_spec(body, cluster_id, group_id)
+        self._check_node_quota(conn, cluster_id, spec["replicas"])
+        cluster = json.loads(_live_cluster_row(conn, cluster_id)["spec"])
+        runtime = spec["instanceTemplate"].get("runtimeType") or cluster["runtimeType"]
+        workflows.new_group_versions(
+            conn, group_id, cluster["k8sVersion"], runtime, spec["instanceTemplate"]
+        )
         conn.execute(
             "INSERT INTO ccev2_instance_groups (group_id, cluster_id, name, replicas, created,"
             " updated, spec) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -416,11 +859,11 @@ class CceV2:
 
     def _add_group_instance(
         self, conn: sqlite3.Connection, group: StoredGroup, now: float, fate: str | None = None
-    ) -> None:
+    ) -> str:
         if fate is None:
             fate = self._fate(self._settings.current.create_failure_rate, CREATE_FAILED, RUNNING)
         template = group.spec["instanceTemplate"]
-        self._add_instance(conn, group.cluster_id, template, NODE, group, fate, now)
+        return self._add_instance(conn, group.cluster_id, template, NODE, group, fate, now)
 
     def _add_instance(
         self,
@@ -431,10 +874,18 @@ class CceV2:
         group: StoredGroup | None,
         fate: str,
         now: float,
-    ) -> None:
+    ) -> str:
         cce_id = self._new_id(conn, "ccev2_instances", "cce_instance_id", f"{cluster_id}-", True)
         machine_id = self._machine_id(conn, template)
+        if group is not None:
+            kubelet, runtime = workflows.versions_of(conn, group.group_id)
+        else:
+            cluster = json.loads(_live_cluster_row(conn, cluster_id)["spec"])
+            offered = RUNTIME_CATALOGUE.get(cluster["runtimeType"], ("",))
+            kubelet, runtime = cluster["k8sVersion"], offered[0]
+        workflows.set_versions(conn, cce_id, kubelet, runtime)
         spec = dict(template)
+        put(spec, "runtimeVersion", runtime)
         put(spec, "cceInstanceID", cce_id)
         put(spec, "instanceName", READ.text(template, "instanceName") or cce_id)
         put(spec, "clusterID", cluster_id)
@@ -452,6 +903,7 @@ class CceV2:
             (cce_id, machine_id, cluster_id, group.group_id if group else "", role, PENDING,
              steps, due, now, now, json.dumps(spec)),
         )  # fmt: skip
+        return cce_id
 
     def _machine_id(self, conn: sqlite3.Connection, template: Json) -> str:
         if not template.get("existed"):
@@ -496,7 +948,8 @@ class CceV2:
 
 _DUE = (
     "SELECT 1 FROM ccev2_clusters WHERE due <= ?1"
-    " UNION ALL SELECT 1 FROM ccev2_instances WHERE due <= ?1 LIMIT 1"
+    " UNION ALL SELECT 1 FROM ccev2_instances WHERE due <= ?1"
+    f" UNION ALL {workflows.DUE} UNION ALL {addons.DUE} LIMIT 1"
 )
 
 
@@ -512,9 +965,130 @@ def _advance(conn: sqlite3.Connection, now: float) -> None:
                 f"UPDATE {table} SET phase = ?, steps = ?, due = ?, updated = ? WHERE seq = ?",
                 (phase, json.dumps(left), left[0][0] if left else None, when, row["seq"]),
             )
+    workflows.advance(conn, now, _upgraded)
+    addons.advance(conn, now)
     gone = "SELECT cluster_id FROM ccev2_clusters WHERE phase = 'deleted'"
     conn.execute(f"DELETE FROM ccev2_instances WHERE phase = 'deleted' OR cluster_id IN ({gone})")
     conn.execute(f"DELETE FROM ccev2_instance_groups WHERE cluster_id IN ({gone})")
+    for table in ("ccev2_tasks", "ccev2_autoscalers", "ccev2_workflows", "ccev2_addons"):
+        conn.execute(f"DELETE FROM {table} WHERE cluster_id IN ({gone})")
+    conn.execute(
+        "DELETE FROM ccev2_versions WHERE owner NOT IN (SELECT cce_instance_id FROM"
+        " ccev2_instances) AND owner NOT IN (SELECT group_id FROM ccev2_instance_groups)"
+    )
+
+
+def _upgraded(conn: sqlite3.Connection, owner: str, targets: dict[str, str], when: float) -> None:
+    """A node (or, at the end of a workflow, a group) takes the upgrade's target versions."""
+    kubelet, runtime = workflows.versions_of(conn, owner)
+    kubelet = workflows.newer(kubelet, targets.get(KUBELET, kubelet))
+    runtime = workflows.newer(runtime, targets.get(CONTAINER_RUNTIME, runtime))
+    workflows.set_versions(conn, owner, kubelet, runtime)
+    for table, key in (
+        ("ccev2_instances", "cce_instance_id"),
+        ("ccev2_instance_groups", "group_id"),
+    ):
+        row = conn.execute(f"SELECT seq, spec FROM {table} WHERE {key} = ?", (owner,)).fetchone()
+        if row is None:
+            continue
+        spec = json.loads(row["spec"])
+        target = spec if table == "ccev2_instances" else spec["instanceTemplate"]
+        target["runtimeVersion"] = runtime
+        conn.execute(
+            f"UPDATE {table} SET spec = ?, updated = ? WHERE seq = ?",
+            (json.dumps(spec), when, row["seq"]),
+        )
+
+
+def _live_cluster_count(conn: sqlite3.Connection) -> int:
+    found = conn.execute(
+        "SELECT count(*) FROM ccev2_clusters WHERE phase NOT IN (?, ?)", (DELETING, DELETED)
+    ).fetchone()
+    return int(found[0])
+
+
+def _node_count(conn: sqlite3.Connection, cluster_id: str) -> int:
+    found = conn.execute(
+        "SELECT count(*) FROM ccev2_instances WHERE cluster_id = ? AND role = ? AND phase NOT IN"
+        " (?, ?)",
+        (cluster_id, NODE, DELETING, DELETED),
+    ).fetchone()
+    return int(found[0])
+
+
+def _sync_meta(
+    conn: sqlite3.Connection, member: StoredInstance, template: Json, now: float
+) -> None:
+    """The template's labels (beside the system ones), taints and annotations on a node."""
+    spec = dict(member.spec)
+    system = {k: v for k, v in spec.get("labels", {}).items() if k in SYSTEM_LABELS}
+    spec["labels"] = {**template.get("labels", {}), **system}
+    for key in ("taints", "annotations"):
+        if template.get(key):
+            spec[key] = template[key]
+        else:
+            spec.pop(key, None)
+    conn.execute(
+        "UPDATE ccev2_instances SET spec = ?, updated = ? WHERE seq = ?",
+        (json.dumps(spec), now, member.seq),
+    )
+
+
+def _task_type(task_type: str) -> None:
+    if task_type != TASK_TYPE:
+        raise invalid(f"unsupported taskType {task_type!r} ({TASK_TYPE} only)")
+
+
+def _task_json(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    """A task, its phase worked out from its nodes [GUESS]: a scale-up is done when every
+    added node is running or failed, a scale-down when every removed node left the group."""
+    ids = json.loads(row["instances"])
+    metrics: dict[str, str] = {}
+    latest = row["created"]
+    for cce_id in ids:
+        node = conn.execute(
+            "SELECT * FROM ccev2_instances WHERE cce_instance_id = ?", (cce_id,)
+        ).fetchone()
+        if node is not None:
+            latest = max(latest, node["updated"])
+        if row["operation"] == SCALE_UP:
+            metrics[cce_id] = DELETED if node is None else node["phase"]
+        else:
+            left = node is None or node["phase"] == DELETED or node["group_id"] != row["group_id"]
+            metrics[cce_id] = "Succeed" if left else "Processing"
+    settled = (RUNNING, CREATE_FAILED, DELETED) if row["operation"] == SCALE_UP else ("Succeed",)
+    done = all(value in settled for value in metrics.values())
+    phase = "Done" if done else "Processing"
+    name = (
+        "ScaleUpInstanceGroup"
+        if row["operation"] == SCALE_UP
+        else "RemoveInstancesFromInstanceGroup"
+    )
+    process: dict[str, Any] = {"name": name, "phase": phase, "startTime": rfc3339(row["created"]),
+                               "metrics": metrics}  # fmt: skip
+    task: dict[str, Any] = {
+        "id": row["task_id"],
+        "type": TASK_TYPE,
+        "description": "add instances to instance group"
+        if row["operation"] == SCALE_UP
+        else "remove specified instances from instance group",
+        "startTime": rfc3339(row["created"]),
+        "phase": phase,
+        "processes": [process],
+    }
+    if done:
+        task["finishTime"] = process["finishTime"] = rfc3339(latest)
+    return task
+
+
+def _autoscaler_row(conn: sqlite3.Connection, cluster_id: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT config FROM ccev2_autoscalers WHERE cluster_id = ?", (cluster_id,)
+    ).fetchone()
+    if row is None:
+        raise no_such_object(f"cluster [{cluster_id}] has no autoscaler")
+    config: dict[str, Any] = json.loads(row["config"])
+    return config
 
 
 def _live_cluster_row(conn: sqlite3.Connection, cluster_id: str) -> sqlite3.Row:
@@ -582,6 +1156,7 @@ def _cluster(row: sqlite3.Row) -> StoredCluster:
         updated=row["updated"],
         spec=json.loads(row["spec"]),
         node_num=row["node_num"],
+        workflow_id=row["workflow_id"],
     )
 
 

@@ -25,4 +25,28 @@ ENDPOINTS: tuple[Endpoint[CceV2], ...] = (
     Endpoint("PUT", f"{_GROUP}/replicas", h.update_replicas),
     Endpoint("PUT", f"{_GROUP}/scaledown", h.scale_down),
     Endpoint("GET", f"{_GROUP}/instances", h.group_instances),
+    Endpoint("GET", "/cluster/<cluster>/instances", h.cluster_instances),
+    # day 2 (cce-v2-day2-api.md)
+    Endpoint("PUT", "/cluster/<cluster>/forbiddelete", h.forbid_delete),
+    Endpoint("GET", "/quota/cluster", h.cluster_quota),
+    Endpoint("GET", "/quota/cluster/<cluster>/node", h.node_quota),
+    Endpoint("PUT", f"{_GROUP}/configure", h.configure_group),
+    Endpoint("PUT", f"{_GROUP}/autoscaler", h.group_autoscaler),
+    Endpoint("PUT", f"{_GROUP}/scaleup", h.scale_up),
+    Endpoint("GET", "/task/<kind>/<task>", h.get_task),
+    Endpoint("GET", "/tasks/<kind>", h.list_tasks),
+    Endpoint("POST", "/autoscaler/<cluster>", h.create_autoscaler),
+    Endpoint("GET", "/autoscaler/<cluster>", h.get_autoscaler),
+    Endpoint("PUT", "/autoscaler/<cluster>", h.update_autoscaler),
+    Endpoint("GET", f"{_GROUP}/component_upgrade_versions", h.upgrade_versions),
+    Endpoint("POST", "/cluster/<cluster>/workflow", h.create_workflow),
+    Endpoint("GET", "/cluster/<cluster>/workflow/<workflow>", h.get_workflow),
+    Endpoint("PUT", "/cluster/<cluster>/workflow/<workflow>", h.update_workflow),
+    Endpoint("GET", "/cluster/<cluster>/addon", h.list_addons),
+    Endpoint("POST", "/cluster/<cluster>/addon", h.install_addon),
+    Endpoint("POST", "/cluster/<cluster>/addon/upgrade", h.upgrade_addon),
+    Endpoint("PUT", "/cluster/<cluster>/addon", h.update_addon),
+    Endpoint("DELETE", "/cluster/<cluster>/addon", h.uninstall_addon),
 )
+# What the console does where no API exists: POST /__emulator/cce_v2/<name>.
+CONSOLE = {"upgrade-master": h.upgrade_master}

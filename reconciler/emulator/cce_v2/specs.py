@@ -54,6 +54,15 @@ UPDATE_POLICIES = ("Rolling", "Concurrency")
 CLEAN_POLICIES = ("Remain", "Delete")
 KUBECONFIG_TYPES = ("vpc", "public", "internal")
 CLUSTER_KEYWORD_TYPES = ("clusterName", "clusterID")
+GROUP_KEYWORD_TYPES = ("instanceGroupName", "instanceGroupID")  # [DOC]
+INSTANCE_KEYWORD_TYPES = ("instanceName", "instanceID", "k8sNodeName", "vpcIP",
+                          "instanceGroupID", "clusterRole")  # [SDK] + [DOC]  # fmt: skip
+INSTANCE_ORDER_BY = ("instanceName", "instanceID", "createdAt")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+EXPANDERS = ("random", "most-pods", "least-waste", "priority")  # [DOC]
+# What a configure may not change: the machine (the reconciler replaces the group) [GUESS].
+FIXED_TEMPLATE_KEYS = ("machineType", "instanceType", "instanceResource", "imageID")
+FIXED_VPC_KEYS = ("vpcSubnetID", "securityGroupID")
 CLUSTER_ORDER_BY = ("clusterName", "clusterID", "createdAt")
 ORDERS = ("ASC", "DESC")
 CLUSTER_NAME = re.compile(r"[\w.\-]{1,65}")  # letters, digits, - . _; at most 65 [DOC]
@@ -225,13 +234,20 @@ def instance_template(raw: Json, where: str) -> dict[str, Any]:
             raise invalid(f"{where}instanceResource.{key} must not be negative")
     READ.text(raw, "instanceType", where=where)
     labels = READ.section(raw, "labels", where)
-    if not all(isinstance(v, str) for v in labels.values()):
-        raise invalid(f"{where}labels must map strings to strings")
+    annotations = READ.section(raw, "annotations", where)
+    for key, values in (("labels", labels), ("annotations", annotations)):
+        if not all(isinstance(v, str) for v in values.values()):
+            raise invalid(f"{where}{key} must map strings to strings")
+    taints = [_taint(READ.element(t, f"{where}taints[]"), where) for t in READ.items(raw, "taints")]
     machine = READ.text(raw, "machineType", where=where) or "BCC"
     put(spec, "machineType", choice(machine, MACHINE_TYPES, "machineType"))
     put(spec, "vpcConfig", vpc)
     put(spec, "instanceResource", resource)
     put(spec, "labels", labels)
+    if annotations:
+        put(spec, "annotations", annotations)
+    if taints:
+        put(spec, "taints", taints)
     put(spec, "existed", existed)
     put(
         spec,
@@ -240,6 +256,19 @@ def instance_template(raw: Json, where: str) -> dict[str, Any]:
     )
     put(spec, "cceInstancePriority", READ.opt_int(raw, "cceInstancePriority", where) or 5)
     return spec
+
+
+def _taint(raw: Json, where: str) -> dict[str, Any]:
+    key = READ.text(raw, "key", where=f"{where}taints[].")
+    if not key:
+        raise invalid(f"{where}taints[].key is required")
+    effect = choice(READ.text(raw, "effect", where=f"{where}taints[]."), TAINT_EFFECTS, "effect")
+    taint: dict[str, Any] = {"key": key}
+    value = READ.text(raw, "value", where=f"{where}taints[].")
+    if value:
+        taint["value"] = value
+    taint["effect"] = effect
+    return taint
 
 
 def _check_password(password: str, where: str) -> None:
@@ -294,3 +323,92 @@ def group_spec(body: Json, cluster_id: str, group_id: str) -> dict[str, Any]:
     put(spec, "instanceTemplates", templates or None)
     put(spec, "replicas", replicas)
     return spec
+
+
+def configured_group_spec(body: Json, current: dict[str, Any]) -> dict[str, Any]:
+    """The stored spec after ``PUT .../configure``: the body is the whole InstanceGroupSpec.
+    The group's identity, ``replicas`` (scaling has its own calls) and the template's
+    ``runtimeVersion`` (upgrades change it) are kept; the machine must not change [GUESS]."""
+    where = "instanceTemplate."
+    for key in ("cceInstanceGroupID", "clusterID"):
+        sent = READ.text(body, key)
+        if sent and sent != current[key]:
+            raise invalid(f"{key} {sent!r} is not the group of the path")
+    template = instance_template(READ.section(body, "instanceTemplate"), where)
+    before = current["instanceTemplate"]
+    for key in FIXED_TEMPLATE_KEYS:
+        if template.get(key) != before.get(key):
+            raise invalid(f"{where}{key} cannot be changed by configure; create a new group")
+    for key in FIXED_VPC_KEYS:
+        if template["vpcConfig"].get(key) != before["vpcConfig"].get(key):
+            raise invalid(f"{where}vpcConfig.{key} cannot be changed by configure")
+    if "runtimeVersion" in before:
+        template["runtimeVersion"] = before["runtimeVersion"]
+    else:
+        template.pop("runtimeVersion", None)
+    spec = dict(current)
+    name = READ.text(body, "instanceGroupName")
+    if not name:
+        raise invalid("instanceGroupName is required")
+    put(spec, "instanceGroupName", name)
+    for key, allowed in (
+        ("shrinkPolicy", SHRINK_POLICIES),
+        ("updatePolicy", UPDATE_POLICIES),
+        ("cleanPolicy", CLEAN_POLICIES),
+    ):
+        value = READ.text(body, key)
+        if value:
+            put(spec, key, choice(value, allowed, key))
+    autoscaler = READ.opt_obj(body, "clusterAutoscalerSpec")
+    if autoscaler is not None:
+        put(spec, "clusterAutoscalerSpec", group_autoscaler(autoscaler))
+    put(spec, "instanceTemplate", template)
+    return spec
+
+
+def group_autoscaler(body: Json) -> dict[str, Any]:
+    """``{enabled, minReplicas, maxReplicas, scalingGroupPriority}``, all four required [DOC],
+    checked as the SDK checks them when enabled (min <= max; the docs say min < max)."""
+    enabled = READ.opt_bool(body, "enabled")
+    numbers = [
+        READ.opt_int(body, k) for k in ("minReplicas", "maxReplicas", "scalingGroupPriority")
+    ]
+    if enabled is None or any(n is None for n in numbers):
+        raise invalid("enabled, minReplicas, maxReplicas and scalingGroupPriority are required")
+    low, high, priority = (int(n or 0) for n in numbers)
+    if enabled and not (0 <= low <= high and priority >= 0):
+        raise invalid("invalid minReplicas, maxReplicas or scalingGroupPriority")
+    return {"enabled": enabled, "minReplicas": low, "maxReplicas": high,
+            "scalingGroupPriority": priority}  # fmt: skip
+
+
+def autoscaler_config(body: Json, cluster: dict[str, Any]) -> dict[str, Any]:
+    """A ``caConfig`` as stored after ``PUT /autoscaler/{id}`` (a bare config body)."""
+    expander = choice(READ.text(body, "expander"), EXPANDERS, "expander")
+    config: dict[str, Any] = {
+        "kubeVersion": READ.text(body, "kubeVersion") or cluster["k8sVersion"],
+        "replicaCount": READ.number(body, "replicaCount"),
+        "scaleDownEnabled": bool(READ.opt_bool(body, "scaleDownEnabled")),
+        "expander": expander,
+    }
+    for key in ("scaleDownUtilizationThreshold", "scaleDownGPUUtilizationThreshold"):
+        value = READ.opt_int(body, key)
+        if value is not None:
+            if not 0 < value < 100:
+                raise invalid(f"{key} must be within (0, 100)")
+            config[key] = value
+    for key in ("scaleDownUnneededTime", "scaleDownDelayAfterAdd", "maxEmptyBulkDelete"):
+        value = READ.opt_int(body, key)
+        if value is not None:
+            if value < 0:
+                raise invalid(f"{key} must not be negative")
+            config[key] = value
+    for key in ("skipNodesWithLocalStorage", "skipNodesWithSystemPods"):
+        flag = READ.opt_bool(body, key)
+        config[key] = True if flag is None else flag  # default true [DOC]
+    custom = READ.section(body, "customConfigs")
+    if not all(isinstance(v, str) for v in custom.values()):
+        raise invalid("customConfigs must map strings to strings")
+    if custom:
+        config["customConfigs"] = custom
+    return config
