@@ -3,23 +3,14 @@ execute, summarise."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 import click
 
-from reconciler.apply import (
-    ApplyOptions,
-    ApplyResult,
-    Executor,
-    SecretSink,
-    execute,
-    record_drift,
-    summary_lines,
-)
+from reconciler.apply import ApplyOptions, record_drift, summary_lines
 from reconciler.commands.common import (
     config_choice_options,
     destroy_options,
@@ -33,12 +24,11 @@ from reconciler.commands.common import (
 )
 from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
+from reconciler.execution import execute_prepared
 from reconciler.guards import check_guards
-from reconciler.kinds import apply_inputs
 from reconciler.model import (
     NO_CHOICE,
     Action,
-    Address,
     ConfigChoice,
     DesiredState,
     PlanMode,
@@ -50,7 +40,6 @@ from reconciler.planfile import SavedPlan
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
-from reconciler.secrets import write_secret_file
 from reconciler.session import (
     TARGETED_APPLY_WARNING,
     TARGETING_WARNING,
@@ -132,7 +121,7 @@ def apply_run(
         check_guards(plan, prepared.state, options.allow_deletes, options.mode)
         run.secrets.preload([c for c in plan.actionable if c.action is not Action.DELETE])
         _approve_changes(context, options.mode, auto_approve, saved is not None)
-        result = execute_prepared(run, prepared, plan, apply_options, say)
+        result = execute_prepared(run, prepared, plan, apply_options, say, click.echo)
     say("")
     for line in summary_lines(result, options.mode is PlanMode.DESTROY):
         say(line)
@@ -154,49 +143,6 @@ def _approve_changes(context: RunContext, mode: PlanMode, auto_approve: bool, sa
         )
     elif not saved:
         approve("\nDo you want to perform these actions?", "yes", auto_approve)
-
-
-def execute_prepared(
-    run: Run,
-    prepared: Prepared,
-    plan: Plan,
-    options: ApplyOptions,
-    say: Callable[[str], None],
-    executor_type: type[Executor] = Executor,
-) -> ApplyResult:
-    """Persist what recovery found, then walk the plan with the journal open (``watch`` passes
-    an executor that stops starting changes when asked)."""
-    store = run.store
-    if prepared.recovered:
-        # persist what was recovered before a new journal replaces the old one
-        prepared.state = store.write(prepared.state)
-    prepared.state.target = run.context.target.url()
-    with store.journal(prepared.state) as journal:
-        executor = executor_type(
-            run.client,
-            journal,
-            journal.state,
-            run.secrets.value,
-            apply_inputs(prepared.desired, prepared.live),
-            options,
-            say,
-            secret_sink=secret_sink(run.context.secrets_base, say),
-        )
-        return execute(plan, executor, options.parallelism, say)
-
-
-def secret_sink(base_dir: str, say: Callable[[str], None]) -> SecretSink:
-    """Where a secret the API shows once goes: a 0600 file relative to the configuration, or
-    this command's standard output for ``-`` (the only line that ever carries it)."""
-
-    def deliver(address: Address, destination: str, value: str) -> None:
-        if destination == "-":
-            click.echo(f"{address}: secret: {value}")
-            return
-        write_secret_file(os.path.join(base_dir, os.path.expanduser(destination)), value)
-        say(f"{address}: secret written to {destination} (mode 0600)")
-
-    return deliver
 
 
 def _record_drift(

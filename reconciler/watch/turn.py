@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
+
 from reconciler.apply import ApplyOptions, Executor
 from reconciler.client.budget import Budgets
 from reconciler.client.credentials import (
@@ -28,11 +30,11 @@ from reconciler.client.credentials import (
     ENV_SECRET_ACCESS_KEY,
     ENV_SESSION_TOKEN,
 )
-from reconciler.commands.apply import execute_prepared
 from reconciler.config import load_config
 from reconciler.config.digest import config_digest
 from reconciler.context import RunContext, resolve
 from reconciler.errors import ConfigError, ReconcilerError, StateLockedError
+from reconciler.execution import execute_prepared
 from reconciler.graph import DONE, NodeResult
 from reconciler.graph import FAILED as NODE_FAILED
 from reconciler.kinds import kind_named
@@ -273,7 +275,9 @@ def _locked_turn(
         run.secrets.preload([c for c in plan.changes if c.action is not Action.DELETE])
         say = _prefixed(worker.say, env.label)
         executor_type = StoppableExecutor.for_worker(worker)
-        outcome = execute_prepared(run, prepared, plan, settings.apply, say, executor_type)
+        outcome = execute_prepared(
+            run, prepared, plan, settings.apply, say, click.echo, executor_type
+        )
     _remember(env, settings, result, plan.changes, outcome.results, now, inputs)
 
 
