@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler import session
+from reconciler import execution, session
 from reconciler.cli import main as cli_main
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig, TransportStats
@@ -230,7 +230,7 @@ def instrument_apply(clock: Clock) -> None:
     (with ``--plan``, a ``plan`` phase would be a second plan: apply of a saved plan makes
     none)."""
     apply_command.read_plan = clock.wrap("read plan", apply_command.read_plan)
-    apply_command.execute = clock.wrap("execute", apply_command.execute)
+    execution.execute = clock.wrap("execute", execution.execute)
     apply_command.load = clock.wrap("load", apply_command.load)
     session.refresh = clock.wrap("refresh", session.refresh)
     session.refresh_changed = clock.wrap("refresh", session.refresh_changed)
