@@ -12,7 +12,8 @@ Not for: HTTP, paths or paging (:mod:`.ccr`).
 
 NOT ESTABLISHED (docs/api-contract.md "CCR Enterprise"): the values of every ``status``, of a
 robot's ``level``, and of permission ``action``/``resource``. The constants below are the
-emulator's choices, the one place the reconciler spells them.
+emulator's choices; the enumerated values a kind declares or waits on are in :mod:`.ccr_values`
+(re-exported here), so that declaring the kinds does not import this module.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ from typing import Any
 
 from reconciler.client.answers import Reader
 from reconciler.client.answers import put_omitempty as _put
+from reconciler.client.ccr_values import (  # noqa: F401 (re-exported: the wire's values)
+    IP_TYPES,
+    PUBLIC_ACTIONS,
+    PUBLIC_CLOSED,
+    PUBLIC_OPENED,
+    REGISTRY_TYPES,
+    ROBOT_PREFIX,
+)
 
 Json = dict[str, Any]
-
-ROBOT_PREFIX = "ccr$"  # the service names a robot "ccr$<name>" [META CreateRobotAccount]
-# NOT ESTABLISHED: the emulator's spelling of the public endpoint's settled states.
-PUBLIC_OPENED, PUBLIC_CLOSED = "opened", "closed"
-PUBLIC_ACTIONS = ("open", "close")  # [SDK binding]
-REGISTRY_TYPES = ("harbor", "docker-hub", "docker-registry", "baidu-ccr")  # [SDK binding]
-IP_TYPES = ("auto", "manual")  # [META AddVpcLink]
 
 
 def wire_bool(value: bool) -> str:
