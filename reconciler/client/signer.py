@@ -22,8 +22,9 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from reconciler.records import record
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def _redacted(request: str) -> str:
     )
 
 
-@dataclass(frozen=True)
+@record
 class AuthString:
     access_key_id: str
     timestamp: datetime

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from reconciler.client.base import ClientBase
@@ -60,6 +59,7 @@ from reconciler.client.v1_types import (
     to_wire,
 )
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
+from reconciler.records import record
 
 if TYPE_CHECKING:
     from reconciler.client.ccr import CcrClient
@@ -667,7 +667,7 @@ class CceClient(ClientBase):
         return self._ack(self._call("POST", "/v1/node/flavor/list", body=dict(filters)))
 
 
-@dataclass(frozen=True)
+@record
 class Page(Generic[T]):
     """One page of a marker-paged list, as read (``nextMarker`` is "" unless truncated)."""
 

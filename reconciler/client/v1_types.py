@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import field, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from reconciler.client.answers import frozen
 from reconciler.errors import ShapeError
+from reconciler.records import record
 
 T = TypeVar("T")
 _ABSENT: Any = object()
@@ -239,7 +240,7 @@ class Listing(tuple[T, ...]):
         return f"{self.where} ({label} {ids})" if ids else self.where
 
 
-@dataclass(frozen=True)
+@record
 class Ack:
     """The answer of a call that returns nothing (or nothing the reconciler reads)."""
 
@@ -247,7 +248,7 @@ class Ack:
     data: Mapping[str, Any] = _mapping(show=False)
 
 
-@dataclass(frozen=True)
+@record
 class RegistryUser:
     username: str
     create_time: str = ""
@@ -259,14 +260,14 @@ class RegistryUser:
         return cls(required_text(d, "username"), text(d, "createTime"), text(d, "updateTime"))
 
 
-@dataclass(frozen=True)
+@record
 class Namespace:  # provisional shape, parsed in v1.py
     namespace: str
     public: bool = False
     create_time: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Image:  # provisional shape, parsed in v1.py: a repository and its tags
     namespace: str
     repository: str
@@ -275,7 +276,7 @@ class Image:  # provisional shape, parsed in v1.py: a repository and its tags
     create_time: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     namespace: str
     repository: str
@@ -284,7 +285,7 @@ class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     create_time: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Instance:
     """A node as listed inside a cluster (``instanceList``): shown, never decided from, so its
     fields are optional; node decisions read ``GET /v1/node`` (``Node``)."""
@@ -307,7 +308,7 @@ class Instance:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Cluster:
     cluster_uuid: str
     cluster_name: str = ""
@@ -351,7 +352,7 @@ class Cluster:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     instance_short_id: str
     instance_uuid: str = ""
@@ -391,7 +392,7 @@ class Node:
         )
 
 
-@dataclass(frozen=True)
+@record
 class ClusterOrder:
     """The answer of a cluster create or scale-up: the cluster and the orders placed."""
 
@@ -408,7 +409,7 @@ class ClusterOrder:
 CreatedCluster = ClusterOrder
 
 
-@dataclass(frozen=True)
+@record
 class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (no "0 left")
     cluster: int = 0
     cluster_used: int = 0
@@ -428,7 +429,7 @@ class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (n
         )
 
 
-@dataclass(frozen=True)
+@record
 class ContainerNet:
     container_net: str
     capacity: int = 0
@@ -439,7 +440,7 @@ class ContainerNet:
         return cls(required_text(d, "containerNet"), number(d, "capacity"))
 
 
-@dataclass(frozen=True)
+@record
 class ExistedNode:
     """A BCC instance that could be shifted into a cluster."""
 
@@ -490,20 +491,20 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@record
 class DiskSize:
     size: str  # gigabytes, as a string on the wire
     volume_type: str = "sata"  # sata | ssd | premium_ssd
     snapshot_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CdsPreMountInfo:
     mount_path: str
     cds_config: tuple[DiskSize, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class AdvancedOptions:
     kube_proxy_mode: str | None = None  # iptables | ipvs
     secure_container_enable: bool | None = None
@@ -514,7 +515,7 @@ class AdvancedOptions:
     max_pod_num: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class BccConfig:
     cpu: int
     memory: int
@@ -540,7 +541,7 @@ class BccConfig:
     service_type: str = field(default="BCC", init=False)
 
 
-@dataclass(frozen=True)
+@record
 class CdsConfig:
     cds_disk_size: tuple[DiskSize, ...]
     purchase_num: int = 1
@@ -552,7 +553,7 @@ class CdsConfig:
     service_type: str = field(default="CDS", init=False)
 
 
-@dataclass(frozen=True)
+@record
 class EipConfig:
     bandwidth_in_mbps: int
     sub_product_type: str = "netraffic"  # bandwidth | netraffic
@@ -565,7 +566,7 @@ class EipConfig:
     service_type: str = field(default="EIP", init=False)
 
 
-@dataclass(frozen=True)
+@record
 class OrderContent:
     """``{"items": [{"config": ...}]}``: what is bought for the nodes."""
 
@@ -576,7 +577,7 @@ class OrderContent:
         return cls(tuple(configs))
 
 
-@dataclass(frozen=True)
+@record
 class CreateClusterArgs:
     cluster_name: str
     version: str
