@@ -16,7 +16,7 @@ from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 # The registry's kind names (``reconciler.kinds`` sets them whenever the registry changes).
 _kind_names: tuple[str, ...] | None = None
@@ -37,7 +37,7 @@ def set_kind_names(names: tuple[str, ...]) -> None:
     _kind_names = names
 
 
-@record(order=True)
+@frozen_record(order=True)
 class Address:
     """``kind.name``: ``user.ccetest``, ``namespace.team-a``, ``repository.team-a/api``."""
 
@@ -58,7 +58,7 @@ class Address:
         return cls(kind, name)
 
 
-@record
+@frozen_record
 class Location:
     path: str
     line: int  # 1-based
@@ -71,7 +71,7 @@ class Location:
 NOWHERE = Location("<none>", 0, 0)
 
 
-@record
+@frozen_record
 class SecretRef:
     """A secret given by reference; exactly one of ``env`` / ``file`` is set."""
 
@@ -82,7 +82,7 @@ class SecretRef:
         return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
 
 
-@record
+@frozen_record
 class Lifecycle:
     """``protect=None`` means the block (or key) was not declared: state keeps what it had.
     ``reconcile`` narrows what ``reconciler watch`` may do with the resource (``observe``,
@@ -92,7 +92,7 @@ class Lifecycle:
     reconcile: str | None = None
 
 
-@record
+@frozen_record
 class LiveObject:
     """One object as read from the API, normalised to the attributes a desired spec declares."""
 
@@ -107,7 +107,7 @@ class LiveObject:
     doubt: str = field(default="", compare=False)
 
 
-@record
+@frozen_record
 class Spec:
     """One declared resource, as its kind's field table built it from the YAML
     (``reconciler.kinds.fields``): ``attrs`` holds the declared values, keyed by their YAML key,
@@ -125,7 +125,7 @@ class Spec:
         return self.address.name
 
 
-@record
+@frozen_record
 class Target:
     """Where the resources live: a region (``https://cce.<region>.baidubce.com``) or an endpoint.
 
@@ -143,7 +143,7 @@ class Target:
         return f"https://cce.{self.region or 'bj'}.baidubce.com"
 
 
-@record
+@frozen_record
 class ConfigChoice:
     """Which configuration a run loads besides its paths: ``--env``, ``--var-file``, ``--var``."""
 
@@ -165,7 +165,7 @@ class PlanMode(StrEnum):
     REFRESH_ONLY = "refresh-only"
 
 
-@record
+@frozen_record
 class DesiredState:
     """Every declared resource by address, and the existing objects declared ``imports`` adopt:
     what the configuration wants, and nothing about where the run lives (the target, the files

@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.model import Action, Address, LiveObject, SecretRef
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 FORMAT_VERSION = 1
 SENSITIVE_TEXT = "(sensitive)"
@@ -27,7 +27,7 @@ SENSITIVE_TEXT = "(sensitive)"
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
-@record
+@frozen_record
 class LiveState:
     """Live objects by address (for managed ids) and candidates by name (for conflicts)."""
 
@@ -39,7 +39,7 @@ class LiveState:
         return self.by_id.get((kind, cloud_id))
 
 
-@record
+@frozen_record
 class ScaleStep:
     """Change a node count in place: add ``add`` nodes, or remove exactly the nodes named."""
 
@@ -56,7 +56,7 @@ class ScaleStep:
         return cls(int(data.get("add", 0)), tuple(str(n) for n in data.get("remove", ())))
 
 
-@record
+@frozen_record
 class Change:
     address: Address
     action: Action
@@ -79,7 +79,7 @@ class Change:
     drift: tuple[FieldChange, ...] = ()
 
 
-@record
+@frozen_record
 class Conflict:
     address: Address
     message: str
@@ -99,7 +99,7 @@ INVALID = "invalid"  # the API would reject it: a format, a quota, a name or net
 OWNED_ELSEWHERE = "owned-elsewhere"  # another state of the configuration manages the object
 
 
-@record
+@frozen_record
 class Refusal:
     """Something apply will refuse; ``needs`` says what would let it through, if anything."""
 
@@ -127,7 +127,7 @@ class Refusal:
         )
 
 
-@record
+@frozen_record
 class PlanContext:
     """Where a plan was made: shown first by plan and apply, carried by ``plan --json``."""
 
@@ -143,7 +143,7 @@ class PlanContext:
         return f"{env}target {self.target}, state {self.state}"
 
 
-@record
+@frozen_record
 class Plan:
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...] = ()

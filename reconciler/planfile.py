@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from reconciler.plan import (
     ScaleStep,
     live_fingerprint,
 )
+from reconciler.records import frozen_record
 from reconciler.safefiles import read_file, replace_file
 from reconciler.state import State, StateLocation
 
@@ -58,7 +59,7 @@ REFRESH_ONLY_FORMAT = "cce-reconciler-plan/2"
 OLDER_FORMATS = (REFRESH_ONLY_FORMAT, "cce-reconciler-plan/3")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class SavedPlan:
     plan: Plan
     config_digest: str

@@ -29,7 +29,7 @@ from reconciler.errors import (
     ServerError,
     ShapeError,
 )
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 if TYPE_CHECKING:
     from reconciler.client.transport import ApiResponse
@@ -62,7 +62,7 @@ class Phase(IntEnum):
     FACTS = 5  # what refusals read besides objects (quota, versions)
 
 
-@record
+@frozen_record
 class Probe:
     """One check of ``reconciler doctor``, declared by a kind."""
 

@@ -1,19 +1,19 @@
-"""``@record``: a frozen dataclass whose generated methods are made when it is first used.
+"""``@frozen_record``: a frozen dataclass whose generated methods are made when first used.
 
-For: the frozen value types of the model, the plan, the kinds and the client's wire. ``@record``
-and ``@record(order=True)`` are ``@dataclass(frozen=True)`` and ``@dataclass(frozen=True,
-order=True)``, with one difference: ``dataclasses`` processes the class the first time it is
-instantiated or its fields are asked for (``dataclasses.fields``, ``is_dataclass``,
-``replace``, a dataclass that inherits from it), not when its module is imported. Python 3.11
-compiles each generated method of a dataclass separately, about 0.5 ms a class, and a run uses
-only some of the program's record types: ``reconciler plan`` imports about a hundred and makes
-instances of half of them; the other half now cost nothing.
-Once processed, the class is exactly the dataclass ``@dataclass(frozen=True, ...)`` makes
-(same methods, fields, ``__match_args__``, errors), so instances behave the same.
+For: the frozen value types of the model, the plan, the state, the kinds and the client's
+wire. ``@frozen_record`` and ``@frozen_record(order=True)`` are ``@dataclass(frozen=True)``
+and ``@dataclass(frozen=True, order=True)`` with one difference: ``dataclasses`` processes the
+class the first time it is instantiated or its fields are asked for (``dataclasses.fields``,
+``is_dataclass``, ``replace``, a dataclass that inherits from it), not when its module is
+imported. Python 3.11 compiles each generated method of a dataclass on its own, about 0.6 ms
+a class, and a run makes instances of only some of the program's record types: ``reconciler
+plan`` of a configuration in sync imported about a hundred and made instances of half; the
+other half now cost nothing. Once processed, the class is exactly what ``@dataclass(frozen=True,
+...)`` makes (the same methods, fields, ``__match_args__`` and errors).
 
 Not for: classes that define their own ``__init__`` (nothing would trigger the processing),
-``slots=True`` (dataclasses then makes a new class), or making instances without calling
-``__init__`` (unpickling in a fresh process); use ``@dataclass`` there.
+``slots=True`` (dataclasses then makes a new class), or instances made without ``__init__``
+(unpickling in a fresh process); use ``@dataclass`` there.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ T = TypeVar("T", bound=type)
 
 _FIELDS = "__dataclass_fields__"
 _PARAMS = "__dataclass_params__"
-_PENDING = "__record_pending__"  # the dataclass options of a class not processed yet
+_PENDING = "__frozen_record_pending__"  # the dataclass options of a class not yet processed
 _LOCK = threading.RLock()  # one thread processes a class; a base is processed within its heir's
 
 
@@ -44,7 +44,7 @@ class _Deferred:
 
 
 def process(cls: T) -> T:
-    """Make ``cls`` the dataclass its ``@record`` asked for, if it is not yet (thread-safe)."""
+    """Make ``cls`` the dataclass its ``@frozen_record`` asked for, if it is not yet (thread-safe)."""
     with _LOCK:
         options = cls.__dict__.get(_PENDING)
         if options is not None:
@@ -65,7 +65,7 @@ def _deferred_init(cls: type) -> Callable[..., None]:
 
 def _defer(cls: T, options: dict[str, Any]) -> T:
     if "__init__" in cls.__dict__ or options.get("slots") or options.get("init") is False:
-        raise TypeError(f"{cls.__qualname__}: @record needs the __init__ dataclasses makes")
+        raise TypeError(f"{cls.__qualname__}: @frozen_record needs the __init__ dataclasses makes")
     setattr(cls, _PENDING, options)
     setattr(cls, _FIELDS, _Deferred(cls, _FIELDS))
     setattr(cls, _PARAMS, _Deferred(cls, _PARAMS))
@@ -74,15 +74,15 @@ def _defer(cls: T, options: dict[str, Any]) -> T:
 
 
 @overload
-def record(cls: T, /) -> T: ...
+def frozen_record(cls: T, /) -> T: ...
 
 
 @overload
-def record(*, order: bool = False, kw_only: bool = False) -> Callable[[T], T]: ...
+def frozen_record(*, order: bool = False, kw_only: bool = False) -> Callable[[T], T]: ...
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
-def record(
+def frozen_record(
     cls: T | None = None, /, *, order: bool = False, kw_only: bool = False
 ) -> T | Callable[[T], T]:
     """``@dataclass(frozen=True)`` (``order``, ``kw_only`` as there), processed on first use."""

@@ -15,14 +15,14 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ShapeError
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-@record
+@frozen_record
 class Origin:
     """Where an answer came from, for the errors that name it."""
 

@@ -33,7 +33,7 @@ from reconciler.client.ccr_values import (  # noqa: F401 (re-exported: the wire'
     REGISTRY_TYPES,
     ROBOT_PREFIX,
 )
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 Json = dict[str, Any]
 
@@ -60,7 +60,7 @@ def _raw() -> Any:
 # --- answers -----------------------------------------------------------------------------------
 
 
-@record
+@frozen_record
 class CcrInstance:
     """``InstanceInfo`` (a ``ListInstances`` item, or ``info`` of the detail) [SDK model.go:33]."""
 
@@ -99,7 +99,7 @@ def _tags(r: Reader) -> dict[str, str]:
     return tags
 
 
-@record
+@frozen_record
 class InstanceDetail:
     """``GetInstanceDetail``: the instance and its usage [SDK model.go:45]."""
 
@@ -120,7 +120,7 @@ class InstanceDetail:
         )
 
 
-@record
+@frozen_record
 class Project:
     """A namespace of an instance [SDK model.go:401]."""
 
@@ -147,7 +147,7 @@ class Project:
         )
 
 
-@record
+@frozen_record
 class Repository:
     """A repository of a project; it comes into being on the first push [SDK model.go:432]."""
 
@@ -176,7 +176,7 @@ class Repository:
         )
 
 
-@record
+@frozen_record
 class Access:
     """One allowed action (``{"action": "pull", "resource": "repository"}``)."""
 
@@ -187,7 +187,7 @@ class Access:
         return {"action": self.action, "resource": self.resource}
 
 
-@record
+@frozen_record
 class Permission:
     """What a robot may do in one project (``namespace``), or in every one (``"*"``)."""
 
@@ -211,7 +211,7 @@ class Permission:
         return cls(r.text("namespace", nonempty=True), access, r.text("kind", nonempty=True))
 
 
-@record
+@frozen_record
 class Robot:
     """A robot account as listed (no secret) [SDK model.go:515]; ``name`` is ``ccr$<name>``."""
 
@@ -249,7 +249,7 @@ class Robot:
         )
 
 
-@record
+@frozen_record
 class RobotCreated:
     """A create's answer: the robot and its secret, which nothing can read back later."""
 
@@ -258,13 +258,13 @@ class RobotCreated:
     request_id: str = ""
 
 
-@record
+@frozen_record
 class WhitelistEntry:
     ip: str  # ipAddr: an IPv4 address or CIDR
     description: str
 
 
-@record
+@frozen_record
 class PublicNetwork:
     """``GET /publiclinks``: the public endpoint and its IP allow-list [SDK model.go:187]."""
 
@@ -285,7 +285,7 @@ class PublicNetwork:
         return cls(r.text("domain"), r.text("status"), entries)
 
 
-@record
+@frozen_record
 class PrivateLink:
     """One VPC link; its identity is (vpc_id, subnet_id). Every field is omitempty in the SDK."""
 
@@ -308,7 +308,7 @@ class PrivateLink:
         )
 
 
-@record
+@frozen_record
 class PrivateNetworks:
     domain: str
     links: tuple[PrivateLink, ...]
@@ -318,7 +318,7 @@ class PrivateNetworks:
         return cls(r.text("domain"), tuple(PrivateLink.read(i) for i in r.objects("items")))
 
 
-@record
+@frozen_record
 class Registry:
     """A remote registry (replication endpoint) [SDK model.go:287]; the secret is never read."""
 
@@ -355,7 +355,7 @@ class Registry:
 # --- request bodies ----------------------------------------------------------------------------
 
 
-@record
+@frozen_record
 class RobotCreate:
     """``CreateRobotArgs``: ``name`` (without ``ccr$``), ``duration``, ``disable`` and
     ``permissions`` always sent; ``description`` and ``secret`` omitempty [SDK model.go:534]."""
@@ -377,7 +377,7 @@ class RobotCreate:
         return body
 
 
-@record
+@frozen_record
 class RobotUpdate:
     """``UpdateRobotArgs``: every key omitempty, so ``disable: false`` and ``duration: 0``
     cannot be sent [SDK model.go:543]."""
@@ -396,7 +396,7 @@ class RobotUpdate:
         return body
 
 
-@record
+@frozen_record
 class PrivateLinkCreate:
     """``CreatePrivateNetworkArgs``: all omitempty in the SDK; META requires ``vpcID``,
     ``subnetID``, ``ipType`` and ``autoDnsResolve`` (a ``false`` is left out, as the SDK does)."""
@@ -417,7 +417,7 @@ class PrivateLinkCreate:
         return body
 
 
-@record
+@frozen_record
 class RegistryCredential:
     access_key: str
     type: str = "basic"
@@ -430,7 +430,7 @@ class RegistryCredential:
         return body
 
 
-@record
+@frozen_record
 class RegistryRequest:
     """Create, update and ping share this body; every key is always sent, ``credential`` as
     ``null`` when there is none [SDK model.go:223; SDK-RUN]."""

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import UsageError
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 ENV_ACCESS_KEY_ID = "BCE_ACCESS_KEY_ID"
 ENV_SECRET_ACCESS_KEY = "BCE_SECRET_ACCESS_KEY"
@@ -28,7 +28,7 @@ _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _CCE_HOST = re.compile(r"^cce\.([a-z][a-z0-9-]{0,30})\.baidubce\.com$")
 
 
-@record
+@frozen_record
 class Credentials:
     access_key_id: str
     secret_access_key: str = field(repr=False)

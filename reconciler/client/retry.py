@@ -21,10 +21,10 @@ from reconciler.errors import (
     RetryBudgetExhaustedError,
     TransientServerError,
 )
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 
-@record
+@frozen_record
 class Backoff:
     """Full jitter: a uniform delay in [0, min(cap, base * 2**(attempt-1))]."""
 

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def _redacted(request: str) -> str:
     )
 
 
-@record
+@frozen_record
 class AuthString:
     access_key_id: str
     timestamp: datetime

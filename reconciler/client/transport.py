@@ -73,7 +73,7 @@ from reconciler.errors import (
     UsageError,
     server_error,
 )
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ _CODE_FOR_EMPTY_ERROR = {
 }
 
 
-@record
+@frozen_record
 class TransportConfig:
     """The knobs the apply engine sets from the command line."""
 
@@ -121,7 +121,7 @@ class TransportConfig:
             raise ValueError("deadline and max_answer_bytes must be positive")
 
 
-@record
+@frozen_record
 class ApiResponse:
     status: int
     data: Any  # the parsed JSON body; None when the body is empty
@@ -130,7 +130,7 @@ class ApiResponse:
     headers: Mapping[str, str] = field(default_factory=urllib3.HTTPHeaderDict, compare=False)
 
 
-@record
+@frozen_record
 class TransportStats:
     requests_sent: int
     retries: int
@@ -176,7 +176,7 @@ class _Counters:
             )
 
 
-@record
+@frozen_record
 class _Call:
     method: str
     path: str  # decoded; the signer and the URL encode it
@@ -195,7 +195,7 @@ class _Failure(Exception):
         self.retry_after = retry_after
 
 
-@record
+@frozen_record
 class _Answer:
     """A complete answer as read within the deadline and the size limit."""
 

@@ -59,7 +59,7 @@ from reconciler.client.v1_types import (
     to_wire,
 )
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 if TYPE_CHECKING:
     from reconciler.client.ccr import CcrClient
@@ -667,7 +667,7 @@ class CceClient(ClientBase):
         return self._ack(self._call("POST", "/v1/node/flavor/list", body=dict(filters)))
 
 
-@record
+@frozen_record
 class Page(Generic[T]):
     """One page of a marker-paged list, as read (``nextMarker`` is "" unless truncated)."""
 

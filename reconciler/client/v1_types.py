@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from reconciler.client.answers import frozen
 from reconciler.errors import ShapeError
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 T = TypeVar("T")
 _ABSENT: Any = object()
@@ -240,7 +240,7 @@ class Listing(tuple[T, ...]):
         return f"{self.where} ({label} {ids})" if ids else self.where
 
 
-@record
+@frozen_record
 class Ack:
     """The answer of a call that returns nothing (or nothing the reconciler reads)."""
 
@@ -248,7 +248,7 @@ class Ack:
     data: Mapping[str, Any] = _mapping(show=False)
 
 
-@record
+@frozen_record
 class RegistryUser:
     username: str
     create_time: str = ""
@@ -260,14 +260,14 @@ class RegistryUser:
         return cls(required_text(d, "username"), text(d, "createTime"), text(d, "updateTime"))
 
 
-@record
+@frozen_record
 class Namespace:  # provisional shape, parsed in v1.py
     namespace: str
     public: bool = False
     create_time: str = ""
 
 
-@record
+@frozen_record
 class Image:  # provisional shape, parsed in v1.py: a repository and its tags
     namespace: str
     repository: str
@@ -276,7 +276,7 @@ class Image:  # provisional shape, parsed in v1.py: a repository and its tags
     create_time: str = ""
 
 
-@record
+@frozen_record
 class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     namespace: str
     repository: str
@@ -285,7 +285,7 @@ class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     create_time: str = ""
 
 
-@record
+@frozen_record
 class Instance:
     """A node as listed inside a cluster (``instanceList``): shown, never decided from, so its
     fields are optional; node decisions read ``GET /v1/node`` (``Node``)."""
@@ -308,7 +308,7 @@ class Instance:
         )
 
 
-@record
+@frozen_record
 class Cluster:
     cluster_uuid: str
     cluster_name: str = ""
@@ -352,7 +352,7 @@ class Cluster:
         )
 
 
-@record
+@frozen_record
 class Node:
     instance_short_id: str
     instance_uuid: str = ""
@@ -392,7 +392,7 @@ class Node:
         )
 
 
-@record
+@frozen_record
 class ClusterOrder:
     """The answer of a cluster create or scale-up: the cluster and the orders placed."""
 
@@ -409,7 +409,7 @@ class ClusterOrder:
 CreatedCluster = ClusterOrder
 
 
-@record
+@frozen_record
 class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (no "0 left")
     cluster: int = 0
     cluster_used: int = 0
@@ -429,7 +429,7 @@ class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (n
         )
 
 
-@record
+@frozen_record
 class ContainerNet:
     container_net: str
     capacity: int = 0
@@ -440,7 +440,7 @@ class ContainerNet:
         return cls(required_text(d, "containerNet"), number(d, "capacity"))
 
 
-@record
+@frozen_record
 class ExistedNode:
     """A BCC instance that could be shifted into a cluster."""
 
@@ -491,20 +491,20 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-@record
+@frozen_record
 class DiskSize:
     size: str  # gigabytes, as a string on the wire
     volume_type: str = "sata"  # sata | ssd | premium_ssd
     snapshot_id: str | None = None
 
 
-@record
+@frozen_record
 class CdsPreMountInfo:
     mount_path: str
     cds_config: tuple[DiskSize, ...] = ()
 
 
-@record
+@frozen_record
 class AdvancedOptions:
     kube_proxy_mode: str | None = None  # iptables | ipvs
     secure_container_enable: bool | None = None
@@ -515,7 +515,7 @@ class AdvancedOptions:
     max_pod_num: int | None = None
 
 
-@record
+@frozen_record
 class BccConfig:
     cpu: int
     memory: int
@@ -541,7 +541,7 @@ class BccConfig:
     service_type: str = field(default="BCC", init=False)
 
 
-@record
+@frozen_record
 class CdsConfig:
     cds_disk_size: tuple[DiskSize, ...]
     purchase_num: int = 1
@@ -553,7 +553,7 @@ class CdsConfig:
     service_type: str = field(default="CDS", init=False)
 
 
-@record
+@frozen_record
 class EipConfig:
     bandwidth_in_mbps: int
     sub_product_type: str = "netraffic"  # bandwidth | netraffic
@@ -566,7 +566,7 @@ class EipConfig:
     service_type: str = field(default="EIP", init=False)
 
 
-@record
+@frozen_record
 class OrderContent:
     """``{"items": [{"config": ...}]}``: what is bought for the nodes."""
 
@@ -577,7 +577,7 @@ class OrderContent:
         return cls(tuple(configs))
 
 
-@record
+@frozen_record
 class CreateClusterArgs:
     cluster_name: str
     version: str

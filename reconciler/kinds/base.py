@@ -63,7 +63,7 @@ from reconciler.kinds.fields import (
     walk,
 )
 from reconciler.model import NOWHERE, Address, DesiredState, LiveObject, Location, SecretRef, Spec
-from reconciler.records import record
+from reconciler.records import frozen_record
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,7 +88,7 @@ BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
 Problem = tuple[Location, str]
 
 
-@record
+@frozen_record
 class TerraformSecret:
     """A secret the Terraform provider keeps in its state: the secret here that declares it
     (``None``: no field here) and the variable of the ``{env: ...}`` placeholder written in its
@@ -98,7 +98,7 @@ class TerraformSecret:
     placeholder: str | None = None
 
 
-@record
+@frozen_record
 class TerraformType:
     """The resource type of the ``baidubce/baiducloud`` provider a kind corresponds to.
 
@@ -112,7 +112,7 @@ class TerraformType:
     no_field: Mapping[str, Any] = field(default_factory=dict)
 
 
-@record
+@frozen_record
 class TerraformRecord:
     """One Terraform resource instance read by its kind: the object as Terraform recorded it
     (attributes in the shape of ``desired_attrs``) and what the kind derived along the way."""
@@ -227,7 +227,7 @@ class Operations(Protocol):
     def busy_retries(self) -> int: ...
 
 
-@record
+@frozen_record
 class PlanView:
     """What a kind's ``refusal`` may look at: the declared state, the live objects of every
     kind read, the addresses in state, and the resolved secrets of ``address``."""
@@ -280,7 +280,7 @@ class ConfigView(Protocol):
         """The YAML list that declares ``kind``."""
 
 
-@record
+@frozen_record
 class ClusterAccess:
     """What ``reconciler output`` and ``kubeconfig`` need of a kind of cluster."""
 
