@@ -22,9 +22,8 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from reconciler.records import frozen_record
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +161,7 @@ def _redacted(request: str) -> str:
     )
 
 
-@frozen_record
+@dataclass(frozen=True)
 class AuthString:
     access_key_id: str
     timestamp: datetime

@@ -40,14 +40,19 @@ Not for: ordering, journaling, guards or retries (the executor's job).
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from reconciler import waiters
-from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, ShapeError
+from reconciler.errors import (
+    NotFoundError,
+    OutcomeUnknownError,
+    ReconcilerError,
+    ShapeError,
+    closest,
+)
 from reconciler.kinds.fields import (
     IN_PLACE,
     REFUSED,
@@ -555,9 +560,9 @@ class Kind:
                 f'{item.label} refers to {target} "{name}", which is not declared under '
                 f"{view.section_of(target)}"
             )
-            close = difflib.get_close_matches(name, declared, n=1)
-            if close:
-                message += f'; did you mean "{close[0]}"?'
+            close = closest(name, declared)
+            if close is not None:
+                message += f'; did you mean "{close}"?'
             else:
                 message += self.reference_hint(key, name, view)
             yield item.at(key), message
