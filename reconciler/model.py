@@ -60,6 +60,8 @@ class Address:
 
 @frozen_record
 class Location:
+    """Where something was declared: a file, line and column."""
+
     path: str
     line: int  # 1-based
     column: int  # 1-based

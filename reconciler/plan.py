@@ -58,6 +58,9 @@ class ScaleStep:
 
 @frozen_record
 class Change:
+    """What the plan does to one address, and why; fields marked *steers apply* are what
+    apply executes, the others explain."""
+
     address: Address
     action: Action
     reason: str
@@ -145,6 +148,8 @@ class PlanContext:
 
 @frozen_record
 class Plan:
+    """Every change of a run, in order, with the conflicts, warnings and refusals found."""
+
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...] = ()
     warnings: tuple[str, ...] = ()

@@ -30,6 +30,8 @@ _CCE_HOST = re.compile(r"^cce\.([a-z][a-z0-9-]{0,30})\.baidubce\.com$")
 
 @frozen_record
 class Credentials:
+    """An access key pair (and a session token for temporary ones); secrets never shown."""
+
     access_key_id: str
     secret_access_key: str = field(repr=False)
     session_token: str | None = field(default=None, repr=False)

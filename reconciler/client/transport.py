@@ -123,6 +123,8 @@ class TransportConfig:
 
 @frozen_record
 class ApiResponse:
+    """A successful answer: its status, parsed JSON body, request id and headers."""
+
     status: int
     data: Any  # the parsed JSON body; None when the body is empty
     request_id: str
@@ -178,6 +180,8 @@ class _Counters:
 
 @frozen_record
 class _Call:
+    """One request as prepared once for all its attempts (each is signed anew)."""
+
     method: str
     path: str  # decoded; the signer and the URL encode it
     query: tuple[tuple[str, str | None], ...]

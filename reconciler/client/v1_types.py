@@ -250,6 +250,8 @@ class Ack:
 
 @frozen_record
 class RegistryUser:
+    """The account's registry user (``GET /v1/user``)."""
+
     username: str
     create_time: str = ""
     update_time: str = ""
@@ -262,13 +264,17 @@ class RegistryUser:
 
 @frozen_record
 class Namespace:  # provisional shape, parsed in v1.py
+    """A registry namespace."""
+
     namespace: str
     public: bool = False
     create_time: str = ""
 
 
 @frozen_record
-class Image:  # provisional shape, parsed in v1.py: a repository and its tags
+class Image:  # provisional shape, parsed in v1.py
+    """A repository of a namespace, and its tags."""
+
     namespace: str
     repository: str
     tags: tuple[str, ...] = ()
@@ -310,6 +316,8 @@ class Instance:
 
 @frozen_record
 class Cluster:
+    """A v1 cluster as listed (``GET /v1/cluster``); ``raw`` keeps the whole answer."""
+
     cluster_uuid: str
     cluster_name: str = ""
     status: str = ""
@@ -354,6 +362,8 @@ class Cluster:
 
 @frozen_record
 class Node:
+    """A node of a v1 cluster (``GET /v1/node``): what node decisions read."""
+
     instance_short_id: str
     instance_uuid: str = ""
     instance_name: str = ""
