@@ -11,16 +11,19 @@ plan`` of a configuration in sync imported about a hundred and made instances of
 other half now cost nothing. Once processed, the class is exactly what ``@dataclass(frozen=True,
 ...)`` makes (the same methods, fields, ``__match_args__`` and errors).
 
+Until then a stand-in ``__init__`` and descriptors standing for ``__dataclass_fields__`` and
+``__dataclass_params__`` trigger the processing; once processed, none is left.
 Not for: classes that define their own ``__init__`` (nothing would trigger the processing),
-``slots=True`` (dataclasses then makes a new class), or instances made without ``__init__``
-(unpickling in a fresh process); use ``@dataclass`` there.
+``slots=True`` (dataclasses then makes a new class), bases whose ``__init_subclass__`` has
+effects (the copy dataclasses processes is a subclass too), or instances made without
+``__init__`` before any was made (unpickling in a fresh process); use ``@dataclass`` there.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import Field, dataclass, field
+from dataclasses import Field, FrozenInstanceError, dataclass, field, fields
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
@@ -44,14 +47,58 @@ class _Deferred:
 
 
 def process(cls: T) -> T:
-    """Make ``cls`` the dataclass its ``@frozen_record`` asked for, if it is not yet (thread-safe)."""
+    """Make ``cls`` the dataclass its ``@frozen_record`` asked for, if it is not yet (thread-safe).
+
+    dataclasses processes a copy of the class (the same name, bases and body) and ``cls`` takes
+    what it made, its ``__init__`` last: until then a thread making an instance runs the
+    stand-in, which waits here, so no thread ever finds the class half made."""
     with _LOCK:
         options = cls.__dict__.get(_PENDING)
         if options is not None:
-            for name in (_PENDING, _FIELDS, _PARAMS, "__init__"):
-                delattr(cls, name)
-            dataclass(frozen=True, **options)(cls)
+            _adopt(cls, dataclass(frozen=True, **options)(_copy_of(cls)))
     return cls
+
+
+_OWN = frozenset({"__dict__", "__weakref__", "__init__"})  # what the class keeps as it is
+
+
+def _copy_of(cls: type) -> type:
+    body = {k: v for k, v in cls.__dict__.items() if k not in _OWN and k != _PENDING}
+    body["__qualname__"] = cls.__qualname__
+    return type(cls)(cls.__name__, cls.__bases__, body)
+
+
+def _adopt(cls: type, made: type) -> None:
+    """Give ``cls`` what dataclasses made of its copy, ``__init__`` last; the frozen
+    ``__setattr__``/``__delattr__`` are made for ``cls`` itself, as dataclasses writes them."""
+    for name, value in made.__dict__.items():
+        if name not in _OWN:
+            setattr(cls, name, value)
+    for name in [n for n in cls.__dict__ if n not in made.__dict__ and n not in _OWN]:
+        delattr(cls, name)  # the pending mark, and the field() defaults dataclasses removed
+    names = tuple(f.name for f in fields(made))
+    cls.__setattr__, cls.__delattr__ = _frozen(cls, names)  # type: ignore[method-assign]
+    cls.__init__ = made.__dict__["__init__"]  # type: ignore[misc]
+
+
+def _frozen(cls: type, names: tuple[str, ...]) -> tuple[Callable[..., None], Callable[..., None]]:
+    """``__setattr__`` and ``__delattr__`` of a frozen dataclass (dataclasses' own, which
+    name the class they were made for)."""
+    owner: Any = cls  # mypy reads ``cls`` as narrowed below
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(owner, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
+        super(owner, self).__delattr__(name)
+
+    __setattr__.__qualname__ = f"{cls.__qualname__}.__setattr__"
+    __delattr__.__qualname__ = f"{cls.__qualname__}.__delattr__"
+    return __setattr__, __delattr__
 
 
 def _deferred_init(cls: type) -> Callable[..., None]:
@@ -64,7 +111,7 @@ def _deferred_init(cls: type) -> Callable[..., None]:
 
 
 def _defer(cls: T, options: dict[str, Any]) -> T:
-    if "__init__" in cls.__dict__ or options.get("slots") or options.get("init") is False:
+    if "__init__" in cls.__dict__ or options.get("slots"):
         raise TypeError(f"{cls.__qualname__}: @frozen_record needs the __init__ dataclasses makes")
     setattr(cls, _PENDING, options)
     setattr(cls, _FIELDS, _Deferred(cls, _FIELDS))

@@ -4,6 +4,7 @@ before that the class has no generated method, after it everything a dataclass h
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 from dataclasses import field
 from typing import Any
@@ -65,15 +66,50 @@ def test_asking_for_the_fields_processes_a_record_and_a_dataclass_may_inherit_on
     assert Child("a").z == 5 and Child("a").y == 0
 
 
-def test_threads_making_the_first_instances_at_once_get_one_class() -> None:
-    point, _ = _records()
-    made: list[Any] = []
-    threads = [threading.Thread(target=lambda: made.append(point("t"))) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(made) == 8 and len({hash(p) for p in made}) == 1
+def test_threads_making_the_first_instances_at_once_all_get_them() -> None:
+    """No thread finds a class half processed (one once found no ``__init__`` for a moment)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        failures: list[str] = []
+        for _ in range(100):
+            point, _ = _records()
+            start = threading.Barrier(6)
+
+            def make(point: type = point, start: threading.Barrier = start) -> None:
+                start.wait()
+                try:
+                    assert point("t", 1).y == 1
+                except Exception as exc:  # noqa: BLE001 (any failure is the finding)
+                    failures.append(repr(exc))
+
+            threads = [threading.Thread(target=make) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert failures == []
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_a_record_is_what_dataclass_makes_of_the_same_class() -> None:
+    def declare(decorate: Any) -> Any:
+        class Thing:
+            name: str
+            size: int = 1
+
+        return decorate(Thing)
+
+    plain, lazy = declare(dataclasses.dataclass(frozen=True)), declare(frozen_record)
+    a, b = plain("x"), lazy("x")
+    assert repr(a) == repr(b) and hash(a) == hash(b) and lazy.__doc__ == plain.__doc__
+    assert lazy.__match_args__ == plain.__match_args__
+    for thing in (a, b):
+        with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'other'"):
+            thing.other = 1
+        with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'name'"):
+            del thing.name
 
 
 def test_a_class_with_its_own_init_is_refused() -> None:
