@@ -1,13 +1,18 @@
-"""Saved plans (``plan --out FILE``, ``apply --plan FILE``): lossless JSON of a Plan.
+"""Saved plans (``plan --out FILE``, ``apply --plan FILE``): JSON of a Plan's changes.
 
-Besides the changes, a saved plan records the tool version, a digest of the config (and of
+A saved plan holds what apply executes and what a view of the plan shows: every change that
+does something or shows drift, lossless; an unchanged resource is only counted (``unchanged``),
+so the file's size follows the changes, not the resources managed. Besides the changes, it
+records the tool version, a digest of the config (and of
 each file it was read from, so a stale plan names them), where its state lives (a file relative
 to the configuration root, or a PostgreSQL URL without its password and the workspace) with the
 lineage and serial it was made from, the target URL, and for every change a fingerprint of the
 live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
 exit 5 if any of them changed: a check on content, finer than a global serial. The file carries
-a digest of all of it, so a plan edited after it was made is refused (exit 5) too. Secret values
-are never written; only their references (``{env: ...}``) are.
+a digest of all of it, so a plan edited after it was made is refused (exit 5) too. It also
+records a digest of the configuration's inputs (:func:`inputs_digest`): when they are what they
+were, apply knows the configuration unchanged without working out its content's digest. Secret
+values are never written; only their references (``{env: ...}``) are.
 """
 
 from __future__ import annotations

@@ -115,9 +115,9 @@ def test_a_previous_format_plan_edited_after_it_was_made_is_refused(ws: Workspac
     assert description_in_cloud(ws) == "payment API"
 
 
-VARIABLES = REGISTRY.replace(
-    "description: payment API", "description: ${var.api}"
-).replace("users:", "variables:\n  api: {type: string, default: payment API}\nusers:")
+VARIABLES = REGISTRY.replace("description: payment API", "description: ${var.api}").replace(
+    "users:", "variables:\n  api: {type: string, default: payment API}\nusers:"
+)
 
 
 def test_a_variable_that_changed_makes_the_plan_stale_and_one_unused_does_not(
