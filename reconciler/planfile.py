@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,15 +178,16 @@ def is_kept(change: Change) -> bool:
 
 def dump(saved: SavedPlan) -> str:
     kept = [c for c in saved.plan.changes if is_kept(c)]
+    relative = _relative_to(Path(saved.config_root).resolve())
     doc = {
         "format": SAVED_FORMAT,
         "version": saved.version,
         "config_digest": saved.config_digest,
-        "config_paths": [_relative(p, saved.config_root) for p in saved.config_paths],
+        "config_paths": [relative(p) for p in saved.config_paths],
         "config_root": str(Path(saved.config_root).resolve()),
         "root_in_repo": _in_repo(saved.config_root),
         "env": saved.choice.env,
-        "var_files": [_relative(p, saved.config_root) for p in saved.choice.var_files],
+        "var_files": [relative(p) for p in saved.choice.var_files],
         "var_args": list(saved.choice.var_args),
         "lineage": saved.lineage,
         "serial": saved.serial,
@@ -223,8 +224,10 @@ def _in_repo(root: str) -> str | None:
     return os.path.relpath(resolved, repo) if repo else None
 
 
-def _relative(path: str, root: str) -> str:
-    return os.path.relpath(Path(path).resolve(), Path(root).resolve())
+def _relative_to(resolved_root: Path) -> Callable[[str], str]:
+    """``path`` resolved, relative to the root resolved once (a configuration has a file per
+    hundred resources: resolving the root again for each one shows at 100,000)."""
+    return lambda path: os.path.relpath(os.path.realpath(path), resolved_root)
 
 
 @paused_gc()
@@ -311,13 +314,14 @@ def file_digests(context: RunContext) -> dict[str, str]:
     if context.choice.env:
         folder = Path(root) / ENVIRONMENTS_DIR
         paths += [str(folder / f"{context.choice.env}{suffix}") for suffix in YAML_SUFFIXES]
+    relative = _relative_to(Path(root).resolve())
     digests: dict[str, str] = {}
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError:
             continue  # the environment file's other suffix; a vanished file shows as removed
-        digests[_relative(path, root)] = hashlib.sha256(data).hexdigest()
+        digests[relative(path)] = hashlib.sha256(data).hexdigest()
     return digests
 
 
@@ -325,19 +329,18 @@ def inputs_digest(
     context: RunContext, digests: Mapping[str, str], environ: Mapping[str, str] | None = None
 ) -> str:
     """``sha256:...`` of everything the configuration is made from: this version of the tool,
-    the files read (``digests``: :func:`file_digests`, by their bytes), which of them are the
-    configuration, ``--env`` / ``--var-file`` / ``--var`` and the ``RECONCILER_VAR_*``
+    the files read (``digests``: :func:`file_digests`, by their bytes; the ``--var-file``
+    ones named again below), ``--env`` / ``--var-file`` / ``--var`` and the ``RECONCILER_VAR_*``
     variables. Equal inputs load to an equal configuration, so when this matches the saved
     one apply need not work out the content's digest (:func:`check_fresh`); when it differs,
     the content's digest decides, as for a plan saved without it."""
     environ = os.environ if environ is None else environ
-    root = context.config_root
+    relative = _relative_to(Path(context.config_root).resolve())
     inputs = {
         "version": __version__,
-        "files": dict(sorted(digests.items())),
-        "configuration": [_relative(p, root) for p in context.files],
+        "files": dict(sorted(digests.items())),  # the configuration's, the environment's
         "env": context.choice.env,
-        "var_files": [_relative(p, root) for p in context.choice.var_files],
+        "var_files": [relative(p) for p in context.choice.var_files],
         "var_args": list(context.choice.var_args),
         "variables": sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX)),
     }
