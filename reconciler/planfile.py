@@ -172,8 +172,8 @@ def _change_from_dict(data: dict[str, Any]) -> Change:
 
 def is_kept(change: Change) -> bool:
     """Whether a saved plan records ``change``: what apply executes, the staleness check reads
-    or a view of the plan shows (its drift); an unchanged resource is only counted."""
-    return change.action is not Action.NOOP or bool(change.drift)
+    or a view of the plan shows (its drift, a refusal); an unchanged resource is only counted."""
+    return change.action is not Action.NOOP or bool(change.drift) or bool(change.refused)
 
 
 def dump(saved: SavedPlan) -> str:
