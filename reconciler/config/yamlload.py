@@ -486,7 +486,9 @@ _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 # INDENT, optional "- " (its spaces), optional "KEY:" followed by a space or the end, the rest
-_LINE = re.compile(r"( *)(?:-( +))?(?:([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$))?(.*)")
+_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\Z")  # a plain key that is only a string
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")  # what a plain scalar may not start with
+_SEQUENCE_INDICATORS = frozenset("-?:")  # ... unless a character other than a space follows
 # a plain scalar in block context, without its trailing comment: no indicator first, no ": "
 # or final ":" (a mapping), no " #" (cut before), no "'" or '"' first
 _PLAIN = re.compile(r"(?:[^-?:,\[\]{}#&*!|>'\"%@`\s]|[-?:](?=[^\s]))(?:[^:]|:(?=[^\s]))*\Z")
@@ -538,32 +540,42 @@ class _Reader:
         stack: list[_Frame] = []
         # a key whose value is on the lines below: (mapping frame, key, value's path, mark)
         pending: tuple[_Frame, str, JsonPath, Position] | None = None
-        match_line = _LINE.match
+        known_keys: set[str] = set()
         line_number = 0
         for line in text.split("\n"):
             line_number += 1
-            stripped = line.lstrip(" ")
-            if not stripped or stripped[0] == "#":
+            content = line.lstrip(" ")
+            if not content or content[0] == "#":
                 continue
-            found = match_line(line)
-            assert found is not None  # every part is optional
-            indent, dash_spaces, key, rest = found.groups()
-            column = len(indent)
+            column = len(line) - len(content)
+            dash = content[0] == "-" and content[1:2] == " "
+            item_column = column
+            if dash:
+                after = content[1:].lstrip(" ")
+                item_column = len(line) - len(after)
+                content = after
+                if not content or content[0] == "#":
+                    raise _Other  # "-" alone, its item on the lines below
+            head, colon, tail = content.partition(":")
+            key: str | None = None
+            if colon and (not tail or tail[0] == " "):
+                if head in known_keys:
+                    key = head
+                elif _KEY.match(head):
+                    known_keys.add(head)
+                    key = head
             if not stack:
-                if column or dash_spaces is not None or key is None:
+                if column or dash or key is None:
                     raise _Other
-                frame = _Frame(0, root, (), False)
-                stack.append(frame)
+                stack.append(_Frame(0, root, (), False))
                 values[()] = (line_number, 1)
             elif pending is not None:
                 owner, pending_key, value_path, mark = pending
                 pending = None
-                if column > owner.column or (column == owner.column and dash_spaces is not None):
-                    if len(value_path) > _FAST_MAX_DEPTH:
-                        raise _Other
-                    nested: Any = [] if dash_spaces is not None else {}
-                    if dash_spaces is None and key is None:
-                        raise _Other  # a scalar on the next line
+                if column > owner.column or (column == owner.column and dash):
+                    if len(value_path) > _FAST_MAX_DEPTH or not (dash or key is not None):
+                        raise _Other  # too deep, or a scalar on the next line
+                    nested: Any = [] if dash else {}
                     owner.container[pending_key] = nested
                     values[value_path] = (line_number, column + 1)
                     stack.append(_Frame(column, nested, value_path, column == owner.column))
@@ -572,22 +584,19 @@ class _Reader:
                     values[value_path] = mark
             frame = stack[-1]
             while column < frame.column or (
-                frame.indentless and column == frame.column and dash_spaces is None
+                frame.indentless and column == frame.column and not dash
             ):
                 stack.pop()
                 frame = stack[-1]  # the root has column 0: never empty
             if column != frame.column:
                 raise _Other
             container = frame.container
-            if dash_spaces is not None:
+            if dash:
                 if container.__class__ is not list:
                     raise _Other
                 item_path = (*frame.jpath, len(container))
-                item_column = column + 1 + len(dash_spaces)
                 if key is None:
-                    if not rest:
-                        raise _Other  # "-" alone, its item on the lines below
-                    container.append(self.value(rest, item_path, line_number, item_column))
+                    container.append(self.value(content, item_path, line_number, item_column))
                     continue
                 if len(item_path) > _FAST_MAX_DEPTH:
                     raise _Other
@@ -604,13 +613,13 @@ class _Reader:
                 raise _Other  # a duplicate: the full loader words it
             here = (*frame.jpath, key)
             keys[here] = (line_number, column + 1)
-            value_column = len(line) - len(rest)
+            rest = tail.lstrip(" ")
             if not rest or rest[0] == "#":
                 # the value is on the lines below, or null: marked just after the colon
                 container[key] = None
                 pending = (frame, key, here, (line_number, column + len(key) + 2))
-                continue
-            container[key] = self.value(rest, here, line_number, value_column)
+            else:
+                container[key] = self.value(rest, here, line_number, len(line) - len(rest))
         if not stack:
             raise _Other  # empty, or only comments
         if pending is not None:
@@ -635,17 +644,27 @@ class _Reader:
             if "${" in text:
                 self.templates.append(jpath)
             return text
+        plain = (rest.partition(" #")[0] if "#" in rest else rest).rstrip(" ")
         if first == "{":
-            if rest.partition(" #")[0].rstrip(" ") != "{}":
+            if plain != "{}":
                 raise _Other
             return {}
-        plain = rest.partition(" #")[0].rstrip(" ")
-        if _PLAIN.match(plain) is None:
-            raise _Other
-        value = self.scalar(plain)
-        if value.__class__ is str and "${" in value:
+        if (
+            (
+                first in _INDICATORS
+                and (first not in _SEQUENCE_INDICATORS or plain[1:2] in ("", " "))
+            )
+            or ": " in plain
+            or plain[-1] == ":"
+        ):
+            raise _Other  # an indicator, or a mapping inside the value
+        if first in _NEEDS_RESOLVING:
+            value = self.scalar(plain)
+            if value.__class__ is not str:
+                return value
+        if "${" in plain:
             self.templates.append(jpath)
-        return value
+        return plain
 
     def flow_list(self, rest: str, jpath: JsonPath, line: int, column: int) -> list[Any]:
         body = rest.partition(" #")[0].rstrip(" ")
@@ -662,7 +681,7 @@ class _Reader:
                 raise _Other
             item_path = (*jpath, len(items))
             self.values[item_path] = (line, offset + len(piece) - len(piece.lstrip(" ")) + 1)
-            value = self.scalar(text)
+            value = self.scalar(text) if text[0] in _NEEDS_RESOLVING else text
             if value.__class__ is str and "${" in value:
                 self.templates.append(item_path)
             items.append(value)
@@ -671,8 +690,6 @@ class _Reader:
 
     def scalar(self, text: str) -> Any:
         """A plain scalar's value, as the full loader resolves and constructs it."""
-        if text[0] not in _NEEDS_RESOLVING:
-            return text
         try:
             return self.scalars[text]
         except KeyError:

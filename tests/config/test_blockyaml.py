@@ -157,7 +157,7 @@ def line_soup(draw: Any) -> str:
     return "\n".join(lines) + end
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1000)
 @given(line_soup())
 def test_any_line_soup_is_read_as_the_full_loader_reads_it_or_left_to_it(text: str) -> None:
     same_as_full_loader(text)
@@ -209,7 +209,7 @@ def block_document(draw: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=4000)
+@settings(max_examples=2000)
 @given(block_document())
 def test_block_documents_are_read_as_the_full_loader_reads_them_or_left_to_it(
     text: str,
@@ -235,7 +235,7 @@ VALUES_TREE = st.recursive(
 )
 
 
-@settings(max_examples=1500)
+@settings(max_examples=800)
 @given(
     st.dictionaries(IDENTIFIERS, VALUES_TREE, min_size=1, max_size=5),
     st.sampled_from([None, False]),
