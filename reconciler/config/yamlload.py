@@ -111,7 +111,10 @@ class Document:
 
     def value_at(self, jpath: JsonPath) -> Location:
         """The node at ``jpath``, or its nearest ancestor that exists."""
-        for end in range(len(jpath), -1, -1):
+        found = self.values.get(jpath)
+        if found is not None:
+            return Location(self.path, *found)
+        for end in range(len(jpath) - 1, -1, -1):
             found = self.values.get(jpath[:end])
             if found is not None:
                 return Location(self.path, *found)
