@@ -137,11 +137,23 @@ def read_document(path: str, *, empty: str | None = EMPTY_CONFIG) -> Document:
     An empty file is refused with the message ``empty``, or read as an empty mapping when
     ``empty`` is None (a file of variable values may hold none).
     """
-    text = _read_text(path)
-    plain = read_block_yaml(text)
+    return parse_document(path, _read_text(path), empty=empty)
+
+
+def parse_document(path: str, text: str, *, empty: str | None = EMPTY_CONFIG) -> Document:
+    """:func:`read_document` of a text already read: by the block reader when it knows the
+    text (positions beyond the entries read again when first asked for), else in full."""
+    plain = read_block_yaml(text, positions=False)
     if plain is not None:  # the common case, several times faster; else the full loader
         data, values, keys, templates = plain
-        return Document(path, data, values, keys, tuple(templates))
+        source = _Positions(text)
+        return Document(
+            path,
+            data,
+            LazyPositions(values, EAGER_DEPTH, source, of_keys=False),
+            LazyPositions(keys, 1, source, of_keys=True),
+            tuple(templates),
+        )
     return document_of(path, text, empty=empty)
 
 
@@ -508,14 +520,73 @@ class _Other(Exception):
     """Not the subset this reader knows: the full loader reads the file."""
 
 
-def read_block_yaml(text: str) -> BlockRead | None:
-    """``(data, values, keys, templates)`` as ``yamlload`` would build them, or None."""
+def read_block_yaml(text: str, *, positions: bool = True) -> BlockRead | None:
+    """``(data, values, keys, templates)`` as the full loader would build them, or None.
+
+    Without ``positions``, only the positions of the top-level mapping, its sections and their
+    entries (paths of up to ``EAGER_DEPTH`` parts) and of the sections' keys are recorded: a
+    spec's location is its entry's, and the rest is asked for only to report a problem
+    (:class:`LazyPositions` reads the text again then)."""
     if _UNUSUAL.search(text):
         return None
     try:
-        return _Reader().read(text)
+        return _Reader(positions).read(text)
     except _Other:
         return None
+
+
+EAGER_DEPTH = 2  # ("repositories", 7): every entry's position is recorded on the first read
+
+
+class _Positions:
+    """The positions of one text, read again (all of them) when first asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.text: str | None = text
+        self.read: tuple[dict[JsonPath, Position], dict[JsonPath, Position]] | None = None
+
+    def all(self) -> tuple[dict[JsonPath, Position], dict[JsonPath, Position]]:
+        if self.read is None:
+            assert self.text is not None
+            found = read_block_yaml(self.text)
+            assert found is not None  # the same text read the first time
+            self.read, self.text = (found[1], found[2]), None
+        return self.read
+
+
+class LazyPositions(Mapping[JsonPath, Position]):
+    """Positions known for paths up to ``depth`` parts; the others read when first asked for."""
+
+    def __init__(
+        self, known: dict[JsonPath, Position], depth: int, source: _Positions, *, of_keys: bool
+    ) -> None:
+        self.known = known
+        self.depth = depth
+        self.source: _Positions | None = source
+        self.of_keys = of_keys  # the positions of mapping keys, not of values
+
+    def _all(self) -> dict[JsonPath, Position]:
+        if self.source is not None:
+            values, keys = self.source.all()
+            self.known, self.source = (keys if self.of_keys else values), None
+        return self.known
+
+    def get(self, jpath: JsonPath, default: Any = None) -> Any:
+        if len(jpath) > self.depth and self.source is not None:
+            self._all()
+        return self.known.get(jpath, default)
+
+    def __getitem__(self, jpath: JsonPath) -> Position:
+        found = self.get(jpath)
+        if found is None:
+            raise KeyError(jpath)
+        return found
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class _Frame:
@@ -531,14 +602,15 @@ class _Frame:
 
 
 class _Reader:
-    def __init__(self) -> None:
+    def __init__(self, positions: bool) -> None:
+        self.positions = positions
         self.values: dict[JsonPath, Position] = {}
         self.keys: dict[JsonPath, Position] = {}
         self.templates: list[JsonPath] = []
         self.scalars: dict[str, Any] = {}
 
     def read(self, text: str) -> BlockRead:
-        values, keys = self.values, self.keys
+        values, keys, every = self.values, self.keys, self.positions
         root: dict[str, Any] = {}
         stack: list[_Frame] = []
         # a key whose value is on the lines below: (mapping frame, key, value's path, mark)
@@ -580,11 +652,13 @@ class _Reader:
                         raise _Other  # too deep, or a scalar on the next line
                     nested: Any = [] if dash else {}
                     owner.container[pending_key] = nested
-                    values[value_path] = (line_number, column + 1)
+                    if every or len(value_path) <= EAGER_DEPTH:
+                        values[value_path] = (line_number, column + 1)
                     stack.append(_Frame(column, nested, value_path, column == owner.column))
                 else:
                     owner.container[pending_key] = None
-                    values[value_path] = mark
+                    if every or len(value_path) <= EAGER_DEPTH:
+                        values[value_path] = mark
             frame = stack[-1]
             while column < frame.column or (
                 frame.indentless and column == frame.column and not dash
@@ -605,7 +679,8 @@ class _Reader:
                     raise _Other
                 mapping: dict[str, Any] = {}
                 container.append(mapping)
-                values[item_path] = (line_number, item_column + 1)
+                if every or len(item_path) <= EAGER_DEPTH:
+                    values[item_path] = (line_number, item_column + 1)
                 frame = _Frame(item_column, mapping, item_path, False)
                 stack.append(frame)
                 container = mapping
@@ -615,7 +690,8 @@ class _Reader:
             if key in container:
                 raise _Other  # a duplicate: the full loader words it
             here = (*frame.jpath, key)
-            keys[here] = (line_number, column + 1)
+            if every or len(here) == 1:
+                keys[here] = (line_number, column + 1)
             rest = tail.lstrip(" ")
             if not rest or rest[0] == "#":
                 # the value is on the lines below, or null: marked just after the colon
@@ -628,12 +704,14 @@ class _Reader:
         if pending is not None:
             owner, pending_key, value_path, mark = pending
             owner.container[pending_key] = None
-            values[value_path] = mark
+            if every or len(value_path) <= EAGER_DEPTH:
+                values[value_path] = mark
         return root, values, keys, self.templates
 
     def value(self, rest: str, jpath: JsonPath, line: int, column: int) -> Any:
         """The value written at ``column`` (0-based) of ``line``: ``rest`` is the line from there."""
-        self.values[jpath] = (line, column + 1)
+        if self.positions or len(jpath) <= EAGER_DEPTH:
+            self.values[jpath] = (line, column + 1)
         first = rest[0]
         if first == "[":
             return self.flow_list(rest, jpath, line, column)
@@ -647,11 +725,9 @@ class _Reader:
             if "${" in text:
                 self.templates.append(jpath)
             return text
-        plain = (rest.partition(" #")[0] if "#" in rest else rest).rstrip(" ")
         if first == "{":
-            if plain != "{}":
-                raise _Other
-            return {}
+            return self.flow_mapping(rest, jpath, line, column)
+        plain = (rest.partition(" #")[0] if "#" in rest else rest).rstrip(" ")
         if (
             (
                 first in _INDICATORS
@@ -670,6 +746,7 @@ class _Reader:
         return plain
 
     def flow_list(self, rest: str, jpath: JsonPath, line: int, column: int) -> list[Any]:
+        """``[a, 'b', "c"]`` on one line: plain or quoted scalars without commas."""
         body = rest.partition(" #")[0].rstrip(" ")
         if not body.endswith("]") or "#" in body:
             raise _Other
@@ -679,17 +756,58 @@ class _Reader:
         items: list[Any] = []
         offset = column + 1
         for piece in inner.split(","):
-            text = piece.strip(" ")
-            if _PLAIN_IN_FLOW.match(text) is None:
-                raise _Other
-            item_path = (*jpath, len(items))
-            self.values[item_path] = (line, offset + len(piece) - len(piece.lstrip(" ")) + 1)
-            value = self.scalar(text) if text[0] in _NEEDS_RESOLVING else text
-            if value.__class__ is str and "${" in value:
-                self.templates.append(item_path)
-            items.append(value)
+            start = offset + len(piece) - len(piece.lstrip(" "))
+            items.append(self.flow_scalar(piece.strip(" "), (*jpath, len(items)), line, start))
             offset += len(piece) + 1
         return items
+
+    def flow_mapping(self, rest: str, jpath: JsonPath, line: int, column: int) -> dict[str, Any]:
+        """``{env: NAME}`` on one line: plain keys, plain or quoted scalars without commas."""
+        body = rest.partition(" #")[0].rstrip(" ")
+        if not body.endswith("}") or "#" in body or "{" in body[1:]:
+            raise _Other
+        inner = body[1:-1]
+        mapping: dict[str, Any] = {}
+        if not inner.strip(" "):
+            return mapping
+        offset = column + 1
+        for piece in inner.split(","):
+            head, colon, tail = piece.partition(":")
+            key = head.strip(" ")
+            if not colon or tail[:1] != " " or _KEY.match(key) is None or key in mapping:
+                raise _Other
+            here = (*jpath, key)
+            if self.positions:
+                self.keys[here] = (line, offset + len(head) - len(head.lstrip(" ")) + 1)
+            start = offset + len(head) + 1 + len(tail) - len(tail.lstrip(" "))
+            mapping[key] = self.flow_scalar(tail.strip(" "), here, line, start)
+            offset += len(piece) + 1
+        return mapping
+
+    def flow_scalar(self, text: str, jpath: JsonPath, line: int, column: int) -> Any:
+        """A scalar inside ``[...]`` or ``{...}``, written at ``column`` (0-based)."""
+        if self.positions or len(jpath) <= EAGER_DEPTH:
+            self.values[jpath] = (line, column + 1)
+        first = text[:1]
+        if first == "'" or first == '"':
+            inner = text[1:-1]
+            if len(text) < 2 or text[-1] != first:
+                raise _Other
+            if first == '"':
+                if '"' in inner or "\\" in inner:
+                    raise _Other
+            elif "'" in inner.replace("''", ""):
+                raise _Other
+            else:
+                inner = inner.replace("''", "'")
+            value: Any = inner
+        elif _PLAIN_IN_FLOW.match(text) is None:
+            raise _Other
+        else:
+            value = self.scalar(text) if first in _NEEDS_RESOLVING else text
+        if value.__class__ is str and "${" in value:
+            self.templates.append(jpath)
+        return value
 
     def scalar(self, text: str) -> Any:
         """A plain scalar's value, as the full loader resolves and constructs it."""

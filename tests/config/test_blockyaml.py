@@ -14,9 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config.yamlload import (
+    EAGER_DEPTH,
     Document,
+    LazyPositions,
     LoadError,
     document_of,
+    parse_document,
     read_block_yaml,
     read_document,
 )
@@ -42,6 +45,14 @@ def same_as_full_loader(text: str) -> bool:
     assert values == dict(expected.values), text
     assert keys == dict(expected.keys), text
     assert tuple(templates) == expected.templates, text
+    lazy = parse_document("f.yaml", text)
+    assert isinstance(lazy.values, LazyPositions) and lazy.values.source is not None
+    assert lazy.value_at(("nowhere", 0)) == expected.value_at(("nowhere", 0))
+    for jpath in expected.values:
+        assert lazy.value_at(jpath) == expected.value_at(jpath), (text, jpath)
+        assert lazy.key_at(jpath) == expected.key_at(jpath), (text, jpath)
+        assert lazy.value_at((*jpath, "x", 1)) == expected.value_at((*jpath, "x", 1))
+    assert lazy.values.source is None or max(map(len, expected.values)) <= EAGER_DEPTH
     return True
 
 
@@ -137,6 +148,29 @@ VALUES = st.sampled_from(
         "-x",
         "x:",
         "  x  ",
+        "{env: X}",
+        "{a: 1, b: 'x'}",
+        '{protect: "${var.p}"}',
+        "{a:1}",
+        "{a: }",
+        "{a: b, a: c}",
+        "{ a: yes ,b: ~ }",
+        "[\"a\", 'b']",
+        '["a,b"]',
+        "{a: [b]}",
+        "{'k': v}",
+        "{a: 'it''s'}",
+        '{a: "x #y"}',
+        "{a: b}}",
+        '["a]", b]',
+        "{a: 'x', }",
+        "{<<: x}",
+        "{é: x}",
+        "['''']",
+        "['a''']",
+        '{a: "q"x}',
+        "{ }",
+        "{a: 1.5, b: -1}",
     ]
 )
 COMMENTS = st.sampled_from(["", "", "", " # note", "  #note", "#x"])
@@ -309,3 +343,22 @@ def test_positions_of_a_fast_read_file_name_file_line_and_column(tmp_path: Path)
     assert document.value_at(("repositories", 0, "tags", 1)) == Location(str(path), 5, 15)
     assert document.key_at(("repositories", 0, "name")) == Location(str(path), 4, 3)
     assert document.value_at(("repositories", 0, "lifecycle")) == Location(str(path), 6, 13)
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(
+    path
+    for folder in ("examples", "tests/config/corpus")
+    for path in (REPOSITORY / folder).rglob("*.y*ml")
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(REPOSITORY)))
+def test_the_shipped_files_read_as_the_full_loader_reads_them(path: Path) -> None:
+    same_as_full_loader(path.read_bytes().decode("utf-8", errors="replace"))
+
+
+def test_most_shipped_examples_take_the_fast_reader() -> None:
+    examples = [p for p in SHIPPED if "examples" in p.parts]
+    fast = [p for p in examples if read_block_yaml(p.read_text(encoding="utf-8")) is not None]
+    assert len(fast) * 2 > len(examples), [str(p) for p in set(examples) - set(fast)]
