@@ -764,7 +764,7 @@ class _Reader:
     def flow_mapping(self, rest: str, jpath: JsonPath, line: int, column: int) -> dict[str, Any]:
         """``{env: NAME}`` on one line: plain keys, plain or quoted scalars without commas."""
         body = rest.partition(" #")[0].rstrip(" ")
-        if not body.endswith("}") or "#" in body or "{" in body[1:]:
+        if not body.endswith("}") or "#" in body:
             raise _Other
         inner = body[1:-1]
         mapping: dict[str, Any] = {}
