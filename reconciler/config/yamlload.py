@@ -610,12 +610,14 @@ class _Reader:
         self.scalars: dict[str, Any] = {}
 
     def read(self, text: str) -> BlockRead:
-        values, keys, every = self.values, self.keys, self.positions
+        values, keys, templates = self.values, self.keys, self.templates
+        every = self.positions  # else only up to EAGER_DEPTH (values) and 1 (keys)
         root: dict[str, Any] = {}
         stack: list[_Frame] = []
         # a key whose value is on the lines below: (mapping frame, key, value's path, mark)
         pending: tuple[_Frame, str, JsonPath, Position] | None = None
         known_keys: set[str] = set()
+        scalar, value_of = self.scalar, self.value
         line_number = 0
         for line in text.split("\n"):
             line_number += 1
@@ -626,9 +628,8 @@ class _Reader:
             dash = content[0] == "-" and content[1:2] == " "
             item_column = column
             if dash:
-                after = content[1:].lstrip(" ")
-                item_column = len(line) - len(after)
-                content = after
+                content = content[1:].lstrip(" ")
+                item_column = len(line) - len(content)
                 if not content or content[0] == "#":
                     raise _Other  # "-" alone, its item on the lines below
             head, colon, tail = content.partition(":")
@@ -673,7 +674,7 @@ class _Reader:
                     raise _Other
                 item_path = (*frame.jpath, len(container))
                 if key is None:
-                    container.append(self.value(content, item_path, line_number, item_column))
+                    container.append(value_of(content, item_path, line_number, item_column))
                     continue
                 if len(item_path) > _FAST_MAX_DEPTH:
                     raise _Other
@@ -689,16 +690,33 @@ class _Reader:
                 raise _Other
             if key in container:
                 raise _Other  # a duplicate: the full loader words it
+            rest = tail.lstrip(" ")
+            first = rest[:1]
+            if first and first not in _INDICATORS:  # a plain scalar: most values, inline
+                plain = rest.partition(" #")[0] if "#" in rest else rest
+                if plain[-1] == " ":
+                    plain = plain.rstrip(" ")
+                if ": " in plain or plain[-1] == ":":
+                    raise _Other  # a mapping inside the value
+                value = scalar(plain) if first in _NEEDS_RESOLVING else plain
+                container[key] = value
+                if every or len(frame.jpath) < EAGER_DEPTH:
+                    here = (*frame.jpath, key)
+                    values[here] = (line_number, len(line) - len(rest) + 1)
+                    if every or not frame.jpath:
+                        keys[here] = (line_number, column + 1)
+                if value.__class__ is str and "${" in value:
+                    templates.append((*frame.jpath, key))
+                continue
             here = (*frame.jpath, key)
             if every or len(here) == 1:
                 keys[here] = (line_number, column + 1)
-            rest = tail.lstrip(" ")
-            if not rest or rest[0] == "#":
+            if not first or first == "#":
                 # the value is on the lines below, or null: marked just after the colon
                 container[key] = None
                 pending = (frame, key, here, (line_number, column + len(key) + 2))
             else:
-                container[key] = self.value(rest, here, line_number, len(line) - len(rest))
+                container[key] = value_of(rest, here, line_number, len(line) - len(rest))
         if not stack:
             raise _Other  # empty, or only comments
         if pending is not None:
@@ -706,7 +724,7 @@ class _Reader:
             owner.container[pending_key] = None
             if every or len(value_path) <= EAGER_DEPTH:
                 values[value_path] = mark
-        return root, values, keys, self.templates
+        return root, values, keys, templates
 
     def value(self, rest: str, jpath: JsonPath, line: int, column: int) -> Any:
         """The value written at ``column`` (0-based) of ``line``: ``rest`` is the line from there."""
