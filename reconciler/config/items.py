@@ -8,7 +8,7 @@ Not for: checking the entries (``validation``, ``checks``) or building specs (``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from reconciler.config.yamlload import Document, JsonPath
@@ -58,11 +58,16 @@ def label(kind: str, data: Any) -> str:
     return kind if name is None else f'{kind} "{name}"'
 
 
-def items_of(document: Document) -> Iterator[Item]:
+def items_of(document: Document) -> list[Item]:
+    found: list[Item] = []
+    new = tuple.__new__  # Item(...) without its Python-level __new__: one per entry adds up
     for section, kind in sections().items():
         entries = document.data.get(section)
         if isinstance(entries, list):
             name, keys = kind.name, kind.identity
-            for index, entry in enumerate(entries):
-                if isinstance(entry, dict):
-                    yield Item(name, document, (section, index), entry, address_name(keys, entry))
+            found.extend(
+                new(Item, (name, document, (section, index), entry, address_name(keys, entry)))
+                for index, entry in enumerate(entries)
+                if isinstance(entry, dict)
+            )
+    return found

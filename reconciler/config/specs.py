@@ -27,7 +27,7 @@ def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
         if build is None:
             build = builders[item.kind] = kind_named(item.kind).build_spec
             by_kind[item.kind] = {}
-        spec = build(item.data, item.at())
+        spec = build(item.data, item.document.value_at(item.jpath))
         by_kind[item.kind][spec.address.name] = spec
     # sorted kind by kind, by name: the order of Address, without a key function per entry
     resources = {
