@@ -772,6 +772,21 @@ class _Reader:
         if not inner.strip(" "):
             return []
         items: list[Any] = []
+        if (
+            not self.positions
+            and len(jpath) >= EAGER_DEPTH
+            and "'" not in inner
+            and '"' not in inner
+        ):
+            for piece in inner.split(","):  # plain items, whose positions are not recorded now
+                text = piece.strip(" ")
+                if _PLAIN_IN_FLOW.match(text) is None:
+                    raise _Other
+                value = self.scalar(text) if text[0] in _NEEDS_RESOLVING else text
+                if value.__class__ is str and "${" in value:
+                    self.templates.append((*jpath, len(items)))
+                items.append(value)
+            return items
         offset = column + 1
         for piece in inner.split(","):
             start = offset + len(piece) - len(piece.lstrip(" "))
