@@ -479,15 +479,16 @@ class _Builder:
 
 # --- the fast reader of plain block YAML ---------------------------------------------------
 # Most configuration files use only block mappings and sequences with one value per line (plain
-# scalars, one-line quoted strings, ``[a, b]`` lists of plain scalars, ``{}``, ``[]``) and
-# comments. ``read_block_yaml`` reads such a file into exactly what the full loader above makes
-# of it (the same values, the same position of every value and key, the same ``${`` strings),
-# several times faster: it makes no node, event or mark object, since each line says where it
-# is. It answers None for anything else (tabs, carriage returns, characters YAML refuses,
-# anchors, aliases, tags, merge keys, quoted or complex keys, block scalars, multi-line values,
-# flow mappings, several documents, a duplicate key, unusual indentation, any line it does not
-# recognise), and the full loader then reads the file: this reader never decides that a file is
-# wrong, so every refusal and diagnostic stays the full loader's.
+# scalars, one-line quoted strings, one-line flow lists and mappings of such scalars such as
+# ``[v1, latest]`` and ``{env: NAME}``) and comments. ``read_block_yaml`` reads such a file
+# into exactly what the full loader above makes of it (the same values, the same position of
+# every value and key, the same ``${`` strings), about three times faster: it makes no node,
+# event or mark object, since each line says where it is. It answers None for anything else
+# (tabs, carriage returns, characters YAML refuses, anchors, aliases, tags, merge keys, quoted
+# or complex keys, block scalars, multi-line values, nested flow collections, escapes in
+# quotes, several documents, a duplicate key, unusual indentation, any line it does not
+# recognise), and the full loader then reads the file: this reader never decides that a file
+# is wrong, so every refusal and diagnostic stays the full loader's.
 # ``tests/config/test_blockyaml.py`` checks it against the full loader on generated documents.
 
 BlockRead = tuple[
@@ -500,13 +501,9 @@ _FAST_MAX_DEPTH = 48  # deeper files go to the full loader, which enforces MAX_D
 _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-# INDENT, optional "- " (its spaces), optional "KEY:" followed by a space or the end, the rest
 _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\Z")  # a plain key that is only a string
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")  # what a plain scalar may not start with
-_SEQUENCE_INDICATORS = frozenset("-?:")  # ... unless a character other than a space follows
-# a plain scalar in block context, without its trailing comment: no indicator first, no ": "
-# or final ":" (a mapping), no " #" (cut before), no "'" or '"' first
-_PLAIN = re.compile(r"(?:[^-?:,\[\]{}#&*!|>'\"%@`\s]|[-?:](?=[^\s]))(?:[^:]|:(?=[^\s]))*\Z")
+_PLAIN_IF_FOLLOWED = frozenset("-?:")  # ... unless a character other than a space follows
 _PLAIN_IN_FLOW = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@`\s][^,\[\]{}#:]*\Z")
 _SINGLE = re.compile(r"'((?:[^']|'')*)'( *(?: #.*)?)\Z")
 _DOUBLE = re.compile(r'"([^"\\]*)"( *(?: #.*)?)\Z')
@@ -747,10 +744,7 @@ class _Reader:
             return self.flow_mapping(rest, jpath, line, column)
         plain = (rest.partition(" #")[0] if "#" in rest else rest).rstrip(" ")
         if (
-            (
-                first in _INDICATORS
-                and (first not in _SEQUENCE_INDICATORS or plain[1:2] in ("", " "))
-            )
+            (first in _INDICATORS and (first not in _PLAIN_IF_FOLLOWED or plain[1:2] in ("", " ")))
             or ": " in plain
             or plain[-1] == ":"
         ):
