@@ -369,7 +369,7 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     id where that takes fewer requests than listing their kinds (and every kind an
     interrupted run left pending, to recover it); refuses a stale plan (exit 5). Plans
     nothing."""
-    from reconciler.planfile import check_fresh, file_digests
+    from reconciler.planfile import check_fresh, file_digests, inputs_digest
 
     resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
     raw = run.raw
@@ -381,7 +381,9 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
         live = refresh_changed(run.client, raw, changes, run.options.parallelism, run.desired)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
-    check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))
+    digests = file_digests(run.context)
+    inputs = inputs_digest(run.context, digests)
+    check_fresh(saved, run.desired, run.context.target, state, live, digests, inputs)
     # one owner, as the other states are now, not as they were at plan time
     others = (
         other_states(run.context.config_root, run.store) if needs_other_states(saved.plan) else []

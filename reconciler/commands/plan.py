@@ -110,8 +110,9 @@ def command(
 
 def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunContext) -> SavedPlan:
     """What ``--out`` writes: the plan and what ``apply --plan`` checks it against."""
-    from reconciler.planfile import SavedPlan, file_digests
+    from reconciler.planfile import SavedPlan, file_digests, inputs_digest
 
+    digests = file_digests(context)
     return SavedPlan(
         plan,
         config_digest(prepared.desired, context.target),
@@ -123,7 +124,8 @@ def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunConte
         config_root=context.config_root,
         choice=context.choice,
         state=location_of(context).relative_to(context.config_root),
-        file_digests=file_digests(context),
+        file_digests=digests,
+        inputs_digest=inputs_digest(context, digests),
     )
 
 
