@@ -464,7 +464,12 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--creates", type=int, default=1000, help="0 skips the creates' apply")
     parser.add_argument("--rate", type=float, default=200.0, help="0 skips the --rate run")
     parser.add_argument("--parallelism", type=int, default=10)
-    parser.add_argument("--no-terraform", action="store_true", help="skip the one-GET refresh")
+    parser.add_argument(
+        "--no-terraform",
+        action="store_true",
+        help="skip section 2, the refresh done Terraform's way (one GET per resource); "
+        "--versus-terraform 0 skips section 0",
+    )
     parser.add_argument(
         "--terraform-max", type=int, default=10_000, help="the one-GET refresh up to this N"
     )

@@ -9,6 +9,7 @@ Run with `make bench-startup` (or `python -m bench.startup [N]`). Figures, not a
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -64,7 +65,11 @@ def plan_imports(env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.startup", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument("runs", nargs="?", type=int, default=15, help="fresh processes per case")
+    runs = max(1, parser.parse_args().runs)
     env = clean_env()
     print(f"CLI start-up, {runs} fresh processes each (median / fastest):")
     for name, args in CASES.items():
