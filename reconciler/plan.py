@@ -55,6 +55,36 @@ class ScaleStep:
         return cls(int(data.get("add", 0)), tuple(str(n) for n in data.get("remove", ())))
 
 
+class LiveFingerprintLater:
+    """The fingerprint of a live object, worked out when first read: most changes of a plan
+    are in sync, and only a saved plan and apply read theirs (:class:`LiveFingerprintField`)."""
+
+    __slots__ = ("live",)
+
+    def __init__(self, live: LiveObject | None) -> None:
+        self.live = live
+
+
+class LiveFingerprintField:
+    """``Change.live_fingerprint``: text, None, or a :class:`LiveFingerprintLater` that
+    becomes its text on first read (and stays it), so a change reads, compares, copies
+    (``dataclasses.replace``) and pickles as if the text had been given."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_{name}"
+
+    def __get__(self, change: object, owner: type | None = None) -> str | None:
+        if change is None:
+            return None  # the field's default
+        value = change.__dict__[self.key]
+        if type(value) is LiveFingerprintLater:
+            value = change.__dict__[self.key] = live_fingerprint(value.live)
+        return value
+
+    def __set__(self, change: object, value: str | LiveFingerprintLater | None) -> None:
+        change.__dict__[self.key] = value
+
+
 @dataclass(frozen=True)
 class Change:
     address: Address
@@ -68,7 +98,8 @@ class Change:
     refused: str | None = None
     depends_on: tuple[Address, ...] = ()
     secrets: Mapping[str, SecretRef] = field(default_factory=dict)
-    live_fingerprint: str | None = None
+    # of the live object as planned against ("absent": none); text when first read
+    live_fingerprint: LiveFingerprintField = LiveFingerprintField()
     forces: tuple[str, ...] = ()  # explanation: the fields that force a replacement
     scale: ScaleStep | None = None  # steers apply: the nodes to add or remove
     rotate_secrets: tuple[str, ...] = ()  # steers apply: secrets to set again on an update
