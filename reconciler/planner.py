@@ -35,6 +35,7 @@ from reconciler.plan import (
     LiveState,
     Plan,
     live_fingerprint,
+    up_to_date,
 )
 from reconciler.state import ResourceState, State, secret_matches
 
@@ -125,9 +126,7 @@ class Planner:
         live = self.live.lookup(address.kind, entry.cloud_id)
         return None if is_gone(live) else live  # e.g. a cluster listed as DELETED
 
-    def _change(
-        self, address: Address, spec: Spec | None, entry: ResourceState | None
-    ) -> Change:
+    def _change(self, address: Address, spec: Spec | None, entry: ResourceState | None) -> Change:
         live = self._live_for(address, entry)
         if spec is None:
             assert entry is not None
@@ -148,9 +147,10 @@ class Planner:
         """Two live objects answering to one managed address (a second one created outside,
         or by a run that took an empty list for "nothing there") are a conflict: which one the
         configuration means is not this tool's guess."""
-        named = self.live.by_name.get(address, ())
-        if len(named) < 2:
+        twice = self._named_twice
+        if not twice or address not in twice:
             return  # the common case
+        named = self.live.by_name[address]
         kind = kind_named(address.kind)
         twins = sorted(
             o.cloud_id
@@ -169,6 +169,11 @@ class Planner:
                     twins[0],
                 )
             )
+
+    @functools.cached_property
+    def _named_twice(self) -> frozenset[Address]:
+        """The addresses two or more live objects answer to (usually none)."""
+        return frozenset(a for a, named in self.live.by_name.items() if len(named) > 1)
 
     def _protected(self, spec: Spec | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None
@@ -383,17 +388,30 @@ class Planner:
         # in sync (live as declared, and as applied): the projection is what is declared
         in_sync = live.attrs == after and (not applied or applied == after)
         projected = after if in_sync else project(after, live.attrs, applied)
-        self._warn_unmanaged(address, kind, after, entry)
+        if not in_sync:  # in sync, every applied field is still declared
+            self._warn_unmanaged(address, kind, after, entry)
         health = kind.health(live)
         failed_create = entry.tainted or health == FAILED_CREATE
         broken = failed_create or health == BROKEN
         # a broken object's differences are its failure, not someone's change
-        drift = () if broken else _drift(after, projected, entry)
+        drift = () if broken or in_sync else _drift(after, projected, entry)
+        fields = [] if in_sync else field_changes(after, projected)
         rotated = self._rotated_secrets(address, spec, entry)
-        fields = field_changes(after, projected) + [
+        fields += [
             FieldChange(name, SENSITIVE_TEXT, SENSITIVE_TEXT, sensitive=True) for name in rotated
         ]
         protected = self._protected(spec, entry)
+        if not (broken or fields or drift) and protected == entry.protect and kind.is_ready(live):
+            return up_to_date(
+                address,
+                dict(live.attrs),
+                after,
+                entry.cloud_id,
+                protected,
+                self._dependencies(spec),
+                kind.secret_refs(spec),
+                live,
+            )
         common: dict[str, Any] = {
             "before": dict(live.attrs),
             "after": after,
@@ -432,8 +450,6 @@ class Planner:
         if protected != entry.protect:
             fields.append(FieldChange("lifecycle.protect", entry.protect, protected))
         settle = not kind.is_ready(live)
-        if not fields and not settle and not drift:
-            return Change(address, Action.NOOP, "up to date", **common)
         reason = _update_reason(fields, drift) if fields else _caught_up(drift)
         if settle:
             waiting = f"still coming up (status {live.status}): apply waits until it is ready"
@@ -558,8 +574,6 @@ class Planner:
         """A declared field removed from the config: the kinds reset what the API can reset
         (their attributes then hold the default); what it cannot is left as it is."""
         applied = entry.applied
-        if applied == after:
-            return  # applied as declared: nothing was removed (the common case, one comparison)
         if all(k in after and not isinstance(v, dict) for k, v in applied.items()):
             return  # flat and every key still declared: the common case, without paths
         declared = set(_paths(after))
