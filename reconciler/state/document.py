@@ -241,20 +241,20 @@ def _plain_entry(data: dict[str, Any], kinds: Container[str], levels: int) -> Re
         and type(operation) is str
         and (levels >= _MAX_LEVELS or _shallow(applied, levels))
     ):
-        # the frozen dataclass's __init__ is one guarded assignment per field: a third of
-        # reading an entry; this is the value it would make
+        # the value ResourceState(...) makes, its fields stored in the order __init__ stores
+        # them (so entries still share their keys), without the frozen dataclass's guarded
+        # assignment per field (a third of reading an entry)
         entry = object.__new__(ResourceState)
-        entry.__dict__.update(
-            kind=kind,
-            cloud_id=cloud_id,
-            ownership=ownership,
-            protect=protect,
-            fingerprint=fingerprint,
-            secret_hashes=dict(hashes),
-            tainted=tainted,
-            applied=dict(applied),
-            operation=operation,
-        )
+        values = entry.__dict__
+        values["kind"] = kind
+        values["cloud_id"] = cloud_id
+        values["ownership"] = ownership
+        values["protect"] = protect
+        values["fingerprint"] = fingerprint
+        values["secret_hashes"] = dict(hashes)
+        values["tainted"] = tainted
+        values["applied"] = dict(applied)
+        values["operation"] = operation
         return entry
     return None
 
@@ -425,7 +425,11 @@ def _well_formed_state(data: Any) -> State | None:
         if entry is None or entry.kind != kind:
             return None
         entries[Address(kind, name)] = entry
-    return State(lineage, serial, entries, {}, _forgotten_of(forgotten), target)
+    try:
+        forgotten_ids = _forgotten_of(forgotten)
+    except ValueError:
+        return None
+    return State(lineage, serial, entries, {}, forgotten_ids, target)
 
 
 def _shallow(value: Any, levels: int) -> bool:

@@ -66,6 +66,7 @@ def test_up_to_date_is_the_change_its_fields_make() -> None:
     for field in fields(Change):
         assert getattr(fast, field.name) == getattr(slow, field.name), field.name
     assert repr(fast) == repr(slow)
+    assert list(vars(fast)) == list(vars(slow))  # stored in __init__'s order: shared keys
 
 
 def test_a_later_fingerprint_reads_compares_copies_and_pickles_as_its_text() -> None:

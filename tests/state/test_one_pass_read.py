@@ -137,4 +137,5 @@ def test_an_entry_read_alone_is_the_entry_its_fields_make() -> None:
     data = written()["resources"]["cluster.prod"]
     entry = _well_formed_entry(data)
     assert entry is not None and vars(entry) == vars(ResourceState.checked_json(data))
+    assert list(vars(entry)) == list(vars(ResourceState.checked_json(data)))  # shared keys
     assert entry.applied is not data["applied"]  # a copy, as the checks make
