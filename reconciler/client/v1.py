@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from reconciler.client.base import ClientBase
 from reconciler.client.credentials import ccr_endpoint_for
@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from reconciler.client.v2 import CceV2Client
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_PAGE_SIZE = 1000
 # Per-list limits: a list past them is a server that never ends, not an account (a ShapeError).
@@ -277,13 +278,16 @@ class CceClient(ClientBase):
         key: str,
         parse: Callable[[Any], T],
         identity: Callable[[T], str],
-    ) -> Listing[T]:
+        each: Callable[[T], Any] | None = None,
+    ) -> Listing[Any]:
         """Every item of a marker-paged list, page after page; a list that does not add up is a
         ShapeError, never a shorter or a longer list: an object listed twice (within a page or
         across pages), a truncated page that is not full (``maxKeys``) or whose ``nextMarker``
         does not move on, more items than ``totalCount`` announces (or
-        fewer), and more than ``MAX_LIST_ITEMS`` items or ``MAX_LIST_PAGES`` pages in all."""
-        found: list[T] = []
+        fewer), and more than ``MAX_LIST_ITEMS`` items or ``MAX_LIST_PAGES`` pages in all.
+        ``each`` turns every item into what the caller keeps, page by page as the pages come
+        (while the next one is on its way), once the page has passed its checks."""
+        found: list[Any] = []
         seen: set[str] = set()
         markers: set[str] = set()
         request_ids: list[str] = []
@@ -305,7 +309,7 @@ class CceClient(ClientBase):
                             "object is not counted"
                         )
                     seen.add(name)
-                found.extend(page.items)
+                found.extend(page.items if each is None else map(each, page.items))
                 total = page.total_count
                 if total is not None and total > MAX_LIST_ITEMS:
                     raise bad(
@@ -366,11 +370,21 @@ class CceClient(ClientBase):
     def delete_namespace(self, name: str) -> Ack:
         return self._ack(self._call("DELETE", f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}"))
 
-    def list_images(self, user: str, namespace: str | None = None) -> Listing[Image]:
+    @overload
+    def list_images(self, user: str, namespace: str | None = None) -> Listing[Image]: ...
+
+    @overload
+    def list_images(
+        self, user: str, namespace: str | None = None, *, each: Callable[[Image], U]
+    ) -> Listing[U]: ...
+
+    def list_images(
+        self, user: str, namespace: str | None = None, *, each: Callable[[Image], Any] | None = None
+    ) -> Listing[Any]:
+        """Every image (repository) of ``user``; with ``each``, what it makes of each image,
+        made page by page as the pages come (a refresh's live objects)."""
         query = registry_list_query(user, namespace)
-        return self._all_pages(
-            IMAGE_PATH, query, IMAGES_KEY, image_from, lambda i: f"{i.namespace}/{i.repository}"
-        )
+        return self._all_pages(IMAGE_PATH, query, IMAGES_KEY, image_from, _image_id, each)
 
     def create_image_meta(
         self, namespace: str, repository: str, tag: str, description: str | None = None
@@ -699,6 +713,10 @@ def parse_page(data: Any, key: str, parse: Callable[[Any], T]) -> Page[T]:
         total if total >= 0 else None,
         max(0, number(d, "maxKeys", 0)),
     )
+
+
+def _image_id(image: Image) -> str:
+    return f"{image.namespace}/{image.repository}"
 
 
 def node_id(node: Node) -> str:
