@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from reconciler.diff import FieldChange
@@ -231,6 +231,10 @@ def up_to_date(
     order ``__init__`` stores them (so instances still share their keys), without the frozen
     dataclass's guarded assignment per field, a fifth of what planning an object in sync
     costs."""
+    global _CHANGE_READY
+    if not _CHANGE_READY:  # a record type made a dataclass on first use is made one now
+        fields(Change)
+        _CHANGE_READY = True
     change = object.__new__(Change)
     values = change.__dict__
     values["address"] = address
@@ -254,3 +258,4 @@ def up_to_date(
 
 
 _FINGERPRINT_KEY = "_live_fingerprint"  # where LiveFingerprintField keeps Change's
+_CHANGE_READY = False

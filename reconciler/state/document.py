@@ -18,7 +18,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -244,6 +244,10 @@ def _plain_entry(data: dict[str, Any], kinds: Container[str], levels: int) -> Re
         # the value ResourceState(...) makes, its fields stored in the order __init__ stores
         # them (so entries still share their keys), without the frozen dataclass's guarded
         # assignment per field (a third of reading an entry)
+        global _ENTRY_READY
+        if not _ENTRY_READY:  # a record type made a dataclass on first use is made one now
+            fields(ResourceState)
+            _ENTRY_READY = True
         entry = object.__new__(ResourceState)
         values = entry.__dict__
         values["kind"] = kind
@@ -388,6 +392,7 @@ _CONTAINERS = (dict, list)
 # document, ``resources``, the entry and ``applied`` are 4 of MAX_DEPTH's levels.
 _APPLIED_DEPTH = 8
 _MAX_LEVELS = MAX_DEPTH  # no depth test: the caller checks the depth
+_ENTRY_READY = False
 
 
 def _well_formed_state(data: Any) -> State | None:
