@@ -11,10 +11,36 @@ Not for: small outputs meant for people (``plan --json`` keeps ``json.dumps(inde
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from json import encoder as _json_encoder
 from typing import Any
 
 _SORTED = json.JSONEncoder(sort_keys=True, separators=(", ", ": "))
 _IN_ORDER = json.JSONEncoder(sort_keys=False, separators=(", ", ": "))
+
+
+def _one_value(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, without building a new C encoder at every call (``encode`` does,
+    and a state encodes each of its entries by itself). The documents written here hold no
+    cycles, so the check for them is left out."""
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return encoder.encode
+    c_encoder = make(
+        None,
+        encoder.default,
+        _json_encoder.encode_basestring_ascii,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    return lambda value: "".join(c_encoder(value, 0))
+
+
+_ENCODE = {True: _one_value(_SORTED), False: _one_value(_IN_ORDER)}
 
 
 def dumps(value: Any, levels: int = 2, sort_keys: bool = True, indent: str = "  ") -> str:
@@ -22,12 +48,12 @@ def dumps(value: Any, levels: int = 2, sort_keys: bool = True, indent: str = "  
     indented; whatever lies deeper on the line of its key, compact. Keys sorted unless
     ``sort_keys`` is false (then in the order of the mappings)."""
     parts: list[str] = []
-    _write(value, levels, _SORTED if sort_keys else _IN_ORDER, indent, "", parts)
+    _write(value, levels, sort_keys, indent, "", parts)
     return "".join(parts)
 
 
 def _write(
-    value: Any, levels: int, encoder: json.JSONEncoder, indent: str, here: str, out: list[str]
+    value: Any, levels: int, sort_keys: bool, indent: str, here: str, out: list[str]
 ) -> None:
     if (
         levels <= 0
@@ -35,21 +61,22 @@ def _write(
         or not value
         or (isinstance(value, dict) and not all(type(key) is str for key in value))
     ):
-        out.append(encoder.encode(value))
+        out.append(_ENCODE[sort_keys](value))
         return
     inner = here + indent
     if isinstance(value, dict):
-        items = sorted(value.items()) if encoder.sort_keys else list(value.items())
+        items = sorted(value.items()) if sort_keys else list(value.items())
+        key_text = _json_encoder.encode_basestring_ascii
         out.append("{")
         for number, (key, member) in enumerate(items):
             out.append(",\n" if number else "\n")
-            out.append(f"{inner}{encoder.encode(key)}: ")
-            _write(member, levels - 1, encoder, indent, inner, out)
+            out.append(f"{inner}{key_text(key)}: ")
+            _write(member, levels - 1, sort_keys, indent, inner, out)
         out.append(f"\n{here}}}")
         return
     out.append("[")
     for number, member in enumerate(value):
         out.append(",\n" if number else "\n")
         out.append(inner)
-        _write(member, levels - 1, encoder, indent, inner, out)
+        _write(member, levels - 1, sort_keys, indent, inner, out)
     out.append(f"\n{here}]")

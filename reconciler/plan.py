@@ -180,6 +180,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     refusals: tuple[Refusal, ...] = ()  # filled by guards.evaluate: what apply will refuse
     context: PlanContext | None = None
+    # no-op changes counted but not carried: a saved plan keeps only a count of the unchanged
+    unchanged: int = 0
 
     @property
     def actionable(self) -> list[Change]:
@@ -189,6 +191,7 @@ class Plan:
         counts = {a.value: 0 for a in Action}
         for change in self.changes:
             counts[change.action.value] += 1
+        counts[Action.NOOP.value] += self.unchanged
         return counts
 
     @property

@@ -1,13 +1,18 @@
-"""Saved plans (``plan --out FILE``, ``apply --plan FILE``): lossless JSON of a Plan.
+"""Saved plans (``plan --out FILE``, ``apply --plan FILE``): JSON of a Plan's changes.
 
-Besides the changes, a saved plan records the tool version, a digest of the config (and of
+A saved plan holds what apply executes and what a view of the plan shows: every change that
+does something or shows drift, lossless; an unchanged resource is only counted (``unchanged``),
+so the file's size follows the changes, not the resources managed. Besides the changes, it
+records the tool version, a digest of the config (and of
 each file it was read from, so a stale plan names them), where its state lives (a file relative
 to the configuration root, or a PostgreSQL URL without its password and the workspace) with the
 lineage and serial it was made from, the target URL, and for every change a fingerprint of the
 live object it was computed against. ``apply --plan`` re-reads those objects and refuses with
 exit 5 if any of them changed: a check on content, finer than a global serial. The file carries
-a digest of all of it, so a plan edited after it was made is refused (exit 5) too. Secret values
-are never written; only their references (``{env: ...}``) are.
+a digest of all of it, so a plan edited after it was made is refused (exit 5) too. It also
+records a digest of the configuration's inputs (:func:`inputs_digest`): when they are what they
+were, apply knows the configuration unchanged without working out its content's digest. Secret
+values are never written; only their references (``{env: ...}``) are.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from typing import Any
 from reconciler import __version__, jsontext
 from reconciler.config import config_digest
 from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
+from reconciler.config.variables import ENV_PREFIX
 from reconciler.context import RunContext
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
@@ -50,12 +56,14 @@ from reconciler.plan import (
 from reconciler.safefiles import read_file, replace_file
 from reconciler.state import State, StateLocation
 
-SAVED_FORMAT = "cce-reconciler-plan/4"
-# /2 said ``"refresh_only": true|false`` where /3 and /4 say ``"mode"``; it is read as that mode.
-# /4 adds the digest of the whole file (a plan edited after it was made is refused); /2 and /3,
-# written by earlier versions, carry none.
+SAVED_FORMAT = "cce-reconciler-plan/5"
+# /2 said ``"refresh_only": true|false`` where /3 and later say ``"mode"``; it is read as that
+# mode. /4 adds the digest of the whole file (a plan edited after it was made is refused); /2
+# and /3, written by earlier versions, carry none. /5 keeps only the changes that do something
+# or show drift, and counts the rest (``"unchanged"``); /2 to /4 hold one record per resource.
 REFRESH_ONLY_FORMAT = "cce-reconciler-plan/2"
-OLDER_FORMATS = (REFRESH_ONLY_FORMAT, "cce-reconciler-plan/3")
+DIGESTED_FORMATS = ("cce-reconciler-plan/4", SAVED_FORMAT)
+OLDER_FORMATS = (REFRESH_ONLY_FORMAT, "cce-reconciler-plan/3", "cce-reconciler-plan/4")
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,9 @@ class SavedPlan:
     # sha256 of each file the configuration was read from, by path relative to config_root:
     # a stale plan names the files that changed
     file_digests: Mapping[str, str] = field(default_factory=dict)
+    # :func:`inputs_digest` when the plan was made (None: an older plan): what lets apply
+    # know the configuration is unchanged without working out its content's digest again
+    inputs_digest: str | None = None
 
     def locate_config(self, plan_file: str) -> list[str]:
         """The configuration paths, looked for first in the checkout around the working
@@ -159,16 +170,24 @@ def _change_from_dict(data: dict[str, Any]) -> Change:
     )
 
 
+def is_kept(change: Change) -> bool:
+    """Whether a saved plan records ``change``: what apply executes, the staleness check reads
+    or a view of the plan shows (its drift, a refusal); an unchanged resource is only counted."""
+    return change.action is not Action.NOOP or bool(change.drift) or bool(change.refused)
+
+
 def dump(saved: SavedPlan) -> str:
+    kept = [c for c in saved.plan.changes if is_kept(c)]
+    relative = _relative_to(Path(saved.config_root).resolve())
     doc = {
         "format": SAVED_FORMAT,
         "version": saved.version,
         "config_digest": saved.config_digest,
-        "config_paths": [_relative(p, saved.config_root) for p in saved.config_paths],
+        "config_paths": [relative(p) for p in saved.config_paths],
         "config_root": str(Path(saved.config_root).resolve()),
         "root_in_repo": _in_repo(saved.config_root),
         "env": saved.choice.env,
-        "var_files": [_relative(p, saved.config_root) for p in saved.choice.var_files],
+        "var_files": [relative(p) for p in saved.choice.var_files],
         "var_args": list(saved.choice.var_args),
         "lineage": saved.lineage,
         "serial": saved.serial,
@@ -176,7 +195,9 @@ def dump(saved: SavedPlan) -> str:
         "mode": saved.mode.value,
         "state": saved.state.to_json() if saved.state else None,
         "config_files": dict(saved.file_digests),
-        "changes": [_change_to_dict(c) for c in saved.plan.changes],
+        "inputs_digest": saved.inputs_digest,
+        "changes": [_change_to_dict(c) for c in kept],
+        "unchanged": saved.plan.unchanged + len(saved.plan.changes) - len(kept),
         "conflicts": [
             [str(c.address), c.message, c.cloud_id, c.command] for c in saved.plan.conflicts
         ],
@@ -203,8 +224,10 @@ def _in_repo(root: str) -> str | None:
     return os.path.relpath(resolved, repo) if repo else None
 
 
-def _relative(path: str, root: str) -> str:
-    return os.path.relpath(Path(path).resolve(), Path(root).resolve())
+def _relative_to(resolved_root: Path) -> Callable[[str], str]:
+    """``path`` resolved, relative to the root resolved once (a configuration has a file per
+    hundred resources: resolving the root again for each one shows at 100,000)."""
+    return lambda path: os.path.relpath(os.path.realpath(path), resolved_root)
 
 
 @paused_gc()
@@ -233,7 +256,7 @@ def read(path: str) -> SavedPlan:
             f"({__version__}, format {SAVED_FORMAT}) cannot read; make it again with "
             "`reconciler plan --out`"
         )
-    if doc["format"] == SAVED_FORMAT and doc.get("digest") != digest_of(doc):
+    if doc["format"] in DIGESTED_FORMATS and doc.get("digest") != digest_of(doc):
         raise StalePlanError(
             f"{path}: the saved plan was changed after it was made (its content does not match "
             "its digest); nothing was applied, plan again"
@@ -245,6 +268,7 @@ def read(path: str) -> SavedPlan:
             tuple(doc["warnings"]),
             tuple(Refusal.from_json(r) for r in doc["refusals"]),
             PlanContext(**doc["context"]) if doc["context"] else None,
+            int(doc["unchanged"]) if doc["format"] == SAVED_FORMAT else 0,
         )
         return SavedPlan(
             plan,
@@ -264,9 +288,16 @@ def read(path: str) -> SavedPlan:
             doc["root_in_repo"],
             StateLocation.from_json(doc["state"]) if doc.get("state") is not None else None,
             {str(k): str(v) for k, v in (doc.get("config_files") or {}).items()},
+            _optional_text(doc.get("inputs_digest")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected a string or null, not {type(value).__name__}")
+    return value
 
 
 def _mode(doc: dict[str, Any]) -> PlanMode:
@@ -283,14 +314,38 @@ def file_digests(context: RunContext) -> dict[str, str]:
     if context.choice.env:
         folder = Path(root) / ENVIRONMENTS_DIR
         paths += [str(folder / f"{context.choice.env}{suffix}") for suffix in YAML_SUFFIXES]
+    relative = _relative_to(Path(root).resolve())
     digests: dict[str, str] = {}
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError:
             continue  # the environment file's other suffix; a vanished file shows as removed
-        digests[_relative(path, root)] = hashlib.sha256(data).hexdigest()
+        digests[relative(path)] = hashlib.sha256(data).hexdigest()
     return digests
+
+
+def inputs_digest(
+    context: RunContext, digests: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> str:
+    """``sha256:...`` of everything the configuration is made from: this version of the tool,
+    the files read (``digests``: :func:`file_digests`, by their bytes; the ``--var-file``
+    ones named again below), ``--env`` / ``--var-file`` / ``--var`` and the ``RECONCILER_VAR_*``
+    variables. Equal inputs load to an equal configuration, so when this matches the saved
+    one apply need not work out the content's digest (:func:`check_fresh`); when it differs,
+    the content's digest decides, as for a plan saved without it."""
+    environ = os.environ if environ is None else environ
+    relative = _relative_to(Path(context.config_root).resolve())
+    inputs = {
+        "version": __version__,
+        "files": dict(sorted(digests.items())),  # the configuration's, the environment's
+        "env": context.choice.env,
+        "var_files": [relative(p) for p in context.choice.var_files],
+        "var_args": list(context.choice.var_args),
+        "variables": sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX)),
+    }
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> str:
@@ -318,11 +373,14 @@ def check_fresh(
     state: State,
     live: LiveState,
     digests: Mapping[str, str] | None = None,
+    inputs: str | None = None,
 ) -> None:
     """Refuse (exit 5) a saved plan whose inputs changed: config (naming the files that
     changed: ``digests`` are :func:`file_digests` now), state lineage, live objects. ``live``
-    needs only the kinds of the plan's changes."""
-    if saved.config_digest != config_digest(desired, target):
+    needs only the kinds of the plan's changes. ``inputs`` (:func:`inputs_digest` now) equal
+    to the saved one proves the configuration unchanged; else its content's digest decides."""
+    same_inputs = inputs is not None and inputs == saved.inputs_digest
+    if not same_inputs and saved.config_digest != config_digest(desired, target):
         which = _changed_files(saved.file_digests, digests or {})
         raise StalePlanError(
             f"the saved plan is stale: the configuration changed since it was made {which}; "

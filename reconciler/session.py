@@ -39,7 +39,7 @@ from reconciler.model import (
 from reconciler.options import NO_STATE_CHOICE, PlanOptions, RunOptions, StateChoice
 from reconciler.ownership import OtherState, needs_other_states, one_owner
 from reconciler.plan import Change, LiveState, Plan, PlanContext
-from reconciler.planfile import SavedPlan, check_fresh, file_digests
+from reconciler.planfile import SavedPlan, check_fresh, file_digests, inputs_digest
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, refresh_changed, touched_kinds
@@ -376,7 +376,9 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
         live = refresh_changed(run.client, raw, changes, run.options.parallelism, run.desired)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
-    check_fresh(saved, run.desired, run.context.target, state, live, file_digests(run.context))
+    digests = file_digests(run.context)
+    inputs = inputs_digest(run.context, digests)
+    check_fresh(saved, run.desired, run.context.target, state, live, digests, inputs)
     # one owner, as the other states are now, not as they were at plan time
     others = (
         other_states(run.context.config_root, run.store) if needs_other_states(saved.plan) else []

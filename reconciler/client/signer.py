@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ DEFAULT_EXPIRATION = 1800
 # Headers signed when signedHeaders is empty, besides every x-bce-* header.
 DEFAULT_SIGNED = frozenset({"host", "content-length", "content-type", "content-md5"})
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # ASCII whitespace only, as the official Python SDK trims (bytes.strip): str.strip() would also
 # drop U+00A0, U+3000 ... and sign a different value than the SDK for such header values.
 _TRIMMED = " \t\n\r\x0b\x0c"
@@ -41,14 +41,11 @@ Query = Iterable[tuple[str, str | None]] | Mapping[str, str | None]
 
 
 def uri_encode(text: str, keep_slash: bool = False) -> str:
-    """RFC 3986 percent-encoding with upper-case hex; ``/`` kept only when asked."""
-    out = []
-    for byte in text.encode("utf-8"):
-        if byte in _UNRESERVED or (keep_slash and byte == 0x2F):
-            out.append(chr(byte))
-        else:
-            out.append(f"%{byte:02X}")
-    return "".join(out)
+    """RFC 3986 percent-encoding of the UTF-8 bytes with upper-case hex; ``/`` kept only when
+    asked. ``urllib.parse.quote`` keeps exactly the unreserved characters (letters, digits,
+    ``-._~``) plus ``safe``, and returns a text that needs none at once: a request signs
+    about ten values, once per request."""
+    return quote(text, safe="/" if keep_slash else "")
 
 
 def canonical_uri(path: str) -> str:

@@ -22,7 +22,7 @@ from reconciler.guards import evaluate
 from reconciler.model import ConfigChoice, PlanMode
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import BLAST_RADIUS, Plan
-from reconciler.planfile import SavedPlan, file_digests
+from reconciler.planfile import SavedPlan, file_digests, inputs_digest
 from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
 from reconciler.recovery import RecoveryNote
@@ -106,6 +106,7 @@ def command(
 
 def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunContext) -> SavedPlan:
     """What ``--out`` writes: the plan and what ``apply --plan`` checks it against."""
+    digests = file_digests(context)
     return SavedPlan(
         plan,
         config_digest(prepared.desired, context.target),
@@ -117,7 +118,8 @@ def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunConte
         config_root=context.config_root,
         choice=context.choice,
         state=location_of(context).relative_to(context.config_root),
-        file_digests=file_digests(context),
+        file_digests=digests,
+        inputs_digest=inputs_digest(context, digests),
     )
 
 

@@ -1,7 +1,8 @@
 """`reconciler show PLANFILE [--json | --markdown]`: print a saved plan; reads nothing else.
 
 For: turning a plan saved by ``plan --out`` into the terminal view (``render``), the JSON of
-``plan --json``, or a Markdown comment for a pull request (``markdown``). No cloud, state or
+``plan --json`` (the unchanged resources, which a saved plan only counts, in its summary and
+not among its changes), or a Markdown comment for a pull request (``markdown``). No cloud, state or
 config is read, so a CI job can post the plan that ``apply --plan`` will later execute.
 Not for: checking whether the saved plan is still fresh (``apply --plan`` does that, exit 5).
 """

@@ -154,11 +154,12 @@ def secret_locations(items: list[Item]) -> dict[tuple[Address, str], Location]:
     """Where each declared secret reference's value is written (``password: {env: X}``: at
     ``{``), by address and secret name: where plan reports a secret it cannot read."""
     found: dict[tuple[Address, str], Location] = {}
+    paths = {kind: secret_paths(kind) for kind in {item.kind for item in items}}
     for item in items:
         identity = item.identity
         if identity is None:
             continue
-        for jpath in secret_paths(item.kind):
+        for jpath in paths[item.kind]:
             if isinstance(_dig(item.data, jpath), dict):
                 found[(Address(item.kind, identity), ".".join(jpath))] = item.at(*jpath)
     return found

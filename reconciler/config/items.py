@@ -8,10 +8,8 @@ Not for: checking the entries (``validation``, ``checks``) or building specs (``
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from reconciler.config.yamlload import Document, JsonPath
 from reconciler.kinds import kind_named, sections
@@ -29,26 +27,24 @@ def identity_keys(kind: str) -> tuple[str, ...]:
     return kind_named(kind).identity
 
 
-@dataclass(frozen=True)
-class Item:
-    """One entry of a resource list, e.g. ``namespaces[2]`` of one file."""
+class Item(NamedTuple):
+    """One entry of a resource list, e.g. ``namespaces[2]`` of one file, and its ``identity``:
+    the name part of its address (``team-a/api`` for a repository), None while not well
+    formed. A tuple: a configuration of 100,000 entries makes 100,000 of them."""
 
     kind: str
     document: Document
     jpath: JsonPath
     data: dict[str, Any]
+    identity: str | None
 
     def at(self, *sub: str | int) -> Location:
         return self.document.value_at((*self.jpath, *sub))
 
-    @functools.cached_property
-    def identity(self) -> str | None:
-        """Worked out once: the checks ask each entry for it several times."""
-        return identity(self.kind, self.data)
-
     @property
     def label(self) -> str:
-        return label(self.kind, self.data)
+        """``namespace "team-a"``, or just the kind while the entry has no well-formed name."""
+        return self.kind if self.identity is None else f'{self.kind} "{self.identity}"'
 
 
 def identity(kind: str, data: Mapping[str, Any]) -> str | None:
@@ -62,10 +58,16 @@ def label(kind: str, data: Any) -> str:
     return kind if name is None else f'{kind} "{name}"'
 
 
-def items_of(document: Document) -> Iterator[Item]:
+def items_of(document: Document) -> list[Item]:
+    found: list[Item] = []
+    new = tuple.__new__  # Item(...) without its Python-level __new__: one per entry adds up
     for section, kind in sections().items():
         entries = document.data.get(section)
         if isinstance(entries, list):
-            for index, entry in enumerate(entries):
-                if isinstance(entry, dict):
-                    yield Item(kind.name, document, (section, index), entry)
+            name, keys = kind.name, kind.identity
+            found.extend(
+                new(Item, (name, document, (section, index), entry, address_name(keys, entry)))
+                for index, entry in enumerate(entries)
+                if isinstance(entry, dict)
+            )
+    return found

@@ -19,16 +19,24 @@ from reconciler.model import Address, DesiredState, Location, Spec, Target
 
 
 def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
-    resources: dict[Address, Spec] = {}
+    """The specs in the order of their addresses (kind, then name)."""
+    by_kind: dict[str, dict[str, Spec]] = {}
     builders: dict[str, Callable[[Mapping[str, Any], Location], Spec]] = {}
     for item in items:
         build = builders.get(item.kind)
         if build is None:
             build = builders[item.kind] = kind_named(item.kind).build_spec
-        spec = build(item.data, item.at())
-        resources[spec.address] = spec
+            by_kind[item.kind] = {}
+        spec = build(item.data, item.document.value_at(item.jpath))
+        by_kind[item.kind][spec.address.name] = spec
+    # sorted kind by kind, by name: the order of Address, without a key function per entry
+    resources = {
+        spec.address: spec
+        for kind in sorted(by_kind)
+        for spec in (by_kind[kind][name] for name in sorted(by_kind[kind]))
+    }
     return DesiredState(
-        dict(sorted(resources.items(), key=_address_key)),
+        resources,
         imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
     )
 
@@ -47,11 +55,6 @@ def import_entries(
             if isinstance(entry, dict):
                 found.append((document, (IMPORTS, index), entry))
     return found
-
-
-def _address_key(entry: tuple[Address, Spec]) -> tuple[str, str]:
-    # the order of Address itself, without a Python-level __lt__ per comparison
-    return entry[0].kind, entry[0].name
 
 
 def declared_target(documents: list[Document]) -> Target:

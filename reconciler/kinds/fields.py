@@ -264,17 +264,23 @@ def field_at(table: Mapping[str, Field], path: str) -> Field | None:
 
 def address_name(identity: Sequence[str], data: Mapping[str, Any]) -> str | None:
     """The name part of the address (``team-a/api``), or None while a key is not a string."""
+    if len(identity) == 1:
+        name = data.get(identity[0])
+        return str(name) if isinstance(name, str) else None
     parts = [data.get(key) for key in identity]
-    if not all(isinstance(part, str) for part in parts):
-        return None
-    return "/".join(str(part) for part in parts)
+    for part in parts:
+        if not isinstance(part, str):
+            return None
+    return "/".join([str(part) for part in parts])
 
 
 _UNDECLARED_LIFECYCLE = Lifecycle()
 
 
 def lifecycle_of(data: Mapping[str, Any]) -> Lifecycle:
-    block = data.get("lifecycle") or {}
+    block = data.get("lifecycle")
+    if not block:
+        return _UNDECLARED_LIFECYCLE
     protect, reconcile = block.get("protect"), block.get("reconcile")
     if protect is None and reconcile is None:
         return _UNDECLARED_LIFECYCLE

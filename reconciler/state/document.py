@@ -329,7 +329,8 @@ class State:
             "format_version": FORMAT_VERSION,
             "lineage": self.lineage,
             "serial": self.serial,
-            "resources": {str(a): r.to_json() for a, r in sorted(self.resources.items())},
+            # in the state's order: the written document sorts its keys (jsontext, JSONB)
+            "resources": {str(a): r.to_json() for a, r in self.resources.items()},
             "pending": [p.to_json() for p in self.pending.values()],
             "forgotten": {str(a): i for a, i in sorted(self.forgotten.items())},
             "target": self.target,

@@ -176,12 +176,19 @@ class FileJournal:
                 self._fd = -1
 
 
+def _lock_signature(stat: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes whenever the lock file is written (size and times) or replaced (inode)."""
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
 class LocalStateStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._held: tuple[LockInfo, int] | None = None  # the lock taken through this object
+        # the lock file's signature when it was last read and named this run (_check_lock)
+        self._lock_seen: tuple[int, int, int, int] | None = None
         # the document's (signature, lineage, serial) when read() read it whole
         self._read_base: tuple[tuple[int, int, int] | None, str, int] | None = None
         self._read_journal: int | None = None  # the inode of the journal the last read folded
@@ -334,18 +341,28 @@ class LocalStateStore:
             raise state_moved(str(self.path), serial, found)
 
     def _check_lock(self) -> None:
+        """Raise LockLostError unless the lock file is still the one this run holds open
+        (flocked) and still names this run. The fence runs this before and after every
+        journal record: the name is read again only when the file's inode, size or times
+        changed since it was last read and found to be this run's."""
         if self._held is None:
             return  # not locked through this object: nothing to lose
         mine, fd = self._held
-        holder = self._holder()
         try:
-            same_file = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+            now = os.stat(self.lock_path)
+            same_file = os.fstat(fd).st_ino == now.st_ino
         except FileNotFoundError:
-            same_file = False
+            same_file, now = False, None
         except OSError as exc:
             raise cannot("read", "lock", self.lock_path, exc) from None
+        seen = _lock_signature(now) if now is not None else None
+        if same_file and seen is not None and seen == self._lock_seen:
+            return  # the very file, unchanged since it was read and found to be this run's
+        holder = self._holder()
         if same_file and holder is not None and holder.id == mine.id:
+            self._lock_seen = seen
             return
+        self._lock_seen = None
         other = holder if holder is not None and holder.id != mine.id else None
         raise lock_lost(str(self.path), mine, other)
 
@@ -427,10 +444,12 @@ class LocalStateStore:
         info = LockInfo.mine(operation)
         fd = self._acquire(info)
         self._held = (info, fd)
+        self._lock_seen = None
         try:
             yield info
         finally:
             self._held = None
+            self._lock_seen = None
             try:
                 if os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino:
                     os.ftruncate(fd, 0)
