@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler import execution, session
+from reconciler import execution, planfile, session
 from reconciler.cli import main as cli_main
 from reconciler.client.credentials import Credentials
 from reconciler.client.transport import TransportConfig, TransportStats
@@ -133,7 +133,7 @@ def instrument_plan(clock: Clock) -> ClientStats:
     session.open_client = stats
     plan_command.load = clock.wrap("load", plan_command.load)
     plan_command.plan_text = clock.wrap("render", plan_command.plan_text)
-    plan_command.write_plan = clock.wrap("save", plan_command.write_plan)
+    planfile.write = clock.wrap("save", planfile.write)  # imported by plan --out when it saves
     session.refresh = clock.wrap("refresh", session.refresh)
     session.make_plan = clock.wrap("plan", session.make_plan)
     read = LocalStateStore.read
@@ -235,7 +235,7 @@ def instrument_apply(clock: Clock) -> None:
     session.refresh = clock.wrap("refresh", session.refresh)
     session.refresh_changed = clock.wrap("refresh", session.refresh_changed)
     session.make_plan = clock.wrap("plan", session.make_plan)
-    session.check_fresh = clock.wrap("check", session.check_fresh)
+    planfile.check_fresh = clock.wrap("check", planfile.check_fresh)  # imported by reread
     read, write = LocalStateStore.read, LocalStateStore.write
     LocalStateStore.read = clock.wrap("state", read)  # type: ignore[method-assign]
     LocalStateStore.write = clock.wrap("write", write)  # type: ignore[method-assign]

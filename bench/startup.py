@@ -1,5 +1,8 @@
 """Start-up time of the CLI: `--version`, `--help` and `validate` of the quick start, each in
 a fresh process, N times; prints the median and the fastest. Target: under 150 ms for each.
+Then what `reconciler plan` spends before it runs: the CPU of the interpreter and site, and of
+importing the modules the plan command needs (as the command line does), fastest of N. The whole plan process is measured beside Terraform's in
+`make bench` (section 0, `bench.versus_terraform`).
 
 Run with `make bench-startup` (or `python -m bench.startup [N]`). Figures, not assertions.
 """
@@ -40,6 +43,26 @@ def timed(args: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+# a fresh process: its CPU when its own code starts (interpreter and site), then once the plan
+# command is imported as the command line imports it
+PLAN_IMPORTS = """
+import time
+started = time.process_time()
+from reconciler.cli import cli
+cli.get_command(None, "plan")
+print(started, time.process_time() - started)
+"""
+
+
+def plan_imports(env: dict[str, str]) -> tuple[float, float]:
+    """(CPU seconds of the interpreter and site, of importing the plan command)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PLAN_IMPORTS], env=env, check=True, capture_output=True, text=True
+    )
+    started, imports = done.stdout.split()
+    return float(started), float(imports)
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     env = clean_env()
@@ -50,6 +73,11 @@ def main() -> None:
         print(
             f"  {name:<45} {statistics.median(samples) * 1000:6.0f} ms / {min(samples) * 1000:4.0f} ms"
         )
+    plan_imports(env)
+    site, imports = zip(*(plan_imports(env) for _ in range(runs)), strict=True)
+    print(f"reconciler plan before it runs, CPU ({runs} fresh processes, fastest):")
+    print(f"  {'interpreter and site':<45} {min(site) * 1000:6.0f} ms")
+    print(f"  {'importing the plan command':<45} {min(imports) * 1000:6.0f} ms")
 
 
 if __name__ == "__main__":

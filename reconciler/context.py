@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from reconciler.config.environments import NAME, POSTGRES_SCHEMES
 from reconciler.errors import UsageError
 from reconciler.model import NO_CHOICE, ConfigChoice, Target
 from reconciler.options import DEFAULT_WORKSPACE, StateChoice
+from reconciler.records import frozen_record
 from reconciler.state.local import STATE_DIR, STATE_FILE, default_path
 from reconciler.state.location import StateLocation
 
@@ -33,7 +34,7 @@ def is_postgres(location: str | None) -> bool:
     return bool(location and location.startswith(POSTGRES_SCHEMES))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RunContext:
     """Where a run lives.
 

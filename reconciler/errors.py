@@ -37,7 +37,6 @@ decided in one place, :func:`server_error`, from the data table in ``error_codes
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from reconciler.error_codes import Disposition, lookup
@@ -244,5 +243,7 @@ def server_error(
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice most like ``word`` (difflib's ratio, at least 0.6), for the "did you mean"
     of a message naming something unknown: a command, an address."""
+    import difflib  # only for a message: every start imports this module
+
     found = difflib.get_close_matches(word, list(choices), n=1)
     return found[0] if found else None

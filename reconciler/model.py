@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
+
+from reconciler.records import frozen_record
 
 # The registry's kind names (``reconciler.kinds`` sets them whenever the registry changes).
 _kind_names: tuple[str, ...] | None = None
@@ -35,7 +37,7 @@ def set_kind_names(names: tuple[str, ...]) -> None:
     _kind_names = names
 
 
-@dataclass(frozen=True, order=True)
+@frozen_record(order=True)
 class Address:
     """``kind.name``: ``user.ccetest``, ``namespace.team-a``, ``repository.team-a/api``."""
 
@@ -56,8 +58,10 @@ class Address:
         return cls(kind, name)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Location:
+    """Where something was declared: a file, line and column."""
+
     path: str
     line: int  # 1-based
     column: int  # 1-based
@@ -69,7 +73,7 @@ class Location:
 NOWHERE = Location("<none>", 0, 0)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class SecretRef:
     """A secret given by reference; exactly one of ``env`` / ``file`` is set."""
 
@@ -80,7 +84,7 @@ class SecretRef:
         return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Lifecycle:
     """``protect=None`` means the block (or key) was not declared: state keeps what it had.
     ``reconcile`` narrows what ``reconciler watch`` may do with the resource (``observe``,
@@ -90,7 +94,7 @@ class Lifecycle:
     reconcile: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class LiveObject:
     """One object as read from the API, normalised to the attributes a desired spec declares."""
 
@@ -105,7 +109,7 @@ class LiveObject:
     doubt: str = field(default="", compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Spec:
     """One declared resource, as its kind's field table built it from the YAML
     (``reconciler.kinds.fields``): ``attrs`` holds the declared values, keyed by their YAML key,
@@ -123,7 +127,7 @@ class Spec:
         return self.address.name
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Target:
     """Where the resources live: a region (``https://cce.<region>.baidubce.com``) or an endpoint.
 
@@ -141,7 +145,7 @@ class Target:
         return f"https://cce.{self.region or 'bj'}.baidubce.com"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ConfigChoice:
     """Which configuration a run loads besides its paths: ``--env``, ``--var-file``, ``--var``."""
 
@@ -163,7 +167,7 @@ class PlanMode(StrEnum):
     REFRESH_ONLY = "refresh-only"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class DesiredState:
     """Every declared resource by address, and the existing objects declared ``imports`` adopt:
     what the configuration wants, and nothing about where the run lives (the target, the files

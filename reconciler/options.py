@@ -9,14 +9,13 @@ Not for: resolving where a run lives (``context``) or running it (``session``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler.model import PlanMode
+from reconciler.records import frozen_record
 
 DEFAULT_WORKSPACE = "default"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class StateChoice:
     """``--state`` (a path or a ``postgresql://`` URL) and ``--workspace``, as given."""
 
@@ -27,7 +26,7 @@ class StateChoice:
 NO_STATE_CHOICE = StateChoice()
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RunOptions:
     """How a run reaches the cloud: ``--parallelism``, ``--rate``, ``--retry-budget``."""
 
@@ -36,7 +35,7 @@ class RunOptions:
     retry_budget: int = 50
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PlanOptions:
     """What plan, apply and destroy are asked for besides the configuration: the mode, the
     addresses of ``--target`` and ``--replace`` (as typed), ``--adopt``, ``--allow-deletes``

@@ -13,11 +13,12 @@ Not for: reading states, or what a single state refuses (``reconciler.guards``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from reconciler.kinds import REGISTRY
 from reconciler.model import Action, Address
 from reconciler.plan import Change, Conflict, Plan
+from reconciler.records import frozen_record
 from reconciler.state import State
 
 # every refusal of this module starts so; guards name its reason OWNED_ELSEWHERE
@@ -36,7 +37,7 @@ def one_owner_advice() -> str:
     )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class OtherState:
     """Another state of the configuration: its name for messages, and what it manages, by
     (kind, cloud id)."""

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.model import Action, Address, LiveObject, SecretRef
+from reconciler.records import frozen_record
 
 FORMAT_VERSION = 1
 SENSITIVE_TEXT = "(sensitive)"
@@ -26,7 +27,7 @@ SENSITIVE_TEXT = "(sensitive)"
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class LiveState:
     """Live objects by address (for managed ids) and candidates by name (for conflicts)."""
 
@@ -38,7 +39,7 @@ class LiveState:
         return self.by_id.get((kind, cloud_id))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ScaleStep:
     """Change a node count in place: add ``add`` nodes, or remove exactly the nodes named."""
 
@@ -85,8 +86,11 @@ class LiveFingerprintField:
         change.__dict__[self.key] = value
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Change:
+    """What the plan does to one address, and why; fields marked *steers apply* are what
+    apply executes, the others explain."""
+
     address: Address
     action: Action
     reason: str
@@ -109,7 +113,7 @@ class Change:
     drift: tuple[FieldChange, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Conflict:
     address: Address
     message: str
@@ -129,7 +133,7 @@ INVALID = "invalid"  # the API would reject it: a format, a quota, a name or net
 OWNED_ELSEWHERE = "owned-elsewhere"  # another state of the configuration manages the object
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Refusal:
     """Something apply will refuse; ``needs`` says what would let it through, if anything."""
 
@@ -157,7 +161,7 @@ class Refusal:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PlanContext:
     """Where a plan was made: shown first by plan and apply, carried by ``plan --json``."""
 
@@ -173,8 +177,10 @@ class PlanContext:
         return f"{env}target {self.target}, state {self.state}"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Plan:
+    """Every change of a run, in order, with the conflicts, warnings and refusals found."""
+
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...] = ()
     warnings: tuple[str, ...] = ()

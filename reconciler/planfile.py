@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from reconciler.plan import (
     ScaleStep,
     live_fingerprint,
 )
+from reconciler.records import frozen_record
 from reconciler.safefiles import read_file, replace_file
 from reconciler.state import State, StateLocation
 
@@ -66,7 +67,7 @@ DIGESTED_FORMATS = ("cce-reconciler-plan/4", SAVED_FORMAT)
 OLDER_FORMATS = (REFRESH_ONLY_FORMAT, "cce-reconciler-plan/3", "cce-reconciler-plan/4")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class SavedPlan:
     plan: Plan
     config_digest: str

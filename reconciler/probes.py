@@ -29,6 +29,7 @@ from reconciler.errors import (
     ServerError,
     ShapeError,
 )
+from reconciler.records import frozen_record
 
 if TYPE_CHECKING:
     from reconciler.client.transport import ApiResponse
@@ -61,7 +62,7 @@ class Phase(IntEnum):
     FACTS = 5  # what refusals read besides objects (quota, versions)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Probe:
     """One check of ``reconciler doctor``, declared by a kind."""
 

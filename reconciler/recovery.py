@@ -11,11 +11,10 @@ that id on the entry (``operation``), so that the next update resumes it, never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler.kinds import is_gone
 from reconciler.kinds.base import LiveObject
 from reconciler.plan import LiveState
+from reconciler.records import frozen_record
 from reconciler.state import PendingIntent, State
 
 
@@ -36,7 +35,7 @@ def _landed(intent: PendingIntent, state: State, live: LiveState) -> LiveObject 
     return candidates[0] if len(candidates) == 1 else None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RecoveryNote:
     """What a pending intent turned out to be: ``happened`` (e.g. "c-123 was created") and
     what that does to state (``recorded``: "now in state")."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +52,11 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def random_suffix() -> str:
+    """12 random hex digits, for a temporary file's name."""
+    return os.urandom(6).hex()
+
+
 def _no_fence() -> None:
     return None
 
@@ -70,7 +74,7 @@ def replace_file(
     target = Path(path)
     if target.is_symlink():
         raise LinkRefused(target)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    tmp = target.with_name(f".{target.name}.{random_suffix()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except OSError as exc:

@@ -12,7 +12,6 @@ them (the state keeps a salted hash only).
 from __future__ import annotations
 
 import os
-import tempfile
 
 from reconciler.errors import SecretError
 from reconciler.model import SecretRef
@@ -67,6 +66,8 @@ def write_secret_file(path: str, value: str) -> None:
     """Write ``value`` (and a newline) to ``path``, readable by its owner only: a temporary
     file created with mode 0600 in the same folder, synced, then renamed over ``path``, so a
     reader sees the old secret or the new one, never a part, and never a wider mode."""
+    import tempfile  # when a secret is written: a plan reads secrets, never writes one
+
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)

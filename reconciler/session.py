@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from reconciler.client.budget import Budgets
 from reconciler.client.credentials import Credentials
@@ -39,7 +40,6 @@ from reconciler.model import (
 from reconciler.options import NO_STATE_CHOICE, PlanOptions, RunOptions, StateChoice
 from reconciler.ownership import OtherState, needs_other_states, one_owner
 from reconciler.plan import Change, LiveState, Plan, PlanContext
-from reconciler.planfile import SavedPlan, check_fresh, file_digests, inputs_digest
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
 from reconciler.refresh import refresh, refresh_changed, touched_kinds
@@ -47,6 +47,9 @@ from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
 from reconciler.state.siblings import other_states
+
+if TYPE_CHECKING:
+    from reconciler.planfile import SavedPlan  # apply --plan imports it; a plan needs none
 
 LOCAL = "local"
 
@@ -366,6 +369,8 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     id where that takes fewer requests than listing their kinds (and every kind an
     interrupted run left pending, to recover it); refuses a stale plan (exit 5). Plans
     nothing."""
+    from reconciler.planfile import check_fresh, file_digests, inputs_digest
+
     resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
     raw = run.raw
     changes = saved.plan.actionable

@@ -11,18 +11,18 @@ Not for: HTTP (:mod:`.transport`) or paging (:mod:`.pages`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ShapeError
+from reconciler.records import frozen_record
 
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Origin:
     """Where an answer came from, for the errors that name it."""
 

@@ -12,27 +12,30 @@ Not for: HTTP, paths or paging (:mod:`.ccr`).
 
 NOT ESTABLISHED (docs/api-contract.md "CCR Enterprise"): the values of every ``status``, of a
 robot's ``level``, and of permission ``action``/``resource``. The constants below are the
-emulator's choices, the one place the reconciler spells them.
+emulator's choices; the enumerated values a kind declares or waits on are in :mod:`.ccr_values`
+(re-exported here), so that declaring the kinds does not import this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.client.answers import Reader
 from reconciler.client.answers import put_omitempty as _put
+from reconciler.client.ccr_values import (  # noqa: F401 (re-exported: the wire's values)
+    IP_TYPES,
+    PUBLIC_ACTIONS,
+    PUBLIC_CLOSED,
+    PUBLIC_OPENED,
+    REGISTRY_TYPES,
+    ROBOT_PREFIX,
+)
+from reconciler.records import frozen_record
 
 Json = dict[str, Any]
-
-ROBOT_PREFIX = "ccr$"  # the service names a robot "ccr$<name>" [META CreateRobotAccount]
-# NOT ESTABLISHED: the emulator's spelling of the public endpoint's settled states.
-PUBLIC_OPENED, PUBLIC_CLOSED = "opened", "closed"
-PUBLIC_ACTIONS = ("open", "close")  # [SDK binding]
-REGISTRY_TYPES = ("harbor", "docker-hub", "docker-registry", "baidu-ccr")  # [SDK binding]
-IP_TYPES = ("auto", "manual")  # [META AddVpcLink]
 
 
 def wire_bool(value: bool) -> str:
@@ -57,7 +60,7 @@ def _raw() -> Any:
 # --- answers -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CcrInstance:
     """``InstanceInfo`` (a ``ListInstances`` item, or ``info`` of the detail) [SDK model.go:33]."""
 
@@ -96,7 +99,7 @@ def _tags(r: Reader) -> dict[str, str]:
     return tags
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceDetail:
     """``GetInstanceDetail``: the instance and its usage [SDK model.go:45]."""
 
@@ -117,7 +120,7 @@ class InstanceDetail:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Project:
     """A namespace of an instance [SDK model.go:401]."""
 
@@ -144,7 +147,7 @@ class Project:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Repository:
     """A repository of a project; it comes into being on the first push [SDK model.go:432]."""
 
@@ -173,7 +176,7 @@ class Repository:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Access:
     """One allowed action (``{"action": "pull", "resource": "repository"}``)."""
 
@@ -184,7 +187,7 @@ class Access:
         return {"action": self.action, "resource": self.resource}
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Permission:
     """What a robot may do in one project (``namespace``), or in every one (``"*"``)."""
 
@@ -208,7 +211,7 @@ class Permission:
         return cls(r.text("namespace", nonempty=True), access, r.text("kind", nonempty=True))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Robot:
     """A robot account as listed (no secret) [SDK model.go:515]; ``name`` is ``ccr$<name>``."""
 
@@ -246,7 +249,7 @@ class Robot:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RobotCreated:
     """A create's answer: the robot and its secret, which nothing can read back later."""
 
@@ -255,13 +258,13 @@ class RobotCreated:
     request_id: str = ""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class WhitelistEntry:
     ip: str  # ipAddr: an IPv4 address or CIDR
     description: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PublicNetwork:
     """``GET /publiclinks``: the public endpoint and its IP allow-list [SDK model.go:187]."""
 
@@ -282,7 +285,7 @@ class PublicNetwork:
         return cls(r.text("domain"), r.text("status"), entries)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PrivateLink:
     """One VPC link; its identity is (vpc_id, subnet_id). Every field is omitempty in the SDK."""
 
@@ -305,7 +308,7 @@ class PrivateLink:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PrivateNetworks:
     domain: str
     links: tuple[PrivateLink, ...]
@@ -315,7 +318,7 @@ class PrivateNetworks:
         return cls(r.text("domain"), tuple(PrivateLink.read(i) for i in r.objects("items")))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Registry:
     """A remote registry (replication endpoint) [SDK model.go:287]; the secret is never read."""
 
@@ -352,7 +355,7 @@ class Registry:
 # --- request bodies ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RobotCreate:
     """``CreateRobotArgs``: ``name`` (without ``ccr$``), ``duration``, ``disable`` and
     ``permissions`` always sent; ``description`` and ``secret`` omitempty [SDK model.go:534]."""
@@ -374,7 +377,7 @@ class RobotCreate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RobotUpdate:
     """``UpdateRobotArgs``: every key omitempty, so ``disable: false`` and ``duration: 0``
     cannot be sent [SDK model.go:543]."""
@@ -393,7 +396,7 @@ class RobotUpdate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PrivateLinkCreate:
     """``CreatePrivateNetworkArgs``: all omitempty in the SDK; META requires ``vpcID``,
     ``subnetID``, ``ipType`` and ``autoDnsResolve`` (a ``false`` is left out, as the SDK does)."""
@@ -414,7 +417,7 @@ class PrivateLinkCreate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RegistryCredential:
     access_key: str
     type: str = "basic"
@@ -427,7 +430,7 @@ class RegistryCredential:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RegistryRequest:
     """Create, update and ping share this body; every key is always sent, ``credential`` as
     ``null`` when there is none [SDK model.go:223; SDK-RUN]."""

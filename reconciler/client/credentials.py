@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from urllib.parse import urlsplit
 
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import UsageError
+from reconciler.records import frozen_record
 
 ENV_ACCESS_KEY_ID = "BCE_ACCESS_KEY_ID"
 ENV_SECRET_ACCESS_KEY = "BCE_SECRET_ACCESS_KEY"
@@ -27,8 +28,10 @@ _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _CCE_HOST = re.compile(r"^cce\.([a-z][a-z0-9-]{0,30})\.baidubce\.com$")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Credentials:
+    """An access key pair (and a session token for temporary ones); secrets never shown."""
+
     access_key_id: str
     secret_access_key: str = field(repr=False)
     session_token: str | None = field(default=None, repr=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import random as _random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from reconciler.errors import (
     AnswerTooLargeError,
@@ -22,9 +21,10 @@ from reconciler.errors import (
     RetryBudgetExhaustedError,
     TransientServerError,
 )
+from reconciler.records import frozen_record
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Backoff:
     """Full jitter: a uniform delay in [0, min(cap, base * 2**(attempt-1))]."""
 

@@ -42,7 +42,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
@@ -73,6 +73,7 @@ from reconciler.errors import (
     UsageError,
     server_error,
 )
+from reconciler.records import frozen_record
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ _CODE_FOR_EMPTY_ERROR = {
 }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TransportConfig:
     """The knobs the apply engine sets from the command line."""
 
@@ -120,8 +121,10 @@ class TransportConfig:
             raise ValueError("deadline and max_answer_bytes must be positive")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ApiResponse:
+    """A successful answer: its status, parsed JSON body, request id and headers."""
+
     status: int
     data: Any  # the parsed JSON body; None when the body is empty
     request_id: str
@@ -129,7 +132,7 @@ class ApiResponse:
     headers: Mapping[str, str] = field(default_factory=urllib3.HTTPHeaderDict, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TransportStats:
     requests_sent: int
     retries: int
@@ -175,8 +178,10 @@ class _Counters:
             )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class _Call:
+    """One request as prepared once for all its attempts (each is signed anew)."""
+
     method: str
     path: str  # decoded; the signer and the URL encode it
     query: tuple[tuple[str, str | None], ...]
@@ -194,7 +199,7 @@ class _Failure(Exception):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
+@frozen_record
 class _Answer:
     """A complete answer as read within the deadline and the size limit."""
 

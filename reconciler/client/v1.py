@@ -27,7 +27,6 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from reconciler.client.base import ClientBase
@@ -61,6 +60,7 @@ from reconciler.client.v1_types import (
     to_wire,
 )
 from reconciler.errors import BadResponseError, NotFoundError, ShapeError, UsageError
+from reconciler.records import frozen_record
 
 if TYPE_CHECKING:
     from reconciler.client.ccr import CcrClient
@@ -682,7 +682,7 @@ class CceClient(ClientBase):
         return self._ack(self._call("POST", "/v1/node/flavor/list", body=dict(filters)))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Page(Generic[T]):
     """One page of a marker-paged list, as read (``nextMarker`` is "" unless truncated)."""
 

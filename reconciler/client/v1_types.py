@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import field, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from reconciler.client.answers import frozen
 from reconciler.errors import ShapeError
+from reconciler.records import frozen_record
 
 T = TypeVar("T")
 _ABSENT: Any = object()
@@ -239,7 +240,7 @@ class Listing(tuple[T, ...]):
         return f"{self.where} ({label} {ids})" if ids else self.where
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Ack:
     """The answer of a call that returns nothing (or nothing the reconciler reads)."""
 
@@ -247,8 +248,10 @@ class Ack:
     data: Mapping[str, Any] = _mapping(show=False)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RegistryUser:
+    """The account's registry user (``GET /v1/user``)."""
+
     username: str
     create_time: str = ""
     update_time: str = ""
@@ -259,15 +262,19 @@ class RegistryUser:
         return cls(required_text(d, "username"), text(d, "createTime"), text(d, "updateTime"))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Namespace:  # provisional shape, parsed in v1.py
+    """A registry namespace."""
+
     namespace: str
     public: bool = False
     create_time: str = ""
 
 
-@dataclass(frozen=True)
-class Image:  # provisional shape, parsed in v1.py: a repository and its tags
+@frozen_record
+class Image:  # provisional shape, parsed in v1.py
+    """A repository of a namespace, and its tags."""
+
     namespace: str
     repository: str
     tags: tuple[str, ...] = ()
@@ -275,7 +282,7 @@ class Image:  # provisional shape, parsed in v1.py: a repository and its tags
     create_time: str = ""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     namespace: str
     repository: str
@@ -284,7 +291,7 @@ class ImageMeta:  # provisional shape, parsed in v1.py: one tag of a repository
     create_time: str = ""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Instance:
     """A node as listed inside a cluster (``instanceList``): shown, never decided from, so its
     fields are optional; node decisions read ``GET /v1/node`` (``Node``)."""
@@ -307,8 +314,10 @@ class Instance:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Cluster:
+    """A v1 cluster as listed (``GET /v1/cluster``); ``raw`` keeps the whole answer."""
+
     cluster_uuid: str
     cluster_name: str = ""
     status: str = ""
@@ -351,8 +360,10 @@ class Cluster:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Node:
+    """A node of a v1 cluster (``GET /v1/node``): what node decisions read."""
+
     instance_short_id: str
     instance_uuid: str = ""
     instance_name: str = ""
@@ -391,7 +402,7 @@ class Node:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ClusterOrder:
     """The answer of a cluster create or scale-up: the cluster and the orders placed."""
 
@@ -408,7 +419,7 @@ class ClusterOrder:
 CreatedCluster = ClusterOrder
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (no "0 left")
     cluster: int = 0
     cluster_used: int = 0
@@ -428,7 +439,7 @@ class Quota:  # [INFERRED] shape, docs/api-contract.md; every figure required (n
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ContainerNet:
     container_net: str
     capacity: int = 0
@@ -439,7 +450,7 @@ class ContainerNet:
         return cls(required_text(d, "containerNet"), number(d, "capacity"))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ExistedNode:
     """A BCC instance that could be shifted into a cluster."""
 
@@ -490,20 +501,20 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@frozen_record
 class DiskSize:
     size: str  # gigabytes, as a string on the wire
     volume_type: str = "sata"  # sata | ssd | premium_ssd
     snapshot_id: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CdsPreMountInfo:
     mount_path: str
     cds_config: tuple[DiskSize, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AdvancedOptions:
     kube_proxy_mode: str | None = None  # iptables | ipvs
     secure_container_enable: bool | None = None
@@ -514,7 +525,7 @@ class AdvancedOptions:
     max_pod_num: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class BccConfig:
     cpu: int
     memory: int
@@ -540,7 +551,7 @@ class BccConfig:
     service_type: str = field(default="BCC", init=False)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CdsConfig:
     cds_disk_size: tuple[DiskSize, ...]
     purchase_num: int = 1
@@ -552,7 +563,7 @@ class CdsConfig:
     service_type: str = field(default="CDS", init=False)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class EipConfig:
     bandwidth_in_mbps: int
     sub_product_type: str = "netraffic"  # bandwidth | netraffic
@@ -565,7 +576,7 @@ class EipConfig:
     service_type: str = field(default="EIP", init=False)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class OrderContent:
     """``{"items": [{"config": ...}]}``: what is bought for the nodes."""
 
@@ -576,7 +587,7 @@ class OrderContent:
         return cls(tuple(configs))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CreateClusterArgs:
     cluster_name: str
     version: str

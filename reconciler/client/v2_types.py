@@ -20,12 +20,13 @@ Phases are the API's lower-case strings: clusters ``pending``, ``provisioning``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.client.answers import Reader
 from reconciler.client.answers import put_omitempty as _put
+from reconciler.records import frozen_record
 
 Json = dict[str, Any]
 
@@ -49,7 +50,7 @@ def _raw() -> Any:
 # --- answers -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_record
 class K8sCluster:
     """``GetClusterResponse.cluster`` / a ``clusterList`` item (cce-v2-api.md 2.2)."""
 
@@ -116,7 +117,7 @@ class K8sCluster:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceTemplate:
     """The declared part of a group's ``instanceTemplate`` (an InstanceSpecBody as answered);
     every key optional (None: left out), each of its type when present."""
@@ -158,7 +159,7 @@ class InstanceTemplate:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceGroup:
     """``GetInstanceGroupResponse.instanceGroup`` / a group list item (cce-v2-api.md 3.2).
 
@@ -205,7 +206,7 @@ class InstanceGroup:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CceInstance:
     """A node (``Instance``, cce-v2-api.md 4.2): ``cce_instance_id`` is CCE's id
     (``<clusterID>-xxxxxxxx``), ``machine_id`` the BCC id (``i-...``, "" until one exists)."""
@@ -245,19 +246,19 @@ class CceInstance:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ClusterCreated:
     cluster_id: str
     request_id: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceGroupCreated:
     instance_group_id: str
     request_id: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TaskCreated:
     """A scale task was accepted (``task-<groupID>-scaledown-xxxxxxxx``)."""
 
@@ -265,7 +266,7 @@ class TaskCreated:
     request_id: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Kubeconfig:
     kind: str  # kubeConfigType: "vpc", "public" or "internal"
     text: str = field(repr=False)  # the kubeconfig YAML (it holds a credential)
@@ -274,7 +275,7 @@ class Kubeconfig:
 # --- request bodies (the Go SDK's JSON) --------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ManagedMasterOption:
     master_vpc_subnet_zone: str = ""  # zoneA ... zoneF
     master_flavor: str = ""  # l50 ... l5000
@@ -288,7 +289,7 @@ class ManagedMasterOption:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class MasterConfig:
     master_type: str  # managedPro, managed, custom, serverless, containerizedCustom
     cluster_ha: int = 0  # 1, 3, 5 (2 = serverless); 0 leaves it to the server
@@ -306,7 +307,7 @@ class MasterConfig:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ContainerNetworkConfig:
     mode: str  # kubenet, vpc-cni, vpc-route-*, vpc-secondary-ip-*
     lb_service_vpc_subnet_id: str
@@ -333,7 +334,7 @@ class ContainerNetworkConfig:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ClusterSpecBody:
     """The ``cluster`` of a create request (the SDK's ``types.ClusterSpec``)."""
 
@@ -370,7 +371,7 @@ class ClusterSpecBody:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Taint:
     """A Kubernetes node taint of an instance template (``{key, value, effect}``)."""
 
@@ -389,7 +390,7 @@ class Taint:
         return cls(r.text("key", nonempty=True), r.opt_text("value") or "", r.text("effect"))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceSpecBody:
     """An ``InstanceSpecBody`` (also an instance group's ``instanceTemplate``, flattened).
 
@@ -462,7 +463,7 @@ class InstanceSpecBody:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceSet:
     spec: InstanceSpecBody
     count: int
@@ -471,7 +472,7 @@ class InstanceSet:
         return {"instanceSpec": self.spec.to_json(), "count": self.count}
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ClusterCreate:
     """``POST /cluster``: the cluster, optional masters (custom masters only) and nodes."""
 
@@ -488,7 +489,7 @@ class ClusterCreate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceGroupCreate:
     """``POST /cluster/{id}/instancegroup``: a bare InstanceGroupSpec."""
 
@@ -515,7 +516,7 @@ class InstanceGroupCreate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class DeleteOption:
     """What happens to removed nodes' resources. Every key is ``omitempty`` in the SDK, so
     ``False`` is never sent and the server's default applies (for new nodes the docs say
@@ -535,7 +536,7 @@ class DeleteOption:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ReplicasUpdate:
     """``PUT .../replicas``: the desired count; ``instance_ids`` are removed first when
     shrinking; ``delete_instance`` deletes the removed nodes' machines."""
@@ -554,7 +555,7 @@ class ReplicasUpdate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ScaleDown:
     """``PUT .../scaledown``: remove these nodes (CCE ids) from the group."""
 
@@ -574,7 +575,7 @@ class ScaleDown:
 # --- day 2: delete protection, quotas, autoscaling (cce-v2-day2-api.md 1, 2, 4) ------------------
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ForbidDelete:
     """``PUT /cluster/{id}/forbiddelete``: the SDK's struct has no json tag, so the key is
     ``ForbidDelete`` (the docs spell it ``forbidDelete``; the service reads either)."""
@@ -585,7 +586,7 @@ class ForbidDelete:
         return {"ForbidDelete": self.forbid_delete}
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Quota:
     """``GET /quota/cluster`` and ``/quota/cluster/{id}/node``: ``{quota, used}``."""
 
@@ -601,7 +602,7 @@ class Quota:
         return cls(r.integer("quota"), r.integer("used"))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class GroupAutoscaler:
     """An instance group's autoscaling bounds: ``clusterAutoscalerSpec`` in the group's spec,
     and the body of ``PUT .../instancegroup/{id}/autoscaler`` (all four keys always sent)."""
@@ -646,7 +647,7 @@ class GroupAutoscaler:
 EXPANDERS = ("random", "most-pods", "least-waste", "priority")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AutoscalerConfig:
     """The cluster autoscaler's settings (``caConfig``; the body of ``PUT /autoscaler/{id}``,
     day2 4). ``replicaCount``, ``scaleDownEnabled`` and ``expander`` are always sent; the rest
@@ -704,7 +705,7 @@ class AutoscalerConfig:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ClusterAutoscaler:
     """``GET /autoscaler/{id}``: ``{"autoscaler": {clusterID, clusterName, caConfig}}``."""
 
@@ -755,7 +756,7 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TemplateEdit:
     """What a configure changes in a group's instance template; None leaves a key as read."""
 
@@ -781,7 +782,7 @@ class TemplateEdit:
         return out
 
 
-@dataclass(frozen=True)
+@frozen_record
 class InstanceGroupConfigure:
     """``PUT .../instancegroup/{id}/configure``: ``passwordNeedUpdate``, ``syncMeta`` and the
     group's WHOLE spec flattened beside them (the SDK's ``UpdateInstanceGroupConfigure``). The
@@ -823,7 +824,7 @@ TASK_DONE, TASK_ABORTED = "Done", "Aborted"
 TASK_PHASES = ("Pending", "Processing", "Collecting", TASK_DONE, TASK_ABORTED)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TaskProcess:
     name: str
     phase: str
@@ -840,7 +841,7 @@ class TaskProcess:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Task:
     """A scale task (``task-<groupID>-scaleup|scaledown|scaleupexist-xxxxxxxx``). ``Done`` can
     hold nodes that failed: :attr:`failed_nodes` reads them from the processes' metrics."""
@@ -890,7 +891,7 @@ WORKFLOW_PHASES = ("Pending", "Upgrading", WF_SUCCEEDED, WF_FAILED, "verifying",
                    "Skipped", "Confirmed", WF_PAUSED, "Deleting", WF_DELETED, "Unknown")  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ComponentVersions:
     """What one node component runs now and what it may be upgraded to."""
 
@@ -907,7 +908,7 @@ class ComponentVersions:
         return cls(r.text("currentVersion"), targets, drains)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class UpgradeVersions:
     """``GET .../instancegroup/{id}/component_upgrade_versions``: per component (``kubelet``,
     ``containerRuntime``, ...), the current version and the upgrade targets."""
@@ -922,7 +923,7 @@ class UpgradeVersions:
         return cls({name: ComponentVersions.read(r.obj(name)) for name in COMPONENTS})
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ComponentUpgrade:
     name: str  # one of COMPONENTS
     target_version: str
@@ -943,7 +944,7 @@ class ComponentUpgrade:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class UpgradeNodes:
     """``upgradeNodesWorkflowConfig`` (every key omitempty): upgrade these components on the
     group's nodes, ``batch_size`` nodes at a time, pausing as ``pause_policy`` says."""
@@ -972,7 +973,7 @@ class UpgradeNodes:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class WorkflowCreate:
     """``POST /cluster/{id}/workflow``: all three keys always sent; the config sits under
     ``workflowConfig`` here but under ``config`` in a read workflow's spec."""
@@ -991,13 +992,13 @@ class WorkflowCreate:
         }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class WorkflowCreated:
     workflow_id: str
     request_id: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Workflow:
     """``GET /cluster/{id}/workflow/{wf}``. Every spec key and ``status.phase`` are omitempty
     in the SDK: a phase not yet set reads as ""; the two task counts are always sent."""
@@ -1053,7 +1054,7 @@ ADDON_PHASES = (ADDON_RUNNING, "Abnormal", "Installing", "Uninstalling", "Upgrad
 ADDON_FAILED_PHASES = ("Abnormal", "Failed")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AddonInstance:
     """An installed add-on (``instance``; every key omitempty in the SDK, the four info
     objects and ``status`` are structs and always sent)."""
@@ -1085,7 +1086,7 @@ class AddonInstance:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Addon:
     """One add-on of a cluster (``AddOnInfo``): its catalogue entry and, when installed, its
     instance (``instances`` too for add-ons installed several times)."""
@@ -1117,7 +1118,7 @@ class Addon:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AddonInstall:
     """``POST /cluster/{id}/addon``; ``version`` "usually not needed", ``params`` a YAML string."""
 
@@ -1133,7 +1134,7 @@ class AddonInstall:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AddonUpgrade:
     """``POST /cluster/{id}/addon/upgrade``: to ``target_version`` ("" lets the service pick)."""
 
@@ -1152,7 +1153,7 @@ class AddonUpgrade:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AddonUpdate:
     """``PUT /cluster/{id}/addon``: new parameters (required by the service)."""
 
@@ -1167,7 +1168,7 @@ class AddonUpdate:
         return body
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AddonUninstall:
     """``DELETE /cluster/{id}/addon`` WITH a body."""
 

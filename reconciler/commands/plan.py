@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,13 +23,14 @@ from reconciler.guards import evaluate
 from reconciler.model import ConfigChoice, PlanMode
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import BLAST_RADIUS, Plan
-from reconciler.planfile import SavedPlan, file_digests, inputs_digest
-from reconciler.planfile import write as write_plan
 from reconciler.planner import refresh_only
 from reconciler.recovery import RecoveryNote
 from reconciler.render import plan_text, plan_to_json
 from reconciler.session import Prepared, load, prepare, start
 from reconciler.state import LockInfo
+
+if TYPE_CHECKING:
+    from reconciler.planfile import SavedPlan
 
 
 def journal_lines(notes: list[RecoveryNote], holder: LockInfo | None) -> list[str]:
@@ -98,6 +100,8 @@ def command(
         notes = journal_lines(prepared.notes, prepared.holder)
         click.echo(plan_text(plan, options.mode, use_color(), notes))
     if out:
+        from reconciler.planfile import write as write_plan  # with --out only
+
         write_plan(out, saved_plan(plan, options.mode, prepared, context))
         if not as_json:
             click.echo(f"\n{apply_hint(out, context)}")
@@ -106,6 +110,8 @@ def command(
 
 def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunContext) -> SavedPlan:
     """What ``--out`` writes: the plan and what ``apply --plan`` checks it against."""
+    from reconciler.planfile import SavedPlan, file_digests, inputs_digest
+
     digests = file_digests(context)
     return SavedPlan(
         plan,

@@ -14,19 +14,19 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass
 
 from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
 from reconciler.config.messages import schema_diagnostics, show
 from reconciler.config.schema import ENVIRONMENT_SCHEMA, validator
 from reconciler.config.yamlload import Diagnostic, Document, JsonPath, LoadError, read_document
 from reconciler.model import Target
+from reconciler.records import frozen_record
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Environment:
     """The environment a configuration was loaded for.
 

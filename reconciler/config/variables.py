@@ -27,6 +27,7 @@ from typing import Any
 from reconciler.config.messages import describe, show
 from reconciler.config.yamlload import Diagnostic, Document, LoadError, parse_value, read_document
 from reconciler.model import Location
+from reconciler.records import frozen_record
 
 ENV_PREFIX = "RECONCILER_VAR_"
 TYPES = ("string", "integer", "number", "boolean", "list", "map")
@@ -46,7 +47,7 @@ _NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
 _FLOW_EXAMPLES = {"list": "[a, b]", "map": "{key: value}"}
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Value:
     """A variable's value and where it was set, in words for messages: ``--var``,
     ``RECONCILER_VAR_workers``, ``vars.yaml:2:10``, ``its default at config.yaml:4:14``."""
@@ -55,7 +56,7 @@ class Value:
     origin: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Declaration:
     name: str
     type: str | None  # None when the declaration is malformed (the schema says how)
@@ -89,7 +90,7 @@ class Variables:
         return text + (f'; did you mean "{close}"?' if close else "")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Sources:
     """Where values come from, besides the defaults (see the module docstring for the order)."""
 

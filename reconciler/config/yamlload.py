@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import yaml
@@ -27,6 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from reconciler.model import Location
+from reconciler.records import frozen_record
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ALIAS_NODES = 10_000  # nodes reached a second time through aliases, summed over a file
@@ -67,7 +68,7 @@ class _CachingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ig
 _FAST_LOADER: type[yaml.SafeLoader] = _CachingLoader
 
 
-@dataclass(frozen=True, order=True)
+@frozen_record(order=True)
 class Diagnostic:
     """One problem; ``line == 0`` means the whole path (it does not exist, holds no YAML ...).
 
@@ -95,7 +96,7 @@ class LoadError(Exception):
         self.diagnostics = diagnostics
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Document:
     """A file's top-level mapping and where each of its values and keys starts.
 

@@ -40,14 +40,19 @@ Not for: ordering, journaling, guards or retries (the executor's job).
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from reconciler import waiters
-from reconciler.errors import NotFoundError, OutcomeUnknownError, ReconcilerError, ShapeError
+from reconciler.errors import (
+    NotFoundError,
+    OutcomeUnknownError,
+    ReconcilerError,
+    ShapeError,
+    closest,
+)
 from reconciler.kinds.fields import (
     IN_PLACE,
     REFUSED,
@@ -63,6 +68,7 @@ from reconciler.kinds.fields import (
     walk,
 )
 from reconciler.model import NOWHERE, Address, DesiredState, LiveObject, Location, SecretRef, Spec
+from reconciler.records import frozen_record
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,7 +93,7 @@ BROKEN = "broken"  # worked once, now unusable: replacing it must be asked for
 Problem = tuple[Location, str]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TerraformSecret:
     """A secret the Terraform provider keeps in its state: the secret here that declares it
     (``None``: no field here) and the variable of the ``{env: ...}`` placeholder written in its
@@ -97,7 +103,7 @@ class TerraformSecret:
     placeholder: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TerraformType:
     """The resource type of the ``baidubce/baiducloud`` provider a kind corresponds to.
 
@@ -111,7 +117,7 @@ class TerraformType:
     no_field: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TerraformRecord:
     """One Terraform resource instance read by its kind: the object as Terraform recorded it
     (attributes in the shape of ``desired_attrs``) and what the kind derived along the way."""
@@ -226,7 +232,7 @@ class Operations(Protocol):
     def busy_retries(self) -> int: ...
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PlanView:
     """What a kind's ``refusal`` may look at: the declared state, the live objects of every
     kind read, the addresses in state, and the resolved secrets of ``address``."""
@@ -279,7 +285,7 @@ class ConfigView(Protocol):
         """The YAML list that declares ``kind``."""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ClusterAccess:
     """What ``reconciler output`` and ``kubeconfig`` need of a kind of cluster."""
 
@@ -554,9 +560,9 @@ class Kind:
                 f'{item.label} refers to {target} "{name}", which is not declared under '
                 f"{view.section_of(target)}"
             )
-            close = difflib.get_close_matches(name, declared, n=1)
-            if close:
-                message += f'; did you mean "{close[0]}"?'
+            close = closest(name, declared)
+            if close is not None:
+                message += f'; did you mean "{close}"?'
             else:
                 message += self.reference_hint(key, name, view)
             yield item.at(key), message

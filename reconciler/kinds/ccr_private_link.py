@@ -13,7 +13,7 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.client.ccr_types import IP_TYPES, PrivateLinkCreate
+from reconciler.client.ccr_values import IP_TYPES
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
     API_NAME,
@@ -177,6 +177,8 @@ class CcrPrivateLinkKind(Kind):
 
     def create(self, ops: Operations, change: Change, entry: ResourceState) -> ResourceState:
         after = change.after or {}
+        from reconciler.client.ccr_types import PrivateLinkCreate  # applying: not to declare
+
         instance_id, vpc_id, subnet_id = split_link(entry.cloud_id)
         request = PrivateLinkCreate(
             vpc_id,

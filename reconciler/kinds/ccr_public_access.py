@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import waiters
-from reconciler.client.ccr_types import PUBLIC_CLOSED, PUBLIC_OPENED
+from reconciler.client.ccr_values import PUBLIC_CLOSED, PUBLIC_OPENED
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
     API_NAME,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client.ccr_types import REGISTRY_TYPES, RegistryCredential, RegistryRequest
+from reconciler.client.ccr_values import REGISTRY_TYPES
 from reconciler.errors import AlreadyExistsError
 from reconciler.kinds.base import (
     API_NAME,
@@ -36,7 +36,7 @@ from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
     from reconciler.client.ccr import CcrClient
-    from reconciler.client.ccr_types import Registry
+    from reconciler.client.ccr_types import Registry, RegistryRequest
     from reconciler.client.v1 import CceClient
     from reconciler.plan import Change
     from reconciler.state import ResourceState
@@ -149,6 +149,8 @@ class CcrReplicationEndpointKind(Kind):
         return entry
 
     def request(self, ops: Operations, change: Change) -> RegistryRequest:
+        from reconciler.client.ccr_types import RegistryCredential, RegistryRequest  # applying
+
         after = change.after or {}
         credential = None
         if after.get("username"):

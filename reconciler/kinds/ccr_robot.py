@@ -16,12 +16,10 @@ description: those two changes replace the robot (a new id and a new secret)."""
 
 from __future__ import annotations
 
-import secrets
 import string
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.client.ccr_types import Access, Permission, RobotCreate, RobotUpdate
 from reconciler.errors import AlreadyExistsError, NotFoundError
 from reconciler.kinds.base import (
     API_NAME,
@@ -44,7 +42,7 @@ from reconciler.model import Address, DesiredState, Spec
 
 if TYPE_CHECKING:
     from reconciler.client.ccr import CcrClient
-    from reconciler.client.ccr_types import Robot
+    from reconciler.client.ccr_types import Permission, Robot
     from reconciler.client.v1 import CceClient
     from reconciler.diff import FieldChange
     from reconciler.plan import Change
@@ -88,6 +86,8 @@ PERMISSIONS = {
 def new_secret() -> str:
     """32 letters and digits with at least one of each class (the API's rule: 8-65 characters
     with an upper-case letter, a lower-case letter and a digit)."""
+    import secrets  # when a robot is created: planning never draws a secret
+
     alphabet = string.ascii_letters + string.digits
     while True:
         value = "".join(secrets.choice(alphabet) for _ in range(SECRET_LENGTH))
@@ -108,6 +108,8 @@ def normalized_permissions(values: Iterable[Mapping[str, Any]]) -> list[dict[str
 
 
 def wire_permissions(values: Iterable[Mapping[str, Any]]) -> tuple[Permission, ...]:
+    from reconciler.client.ccr_types import Access, Permission  # applying: not to declare
+
     return tuple(
         Permission(str(v["project"]), tuple(Access(a, REPOSITORY) for a in v["actions"]))
         for v in values
@@ -309,6 +311,8 @@ class CcrRobotKind(Kind):
         after = change.after or {}
         instance_id, name = str(after["instance"]), str(after["name"])
         ccr = ops.client.ccr
+        from reconciler.client.ccr_types import RobotCreate  # applying: not to declare
+
         secret = new_secret()
         ops.deliver_secret(change.address, str(after["secretFile"]), secret)
         request = RobotCreate(
@@ -346,6 +350,8 @@ class CcrRobotKind(Kind):
         ccr = ops.client.ccr
         changed = {f.path for f in change.fields}
         if changed - self.ROTATING:
+            from reconciler.client.ccr_types import RobotUpdate  # applying: not to declare
+
             request = RobotUpdate(
                 description=str(after.get("description", "")),
                 duration=int(after["duration"]),

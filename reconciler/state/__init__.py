@@ -30,10 +30,10 @@ import os
 import socket
 import uuid
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconciler.errors import LockLostError
+from reconciler.records import frozen_record
 from reconciler.state.document import (
     ADOPTED,
     CREATED,
@@ -87,7 +87,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class LockInfo:
     id: str
     who: str

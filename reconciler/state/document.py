@@ -24,6 +24,7 @@ from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.model import Address, kind_names
+from reconciler.records import frozen_record
 
 FORMAT_VERSION = 1
 CREATED = "created"
@@ -147,7 +148,7 @@ def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
 # --- the document --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ResourceState:
     kind: str
     cloud_id: str
@@ -268,7 +269,7 @@ def entry_of(value: Any) -> ResourceState | None:
     return None if value is None else ResourceState.from_json(value)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PendingIntent:
     """A mutation that was started but whose outcome was never recorded."""
 
@@ -488,7 +489,7 @@ def _pending_of(listed: list[Any]) -> dict[str, PendingIntent]:
     return pending
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Header:
     """What a write checks of the stored document it replaces: which state, which serial."""
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from reconciler.errors import StateError
 from reconciler.model import Address
+from reconciler.records import frozen_record
 from reconciler.state.document import (
     PendingIntent,
     ResourceState,
@@ -35,7 +36,7 @@ from reconciler.state.document import (
 )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class IntentRecord:
     """A mutation is about to be sent; ``entry`` is what the resource gets on success."""
 
@@ -64,7 +65,7 @@ class IntentRecord:
         state.pending[self.id] = self.pending()
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CloudIdRecord:
     """The cloud id of the object intent ``id`` is creating, known before the create ends."""
 
@@ -88,7 +89,7 @@ class CloudIdRecord:
             state.pending[self.id] = replace(intent, cloud_id=self.cloud_id)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class DoneRecord:
     """Intent ``id`` finished: ``address`` now has ``entry``, or leaves state if it is None."""
 
@@ -138,7 +139,7 @@ RECORD_TYPES: dict[str, type[JournalRecord]] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class JournalHeader:
     """The first record of a stored journal: the state it builds on."""
 

@@ -12,10 +12,12 @@ or choosing one from the command line (``reconciler.session.open_store``).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from reconciler.records import frozen_record
 
 
 def url_without_password(url: str) -> str:
@@ -36,7 +38,7 @@ def url_without_password(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class StateLocation:
     """A state file (``path``) or a PostgreSQL workspace (``url`` without password, and
     ``workspace``). ``path`` is absolute, except in a saved plan, where it is relative to the

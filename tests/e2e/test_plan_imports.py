@@ -1,7 +1,8 @@
 """A plan imports only what planning needs: a valid configuration in sync with the cloud is
 planned without jsonschema (the schema's fast check proves it valid) and without deepdiff
 (nothing differs), while a changed field still names its path and an invalid value still
-gets jsonschema's worded error."""
+gets jsonschema's worded error. Nor does it import the wire types of APIs no declared kind uses,
+or the saved plan's module without ``--out``."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ repositories:
     tags: [latest]
     description: payment API
 """
-HEAVY = ("jsonschema", "deepdiff")
+# jsonschema and deepdiff: the fast path and no difference need neither; the wire types of the
+# CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out
+HEAVY = (
+    "jsonschema",
+    "deepdiff",
+    "reconciler.client.ccr_types",
+    "reconciler.client.v2_types",
+    "reconciler.planfile",
+)
 
 
 def plan_in_child(ws: Workspace) -> tuple[int, str, set[str]]:

@@ -110,7 +110,7 @@ def test_a_link_at_the_temporary_state_file_is_refused(
 ) -> None:
     """The temporary name is random; made predictable here, a link planted there is refused."""
     applied(ws)
-    monkeypatch.setattr("reconciler.safefiles.secrets.token_hex", lambda n: "planted")
+    monkeypatch.setattr("reconciler.safefiles.random_suffix", lambda: "planted")
     (state_dir(ws) / ".state.json.planted.tmp").symlink_to(precious)
     (config_of(ws) / "main.yaml").write_text(
         (config_of(ws) / "main.yaml").read_text() + "  - name: team-b\n"
