@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import replace
+from operator import itemgetter
 from typing import Any
 
 from reconciler.diff import FieldChange, field_changes, project
@@ -30,9 +31,11 @@ from reconciler.plan import (
     SENSITIVE_TEXT,
     Change,
     Conflict,
+    LiveFingerprintLater,
     LiveState,
     Plan,
     live_fingerprint,
+    up_to_date,
 )
 from reconciler.state import ResourceState, State, secret_matches
 
@@ -62,20 +65,40 @@ class Planner:
         self.allow_replace = frozenset(allow_replace)
         self.conflicts: list[Conflict] = []
         self.warnings: list[str] = []
+        self.changes: dict[Address, Change] = {}  # each address's own change, before the rules
 
     def run(self, targets: Iterable[Address] = ()) -> Plan:
-        addresses = sorted(
-            set(self.desired.resources) | set(self.state.resources), key=address_order
-        )
-        changes = {a: self._checked(self._change(a)) for a in addresses}
-        self.contents = self._contents_index(changes)
+        planned = self._in_order()
+        changes = {a: self._checked(self._change(a, spec, entry)) for _, a, spec, entry in planned}
+        self.changes = changes
         changes = self._cascade_container_replacements(changes)
         changes = self._guard_container_removals(changes)
         changes = self._flag_renames(changes)
-        chosen = self._targeted(changes, frozenset(targets))
-        ordered = tuple(changes[a] for a in addresses if a in chosen)
+        chosen: Container[Address] = changes
+        if targets:
+            chosen = self._targeted(changes, frozenset(targets))
+            ordered = tuple(changes[a] for _, a, _, _ in planned if a in chosen)
+        else:
+            ordered = tuple(changes[a] for _, a, _, _ in planned)
         conflicts = tuple(c for c in self.conflicts if c.address in chosen)
         return Plan(ordered, conflicts, tuple(self.warnings))
+
+    def _in_order(self) -> list[tuple[str, Address, Spec | None, ResourceState | None]]:
+        """(name, address, spec, state entry) of every address declared or in state, in
+        ``address_order`` (the registry's order of kinds, then the name), each looked up once."""
+        declared, managed = self.desired.resources, self.state.resources
+        by_kind: dict[str, list[tuple[str, Address, Spec | None, ResourceState | None]]] = {}
+        for address, spec in declared.items():
+            group = by_kind.setdefault(address.kind, [])
+            group.append((address.name, address, spec, managed.get(address)))
+        for address, entry in managed.items():
+            if address not in declared:
+                group = by_kind.setdefault(address.kind, [])
+                group.append((address.name, address, None, entry))
+        planned = []
+        for kind in sorted(by_kind, key=lambda k: address_order(Address(k, ""))):
+            planned += sorted(by_kind[kind], key=itemgetter(0))
+        return planned
 
     # --- one address ----------------------------------------------------------------------
 
@@ -103,9 +126,7 @@ class Planner:
         live = self.live.lookup(address.kind, entry.cloud_id)
         return None if is_gone(live) else live  # e.g. a cluster listed as DELETED
 
-    def _change(self, address: Address) -> Change:
-        spec = self.desired.resources.get(address)
-        entry = self.state.resources.get(address)
+    def _change(self, address: Address, spec: Spec | None, entry: ResourceState | None) -> Change:
         live = self._live_for(address, entry)
         if spec is None:
             assert entry is not None
@@ -126,9 +147,10 @@ class Planner:
         """Two live objects answering to one managed address (a second one created outside,
         or by a run that took an empty list for "nothing there") are a conflict: which one the
         configuration means is not this tool's guess."""
-        named = self.live.by_name.get(address, ())
-        if len(named) < 2:
+        twice = self._named_twice
+        if not twice or address not in twice:
             return  # the common case
+        named = self.live.by_name[address]
         kind = kind_named(address.kind)
         twins = sorted(
             o.cloud_id
@@ -147,6 +169,11 @@ class Planner:
                     twins[0],
                 )
             )
+
+    @functools.cached_property
+    def _named_twice(self) -> frozenset[Address]:
+        """The addresses two or more live objects answer to (usually none)."""
+        return frozenset(a for a, named in self.live.by_name.items() if len(named) > 1)
 
     def _protected(self, spec: Spec | None, entry: ResourceState | None) -> bool:
         declared = spec.lifecycle.protect if spec is not None else None
@@ -357,18 +384,34 @@ class Planner:
     ) -> Change:
         kind = kind_of(spec)
         after = kind.desired_attrs(spec)
-        projected = project(after, live.attrs, entry.applied)
-        self._warn_unmanaged(address, kind, after, entry)
+        applied = entry.applied
+        # in sync (live as declared, and as applied): the projection is what is declared
+        in_sync = live.attrs == after and (not applied or applied == after)
+        projected = after if in_sync else project(after, live.attrs, applied)
+        if not in_sync:  # in sync, every applied field is still declared
+            self._warn_unmanaged(address, kind, after, entry)
         health = kind.health(live)
         failed_create = entry.tainted or health == FAILED_CREATE
         broken = failed_create or health == BROKEN
         # a broken object's differences are its failure, not someone's change
-        drift = () if broken else _drift(after, projected, entry)
+        drift = () if broken or in_sync else _drift(after, projected, entry)
+        fields = [] if in_sync else field_changes(after, projected)
         rotated = self._rotated_secrets(address, spec, entry)
-        fields = field_changes(after, projected) + [
+        fields += [
             FieldChange(name, SENSITIVE_TEXT, SENSITIVE_TEXT, sensitive=True) for name in rotated
         ]
         protected = self._protected(spec, entry)
+        if not (broken or fields or drift) and protected == entry.protect and kind.is_ready(live):
+            return up_to_date(
+                address,
+                dict(live.attrs),
+                after,
+                entry.cloud_id,
+                protected,
+                self._dependencies(spec),
+                kind.secret_refs(spec),
+                live,
+            )
         common: dict[str, Any] = {
             "before": dict(live.attrs),
             "after": after,
@@ -376,13 +419,13 @@ class Planner:
             "protected": protected,
             "depends_on": self._dependencies(spec),
             "secrets": kind.secret_refs(spec),
-            "live_fingerprint": live_fingerprint(live),
+            "live_fingerprint": LiveFingerprintLater(live),  # read by saved plans and apply
             "drift": drift,
         }
         # only an object that never came up is replaced without --replace; one that worked and
         # is now broken may hold workloads, so replacing it must be asked for
-        forcing = kind.forcing_changes(fields)
-        refusing = _refused_changes(kind, fields)
+        forcing = kind.forcing_changes(fields) if fields else []
+        refusing = _refused_changes(kind, fields) if fields else None
         if broken or forcing:
             if failed_create:
                 reason = f"tainted: status {live.status or 'unknown'} (failed to create); it will be replaced"
@@ -407,8 +450,6 @@ class Planner:
         if protected != entry.protect:
             fields.append(FieldChange("lifecycle.protect", entry.protect, protected))
         settle = not kind.is_ready(live)
-        if not fields and not settle and not drift:
-            return Change(address, Action.NOOP, "up to date", **common)
         reason = _update_reason(fields, drift) if fields else _caught_up(drift)
         if settle:
             waiting = f"still coming up (status {live.status}): apply waits until it is ready"
@@ -434,10 +475,12 @@ class Planner:
 
     # --- whole-plan rules: containers and their contents ------------------------------------
 
-    def _contents_index(self, changes: Mapping[Address, Change]) -> dict[Address, list[Address]]:
-        """container address -> the addresses (declared or in state) it holds."""
+    @functools.cached_property
+    def contents(self) -> dict[Address, list[Address]]:
+        """container address -> the addresses (declared or in state) it holds; worked out
+        only when a rule needs it (a replace, a delete, a create or a target)."""
         index: dict[Address, list[Address]] = {}
-        for address in changes:
+        for address in self.changes:
             container = kind_named(address.kind).container_of(address)
             if container is not None:
                 index.setdefault(container, []).append(address)
@@ -447,6 +490,8 @@ class Planner:
         self, changes: dict[Address, Change]
     ) -> dict[Address, Change]:
         replaced = {a: c for a, c in changes.items() if c.action is Action.REPLACE}
+        if not replaced:
+            return changes  # the common case, without a copy
         out = dict(changes)
         for container, parent in replaced.items():
             for address in self.contents.get(container, ()):
@@ -543,12 +588,14 @@ class Planner:
     def _flag_renames(self, changes: dict[Address, Change]) -> dict[Address, Change]:
         """A delete and a create of one kind with the same signature look like a rename: the
         API cannot rename, so say what the delete destroys (the guard still counts it)."""
-        out = dict(changes)
         by_kind: dict[str, tuple[list[Change], list[Change]]] = {}
         for change in changes.values():
             if change.action in (Action.DELETE, Action.CREATE):
                 pair = by_kind.setdefault(change.address.kind, ([], []))
                 pair[0 if change.action is Action.DELETE else 1].append(change)
+        if not by_kind:
+            return changes  # the common case, without a copy
+        out = dict(changes)
         for name, (deletes, creates) in by_kind.items():
             kind = kind_named(name)
             gone = self._signatures(kind, deletes, from_state=True)

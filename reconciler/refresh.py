@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -32,17 +32,22 @@ from reconciler.state import State
 
 
 class LiveStateBuilder:
+    """The live state of what the kinds found: by (kind, cloud id) and by address."""
+
     def __init__(self) -> None:
         self.by_id: dict[tuple[str, str], LiveObject] = {}
-        self.by_name: dict[Address, list[LiveObject]] = defaultdict(list)
+        self.by_name: dict[Address, tuple[LiveObject, ...]] = {}
 
-    def add(self, obj: LiveObject) -> None:
-        self.by_id[(obj.address.kind, obj.cloud_id)] = obj
-        self.by_name[obj.address].append(obj)
+    def add_all(self, objects: Iterable[LiveObject]) -> None:
+        by_id, by_name = self.by_id, self.by_name
+        for obj in objects:
+            address = obj.address
+            by_id[(address.kind, obj.cloud_id)] = obj
+            named = by_name.get(address)
+            by_name[address] = (obj,) if named is None else (*named, obj)
 
     def build(self, facts: dict[str, object] | None = None) -> LiveState:
-        by_name = {a: tuple(v) for a, v in self.by_name.items()}
-        return LiveState(dict(self.by_id), by_name, dict(facts or {}))
+        return LiveState(dict(self.by_id), dict(self.by_name), dict(facts or {}))
 
 
 def kinds_to_read(touched: Iterable[str]) -> set[str]:
@@ -178,8 +183,7 @@ def refresh(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     for objects in results:
-        for obj in objects:
-            live.add(obj)
+        live.add_all(objects)
     return live.build(ctx.facts)
 
 
@@ -221,6 +225,6 @@ def refresh_changed(
     with ThreadPoolExecutor(min(parallelism, len(one_by_one)), "read-one") as pool:
         read_now = list(pool.map(read, one_by_one))
     builder = LiveStateBuilder()
-    for obj in (*live.by_id.values(), *(o for o in read_now if o is not None)):
-        builder.add(obj)
+    builder.add_all(live.by_id.values())
+    builder.add_all(o for o in read_now if o is not None)
     return builder.build(dict(live.facts))

@@ -185,13 +185,16 @@ class FaultProxy:
 
 
 class Rendezvous:
-    """One request of each test, held until all of them are in flight together."""
+    """One request of each test, held until all of them are in flight together. ``met`` only
+    when they were: once one held request has gone on alone (after ``within`` seconds), the
+    others can no longer meet it, however they come."""
 
     def __init__(self, tests: tuple[Callable[[Call], bool], ...], within: float) -> None:
         self.tests = tests
         self.within = within
         self.arrived: set[int] = set()
         self.met = False
+        self._gave_up = False
         self._all_in = threading.Event()
         self._lock = threading.Lock()
 
@@ -204,10 +207,12 @@ class Rendezvous:
             if mine is None:
                 return
             self.arrived.add(mine)
-            if len(self.arrived) == len(self.tests):
+            if len(self.arrived) == len(self.tests) and not self._gave_up:
                 self.met = True
                 self._all_in.set()
-        self._all_in.wait(self.within)  # a sequential client never fills it: go on, unmet
+        if not self._all_in.wait(self.within):  # a sequential client never fills it
+            with self._lock:
+                self._gave_up = not self.met  # go on, unmet
 
 
 @contextmanager

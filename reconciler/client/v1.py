@@ -24,9 +24,10 @@ correct when the real shapes are known (docs/api-contract.md, "Namespaces" and "
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from reconciler.client.base import ClientBase
 from reconciler.client.credentials import ccr_endpoint_for
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from reconciler.client.v2 import CceV2Client
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_PAGE_SIZE = 1000
 # Per-list limits: a list past them is a server that never ends, not an account (a ShapeError).
@@ -276,13 +278,16 @@ class CceClient(ClientBase):
         key: str,
         parse: Callable[[Any], T],
         identity: Callable[[T], str],
-    ) -> Listing[T]:
+        each: Callable[[T], Any] | None = None,
+    ) -> Listing[Any]:
         """Every item of a marker-paged list, page after page; a list that does not add up is a
         ShapeError, never a shorter or a longer list: an object listed twice (within a page or
         across pages), a truncated page that is not full (``maxKeys``) or whose ``nextMarker``
         does not move on, more items than ``totalCount`` announces (or
-        fewer), and more than ``MAX_LIST_ITEMS`` items or ``MAX_LIST_PAGES`` pages in all."""
-        found: list[T] = []
+        fewer), and more than ``MAX_LIST_ITEMS`` items or ``MAX_LIST_PAGES`` pages in all.
+        ``each`` turns every item into what the caller keeps, page by page as the pages come
+        (while the next one is on its way), once the page has passed its checks."""
+        found: list[Any] = []
         seen: set[str] = set()
         markers: set[str] = set()
         request_ids: list[str] = []
@@ -304,7 +309,7 @@ class CceClient(ClientBase):
                             "object is not counted"
                         )
                     seen.add(name)
-                found.extend(page.items)
+                found.extend(page.items if each is None else map(each, page.items))
                 total = page.total_count
                 if total is not None and total > MAX_LIST_ITEMS:
                     raise bad(
@@ -365,11 +370,21 @@ class CceClient(ClientBase):
     def delete_namespace(self, name: str) -> Ack:
         return self._ack(self._call("DELETE", f"{NAMESPACE_PATH}/{_segment(name, 'namespace')}"))
 
-    def list_images(self, user: str, namespace: str | None = None) -> Listing[Image]:
+    @overload
+    def list_images(self, user: str, namespace: str | None = None) -> Listing[Image]: ...
+
+    @overload
+    def list_images(
+        self, user: str, namespace: str | None = None, *, each: Callable[[Image], U]
+    ) -> Listing[U]: ...
+
+    def list_images(
+        self, user: str, namespace: str | None = None, *, each: Callable[[Image], Any] | None = None
+    ) -> Listing[Any]:
+        """Every image (repository) of ``user``; with ``each``, what it makes of each image,
+        made page by page as the pages come (a refresh's live objects)."""
         query = registry_list_query(user, namespace)
-        return self._all_pages(
-            IMAGE_PATH, query, IMAGES_KEY, image_from, lambda i: f"{i.namespace}/{i.repository}"
-        )
+        return self._all_pages(IMAGE_PATH, query, IMAGES_KEY, image_from, _image_id, each)
 
     def create_image_meta(
         self, namespace: str, repository: str, tag: str, description: str | None = None
@@ -700,6 +715,10 @@ def parse_page(data: Any, key: str, parse: Callable[[Any], T]) -> Page[T]:
     )
 
 
+def _image_id(image: Image) -> str:
+    return f"{image.namespace}/{image.repository}"
+
+
 def node_id(node: Node) -> str:
     return node.instance_short_id
 
@@ -708,47 +727,112 @@ def versions_from(data: Any) -> tuple[str, ...]:
     return texts(obj(data, "the answer"), "data")
 
 
+_NONE_COMING = object()  # no page is being read ahead
+
+
 class _PageAhead:
-    """The pages of one marker-paged list, each asked for while the page before it is parsed
-    and checked: a page's ``nextMarker`` is read from its JSON at once, and the next request
-    goes out on another thread when the page, as far as can be told before parsing it, leads
-    to one (truncated, full, within ``totalCount`` and the limits, a new marker). It is the
-    very request the pager sends next, so the list, its checks and its errors are the same; a
-    page whose items then fail their checks leaves one read unused. (Markers make the pages of
-    a list a chain: they cannot all be asked for at once, as ``pageNo`` pages can.)"""
+    """The pages of one marker-paged list, each asked for as soon as its marker is known:
+    the thread that receives a page reads its ``nextMarker`` from the JSON and, when the page
+    leads to another as far as can be told before parsing it (truncated, full, within
+    ``totalCount`` and the limits, a new marker), sends that request itself, at once, while
+    the pager parses and checks the page (markers make the pages of a list a chain: they
+    cannot all be asked for at once, as ``pageNo`` pages can). It is the very request the
+    pager sends next, so the list, its checks and its errors are the same. A page is read
+    ahead only once the pager has asked for the page before it (it passed every check up to
+    that one), so a page whose items then fail their checks leaves at most one read unused,
+    as page after page would. (Whichever comes second, the page or the pager's ask for it,
+    decides what comes next: the pager asks before the page arrives when parsing is faster
+    than the network.)"""
 
     def __init__(
         self, client: CceClient, path: str, query: Mapping[str, str | None], key: str
     ) -> None:
         self.client, self.path, self.query, self.key = client, path, query, key
         self._pool: ThreadPoolExecutor | None = None
-        self._next: tuple[str, Future[ApiResponse]] | None = None
+        self._cond = threading.Condition()
+        # the pager's latest ask: (marker, markers seen, items before it, the last page?)
+        self._asked: tuple[str | None, set[str], int, bool] | None = None
+        self._answers: dict[str | None, ApiResponse | BaseException] = {}
+        self._undecided: str | None | object = _NONE_COMING  # an answer no one followed yet
+        self._coming: str | None | object = _NONE_COMING  # the marker being read ahead
+        self._closed = False
 
     def __enter__(self) -> _PageAhead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        with self._cond:
+            self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
     def _query(self, marker: str | None) -> dict[str, str | None]:
         return page_query(self.query, self.client.page_size, marker)
 
+    def _get(self, marker: str | None) -> ApiResponse:
+        return self.client._call("GET", self.path, self._query(marker))
+
     def page(self, marker: str | None, markers: set[str], found: int, last: bool) -> ApiResponse:
-        """The answer for ``marker`` (``found`` items read before it), and the next page asked
-        for if this one leads to it."""
-        if self._next is not None and self._next[0] == marker:
-            response = self._next[1].result()
-        else:
-            response = self.client._call("GET", self.path, self._query(marker))
-        self._next = None
-        after = None if last else self._leads_to(response.data, found)
-        if after is not None and after != marker and after not in markers:
+        """The answer for ``marker`` (``found`` items read before it, ``markers`` the markers
+        seen), and the next page asked for if this one leads to it."""
+        with self._cond:
+            self._asked = (marker, markers, found, last)
+            if self._coming == marker or marker in self._answers:
+                while marker not in self._answers:
+                    self._cond.wait()
+                answer = self._answers.pop(marker)
+                if isinstance(answer, BaseException):
+                    raise answer
+                if self._undecided == marker:  # it came before this ask: follow it now
+                    self._undecided = _NONE_COMING
+                    self._follow(answer, marker)
+                return answer
+        answer = self._get(marker)  # not read ahead: the first page, or after a surprise
+        with self._cond:
+            self._follow(answer, marker)
+        return answer
+
+    def _follow(self, answer: ApiResponse, marker: str | None) -> None:
+        """Ask for the page ``answer`` (the page at ``marker``, which the pager has asked
+        for) leads to, if any (holding the lock)."""
+        after = self._next(answer, marker)
+        if after is not None:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="page-ahead")
-            call = self.client._call
-            self._next = (after, self._pool.submit(call, "GET", self.path, self._query(after)))
-        return response
+            self._coming = after
+            self._pool.submit(self._chain, after)
+
+    def _next(self, answer: ApiResponse, marker: str | None) -> str | None:
+        asked = self._asked
+        assert asked is not None and asked[0] == marker
+        _, markers, found, last = asked
+        if last or self._closed:
+            return None
+        after = self._leads_to(answer.data, found)
+        return after if after is not None and after != marker and after not in markers else None
+
+    def _chain(self, marker: str | None) -> None:
+        """Read the page at ``marker`` and, while the pager has asked for each page as it
+        came, the pages it leads to, one after another on this thread."""
+        while True:
+            try:
+                answer: ApiResponse | BaseException = self._get(marker)
+            except BaseException as exc:  # the pager raises it when it asks for this page
+                answer = exc
+            with self._cond:
+                self._answers[marker] = answer
+                self._coming = _NONE_COMING
+                self._cond.notify_all()
+                if isinstance(answer, BaseException):
+                    return
+                asked = self._asked
+                if asked is None or asked[0] != marker:
+                    self._undecided = marker  # the pager decides when it asks for it
+                    return
+                after = self._next(answer, marker)
+                if after is None:
+                    return
+                self._coming = marker = after
 
     def _leads_to(self, data: Any, found: int) -> str | None:
         """The raw page's ``nextMarker`` if nothing seen before parsing it refuses the page."""

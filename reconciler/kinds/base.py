@@ -43,7 +43,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from reconciler import waiters
 from reconciler.errors import (
@@ -616,6 +616,38 @@ def in_parallel(parallelism: int, call: Callable[[T], R], items: Sequence[T]) ->
 
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
         return list(pool.map(call, items))
+
+
+class ReadAhead(Generic[T, R]):
+    """Reads by id asked for at once, before the list that says which of them a refresh
+    needs (``read(id)`` of each object the state manages, as a cluster's node list), so that
+    they travel with that list instead of after it. ``results(ids)`` then gives the answers
+    of the ids the list calls for (an error as ``read`` raised it; an id not asked ahead is
+    read now, in parallel); an answer nobody takes is dropped unread, its error too: nothing
+    is decided from it (a cluster the list lacks is still read by id, and only a not-found
+    makes it gone). With ``parallelism`` 1 nothing is asked ahead. Use as a context
+    manager: leaving it waits for the reads still in flight."""
+
+    def __init__(self, parallelism: int, read: Callable[[T], R], ids: Iterable[T]) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # only when a refresh reads ahead
+
+        self._read = read
+        self._parallelism = parallelism
+        ahead = list(ids) if parallelism > 1 else []
+        self._pool = ThreadPoolExecutor(max(1, min(parallelism, len(ahead))), "read-ahead")
+        self._asked = {i: self._pool.submit(read, i) for i in ahead}
+
+    def __enter__(self) -> ReadAhead[T, R]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def results(self, ids: Sequence[T]) -> dict[T, R]:
+        """id -> ``read(id)`` for each of ``ids``, in order; the first error raised."""
+        later = [i for i in ids if i not in self._asked]
+        now = dict(zip(later, in_parallel(self._parallelism, self._read, later), strict=True))
+        return {i: now[i] if i in now else self._asked[i].result() for i in ids}
 
 
 # --- what kinds share ---------------------------------------------------------------------------

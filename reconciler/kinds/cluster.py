@@ -29,6 +29,7 @@ from reconciler.kinds.base import (
     Operations,
     PlanView,
     Problem,
+    ReadAhead,
     RefreshContext,
     TaintedError,
     TerraformRecord,
@@ -857,24 +858,19 @@ class ClusterKind(Kind):
         )
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
-        """One paged list of clusters, plus one node list per managed cluster (in parallel)."""
+        """One paged list of clusters, plus one node list per managed cluster, asked for at
+        once with the cluster list (by the state's ids) and used for the clusters the list
+        has, not gone (:class:`ReadAhead`)."""
         client = ctx.client
-        clusters = client.list_clusters()
         wanted = ctx.managed_ids(self.name)
-        with_nodes = [
-            c for c in clusters if c.cluster_uuid in wanted and c.status not in GONE_STATUSES
-        ]
-        workers = max(1, min(ctx.parallelism, len(with_nodes) or 1))
-        from concurrent.futures import ThreadPoolExecutor  # when used: validate loads the kinds
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            node_lists = dict(
-                zip(
-                    [c.cluster_uuid for c in with_nodes],
-                    pool.map(lambda c: client.list_nodes(c.cluster_uuid), with_nodes),
-                    strict=True,
-                )
-            )
+        with ReadAhead(ctx.parallelism, client.list_nodes, sorted(wanted)) as node_reads:
+            clusters = client.list_clusters()
+            with_nodes = [
+                c.cluster_uuid
+                for c in clusters
+                if c.cluster_uuid in wanted and c.status not in GONE_STATUSES
+            ]
+            node_lists = node_reads.results(with_nodes)
         found = []
         for cluster in clusters:
             nodes = node_lists.get(cluster.cluster_uuid)

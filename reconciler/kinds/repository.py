@@ -176,7 +176,8 @@ class RepositoryKind(Kind):
         users = ctx.found.get(REGISTRY_USER, [])
         if not users:
             return []
-        return [self.live_object(image) for image in ctx.client.list_images(users[0].cloud_id)]
+        # made page by page, while the next page is on its way
+        return list(ctx.client.list_images(users[0].cloud_id, each=self.live_object))
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         namespace, _, name = cloud_id.partition("/")

@@ -17,8 +17,8 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Container
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -215,6 +215,12 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
     first field that is wrong."""
     if type(data) is not dict:
         return None
+    return _plain_entry(data, kind_names(), _MAX_LEVELS)
+
+
+def _plain_entry(data: dict[str, Any], kinds: Container[str], levels: int) -> ResourceState | None:
+    """The entry ``data`` when each field has its type and ``applied`` holds containers at
+    most ``levels`` deep (what :func:`check_depth` would find fine), else None."""
     get = data.get
     kind, cloud_id = get("kind"), get("cloud_id")
     ownership, protect = get("ownership", CREATED), get("protect", False)
@@ -223,29 +229,38 @@ def _well_formed_entry(data: Any) -> ResourceState | None:
     operation = get("operation", "")
     if (
         type(kind) is str
-        and kind in kind_names()
+        and kind in kinds
         and type(cloud_id) is str
         and type(ownership) is str
         and ownership in OWNERSHIPS
         and type(protect) is bool
         and type(fingerprint) is str
         and type(hashes) is dict
-        and all(type(value) is str for value in hashes.values())
+        and (not hashes or all(type(value) is str for value in hashes.values()))
         and type(tainted) is bool
         and type(applied) is dict
         and type(operation) is str
+        and (levels >= _MAX_LEVELS or _shallow(applied, levels))
     ):
-        return ResourceState(
-            kind,
-            cloud_id,
-            ownership,
-            protect,
-            fingerprint,
-            dict(hashes),
-            tainted,
-            dict(applied),
-            operation,
-        )
+        # the value ResourceState(...) makes, its fields stored in the order __init__ stores
+        # them (so entries still share their keys), without the frozen dataclass's guarded
+        # assignment per field (a third of reading an entry)
+        global _ENTRY_READY
+        if not _ENTRY_READY:  # a record type made a dataclass on first use is made one now
+            fields(ResourceState)
+            _ENTRY_READY = True
+        entry = object.__new__(ResourceState)
+        values = entry.__dict__
+        values["kind"] = kind
+        values["cloud_id"] = cloud_id
+        values["ownership"] = ownership
+        values["protect"] = protect
+        values["fingerprint"] = fingerprint
+        values["secret_hashes"] = dict(hashes)
+        values["tainted"] = tainted
+        values["applied"] = dict(applied)
+        values["operation"] = operation
+        return entry
     return None
 
 
@@ -326,6 +341,9 @@ class State:
     def from_json(cls, data: Any, where: str) -> State:
         """The document ``data`` as a State; a StateError naming ``where`` if it is not valid."""
         try:
+            well_formed = _well_formed_state(data)
+            if well_formed is not None:
+                return well_formed
             check_depth(data)
             return cls._from_checked(data)
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
@@ -351,6 +369,83 @@ class State:
             dict(self.forgotten),
             self.target,
         )
+
+
+# The keys of a document and of a resource entry that a well-formed one may hold (others,
+# holding only text, numbers, true, false or null, are ignored, as the checks ignore them).
+_DOCUMENT_KEYS = frozenset(
+    ("format_version", "lineage", "serial", "resources", "pending", "forgotten", "target")
+)
+_ENTRY_KEYS = frozenset(
+    (
+        "kind",
+        "cloud_id",
+        "ownership",
+        "protect",
+        "fingerprint",
+        "secret_hashes",
+        "tainted",
+        "applied",
+        "operation",
+    )
+)
+_CONTAINERS = (dict, list)
+# How deep a well-formed entry's ``applied`` may be nested for the one-pass read: the
+# document, ``resources``, the entry and ``applied`` are 4 of MAX_DEPTH's levels.
+_APPLIED_DEPTH = 8
+_MAX_LEVELS = MAX_DEPTH  # no depth test: the caller checks the depth
+_ENTRY_READY = False
+
+
+def _well_formed_state(data: Any) -> State | None:
+    """The document in one pass over its entries when it is what this tool writes: every
+    check of :meth:`State._from_checked` and :func:`check_depth` holds, tested with one type
+    test per field (a state of 100,000 entries). None when anything is unusual (a pending
+    intent, a key of an unknown kind, a value of another type, an ``applied`` nested deeper
+    than ``_APPLIED_DEPTH``): the checks then read it and name what is wrong."""
+    if type(data) is not dict or data.get("pending", []) != []:
+        return None
+    if any(key not in _DOCUMENT_KEYS and type(v) in _CONTAINERS for key, v in data.items()):
+        return None
+    get: Callable[..., Any] = data.get
+    lineage, serial, target = get("lineage"), get("serial"), get("target")
+    resources, forgotten = get("resources"), get("forgotten", {})
+    if not (
+        _is_current(data.get("format_version"))
+        and is_name(lineage)
+        and is_count(serial)
+        and (target is None or is_name(target))
+        and type(resources) is dict
+        and type(forgotten) is dict
+        and all(type(v) is str and v for v in forgotten.values())
+    ):
+        return None
+    kinds = frozenset(kind_names())
+    entries: dict[Address, ResourceState] = {}
+    for text, value in resources.items():
+        kind, dot, name = text.partition(".")
+        if not (dot and name and kind in kinds and type(value) is dict):
+            return None
+        if not value.keys() <= _ENTRY_KEYS:
+            return None  # keys this tool does not write: the checks read it
+        entry = _plain_entry(value, kinds, _APPLIED_DEPTH)
+        if entry is None or entry.kind != kind:
+            return None
+        entries[Address(kind, name)] = entry
+    try:
+        forgotten_ids = _forgotten_of(forgotten)
+    except ValueError:
+        return None
+    return State(lineage, serial, entries, {}, forgotten_ids, target)
+
+
+def _shallow(value: Any, levels: int) -> bool:
+    """Whether ``value``'s containers are nested at most ``levels`` deep below it."""
+    children = value.values() if type(value) is dict else value
+    for child in children:
+        if type(child) in _CONTAINERS and (levels <= 1 or not _shallow(child, levels - 1)):
+            return False
+    return True
 
 
 def _resources_of(raw: dict[str, Any]) -> dict[Address, ResourceState]:

@@ -1,17 +1,22 @@
-"""Refresh reads kinds that do not depend on each other at once, within ``--parallelism``: after
-the first kind (the registry user, read alone, so that a dead endpoint costs one request's
-attempts), the namespaces, the repositories and the v1 clusters are listed together; the
-namespaces only once the registry user is read (their list is asked per user); no more requests
-are ever in flight than ``--parallelism`` allows. A kind that fails stops the plan with its own
-error."""
+"""Refresh reads kinds that do not depend on each other at once, within ``--parallelism``: the
+first kind (the registry user) is read alone, so that a dead endpoint costs one request's
+attempts; then the namespaces, the repositories, the v1 clusters and the node lists of the
+clusters the state manages are asked for together (the node lists by the state's cluster ids,
+beside the cluster list, not after it): two round trips in all. What is planned is what reading
+them one after another gives: a node list is used only for a cluster the list has (not gone),
+and a cluster the list lacks is read by id. No more requests are ever in flight than
+``--parallelism`` allows. A kind that fails stops the plan with its own error."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
-from tests.faultproxy import Call, FaultProxy, fault_proxy
+from reconciler.client.credentials import Credentials
+from reconciler.client.v1 import CceClient
+from tests.faultproxy import FaultProxy, fault_proxy
 
 from .conftest import Workspace
 
@@ -34,6 +39,12 @@ clusters:
 """
 
 
+# what a node list would say of the deleted cluster, were it used
+NODES = [
+    {"instanceShortId": f"i-{n}", "instanceUuid": f"u-{n}", "status": "RUNNING"} for n in (1, 2)
+]
+
+
 @pytest.fixture
 def proxy(ws: Workspace) -> Iterator[FaultProxy]:
     with fault_proxy(ws.emulator.url) as running:
@@ -47,25 +58,65 @@ def is_get(path: str) -> object:
     return lambda call: call.method == "GET" and call.path == path
 
 
-def test_the_registry_and_the_clusters_are_listed_at_once(ws: Workspace, proxy: FaultProxy) -> None:
-    together = proxy.rendezvous(is_get("/v1/image/user"), is_get("/v1/cluster"))
+def test_after_the_user_the_lists_and_the_node_list_are_asked_at_once(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    together = proxy.rendezvous(
+        is_get("/v1/image/namespace"),
+        is_get("/v1/image"),
+        is_get("/v1/cluster"),
+        is_get("/v1/node"),
+    )
+    since = ws.emulator.next_index()
     plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err
     assert "No changes" in plan.out
     assert together.met
+    sent = [(e["method"], e["path"]) for e in ws.emulator.requests_log(since)]
+    assert sent[0] == ("GET", "/v1/image/user")
+    assert sorted(sent[1:]) == [
+        ("GET", "/v1/cluster"),
+        ("GET", "/v1/image"),
+        ("GET", "/v1/image/namespace"),
+        ("GET", "/v1/node"),
+    ]
 
 
-def test_the_namespaces_wait_for_the_registry_user(ws: Workspace, proxy: FaultProxy) -> None:
-    asked: list[str] = []
-
-    def seen(call: Call) -> bool:
-        asked.append(call.path)
-        return False
-
-    proxy.rendezvous(seen, within=0)
+def test_the_registry_user_is_read_alone(ws: Workspace, proxy: FaultProxy) -> None:
+    alone = proxy.rendezvous(
+        is_get("/v1/image/user"), lambda call: "user" not in call.path, within=0.5
+    )
     assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
-    assert asked.index("/v1/image/namespace") > asked.index("/v1/image/user")
-    assert asked.index("/v1/image") > asked.index("/v1/image/user")
+    assert not alone.met
+
+
+def test_a_cluster_the_list_lacks_is_read_by_id_not_taken_from_its_node_list(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    cluster_id = json.loads(ws.state_file().read_text())["resources"]["cluster.prod"]["cloud_id"]
+    proxy.rewrite("/v1/cluster", lambda call, data: {**data, "clusters": []})
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err  # GET /v1/cluster/{id} finds it: in sync
+    assert "No changes" in plan.out
+    sent = [e["path"] for e in ws.emulator.requests_log(since)]
+    assert sent.count(f"/v1/cluster/{cluster_id}") == 1
+    assert sent.count("/v1/node") == 2  # read ahead (unused), then with the cluster by id
+
+
+def test_a_cluster_gone_is_planned_from_the_cluster_list_whatever_its_node_list_says(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    cluster_id = json.loads(ws.state_file().read_text())["resources"]["cluster.prod"]["cloud_id"]
+    credentials = Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
+    with CceClient.connect(ws.emulator.url, credentials) as client:
+        client.delete_cluster(cluster_id)
+    proxy.rewrite("/v1/node", lambda call, data: {**data, "nodes": NODES})
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root))
+    assert "+ cluster.prod will be created" in plan.out, plan.out + plan.err
+    assert "deleted outside the reconciler" in plan.out
+    assert [e["path"] for e in ws.emulator.requests_log(since)].count("/v1/node") == 1
 
 
 @pytest.mark.parametrize("parallelism", [1, 2])
