@@ -40,7 +40,16 @@ from reconciler.plan import (
 from reconciler.state import ResourceState, State, secret_matches
 
 PROTECTED_REPLACE = "protected by lifecycle.protect: it cannot be replaced"
+
 PROTECTED_REMOVAL = "protected by lifecycle.protect (kept in state)"
+
+
+def inherited_refusal(container: Address, refused: str | None) -> str | None:
+    """The refusal of an object its container's refused replacement would take with it: the
+    container's reason, said of the container (its protection is not the object's)."""
+    if refused == PROTECTED_REPLACE:
+        return f"{container} is protected by lifecycle.protect: it cannot be replaced"
+    return refused
 
 
 class Planner:
@@ -503,7 +512,9 @@ class Planner:
                     action=Action.REPLACE,
                     reason=f"{container} is replaced and takes its "
                     f"{kind_named(address.kind).plural} with it",
-                    refused=PROTECTED_REPLACE if change.protected else parent.refused,
+                    refused=PROTECTED_REPLACE
+                    if change.protected
+                    else inherited_refusal(container, parent.refused),
                 )
         return out
 
