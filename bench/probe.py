@@ -48,6 +48,7 @@ from reconciler.commands import plan as plan_command
 from reconciler.model import Address
 from reconciler.state import ResourceState
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 T = TypeVar("T")
 
@@ -188,7 +189,7 @@ def probe_terraform(endpoint: str, state: str, parallelism: int) -> dict[str, An
     config = TransportConfig(pool_size=max(10, parallelism))
     with clock.phase("total"):
         with clock.phase("state"):
-            managed = LocalStateStore(state).read().resources
+            managed = LocalStateStore(state, kinds=kind_names()).read().resources
         with (
             CceClient.connect(endpoint, credentials, config) as client,
             clock.phase("refresh"),

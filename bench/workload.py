@@ -38,6 +38,7 @@ from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State, hash_secret
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 USERNAME = "benchuser"
 PASSWORD = "Bench-passw0rd"
@@ -224,7 +225,7 @@ def write_state(
         cloud_id = cluster_ids[address.name] if address.kind == "cluster" else _natural_id(spec)
         state.resources[address] = _entry(address, spec, cloud_id)
     path.unlink(missing_ok=True)  # a new lineage: the store refuses to overwrite another one
-    LocalStateStore(path).write(state)
+    LocalStateStore(path, kinds=kind_names()).write(state)
     return len(state.resources)
 
 

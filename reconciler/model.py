@@ -4,38 +4,20 @@ Frozen dataclasses only; no I/O, no imports from the engine. A desired resource 
 holds what the user declared, as its kind's field table reads it: a key that was not declared
 and has no default is absent, and never compared. ``location`` points at the YAML node that
 declared the resource and is not part of equality. What kinds exist is the registry's
-(``reconciler.kinds``); nothing here names one.
+(``reconciler.kinds``): nothing here names one, and what needs the kinds' names (to refuse an
+address of an unknown kind, to count per kind) is given them by its caller.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
 from reconciler.records import frozen_record
-
-# The registry's kind names (``reconciler.kinds`` sets them whenever the registry changes).
-_kind_names: tuple[str, ...] | None = None
-
-
-def kind_names() -> tuple[str, ...]:
-    """Every kind's name in dependency order: the registry's (``reconciler.kinds``, which
-    imports this module, so it is imported here on first use, not at load time)."""
-    if _kind_names is None:
-        import reconciler.kinds  # noqa: F401 - it sets the names
-    assert _kind_names is not None
-    return _kind_names
-
-
-def set_kind_names(names: tuple[str, ...]) -> None:
-    """What the registry calls when its kinds change."""
-    global _kind_names
-    _kind_names = names
-
 
 @frozen_record(order=True)
 class Address:
@@ -48,9 +30,10 @@ class Address:
         return f"{self.kind}.{self.name}"
 
     @classmethod
-    def parse(cls, text: str) -> Address:
+    def parse(cls, text: str, known: Sequence[str]) -> Address:
+        """``text`` as an address whose kind is one of ``known`` (the registry's names, in
+        dependency order: ``reconciler.kinds.names()``), or a ValueError listing them."""
         kind, sep, name = text.partition(".")
-        known = kind_names()
         if not sep or kind not in known or not name:
             raise ValueError(
                 f"{text!r} is not an address; expected KIND.NAME with KIND one of {', '.join(known)}"
@@ -195,10 +178,10 @@ class DesiredState:
     def of_kind(self, kind: str) -> list[Spec]:
         return [r for a, r in sorted(self.resources.items()) if a.kind == kind]
 
-    def counts(self) -> dict[str, int]:
-        """How many resources of each kind are declared, every kind in dependency order."""
+    def counts(self, kinds: Sequence[str]) -> dict[str, int]:
+        """How many resources of each of ``kinds`` (the registry's names) are declared."""
         found = Counter(a.kind for a in self.resources)
-        return {kind: found[kind] for kind in kind_names()}
+        return {kind: found[kind] for kind in kinds}
 
 
 class Action(StrEnum):

@@ -5,7 +5,7 @@ For: after the planner, refusing a change that would adopt (``--adopt``), delete
 object another state records, naming that state, and giving a conflict over such an object
 advice that does not lead to a second owner (instead of ``reconciler import``); and, for
 ``reconciler import``, the owner of one object. The other states are read by
-``reconciler.state.siblings``; a run reads them only when its plan adopts, deletes, replaces or
+``reconciler.other_states``; a run reads them only when its plan adopts, deletes, replaces or
 conflicts (:func:`needs_other_states`), so an ordinary plan costs nothing more.
 Not for: reading states, or what a single state refuses (``reconciler.guards``).
 """

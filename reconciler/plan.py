@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field, fields
 from typing import Any
 
@@ -151,12 +151,13 @@ class Refusal:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Refusal:
+    def from_json(cls, data: Mapping[str, Any], kinds: Sequence[str]) -> Refusal:
+        """A refusal as a saved plan records it, its address of one of ``kinds``."""
         address = data.get("address")
         return cls(
             str(data["reason"]),
             str(data["message"]),
-            Address.parse(address) if address else None,
+            Address.parse(address, kinds) if address else None,
             data.get("needs"),
         )
 

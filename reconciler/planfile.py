@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import is_gone
+from reconciler.kinds import names as kind_names
 from reconciler.model import (
     Action,
     Address,
@@ -149,9 +150,9 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
     }
 
 
-def _change_from_dict(data: dict[str, Any]) -> Change:
+def _change_from_dict(data: dict[str, Any], kinds: Sequence[str]) -> Change:
     return Change(
-        address=Address.parse(data["address"]),
+        address=Address.parse(data["address"], kinds),
         action=Action(data["action"]),
         reason=data["reason"],
         before=data["before"],
@@ -161,7 +162,7 @@ def _change_from_dict(data: dict[str, Any]) -> Change:
         cloud_id=data["cloud_id"],
         protected=bool(data["protected"]),
         refused=data["refused"],
-        depends_on=tuple(Address.parse(a) for a in data["depends_on"]),
+        depends_on=tuple(Address.parse(a, kinds) for a in data["depends_on"]),
         secrets={k: SecretRef(v.get("env"), v.get("file")) for k, v in data["secrets"].items()},
         live_fingerprint=data["live_fingerprint"],
         forces=tuple(data["forces"]),
@@ -262,12 +263,13 @@ def read(path: str) -> SavedPlan:
             f"{path}: the saved plan was changed after it was made (its content does not match "
             "its digest); nothing was applied, plan again"
         )
+    kinds = kind_names()
     try:
         plan = Plan(
-            tuple(_change_from_dict(c) for c in doc["changes"]),
-            tuple(Conflict(Address.parse(a), m, i, c) for a, m, i, c in doc["conflicts"]),
+            tuple(_change_from_dict(c, kinds) for c in doc["changes"]),
+            tuple(Conflict(Address.parse(a, kinds), m, i, c) for a, m, i, c in doc["conflicts"]),
             tuple(doc["warnings"]),
-            tuple(Refusal.from_json(r) for r in doc["refusals"]),
+            tuple(Refusal.from_json(r, kinds) for r in doc["refusals"]),
             PlanContext(**doc["context"]) if doc["context"] else None,
             int(doc["unchanged"]) if doc["format"] == SAVED_FORMAT else 0,
         )

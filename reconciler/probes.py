@@ -5,11 +5,11 @@ reconciler reads have the shape the client expects?
 For: :class:`Doctor`, which runs probes against one client and turns each answer or error into a
 :class:`Check` row (a shape mismatch names the key and lists the keys the answer had), and
 :class:`Probe`, one check a kind declares (``Kind.probes``): its name, its phase and what it
-runs. :func:`run_probes` runs the probes of every kind phase by phase, the kinds in registry
-order within a phase, and stops at an answer that would fail every later request the same way
+runs. A :class:`Doctor` stops at an answer that would fail every later request the same way
 (refused credentials, an unreachable target).
-Not for: changing anything (only GETs are sent, each list read one page deep) or printing
-(``commands/doctor.py``). The kinds import this module to declare their probes, and a kind is
+Not for: changing anything (only GETs are sent, each list read one page deep), knowing which
+kinds exist, or printing (``commands/doctor.py`` runs the registry's probes phase by phase).
+The kinds import this module to declare their probes (it imports no kind), and a kind is
 loaded to validate a configuration: the HTTP client (``reconciler.client.v1``) is imported
 when a probe runs, never when one is declared.
 """
@@ -34,7 +34,6 @@ from reconciler.records import frozen_record
 if TYPE_CHECKING:
     from reconciler.client.transport import ApiResponse
     from reconciler.client.v1 import CceClient, Page
-    from reconciler.kinds.base import Kind
     from reconciler.model import DesiredState
 
 OK, MISMATCH, FAILED, WARNING, SKIPPED, NOTE = (
@@ -272,49 +271,6 @@ def check_clock(doctor: Doctor, response: ApiResponse) -> None:
 
 
 NOT_USED = "not used by this configuration"
-
-
-def used_kinds(kinds: Sequence[Kind], desired: DesiredState | None) -> set[str]:
-    """The kinds whose APIs the configuration uses: the declared ones and what they are read
-    with (namespaces are listed per registry user); every kind for an empty configuration. The
-    first kind that reaches the target (credentials, clock) runs whenever none used does."""
-    names = {k.name for k in kinds}
-    if desired is None or not desired.resources:
-        return names
-    used = {a.kind for a in desired.resources}
-    for kind in kinds:
-        if kind.name in used:
-            used |= set(kind.read_with)
-    reaching = [k.name for k in kinds if any(p.phase is Phase.REACH for p in k.probes())]
-    if reaching and not used & set(reaching):
-        used.add(reaching[0])
-    return used & names
-
-
-def run_probes(
-    client: CceClient,
-    kinds: Iterable[Kind],
-    desired: DesiredState | None = None,
-    doctor: Doctor | None = None,
-) -> list[Check]:
-    """The probes of every kind the configuration uses, phase by phase, the kinds in registry
-    order within a phase (into ``doctor`` when given, for checks that follow); each probe of an
-    unused kind is a ``skipped`` row saying so."""
-    doctor = doctor or Doctor(client, desired=desired)
-    listed = list(kinds)
-    used = used_kinds(listed, desired)
-    probes = sorted(
-        ((probe, index, kind) for index, kind in enumerate(listed) for probe in kind.probes()),
-        key=lambda entry: (entry[0].phase, entry[1]),
-    )
-    for probe, _, kind in probes:
-        if doctor.stopped:
-            break
-        if kind.name in used:
-            probe.run(doctor)
-        else:
-            doctor.add(Check(probe.name, SKIPPED, "", f"{NOT_USED} (no {kind.plural})"))
-    return doctor.checks
 
 
 # --- CCE v2 (cce-v2-api.md; cce-v2-day2-api.md) -------------------------------------------------

@@ -27,6 +27,7 @@ from reconciler.errors import (
     closest,
 )
 from reconciler.kinds import kind_of, secret_refs
+from reconciler.kinds import names as kind_names
 from reconciler.model import (
     NO_CHOICE,
     Address,
@@ -46,7 +47,7 @@ from reconciler.refresh import refresh, refresh_changed, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
-from reconciler.state.siblings import other_states
+from reconciler.other_states import other_states
 
 if TYPE_CHECKING:
     from reconciler.planfile import SavedPlan  # apply --plan imports it; a plan needs none
@@ -59,8 +60,8 @@ def open_store(context: RunContext) -> StateStore:
     if is_postgres(context.state_location):
         from reconciler.state.postgres import PostgresStateStore
 
-        return PostgresStateStore(context.state_location, context.workspace)
-    return LocalStateStore(context.state_location)
+        return PostgresStateStore(context.state_location, context.workspace, kinds=kind_names())
+    return LocalStateStore(context.state_location, kinds=kind_names())
 
 
 @contextmanager
@@ -203,7 +204,7 @@ def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
     out = []
     for value in values:
         try:
-            out.append(Address.parse(value))
+            out.append(Address.parse(value, kind_names()))
         except ValueError as exc:
             raise UsageError(f"{flag} {value}: {exc}") from None
     return out

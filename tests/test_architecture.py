@@ -100,6 +100,89 @@ def test_plan_types_import_nothing_from_the_engine() -> None:
     assert internal <= allowed, f"plan.py imports {sorted(internal - allowed)}"
 
 
+def module_path(module: str) -> Path | None:
+    """The file of ``reconciler.a.b`` (``a/b.py`` or ``a/b/__init__.py``); None outside the
+    package or for a name that is no module (``from reconciler.kinds import REGISTRY``)."""
+    parts = module.split(".")
+    if parts[0] != "reconciler":
+        return None
+    base = PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def package_imports(path: Path) -> set[Path]:
+    """Every file of the package that ``path`` imports, wherever the import stands (at the
+    top, inside a function, under ``TYPE_CHECKING``), with the packages it passes through."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):  # reconciler.a.b imports reconciler.a first
+            file = module_path(".".join(parts[:end]))
+            if file is not None:
+                found.add(file)
+    return found
+
+
+def below_the_kinds() -> set[Path]:
+    """The files the kinds import, directly or through one another: the layers below them."""
+    kinds = PACKAGE / "kinds"
+    seen: set[Path] = set()
+    todo = sorted(kinds.glob("*.py"))
+    while todo:
+        for file in package_imports(todo.pop()):
+            if file not in seen:
+                seen.add(file)
+                todo.append(file)
+    return {f for f in seen if kinds not in f.parents}
+
+
+def test_nothing_below_the_kinds_imports_them() -> None:
+    """The kinds sit on the data layers (model, plan, state, probes, the client): none of what
+    they import may import ``reconciler.kinds``, not even inside a function or for a type, so
+    the registry is not a circle. What needs the kinds' names below them (an address of a known
+    kind, a state entry) is given them by its caller (``Address.parse(text, kinds)``, a store's
+    ``kinds``)."""
+    below = below_the_kinds()
+    assert {"model.py", "plan.py", "probes.py", "state/document.py"} <= {
+        f.relative_to(PACKAGE).as_posix() for f in below
+    }
+    kinds = PACKAGE / "kinds"
+    offenders = sorted(
+        f.relative_to(PACKAGE).as_posix()
+        for f in below
+        if any(kinds in i.parents for i in package_imports(f))
+    )
+    assert offenders == []
+
+
+# What the state package may import from the rest of the package: the layers below it.
+STATE_MAY_IMPORT = ("errors.py", "gcpause.py", "jsontext.py", "model.py", "records.py", "safefiles.py")
+
+
+def test_the_state_imports_only_what_lies_below_it() -> None:
+    """The state (``state/``) is read and written below the configuration, ownership and the
+    kinds: what reads the other states of a configuration (``other_states.py``) stands above."""
+    offenders = []
+    for path in sorted((PACKAGE / "state").glob("*.py")):
+        for file in package_imports(path):
+            rel = file.relative_to(PACKAGE).as_posix()
+            if rel.startswith("state/") or rel in STATE_MAY_IMPORT or rel == "__init__.py":
+                continue
+            offenders.append(f"state/{path.name} imports {rel}")
+    assert offenders == []
+
+
 @pytest.mark.parametrize("module", KIND_MODULES)
 def test_a_kind_module_imports_no_other_kind(module: str) -> None:
     """What two kinds share lives in ``kinds.base`` (or ``kinds.fields``), never in one of them."""

@@ -26,13 +26,13 @@ from reconciler.context import RunContext, for_saved_plan
 from reconciler.errors import EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.execution import execute_prepared
 from reconciler.guards import check_guards
+from reconciler.kinds import names as kind_names
 from reconciler.model import (
     NO_CHOICE,
     Action,
     ConfigChoice,
     DesiredState,
     PlanMode,
-    kind_names,
 )
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan

@@ -22,7 +22,7 @@ Exit 0 when every check passed (warnings and notes included), 1 on a mismatch or
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -42,7 +42,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.commands.common import config_choice_options, paths_argument, state_options
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import CCR_KINDS_PREFIX, instance_of
+from reconciler.kinds.base import CCR_KINDS_PREFIX, Kind, instance_of
 from reconciler.model import ConfigChoice, DesiredState
 from reconciler.options import RunOptions, StateChoice
 from reconciler.probes import (
@@ -51,11 +51,13 @@ from reconciler.probes import (
     MISMATCH,
     NOTE,
     OK,
+    NOT_USED,
+    SKIPPED,
     WARNING,
     Check,
     Doctor,
+    Phase,
     check_clock,
-    run_probes,
 )
 from reconciler.session import load, open_client, open_store, read_state
 
@@ -138,6 +140,41 @@ def check_ccr(doctor: Doctor, instances: list[str]) -> None:
         ccr_object(doctor, "ccr private", f"{base}/privatelinks", PrivateNetworks.read, "read")
 
 
+def used_kinds(kinds: Sequence[Kind], desired: DesiredState | None) -> set[str]:
+    """The kinds whose APIs the configuration uses: the declared ones and what they are read
+    with (namespaces are listed per registry user); every kind for an empty configuration. The
+    first kind that reaches the target (credentials, clock) runs whenever none used does."""
+    names = {k.name for k in kinds}
+    if desired is None or not desired.resources:
+        return names
+    used = {a.kind for a in desired.resources}
+    for kind in kinds:
+        if kind.name in used:
+            used |= set(kind.read_with)
+    reaching = [k.name for k in kinds if any(p.phase is Phase.REACH for p in k.probes())]
+    if reaching and not used & set(reaching):
+        used.add(reaching[0])
+    return used & names
+
+
+def run_probes(doctor: Doctor, kinds: Sequence[Kind]) -> None:
+    """The probes of every kind the configuration uses (``doctor.desired``), phase by phase,
+    the kinds in registry order within a phase; each probe of an unused kind is a ``skipped``
+    row saying so."""
+    used = used_kinds(kinds, doctor.desired)
+    probes = sorted(
+        ((probe, index, kind) for index, kind in enumerate(kinds) for probe in kind.probes()),
+        key=lambda entry: (entry[0].phase, entry[1]),
+    )
+    for probe, _, kind in probes:
+        if doctor.stopped:
+            break
+        if kind.name in used:
+            probe.run(doctor)
+        else:
+            doctor.add(Check(probe.name, SKIPPED, "", f"{NOT_USED} (no {kind.plural})"))
+
+
 def run_checks(
     client: CceClient, ccr_instances: list[str] | None = None, desired: DesiredState | None = None
 ) -> list[Check]:
@@ -146,7 +183,7 @@ def run_checks(
     configuration uses (it answers on its own: a refused CCE endpoint does not stop it when the
     CCR endpoint is another)."""
     doctor = Doctor(client, desired=desired)
-    run_probes(client, REGISTRY, desired, doctor)
+    run_probes(doctor, REGISTRY)
     if not doctor.stopped or client.ccr.transport is not client.transport:
         doctor.stopped = False  # the CCR endpoint answers on its own
         check_ccr(doctor, ccr_instances or [])

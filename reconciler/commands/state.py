@@ -20,7 +20,7 @@ from reconciler.options import RunOptions, StateChoice
 from reconciler.ownership import one_owner_advice, owner_of
 from reconciler.session import load, locate, open_client, open_store, parse_addresses, read_state
 from reconciler.state import StateStore
-from reconciler.state.siblings import other_states
+from reconciler.other_states import other_states
 
 
 def _store(config: tuple[str, ...], choice: ConfigChoice, state: StateChoice) -> StateStore:

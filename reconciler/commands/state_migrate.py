@@ -11,13 +11,14 @@ import click
 
 from reconciler.context import workspace_name
 from reconciler.errors import EXIT_OK, StateError, UsageError
+from reconciler.kinds import names as kind_names
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
 
 
 def _source(path: str) -> LocalStateStore:
-    store = LocalStateStore(path)
+    store = LocalStateStore(path, kinds=kind_names())
     if not store.path.exists() and not store.journal_path.exists():
         raise StateError(f"{path}: no state file to migrate")
     return store
@@ -26,7 +27,7 @@ def _source(path: str) -> LocalStateStore:
 def _target(url: str, workspace: str) -> PostgresStateStore:
     if not url.startswith(("postgresql://", "postgres://")):
         raise UsageError(f"--to must be a postgresql:// URL, not {url!r}")
-    return PostgresStateStore(url, workspace_name(workspace))
+    return PostgresStateStore(url, workspace_name(workspace), kinds=kind_names())
 
 
 def _holds_state(state: State) -> bool:

@@ -14,6 +14,7 @@ from reconciler.commands.common import config_choice_options, paths_argument
 from reconciler.config import LoadResult, config_root, list_environments, load_config
 from reconciler.errors import ConfigError, UsageError
 from reconciler.kinds import REGISTRY
+from reconciler.kinds import names as kind_names
 from reconciler.model import ConfigChoice
 
 
@@ -76,7 +77,7 @@ def command(
 
 def summary(loaded: LoadResult) -> str:
     """``valid: 1 user, 2 namespaces, 5 repositories, 1 cluster (3 files)``: the kinds declared."""
-    counts = loaded.desired.counts()
+    counts = loaded.desired.counts(kind_names())
     declared = [_count(counts[k.name], k.name, k.plural) for k in REGISTRY if counts[k.name]]
     listed = ", ".join(declared) or "nothing declared"
     return f"valid: {listed} ({_count(len(loaded.files), 'file', 'files')})"

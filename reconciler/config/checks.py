@@ -20,6 +20,7 @@ from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.endpoints import endpoint_problem
 from reconciler.errors import SecretError
 from reconciler.kinds import REGISTRY, kind_named
+from reconciler.kinds import names as kind_names
 from reconciler.kinds.fields import secret_ref, walk
 from reconciler.model import Address, Location
 from reconciler.secrets import resolve_secret
@@ -67,7 +68,7 @@ def _imports(checked: Checked) -> Iterator[Diagnostic]:
             continue  # the schema says what is wrong
         at = document.value_at((*jpath, "to"))
         try:
-            address = Address.parse(to)
+            address = Address.parse(to, kind_names())
         except ValueError as exc:
             yield Diagnostic.at(at, f"imports: {exc}")
             continue

@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.config.items import Item
 from reconciler.config.yamlload import Document, JsonPath
 from reconciler.kinds import kind_named
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address, DesiredState, Location, Spec, Target
 
 
@@ -37,7 +38,9 @@ def desired_state(documents: list[Document], items: list[Item]) -> DesiredState:
     }
     return DesiredState(
         resources,
-        imports={Address.parse(i["to"]): i["id"] for _, _, i in import_entries(documents)},
+        imports={
+            Address.parse(i["to"], kind_names()): i["id"] for _, _, i in import_entries(documents)
+        },
     )
 
 

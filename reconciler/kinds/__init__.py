@@ -27,7 +27,7 @@ from reconciler.kinds.k8s_cluster import K8sClusterKind
 from reconciler.kinds.namespace import NamespaceKind
 from reconciler.kinds.repository import RepositoryKind
 from reconciler.kinds.user import UserKind
-from reconciler.model import Address, DesiredState, SecretRef, Spec, set_kind_names
+from reconciler.model import Address, DesiredState, SecretRef, Spec
 from reconciler.plan import LiveState
 
 BUILT_IN: tuple[Kind, ...] = (
@@ -50,7 +50,6 @@ REGISTRY: list[Kind] = list(BUILT_IN)
 _BY_NAME: dict[str, Kind] = {k.name: k for k in REGISTRY}
 _ORDER: dict[str, int] = {k.name: i for i, k in enumerate(REGISTRY)}
 _NAMES: tuple[str, ...] = tuple(_BY_NAME)
-set_kind_names(_NAMES)
 
 
 def register(kind: Kind) -> None:
@@ -81,7 +80,6 @@ def _changed() -> None:
     global _generation, _NAMES
     _generation += 1
     _NAMES = tuple(_BY_NAME)
-    set_kind_names(_NAMES)
 
 
 def generation() -> int:

@@ -3,7 +3,9 @@
 For: the value types every stage reads (:class:`State`, :class:`ResourceState`,
 :class:`PendingIntent`), their JSON form (the same on disk and in PostgreSQL), and the
 salted hashes that stand in for secrets. A document read from a store is validated here, so a
-damaged or hostile file gives a :class:`StateError` naming it, never a crash.
+damaged or hostile file gives a :class:`StateError` naming it, never a crash. Which kinds exist
+is the registry's: the reader is given their names (``kinds``, in dependency order; the store
+holds them), and an entry of any other kind is refused.
 
 Not for: the journal (``reconciler.state.journal``), locks, or where a document is kept (the
 backends).
@@ -17,13 +19,13 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.model import Address, kind_names
+from reconciler.model import Address
 from reconciler.records import frozen_record
 
 FORMAT_VERSION = 1
@@ -124,10 +126,10 @@ def _is_hashes(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
-def address_of(value: Any) -> Address:
+def address_of(value: Any, kinds: Sequence[str]) -> Address:
     if not isinstance(value, str):
         raise ValueError(f"address must be a string, not {_shown(value)}")
-    return Address.parse(value)
+    return Address.parse(value, kinds)
 
 
 def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
@@ -180,15 +182,15 @@ class ResourceState:
         return data
 
     @classmethod
-    def from_json(cls, data: Any) -> ResourceState:
-        """Raises ValueError naming the first field that is missing or of the wrong type."""
-        entry = _well_formed_entry(data)
-        return entry if entry is not None else cls.checked_json(data)
+    def from_json(cls, data: Any, kinds: Sequence[str]) -> ResourceState:
+        """An entry of one of ``kinds``; raises ValueError naming the first field that is
+        missing or of the wrong type."""
+        entry = _well_formed_entry(data, kinds)
+        return entry if entry is not None else cls.checked_json(data, kinds)
 
     @classmethod
-    def checked_json(cls, data: Any) -> ResourceState:
+    def checked_json(cls, data: Any, kinds: Sequence[str]) -> ResourceState:
         """:meth:`from_json` field by field, naming the first field that is wrong."""
-        kinds = kind_names()
         return cls(
             kind=checked(data, "kind", kinds.__contains__, f"one of {', '.join(kinds)}", None),
             cloud_id=checked(data, "cloud_id", is_text, "a string", None),
@@ -209,13 +211,13 @@ class ResourceState:
         return replace(self, **changes)
 
 
-def _well_formed_entry(data: Any) -> ResourceState | None:
+def _well_formed_entry(data: Any, kinds: Sequence[str]) -> ResourceState | None:
     """The entry when every field has its type (one test each, as a state of 100,000 entries
     needs); None sends it through :meth:`ResourceState.from_json`'s checks, which name the
     first field that is wrong."""
     if type(data) is not dict:
         return None
-    return _plain_entry(data, kind_names(), _MAX_LEVELS)
+    return _plain_entry(data, kinds, _MAX_LEVELS)
 
 
 def _plain_entry(data: dict[str, Any], kinds: Container[str], levels: int) -> ResourceState | None:
@@ -264,9 +266,9 @@ def _plain_entry(data: dict[str, Any], kinds: Container[str], levels: int) -> Re
     return None
 
 
-def entry_of(value: Any) -> ResourceState | None:
+def entry_of(value: Any, kinds: Sequence[str]) -> ResourceState | None:
     """A resource entry, or None for ``null`` (a removal, or no entry yet)."""
-    return None if value is None else ResourceState.from_json(value)
+    return None if value is None else ResourceState.from_json(value, kinds)
 
 
 @frozen_record
@@ -291,11 +293,11 @@ class PendingIntent:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> PendingIntent:
+    def from_json(cls, data: Any, kinds: Sequence[str]) -> PendingIntent:
         """Raises ValueError naming the first field that is missing or of the wrong type."""
         return cls(
             id=checked(data, "id", is_name, "a non-empty string", None),
-            address=address_of(checked(data, "address", is_text, "a string", None)),
+            address=address_of(checked(data, "address", is_text, "a string", None), kinds),
             action=checked(
                 data, "action", lambda a: a in ACTIONS, "create, update or delete", None
             ),
@@ -305,7 +307,8 @@ class PendingIntent:
             entry=entry_of(
                 checked(
                     data, "entry", lambda e: e is None or _is_object(e), "an object or null", None
-                )
+                ),
+                kinds,
             ),
             started=checked(data, "started", is_text, "a string", ""),
         )
@@ -338,25 +341,28 @@ class State:
         }
 
     @classmethod
-    def from_json(cls, data: Any, where: str) -> State:
-        """The document ``data`` as a State; a StateError naming ``where`` if it is not valid."""
+    def from_json(cls, data: Any, where: str, kinds: Sequence[str]) -> State:
+        """The document ``data`` as a State of ``kinds``; a StateError naming ``where`` if it
+        is not valid."""
         try:
-            well_formed = _well_formed_state(data)
+            well_formed = _well_formed_state(data, kinds)
             if well_formed is not None:
                 return well_formed
             check_depth(data)
-            return cls._from_checked(data)
+            return cls._from_checked(data, kinds)
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise StateError(f"{where}: state is not valid: {exc}") from None
 
     @classmethod
-    def _from_checked(cls, data: Any) -> State:
+    def _from_checked(cls, data: Any, kinds: Sequence[str]) -> State:
         checked(data, "format_version", _is_current, str(FORMAT_VERSION), None)
         lineage = checked(data, "lineage", is_name, "a non-empty string", None)
         serial = checked(data, "serial", is_count, "a non-negative integer", None)
-        resources = _resources_of(checked(data, "resources", _is_object, "an object", None))
-        pending = _pending_of(checked(data, "pending", _is_list, "a list", []))
-        forgotten = _forgotten_of(checked(data, "forgotten", _is_object, "an object", {}))
+        resources = _resources_of(
+            checked(data, "resources", _is_object, "an object", None), kinds
+        )
+        pending = _pending_of(checked(data, "pending", _is_list, "a list", []), kinds)
+        forgotten = _forgotten_of(checked(data, "forgotten", _is_object, "an object", {}), kinds)
         target = checked(data, "target", lambda t: t is None or is_name(t), "a URL or null", None)
         return cls(lineage, serial, resources, pending, forgotten, target)
 
@@ -397,7 +403,7 @@ _MAX_LEVELS = MAX_DEPTH  # no depth test: the caller checks the depth
 _ENTRY_READY = False
 
 
-def _well_formed_state(data: Any) -> State | None:
+def _well_formed_state(data: Any, known: Sequence[str]) -> State | None:
     """The document in one pass over its entries when it is what this tool writes: every
     check of :meth:`State._from_checked` and :func:`check_depth` holds, tested with one type
     test per field (a state of 100,000 entries). None when anything is unusual (a pending
@@ -420,7 +426,7 @@ def _well_formed_state(data: Any) -> State | None:
         and all(type(v) is str and v for v in forgotten.values())
     ):
         return None
-    kinds = frozenset(kind_names())
+    kinds = frozenset(known)
     entries: dict[Address, ResourceState] = {}
     for text, value in resources.items():
         kind, dot, name = text.partition(".")
@@ -433,7 +439,7 @@ def _well_formed_state(data: Any) -> State | None:
             return None
         entries[Address(kind, name)] = entry
     try:
-        forgotten_ids = _forgotten_of(forgotten)
+        forgotten_ids = _forgotten_of(forgotten, known)
     except ValueError:
         return None
     return State(lineage, serial, entries, {}, forgotten_ids, target)
@@ -448,15 +454,15 @@ def _shallow(value: Any, levels: int) -> bool:
     return True
 
 
-def _resources_of(raw: dict[str, Any]) -> dict[Address, ResourceState]:
+def _resources_of(raw: dict[str, Any], kinds: Sequence[str]) -> dict[Address, ResourceState]:
     resources = {}
     for text, value in raw.items():
         try:
-            address = Address.parse(text)
+            address = Address.parse(text, kinds)
         except ValueError as exc:
             raise ValueError(f"resources: {exc}") from None
         try:
-            entry = ResourceState.from_json(value)
+            entry = ResourceState.from_json(value, kinds)
         except ValueError as exc:
             raise ValueError(f"resources.{text}: {exc}") from None
         if entry.kind != address.kind:
@@ -465,11 +471,11 @@ def _resources_of(raw: dict[str, Any]) -> dict[Address, ResourceState]:
     return resources
 
 
-def _forgotten_of(raw: dict[str, Any]) -> dict[Address, str]:
+def _forgotten_of(raw: dict[str, Any], kinds: Sequence[str]) -> dict[Address, str]:
     forgotten = {}
     for text, cloud_id in raw.items():
         try:
-            address = Address.parse(text)
+            address = Address.parse(text, kinds)
         except ValueError as exc:
             raise ValueError(f"forgotten: {exc}") from None
         if not isinstance(cloud_id, str) or not cloud_id:
@@ -478,11 +484,11 @@ def _forgotten_of(raw: dict[str, Any]) -> dict[Address, str]:
     return forgotten
 
 
-def _pending_of(listed: list[Any]) -> dict[str, PendingIntent]:
+def _pending_of(listed: list[Any], kinds: Sequence[str]) -> dict[str, PendingIntent]:
     pending = {}
     for number, value in enumerate(listed):
         try:
-            intent = PendingIntent.from_json(value)
+            intent = PendingIntent.from_json(value, kinds)
         except ValueError as exc:
             raise ValueError(f"pending[{number}]: {exc}") from None
         pending[intent.id] = intent
@@ -513,12 +519,13 @@ def parse_header(raw: bytes | str, where: str) -> Header:
     return Header(lineage, serial)
 
 
-def parse_document(raw: bytes | str, where: str) -> State:
-    """A stored document (JSON text) as a State, or a StateError naming ``where``."""
+def parse_document(raw: bytes | str, where: str, kinds: Sequence[str]) -> State:
+    """A stored document (JSON text) as a State of ``kinds``, or a StateError naming
+    ``where``."""
     try:
         data = json.loads(raw)
     except RecursionError:
         raise StateError(f"{where}: state is not valid: it is nested too deeply") from None
     except ValueError as exc:
         raise StateError(f"{where}: state is not valid JSON: {exc}") from None
-    return State.from_json(data, where)
+    return State.from_json(data, where, kinds)

@@ -8,7 +8,8 @@ journal opens with a :class:`JournalHeader` naming the lineage and serial it bui
 The JSON form of each record (``to_json``) is the one on disk and in PostgreSQL, unchanged
 since the first journals, so journals left by older runs still fold. :func:`fold` is the only
 code that applies records to a :class:`State`; both backends replay through
-:func:`replay_journal`.
+:func:`replay_journal`. A record is read as the document is (``reconciler.state.document``):
+given the kinds' names, it refuses an address or entry of any other kind.
 
 Not for: where records are kept, fsync, or locking (the backends).
 """
@@ -52,8 +53,8 @@ class IntentRecord:
         return {"op": self.op, **self.pending().to_json()}
 
     @classmethod
-    def from_json(cls, data: Any) -> IntentRecord:
-        p = PendingIntent.from_json(data)
+    def from_json(cls, data: Any, kinds: Sequence[str]) -> IntentRecord:
+        p = PendingIntent.from_json(data, kinds)
         return cls(p.id, p.address, p.action, p.cloud_id, p.entry, p.started)
 
     def pending(self) -> PendingIntent:
@@ -77,7 +78,7 @@ class CloudIdRecord:
         return {"op": self.op, "id": self.id, "cloud_id": self.cloud_id}
 
     @classmethod
-    def from_json(cls, data: Any) -> CloudIdRecord:
+    def from_json(cls, data: Any, kinds: Sequence[str]) -> CloudIdRecord:
         return cls(
             checked(data, "id", is_name, "a non-empty string", None),
             checked(data, "cloud_id", is_text, "a string", None),
@@ -106,10 +107,10 @@ class DoneRecord:
         return {**data, "forgotten": True} if self.forgotten else data
 
     @classmethod
-    def from_json(cls, data: Any) -> DoneRecord:
+    def from_json(cls, data: Any, kinds: Sequence[str]) -> DoneRecord:
         return cls(
             checked(data, "id", is_text, "a string", None),
-            address_of(checked(data, "address", is_text, "a string", None)),
+            address_of(checked(data, "address", is_text, "a string", None), kinds),
             entry_of(
                 checked(
                     data,
@@ -117,7 +118,8 @@ class DoneRecord:
                     lambda e: e is None or isinstance(e, dict),
                     "an object or null",
                     None,
-                )
+                ),
+                kinds,
             ),
             checked(data, "forgotten", lambda f: isinstance(f, bool), "true or false", False),
         )
@@ -164,29 +166,30 @@ class JournalHeader:
         return cls(str(lineage), int(serial))
 
 
-def record_from_json(data: Any) -> JournalRecord:
-    """A record from its JSON form; ValueError saying what is wrong if it is not one."""
+def record_from_json(data: Any, kinds: Sequence[str]) -> JournalRecord:
+    """A record (of one of ``kinds``) from its JSON form; ValueError saying what is wrong if
+    it is not one."""
     op = data.get("op") if isinstance(data, dict) else None
-    kind = RECORD_TYPES.get(op) if isinstance(op, str) else None
-    if kind is None:
+    record_type = RECORD_TYPES.get(op) if isinstance(op, str) else None
+    if record_type is None:
         raise ValueError(f"op must be one of {', '.join(RECORD_TYPES)}, not {op!r}")
-    return kind.from_json(data)
+    return record_type.from_json(data, kinds)
 
 
-def parse_record(data: Any) -> JournalRecord | None:
+def parse_record(data: Any, kinds: Sequence[str]) -> JournalRecord | None:
     """A record from its JSON form, or None if ``data`` is not one (a header, damage)."""
     try:
-        return record_from_json(data)
+        return record_from_json(data, kinds)
     except ValueError:
         return None
 
 
-def as_record(record: JournalRecord | dict[str, Any]) -> JournalRecord:
+def as_record(record: JournalRecord | dict[str, Any], kinds: Sequence[str]) -> JournalRecord:
     """What ``Journal.append`` accepts: a typed record, or (for now) its JSON form."""
     if not isinstance(record, dict):
         return record
     try:
-        return record_from_json(record)
+        return record_from_json(record, kinds)
     except ValueError as exc:
         raise StateError(f"not a journal record: {exc}") from None
 
@@ -200,7 +203,7 @@ def fold(state: State, records: Iterable[JournalRecord]) -> State:
     return state
 
 
-def replay_journal(state: State, stored: Sequence[Any], where: str) -> bool:
+def replay_journal(state: State, stored: Sequence[Any], where: str, kinds: Sequence[str]) -> bool:
     """Fold a stored journal (its JSON records, header first) into ``state`` if it builds on
     this very state; return whether it did. A journal of another lineage, or one already folded
     into a newer serial, is ignored."""
@@ -210,7 +213,7 @@ def replay_journal(state: State, stored: Sequence[Any], where: str) -> bool:
     records = []
     for number, data in enumerate(stored[1:], start=1):
         try:
-            records.append(record_from_json(data))
+            records.append(record_from_json(data, kinds))
         except ValueError as exc:
             raise StateError(f"{where}: journal record {number} is not valid: {exc}") from None
     fold(state, records)

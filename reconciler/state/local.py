@@ -33,7 +33,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -102,9 +102,12 @@ class FileJournal:
     journal takes no more records (a half-written line must stay the last).
     """
 
-    def __init__(self, path: Path, state: State, fence: Fence = _no_fence) -> None:
+    def __init__(
+        self, path: Path, state: State, kinds: Sequence[str], fence: Fence = _no_fence
+    ) -> None:
         self.path = path
         self.state = state
+        self.kinds = kinds
         self._fence = fence
         self._lock = threading.Lock()  # the order of records, in the file and in memory
         self._sync_lock = threading.Lock()  # one fsync at a time
@@ -155,7 +158,7 @@ class FileJournal:
             self._synced = covered
 
     def append(self, record: JournalRecord | dict[str, Any]) -> None:
-        typed = as_record(record)
+        typed = as_record(record, self.kinds)
         with self._lock:
             self._fence()
             number = self._write(typed)
@@ -182,8 +185,11 @@ def _lock_signature(stat: os.stat_result) -> tuple[int, int, int, int]:
 
 
 class LocalStateStore:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, kinds: Sequence[str]) -> None:
+        """The state in the file ``path``, of ``kinds`` (the registry's names: an entry of
+        another kind is refused when read)."""
         self.path = Path(path)
+        self.kinds = kinds
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._held: tuple[LockInfo, int] | None = None  # the lock taken through this object
@@ -203,7 +209,7 @@ class LocalStateStore:
 
     def _read_document(self) -> State | None:
         raw = self._stored_document()
-        return None if raw is None else parse_document(raw, str(self.path))
+        return None if raw is None else parse_document(raw, str(self.path), self.kinds)
 
     def _stored_document(self) -> bytes | None:
         try:
@@ -230,7 +236,7 @@ class LocalStateStore:
             self._read_base = (before, document.lineage, document.serial)
         stored = self._stored_journal()
         state = document or orphan_state(stored) or State()
-        state.folded_journal = replay_journal(state, stored, str(self.journal_path))
+        state.folded_journal = replay_journal(state, stored, str(self.journal_path), self.kinds)
         self._read_journal = self._journal_inode() if stored else None
         return state
 
@@ -265,7 +271,7 @@ class LocalStateStore:
             self.journal_path.unlink(missing_ok=True)
         except OSError as exc:
             raise cannot("write", "journal", self.journal_path, exc) from None
-        journal = FileJournal(self.journal_path, state, fence)
+        journal = FileJournal(self.journal_path, state, self.kinds, fence)
         lost = False
         try:
             yield journal

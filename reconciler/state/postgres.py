@@ -33,7 +33,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -220,7 +220,7 @@ class PostgresJournal:
         )
 
     def append(self, record: JournalRecord | dict[str, Any]) -> None:
-        typed = as_record(record)
+        typed = as_record(record, self.store.kinds)
         with self._lock:
             with self._transaction():
                 self.store.fence(self._conn, self.state)
@@ -239,13 +239,16 @@ class PostgresJournal:
 
 
 class PostgresStateStore:
-    def __init__(self, url: str, workspace: str = "default") -> None:
+    def __init__(self, url: str, workspace: str = "default", *, kinds: Sequence[str]) -> None:
+        """The state of ``workspace`` in the database at ``url``, of ``kinds`` (the
+        registry's names: an entry of another kind is refused when read)."""
         if psycopg is None:
             raise ReconcilerError(
                 "the PostgreSQL state backend needs psycopg: pip install 'cce-reconciler[postgres]'"
             )
         self.url = url
         self.workspace = workspace
+        self.kinds = kinds
         self._password = _password_of(url)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
@@ -320,13 +323,15 @@ class PostgresStateStore:
                 f"{self.describe()}: state is not valid: it is nested too deeply"
             ) from None
         where = self.describe()
-        state = State.from_json(row[0], where) if row else orphan_state(stored) or State()
-        state.folded_journal = replay_journal(state, stored, f"{where} journal")
+        state = (
+            State.from_json(row[0], where, self.kinds) if row else orphan_state(stored) or State()
+        )
+        state.folded_journal = replay_journal(state, stored, f"{where} journal", self.kinds)
         return state
 
     def other_workspace(self, name: str) -> PostgresStateStore:
         """Another workspace of the same database, reached with the same URL."""
-        return PostgresStateStore(self.url, name)
+        return PostgresStateStore(self.url, name, kinds=self.kinds)
 
     def workspaces(self) -> list[str]:
         """Every workspace of this database holding a state or a journal, sorted."""

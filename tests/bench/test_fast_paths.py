@@ -38,6 +38,7 @@ from reconciler.gcpause import paused_gc
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State
 from reconciler.state.local import FileJournal
+from reconciler.kinds import names as kind_names
 
 REPO = Path(__file__).resolve().parents[2]
 YAML_FILES = sorted(
@@ -178,7 +179,7 @@ def test_gc_is_restored_when_the_paused_work_fails() -> None:
 def test_group_commit_keeps_every_record_in_order(tmp_path: Path) -> None:
     path = tmp_path / "state.json.journal"
     state = State()
-    journal = FileJournal(path, state)
+    journal = FileJournal(path, state, kind_names())
 
     def work(worker: int) -> None:
         for index in range(50):
@@ -236,15 +237,15 @@ ODD_VALUES = st.sampled_from(
 def test_a_state_entry_reads_as_the_field_by_field_checks_read_it(damage: dict[str, Any]) -> None:
     data = {**ENTRY, **damage}
     try:
-        expected: ResourceState | str = ResourceState.checked_json(data)
+        expected: ResourceState | str = ResourceState.checked_json(data, kind_names())
     except ValueError as exc:
         expected = str(exc)
     try:
-        got: ResourceState | str = ResourceState.from_json(data)
+        got: ResourceState | str = ResourceState.from_json(data, kind_names())
     except ValueError as exc:
         got = str(exc)
     assert got == expected
-    assert ResourceState.from_json(ENTRY).to_json() == ENTRY
+    assert ResourceState.from_json(ENTRY, kind_names()).to_json() == ENTRY
 
 
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO)))

@@ -11,7 +11,8 @@ import pytest
 from reconciler.config import config_digest, load_config, load_desired_state
 from reconciler.errors import ConfigError
 from reconciler.kinds import build_spec
-from reconciler.model import Address, Lifecycle, Location, SecretRef, Target, kind_names
+from reconciler.model import Address, Lifecycle, Location, SecretRef, Target
+from reconciler.kinds import names as kind_names
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]
@@ -45,7 +46,7 @@ def test_quickstart_becomes_the_expected_desired_state() -> None:
     loaded = load_config([str(REPO / "examples" / "quickstart")])
     state = loaded.desired
     assert loaded.target == Target(endpoint="local")
-    assert state.counts() == {
+    assert state.counts(kind_names()) == {
         "user": 1,
         "namespace": 2,
         "repository": 4,
@@ -93,7 +94,7 @@ def test_platform_merges_several_files() -> None:
         "users.yaml",
     ]
     assert Address("repository", "payments/tools/migrate") in state.resources
-    assert state.counts() == {
+    assert state.counts(kind_names()) == {
         "user": 1,
         "namespace": 3,
         "repository": 6,
@@ -284,7 +285,7 @@ def test_repository_names_may_repeat_across_namespaces(write_files: Write) -> No
             + "namespaces: [{name: a}, {name: b}]\nrepositories: [{namespace: a, name: api, tags: [x]}, {namespace: b, name: api, tags: [x]}]\n"
         }
     )
-    assert load_desired_state([str(root)]).counts()["repository"] == 2
+    assert load_desired_state([str(root)]).counts(kind_names())["repository"] == 2
 
 
 def test_the_same_user_twice_is_a_duplicate_not_a_second_user(write_files: Write) -> None:
@@ -296,7 +297,7 @@ def test_the_same_user_twice_is_a_duplicate_not_a_second_user(write_files: Write
 
 def test_empty_sections_are_allowed(write_files: Write) -> None:
     root = write_files({"a.yaml": TARGET + "users:\nnamespaces: []\nrepositories:\nclusters:\n"})
-    assert load_desired_state([str(root)]).counts() == {
+    assert load_desired_state([str(root)]).counts(kind_names()) == {
         "user": 0,
         "namespace": 0,
         "repository": 0,
@@ -320,7 +321,7 @@ def test_secrets_are_not_read_without_check_secrets(
     root = write_files(
         {"a.yaml": TARGET + "users: [{username: ccetest, password: {env: CCR_TEST_UNSET}}]\n"}
     )
-    assert load_desired_state([str(root)]).counts()["user"] == 1
+    assert load_desired_state([str(root)]).counts(kind_names())["user"] == 1
 
 
 def test_check_secrets_resolves_every_reference(
@@ -336,7 +337,7 @@ def test_check_secrets_resolves_every_reference(
             "secrets/admin.txt": "another-secret\n",
         }
     )
-    assert load_desired_state([str(root)], check_secrets=True).counts()["cluster"] == 1
+    assert load_desired_state([str(root)], check_secrets=True).counts(kind_names())["cluster"] == 1
     (root / "secrets" / "admin.txt").unlink()
     monkeypatch.setenv("CCR_TEST_SET", "")
     found = diagnostics([str(root)], check_secrets=True)

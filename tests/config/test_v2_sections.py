@@ -17,6 +17,7 @@ from reconciler.config.yamlload import read_document
 from reconciler.errors import ConfigError
 from reconciler.kinds import kind_named
 from reconciler.model import Address, Lifecycle, SecretRef
+from reconciler.kinds import names as kind_names
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]
@@ -192,7 +193,7 @@ def test_keys_left_out_take_the_kinds_defaults(write_files: Write) -> None:
         "vpcSubnetID": "sbn-node",
         "securityGroupID": "g-sg",
     }
-    assert state.counts()["k8s_cluster"] == 1 and state.counts()["instance_group"] == 1
+    assert state.counts(kind_names())["k8s_cluster"] == 1 and state.counts(kind_names())["instance_group"] == 1
 
 
 @pytest.mark.parametrize(
@@ -285,7 +286,7 @@ def test_pod_networks_of_v1_and_v2_clusters_are_separate_rules(write_files: Writ
     workers: {count: 1, instanceType: "10", cpu: 4, memory: 8, imageId: m-1, subnetUuid: sbn-1, securityGroupId: g-1}
 """
     root = write_files({"a.yaml": TARGET + v1 + CLUSTER + "    podCIDR: 10.0.0.0/16\n"})
-    assert load_desired_state([str(root)]).counts()["k8s_cluster"] == 1
+    assert load_desired_state([str(root)]).counts(kind_names())["k8s_cluster"] == 1
 
 
 def test_a_broken_k8s_clusters_section_does_not_cascade_into_instance_groups(
@@ -317,7 +318,7 @@ def test_the_fast_path_accepts_the_v2_example() -> None:
 def test_the_v2_example_is_valid_and_complete() -> None:
     result = load_config([str(REPO / "examples" / "v2")])
     assert result.warnings == ()
-    counts = result.desired.counts()
+    counts = result.desired.counts(kind_names())
     assert (counts["k8s_cluster"], counts["instance_group"], counts["cluster"]) == (1, 2, 0)
     assert counts["addon"] == 2
     groups: list[Any] = result.desired.of_kind("instance_group")

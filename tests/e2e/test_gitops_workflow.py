@@ -45,6 +45,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.planfile import read as read_plan
 from reconciler.state.postgres import PostgresStateStore
+from reconciler.kinds import names as kind_names
 from tests.state.conftest import PgServer, pg_server
 
 from .conftest import PASSWORD, ROOT
@@ -619,7 +620,7 @@ def test_pull_request_merge_and_nightly_jobs_against_the_emulator(
     assert "stale" not in applied and "planning again" not in applied, applied
     assert ["run", "download", "4201", "--name", "plans", "--dir", "."] in runner.gh_calls()
     for env in ENVIRONMENTS:  # one PostgreSQL workspace per environment
-        managed = PostgresStateStore(cloud.state_url, env).read().resources
+        managed = PostgresStateStore(cloud.state_url, env, kinds=kind_names()).read().resources
         assert f"cluster.shop-{env}" in {str(a) for a in managed}
 
     # --- the next pull request with the same configuration: nothing to do anywhere
@@ -677,7 +678,7 @@ def lock_held_by_another_run(url: str, workspace: str, grace: float) -> Iterator
         return int(row[0]) if row else 0
 
     def hold() -> None:
-        with PostgresStateStore(url, workspace).lock("apply"), psycopg.connect(url) as watcher:
+        with PostgresStateStore(url, workspace, kinds=kind_names()).lock("apply"), psycopg.connect(url) as watcher:
             held.set()
             watcher.autocommit = True
             before = reads(watcher)

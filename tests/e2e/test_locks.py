@@ -7,13 +7,14 @@ import threading
 import time
 
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 from .conftest import BASE, Workspace
 
 
 def test_apply_waits_for_a_lock_that_is_released_in_time(ws: Workspace) -> None:
     ws.write(BASE)
-    store = LocalStateStore(ws.state_file())
+    store = LocalStateStore(ws.state_file(), kinds=kind_names())
     held = threading.Event()
 
     def hold() -> None:
@@ -32,7 +33,7 @@ def test_apply_waits_for_a_lock_that_is_released_in_time(ws: Workspace) -> None:
 
 def test_apply_gives_up_after_the_lock_timeout(ws: Workspace) -> None:
     ws.write(BASE)
-    store = LocalStateStore(ws.state_file())
+    store = LocalStateStore(ws.state_file(), kinds=kind_names())
     with store.lock("someone else") as info:
         started = time.monotonic()
         result = ws.cli("apply", str(ws.root), "--auto-approve", "--lock-timeout", "1s")
@@ -46,7 +47,7 @@ def test_plan_names_the_run_holding_the_lock_and_writes_nothing(ws: Workspace) -
     ws.write(BASE)
     assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
     before = ws.state_file().read_bytes()
-    store = LocalStateStore(ws.state_file())
+    store = LocalStateStore(ws.state_file(), kinds=kind_names())
     with store.lock("a nightly apply") as info:
         result = ws.cli("plan", str(ws.root))
     assert result.code == 0, result.err

@@ -11,6 +11,7 @@ from pathlib import Path
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 from .conftest import PASSWORD, Workspace
 
@@ -82,9 +83,9 @@ def test_a_plan_that_would_delete_an_object_another_state_records_is_refused(
         ).code
         == 0
     )
-    prod = LocalStateStore(envs / "prod" / "state.json")
+    prod = LocalStateStore(envs / "prod" / "state.json", kinds=kind_names())
     state = prod.read()
-    shared = LocalStateStore(envs / "dev" / "state.json").read().resources
+    shared = LocalStateStore(envs / "dev" / "state.json", kinds=kind_names()).read().resources
     state.resources[next(a for a in shared if a.name == "shared")] = next(
         e for a, e in shared.items() if a.name == "shared"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 from .conftest import BASE, Workspace
 
@@ -161,7 +162,7 @@ def test_unmanaged_object_is_a_conflict_until_imported(ws: Workspace) -> None:
 
 def test_lock_held_by_someone_else_exits_4(ws: Workspace) -> None:
     ws.write(BASE)
-    store = LocalStateStore(ws.state_file())
+    store = LocalStateStore(ws.state_file(), kinds=kind_names())
     with store.lock("test holder") as info:
         result = ws.cli("apply", str(ws.root), "--auto-approve")
     assert result.code == 4

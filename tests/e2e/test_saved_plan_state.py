@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 from .conftest import Workspace
 
@@ -45,7 +46,7 @@ def test_a_saved_plan_applies_to_the_state_it_was_made_against(
     assert applied.code == 0, applied.out + applied.err
     assert state.exists(), "the first write goes to the state the plan was made against"
     assert not (cfg / ".reconciler" / "state.json").exists()
-    assert set(map(str, LocalStateStore(state).read().resources)) == {
+    assert set(map(str, LocalStateStore(state, kinds=kind_names()).read().resources)) == {
         "user.ccetest",
         "namespace.team-a",
     }
@@ -56,7 +57,7 @@ def test_a_saved_plan_applies_to_the_state_it_was_made_against(
     assert again.code == 0, again.err
     second = ws.cli("apply", "--plan", str(plan_file))
     assert second.code == 0, second.out + second.err
-    assert "namespace.team-b" in map(str, LocalStateStore(state).read().resources)
+    assert "namespace.team-b" in map(str, LocalStateStore(state, kinds=kind_names()).read().resources)
     assert not (cfg / ".reconciler" / "state.json").exists()
 
 

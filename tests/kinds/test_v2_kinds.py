@@ -31,6 +31,7 @@ from reconciler.planner import make_plan
 from reconciler.refresh import refresh
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 PASSWORD = "Passw0rd!node"
 CLUSTER = Address("k8s_cluster", "prod")
@@ -145,7 +146,7 @@ class Harness:
 def h(emulator: EmulatorHandle, tmp_path: Path) -> Iterator[Harness]:
     creds = Credentials(emulator.access_key_id, emulator.secret_access_key)
     with CceClient.connect(emulator.url, creds) as client:
-        yield Harness(client, LocalStateStore(str(tmp_path / "state.json")), emulator)
+        yield Harness(client, LocalStateStore(str(tmp_path / "state.json"), kinds=kind_names()), emulator)
 
 
 def actions(plan: Plan) -> dict[Address, Action]:

@@ -10,13 +10,14 @@ from reconciler.kinds.base import LiveObject
 from reconciler.model import Address
 from reconciler.plan import LiveState
 from reconciler.state import State
+from reconciler.kinds import names as kind_names
 
 
 def live_from(items: list[dict[str, Any]]) -> LiveState:
     by_id: dict[tuple[str, str], LiveObject] = {}
     by_name: dict[Address, list[LiveObject]] = {}
     for item in items:
-        address = Address.parse(item["address"])
+        address = Address.parse(item["address"], kind_names())
         obj = LiveObject(
             address,
             item["cloud_id"],
@@ -32,4 +33,4 @@ def live_from(items: list[dict[str, Any]]) -> LiveState:
 def state_from(path: Path) -> State:
     if not path.exists():
         return State(lineage="fixture")
-    return State.from_json(json.loads(path.read_text()), str(path))
+    return State.from_json(json.loads(path.read_text()), str(path), kind_names())

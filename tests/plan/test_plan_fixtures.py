@@ -12,6 +12,7 @@ from reconciler.config import load_desired_state
 from reconciler.model import Address
 from reconciler.planner import make_plan
 from reconciler.render import plan_to_json, render_plan
+from reconciler.kinds import names as kind_names
 
 from .livefixture import live_from, state_from
 
@@ -30,14 +31,14 @@ def run_case(case: str) -> tuple[str, dict]:
         if (folder / "options.json").exists()
         else {}
     )
-    secrets = {(Address.parse(a), k): v for a, k, v in options.get("secrets", [])}
+    secrets = {(Address.parse(a, kind_names()), k): v for a, k, v in options.get("secrets", [])}
     plan = make_plan(
         desired,
         state,
         live,
         secrets,
-        targets=[Address.parse(t) for t in options.get("targets", [])],
-        allow_replace=[Address.parse(t) for t in options.get("replace", [])],
+        targets=[Address.parse(t, kind_names()) for t in options.get("targets", [])],
+        allow_replace=[Address.parse(t, kind_names()) for t in options.get("replace", [])],
     )
     return render_plan(plan), plan_to_json(plan)
 

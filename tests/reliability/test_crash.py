@@ -133,7 +133,8 @@ WRITER = """
 import sys
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
-store = LocalStateStore(sys.argv[1])
+from reconciler.kinds import names as kind_names
+store = LocalStateStore(sys.argv[1], kinds=kind_names())
 state = store.read()
 while True:
     n = state.serial + 1
@@ -146,7 +147,7 @@ while True:
 
 def test_kill_during_state_writes_leaves_old_or_new(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    store = LocalStateStore(path)
+    store = LocalStateStore(path, kinds=kind_names())
     store.write(State(lineage="crash-test"))
     for round_ in range(15):
         proc = subprocess.Popen(

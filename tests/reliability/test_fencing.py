@@ -27,6 +27,7 @@ from reconciler.model import Address
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
+from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import Result, Workspace
 from tests.state.conftest import PgServer, pg_server
 
@@ -80,7 +81,7 @@ class Local:
     """The local backend as the CLI finds it (beside the config)."""
 
     def __init__(self, ws: Workspace) -> None:
-        self.store = LocalStateStore(ws.state_file())
+        self.store = LocalStateStore(ws.state_file(), kinds=kind_names())
         self.args: tuple[str, ...] = ()
 
     def cloud_id_journaled(self) -> bool:
@@ -99,7 +100,7 @@ class Postgres:
 
     def __init__(self, server: PgServer) -> None:
         self.url, self.workspace = server.url(), f"fence-{uuid.uuid4().hex[:8]}"
-        self.store = PostgresStateStore(self.url, self.workspace)
+        self.store = PostgresStateStore(self.url, self.workspace, kinds=kind_names())
         self.args = ("--state", self.url, "--workspace", self.workspace)
         self.store.read()  # creates the tables the queries below look at
 

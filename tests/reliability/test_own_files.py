@@ -30,6 +30,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.state import LockInfo
 from reconciler.state.journal import IntentRecord, JournalHeader, dumps
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import ROOT, Workspace
 
 PRECIOUS = "the user's own file; the tool must never write here\n"
@@ -211,7 +212,7 @@ def test_a_killed_runs_journal_is_gone_once_folded(ws: Workspace) -> None:
     credentials = Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
     with CceClient.connect(ws.emulator.url, credentials) as client:
         client.create_namespace("team-b", public=False, user="ccetest")  # the killed run's
-    store = LocalStateStore(state_dir(ws) / "state.json")
+    store = LocalStateStore(state_dir(ws) / "state.json", kinds=kind_names())
     state = store.read()
     entry = state.resources[next(a for a in state.resources if a.kind == "namespace")]
     from reconciler.model import Address

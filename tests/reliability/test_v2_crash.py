@@ -31,6 +31,7 @@ import pytest
 import yaml
 
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import ROOT, Workspace
 
 from .scenario import damage, expected_v2, observed_v2, unmanaged, v2_clusters, v2_groups
@@ -101,7 +102,7 @@ def state_doc(folder: Path) -> dict[str, Any]:
 
 def pending_creates(folder: Path) -> dict[str, str | None]:
     """What a killed run left in flight: address -> journaled cloud id (None: not yet known)."""
-    state = LocalStateStore(folder / ".reconciler" / "state.json").read()
+    state = LocalStateStore(folder / ".reconciler" / "state.json", kinds=kind_names()).read()
     return {str(p.address): p.cloud_id for p in state.pending.values() if p.action == "create"}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import Workspace
 
 V2 = "/api/cce/service/v2"
@@ -128,7 +129,7 @@ def test_a_kill_during_the_upgrade_wait_resumes_the_same_workflow(
     workflow_id = wait_for(ws, proc, polled_workflow(mark))
     kill(proc)
     # the killed run journaled the workflow's id before it waited
-    state = LocalStateStore(folder / ".reconciler" / "state.json").read()
+    state = LocalStateStore(folder / ".reconciler" / "state.json", kinds=kind_names()).read()
     assert [p.cloud_id for p in state.pending.values() if p.action == "update"] == [workflow_id]
     assert len(posts(ws)) == 1
 

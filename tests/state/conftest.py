@@ -28,6 +28,7 @@ import pytest
 
 from reconciler.state import StateStore
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 PG_BIN_CANDIDATES = (
     "/usr/lib/postgresql/15/bin",
@@ -198,16 +199,16 @@ class Backend:
     def store(self, spec: tuple[str, str]) -> StateStore:
         location, workspace = spec
         if self.name == "local":
-            return LocalStateStore(location)
+            return LocalStateStore(location, kinds=kind_names())
         from reconciler.state.postgres import PostgresStateStore
 
-        return PostgresStateStore(location, workspace)
+        return PostgresStateStore(location, workspace, kinds=kind_names())
 
     def journal_left(self, spec: tuple[str, str]) -> bool:
         """Whether a journal is stored (the one thing the interface does not show)."""
         location, workspace = spec
         if self.name == "local":
-            return LocalStateStore(location).journal_path.exists()
+            return LocalStateStore(location, kinds=kind_names()).journal_path.exists()
         import psycopg
 
         with psycopg.connect(location) as conn:

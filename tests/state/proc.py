@@ -16,14 +16,15 @@ import time
 from reconciler.model import Address
 from reconciler.state import CloudIdRecord, IntentRecord, StateStore, new_intent_id
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 
 def open_store(backend: str, location: str, workspace: str) -> StateStore:
     if backend == "local":
-        return LocalStateStore(location)
+        return LocalStateStore(location, kinds=kind_names())
     from reconciler.state.postgres import PostgresStateStore
 
-    return PostgresStateStore(location, workspace)
+    return PostgresStateStore(location, workspace, kinds=kind_names())
 
 
 def say(line: str) -> None:

@@ -27,6 +27,7 @@ from reconciler.state import (
     StateStore,
     hash_secret,
 )
+from reconciler.kinds import names as kind_names
 
 from .conftest import Backend, Proc
 
@@ -36,7 +37,7 @@ def entry(cloud_id: str, **changes: object) -> ResourceState:
 
 
 def done(address: str, cloud_id: str, intent: str = "") -> DoneRecord:
-    return DoneRecord(intent or f"i-{address}", Address.parse(address), entry(cloud_id))
+    return DoneRecord(intent or f"i-{address}", Address.parse(address, kind_names()), entry(cloud_id))
 
 
 def wait_for_lock(store: StateStore, seconds: float = 5.0) -> LockInfo:
@@ -54,7 +55,7 @@ def wait_for_lock(store: StateStore, seconds: float = 5.0) -> LockInfo:
 
 def seeded(store: StateStore) -> State:
     state = store.read()
-    state.resources[Address.parse("user.alice")] = entry("u-1", ownership=ADOPTED)
+    state.resources[Address("user", "alice")] = entry("u-1", ownership=ADOPTED)
     return store.write(state)
 
 
@@ -75,14 +76,14 @@ def test_write_then_read_round_trips_and_bumps_the_serial(store: StateStore) -> 
         secret_hashes={"password": hash_secret("pw")},
         applied={"a": [1, {"b": None}]},
     )
-    state.resources[Address.parse("user.alice")] = alice
+    state.resources[Address("user", "alice")] = alice
     first = store.write(state)
     assert first.serial == 1
     again = store.read()
     assert (again.lineage, again.serial, again.resources) == (
         state.lineage,
         1,
-        {Address.parse("user.alice"): alice},
+        {Address("user", "alice"): alice},
     )
     assert store.write(again).serial == 2
     assert store.read().serial == 2
@@ -92,7 +93,7 @@ def test_write_refuses_a_different_lineage(store: StateStore) -> None:
     seeded(store)
     with pytest.raises(StateError, match="lineage"):
         store.write(State())
-    assert Address.parse("user.alice") in store.read().resources
+    assert Address("user", "alice") in store.read().resources
 
 
 def test_describe_names_the_store(store: StateStore) -> None:
@@ -107,14 +108,14 @@ def test_journal_exit_folds_the_records_and_drops_the_journal(
 ) -> None:
     state = seeded(store)
     with store.journal(state) as journal:
-        journal.append(IntentRecord("i1", Address.parse("user.bob"), "create"))
+        journal.append(IntentRecord("i1", Address("user", "bob"), "create"))
         journal.append(CloudIdRecord("i1", "u-2"))
         assert backend.journal_left(spec)
         journal.append(done("user.bob", "u-2", intent="i1"))
-        journal.append(DoneRecord("i2", Address.parse("user.alice"), None))
+        journal.append(DoneRecord("i2", Address("user", "alice"), None))
     assert not backend.journal_left(spec)
     after = store.read()
-    assert after.resources == {Address.parse("user.bob"): entry("u-2")}
+    assert after.resources == {Address("user", "bob"): entry("u-2")}
     assert (after.pending, after.serial, state.serial) == ({}, 2, 2)
 
 
@@ -123,7 +124,7 @@ def test_journal_exit_writes_even_when_the_run_fails(store: StateStore) -> None:
     with pytest.raises(RuntimeError), store.journal(state) as journal:
         journal.append(done("user.bob", "u-2"))
         raise RuntimeError("boom")
-    assert Address.parse("user.bob") in store.read().resources
+    assert Address("user", "bob") in store.read().resources
 
 
 def test_journal_appends_from_many_threads(store: StateStore) -> None:
@@ -278,7 +279,7 @@ def locked_update(store: StateStore, address: str, journaled: bool) -> None:
                     with store.journal(state) as journal:
                         journal.append(done(address, "x"))
                 else:
-                    state.resources[Address.parse(address)] = entry("x")
+                    state.resources[Address.parse(address, kind_names())] = entry("x")
                     store.write(state)
                 return
         except StateLockedError:

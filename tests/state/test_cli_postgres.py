@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from reconciler.state.postgres import PostgresStateStore
+from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import BASE, Workspace, ws
 
 __all__ = ["ws"]
@@ -20,7 +21,7 @@ def test_apply_and_plan_with_postgres_state(ws: Workspace, database_url: str) ->
     )
     assert first.code == 0, first.out + first.err
     assert not ws.state_file().exists(), "no local state when the state is in PostgreSQL"
-    state = PostgresStateStore(url, workspace).read()
+    state = PostgresStateStore(url, workspace, kinds=kind_names()).read()
     assert len(state.resources) == 7 and state.serial >= 1
     again = ws.cli(
         "plan", str(ws.root), "--state", url, "--workspace", workspace, "--detailed-exitcode"
@@ -28,7 +29,7 @@ def test_apply_and_plan_with_postgres_state(ws: Workspace, database_url: str) ->
     assert again.code == 0, again.out
     other = ws.cli("plan", str(ws.root), "--state", url, "--workspace", workspace + "-other")
     assert other.code == 3, "another workspace manages nothing, so the live objects are conflicts"
-    with PostgresStateStore(url, workspace).lock("someone else") as info:
+    with PostgresStateStore(url, workspace, kinds=kind_names()).lock("someone else") as info:
         locked = ws.cli(
             "apply", str(ws.root), "--auto-approve", "--state", url, "--workspace", workspace
         )
@@ -71,7 +72,7 @@ def test_a_saved_plan_applies_to_its_postgres_workspace(
     applied = ws.cli("apply", "--plan", str(plan_file))
     assert applied.code == 0, applied.out + applied.err
     assert not ws.state_file().exists(), "nothing lands in a local file"
-    assert len(PostgresStateStore(public, workspace).read().resources) == 7
+    assert len(PostgresStateStore(public, workspace, kinds=kind_names()).read().resources) == 7
 
     # against the state that now holds them: the next saved plan is not "stale"
     ws.write(BASE.replace("description: payment API", "description: payments"))
@@ -83,7 +84,7 @@ def test_a_saved_plan_applies_to_its_postgres_workspace(
         "apply", "--plan", str(plan_file), "--state", with_password, "--workspace", workspace
     )
     assert named.code == 0, named.out + named.err
-    assert PostgresStateStore(public, workspace).read().serial == 2
+    assert PostgresStateStore(public, workspace, kinds=kind_names()).read().serial == 2
 
 
 def test_one_owner_across_the_workspaces_of_one_database(ws: Workspace, database_url: str) -> None:
@@ -106,4 +107,4 @@ def test_one_owner_across_the_workspaces_of_one_database(ws: Workspace, database
         "import", "namespace.team-a", "team-a", str(ws.root), "--state", url, "--workspace", prod
     )
     assert imported.code == 3 and owner in imported.err, imported.out + imported.err
-    assert PostgresStateStore(url, prod).read().resources == {}
+    assert PostgresStateStore(url, prod, kinds=kind_names()).read().resources == {}

@@ -17,11 +17,12 @@ from reconciler.model import Address
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
+from reconciler.kinds import names as kind_names
 
 
 def valid() -> dict[str, Any]:
     state = State(lineage="doc-test", serial=3)
-    state.resources[Address.parse("user.bob")] = ResourceState("user", "bob")
+    state.resources[Address("user", "bob")] = ResourceState("user", "bob")
     return state.to_json()
 
 
@@ -89,7 +90,7 @@ def test_a_damaged_local_document_names_the_file_and_the_fault(tmp_path: Path, n
     path = tmp_path / "state.json"
     path.write_text(json.dumps(document))
     with pytest.raises(StateError) as caught:
-        LocalStateStore(path).read()
+        LocalStateStore(path, kinds=kind_names()).read()
     message = str(caught.value)
     assert message.startswith(f"{path}: state is not valid")
     assert expected in message
@@ -104,13 +105,13 @@ def test_hostile_bytes_are_a_state_error(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(raw)
     with pytest.raises(StateError, match=f"^{path}: state is not valid"):
-        LocalStateStore(path).read()
+        LocalStateStore(path, kinds=kind_names()).read()
 
 
 def test_the_valid_document_reads(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text(json.dumps(valid()))
-    state = LocalStateStore(path).read()
+    state = LocalStateStore(path, kinds=kind_names()).read()
     assert (state.lineage, state.serial, len(state.resources)) == ("doc-test", 3, 1)
 
 
@@ -147,7 +148,7 @@ def test_a_damaged_postgres_document_is_a_state_error(
     database_url: str, text: str, expected: str
 ) -> None:
     workspace = f"damaged-{uuid.uuid4().hex[:8]}"
-    store = PostgresStateStore(database_url, workspace)
+    store = PostgresStateStore(database_url, workspace, kinds=kind_names())
     store.read()  # creates the tables
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(

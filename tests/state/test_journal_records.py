@@ -24,8 +24,9 @@ from reconciler.state import (
     parse_record,
 )
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
-BOB = Address.parse("user.bob")
+BOB = Address("user", "bob")
 ENTRY = ResourceState("user", "bob", protect=True, fingerprint="f", applied={"a": [1, None]})
 
 
@@ -60,18 +61,18 @@ TYPED: list[JournalRecord] = [
     intent(),
     CloudIdRecord("i1", "bob"),
     DoneRecord("i1", BOB, ENTRY),
-    DoneRecord("i2", Address.parse("user.gone"), None),
+    DoneRecord("i2", Address("user", "gone"), None),
 ]
 
 
 def test_records_keep_the_old_json_format_both_ways() -> None:
     assert [r.to_json() for r in TYPED] == OLD_FORMAT
-    assert [parse_record(d) for d in OLD_FORMAT] == TYPED
+    assert [parse_record(d, kind_names()) for d in OLD_FORMAT] == TYPED
 
 
 def test_an_old_intent_without_optional_fields_still_parses() -> None:
-    record = parse_record({"op": "intent", "id": "i9", "address": "user.x", "action": "delete"})
-    assert record == IntentRecord("i9", Address.parse("user.x"), "delete")
+    record = parse_record({"op": "intent", "id": "i9", "address": "user.x", "action": "delete"}, kind_names())
+    assert record == IntentRecord("i9", Address("user", "x"), "delete")
 
 
 @pytest.mark.parametrize(
@@ -89,12 +90,12 @@ def test_an_old_intent_without_optional_fields_still_parses() -> None:
     ],
 )
 def test_anything_else_is_not_a_record(data: Any) -> None:
-    assert parse_record(data) is None
+    assert parse_record(data, kind_names()) is None
 
 
 def test_fold_is_one_function_and_idempotent() -> None:
     state = State(lineage="l")
-    state.resources[Address.parse("user.gone")] = ResourceState("user", "gone")
+    state.resources[Address("user", "gone")] = ResourceState("user", "gone")
     fold(state, TYPED[:2])
     assert state.pending == {
         "i1": PendingIntent("i1", BOB, "create", "bob", ENTRY, "2024-01-01T00:00:00Z")
@@ -118,7 +119,7 @@ def test_both_backends_take_typed_records_and_dicts(store: StateStore) -> None:
         journal.append(OLD_FORMAT[1])
         assert journal.state.pending["i1"].cloud_id == "bob"
         journal.append(DoneRecord("i1", BOB, ENTRY))
-        journal.append(intent("i3", address=Address.parse("user.carol"), entry=None))
+        journal.append(intent("i3", address=Address("user", "carol"), entry=None))
     after = store.read()
     assert after.resources == {BOB: ENTRY}
     assert list(after.pending) == ["i3"]
@@ -135,7 +136,7 @@ def test_a_dict_that_is_no_record_is_refused_before_anything_is_stored(
 
 
 def test_the_journal_file_holds_the_old_line_format(tmp_path: Path) -> None:
-    store = LocalStateStore(tmp_path / "state.json")
+    store = LocalStateStore(tmp_path / "state.json", kinds=kind_names())
     state = store.read()
     with store.journal(state) as journal:
         for record in TYPED[:2]:
@@ -147,7 +148,7 @@ def test_the_journal_file_holds_the_old_line_format(tmp_path: Path) -> None:
 
 
 def test_a_journal_written_by_an_older_run_is_folded(tmp_path: Path) -> None:
-    store = LocalStateStore(tmp_path / "state.json")
+    store = LocalStateStore(tmp_path / "state.json", kinds=kind_names())
     base = store.write(State(lineage="old-run"))
     header = {"op": "header", "lineage": "old-run", "base_serial": base.serial}
     lines = [json.dumps(r) for r in (header, *OLD_FORMAT[:2])]
@@ -158,7 +159,7 @@ def test_a_journal_written_by_an_older_run_is_folded(tmp_path: Path) -> None:
 
 
 def test_a_damaged_record_in_a_journal_is_a_state_error_naming_it(tmp_path: Path) -> None:
-    store = LocalStateStore(tmp_path / "state.json")
+    store = LocalStateStore(tmp_path / "state.json", kinds=kind_names())
     base = store.write(State(lineage="old-run"))
     header = {"op": "header", "lineage": "old-run", "base_serial": base.serial}
     damaged = {"op": "done", "id": "i1", "address": "user.x", "entry": {"kind": "bucket"}}

@@ -17,6 +17,7 @@ from reconciler.model import Address
 from reconciler.state import ADOPTED, PendingIntent, ResourceState, State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
+from reconciler.kinds import names as kind_names
 
 from .conftest import PgServer
 
@@ -24,14 +25,14 @@ from .conftest import PgServer
 @pytest.fixture
 def local_state(tmp_path: Path) -> tuple[Path, State]:
     """A local state at serial 3 with two resources and one unfinished operation."""
-    store = LocalStateStore(tmp_path / ".reconciler" / "state.json")
+    store = LocalStateStore(tmp_path / ".reconciler" / "state.json", kinds=kind_names())
     state = store.read()
-    state.resources[Address.parse("user.alice")] = ResourceState(
+    state.resources[Address("user", "alice")] = ResourceState(
         "user", "u-1", ADOPTED, protect=True
     )
-    state.resources[Address.parse("namespace.team-a")] = ResourceState("namespace", "ns-1")
+    state.resources[Address("namespace", "team-a")] = ResourceState("namespace", "ns-1")
     state.pending["p1"] = PendingIntent(
-        "p1", Address.parse("repository.team-a/api"), "create", "r-1"
+        "p1", Address("repository", "team-a/api"), "create", "r-1"
     )
     for _ in range(3):
         state = store.write(state)
@@ -40,7 +41,7 @@ def local_state(tmp_path: Path) -> tuple[Path, State]:
 
 @pytest.fixture
 def target(pg_server: PgServer) -> PostgresStateStore:
-    return PostgresStateStore(pg_server.url(), f"ws-{uuid.uuid4().hex[:8]}")
+    return PostgresStateStore(pg_server.url(), f"ws-{uuid.uuid4().hex[:8]}", kinds=kind_names())
 
 
 def migrate(source: Path, target: PostgresStateStore) -> Result:
@@ -76,7 +77,7 @@ def test_migrate_refuses_a_workspace_holding_another_state(
     local_state: tuple[Path, State], target: PostgresStateStore
 ) -> None:
     other = State()
-    other.resources[Address.parse("user.bob")] = ResourceState("user", "u-9")
+    other.resources[Address("user", "bob")] = ResourceState("user", "u-9")
     target.write(other)
     result = migrate(local_state[0], target)
     assert isinstance(result.exception, StateError)
@@ -147,8 +148,8 @@ def test_migrate_through_the_cli(
     assert done.returncode == 0, done.stderr
     assert "Migrated 2 resources" in done.stdout
     assert target.read().lineage == state.lineage
-    elsewhere = PostgresStateStore(target.url, f"{target.workspace}-x")
-    other = State(resources={Address.parse("user.bob"): ResourceState("user", "u-9")})
+    elsewhere = PostgresStateStore(target.url, f"{target.workspace}-x", kinds=kind_names())
+    other = State(resources={Address("user", "bob"): ResourceState("user", "u-9")})
     elsewhere.write(other)
     refused = subprocess.run(
         [*argv, "--workspace", elsewhere.workspace],

@@ -23,6 +23,7 @@ from reconciler.state.document import (
     check_depth,
     parse_document,
 )
+from reconciler.kinds import names as kind_names
 
 
 def written() -> dict[str, Any]:
@@ -99,17 +100,17 @@ def test_the_one_pass_takes_only_what_the_checks_take_and_reads_it_alike(
     for part in place:
         target = target[part]
     target[key] = value
-    fast = _well_formed_state(copy.deepcopy(document))
+    fast = _well_formed_state(copy.deepcopy(document), kind_names())
     if fast is not None:
         assert checked(document) == fast
 
 
 def test_a_written_document_is_read_in_one_pass_as_the_checks_read_it() -> None:
     document = written()
-    fast = _well_formed_state(document)
+    fast = _well_formed_state(document, kind_names())
     assert fast is not None and fast == checked(document)
     for address, entry in fast.resources.items():
-        assert vars(entry) == vars(ResourceState.checked_json(document["resources"][str(address)]))
+        assert vars(entry) == vars(ResourceState.checked_json(document["resources"][str(address)], kind_names()))
 
 
 @pytest.mark.parametrize(
@@ -121,8 +122,8 @@ def test_an_applied_nested_past_the_one_pass_goes_through_the_checks(
 ) -> None:
     document = written()
     document["resources"]["user.bob"][where] = {"k": deep(levels - 1)}
-    assert (_well_formed_state(document) is not None) is taken
-    state = parse_document(json.dumps(document), "state.json")  # within MAX_DEPTH: fine
+    assert (_well_formed_state(document, kind_names()) is not None) is taken
+    state = parse_document(json.dumps(document), "state.json", kind_names())  # within MAX_DEPTH: fine
     assert state.resources[Address("user", "bob")].applied == {"k": deep(levels - 1)}
 
 
@@ -130,12 +131,12 @@ def test_one_level_too_deep_is_refused_with_the_checks_message() -> None:
     document = written()
     document["resources"]["user.bob"]["applied"] = {"k": deep(MAX_DEPTH)}
     with pytest.raises(StateError, match="nested deeper than 64 levels"):
-        parse_document(json.dumps(document), "state.json")
+        parse_document(json.dumps(document), "state.json", kind_names())
 
 
 def test_an_entry_read_alone_is_the_entry_its_fields_make() -> None:
     data = written()["resources"]["cluster.prod"]
-    entry = _well_formed_entry(data)
-    assert entry is not None and vars(entry) == vars(ResourceState.checked_json(data))
-    assert list(vars(entry)) == list(vars(ResourceState.checked_json(data)))  # shared keys
+    entry = _well_formed_entry(data, kind_names())
+    assert entry is not None and vars(entry) == vars(ResourceState.checked_json(data, kind_names()))
+    assert list(vars(entry)) == list(vars(ResourceState.checked_json(data, kind_names())))  # shared keys
     assert entry.applied is not data["applied"]  # a copy, as the checks make

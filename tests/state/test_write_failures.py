@@ -21,6 +21,7 @@ from reconciler.errors import StateError
 from reconciler.model import Address
 from reconciler.state import DoneRecord, IntentRecord, ResourceState, State
 from reconciler.state.local import LocalStateStore
+from reconciler.kinds import names as kind_names
 
 ERRORS = {
     errno.EACCES: "Permission denied",
@@ -35,7 +36,7 @@ def done(name: str) -> DoneRecord:
 
 @pytest.fixture
 def store(tmp_path: Path) -> LocalStateStore:
-    store = LocalStateStore(tmp_path / ".reconciler" / "state.json")
+    store = LocalStateStore(tmp_path / ".reconciler" / "state.json", kinds=kind_names())
     state = State(lineage="disk-test")
     state.resources[Address("user", "alice")] = ResourceState("user", "alice")
     store.write(state)
@@ -107,7 +108,7 @@ def test_an_unwritable_directory_is_a_state_error_too(store: LocalStateStore) ->
 def test_a_lock_in_an_unwritable_directory_is_a_state_error(tmp_path: Path) -> None:
     directory = tmp_path / "ro"
     directory.mkdir()
-    store = LocalStateStore(directory / "state.json")
+    store = LocalStateStore(directory / "state.json", kinds=kind_names())
     with unwritable(directory), pytest.raises(StateError, match="^cannot lock state"):
         with store.lock("apply"):
             pass

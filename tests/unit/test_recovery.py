@@ -7,6 +7,7 @@ from reconciler.model import Address
 from reconciler.plan import LiveState
 from reconciler.recovery import recover
 from reconciler.state import PendingIntent, ResourceState, State
+from reconciler.kinds import names as kind_names
 
 POOL = Address("instance_group", "prod/pool-a")
 GROUP_ID = "cce-abc/cce-ig-1"
@@ -37,5 +38,5 @@ def test_the_operation_round_trips_and_is_left_out_when_there_is_none() -> None:
     entry = ResourceState("instance_group", GROUP_ID)
     assert "operation" not in entry.to_json()
     started = entry.evolve(operation="wf-1")
-    assert ResourceState.from_json(started.to_json()) == started
-    assert ResourceState.from_json(entry.to_json()) == entry
+    assert ResourceState.from_json(started.to_json(), kind_names()) == started
+    assert ResourceState.from_json(entry.to_json(), kind_names()) == entry

@@ -4,25 +4,26 @@ journaled, through the document's fast reader as through its checked one."""
 from __future__ import annotations
 
 from reconciler.state.document import ResourceState
+from reconciler.kinds import names as kind_names
 
 
 def test_an_entry_with_an_operation_reads_back_with_it() -> None:
     entry = ResourceState("instance_group", "cce-ig-1", operation="wf-123")
     data = entry.to_json()
     assert data["operation"] == "wf-123"
-    assert ResourceState.from_json(data) == entry
+    assert ResourceState.from_json(data, kind_names()) == entry
 
 
 def test_an_entry_without_an_operation_writes_none() -> None:
     entry = ResourceState("instance_group", "cce-ig-1")
     assert "operation" not in entry.to_json()
-    assert ResourceState.from_json(entry.to_json()) == entry
+    assert ResourceState.from_json(entry.to_json(), kind_names()) == entry
 
 
 def test_a_mistyped_operation_is_named() -> None:
     data = {**ResourceState("instance_group", "cce-ig-1").to_json(), "operation": 5}
     try:
-        ResourceState.from_json(data)
+        ResourceState.from_json(data, kind_names())
     except ValueError as exc:
         assert "operation" in str(exc)
     else:

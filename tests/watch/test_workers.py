@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from reconciler.state.postgres import PostgresStateStore
+from reconciler.kinds import names as kind_names
 from tests.state.conftest import PgServer, pg_server  # noqa: F401 - the fixture
 
 from .conftest import Fleet, WatchProcess
@@ -165,7 +166,7 @@ def test_three_workers_share_six_environments_and_take_over_a_killed_one(
     for env in fleet.names:
         assert fleet.tags(env) == ["latest", "v1"]
     for env in fleet.names:  # no lost update: every state holds both, nothing left pending
-        stored = PostgresStateStore(url, env).read()
+        stored = PostgresStateStore(url, env, kinds=kind_names()).read()
         assert not stored.pending
         assert sorted(map(str, stored.resources)) == [
             f"namespace.ns-{env}",

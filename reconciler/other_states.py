@@ -11,6 +11,9 @@ For: finding and reading every state a configuration keeps besides the one a run
 - on PostgreSQL: every workspace of each database those name or the run uses (one database is
   one configuration's, as docs/state-backends.md says).
 
+Above the configuration (it reads environment files), the state backends and the kind registry
+(each state is read as the run's own is, refusing an entry of a kind not registered).
+
 A state that cannot be read stops the run with a StateError naming it: an unread state could be
 the owner. An environment's ``state:`` built from ``${var...}`` cannot be known without loading
 that environment, and is not read (README, known limits).
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.kinds import names as kind_names
 from reconciler.config.environments import POSTGRES_SCHEMES, list_environments
 from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
 from reconciler.config.yamlload import LoadError, read_document
@@ -51,11 +55,11 @@ def other_states(root: str, store: StateStore) -> list[OtherState]:
             if location.url not in databases:
                 from reconciler.state.postgres import PostgresStateStore
 
-                databases[location.url] = PostgresStateStore(location.url)
+                databases[location.url] = PostgresStateStore(location.url, kinds=kind_names())
             continue
         if location not in seen and Path(str(location.path)).exists():
             seen.add(location)
-            found.append(OtherState.of(name, _read(LocalStateStore(str(location.path)), name)))
+            found.append(OtherState.of(name, _read(LocalStateStore(str(location.path), kinds=kind_names()), name)))
     for public, database in databases.items():
         found.extend(_workspaces(public, database, seen))
     return found
