@@ -45,10 +45,10 @@ from reconciler.client.transport import TransportConfig, TransportStats
 from reconciler.client.v1 import CceClient
 from reconciler.commands import apply as apply_command
 from reconciler.commands import plan as plan_command
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import ResourceState
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 T = TypeVar("T")
 

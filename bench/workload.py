@@ -33,12 +33,12 @@ from reconciler.emulator.server import open_store
 from reconciler.emulator.settings import Knobs, Settings
 from reconciler.emulator.store import Store
 from reconciler.kinds import desired_attrs
+from reconciler.kinds import names as kind_names
 from reconciler.kinds.cluster import cluster_body
 from reconciler.model import Address, DesiredState, Spec
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State, hash_secret
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 USERNAME = "benchuser"
 PASSWORD = "Bench-passw0rd"

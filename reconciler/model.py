@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.records import frozen_record
 
+
 @frozen_record(order=True)
 class Address:
     """``kind.name``: ``user.ccetest``, ``namespace.team-a``, ``repository.team-a/api``."""

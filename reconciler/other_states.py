@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.kinds import names as kind_names
 from reconciler.config.environments import POSTGRES_SCHEMES, list_environments
 from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
 from reconciler.config.yamlload import LoadError, read_document
 from reconciler.errors import StateError
+from reconciler.kinds import names as kind_names
 from reconciler.ownership import OtherState
 from reconciler.state import State, StateStore
 from reconciler.state.local import STATE_DIR, STATE_FILE, LocalStateStore
@@ -59,7 +59,11 @@ def other_states(root: str, store: StateStore) -> list[OtherState]:
             continue
         if location not in seen and Path(str(location.path)).exists():
             seen.add(location)
-            found.append(OtherState.of(name, _read(LocalStateStore(str(location.path), kinds=kind_names()), name)))
+            found.append(
+                OtherState.of(
+                    name, _read(LocalStateStore(str(location.path), kinds=kind_names()), name)
+                )
+            )
     for public, database in databases.items():
         found.extend(_workspaces(public, database, seen))
     return found

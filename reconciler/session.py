@@ -39,6 +39,7 @@ from reconciler.model import (
     Target,
 )
 from reconciler.options import NO_STATE_CHOICE, PlanOptions, RunOptions, StateChoice
+from reconciler.other_states import other_states
 from reconciler.ownership import OtherState, needs_other_states, one_owner
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
@@ -47,7 +48,6 @@ from reconciler.refresh import refresh, refresh_changed, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
-from reconciler.other_states import other_states
 
 if TYPE_CHECKING:
     from reconciler.planfile import SavedPlan  # apply --plan imports it; a plan needs none

@@ -167,7 +167,14 @@ def test_nothing_below_the_kinds_imports_them() -> None:
 
 
 # What the state package may import from the rest of the package: the layers below it.
-STATE_MAY_IMPORT = ("errors.py", "gcpause.py", "jsontext.py", "model.py", "records.py", "safefiles.py")
+STATE_MAY_IMPORT = (
+    "errors.py",
+    "gcpause.py",
+    "jsontext.py",
+    "model.py",
+    "records.py",
+    "safefiles.py",
+)
 
 
 def test_the_state_imports_only_what_lies_below_it() -> None:

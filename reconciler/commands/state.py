@@ -17,10 +17,10 @@ from reconciler.commands.lazy import LazyGroup
 from reconciler.errors import EXIT_OK, RefusedError, StateError, closest
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
+from reconciler.other_states import other_states
 from reconciler.ownership import one_owner_advice, owner_of
 from reconciler.session import load, locate, open_client, open_store, parse_addresses, read_state
 from reconciler.state import StateStore
-from reconciler.other_states import other_states
 
 
 def _store(config: tuple[str, ...], choice: ConfigChoice, state: StateChoice) -> StateStore:

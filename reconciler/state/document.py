@@ -358,9 +358,7 @@ class State:
         checked(data, "format_version", _is_current, str(FORMAT_VERSION), None)
         lineage = checked(data, "lineage", is_name, "a non-empty string", None)
         serial = checked(data, "serial", is_count, "a non-negative integer", None)
-        resources = _resources_of(
-            checked(data, "resources", _is_object, "an object", None), kinds
-        )
+        resources = _resources_of(checked(data, "resources", _is_object, "an object", None), kinds)
         pending = _pending_of(checked(data, "pending", _is_list, "a list", []), kinds)
         forgotten = _forgotten_of(checked(data, "forgotten", _is_object, "an object", {}), kinds)
         target = checked(data, "target", lambda t: t is None or is_name(t), "a URL or null", None)

@@ -35,10 +35,10 @@ from reconciler.config import yamlload
 from reconciler.config.yamlload import LoadError, read_document
 from reconciler.errors import ShapeError
 from reconciler.gcpause import paused_gc
+from reconciler.kinds import names as kind_names
 from reconciler.plan import fingerprint
 from reconciler.state import ResourceState, State
 from reconciler.state.local import FileJournal
-from reconciler.kinds import names as kind_names
 
 REPO = Path(__file__).resolve().parents[2]
 YAML_FILES = sorted(

@@ -11,8 +11,8 @@ import pytest
 from reconciler.config import config_digest, load_config, load_desired_state
 from reconciler.errors import ConfigError
 from reconciler.kinds import build_spec
-from reconciler.model import Address, Lifecycle, Location, SecretRef, Target
 from reconciler.kinds import names as kind_names
+from reconciler.model import Address, Lifecycle, Location, SecretRef, Target
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]

@@ -16,8 +16,8 @@ from reconciler.config.fastpath import fast_check
 from reconciler.config.yamlload import read_document
 from reconciler.errors import ConfigError
 from reconciler.kinds import kind_named
-from reconciler.model import Address, Lifecycle, SecretRef
 from reconciler.kinds import names as kind_names
+from reconciler.model import Address, Lifecycle, SecretRef
 
 REPO = Path(__file__).resolve().parents[2]
 Write = Callable[[dict[str, str | bytes]], Path]
@@ -193,7 +193,10 @@ def test_keys_left_out_take_the_kinds_defaults(write_files: Write) -> None:
         "vpcSubnetID": "sbn-node",
         "securityGroupID": "g-sg",
     }
-    assert state.counts(kind_names())["k8s_cluster"] == 1 and state.counts(kind_names())["instance_group"] == 1
+    assert (
+        state.counts(kind_names())["k8s_cluster"] == 1
+        and state.counts(kind_names())["instance_group"] == 1
+    )
 
 
 @pytest.mark.parametrize(

@@ -43,9 +43,9 @@ from markdown_it.token import Token
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
+from reconciler.kinds import names as kind_names
 from reconciler.planfile import read as read_plan
 from reconciler.state.postgres import PostgresStateStore
-from reconciler.kinds import names as kind_names
 from tests.state.conftest import PgServer, pg_server
 
 from .conftest import PASSWORD, ROOT
@@ -678,7 +678,10 @@ def lock_held_by_another_run(url: str, workspace: str, grace: float) -> Iterator
         return int(row[0]) if row else 0
 
     def hold() -> None:
-        with PostgresStateStore(url, workspace, kinds=kind_names()).lock("apply"), psycopg.connect(url) as watcher:
+        with (
+            PostgresStateStore(url, workspace, kinds=kind_names()).lock("apply"),
+            psycopg.connect(url) as watcher,
+        ):
             held.set()
             watcher.autocommit = True
             before = reads(watcher)

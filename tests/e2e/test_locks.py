@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from reconciler.state.local import LocalStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.local import LocalStateStore
 
 from .conftest import BASE, Workspace
 

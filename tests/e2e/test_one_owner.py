@@ -10,8 +10,8 @@ from pathlib import Path
 
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
-from reconciler.state.local import LocalStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.local import LocalStateStore
 
 from .conftest import PASSWORD, Workspace
 

@@ -14,12 +14,12 @@ import yaml
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.kinds import kind_named
+from reconciler.kinds import names as kind_names
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.k8s_cluster import create_request
 from reconciler.model import Address
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 from .conftest import BASE, Result, Workspace
 
@@ -312,7 +312,9 @@ def test_k8s_cluster_output_and_kubeconfig(ws: Workspace) -> None:
     entry = ResourceState(kind="k8s_cluster", cloud_id=cluster_id, applied=attrs)
     ws.state_file().parent.mkdir()
     managed = {Address("k8s_cluster", "prod"): entry}
-    LocalStateStore(ws.state_file(), kinds=kind_names()).write(State(resources=managed, target=ws.emulator.url))
+    LocalStateStore(ws.state_file(), kinds=kind_names()).write(
+        State(resources=managed, target=ws.emulator.url)
+    )
 
     assert run(ws, "output", "k8s_cluster.prod", "status", "--raw").out == "running"
     assert run(ws, "output", "k8s_cluster.prod", "id", "--raw").out == cluster_id

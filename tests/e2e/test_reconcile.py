@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.state.local import LocalStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.local import LocalStateStore
 
 from .conftest import BASE, Workspace
 

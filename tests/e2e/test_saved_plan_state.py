@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.state.local import LocalStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.local import LocalStateStore
 
 from .conftest import Workspace
 
@@ -57,7 +57,9 @@ def test_a_saved_plan_applies_to_the_state_it_was_made_against(
     assert again.code == 0, again.err
     second = ws.cli("apply", "--plan", str(plan_file))
     assert second.code == 0, second.out + second.err
-    assert "namespace.team-b" in map(str, LocalStateStore(state, kinds=kind_names()).read().resources)
+    assert "namespace.team-b" in map(
+        str, LocalStateStore(state, kinds=kind_names()).read().resources
+    )
     assert not (cfg / ".reconciler" / "state.json").exists()
 
 

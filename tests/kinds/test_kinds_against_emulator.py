@@ -16,6 +16,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import apply_inputs, build_spec, kind_named
+from reconciler.kinds import names as kind_names
 from reconciler.kinds.base import ConflictError, LiveObject, RefreshContext
 from reconciler.model import Action, Address, DesiredState, Spec
 from reconciler.plan import Plan
@@ -23,7 +24,6 @@ from reconciler.planner import make_plan
 from reconciler.refresh import refresh
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 PASSWORD = "Passw0rd-kind1"
 USER = build_spec("user", {"username": "ccetest", "password": {"env": "KIND_PASSWORD"}})
@@ -95,7 +95,9 @@ class Harness:
 def h(emulator: EmulatorHandle, tmp_path: Path) -> Iterator[Harness]:
     creds = Credentials(emulator.access_key_id, emulator.secret_access_key)
     with CceClient.connect(emulator.url, creds) as client:
-        yield Harness(client, LocalStateStore(str(tmp_path / "state.json"), kinds=kind_names()), emulator)
+        yield Harness(
+            client, LocalStateStore(str(tmp_path / "state.json"), kinds=kind_names()), emulator
+        )
 
 
 def only(plan: Plan) -> tuple[Action, ...]:

@@ -23,6 +23,7 @@ from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.graph import DONE, edges
 from reconciler.kinds import build_spec, kind_named
+from reconciler.kinds import names as kind_names
 from reconciler.kinds.base import v2_client
 from reconciler.kinds.instance_group import newest_first
 from reconciler.model import Action, Address, DesiredState, Spec
@@ -31,7 +32,6 @@ from reconciler.planner import make_plan
 from reconciler.refresh import refresh
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 PASSWORD = "Passw0rd!node"
 CLUSTER = Address("k8s_cluster", "prod")
@@ -146,7 +146,9 @@ class Harness:
 def h(emulator: EmulatorHandle, tmp_path: Path) -> Iterator[Harness]:
     creds = Credentials(emulator.access_key_id, emulator.secret_access_key)
     with CceClient.connect(emulator.url, creds) as client:
-        yield Harness(client, LocalStateStore(str(tmp_path / "state.json"), kinds=kind_names()), emulator)
+        yield Harness(
+            client, LocalStateStore(str(tmp_path / "state.json"), kinds=kind_names()), emulator
+        )
 
 
 def actions(plan: Plan) -> dict[Address, Action]:

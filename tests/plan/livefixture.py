@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reconciler.kinds import names as kind_names
 from reconciler.kinds.base import LiveObject
 from reconciler.model import Address
 from reconciler.plan import LiveState
 from reconciler.state import State
-from reconciler.kinds import names as kind_names
 
 
 def live_from(items: list[dict[str, Any]]) -> LiveState:

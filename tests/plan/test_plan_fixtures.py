@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import load_desired_state
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.planner import make_plan
 from reconciler.render import plan_to_json, render_plan
-from reconciler.kinds import names as kind_names
 
 from .livefixture import live_from, state_from
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.kinds import names as kind_names
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 from tests.e2e.conftest import Workspace

@@ -23,11 +23,11 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
-from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import Result, Workspace
 from tests.state.conftest import PgServer, pg_server
 

@@ -27,10 +27,10 @@ import pytest
 
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
+from reconciler.kinds import names as kind_names
 from reconciler.state import LockInfo
 from reconciler.state.journal import IntentRecord, JournalHeader, dumps
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 from tests.e2e.conftest import ROOT, Workspace
 
 PRECIOUS = "the user's own file; the tool must never write here\n"

@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.state.local import LocalStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.local import LocalStateStore
 from tests.e2e.conftest import ROOT, Workspace
 
 from .scenario import damage, expected_v2, observed_v2, unmanaged, v2_clusters, v2_groups

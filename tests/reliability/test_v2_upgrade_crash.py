@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.state.local import LocalStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.local import LocalStateStore
 from tests.e2e.conftest import Workspace
 
 V2 = "/api/cce/service/v2"

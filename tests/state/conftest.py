@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.kinds import names as kind_names
 from reconciler.state import StateStore
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 PG_BIN_CANDIDATES = (
     "/usr/lib/postgresql/15/bin",

@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 import time
 
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import CloudIdRecord, IntentRecord, StateStore, new_intent_id
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 
 def open_store(backend: str, location: str, workspace: str) -> StateStore:

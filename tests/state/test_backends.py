@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.errors import EXIT_LOCKED, StateError, StateLockedError
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import (
     ADOPTED,
@@ -27,7 +28,6 @@ from reconciler.state import (
     StateStore,
     hash_secret,
 )
-from reconciler.kinds import names as kind_names
 
 from .conftest import Backend, Proc
 
@@ -37,7 +37,9 @@ def entry(cloud_id: str, **changes: object) -> ResourceState:
 
 
 def done(address: str, cloud_id: str, intent: str = "") -> DoneRecord:
-    return DoneRecord(intent or f"i-{address}", Address.parse(address, kind_names()), entry(cloud_id))
+    return DoneRecord(
+        intent or f"i-{address}", Address.parse(address, kind_names()), entry(cloud_id)
+    )
 
 
 def wait_for_lock(store: StateStore, seconds: float = 5.0) -> LockInfo:

@@ -6,8 +6,8 @@ import json
 import uuid
 from pathlib import Path
 
-from reconciler.state.postgres import PostgresStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.postgres import PostgresStateStore
 from tests.e2e.conftest import BASE, Workspace, ws
 
 __all__ = ["ws"]

@@ -13,11 +13,11 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.errors import StateError
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import ResourceState, State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
-from reconciler.kinds import names as kind_names
 
 
 def valid() -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import StateError
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import (
     CloudIdRecord,
@@ -24,7 +25,6 @@ from reconciler.state import (
     parse_record,
 )
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 BOB = Address("user", "bob")
 ENTRY = ResourceState("user", "bob", protect=True, fingerprint="f", applied={"a": [1, None]})
@@ -71,7 +71,9 @@ def test_records_keep_the_old_json_format_both_ways() -> None:
 
 
 def test_an_old_intent_without_optional_fields_still_parses() -> None:
-    record = parse_record({"op": "intent", "id": "i9", "address": "user.x", "action": "delete"}, kind_names())
+    record = parse_record(
+        {"op": "intent", "id": "i9", "address": "user.x", "action": "delete"}, kind_names()
+    )
     assert record == IntentRecord("i9", Address("user", "x"), "delete")
 
 

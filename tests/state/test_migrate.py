@@ -13,11 +13,11 @@ from click.testing import CliRunner, Result
 
 from reconciler.commands.state_migrate import command
 from reconciler.errors import StateError, StateLockedError, UsageError
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import ADOPTED, PendingIntent, ResourceState, State
 from reconciler.state.local import LocalStateStore
 from reconciler.state.postgres import PostgresStateStore
-from reconciler.kinds import names as kind_names
 
 from .conftest import PgServer
 
@@ -27,13 +27,9 @@ def local_state(tmp_path: Path) -> tuple[Path, State]:
     """A local state at serial 3 with two resources and one unfinished operation."""
     store = LocalStateStore(tmp_path / ".reconciler" / "state.json", kinds=kind_names())
     state = store.read()
-    state.resources[Address("user", "alice")] = ResourceState(
-        "user", "u-1", ADOPTED, protect=True
-    )
+    state.resources[Address("user", "alice")] = ResourceState("user", "u-1", ADOPTED, protect=True)
     state.resources[Address("namespace", "team-a")] = ResourceState("namespace", "ns-1")
-    state.pending["p1"] = PendingIntent(
-        "p1", Address("repository", "team-a/api"), "create", "r-1"
-    )
+    state.pending["p1"] = PendingIntent("p1", Address("repository", "team-a/api"), "create", "r-1")
     for _ in range(3):
         state = store.write(state)
     return store.path, state

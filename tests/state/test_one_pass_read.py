@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import StateError
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import ResourceState, State
 from reconciler.state.document import (
@@ -23,7 +24,6 @@ from reconciler.state.document import (
     check_depth,
     parse_document,
 )
-from reconciler.kinds import names as kind_names
 
 
 def written() -> dict[str, Any]:
@@ -55,7 +55,7 @@ def checked(document: Any) -> State | str:
     """What the field-by-field checks make of ``document``: the state, or the message."""
     try:
         check_depth(document)
-        return State._from_checked(document)
+        return State._from_checked(document, kind_names())
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return str(exc)
 
@@ -110,7 +110,9 @@ def test_a_written_document_is_read_in_one_pass_as_the_checks_read_it() -> None:
     fast = _well_formed_state(document, kind_names())
     assert fast is not None and fast == checked(document)
     for address, entry in fast.resources.items():
-        assert vars(entry) == vars(ResourceState.checked_json(document["resources"][str(address)], kind_names()))
+        assert vars(entry) == vars(
+            ResourceState.checked_json(document["resources"][str(address)], kind_names())
+        )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +125,9 @@ def test_an_applied_nested_past_the_one_pass_goes_through_the_checks(
     document = written()
     document["resources"]["user.bob"][where] = {"k": deep(levels - 1)}
     assert (_well_formed_state(document, kind_names()) is not None) is taken
-    state = parse_document(json.dumps(document), "state.json", kind_names())  # within MAX_DEPTH: fine
+    state = parse_document(
+        json.dumps(document), "state.json", kind_names()
+    )  # within MAX_DEPTH: fine
     assert state.resources[Address("user", "bob")].applied == {"k": deep(levels - 1)}
 
 
@@ -138,5 +142,7 @@ def test_an_entry_read_alone_is_the_entry_its_fields_make() -> None:
     data = written()["resources"]["cluster.prod"]
     entry = _well_formed_entry(data, kind_names())
     assert entry is not None and vars(entry) == vars(ResourceState.checked_json(data, kind_names()))
-    assert list(vars(entry)) == list(vars(ResourceState.checked_json(data, kind_names())))  # shared keys
+    assert list(vars(entry)) == list(
+        vars(ResourceState.checked_json(data, kind_names()))
+    )  # shared keys
     assert entry.applied is not data["applied"]  # a copy, as the checks make

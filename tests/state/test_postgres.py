@@ -10,10 +10,10 @@ import psycopg
 import pytest
 
 from reconciler.errors import ReconcilerError, StateError
+from reconciler.kinds import names as kind_names
 from reconciler.state import LockInfo
 from reconciler.state import postgres as pg
 from reconciler.state.postgres import PostgresStateStore, advisory_key, redact
-from reconciler.kinds import names as kind_names
 
 from .conftest import PgServer, Proc
 
@@ -49,7 +49,10 @@ def test_a_schema_newer_than_this_code_is_refused(fresh_url: str) -> None:
 
 def test_workspaces_are_independent(pg_server: PgServer) -> None:
     url, name = pg_server.url(), uuid.uuid4().hex[:8]
-    prod, dev = PostgresStateStore(url, f"prod-{name}", kinds=kind_names()), PostgresStateStore(url, f"dev-{name}", kinds=kind_names())
+    prod, dev = (
+        PostgresStateStore(url, f"prod-{name}", kinds=kind_names()),
+        PostgresStateStore(url, f"dev-{name}", kinds=kind_names()),
+    )
     prod.write(prod.read())
     with prod.lock("apply"), dev.lock("apply"):
         assert dev.read().serial == 0

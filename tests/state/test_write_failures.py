@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from reconciler.errors import StateError
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.state import DoneRecord, IntentRecord, ResourceState, State
 from reconciler.state.local import LocalStateStore
-from reconciler.kinds import names as kind_names
 
 ERRORS = {
     errno.EACCES: "Permission denied",

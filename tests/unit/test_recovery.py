@@ -3,11 +3,11 @@ the operation's id stays on the entry, in state, so that the next update resumes
 
 from __future__ import annotations
 
+from reconciler.kinds import names as kind_names
 from reconciler.model import Address
 from reconciler.plan import LiveState
 from reconciler.recovery import recover
 from reconciler.state import PendingIntent, ResourceState, State
-from reconciler.kinds import names as kind_names
 
 POOL = Address("instance_group", "prod/pool-a")
 GROUP_ID = "cce-abc/cce-ig-1"

@@ -3,8 +3,8 @@ journaled, through the document's fast reader as through its checked one."""
 
 from __future__ import annotations
 
-from reconciler.state.document import ResourceState
 from reconciler.kinds import names as kind_names
+from reconciler.state.document import ResourceState
 
 
 def test_an_entry_with_an_operation_reads_back_with_it() -> None:

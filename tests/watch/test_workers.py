@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
-from reconciler.state.postgres import PostgresStateStore
 from reconciler.kinds import names as kind_names
+from reconciler.state.postgres import PostgresStateStore
 from tests.state.conftest import PgServer, pg_server  # noqa: F401 - the fixture
 
 from .conftest import Fleet, WatchProcess
