@@ -287,6 +287,18 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     if "'\\t'" in problem or "tab" in problem:
         return "invalid YAML: tab character; indent with spaces (YAML does not allow tabs here)"
     context = exc.context_mark
+    if problem.startswith("expected <block end>, but found '<block") and context is not None:
+        # a line indented deeper or shallower than the entries of the list or mapping it is in
+        return (
+            "invalid YAML: this line is not indented like the entries of the list or mapping "
+            f"it is in (which starts at line {context.line + 1}, column {context.column + 1}): "
+            "indent it as its siblings"
+        )
+    if problem == "mapping values are not allowed here":
+        return (
+            'invalid YAML: a "key: value" where a plain value was expected: check the '
+            'indentation of this line, or quote a value that holds ": "'
+        )
     if exc.context and context is not None and exc.problem_mark is not None:
         if (context.line, context.column) != (exc.problem_mark.line, exc.problem_mark.column):
             return f"invalid YAML: {problem} ({exc.context} at line {context.line + 1}, column {context.column + 1})"

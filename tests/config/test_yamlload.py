@@ -165,7 +165,21 @@ def test_merge_of_a_scalar_is_refused(tmp_path: Path) -> None:
             "a:\n\t- 1\n",
             "c.yaml:2:1: error: invalid YAML: tab character; indent with spaces (YAML does not allow tabs here)",
         ),
-        ("a: b: c\n", "c.yaml:1:5: error: invalid YAML: mapping values are not allowed here"),
+        (
+            "a: b: c\n",
+            'c.yaml:1:5: error: invalid YAML: a "key: value" where a plain value was expected: '
+            'check the indentation of this line, or quote a value that holds ": "',
+        ),
+        (
+            "namespaces:\n  - name: a\n    public: true\n   - name: b\n",
+            "c.yaml:4:4: error: invalid YAML: this line is not indented like the entries of the "
+            "list or mapping it is in (which starts at line 2, column 3): indent it as its siblings",
+        ),
+        (
+            "users:\n  - username: x\n password: y\n",
+            "c.yaml:3:2: error: invalid YAML: this line is not indented like the entries of the "
+            "list or mapping it is in (which starts at line 1, column 1): indent it as its siblings",
+        ),
         (
             "a: 'open\n",
             "c.yaml:2:1: error: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 1, column 4)",
