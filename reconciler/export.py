@@ -48,17 +48,6 @@ def exportable_kinds() -> list[str]:
     return [k.name for k in _kinds(())]
 
 
-class ExportableKinds(Sequence[str]):
-    """The kinds ``--kind`` accepts, read from the registry when the option is checked (a kind
-    registered after this module was imported included)."""
-
-    def __getitem__(self, index: Any) -> Any:
-        return exportable_kinds()[index]
-
-    def __len__(self) -> int:
-        return len(exportable_kinds())
-
-
 def _objects(kind: Kind, live: LiveState, client: CceClient) -> list[LiveObject]:
     found = sorted(
         (o for (name, _), o in live.by_id.items() if name == kind.name and not kind.is_gone(o)),

@@ -19,12 +19,29 @@ from reconciler.commands.common import (
     state_options,
 )
 from reconciler.errors import EXIT_OK
-from reconciler.export import ExportableKinds, export_files
+from reconciler.export import export_files, exportable_kinds
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
 from reconciler.refresh import refresh
 from reconciler.session import LOCAL, load, open_client, open_store, read_state
 from reconciler.state import State
+
+
+class RegisteredKind(click.Choice):
+    """``--kind``: a kind that can be exported, read from the registry whenever the option is
+    checked or shown. ``click.Choice`` copies the values it is given when the command is
+    declared, so a kind registered after this module was imported would be refused."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(exportable_kinds())
+
+    @choices.setter
+    def choices(self, _: object) -> None:
+        """``click.Choice.__init__`` sets its copy; the registry stays the one source."""
 
 
 @click.command(name="export")
@@ -33,7 +50,7 @@ from reconciler.state import State
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(ExportableKinds()),
+    type=RegisteredKind(),
     help="Only this kind (repeatable; default: every kind).",
 )
 @click.option(
