@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import field, fields
+from dataclasses import field
 from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.model import Action, Address, LiveObject, SecretRef
-from reconciler.records import frozen_record
+from reconciler.records import blank, frozen_record
 
 FORMAT_VERSION = 1
 SENSITIVE_TEXT = "(sensitive)"
@@ -241,11 +241,7 @@ def up_to_date(
     order ``__init__`` stores them (so instances still share their keys), without the frozen
     dataclass's guarded assignment per field, a fifth of what planning an object in sync
     costs."""
-    global _CHANGE_READY
-    if not _CHANGE_READY:  # a record type made a dataclass on first use is made one now
-        fields(Change)
-        _CHANGE_READY = True
-    change = object.__new__(Change)
+    change = blank(Change)
     values = change.__dict__
     values["address"] = address
     values["action"] = Action.NOOP
@@ -268,4 +264,3 @@ def up_to_date(
 
 
 _FINGERPRINT_KEY = "_live_fingerprint"  # where LiveFingerprintField keeps Change's
-_CHANGE_READY = False

@@ -27,6 +27,7 @@ from dataclasses import Field, FrozenInstanceError, dataclass, field, fields
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
+R = TypeVar("R")
 
 _FIELDS = "__dataclass_fields__"
 _PARAMS = "__dataclass_params__"
@@ -57,6 +58,18 @@ def process(cls: T) -> T:
         if options is not None:
             _adopt(cls, dataclass(frozen=True, **options)(_copy_of(cls)))
     return cls
+
+
+def blank(cls: type[R]) -> R:
+    """An instance of ``cls`` (a ``@frozen_record`` or a dataclass) made without its
+    ``__init__``, its class processed first: for the few hot paths that fill ``__dict__``
+    themselves, in the order ``__init__`` stores the fields (so instances keep sharing their
+    keys), to skip the frozen ``__init__``'s guarded assignment per field. The caller sets every
+    field."""
+    if _PENDING in cls.__dict__:
+        process(cls)
+    instance: R = object.__new__(cls)
+    return instance
 
 
 _OWN = frozenset({"__dict__", "__weakref__", "__init__"})  # what the class keeps as it is

@@ -48,7 +48,9 @@ def within(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def imports_of(path: Path) -> set[str]:
+def imports_of(path: Path, with_names: bool = False) -> set[str]:
+    """The modules ``path`` imports, wherever the import stands; ``with_names``: also each
+    ``module.name`` of a ``from module import name`` (it may be a submodule)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -56,6 +58,8 @@ def imports_of(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
+            if with_names:
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -116,14 +120,7 @@ def module_path(module: str) -> Path | None:
 def package_imports(path: Path) -> set[Path]:
     """Every file of the package that ``path`` imports, wherever the import stands (at the
     top, inside a function, under ``TYPE_CHECKING``), with the packages it passes through."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    names = imports_of(path, with_names=True)
     found = set()
     for name in names:
         parts = name.split(".")

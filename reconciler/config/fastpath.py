@@ -132,12 +132,23 @@ def _fused_object(compiler: _SchemaCompiler, schema: dict[str, Any]) -> Check:
     others = compiler.compile(schema.get("additionalProperties", True))
     required = tuple(schema.get("required", ()))
 
+    members = _members(subs, others)
+
     def check(value: Any) -> bool:
         if not isinstance(value, dict):
             return False
         for key in required:
             if key not in value:
                 return False
+        return members(value)
+
+    return check
+
+
+def _members(subs: dict[str, Check], others: Check) -> Check:
+    """Each member of a mapping against its property's check, else ``others``."""
+
+    def check(value: dict[str, Any]) -> bool:
         for key, item in value.items():
             sub = subs.get(key)
             if not (sub(item) if sub is not None else others(item)):
@@ -198,15 +209,10 @@ def _fast_properties(compiler: _SchemaCompiler, schema: dict[str, Any], arg: Any
     others = compiler.compile(schema.get("additionalProperties", True))
     if patterns:
         return _with_patterns(subs, patterns, others)
+    members = _members(subs, others)
 
     def check(value: Any) -> bool:
-        if not isinstance(value, dict):
-            return True
-        for key, item in value.items():
-            sub = subs.get(key)
-            if not (sub(item) if sub is not None else others(item)):
-                return False
-        return True
+        return not isinstance(value, dict) or members(value)
 
     return check
 

@@ -20,13 +20,13 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.model import Address
-from reconciler.records import frozen_record
+from reconciler.records import blank, frozen_record
 
 FORMAT_VERSION = 1
 CREATED = "created"
@@ -247,11 +247,7 @@ def _plain_entry(data: dict[str, Any], kinds: Container[str], levels: int) -> Re
         # the value ResourceState(...) makes, its fields stored in the order __init__ stores
         # them (so entries still share their keys), without the frozen dataclass's guarded
         # assignment per field (a third of reading an entry)
-        global _ENTRY_READY
-        if not _ENTRY_READY:  # a record type made a dataclass on first use is made one now
-            fields(ResourceState)
-            _ENTRY_READY = True
-        entry = object.__new__(ResourceState)
+        entry = blank(ResourceState)
         values = entry.__dict__
         values["kind"] = kind
         values["cloud_id"] = cloud_id
@@ -398,7 +394,6 @@ _CONTAINERS = (dict, list)
 # document, ``resources``, the entry and ``applied`` are 4 of MAX_DEPTH's levels.
 _APPLIED_DEPTH = 8
 _MAX_LEVELS = MAX_DEPTH  # no depth test: the caller checks the depth
-_ENTRY_READY = False
 
 
 def _well_formed_state(data: Any, known: Sequence[str]) -> State | None:

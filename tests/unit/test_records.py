@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.records import frozen_record
+from reconciler.records import blank, frozen_record
 
 
 def _records() -> tuple[type, type]:
@@ -121,3 +121,17 @@ def test_a_class_with_its_own_init_is_refused() -> None:
 
             def __init__(self) -> None:
                 pass
+
+
+def test_a_blank_record_filled_in_field_order_is_the_one_its_init_makes() -> None:
+    point, _ = _records()
+    assert "__eq__" not in point.__dict__  # not processed yet: blank processes it first
+
+    made = blank(point)
+    made.__dict__.update(x="a", y=1, extra={})
+
+    assert "__eq__" in point.__dict__
+    assert made == point("a", 1) and hash(made) == hash(point("a", 1))
+    assert list(made.__dict__) == list(point("a", 1).__dict__)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.x = "b"
