@@ -48,6 +48,22 @@ def exportable_kinds() -> list[str]:
     return [k.name for k in _kinds(())]
 
 
+def left_out(names: Iterable[str], files: Mapping[str, str]) -> dict[str, list[str]]:
+    """For an export limited to ``names`` (``--kind``): each exported kind (one with a file in
+    ``files``) -> the kinds its entries refer to that the export left out, without which
+    ``validate`` refuses the files (instance groups without their cluster)."""
+    wanted = set(names)
+    if not wanted:
+        return {}
+    found = {}
+    for kind in _kinds(wanted):
+        if f"{kind.config_section}.yaml" in files:
+            missing = sorted(kind.referred_kinds - wanted)
+            if missing:
+                found[kind.name] = missing
+    return found
+
+
 def _objects(kind: Kind, live: LiveState, client: CceClient) -> list[LiveObject]:
     found = sorted(
         (o for (name, _), o in live.by_id.items() if name == kind.name and not kind.is_gone(o)),

@@ -19,7 +19,7 @@ from reconciler.commands.common import (
     state_options,
 )
 from reconciler.errors import EXIT_OK
-from reconciler.export import export_files, exportable_kinds
+from reconciler.export import export_files, exportable_kinds, left_out
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
 from reconciler.refresh import refresh
@@ -88,6 +88,14 @@ def command(
         live = refresh(client, State(lineage="export"), run_options.parallelism)
         files = export_files(live, client, target, kinds)
     emit_files(files, out, force)
+    for kind, missing in left_out(kinds, files).items():
+        adding = " ".join(f"--kind {name}" for name in missing)
+        click.echo(
+            f"Warning: the exported {kind} entries refer to {' and '.join(missing)} objects "
+            f"that --kind left out, so `reconciler validate` will refuse them: add {adding}, "
+            "or declare those objects yourself.",
+            err=True,
+        )
     if out is None:
         return EXIT_OK
     folder = Path(out)

@@ -421,6 +421,11 @@ class Kind:
         found = self.field_at(path)
         return found.why if found is not None and found.change is REFUSED else None
 
+    @property
+    def referred_kinds(self) -> frozenset[str]:
+        """The kinds whose declared names this kind's fields hold (``Field.refers_to``)."""
+        return frozenset(target for _, target, _ in self._references)
+
     def dependencies(self, spec: Spec, desired: DesiredState) -> tuple[Address, ...]:
         """What must exist before ``spec`` can be created: by default the objects its fields
         refer to (``Field.refers_to``: a repository's namespace)."""

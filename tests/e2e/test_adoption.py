@@ -145,3 +145,26 @@ def test_export_refuses_to_overwrite_files_in_out_without_force(
     forced = ws.cli("export", str(target), "--out", str(out), "--force")
     assert forced.code == 0, forced.err
     assert len(yaml.safe_load((out / "users.yaml").read_text())["users"]) == 1
+
+
+def test_an_export_limited_by_kind_says_what_its_entries_refer_to_that_it_left_out(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    seed_account(ws)
+    target = ws.write("")
+    out = tmp_path / "repositories-only"
+    result = ws.cli("export", str(target), "--kind", "repository", "--out", str(out))
+    assert result.code == 0, result.err
+    assert (
+        "Warning: the exported repository entries refer to namespace objects that --kind left "
+        "out, so `reconciler validate` will refuse them: add --kind namespace"
+    ) in result.err
+    assert ws.cli("validate", str(out)).code == 1  # as the warning says
+
+    both = tmp_path / "with-namespaces"
+    result = ws.cli(
+        "export", str(target), "--kind", "repository", "--kind", "namespace", "--out", str(both)
+    )
+    assert result.code == 0, result.err
+    assert "Warning: the exported" not in result.err
+    assert ws.cli("validate", str(both)).code == 0
