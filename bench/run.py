@@ -451,13 +451,19 @@ def run(options: Options) -> dict[str, Any]:
 
 def parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.run", description=(__doc__ or "").split("\n\n")[0]
+        prog="python -m bench.run",
+        description=(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--sizes", default="100,1000,10000,100000", help="declared resources per world"
+        "--sizes",
+        default="100,1000,10000,100000",
+        help="declared resources per world, a comma-separated list",
     )
     parser.add_argument("--latency-ms", type=float, default=20.0, help="per request")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "bench" / "results.json", help="the figures, as JSON"
+    )
     parser.add_argument(
         "--repeats", type=int, default=3, help="runs of each kind per N (median kept)"
     )

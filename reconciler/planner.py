@@ -39,7 +39,10 @@ from reconciler.plan import (
 )
 from reconciler.state import ResourceState, State, secret_matches
 
-PROTECTED_REPLACE = "protected by lifecycle.protect: it cannot be replaced"
+PROTECTED_REPLACE = (
+    "protected by lifecycle.protect: it cannot be replaced (undo the change that forces the "
+    "replacement, or remove lifecycle.protect to allow it)"
+)
 
 PROTECTED_REMOVAL = "protected by lifecycle.protect (kept in state)"
 
@@ -48,7 +51,7 @@ def inherited_refusal(container: Address, refused: str | None) -> str | None:
     """The refusal of an object its container's refused replacement would take with it: the
     container's reason, said of the container (its protection is not the object's)."""
     if refused == PROTECTED_REPLACE:
-        return f"{container} is protected by lifecycle.protect: it cannot be replaced"
+        return f"{container} is {PROTECTED_REPLACE}"
     return refused
 
 

@@ -287,12 +287,12 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     if "'\\t'" in problem or "tab" in problem:
         return "invalid YAML: tab character; indent with spaces (YAML does not allow tabs here)"
     context = exc.context_mark
-    if problem.startswith("expected <block end>, but found '<block") and context is not None:
+    if problem.startswith("expected <block end>, but found") and context is not None:
         # a line indented deeper or shallower than the entries of the list or mapping it is in
         return (
-            "invalid YAML: this line is not indented like the entries of the list or mapping "
-            f"it is in (which starts at line {context.line + 1}, column {context.column + 1}): "
-            "indent it as its siblings"
+            "invalid YAML: this line's indentation does not match the lines above it: indent "
+            "it as its siblings (the list or mapping it would continue starts at line "
+            f"{context.line + 1}, column {context.column + 1})"
         )
     if problem == "mapping values are not allowed here":
         return (

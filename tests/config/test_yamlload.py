@@ -172,13 +172,21 @@ def test_merge_of_a_scalar_is_refused(tmp_path: Path) -> None:
         ),
         (
             "namespaces:\n  - name: a\n    public: true\n   - name: b\n",
-            "c.yaml:4:4: error: invalid YAML: this line is not indented like the entries of the "
-            "list or mapping it is in (which starts at line 2, column 3): indent it as its siblings",
+            "c.yaml:4:4: error: invalid YAML: this line's indentation does not match the lines "
+            "above it: indent it as its siblings (the list or mapping it would continue starts "
+            "at line 2, column 3)",
         ),
         (
             "users:\n  - username: x\n password: y\n",
-            "c.yaml:3:2: error: invalid YAML: this line is not indented like the entries of the "
-            "list or mapping it is in (which starts at line 1, column 1): indent it as its siblings",
+            "c.yaml:3:2: error: invalid YAML: this line's indentation does not match the lines "
+            "above it: indent it as its siblings (the list or mapping it would continue starts "
+            "at line 1, column 1)",
+        ),
+        (
+            "namespaces:\n  - name: team-a\n  public: false\n",
+            "c.yaml:3:3: error: invalid YAML: this line's indentation does not match the lines "
+            "above it: indent it as its siblings (the list or mapping it would continue starts "
+            "at line 2, column 3)",
         ),
         (
             "a: 'open\n",
