@@ -48,6 +48,12 @@ def exportable_kinds() -> list[str]:
     return [k.name for k in _kinds(())]
 
 
+def not_found(names: Iterable[str], files: Mapping[str, str]) -> list[str]:
+    """The kinds an export limited to ``names`` (``--kind``) found no object of (no file)."""
+    wanted = set(names)
+    return [k.name for k in _kinds(wanted) if wanted and f"{k.config_section}.yaml" not in files]
+
+
 def left_out(names: Iterable[str], files: Mapping[str, str]) -> dict[str, list[str]]:
     """For an export limited to ``names`` (``--kind``): each exported kind (one with a file in
     ``files``) -> the kinds its entries refer to that the export left out, without which

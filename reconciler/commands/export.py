@@ -19,7 +19,7 @@ from reconciler.commands.common import (
     state_options,
 )
 from reconciler.errors import EXIT_OK
-from reconciler.export import export_files, exportable_kinds, left_out
+from reconciler.export import export_files, exportable_kinds, left_out, not_found
 from reconciler.model import ConfigChoice
 from reconciler.options import RunOptions, StateChoice
 from reconciler.refresh import refresh
@@ -88,6 +88,10 @@ def command(
         live = refresh(client, State(lineage="export"), run_options.parallelism)
         files = export_files(live, client, target, kinds)
     emit_files(files, out, force)
+    for kind in not_found(kinds, files):
+        click.echo(
+            f"Note: the target has no {kind} objects; nothing of that kind was written.", err=True
+        )
     for kind, missing in left_out(kinds, files).items():
         adding = " ".join(f"--kind {name}" for name in missing)
         click.echo(

@@ -167,4 +167,13 @@ def test_an_export_limited_by_kind_says_what_its_entries_refer_to_that_it_left_o
     )
     assert result.code == 0, result.err
     assert "Warning: the exported" not in result.err
+    assert "Note: the target has no" not in result.err
     assert ws.cli("validate", str(both)).code == 0
+
+    robots = tmp_path / "robots"
+    result = ws.cli("export", str(target), "--kind", "ccr_robot", "--out", str(robots))
+    assert result.code == 0, result.err
+    assert "Note: the target has no ccr_robot objects; nothing of that kind was written." in (
+        result.err
+    )
+    assert sorted(p.name for p in robots.iterdir()) == ["target.yaml"]
