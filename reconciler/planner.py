@@ -47,14 +47,6 @@ PROTECTED_REPLACE = (
 PROTECTED_REMOVAL = "protected by lifecycle.protect (kept in state)"
 
 
-def inherited_refusal(container: Address, refused: str | None) -> str | None:
-    """The refusal of an object its container's refused replacement would take with it: the
-    container's reason, said of the container (its protection is not the object's)."""
-    if refused == PROTECTED_REPLACE:
-        return f"{container} is {PROTECTED_REPLACE}"
-    return refused
-
-
 class Planner:
     """Holds the inputs of one plan; ``run`` is the pure function."""
 
@@ -515,9 +507,11 @@ class Planner:
                     action=Action.REPLACE,
                     reason=f"{container} is replaced and takes its "
                     f"{kind_named(address.kind).plural} with it",
+                    # the container's refusal, said of the container (its reason, such as its
+                    # protection, is not this object's)
                     refused=PROTECTED_REPLACE
                     if change.protected
-                    else inherited_refusal(container, parent.refused),
+                    else (f"{container}: {parent.refused}" if parent.refused else None),
                 )
         return out
 

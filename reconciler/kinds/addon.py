@@ -24,6 +24,7 @@ from reconciler.kinds.base import (
     BROKEN,
     FAILED_CREATE,
     HEALTHY,
+    V2_CLUSTER_KIND,
     Kind,
     LiveObject,
     Operations,
@@ -31,7 +32,10 @@ from reconciler.kinds.base import (
     RefreshContext,
     TaintedError,
     create_once,
+    in_cluster_id,
     in_parallel,
+    in_v2_cluster,
+    split_in_cluster_id,
     status_of,
     v2_client,
 )
@@ -46,7 +50,6 @@ if TYPE_CHECKING:
     from reconciler.plan import Change
     from reconciler.state import ResourceState
 
-CLUSTER_KIND = "k8s_cluster"
 CLUSTER_GONE = frozenset({"deleting", "deleted"})  # as k8s_cluster says
 NAME = "^[A-Za-z][A-Za-z0-9_.-]{0,64}$"
 # The add-ons the docs list (组件名称列表 [DOC]); the cluster's own catalogue has the final say.
@@ -94,7 +97,7 @@ FIELDS = (
         text(NAME),
         required=True,
         address_only=True,
-        refers_to=CLUSTER_KIND,
+        refers_to=V2_CLUSTER_KIND,
         wire="clusterID (by the cluster's name)",
         doc="the `name` of a `k8s_cluster` declared in any file",
     ),
@@ -132,22 +135,8 @@ FIELDS = (
 )
 
 
-def addon_cloud_id(cluster_id: str, name: str) -> str:
-    return f"{cluster_id}/{name}"
-
-
 def split_cloud_id(cloud_id: str) -> tuple[str, str]:
-    cluster_id, _, name = cloud_id.partition("/")
-    if not cluster_id or not name or "/" in name:
-        raise UsageError(
-            f"add-on id {cloud_id!r} is not CLUSTER_ID/NAME (cce-xxxxxxxx/cce-volcano)"
-        )
-    return cluster_id, name
-
-
-def cluster_of(address: Address) -> Address:
-    """``addon.shop/cce-volcano`` lives in ``k8s_cluster.shop``."""
-    return Address(CLUSTER_KIND, address.name.partition("/")[0])
+    return split_in_cluster_id(cloud_id, "add-on", "CLUSTER_ID/NAME (cce-xxxxxxxx/cce-volcano)")
 
 
 def _probe_addons(doctor: Doctor) -> None:
@@ -187,7 +176,7 @@ class AddonKind(Kind):
         "add-ons with it."
     )
     fields = FIELDS
-    read_with = (CLUSTER_KIND,)
+    read_with = (V2_CLUSTER_KIND,)
     api_name = "the CCE v2 API"
     default_timeout = 900.0
 
@@ -197,7 +186,7 @@ class AddonKind(Kind):
     # --- planning ----------------------------------------------------------------------------
 
     def container_of(self, address: Address) -> Address | None:
-        return cluster_of(address)
+        return in_v2_cluster(address)
 
     def is_ready(self, live: LiveObject) -> bool:
         return live.status == RUNNING or self.health(live) != HEALTHY
@@ -213,7 +202,7 @@ class AddonKind(Kind):
         """What the cluster's catalogue says against it: an add-on it does not offer or that
         may not be installed now, a version it does not upgrade to, parameters it does not
         let change."""
-        cluster = cluster_of(spec.address)
+        cluster = in_v2_cluster(spec.address)
         catalogue = view.facts.get(CATALOGUE_FACT, {}).get(cluster.name)
         if catalogue is None:
             return None  # a new cluster: nothing to ask yet
@@ -243,7 +232,7 @@ class AddonKind(Kind):
         }
         return LiveObject(
             Address(self.name, f"{cluster.address.name}/{addon.name}"),
-            addon_cloud_id(cluster.cloud_id, addon.name),
+            in_cluster_id(cluster.cloud_id, addon.name),
             attrs,
             instance.phase,
         )
@@ -266,15 +255,15 @@ class AddonKind(Kind):
     def _clusters_to_list(self, ctx: RefreshContext) -> list[LiveObject]:
         """The running clusters whose add-ons are declared or managed: a plan without add-ons
         costs no request more. A managed cluster wins over an unmanaged one of its name."""
-        wanted = {cluster_of(a).name for a in ctx.state.resources if a.kind == self.name}
+        wanted = {in_v2_cluster(a).name for a in ctx.state.resources if a.kind == self.name}
         if ctx.desired is not None:
-            wanted |= {cluster_of(s.address).name for s in ctx.desired.of_kind(self.name)}
+            wanted |= {in_v2_cluster(s.address).name for s in ctx.desired.of_kind(self.name)}
         running = [
             c
-            for c in ctx.found.get(CLUSTER_KIND, [])
+            for c in ctx.found.get(V2_CLUSTER_KIND, [])
             if c.status == "running" and c.address.name in wanted
         ]
-        managed = ctx.managed_ids(CLUSTER_KIND)
+        managed = ctx.managed_ids(V2_CLUSTER_KIND)
         owned = {c.address.name for c in running if c.cloud_id in managed}
         return [c for c in running if c.cloud_id in managed or c.address.name not in owned]
 
@@ -284,7 +273,7 @@ class AddonKind(Kind):
         found = next((a for a in addons or () if a.name == name), None)
         if found is None:
             return None
-        cluster = LiveObject(cluster_of(address), cluster_id, {})
+        cluster = LiveObject(in_v2_cluster(address), cluster_id, {})
         return self.live_object(cluster, found)
 
     # --- changing ----------------------------------------------------------------------------
@@ -300,12 +289,12 @@ class AddonKind(Kind):
 
         def installed() -> list[str]:
             found = _installed(v2, cluster_id, name)
-            return [] if found is None else [addon_cloud_id(cluster_id, name)]
+            return [] if found is None else [in_cluster_id(cluster_id, name)]
 
         cloud_id = create_once(
             ops,
             change,
-            lambda: (v2.install_addon(cluster_id, request), addon_cloud_id(cluster_id, name))[1],
+            lambda: (v2.install_addon(cluster_id, request), in_cluster_id(cluster_id, name))[1],
             installed,
         )
         ops.record_cloud_id(cloud_id)
@@ -356,8 +345,8 @@ class AddonKind(Kind):
 
     def _cluster_id(self, ops: Operations, v2: CceV2Client, address: Address) -> str:
         """The id of the add-on's cluster: the live cluster of that name this state owns."""
-        cluster = cluster_of(address)
-        owned = ops.owned_ids(CLUSTER_KIND)
+        cluster = in_v2_cluster(address)
+        owned = ops.owned_ids(V2_CLUSTER_KIND)
         found = [
             c.cluster_id
             for c in v2.find_clusters(cluster.name)

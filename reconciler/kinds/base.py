@@ -51,6 +51,7 @@ from reconciler.errors import (
     OutcomeUnknownError,
     ReconcilerError,
     ShapeError,
+    UsageError,
     closest,
 )
 from reconciler.kinds.fields import (
@@ -785,6 +786,29 @@ def ensure_cluster_autoscaler(v2: CceV2Client, cluster_id: str) -> None:
     """Deploy the cluster autoscaler unless it is (instance groups autoscale through it)."""
     if cluster_autoscaler(v2, cluster_id) is None:
         v2.create_autoscaler(cluster_id)
+
+
+V2_CLUSTER_KIND = "k8s_cluster"  # the kind add-ons and instance groups live in
+
+
+def in_v2_cluster(address: Address) -> Address:
+    """The v2 cluster an object named ``CLUSTER/NAME`` lives in (``addon.shop/cce-volcano``,
+    ``instance_group.prod/pool-a``)."""
+    return Address(V2_CLUSTER_KIND, address.name.partition("/")[0])
+
+
+def in_cluster_id(cluster_id: str, item_id: str) -> str:
+    """The cloud id of an object inside a v2 cluster: ``CLUSTER_ID/ID``."""
+    return f"{cluster_id}/{item_id}"
+
+
+def split_in_cluster_id(cloud_id: str, what: str, form: str) -> tuple[str, str]:
+    """``(cluster id, id)`` of an :func:`in_cluster_id`; a malformed one (``import ADDR ID``)
+    is a usage error saying the ``form`` of ``what``'s ids."""
+    cluster_id, _, item_id = cloud_id.partition("/")
+    if not cluster_id or not item_id or "/" in item_id:
+        raise UsageError(f"{what} id {cloud_id!r} is not {form}")
+    return cluster_id, item_id
 
 
 def v2_client(client: CceClient) -> CceV2Client:

@@ -29,9 +29,9 @@ from reconciler.errors import (
     NotFoundError,
     OutcomeUnknownError,
     ReconcilerError,
-    UsageError,
 )
 from reconciler.kinds.base import (
+    V2_CLUSTER_KIND,
     ConfigItem,
     ConfigView,
     Kind,
@@ -48,8 +48,11 @@ from reconciler.kinds.base import (
     create_once,
     drop_none,
     ensure_cluster_autoscaler,
+    in_cluster_id,
     in_parallel,
+    in_v2_cluster,
     scale_step,
+    split_in_cluster_id,
     status_of,
     terraform_int,
     terraform_text,
@@ -135,7 +138,6 @@ def admin_password_problem(value: str) -> str | None:
     )
 
 
-CLUSTER_KIND = "k8s_cluster"
 V1_CLUSTER_KIND = "cluster"
 # Phases after which a cluster no longer exists for planning purposes (as ``k8s_cluster`` says).
 GONE_PHASES = frozenset({"deleting", "deleted"})
@@ -170,22 +172,10 @@ UPGRADED = waiters.Waiter(
 )
 
 
-def group_cloud_id(cluster_id: str, group_id: str) -> str:
-    return f"{cluster_id}/{group_id}"
-
-
 def split_cloud_id(cloud_id: str) -> tuple[str, str]:
-    cluster_id, _, group_id = cloud_id.partition("/")
-    if not cluster_id or not group_id or "/" in group_id:
-        raise UsageError(
-            f"instance group id {cloud_id!r} is not CLUSTER_ID/GROUP_ID (cce-xxxxxxxx/cce-ig-xxxxxxxx)"
-        )
-    return cluster_id, group_id
-
-
-def cluster_of(address: Address) -> Address:
-    """``instance_group.prod/pool-a`` lives in ``k8s_cluster.prod``."""
-    return Address(CLUSTER_KIND, address.name.partition("/")[0])
+    return split_in_cluster_id(
+        cloud_id, "instance group", "CLUSTER_ID/GROUP_ID (cce-xxxxxxxx/cce-ig-xxxxxxxx)"
+    )
 
 
 def pairs(mapping: Mapping[str, Any]) -> list[str]:
@@ -205,7 +195,7 @@ def _growth(declared: Iterable[Spec], live: Iterable[LiveObject]) -> dict[str, i
     have = {o.address: o for o in live}
     out: dict[str, int] = {}
     for spec in declared:
-        cluster = cluster_of(spec.address).name
+        cluster = in_v2_cluster(spec.address).name
         existing = have.get(spec.address)
         if existing is None:
             adding = wanted_replicas(spec.attrs)
@@ -220,8 +210,8 @@ def _growth(declared: Iterable[Spec], live: Iterable[LiveObject]) -> dict[str, i
 
 def _master_version(spec: Spec, view: PlanView) -> str | None:
     """The Kubernetes version of the group's master: the live cluster's, else the declared."""
-    cluster = cluster_of(spec.address)
-    for live in view.live_objects.get(CLUSTER_KIND, []):
+    cluster = in_v2_cluster(spec.address)
+    for live in view.live_objects.get(V2_CLUSTER_KIND, []):
         if live.address == cluster and "k8sVersion" in live.attrs:
             return str(live.attrs["k8sVersion"])
     declared = view.desired.resources.get(cluster)
@@ -391,7 +381,7 @@ FIELDS = (
         text(NAME),
         required=True,
         address_only=True,  # in the address and in the cloud id, never compared
-        refers_to=CLUSTER_KIND,
+        refers_to=V2_CLUSTER_KIND,
         wire="clusterID (by the cluster's name)",
         doc="the `name` of a `k8s_cluster` declared in any file",
     ),
@@ -884,7 +874,7 @@ class InstanceGroupKind(Kind):
         "machine replaces the group."
     )
     fields = FIELDS
-    read_with = (CLUSTER_KIND,)
+    read_with = (V2_CLUSTER_KIND,)
     api_name = "the CCE v2 API"
     default_timeout = 1800.0
     terraform = TERRAFORM
@@ -945,9 +935,9 @@ class InstanceGroupKind(Kind):
         return None
 
     def _quota_refusal(self, spec: Spec, view: PlanView) -> str | None:
-        cluster = cluster_of(spec.address)
+        cluster = in_v2_cluster(spec.address)
         live_cluster = next(
-            (c for c in view.live_objects.get(CLUSTER_KIND, []) if c.address == cluster), None
+            (c for c in view.live_objects.get(V2_CLUSTER_KIND, []) if c.address == cluster), None
         )
         quotas = view.facts.get(NODE_QUOTA_FACT, {})
         quota: Quota | None = quotas.get(live_cluster.cloud_id) if live_cluster else None
@@ -1001,7 +991,7 @@ class InstanceGroupKind(Kind):
                 "cannot name it: Terraform recorded no spec.0.cluster_id or "
                 "spec.0.instance_group_name (the provider cannot import an instance group)"
             )
-        clusters = [c for c in found.get(CLUSTER_KIND, []) if c.cloud_id == cluster_id]
+        clusters = [c for c in found.get(V2_CLUSTER_KIND, []) if c.cloud_id == cluster_id]
         if not clusters:
             raise NotConvertible(
                 f"cannot name it: its cluster {cluster_id} is not converted from this state "
@@ -1009,7 +999,7 @@ class InstanceGroupKind(Kind):
                 "then adopt the group with `reconciler import`)"
             )
         address = Address(self.name, f"{clusters[0].address.name}/{attrs['name']}")
-        cloud_id = group_cloud_id(cluster_id, group_id)
+        cloud_id = in_cluster_id(cluster_id, group_id)
         replicas = attrs.get(SCALE_FIELD)
         ready = terraform_int(attributes, "status.0.ready_replicas")
         status = READY if ready is not None and ready == replicas else SCALING
@@ -1019,12 +1009,12 @@ class InstanceGroupKind(Kind):
         if any(other.identity == name for other in view.items_of(V1_CLUSTER_KIND)):
             return (
                 f' ("{name}" is a v1 cluster, under {view.section_of(V1_CLUSTER_KIND)}; '
-                f"instance groups belong to {view.section_of(CLUSTER_KIND)})"
+                f"instance groups belong to {view.section_of(V2_CLUSTER_KIND)})"
             )
         return ""
 
     def container_of(self, address: Address) -> Address | None:
-        return cluster_of(address)
+        return in_v2_cluster(address)
 
     def update_step(
         self, change_fields: Iterable[FieldChange], live: LiveObject
@@ -1060,7 +1050,7 @@ class InstanceGroupKind(Kind):
         )
         return LiveObject(
             Address(self.name, f"{cluster_name}/{group.instance_group_name}"),
-            group_cloud_id(cluster_id, group.instance_group_id),
+            in_cluster_id(cluster_id, group.instance_group_id),
             drop_none(attrs),
             READY if steady else SCALING,
             {
@@ -1093,9 +1083,9 @@ class InstanceGroupKind(Kind):
         found = [(c, g) for c, groups in zip(clusters, listed, strict=True) for g in groups]
         managed = ctx.managed_ids(self.name)
         wanted = [
-            group_cloud_id(c.cloud_id, g.instance_group_id)
+            in_cluster_id(c.cloud_id, g.instance_group_id)
             for c, g in found
-            if group_cloud_id(c.cloud_id, g.instance_group_id) in managed
+            if in_cluster_id(c.cloud_id, g.instance_group_id) in managed
         ]
 
         def nodes_of(cloud_id: str) -> Listing[CceInstance] | None:
@@ -1109,7 +1099,7 @@ class InstanceGroupKind(Kind):
         versions = self._versions(ctx, v2, found, declared, set(wanted))
         out = []
         for cluster, group in found:
-            cloud_id = group_cloud_id(cluster.cloud_id, group.instance_group_id)
+            cloud_id = in_cluster_id(cluster.cloud_id, group.instance_group_id)
             if cloud_id in nodes and nodes[cloud_id] is None:
                 continue  # deleted since it was listed
             origin = origins[group.instance_group_id]
@@ -1139,7 +1129,7 @@ class InstanceGroupKind(Kind):
         asked = {}
         for cluster, group in found:
             address = Address(self.name, f"{cluster.address.name}/{group.instance_group_name}")
-            cloud_id = group_cloud_id(cluster.cloud_id, group.instance_group_id)
+            cloud_id = in_cluster_id(cluster.cloud_id, group.instance_group_id)
             spec = declared.get(address)
             if cloud_id in managed and spec is not None and set(COMPONENTS) & set(spec.attrs):
                 asked[cloud_id] = address
@@ -1174,8 +1164,8 @@ class InstanceGroupKind(Kind):
     def _clusters_to_list(self, ctx: RefreshContext) -> list[LiveObject]:
         """The live clusters whose groups can have addresses. An unmanaged cluster that shares
         its name with a managed one is left out: ``CLUSTER`` in an address means the managed one."""
-        alive = [c for c in ctx.found.get(CLUSTER_KIND, []) if c.status not in GONE_PHASES]
-        managed = ctx.managed_ids(CLUSTER_KIND)
+        alive = [c for c in ctx.found.get(V2_CLUSTER_KIND, []) if c.status not in GONE_PHASES]
+        managed = ctx.managed_ids(V2_CLUSTER_KIND)
         names = {c.address.name for c in alive if c.cloud_id in managed}
         return [c for c in alive if c.cloud_id in managed or c.address.name not in names]
 
@@ -1188,7 +1178,7 @@ class InstanceGroupKind(Kind):
         except NotFoundError:
             return None
         origin = f"GET {v2.prefix}/cluster/{cluster_id}/instancegroup/{group_id}"
-        return self.live_object(cluster_of(address).name, cluster_id, group, members, origin)
+        return self.live_object(in_v2_cluster(address).name, cluster_id, group, members, origin)
 
     def _status(
         self, v2: CceV2Client, cluster_id: str, group_id: str, want: int
@@ -1229,11 +1219,11 @@ class InstanceGroupKind(Kind):
         cloud_id = create_once(
             ops,
             change,
-            lambda: group_cloud_id(
+            lambda: in_cluster_id(
                 cluster_id, v2.create_instance_group(cluster_id, request).instance_group_id
             ),
             lambda: [
-                group_cloud_id(cluster_id, g.instance_group_id)
+                in_cluster_id(cluster_id, g.instance_group_id)
                 for g in v2.list_instance_groups(cluster_id)
                 if g.instance_group_name == after["name"]
             ],
@@ -1259,8 +1249,8 @@ class InstanceGroupKind(Kind):
     def _cluster_id(self, ops: Operations, v2: CceV2Client, address: Address) -> str:
         """The cloud id of the group's cluster: the live cluster of that name this state owns
         (a dependency, so created before the group)."""
-        cluster = cluster_of(address)
-        owned = ops.owned_ids(CLUSTER_KIND)
+        cluster = in_v2_cluster(address)
+        owned = ops.owned_ids(V2_CLUSTER_KIND)
         found = [
             c.cluster_id
             for c in v2.find_clusters(cluster.name)

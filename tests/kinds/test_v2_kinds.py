@@ -297,7 +297,7 @@ def test_a_change_the_api_cannot_make_replaces_the_cluster_and_its_groups(h: Har
         by_address[CLUSTER].refused == "replacement must be allowed with --replace k8s_cluster.prod"
     )
     assert by_address[POOL_A].action is Action.REPLACE
-    assert by_address[POOL_A].refused == by_address[CLUSTER].refused
+    assert by_address[POOL_A].refused == f"{CLUSTER}: {by_address[CLUSTER].refused}"
 
     allowed = h.plan(cluster(description="other"), group("pool-a", 1), allow_replace=[CLUSTER])
     assert {c.refused for c in allowed.changes} == {None}

@@ -8,7 +8,6 @@ state show which environment each request and object belongs to.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -17,17 +16,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
 from reconciler.emulator.testing import EmulatorHandle
+from tests.e2e.conftest import Result as CliResult
+from tests.e2e.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Passw0rd-watch1"
@@ -48,10 +47,8 @@ repositories:
 
 
 @dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+class Result(CliResult):
+    """A CLI run's result, with the JSON events ``watch`` printed."""
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -79,14 +76,8 @@ class Fleet:
         return [str(self.root), "--var", f"endpoint={self.emulator.url}", *extra]
 
     def cli(self, *args: str) -> Result:
-        out, err = io.StringIO(), io.StringIO()
-        code = 0
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-        return Result(code, out.getvalue(), err.getvalue())
+        ran = run_cli(*args)
+        return Result(ran.code, ran.out, ran.err)
 
     def watch_once(self, *extra: str) -> Result:
         return self.cli("watch", *self.args("--once", *extra))
