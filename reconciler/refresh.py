@@ -19,7 +19,8 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 from reconciler.client.v1 import CceClient
@@ -125,6 +126,17 @@ class FoundSoFar(dict[str, list[LiveObject]]):
         if name in self._ready:
             self._ready[name].set()
 
+    def expect(self, names: Iterable[str]) -> None:
+        """Kinds this refresh reads too, from now on (added before any of them starts)."""
+        for name in names:
+            self._ready.setdefault(name, threading.Event())
+
+    def stop(self) -> None:
+        """The refresh ends: a kind waiting for one not in yet stops waiting (KindNotRead)."""
+        for name, ready in self._ready.items():
+            if not ready.is_set():
+                self.fail(name)
+
     def _wait(self, name: str) -> None:
         ready = self._ready.get(name)
         if ready is not None:
@@ -141,24 +153,122 @@ class FoundSoFar(dict[str, list[LiveObject]]):
         return super().__getitem__(name)
 
 
-@paused_gc()
-def refresh(
-    client: CceClient,
-    state: State,
-    parallelism: int = 10,
-    kinds: Iterable[str] | None = None,
-    desired: DesiredState | None = None,
-) -> LiveState:
-    """Every kind's live objects, or only those of ``kinds`` and what they are read with.
-    Kinds are read concurrently; when any fails, the error of the first failing kind in
-    registry order is raised (and nothing is planned from the others)."""
-    wanted = kinds_to_read(kinds) if kinds is not None else {k.name for k in REGISTRY}
-    reading = [k for k in REGISTRY if k.name in wanted]
-    at_once = len(reading) > 1 and parallelism > 1
-    found = FoundSoFar(k.name for k in reading) if at_once else FoundSoFar(())
-    ctx = RefreshContext(client, state, parallelism, found=found, desired=desired)
+class Refresh:
+    """One refresh, which may start before its run has the state and the desired state.
 
-    def read(kind: Kind) -> list[LiveObject]:
+    :meth:`start` begins listing kinds (and what they are read with) on threads as soon as
+    the run knows its target and which kinds it declares, while it goes on checking the
+    configuration and reading the state; a kind that needs the state or the desired state
+    (``RefreshContext.state``: a cluster's managed node lists, what the list left out) waits
+    for :meth:`finish`, which gives them, reads the kinds the state adds, and returns the live
+    state or the error a refresh started there would raise. :meth:`stop` ends a refresh the
+    run no longer needs (a configuration error, Ctrl-C): kinds not begun are not read, those
+    waiting are released, and it returns once no thread of it runs. Only list requests and
+    reads by id (GETs) are sent. Use as a context manager: leaving it stops what is left."""
+
+    def __init__(self, client: CceClient, parallelism: int = 10) -> None:
+        self.client = client
+        self.parallelism = parallelism
+        self._ctx: RefreshContext | None = None
+        self._found = FoundSoFar(())
+        self._pool: ThreadPoolExecutor | None = None
+        self._early: Future[dict[str, Future[list[LiveObject]]]] | None = None
+        self._started: set[str] = set()
+        self._gc = ExitStack()
+
+    def __enter__(self) -> Refresh:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def started(self) -> bool:
+        return self._early is not None
+
+    def start(self, kinds: Iterable[str]) -> None:
+        """Begin reading ``kinds`` and what they are read with: the first in registry order
+        alone, then the others at once (as :meth:`finish` would)."""
+        reading = [k for k in REGISTRY if k.name in kinds_to_read(kinds)]
+        if not reading or self._ctx is not None:
+            return
+        self._gc.enter_context(paused_gc())
+        self._found = FoundSoFar(k.name for k in reading)
+        self._ctx = RefreshContext.pending(self.client, self.parallelism, self._found)
+        self._early = self._submit_first(reading)
+
+    def finish(
+        self,
+        state: State,
+        kinds: Iterable[str] | None = None,
+        desired: DesiredState | None = None,
+    ) -> LiveState:
+        """Every kind's live objects, or only those of ``kinds`` and what they are read with.
+        Kinds are read concurrently; when any fails, the error of the first failing kind in
+        registry order is raised (and nothing is planned from the others)."""
+        wanted = kinds_to_read(kinds) if kinds is not None else {k.name for k in REGISTRY}
+        reading = [k for k in REGISTRY if k.name in wanted]
+        try:
+            with paused_gc():
+                results = self._results(state, desired, reading)
+                live = LiveStateBuilder()
+                for kind in reading:
+                    live.add_all(results[kind.name])
+                assert self._ctx is not None
+                return live.build(self._ctx.facts)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._ctx is not None:
+            self._ctx.stop()  # a no-op once given: only kinds still waiting for it stop
+            self._found.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._gc.close()
+
+    def _results(
+        self, state: State, desired: DesiredState | None, reading: list[Kind]
+    ) -> dict[str, list[LiveObject]]:
+        if self._ctx is None:  # nothing started early: read them all now
+            if len(reading) < 2 or self.parallelism < 2:
+                self._ctx = RefreshContext(
+                    self.client, state, self.parallelism, found=self._found, desired=desired
+                )
+                return {kind.name: self._read(kind) for kind in reading}
+            self._found = FoundSoFar(k.name for k in reading)
+            self._ctx = RefreshContext(
+                self.client, state, self.parallelism, found=self._found, desired=desired
+            )
+            self._early = self._submit_first(reading)
+        else:
+            self._ctx.give(state, desired)
+        assert self._early is not None and self._pool is not None
+        futures = self._early.result()  # the first kind's error, if it failed
+        later = [k for k in reading if k.name not in self._started]
+        self._found.expect(k.name for k in later)
+        futures.update((k.name, self._pool.submit(self._read, k)) for k in later)
+        return {k.name: futures[k.name].result() for k in REGISTRY if k.name in futures}
+
+    def _submit_first(self, reading: list[Kind]) -> Future[dict[str, Future[list[LiveObject]]]]:
+        """Read ``reading``'s first kind alone, then submit the others: an endpoint that is
+        down or refuses the credentials stops the run after one request's attempts, not after
+        every kind's. The task's result: each kind's future."""
+        self._pool = ThreadPoolExecutor(self.parallelism, thread_name_prefix="refresh")
+        self._started = {k.name for k in reading}
+        pool = self._pool
+        first, rest = reading[0], reading[1:]
+
+        def read_first() -> dict[str, Future[list[LiveObject]]]:
+            done: Future[list[LiveObject]] = Future()
+            done.set_result(self._read(first))
+            return {first.name: done, **{k.name: pool.submit(self._read, k) for k in rest}}
+
+        return pool.submit(read_first)
+
+    def _read(self, kind: Kind) -> list[LiveObject]:
+        ctx, found = self._ctx, self._found
+        assert ctx is not None
         try:
             objects = kind.read_all(ctx)
             objects += confirm_missing(kind, ctx, objects)
@@ -168,23 +278,19 @@ def refresh(
         found.put(kind.name, objects)
         return objects
 
-    live = LiveStateBuilder()
-    if not at_once:
-        results = [read(kind) for kind in reading]
-    else:
-        # the first kind alone: an endpoint that is down or refuses the credentials stops the
-        # run after one request's attempts, not after every kind's
-        first, rest = reading[0], reading[1:]
-        results = [read(first)]
-        pool = ThreadPoolExecutor(min(parallelism, len(rest)), thread_name_prefix="refresh")
-        try:
-            futures = [pool.submit(read, kind) for kind in rest]
-            results += [future.result() for future in futures]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    for objects in results:
-        live.add_all(objects)
-    return live.build(ctx.facts)
+
+def refresh(
+    client: CceClient,
+    state: State,
+    parallelism: int = 10,
+    kinds: Iterable[str] | None = None,
+    desired: DesiredState | None = None,
+    started: Refresh | None = None,
+) -> LiveState:
+    """Every kind's live objects, or only those of ``kinds`` and what they are read with:
+    :meth:`Refresh.finish` of ``started`` (begun earlier with the same client), or of a
+    refresh started now."""
+    return (started or Refresh(client, parallelism)).finish(state, kinds, desired)
 
 
 BY_ID_PAGE = 1000  # objects per list page, to compare a list's requests with reads by id

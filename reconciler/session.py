@@ -20,6 +20,7 @@ from reconciler.client.v1 import CceClient
 from reconciler.config import load_config
 from reconciler.context import RunContext, is_postgres, resolve, without_config
 from reconciler.errors import (
+    ReconcilerError,
     SecretError,
     StateLockedError,
     UnreadableSecretsError,
@@ -44,7 +45,7 @@ from reconciler.ownership import OtherState, needs_other_states, one_owner
 from reconciler.plan import Change, LiveState, Plan, PlanContext
 from reconciler.planner import make_plan
 from reconciler.recovery import RecoveryNote, recover
-from reconciler.refresh import refresh, refresh_changed, touched_kinds
+from reconciler.refresh import Refresh, refresh, refresh_changed, touched_kinds
 from reconciler.secrets import resolve_secret
 from reconciler.state import LockInfo, State, StateStore, secret_matches
 from reconciler.state.local import LocalStateStore
@@ -211,15 +212,20 @@ def parse_addresses(values: Sequence[str], flag: str) -> list[Address]:
 
 
 def load(
-    paths: Sequence[str], choice: ConfigChoice = NO_CHOICE, state: StateChoice = NO_STATE_CHOICE
+    paths: Sequence[str],
+    choice: ConfigChoice = NO_CHOICE,
+    state: StateChoice = NO_STATE_CHOICE,
+    early: EarlyRefresh | None = None,
 ) -> tuple[DesiredState, RunContext]:
     """Load the configuration and resolve where the run lives; the configuration's warnings
-    (``PATH:LINE:COL: warning: ...``) go to stderr."""
+    (``PATH:LINE:COL: warning: ...``) go to stderr. With ``early``, its refresh starts as
+    soon as the files are parsed and the target is surely valid."""
     result = load_config(
         list(paths) or ["."],
         env=choice.env,
         var_files=choice.var_files,
         var_args=choice.var_args,
+        on_target=early.start if early is not None else None,
     )
     for warning in result.warnings:
         print(warning, file=sys.stderr)
@@ -236,6 +242,56 @@ def locate(
     return None, without_config(state)
 
 
+SWITCH_INTERVAL = 0.0005  # seconds: how often threads hand over the interpreter lock meanwhile
+
+
+class EarlyRefresh:
+    """A plan's refresh, started while the rest of the run is still getting ready.
+
+    ``load`` calls :meth:`start` once the configuration's files are parsed and its target is
+    surely valid: a client for that target is opened and the kinds the files declare begin to
+    be listed (GETs only), while the rest of the configuration is checked and the state is
+    read; :func:`start` then uses that client and :func:`prepare` that refresh (``Run.refresh``),
+    which waits for what is not read yet. Nothing starts for the embedded emulator (it makes
+    files), with ``--parallelism 1``, or when the client cannot be made (the run meets that
+    error again where it always did). A run that ends first (a configuration or state refused,
+    Ctrl-C) leaves the block: the refresh stops, no thread of it is left, its errors unsaid.
+    Use as a context manager around the whole run."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.refresh: Refresh | None = None
+        self.client: CceClient | None = None
+        self.target: Target | None = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> EarlyRefresh:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()  # the refresh stops, then the client closes
+
+    def start(self, target: Target, kinds: set[str]) -> None:
+        if target.endpoint == LOCAL or self.options.parallelism < 2 or not kinds:
+            return
+        try:
+            client = self._stack.enter_context(open_client(RunContext(target=target), self.options))
+        except ReconcilerError:
+            return
+        self.client, self.target = client, target
+        # while the run's CPU work holds the interpreter lock, a page that has arrived waits
+        # for it: hand it over sooner than every 5 ms, or each page of a chain waits longer
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._stack.callback(sys.setswitchinterval, interval)
+        self.refresh = self._stack.enter_context(Refresh(client, self.options.parallelism))
+        self.refresh.start(kinds)
+
+    def client_for(self, target: Target) -> CceClient | None:
+        """The client opened for ``target``, if one was."""
+        return self.client if target == self.target else None
+
+
 @dataclass
 class Run:
     """One command's run: what is desired, where it lives, its state store, client and
@@ -249,6 +305,7 @@ class Run:
     options: RunOptions
     holder: LockInfo | None = None
     raw: State = field(default_factory=State)  # the state as read, before the client opened
+    refresh: Refresh | None = None  # begun before the run started (EarlyRefresh)
 
 
 @contextmanager
@@ -262,11 +319,13 @@ def start(
     say: Callable[[str], None] = lambda _: None,
     budgets: Budgets | None = None,
     agent: str = "",
+    early: EarlyRefresh | None = None,
 ) -> Iterator[Run]:
     """Open the state store, take its lock (waiting up to ``wait`` seconds) or, without
     ``lock``, note who holds it, read the state (refused when it was applied to another
     target) and only then open the client: the start every planning command shares.
-    ``budgets`` and ``agent``: see :func:`open_client`."""
+    ``budgets`` and ``agent``: see :func:`open_client`. ``early``: the client it opened for
+    this target and the refresh it began, used instead of new ones."""
     store = open_store(context)
     secrets = SecretCache(context.secrets_base)
     with ExitStack() as stack:
@@ -276,8 +335,11 @@ def start(
         else:
             holder = store.holder()
         raw = read_state(store, context.target)
-        client = stack.enter_context(open_client(context, options, budgets, agent))
-        yield Run(desired, context, store, client, secrets, options, holder, raw)
+        client = early.client_for(context.target) if early is not None else None
+        if client is None:
+            client = stack.enter_context(open_client(context, options, budgets, agent))
+        began = early.refresh if early is not None and client is early.client else None
+        yield Run(desired, context, store, client, secrets, options, holder, raw, began)
 
 
 def check_target(store: StateStore, state: State, target: Target) -> None:
@@ -348,7 +410,7 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
     raw = run.raw
     kinds = touched_kinds(desired, raw)
     with checking_secrets(desired, raw, secrets):
-        live = refresh(run.client, raw, run.options.parallelism, kinds, desired)
+        live = refresh(run.client, raw, run.options.parallelism, kinds, desired, run.refresh)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
     check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))

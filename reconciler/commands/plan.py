@@ -19,6 +19,7 @@ from reconciler.commands.common import (
 from reconciler.config import config_digest
 from reconciler.context import RunContext, location_of
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
+from reconciler.gcpause import paused_gc
 from reconciler.guards import evaluate
 from reconciler.model import ConfigChoice, PlanMode
 from reconciler.options import PlanOptions, RunOptions, StateChoice
@@ -26,7 +27,7 @@ from reconciler.plan import BLAST_RADIUS, Plan
 from reconciler.planner import refresh_only
 from reconciler.recovery import RecoveryNote
 from reconciler.render import plan_text, plan_to_json
-from reconciler.session import Prepared, load, prepare, start
+from reconciler.session import EarlyRefresh, Prepared, load, prepare, start
 from reconciler.state import LockInfo
 
 if TYPE_CHECKING:
@@ -87,10 +88,36 @@ def command(
     run_options: RunOptions,
 ) -> int:
     """Show what apply would change."""
-    desired, context = load(paths, choice, state)
+    with paused_gc(collect=False):  # one batch of acyclic data, dropped on return
+        return planned(paths, out, as_json, detailed_exitcode, options, choice, state, run_options)
+
+
+def planned(
+    paths: tuple[str, ...],
+    out: str | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+    options: PlanOptions,
+    choice: ConfigChoice,
+    state: StateChoice,
+    run_options: RunOptions,
+) -> int:
+    """The plan command's run (see :func:`command`)."""
     waits = options.lock_timeout > 0  # wait for a running apply, and plan against what it left
-    with start(desired, context, run_options, "plan", waits, options.lock_timeout, _say_err) as run:
-        prepared = prepare(run, options)
+    # the refresh starts once the files parse and the target is valid, unless it must wait
+    with EarlyRefresh(run_options) as early:
+        desired, context = load(paths, choice, state, None if waits else early)
+        with start(
+            desired,
+            context,
+            run_options,
+            "plan",
+            waits,
+            options.lock_timeout,
+            _say_err,
+            early=early,
+        ) as run:
+            prepared = prepare(run, options)
     plan = evaluate(prepared.plan, prepared.state, options.allow_deletes)
     if options.mode is PlanMode.REFRESH_ONLY:
         plan = refresh_only(plan)

@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from reconciler.config.fastpath import fast_target_check
 from reconciler.config.items import Item
-from reconciler.config.specs import IMPORTS, import_entries
+from reconciler.config.specs import IMPORTS, declared_target, import_entries
 from reconciler.config.validation import Checked
 from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.endpoints import endpoint_problem
@@ -22,7 +23,7 @@ from reconciler.errors import SecretError
 from reconciler.kinds import REGISTRY, kind_named
 from reconciler.kinds import names as kind_names
 from reconciler.kinds.fields import secret_ref, walk
-from reconciler.model import Address, Location
+from reconciler.model import Address, Location, Target
 from reconciler.secrets import resolve_secret
 from reconciler.wording import dotted
 
@@ -117,6 +118,20 @@ def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagno
                     "local or scheme://host[:port]" if key == "endpoint" else "scheme://host[:port]"
                 )
                 yield Diagnostic.at(document.value_at(("target", key)), f"{problem}; use {usable}")
+
+
+def sure_target(documents: list[Document]) -> Target | None:
+    """The target ``documents`` declare, when it is surely valid already: declared once, it
+    passes the schema's fast path and the checks of :func:`_targets`. None: not sure (the
+    whole configuration's checks then decide and explain). What a plan may start reading
+    before the rest of the configuration is checked."""
+    declared = [document for document in documents if "target" in document.data]
+    check = fast_target_check()
+    if len(declared) != 1 or check is None or not check(declared[0].data["target"]):
+        return None
+    if any(d.severity == "error" for d in _targets(documents, load_failed=False)):
+        return None
+    return declared_target(declared)
 
 
 def _target_choice(document: Document, target: dict[str, Any]) -> Iterator[Diagnostic]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler import kinds
-from reconciler.config.schema import ROOT_SCHEMA, checked_schemas, compiled_pattern
+from reconciler.config.schema import ROOT_SCHEMA, TARGET_SCHEMA, checked_schemas, compiled_pattern
 
 Check = Callable[[Any], bool]
 _ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default"})
@@ -44,11 +44,16 @@ def fast_check() -> Check | None:
     return _fast_check(kinds.generation())
 
 
+def fast_target_check() -> Check | None:
+    """The compiled check of a ``target`` value alone (``target.schema.json``), or None."""
+    return _fast_check(kinds.generation(), TARGET_SCHEMA)
+
+
 @functools.cache
-def _fast_check(generation: int) -> Check | None:
+def _fast_check(generation: int, root: str = ROOT_SCHEMA) -> Check | None:
     schemas = {schema["$id"]: schema for schema in checked_schemas().values()}
     try:
-        return _SchemaCompiler(schemas).compile(schemas[ROOT_SCHEMA])
+        return _SchemaCompiler(schemas).ref(root)
     except _Unsupported:
         return None
 

@@ -23,6 +23,17 @@ def kind_of_section(section: str) -> str | None:
     return kind.name if kind is not None else None
 
 
+def declared_kinds(documents: list[Document]) -> set[str]:
+    """The kinds ``documents`` declare at least one entry of (a section that is a non-empty
+    list), before any check: each entry of a valid configuration is a resource of its kind."""
+    return {
+        kind
+        for document in documents
+        for section, entries in document.data.items()
+        if isinstance(entries, list) and entries and (kind := kind_of_section(section))
+    }
+
+
 def identity_keys(kind: str) -> tuple[str, ...]:
     return kind_named(kind).identity
 

@@ -11,11 +11,16 @@ Not for: the stages themselves, each in its own module of this package.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.config.checks import secret_errors, secret_locations, semantic_errors
+from reconciler.config.checks import (
+    secret_errors,
+    secret_locations,
+    semantic_errors,
+    sure_target,
+)
 from reconciler.config.environments import (
     Environment,
     environment_errors,
@@ -25,6 +30,7 @@ from reconciler.config.environments import (
 from reconciler.config.expansion import Expansion
 from reconciler.config.files import config_root, find_files, read_all, secrets_base
 from reconciler.config.foreign import not_configuration
+from reconciler.config.items import declared_kinds
 from reconciler.config.specs import declared_target, desired_state
 from reconciler.config.validation import Checked
 from reconciler.config.variables import Sources, resolve
@@ -32,6 +38,9 @@ from reconciler.config.yamlload import Diagnostic, Document
 from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.model import DesiredState, Target
+
+# a configuration's target, surely valid, and the kinds it declares entries of (load_config)
+TargetKnown = Callable[[Target, set[str]], None]
 
 # what an environment file may hold besides its variable values; both may use ${var.NAME}
 ENVIRONMENT_EXPANDED = ("target", "state")
@@ -109,6 +118,7 @@ def load_config(
     var_files: Sequence[str] = (),
     var_args: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    on_target: TargetKnown | None = None,
 ) -> LoadResult:
     """Read every YAML file under ``paths`` into one desired state, or raise :class:`ConfigError`.
 
@@ -119,6 +129,11 @@ def load_config(
     ``var_args`` (``NAME=VALUE``) are ``--var-file`` and ``--var`` in command-line order;
     ``environ`` (default ``os.environ``) is read for ``RECONCILER_VAR_<NAME>`` only. Secret
     references are resolved only when ``check_secrets`` is true.
+
+    ``on_target`` is called once every file is read and parsed, the variables are resolved,
+    and the target is surely valid (``checks.sure_target``), with that target and the kinds
+    the files declare entries of, before the rest is checked (a plan starts reading the
+    cloud then); it is not called for a configuration refused before that point.
     """
     paths = list(paths) or ["."]
     root = config_root(paths)
@@ -145,6 +160,11 @@ def load_config(
     if environment is not None:
         environment = expansion.document(environment, only=ENVIRONMENT_EXPANDED)
     early.extend(expansion.problems)
+
+    if on_target is not None and not any(d.severity == "error" for d in early):
+        target = sure_target([*documents, *([environment] if environment else [])])
+        if target is not None:
+            on_target(target, declared_kinds(documents))
 
     checked = Checked(documents)
     late = [d for document in documents for d in checked.schema_errors(document)]

@@ -33,6 +33,7 @@ from reconciler import kinds
 from reconciler.kinds.fields import GENERATED, JSON_SCHEMA, section_schema
 
 ROOT_SCHEMA = "config.schema.json"
+TARGET_SCHEMA = "target.schema.json"
 ENVIRONMENT_SCHEMA = "environment.schema.json"
 VARIABLE_ALTERNATIVES = frozenset({"variable-ref.schema.json", "variable-string.schema.json"})
 
@@ -80,7 +81,7 @@ def config_schema(declared: list[kinds.Kind]) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "target": {
-                "$ref": "target.schema.json",
+                "$ref": TARGET_SCHEMA,
                 "title": "Target",
                 "description": "Where the resources live: region or endpoint. Declared once "
                 "across all files.",

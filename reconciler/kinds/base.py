@@ -41,8 +41,9 @@ Not for: ordering, journaling, guards or retries (the executor's job).
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from reconciler import waiters
@@ -172,25 +173,82 @@ class TaintedError(ReconcilerError):
         self.entry = entry
 
 
-@dataclass
-class RefreshContext:
-    """What a kind's ``read_all`` may use: the client, the state, and what earlier kinds found."""
+class RefreshStopped(Exception):
+    """A refresh was stopped before its run gave it the state (the run ended first: a
+    configuration error, Ctrl-C); nothing is decided from what it read."""
 
-    client: CceClient
-    state: State
-    parallelism: int = 10
-    found: dict[str, list[LiveObject]] = field(default_factory=dict)
-    desired: DesiredState | None = None  # what the run declares, when a kind's reads depend on it
-    # facts a kind read besides objects (the versions the API offers), for its refusals
-    facts: dict[str, Any] = field(default_factory=dict)
+
+_NOT_GIVEN: Any = object()
+
+
+class RefreshContext:
+    """What a kind's ``read_all`` may use: the client, the state, what the run declares (when
+    a kind's reads depend on it), what earlier kinds found and the facts kinds read besides
+    objects (the versions the API offers, for their refusals).
+
+    A refresh started before its run has read the state and checked the configuration
+    (``reconciler.refresh.Refresh``) is made without them (:meth:`pending`) and given them
+    later (:meth:`give`): a kind that asks for ``state`` or ``desired`` first waits until
+    then, and raises :class:`RefreshStopped` if the run ends instead (:meth:`stop`)."""
+
+    def __init__(
+        self,
+        client: CceClient,
+        state: State = _NOT_GIVEN,
+        parallelism: int = 10,
+        found: dict[str, list[LiveObject]] | None = None,
+        desired: DesiredState | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
+        self.client = client
+        self.parallelism = parallelism
+        self.found: dict[str, list[LiveObject]] = {} if found is None else found
+        self.facts: dict[str, Any] = {} if facts is None else facts
+        self._state, self._desired = state, desired
+        self._given = threading.Event()
+        self._stopped = False
+        if state is not _NOT_GIVEN:
+            self._given.set()
+
+    @classmethod
+    def pending(
+        cls, client: CceClient, parallelism: int, found: dict[str, list[LiveObject]]
+    ) -> RefreshContext:
+        """A context whose state and desired state come later (:meth:`give`)."""
+        return cls(client, parallelism=parallelism, found=found)
+
+    def give(self, state: State, desired: DesiredState | None) -> None:
+        self._state, self._desired = state, desired
+        self._given.set()
+
+    def stop(self) -> None:
+        """The run ends without giving them: a kind waiting for them raises RefreshStopped."""
+        self._stopped = True
+        self._given.set()
+
+    def _wait(self) -> None:
+        self._given.wait()
+        if self._stopped:
+            raise RefreshStopped()
+
+    @property
+    def state(self) -> State:
+        self._wait()
+        return self._state
+
+    @property
+    def desired(self) -> DesiredState | None:
+        self._wait()
+        return self._desired
 
     def managed_ids(self, kind: str) -> set[str]:
         """Cloud ids this state manages or has a pending create for (an update's journaled id
         is the object's, already managed, or a long operation's, such as a workflow)."""
-        ids = {e.cloud_id for a, e in self.state.resources.items() if a.kind == kind}
+        state = self.state
+        ids = {e.cloud_id for a, e in state.resources.items() if a.kind == kind}
         ids |= {
             p.cloud_id
-            for p in self.state.pending.values()
+            for p in state.pending.values()
             if p.address.kind == kind and p.cloud_id and p.action == "create"
         }
         return ids

@@ -1,5 +1,7 @@
 """Fuzzing the config loader through the real CLI: never a traceback, exit 1 with
-file:line:column diagnostics, and no request to the cloud for an invalid config."""
+file:line:column diagnostics, never a request that changes anything for an invalid config,
+and no request at all unless its file parses and its target is valid (a plan starts listing
+then, while the rest is checked)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import re
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from reconciler.config.yamlload import LoadError, read_document
 from tests.e2e.conftest import BASE, Workspace
 
 DIAGNOSTIC = re.compile(r"^\S+?(:\d+:\d+)?: error: .+$")
@@ -26,7 +29,20 @@ def check(ws: Workspace, text: bytes) -> None:
         if all(RUNTIME.match(line) for line in lines):
             return  # a valid config that failed at run time (e.g. a mutated endpoint host)
         assert lines and all(DIAGNOSTIC.match(line) for line in lines), result.err
-        assert ws.emulator.requests_log() == [], "an invalid config sent a request"
+        sent = ws.emulator.requests_log()
+        assert all(r["method"] == "GET" for r in sent), "an invalid config changed something"
+        if not target_parses(str(path), ws.emulator.url):
+            assert sent == [], "a file that does not parse, or a bad target, sent a request"
+
+
+def target_parses(path: str, url: str) -> bool:
+    """The file parses (the loader's first stage, alone) and its target is the emulator's
+    endpoint as written."""
+    try:
+        data = read_document(path).data
+    except LoadError:
+        return False
+    return data.get("target") == {"endpoint": url}
 
 
 @settings(
