@@ -164,16 +164,20 @@ class Refresh:
     state or the error a refresh started there would raise. :meth:`stop` ends a refresh the
     run no longer needs (a configuration error, Ctrl-C): kinds not begun are not read, those
     waiting are released, and it returns once no thread of it runs. Only list requests and
-    reads by id (GETs) are sent. Use as a context manager: leaving it stops what is left."""
+    reads by id (GETs) are sent. Use as a context manager: leaving it stops what is left.
+    ``owns_client``: the run ends with this refresh when it does not finish, so stopping it
+    stops the client too (``stop_sending``), and a long list stops between two pages."""
 
-    def __init__(self, client: CceClient, parallelism: int = 10) -> None:
+    def __init__(self, client: CceClient, parallelism: int = 10, owns_client: bool = False) -> None:
         self.client = client
         self.parallelism = parallelism
+        self.owns_client = owns_client
         self._ctx: RefreshContext | None = None
         self._found = FoundSoFar(())
         self._pool: ThreadPoolExecutor | None = None
         self._early: Future[dict[str, Future[list[LiveObject]]]] | None = None
         self._started: set[str] = set()
+        self._finished = False
         self._gc = ExitStack()
 
     def __enter__(self) -> Refresh:
@@ -215,14 +219,26 @@ class Refresh:
                 for kind in reading:
                     live.add_all(results[kind.name])
                 assert self._ctx is not None
-                return live.build(self._ctx.facts)
-        finally:
+                built = live.build(self._ctx.facts)
+        except BaseException:  # a kind failed, or Ctrl-C: the kinds still reading stop
             self.stop()
+            raise
+        self._finished = True
+        self._close()
+        return built
 
     def stop(self) -> None:
-        if self._ctx is not None:
+        """End a refresh that did not finish: kinds waiting for the state or another kind
+        released, kinds not begun dropped, and with ``owns_client`` no more requests sent;
+        returns when its threads have."""
+        if not self._finished and self._ctx is not None:
+            if self.owns_client:
+                self.client.stop_sending()
             self._ctx.stop()  # a no-op once given: only kinds still waiting for it stop
             self._found.stop()
+        self._close()
+
+    def _close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._gc.close()

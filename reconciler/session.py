@@ -284,7 +284,8 @@ class EarlyRefresh:
         interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._stack.callback(sys.setswitchinterval, interval)
-        self.refresh = self._stack.enter_context(Refresh(client, self.options.parallelism))
+        refresh = Refresh(client, self.options.parallelism, owns_client=True)
+        self.refresh = self._stack.enter_context(refresh)
         self.refresh.start(kinds)
 
     def client_for(self, target: Target) -> CceClient | None:

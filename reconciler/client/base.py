@@ -4,6 +4,7 @@ explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -11,6 +12,11 @@ from reconciler.client.budget import Budgets, HostBudget
 from reconciler.client.credentials import Credentials, endpoint_for
 from reconciler.client.retry import RetryBudget
 from reconciler.client.transport import Transport, TransportConfig, TransportStats
+from reconciler.errors import ReconcilerError
+
+
+class RequestsStopped(ReconcilerError):
+    """A request asked of a client told to send no more (``ClientBase.stop_sending``)."""
 
 
 class ClientBase:
@@ -19,12 +25,30 @@ class ClientBase:
     DEFAULT_PAGE_SIZE: ClassVar[int]
     MAX_PAGE_SIZE: ClassVar[int]
 
-    def __init__(self, transport: Transport, *, page_size: int | None = None, **_: Any) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        page_size: int | None = None,
+        **_: Any,
+    ) -> None:
         page_size = self.DEFAULT_PAGE_SIZE if page_size is None else page_size
         if not 1 <= page_size <= self.MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be within 1..{self.MAX_PAGE_SIZE}")
         self.transport = transport
         self.page_size = page_size
+        # set: send nothing more (shared with the clients made from this one)
+        self.stopped = threading.Event()
+
+    def stop_sending(self) -> None:
+        """Send no request from now on, here and in the clients made from this one: each
+        raises RequestsStopped (a refresh whose run ended: the pages of a long list are not
+        asked for one after another until it ends). Requests in flight end as they do."""
+        self.stopped.set()
+
+    def _may_send(self) -> None:
+        if self.stopped.is_set():
+            raise RequestsStopped("the run ended: no more requests are sent")
 
     @classmethod
     def connect(

@@ -224,7 +224,9 @@ class CceClient(ClientBase):
         """The v2 client, made (and its module imported) when a run first reads a v2 kind."""
         from reconciler.client.v2 import CceV2Client
 
-        return CceV2Client(self.transport)
+        client = CceV2Client(self.transport)
+        client.stopped = self.stopped  # stop_sending stops it too
+        return client
 
     @functools.cached_property
     def ccr(self) -> CcrClient:
@@ -232,7 +234,9 @@ class CceClient(ClientBase):
         run first reads a CCR kind."""
         from reconciler.client.ccr import CcrClient
 
-        return CcrClient(self.transport.sibling(self._ccr_endpoint))
+        client = CcrClient(self.transport.sibling(self._ccr_endpoint))
+        client.stopped = self.stopped  # stop_sending stops it too
+        return client
 
     def close(self) -> None:
         ccr = self.__dict__.get("ccr")
@@ -251,6 +255,7 @@ class CceClient(ClientBase):
         *,
         idempotent: bool = True,
     ) -> ApiResponse:
+        self._may_send()
         return self.transport.request(method, path, query, body, idempotent=idempotent)
 
     def _ack(self, response: ApiResponse) -> Ack:

@@ -10,12 +10,18 @@ and a cluster the list lacks is read by id. No more requests are ever in flight 
 from __future__ import annotations
 
 import json
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from reconciler.client.credentials import Credentials
 from reconciler.client.v1 import CceClient
+from reconciler.config import load
+from reconciler.refresh import Refresh
 from tests.faultproxy import FaultProxy, fault_proxy
 
 from .conftest import Workspace
@@ -137,3 +143,130 @@ def test_a_kind_that_fails_stops_the_plan_with_its_own_error(
     assert plan.code == 1
     assert "GET /v1/image/user" in plan.err and "username" in plan.err, plan.err
     assert "Traceback" not in plan.err and "internal error" not in plan.err
+
+
+# --- the refresh begins while the configuration is checked ---------------------------------------
+# A plan starts its list requests once the files parse and the target is valid; the rest of the
+# configuration is checked and the state read meanwhile. What it plans, the requests it sends and
+# every error it says are those of a refresh begun afterwards; a run that ends first leaves no
+# thread behind and says only its own error.
+
+REFRESH_THREADS = ("refresh", "page-ahead", "read-ahead")
+
+
+def refresh_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith(REFRESH_THREADS)]
+
+
+def wait_for(ws: Workspace, path: str, since: int) -> None:
+    """Until the emulator has been asked ``path`` (a request the early refresh sends)."""
+    deadline = time.monotonic() + 10
+    while not any(e["path"] == path for e in ws.emulator.requests_log(since)):
+        assert time.monotonic() < deadline, f"{path} was never asked"
+        time.sleep(0.01)
+
+
+def test_the_lists_begin_before_the_configuration_is_checked(
+    ws: Workspace, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    since = ws.emulator.next_index()
+    checked = load.Checked
+
+    def checked_once_the_user_was_asked(documents: list[Any]) -> Any:
+        wait_for(ws, "/v1/image/user", since)
+        return checked(documents)
+
+    monkeypatch.setattr(load, "Checked", checked_once_the_user_was_asked)
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err
+    assert "No changes" in plan.out
+    sent = [(e["method"], e["path"]) for e in ws.emulator.requests_log(since)]
+    assert sent[0] == ("GET", "/v1/image/user")  # read alone, as ever
+    assert sorted(sent[1:]) == [
+        ("GET", "/v1/cluster"),
+        ("GET", "/v1/image"),
+        ("GET", "/v1/image/namespace"),
+        ("GET", "/v1/node"),
+    ]
+    assert refresh_threads() == []
+
+
+def test_a_configuration_refused_after_the_lists_began_says_only_its_own_error(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    proxy.rewrite("/v1/image/user", lambda call, data: {"unexpected": True})  # refresh fails
+    (ws.root / "more.yaml").write_text("namespaces:\n  - name: team-c\n    public: maybe\n")
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 1, plan.out + plan.err
+    assert plan.err.startswith(f"{ws.root / 'more.yaml'}:3:13: error: "), plan.err
+    assert "GET /v1/image/user" not in plan.err  # the refresh's error is not said
+    assert {e["method"] for e in ws.emulator.requests_log(since)} <= {"GET"}
+    assert refresh_threads() == []
+    assert sys.getswitchinterval() == pytest.approx(0.005)
+
+
+def test_a_file_that_does_not_parse_sends_no_request(ws: Workspace, proxy: FaultProxy) -> None:
+    (ws.root / "more.yaml").write_text("namespaces:\n  - name: [team-c\n")
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 1, plan.out + plan.err
+    assert f"{ws.root / 'more.yaml'}:" in plan.err
+    assert ws.emulator.requests_log(since) == []
+
+
+def test_a_state_of_another_target_is_refused_as_before(ws: Workspace, proxy: FaultProxy) -> None:
+    state = json.loads(ws.state_file().read_text())
+    ws.state_file().write_text(json.dumps({**state, "target": "http://elsewhere.example:1"}))
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 1, plan.out + plan.err
+    assert f"was applied to http://elsewhere.example:1, but this run targets {proxy.url}" in (
+        plan.err
+    )
+    assert {e["method"] for e in ws.emulator.requests_log(since)} <= {"GET"}
+    assert refresh_threads() == []
+
+
+def test_ctrl_c_while_the_lists_are_in_flight_ends_cleanly(
+    ws: Workspace, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    since = ws.emulator.next_index()
+    ws.emulator.set_faults(latency_ms=300)
+
+    def interrupted(documents: list[Any]) -> Any:
+        wait_for(ws, "/v1/image/user", since)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(load, "Checked", interrupted)
+    started = time.monotonic()
+    try:
+        plan = ws.cli("plan", str(ws.root))
+    finally:
+        ws.emulator.set_faults(latency_ms=0)
+    assert plan.code == 130, plan.out + plan.err
+    assert "interrupted" in plan.err and "Traceback" not in plan.err
+    assert time.monotonic() - started < 2  # the request in flight, not the rest of the lists
+    assert refresh_threads() == []
+    assert {e["method"] for e in ws.emulator.requests_log(since)} <= {"GET"}
+
+
+def test_a_stopped_refresh_asks_no_further_page(ws: Workspace) -> None:
+    """Stopping a refresh whose run ended (it owns the client) stops a list between pages."""
+    credentials = Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
+    with CceClient.connect(ws.emulator.url, credentials, page_size=1) as client:
+        client.create_user("ccetest", "Passw0rd-e2e1")
+        for n in range(6):
+            client.create_namespace(f"ns-{n}", public=False, user="ccetest")
+        since = ws.emulator.next_index()
+        ws.emulator.set_faults(latency_ms=100)
+        try:
+            early = Refresh(client, parallelism=4, owns_client=True)
+            early.start({"namespace"})
+            wait_for(ws, "/v1/image/namespace", since)
+            early.stop()
+        finally:
+            ws.emulator.set_faults(latency_ms=0)
+    pages = [e for e in ws.emulator.requests_log(since) if e["path"] == "/v1/image/namespace"]
+    assert 1 <= len(pages) < 6  # six pages of one namespace each, had it gone on
+    assert refresh_threads() == []
