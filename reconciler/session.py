@@ -348,7 +348,9 @@ def check_target(store: StateStore, state: State, target: Target) -> None:
     to: its objects are not there, and an answer from there would call them gone. Every
     command that reads the cloud for a state (plan, apply, destroy, import, output,
     kubeconfig, export, doctor) checks this before it opens a client (or starts an embedded
-    emulator)."""
+    emulator), and before anything is decided from the cloud's answers (a plan's
+    :class:`EarlyRefresh` may have begun listing the configuration's target: a refused state
+    ends the run, and the refresh with it)."""
     if state.target is None and state.serial > 0 and (state.resources or state.pending):
         # a stored state that manages objects without saying where: it could be any target's
         # (a first run killed before its first write leaves only a journal: serial 0)
