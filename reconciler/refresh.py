@@ -186,10 +186,6 @@ class Refresh:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    @property
-    def started(self) -> bool:
-        return self._early is not None
-
     def start(self, kinds: Iterable[str]) -> None:
         """Begin reading ``kinds`` and what they are read with: the first in registry order
         alone, then the others at once (as :meth:`finish` would)."""
@@ -264,7 +260,7 @@ class Refresh:
         later = [k for k in reading if k.name not in self._started]
         self._found.expect(k.name for k in later)
         futures.update((k.name, self._pool.submit(self._read, k)) for k in later)
-        return {k.name: futures[k.name].result() for k in REGISTRY if k.name in futures}
+        return {k.name: futures[k.name].result() for k in reading}
 
     def _submit_first(self, reading: list[Kind]) -> Future[dict[str, Future[list[LiveObject]]]]:
         """Read ``reading``'s first kind alone, then submit the others: an endpoint that is
