@@ -8,7 +8,9 @@ peak RSS (``ru_maxrss``). The emulator runs in another process, so its CPU is no
 - ``plan``: ``reconciler plan PATH --state FILE [--out PLAN]`` run in this process
   (``cli.main``), the phases timed by wrapping the steps the command calls (config load, state
   read, refresh, plan, render, and the saved plan's write) and the client's counters read on
-  the way out;
+  the way out. The plan's refresh begins during the load (``session.EarlyRefresh``): its
+  ``refresh`` phase is what is left to wait for once the state is read, and the CPU of the
+  refresh's threads counts in whichever phases it overlaps (CPU is the process's);
 - ``terraform``: the same refresh done one GET per managed resource on a pool of N threads,
   the way Terraform refreshes (``get_user``, ``get_namespace``, ``get_image_meta`` per tag,
   ``get_cluster`` + ``list_nodes``);
