@@ -63,7 +63,7 @@ KEYS = st.sampled_from(
     ["name", "a", "b", "tags", "on", "1", "x.y/z", "<<", "a b", '"q"', "? a", "-k", "é", ""]
 )
 SEPARATORS = st.sampled_from([": ", ":", ":  ", " : ", "::"])
-VALUES = st.sampled_from(
+VALUE_TEXTS = (
     [
         "",
         "x",
@@ -71,6 +71,30 @@ VALUES = st.sampled_from(
         "1",
         "-2",
         "+3",
+        "0",
+        "-0",
+        "+0",
+        "00",
+        "012",
+        "y",
+        "n",
+        "nope",
+        "TRue",
+        "nULL",
+        "offline",
+        "1.20.8",
+        "10.0.0.1",
+        "172.16.0.0/16",
+        "8Gi",
+        "1.2e+3",
+        "1.2.3e+4",
+        "1:2:3",
+        "0b101",
+        "0xFF",
+        "1 2",
+        "2001-12-14 21:59:43.10 -5",
+        "+.INF",
+        "-1_0.5",
         "0x1f",
         "0o17",
         "1_000",
@@ -173,6 +197,7 @@ VALUES = st.sampled_from(
         "{a: 1.5, b: -1}",
     ]
 )
+VALUES = st.sampled_from(VALUE_TEXTS)
 COMMENTS = st.sampled_from(["", "", "", " # note", "  #note", "#x"])
 
 
@@ -362,3 +387,20 @@ def test_most_shipped_examples_take_the_fast_reader() -> None:
     examples = [p for p in SHIPPED if "examples" in p.parts]
     fast = [p for p in examples if read_block_yaml(p.read_text(encoding="utf-8")) is not None]
     assert len(fast) * 2 > len(examples), [str(p) for p in set(examples) - set(fast)]
+
+
+def test_the_first_characters_it_resolves_are_pyyamls() -> None:
+    """The block reader resolves a plain scalar without PyYAML unless it starts with one of
+    these characters: the set must be PyYAML's own (the empty text aside, never a scalar here)."""
+    from reconciler.config import yamlload
+    from reconciler.config.yamlfull import IMPLICIT_FIRST_CHARACTERS
+
+    assert yamlload._NEEDS_RESOLVING == IMPLICIT_FIRST_CHARACTERS - {""}
+
+
+@pytest.mark.parametrize("value", VALUE_TEXTS)
+def test_each_value_is_read_as_the_full_loader_reads_it(value: str) -> None:
+    """Every value of the generators once, as a mapping value, a list item and in a flow list:
+    the block reader resolves most plain scalars itself and must type each one as PyYAML does."""
+    for text in (f"a: {value}\n", f"a:\n- {value}\n", f"a: [{value}]\n"):
+        same_as_full_loader(text)
