@@ -19,7 +19,6 @@ from reconciler.commands.common import (
 from reconciler.config import config_digest
 from reconciler.context import RunContext, location_of
 from reconciler.errors import EXIT_CHANGES, EXIT_NEEDS_ALLOW_DELETES, EXIT_OK, EXIT_REFUSED
-from reconciler.gcpause import paused_gc
 from reconciler.guards import evaluate
 from reconciler.model import ConfigChoice, PlanMode
 from reconciler.options import PlanOptions, RunOptions, StateChoice
@@ -88,21 +87,6 @@ def command(
     run_options: RunOptions,
 ) -> int:
     """Show what apply would change."""
-    with paused_gc(collect=False):  # one batch of acyclic data, dropped on return
-        return planned(paths, out, as_json, detailed_exitcode, options, choice, state, run_options)
-
-
-def planned(
-    paths: tuple[str, ...],
-    out: str | None,
-    as_json: bool,
-    detailed_exitcode: bool,
-    options: PlanOptions,
-    choice: ConfigChoice,
-    state: StateChoice,
-    run_options: RunOptions,
-) -> int:
-    """The plan command's run (see :func:`command`)."""
     waits = options.lock_timeout > 0  # wait for a running apply, and plan against what it left
     # the refresh starts once the files parse and the target is valid, unless it must wait
     with EarlyRefresh(run_options) as early:
