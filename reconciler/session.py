@@ -388,13 +388,17 @@ TARGETED_APPLY_WARNING = (
 )
 
 
-def check_addresses(addresses: Sequence[Address], known: set[Address]) -> None:
+def check_addresses(
+    addresses: Sequence[Address],
+    declared: Mapping[Address, object],
+    managed: Mapping[Address, object],
+) -> None:
     """``--target`` / ``--replace`` name addresses of the configuration or the state; an
     unknown one is an error with the closest known address."""
-    unknown = [a for a in addresses if a not in known]
+    unknown = [a for a in addresses if a not in declared and a not in managed]
     if not unknown:
         return
-    names = sorted(map(str, known))
+    names = sorted(map(str, {*declared, *managed}))
     parts = []
     for address in unknown:
         close = closest(str(address), names)
@@ -416,7 +420,7 @@ def prepare(run: Run, options: PlanOptions) -> Prepared:
         live = refresh(run.client, raw, run.options.parallelism, kinds, desired, run.refresh)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
-    check_addresses([*targets, *allow_replace], set(desired.resources) | set(state.resources))
+    check_addresses([*targets, *allow_replace], desired.resources, state.resources)
     plan = make_plan(
         desired, state, live, secrets, targets, allow_replace, options.mode, options.adopt
     )
