@@ -73,14 +73,14 @@ def touched_kinds(desired: DesiredState, state: State) -> set[str]:
 
 
 def missing_from(
-    kind: Kind, state: State, found: Iterable[LiveObject]
+    kind: Kind, ctx: RefreshContext, found: Iterable[LiveObject]
 ) -> list[tuple[Address, str]]:
     """(address, cloud id) of every object of ``kind`` the state knows that ``found`` lacks."""
     listed = {o.cloud_id for o in found}
-    known = {(a, e.cloud_id) for a, e in state.resources.items() if a.kind == kind.name}
+    known = {(a, e.cloud_id) for a, e in ctx.managed(kind.name)}
     known |= {  # a pending create's id (an update's may be a workflow's, not an object's)
         (p.address, p.cloud_id)
-        for p in state.pending.values()
+        for p in ctx.state.pending.values()
         if p.address.kind == kind.name and p.cloud_id and p.action == "create"
     }
     return sorted((a, i) for a, i in known if i and i not in listed)
@@ -91,7 +91,7 @@ def confirm_missing(kind: Kind, ctx: RefreshContext, found: list[LiveObject]) ->
     answering a positive not-found are gone and left out."""
     if kind.listed_absence_is_final:
         return []
-    missing = missing_from(kind, ctx.state, found)
+    missing = missing_from(kind, ctx, found)
     if not missing:
         return []
     workers = max(1, min(ctx.parallelism, len(missing)))

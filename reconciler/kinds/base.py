@@ -207,6 +207,8 @@ class RefreshContext:
         self._state, self._desired = state, desired
         self._given = threading.Event()
         self._stopped = False
+        self._lock = threading.Lock()
+        self._managed: dict[str, list[tuple[Address, ResourceState]]] | None = None
         if state is not _NOT_GIVEN:
             self._given.set()
 
@@ -241,11 +243,23 @@ class RefreshContext:
         self._wait()
         return self._desired
 
+    def managed(self, kind: str) -> list[tuple[Address, ResourceState]]:
+        """(address, entry) of every object of ``kind`` the state manages (the state grouped
+        by kind once per refresh: kinds ask for theirs among 100,000 entries)."""
+        state = self.state
+        with self._lock:
+            if self._managed is None:
+                grouped: dict[str, list[tuple[Address, ResourceState]]] = {}
+                for address, entry in state.resources.items():
+                    grouped.setdefault(address.kind, []).append((address, entry))
+                self._managed = grouped
+        return self._managed.get(kind, [])
+
     def managed_ids(self, kind: str) -> set[str]:
         """Cloud ids this state manages or has a pending create for (an update's journaled id
         is the object's, already managed, or a long operation's, such as a workflow)."""
         state = self.state
-        ids = {e.cloud_id for a, e in state.resources.items() if a.kind == kind}
+        ids = {e.cloud_id for _, e in self.managed(kind)}
         ids |= {
             p.cloud_id
             for p in state.pending.values()
