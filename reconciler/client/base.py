@@ -25,13 +25,7 @@ class ClientBase:
     DEFAULT_PAGE_SIZE: ClassVar[int]
     MAX_PAGE_SIZE: ClassVar[int]
 
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        page_size: int | None = None,
-        **_: Any,
-    ) -> None:
+    def __init__(self, transport: Transport, *, page_size: int | None = None, **_: Any) -> None:
         page_size = self.DEFAULT_PAGE_SIZE if page_size is None else page_size
         if not 1 <= page_size <= self.MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be within 1..{self.MAX_PAGE_SIZE}")
