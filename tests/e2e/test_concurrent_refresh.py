@@ -270,3 +270,23 @@ def test_a_stopped_refresh_asks_no_further_page(ws: Workspace) -> None:
     pages = [e for e in ws.emulator.requests_log(since) if e["path"] == "/v1/image/namespace"]
     assert 1 <= len(pages) < 6  # six pages of one namespace each, had it gone on
     assert refresh_threads() == []
+
+
+@pytest.mark.parametrize("flag", [("--lock-timeout", "5s"), ("--parallelism", "1")])
+def test_a_plan_that_waits_for_the_lock_or_reads_one_at_a_time_lists_after_the_checks(
+    ws: Workspace, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, flag: tuple[str, str]
+) -> None:
+    since = ws.emulator.next_index()
+    asked_while_checking: list[int] = []
+    checked = load.Checked
+
+    def counting(documents: list[Any]) -> Any:
+        time.sleep(0.3)  # time enough for a request begun with the files parsed to arrive
+        asked_while_checking.append(len(ws.emulator.requests_log(since)))
+        return checked(documents)
+
+    monkeypatch.setattr(load, "Checked", counting)
+    plan = ws.cli("plan", str(ws.root), *flag, "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err
+    assert asked_while_checking == [0]  # with --lock-timeout, the lock comes first
+    assert len(ws.emulator.requests_log(since)) == 5
