@@ -243,7 +243,7 @@ def locate(
 
 
 # seconds: how often threads hand over the interpreter lock meanwhile (Python's default is
-# 5 ms; at 0.5 ms a 10,000-resource plan's pages waited least, but 100,000 spent a second
+# 5 ms; at 0.5 ms a 10,000-resource plan's pages waited least, but 100,000 spent up to a second
 # more CPU handing it over)
 SWITCH_INTERVAL = 0.001
 
