@@ -233,6 +233,10 @@ def instrument_apply(clock: Clock) -> None:
     apply_command.read_plan = clock.wrap("read plan", apply_command.read_plan)
     execution.execute = clock.wrap("execute", execution.execute)
     apply_command.load = clock.wrap("load", apply_command.load)
+    # with --plan: the configuration the plan records, when its inputs are unchanged
+    apply_command.unchanged_configuration = clock.wrap(
+        "load", apply_command.unchanged_configuration
+    )
     session.refresh = clock.wrap("refresh", session.refresh)
     session.refresh_changed = clock.wrap("refresh", session.refresh_changed)
     session.make_plan = clock.wrap("plan", session.make_plan)

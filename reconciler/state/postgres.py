@@ -315,7 +315,9 @@ class PostgresStateStore:
 
     # --- reading and writing -------------------------------------------------------------
 
-    def read(self) -> State:
+    def read(self, known: str | None = None) -> State:
+        """The state, its journal folded (``known`` is not used: a JSONB document is decoded
+        by the driver)."""
         try:
             row, stored = self._fetch()
         except RecursionError:  # decoding a document nested thousands deep

@@ -1,0 +1,197 @@
+"""A state document's entries kept as the text they were stored as: decoded one by one when a
+run asks for one, written back as that very text when unchanged.
+
+For: ``apply --plan`` of a saved plan that changes a few of 100,000 managed resources. Its
+state file is the document a plan validated in full moments before (the saved plan records
+its digest): reading it again need not decode 100,000 entries, nor writing it encode them.
+:func:`read_stored` indexes the document's lines (this tool writes one entry per line, keys
+sorted: ``jsontext``) and reads the rest of the document (lineage, serial, target, pending
+intents, forgotten objects) as :func:`~reconciler.state.document.parse_document` does;
+:class:`StoredEntries` is the ``State.resources`` mapping it gives, decoding an entry (with
+the same checks) when first asked for; :func:`document_text` writes a state's document,
+splicing the unchanged entries' lines: the same text as a full encode of the state
+(``jsontext.dumps(state.to_json())``) of a document this tool wrote.
+Not for: deciding when a document may be read this way (``local.LocalStateStore.read``: only
+the very bytes a full read validated), or any document in another layout (read in full).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, MutableMapping, Sequence
+
+from reconciler import jsontext
+from reconciler.errors import StateError
+from reconciler.model import Address
+from reconciler.state.document import (
+    _APPLIED_DEPTH,
+    MAX_DEPTH,
+    ResourceState,
+    State,
+    _plain_entry,
+    check_depth,
+    parse_document,
+)
+
+# where a document as jsontext writes it holds its entries: the member lines of "resources"
+_OPENING = '\n  "resources": {\n'
+_CLOSING = "\n  }"
+_DEPTH = 2  # the entries' indentation, in jsontext's levels
+_MEMBER = '    "'  # how an entry's line begins: its indentation and the key's quote
+
+
+class StoredEntries(MutableMapping[Address, ResourceState]):
+    """``State.resources`` of a document read by :func:`read_stored`: each entry kept as its
+    stored line until asked for, then decoded and checked once (a damaged one raises the
+    StateError a full read raises). Setting or removing an entry drops its stored line.
+    Safe to share between the executor's threads (one lock)."""
+
+    def __init__(self, lines: dict[str, str], kinds: Sequence[str], where: str) -> None:
+        self._lines = lines  # address text -> the entry's line, for entries unchanged since read
+        self._held: dict[str, tuple[Address, ResourceState]] = {}  # decoded or set since read
+        self._kinds = kinds
+        self._where = where
+        self._lock = threading.RLock()
+
+    def _decoded(self, key: str) -> ResourceState | None:
+        held = self._held.get(key)
+        if held is not None:
+            return held[1]
+        line = self._lines.get(key)
+        if line is None:
+            return None
+        kind, _, name = key.partition(".")
+        value = line[len(_MEMBER) + len(key) + 3 :]  # after '    "KEY": '
+        try:
+            data = json.loads(value)
+            entry = _plain_entry(data, self._kinds, _APPLIED_DEPTH) if type(data) is dict else None
+            if entry is None:  # what a full read checks of an unusual entry, in the same words
+                check_depth(data, MAX_DEPTH - _DEPTH)
+                entry = ResourceState.checked_json(data, self._kinds)
+        except (ValueError, RecursionError) as exc:
+            raise StateError(f"{self._where}: state is not valid: resources.{key}: {exc}") from None
+        if entry.kind != kind:
+            raise StateError(
+                f"{self._where}: state is not valid: resources.{key}: kind {entry.kind} is not {kind}"
+            )
+        self._held[key] = (Address(kind, name), entry)
+        return entry
+
+    def __getitem__(self, address: Address) -> ResourceState:
+        with self._lock:
+            entry = self._decoded(str(address))
+        if entry is None:
+            raise KeyError(address)
+        return entry
+
+    def __setitem__(self, address: Address, entry: ResourceState) -> None:
+        key = str(address)
+        with self._lock:
+            self._lines.pop(key, None)
+            self._held[key] = (address, entry)
+
+    def __delitem__(self, address: Address) -> None:
+        key = str(address)
+        with self._lock:
+            found = self._lines.pop(key, None) is not None
+            found = self._held.pop(key, None) is not None or found
+        if not found:
+            raise KeyError(address)
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, Address):
+            return False
+        key = str(address)
+        return key in self._held or key in self._lines
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._lines) + sum(1 for key in self._held if key not in self._lines)
+
+    def __iter__(self) -> Iterator[Address]:
+        with self._lock:  # a snapshot: other threads may add and remove entries meanwhile
+            held = {key: address for key, (address, _) in self._held.items()}
+            keys = [*self._lines, *(key for key in held if key not in self._lines)]
+        for key in keys:
+            address = held.get(key)
+            yield address if address is not None else Address(*key.split(".", 1))
+
+    def copy(self) -> StoredEntries:
+        with self._lock:
+            copied = StoredEntries(dict(self._lines), self._kinds, self._where)
+            copied._held = dict(self._held)
+        return copied
+
+    def member_lines(self) -> jsontext.Lines:
+        """Every entry's line as ``jsontext.dumps`` writes it in a state document: the stored
+        line of an entry unchanged since read, else its entry encoded now."""
+        with self._lock:
+            lines = jsontext.Lines(self._lines)
+            for key, (_, entry) in self._held.items():
+                if key not in self._lines:
+                    lines[key] = jsontext.member_line(key, entry.to_json(), _DEPTH)
+        return lines
+
+
+def read_stored(raw: bytes, where: str, kinds: Sequence[str]) -> State:
+    """The stored document ``raw`` as a State whose entries are decoded when asked for
+    (:class:`StoredEntries`) when it is laid out as this tool writes it; else read in full
+    (:func:`~reconciler.state.document.parse_document`). Everything but the entries is read
+    and checked as a full read does."""
+    lines = _entry_lines(raw)
+    if lines is None:
+        return parse_document(raw, where, kinds)
+    text, start, end, found = lines
+    known = frozenset(kinds)
+    for key in found:
+        kind, dot, name = key.partition(".")
+        if not (dot and name and kind in known):
+            return parse_document(raw, where, kinds)  # the full read names what it refuses
+    state = parse_document(text[:start] + '\n  "resources": {}' + text[end:], where, kinds)
+    state.resources = StoredEntries(found, kinds, where)
+    return state
+
+
+def _entry_lines(raw: bytes) -> tuple[str, int, int, dict[str, str]] | None:
+    """The document's text, where its entries begin and end, and each entry's line by its
+    address; None unless the entries are one per line in increasing order of their keys, each
+    key plain (no escape) and each value an object: the layout ``jsontext`` writes."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    start = text.find(_OPENING)
+    end = text.find(_CLOSING, start + len(_OPENING)) if start >= 0 else -1
+    if end < 0:
+        return None
+    found: dict[str, str] = {}
+    previous = ""
+    for line in text[start + len(_OPENING) : end].split(",\n"):
+        close = line.find('": {', len(_MEMBER))
+        key = line[len(_MEMBER) : close]
+        if (
+            close < 0
+            or not line.startswith(_MEMBER)
+            or not line.endswith("}")
+            or key <= previous
+            or '"' in key
+            or "\\" in key
+            or "\n" in line
+        ):
+            return None
+        found[key] = line
+        previous = key
+    return text, start, end + len(_CLOSING), found
+
+
+def document_text(state: State) -> str:
+    """The document of ``state`` as ``jsontext.dumps(state.to_json())`` writes it; an entry
+    unchanged since :func:`read_stored` read it is written as the line it was read as."""
+    entries = state.resources
+    if not isinstance(entries, StoredEntries):
+        return jsontext.dumps(state.to_json())
+    rest = State(state.lineage, state.serial, {}, state.pending, state.forgotten, state.target)
+    document = rest.to_json()
+    document["resources"] = entries.member_lines()
+    return jsontext.dumps(document)
