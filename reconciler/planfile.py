@@ -404,8 +404,19 @@ def _in_repo(root: str) -> str | None:
 
 def _relative_to(resolved_root: Path) -> Callable[[str], str]:
     """``path`` resolved, relative to the root resolved once (a configuration has a file per
-    hundred resources: resolving the root again for each one shows at 100,000)."""
-    return lambda path: os.path.relpath(os.path.realpath(path), resolved_root)
+    hundred resources: resolving the root again for each one shows at 100,000), each folder
+    resolved once too (a file's own link is still followed)."""
+    folders: dict[str, str] = {}
+
+    def relative(path: str) -> str:
+        folder, name = os.path.split(path)
+        real = folders.get(folder)
+        if real is None:
+            real = folders[folder] = os.path.realpath(folder or ".")
+        resolved = os.path.realpath(path) if os.path.islink(path) else os.path.join(real, name)
+        return os.path.relpath(resolved, resolved_root)
+
+    return relative
 
 
 @paused_gc()

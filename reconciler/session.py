@@ -372,9 +372,10 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     id where that takes fewer requests than listing their kinds (and every kind an
     interrupted run left pending, to recover it); refuses a stale plan (exit 5). Plans
     nothing."""
-    from reconciler.planfile import check_fresh
+    from reconciler.planfile import check_fresh, standing_on
 
-    resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
+    # the secrets of what the changes stand on (all a plan saved with its configuration holds)
+    resolve_for_plan(standing_on(saved.plan, run.desired), run.secrets)
     raw = run.raw
     changes = saved.plan.actionable
     if raw.pending:  # an interrupted run's intents: their kinds are listed, to recover them

@@ -221,3 +221,21 @@ def test_apply_takes_an_unchanged_configuration_from_the_plan_and_loads_a_change
     assert description_in_cloud(ws) == "payment API"
     state = ws.state_file().read_text()
     assert state == jsontext.dumps(json.loads(state)) + "\n"  # as a full write gives it
+
+
+def test_a_secret_the_change_stands_on_is_read_at_apply_and_missing_is_located(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = ws.root / "plan.bin"
+    saved_change(ws, out)
+    monkeypatch.delenv("CCR_PASSWORD")
+    since = ws.emulator.next_index()
+
+    refused = ws.cli("apply", "--plan", str(out))
+
+    # the registry user the repository's namespace stands on: where its reference is written
+    assert refused.code != 0, refused.out + refused.err
+    assert f"{ws.root / 'main.yaml'}:5:" in refused.err, refused.err
+    assert "user.ccetest: password" in refused.err and "CCR_PASSWORD" in refused.err
+    assert ws.emulator.mutating_requests(since) == []
+    assert description_in_cloud(ws) == "payment API"
