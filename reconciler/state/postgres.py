@@ -49,6 +49,7 @@ from reconciler.state.journal import (
     replay_journal,
 )
 from reconciler.state.location import StateLocation
+from reconciler.state.stored import StoredEntries, without_entries
 
 try:
     import psycopg
@@ -107,6 +108,19 @@ RETURNING serial
 _UPDATE_NEXT = """
 UPDATE reconciler_states
    SET serial = serial + 1, document = %(doc)s, updated = now()
+ WHERE workspace = %(ws)s AND lineage = %(lineage)s AND serial = %(serial)s
+RETURNING serial
+"""
+
+# The same, sending only the entries that changed since the read (``state.stored``): the
+# stored entries but those removed, the changed ones, and the rest of the document.
+_UPDATE_ENTRIES = """
+UPDATE reconciler_states
+   SET serial = serial + 1, updated = now(),
+       document = jsonb_set(
+           document, '{resources}',
+           ((document->'resources') - %(gone)s::text[]) || %(changed)s::jsonb
+       ) || (%(rest)s::jsonb - 'resources')
  WHERE workspace = %(ws)s AND lineage = %(lineage)s AND serial = %(serial)s
 RETURNING serial
 """
@@ -316,9 +330,16 @@ class PostgresStateStore:
     # --- reading and writing -------------------------------------------------------------
 
     def read(self, known: str | None = None) -> State:
-        """The state, its journal folded (``known`` is not used: a JSONB document is decoded
-        by the driver)."""
+        """The state, its journal folded. ``State.read_digest`` names the stored version read
+        (its lineage, serial and time of writing); ``known``: such a name, of a version a full
+        read validated (as a saved plan records it): when the stored version is still that
+        one, its entries stay in the database until asked for, and a write sends only those
+        that changed (``state.stored``)."""
         try:
+            if known is not None:
+                lazy = self._read_entries_later(known)
+                if lazy is not None:
+                    return lazy
             row, stored = self._fetch()
         except RecursionError:  # decoding a document nested thousands deep
             raise StateError(
@@ -329,7 +350,44 @@ class PostgresStateStore:
             State.from_json(row[0], where, self.kinds) if row else orphan_state(stored) or State()
         )
         state.folded_journal = replay_journal(state, stored, f"{where} journal", self.kinds)
+        state.read_digest = _version_name(row[1], row[2], row[3]) if row else None
         return state
+
+    def _read_entries_later(self, known: str) -> State | None:
+        """The state of the stored version ``known`` names, its entries fetched one by one
+        when asked for; None when the stored version is another (or a journal is left)."""
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = conn.execute(
+                "SELECT lineage, serial, updated, document - 'resources',"
+                " ARRAY(SELECT jsonb_object_keys(document->'resources')),"
+                " EXISTS (SELECT 1 FROM reconciler_journal WHERE workspace = %(ws)s)"
+                " FROM reconciler_states WHERE workspace = %(ws)s",
+                {"ws": self.workspace},
+            ).fetchone()
+        if row is None or row[5] or _version_name(row[0], row[1], row[2]) != known:
+            return None
+        where = self.describe()
+        state = State.from_json({**row[3], "resources": {}}, where, self.kinds)
+        keys: list[str] = row[4]
+        for key in keys:
+            kind, dot, name = key.partition(".")
+            if not (dot and name and kind in self.kinds):
+                return None  # the full read names what it refuses
+        state.resources = StoredEntries(dict.fromkeys(keys), self.kinds, where, self._entry_text)
+        state.read_digest = known
+        return state
+
+    def _entry_text(self, key: str) -> str:
+        """The JSON text of the stored entry ``key`` (an address)."""
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT document->'resources'->>%s FROM reconciler_states WHERE workspace = %s",
+                (key, self.workspace),
+            ).fetchone()
+        if row is None or row[0] is None:
+            raise StateError(f"{self.describe()}: the entry {key} left the state under this run")
+        return str(row[0])
 
     def other_workspace(self, name: str) -> PostgresStateStore:
         """Another workspace of the same database, reached with the same URL."""
@@ -349,7 +407,9 @@ class PostgresStateStore:
         with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             row = conn.execute(
-                "SELECT document FROM reconciler_states WHERE workspace = %s", (self.workspace,)
+                "SELECT document, lineage, serial, updated FROM reconciler_states"
+                " WHERE workspace = %s",
+                (self.workspace,),
             ).fetchone()
             stored = [
                 r[0]
@@ -377,13 +437,20 @@ class PostgresStateStore:
         self._check_lock(conn)
         new = state.copy()
         new.serial = state.serial + 1
-        params = {
+        params: dict[str, Any] = {
             "ws": self.workspace,
             "lineage": state.lineage,
             "serial": state.serial,
-            "doc": Jsonb(new.to_json()),
         }
-        row = conn.execute(_INSERT_FIRST if state.serial == 0 else _UPDATE_NEXT, params).fetchone()
+        if isinstance(new.resources, StoredEntries) and state.serial > 0:
+            # only what changed: the document the full write would store (JSONB has no order)
+            changed, removed = new.resources.changes()
+            params.update(rest=Jsonb(without_entries(new)), changed=Jsonb(changed), gone=removed)
+            row = conn.execute(_UPDATE_ENTRIES, params).fetchone()
+        else:
+            params["doc"] = Jsonb(new.to_json())
+            query = _INSERT_FIRST if state.serial == 0 else _UPDATE_NEXT
+            row = conn.execute(query, params).fetchone()
         if row is None:
             self._check_base(conn, state)  # says why: another lineage, or another serial
             raise StateError(f"{self.describe()}: the state could not be written")
@@ -571,6 +638,13 @@ class PostgresStateStore:
                 (self.workspace, lock_id),
             )
         return holder
+
+
+def _version_name(lineage: str, serial: int, updated: Any) -> str:
+    """What names one stored version of a workspace's state: its lineage, serial and the time
+    it was written (every write sets it)."""
+    text = f"{lineage}/{serial}/{updated.isoformat() if updated is not None else ''}"
+    return "postgresql:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _keep_session(conn: psycopg.Connection[Any]) -> None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from typing import Any
 
 from reconciler import jsontext
 from reconciler.errors import StateError
@@ -45,27 +46,43 @@ _FIRST_FIELD = '": {"applied": '  # the end of its key, and its first field (key
 
 
 class StoredEntries(MutableMapping[Address, ResourceState]):
-    """``State.resources`` of a document read by :func:`read_stored`: each entry kept as its
-    stored line until asked for, then decoded and checked once (a damaged one raises the
-    StateError a full read raises). Setting or removing an entry drops its stored line.
-    Safe to share between the executor's threads (one lock)."""
+    """``State.resources`` of a stored document: each entry kept as it is stored until asked
+    for, then decoded and checked once (a damaged one raises the StateError a full read
+    raises). ``lines``: each entry's address text and its line (:func:`read_stored`), or None
+    where ``fetch`` gives its JSON text when asked (a PostgreSQL document, whose entries stay
+    in the database). Setting or removing an entry drops what was stored of it; what changed
+    since the read is :meth:`member_lines` (a file) or :meth:`changes` (PostgreSQL). Safe to
+    share between the executor's threads (one lock)."""
 
-    def __init__(self, lines: dict[str, str], kinds: Sequence[str], where: str) -> None:
-        self._lines = lines  # address text -> the entry's line, for entries unchanged since read
+    def __init__(
+        self,
+        lines: dict[str, str | None],
+        kinds: Sequence[str],
+        where: str,
+        fetch: Callable[[str], str] | None = None,
+    ) -> None:
+        self._lines = lines  # address text -> its stored line (or None), unchanged since read
         self._held: dict[str, tuple[Address, ResourceState]] = {}  # decoded or set since read
+        self._removed: set[str] = set()  # stored entries removed (or replaced) since read
         self._kinds = kinds
         self._where = where
+        self._fetch = fetch
         self._lock = threading.RLock()
 
     def _decoded(self, key: str) -> ResourceState | None:
         held = self._held.get(key)
         if held is not None:
             return held[1]
-        line = self._lines.get(key)
-        if line is None:
+        if key not in self._lines:
             return None
         kind, _, name = key.partition(".")
-        value = line[len(_MEMBER) + len(key) + 3 :]  # after '    "KEY": '
+        line = self._lines[key]
+        if line is not None:
+            value = line[len(_MEMBER) + len(key) + 3 :]  # after '    "KEY": '
+        elif self._fetch is not None:
+            value = self._fetch(key)
+        else:
+            raise KeyError(key)
         try:
             data = json.loads(value)
             entry = _plain_entry(data, self._kinds, _APPLIED_DEPTH) if type(data) is dict else None
@@ -91,15 +108,20 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
     def __setitem__(self, address: Address, entry: ResourceState) -> None:
         key = str(address)
         with self._lock:
-            self._lines.pop(key, None)
+            if key in self._lines:
+                del self._lines[key]
+                self._removed.add(key)
             self._held[key] = (address, entry)
 
     def __delitem__(self, address: Address) -> None:
         key = str(address)
         with self._lock:
-            found = self._lines.pop(key, None) is not None
-            found = self._held.pop(key, None) is not None or found
-        if not found:
+            stored = key in self._lines
+            if stored:
+                del self._lines[key]
+                self._removed.add(key)
+            held = self._held.pop(key, None) is not None
+        if not (stored or held):
             raise KeyError(address)
 
     def __contains__(self, address: object) -> bool:
@@ -122,19 +144,34 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
 
     def copy(self) -> StoredEntries:
         with self._lock:
-            copied = StoredEntries(dict(self._lines), self._kinds, self._where)
+            copied = StoredEntries(dict(self._lines), self._kinds, self._where, self._fetch)
             copied._held = dict(self._held)
+            copied._removed = set(self._removed)
         return copied
 
-    def member_lines(self) -> jsontext.Lines:
+    def member_lines(self) -> jsontext.Lines | None:
         """Every entry's line as ``jsontext.dumps`` writes it in a state document: the stored
-        line of an entry unchanged since read, else its entry encoded now."""
+        line of an entry unchanged since read, else its entry encoded now; None when the
+        entries were not read as lines."""
         with self._lock:
-            lines = jsontext.Lines(self._lines)
+            if self._fetch is not None:
+                return None
+            lines = jsontext.Lines(self._lines)  # type: ignore[arg-type]  # all lines, no fetch
             for key, (_, entry) in self._held.items():
                 if key not in self._lines:
                     lines[key] = jsontext.member_line(key, entry.to_json(), _DEPTH)
         return lines
+
+    def changes(self) -> tuple[dict[str, Any], list[str]]:
+        """What changed since the read: each entry set (its JSON form, by address text) and
+        the stored entries removed or replaced (their address texts, sorted)."""
+        with self._lock:
+            changed = {
+                key: entry.to_json()
+                for key, (_, entry) in self._held.items()
+                if key not in self._lines
+            }
+            return changed, sorted(self._removed)
 
 
 def _address(key: str) -> Address:
@@ -161,7 +198,7 @@ def read_stored(raw: bytes, where: str, kinds: Sequence[str]) -> State:
         if not (dot and name and kind in known):
             return parse_document(raw, where, kinds)  # the full read names what it refuses
     state = parse_document(text[:start] + '\n  "resources": {}' + text[end:], where, kinds)
-    state.resources = StoredEntries(found, kinds, where)
+    state.resources = StoredEntries(dict(found), kinds, where)
     return state
 
 
@@ -202,9 +239,15 @@ def document_text(state: State) -> str:
     """The document of ``state`` as ``jsontext.dumps(state.to_json())`` writes it; an entry
     unchanged since :func:`read_stored` read it is written as the line it was read as."""
     entries = state.resources
-    if not isinstance(entries, StoredEntries):
+    lines = entries.member_lines() if isinstance(entries, StoredEntries) else None
+    if lines is None:
         return jsontext.dumps(state.to_json())
-    rest = State(state.lineage, state.serial, {}, state.pending, state.forgotten, state.target)
-    document = rest.to_json()
-    document["resources"] = entries.member_lines()
+    document = without_entries(state)
+    document["resources"] = lines
     return jsontext.dumps(document)
+
+
+def without_entries(state: State) -> dict[str, Any]:
+    """The document of ``state`` with no entry in ``resources``."""
+    rest = State(state.lineage, state.serial, {}, state.pending, state.forgotten, state.target)
+    return rest.to_json()
