@@ -112,18 +112,40 @@ UPDATE reconciler_states
 RETURNING serial
 """
 
-# The same, sending only the entries that changed since the read (``state.stored``): the
-# stored entries but those removed, the changed ones, and the rest of the document.
+# The same, sending only the entries that changed since the read (``state.stored``) and the
+# rest of the document: DOCUMENT is what the stored document becomes (``_entries_update``).
 _UPDATE_ENTRIES = """
 UPDATE reconciler_states
    SET serial = serial + 1, updated = now(),
-       document = jsonb_set(
-           document, '{resources}',
-           ((document->'resources') - %(gone)s::text[]) || %(changed)s::jsonb
-       ) || (%(rest)s::jsonb - 'resources')
+       document = DOCUMENT || (%(rest)s::jsonb - 'resources')
  WHERE workspace = %(ws)s AND lineage = %(lineage)s AND serial = %(serial)s
 RETURNING serial
 """
+# Up to this many entries changed, each is set in place (the server rewrites the document once
+# per entry, about 1 s at 100,000); more, and the entries are rebuilt in one step.
+ONE_BY_ONE = 4
+
+
+def _entries_update(changed: dict[str, Any], removed: list[str], params: dict[str, Any]) -> str:
+    """``_UPDATE_ENTRIES`` for the entries ``changed`` (set) and ``removed`` (stored ones
+    removed or replaced), their values added to ``params``."""
+    gone = [key for key in removed if key not in changed]
+    if len(changed) + len(gone) > ONE_BY_ONE:
+        params.update(changed=Jsonb(changed), gone=gone)
+        document = (
+            "jsonb_set(document, '{resources}',"
+            " ((document->'resources') - %(gone)s::text[]) || %(changed)s::jsonb)"
+        )
+        return _UPDATE_ENTRIES.replace("DOCUMENT", document)
+    document = "document"
+    for number, key in enumerate(gone):
+        params[f"gone{number}"] = ["resources", key]
+        document = f"({document} #- %(gone{number})s::text[])"
+    for number, (key, value) in enumerate(changed.items()):
+        params[f"path{number}"], params[f"entry{number}"] = ["resources", key], Jsonb(value)
+        document = f"jsonb_set({document}, %(path{number})s::text[], %(entry{number})s::jsonb)"
+    return _UPDATE_ENTRIES.replace("DOCUMENT", document)
+
 
 _REPLACE = """
 INSERT INTO reconciler_states (workspace, lineage, serial, document)
@@ -445,8 +467,8 @@ class PostgresStateStore:
         if isinstance(new.resources, StoredEntries) and state.serial > 0:
             # only what changed: the document the full write would store (JSONB has no order)
             changed, removed = new.resources.changes()
-            params.update(rest=Jsonb(without_entries(new)), changed=Jsonb(changed), gone=removed)
-            row = conn.execute(_UPDATE_ENTRIES, params).fetchone()
+            params["rest"] = Jsonb(without_entries(new))
+            row = conn.execute(_entries_update(changed, removed, params), params).fetchone()
         else:
             params["doc"] = Jsonb(new.to_json())
             query = _INSERT_FIRST if state.serial == 0 else _UPDATE_NEXT

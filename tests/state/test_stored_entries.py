@@ -201,8 +201,9 @@ def one_hundred() -> State:
     return state
 
 
+@pytest.mark.parametrize("more", [0, 10])  # PostgreSQL sets a few entries one by one
 def test_each_backend_writes_what_changed_as_a_full_write_would(
-    backend: Any, store: Any, spec: tuple[str, str]
+    backend: Any, store: Any, spec: tuple[str, str], more: int
 ) -> None:
     store.write(one_hundred())
     full = store.read()
@@ -220,6 +221,9 @@ def test_each_backend_writes_what_changed_as_a_full_write_would(
             del state.resources[Address("repository", "ns/r050")]
             state.resources[Address("namespace", "ns")] = ResourceState("namespace", "ns")
             state.forgotten[Address("user", "gone")] = "gone"
+            for number in range(more):
+                address = Address("repository", f"ns/r{60 + number:03}")
+                state.resources[address] = state.resources[address].evolve(protect=True)
 
     again = store.read()
     assert again.serial == 2
