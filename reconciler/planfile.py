@@ -323,12 +323,11 @@ def unchanged_configuration(
     if configuration is None or saved.inputs_digest is None or saved.state is None:
         return None
     given = state.state or os.environ.get("RECONCILER_STATE")
-    if not given and state.workspace != DEFAULT_WORKSPACE and saved.state.url is None:
-        return None  # --workspace against a file state: the environment's state file decides
+    if not given and state.workspace != DEFAULT_WORKSPACE:
+        return None  # --workspace alone: the environment file's state may decide
     root = config_root(paths)
-    location, workspace = state_location(
-        root, saved.choice.env, None, state, os.environ
-    )  # the saved plan's state unless --state names one (context.for_saved_plan)
+    # the state --state names, else (context.for_saved_plan) the one the plan records
+    location, workspace = state_location(root, saved.choice.env, None, state, os.environ)
     context = RunContext(
         config_root=root,
         files=tuple(paths),

@@ -45,12 +45,17 @@ _MEMBER = '    "'  # how an entry's line begins: its indentation and the key's q
 _FIRST_FIELD = '": {"applied": '  # the end of its key, and its first field (keys sorted)
 
 
+ONE_BY_ONE = 8  # entries fetched one by one before all are (StoredEntries with fetch)
+
+
 class StoredEntries(MutableMapping[Address, ResourceState]):
     """``State.resources`` of a stored document: each entry kept as it is stored until asked
     for, then decoded and checked once (a damaged one raises the StateError a full read
     raises). ``lines``: each entry's address text and its line (:func:`read_stored`), or None
     where ``fetch`` gives its JSON text when asked (a PostgreSQL document, whose entries stay
-    in the database). Setting or removing an entry drops what was stored of it; what changed
+    in the database): ``fetch([key])`` one entry's, ``fetch(None)`` every entry's, which it
+    asks for once more than ``ONE_BY_ONE`` entries were fetched (a run that walks every entry,
+    as a refresh that lists a kind does, costs one read of the document). Setting or removing an entry drops what was stored of it; what changed
     since the read is :meth:`member_lines` (a file) or :meth:`changes` (PostgreSQL). Safe to
     share between the executor's threads (one lock)."""
 
@@ -59,7 +64,7 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
         lines: dict[str, str | None],
         kinds: Sequence[str],
         where: str,
-        fetch: Callable[[str], str] | None = None,
+        fetch: Callable[[list[str] | None], dict[str, str]] | None = None,
     ) -> None:
         self._lines = lines  # address text -> its stored line (or None), unchanged since read
         self._held: dict[str, tuple[Address, ResourceState]] = {}  # decoded or set since read
@@ -67,6 +72,7 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
         self._kinds = kinds
         self._where = where
         self._fetch = fetch
+        self._fetched: dict[str, str] = {}  # the JSON text of entries fetched, by address text
         self._lock = threading.RLock()
 
     def _decoded(self, key: str) -> ResourceState | None:
@@ -80,7 +86,10 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
         if line is not None:
             value = line[len(_MEMBER) + len(key) + 3 :]  # after '    "KEY": '
         elif self._fetch is not None:
-            value = self._fetch(key)
+            if key not in self._fetched:
+                many = len(self._fetched) >= ONE_BY_ONE
+                self._fetched.update(self._fetch(None if many else [key]))
+            value = self._fetched[key]
         else:
             raise KeyError(key)
         try:
@@ -147,6 +156,7 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
             copied = StoredEntries(dict(self._lines), self._kinds, self._where, self._fetch)
             copied._held = dict(self._held)
             copied._removed = set(self._removed)
+            copied._fetched = self._fetched
         return copied
 
     def member_lines(self) -> jsontext.Lines | None:

@@ -243,3 +243,15 @@ def test_each_backend_writes_what_changed_as_a_full_write_would(
 
     # another version than the one validated: read in full
     assert isinstance(store.read(known=full.read_digest).resources, dict)
+
+
+def test_a_run_that_walks_every_entry_reads_them_alike(store: Any) -> None:
+    store.write(one_hundred())
+    full = store.read()
+    lazy = store.read(known=full.read_digest)
+    assert isinstance(lazy.resources, StoredEntries)
+    # one by one at first, then (PostgreSQL) every entry in one read
+    assert {a: e.cloud_id for a, e in lazy.resources.items()} == {
+        a: e.cloud_id for a, e in full.resources.items()
+    }
+    assert dict(lazy.copy().resources) == full.resources
