@@ -10,9 +10,11 @@ intents, forgotten objects) as :func:`~reconciler.state.document.parse_document`
 :class:`StoredEntries` is the ``State.resources`` mapping it gives, decoding an entry (with
 the same checks) when first asked for; :func:`document_text` writes a state's document,
 splicing the unchanged entries' lines: the same text as a full encode of the state
-(``jsontext.dumps(state.to_json())``) of a document this tool wrote.
-Not for: deciding when a document may be read this way (``local.LocalStateStore.read``: only
-the very bytes a full read validated), or any document in another layout (read in full).
+(``jsontext.dumps(state.to_json())``) of a document this tool wrote. A PostgreSQL state
+(``postgres.PostgresStateStore``) uses the same mapping over entries left in the database,
+fetched when asked for, and writes :meth:`StoredEntries.changes`.
+Not for: deciding when a document may be read this way (the stores: only the very version a
+full read validated), or any document in another layout (read in full).
 """
 
 from __future__ import annotations
@@ -43,8 +45,6 @@ _CLOSING = "\n  }"
 _DEPTH = 2  # the entries' indentation, in jsontext's levels
 _MEMBER = '    "'  # how an entry's line begins: its indentation and the key's quote
 _FIRST_FIELD = '": {"applied": '  # the end of its key, and its first field (keys sorted)
-
-
 ONE_BY_ONE = 8  # entries fetched one by one before all are (StoredEntries with fetch)
 
 
@@ -53,11 +53,11 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
     for, then decoded and checked once (a damaged one raises the StateError a full read
     raises). ``lines``: each entry's address text and its line (:func:`read_stored`), or None
     where ``fetch`` gives its JSON text when asked (a PostgreSQL document, whose entries stay
-    in the database): ``fetch([key])`` one entry's, ``fetch(None)`` every entry's, which it
-    asks for once more than ``ONE_BY_ONE`` entries were fetched (a run that walks every entry,
-    as a refresh that lists a kind does, costs one read of the document). Setting or removing an entry drops what was stored of it; what changed
-    since the read is :meth:`member_lines` (a file) or :meth:`changes` (PostgreSQL). Safe to
-    share between the executor's threads (one lock)."""
+    in the database): ``fetch([key])`` one entry's, ``fetch(None)`` every entry's, asked for
+    once ``ONE_BY_ONE`` entries were fetched (a run that walks every entry, as a refresh that
+    lists a kind does, costs one read of the document). Setting or removing an entry drops
+    what was stored of it; what changed since the read is :meth:`member_lines` (a file) or
+    :meth:`changes` (PostgreSQL). Safe to share between the executor's threads (one lock)."""
 
     def __init__(
         self,
@@ -137,7 +137,8 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
         if not isinstance(address, Address):
             return False
         key = str(address)
-        return key in self._held or key in self._lines
+        with self._lock:
+            return key in self._held or key in self._lines
 
     def __len__(self) -> int:
         with self._lock:
