@@ -19,6 +19,7 @@ full read validated), or any document in another layout (read in full).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import threading
@@ -148,9 +149,15 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
         with self._lock:  # a snapshot: other threads may add and remove entries meanwhile
             held = {key: address for key, (address, _) in self._held.items()}
             keys = [*self._lines, *(key for key in held if key not in self._lines)]
+        make = object.__new__  # Address(kind, name) without its frozen __init__, as blank()
+        blank(Address)
         for key in keys:
             address = held.get(key)
-            yield address if address is not None else _address(key)
+            if address is None:
+                address = make(Address)
+                values = address.__dict__
+                values["kind"], values["name"] = key.split(".", 1)
+            yield address
 
     def copy(self) -> StoredEntries:
         with self._lock:
@@ -185,15 +192,6 @@ class StoredEntries(MutableMapping[Address, ResourceState]):
             return changed, sorted(self._removed)
 
 
-def _address(key: str) -> Address:
-    """``Address(kind, name)`` of a key checked by :func:`read_stored`, made without the frozen
-    ``__init__`` (a run may walk 100,000 of them)."""
-    address = blank(Address)
-    values = address.__dict__
-    values["kind"], values["name"] = key.split(".", 1)
-    return address
-
-
 def read_stored(raw: bytes, where: str, kinds: Sequence[str]) -> State:
     """The stored document ``raw`` as a State whose entries are decoded when asked for
     (:class:`StoredEntries`) when it is laid out as this tool writes it; else read in full
@@ -202,20 +200,32 @@ def read_stored(raw: bytes, where: str, kinds: Sequence[str]) -> State:
     lines = _entry_lines(raw)
     if lines is None:
         return parse_document(raw, where, kinds)
-    text, start, end, found = lines
-    known = frozenset(kinds)
-    for key in found:
-        kind, dot, name = key.partition(".")
-        if not (dot and name and kind in known):
-            return parse_document(raw, where, kinds)  # the full read names what it refuses
+    text, start, end, keys, found = lines
+    if not _of_kinds(keys, kinds):
+        return parse_document(raw, where, kinds)  # the full read names what it refuses
     state = parse_document(text[:start] + '\n  "resources": {}' + text[end:], where, kinds)
-    state.resources = StoredEntries(dict(found), kinds, where)
+    state.resources = StoredEntries(found, kinds, where)
     return state
 
 
-def _entry_lines(raw: bytes) -> tuple[str, int, int, dict[str, str]] | None:
-    """The document's text, where its entries begin and end, and each entry's line by its
-    address; None unless the entries are one per line in increasing order of their keys, each
+def _of_kinds(keys: list[str], kinds: Sequence[str]) -> bool:
+    """Whether every key of ``keys`` (in increasing order) is ``KIND.NAME`` with KIND one of
+    ``kinds`` and NAME not empty: the keys of a kind are one run of the order, so counting
+    each kind's run (two bisections) tells, without a look at each key."""
+    counted = 0
+    for kind in set(kinds):
+        first = bisect.bisect_left(keys, kind + ".")
+        counted += bisect.bisect_left(keys, kind + "/", first) - first  # "/" follows "."
+        if first < len(keys) and keys[first] == kind + ".":
+            return False  # no name
+    return counted == len(keys)
+
+
+def _entry_lines(
+    raw: bytes,
+) -> tuple[str, int, int, list[str], dict[str, str | None]] | None:
+    """The document's text, where its entries begin and end, the entries' keys (addresses) and
+    each entry's line by its key; None unless the entries are one per line in increasing order of their keys, each
     key plain (no escape) and each value an object whose fields begin with ``applied``: the
     layout ``jsontext`` writes (its fields in key order). Checked with a few passes over the
     text rather than one test per line (100,000 lines)."""
@@ -243,7 +253,8 @@ def _entry_lines(raw: bytes) -> tuple[str, int, int, dict[str, str]] | None:
     increasing = all(map(str.__lt__, keys, itertools.islice(keys, 1, None)))
     if '"' in plain or "\\" in plain or not increasing:
         return None  # an escaped key, or not in increasing order: read in full
-    return text, start, end + len(_CLOSING), dict(zip(keys, lines, strict=True))
+    found: dict[str, str | None] = dict(zip(keys, lines, strict=True))
+    return text, start, end + len(_CLOSING), keys, found
 
 
 def document_text(state: State) -> str:

@@ -156,10 +156,16 @@ def test_a_damaged_entry_is_refused_when_it_is_read() -> None:
         lazy.resources[Address("user", "bob")]
 
 
-def test_an_entry_of_a_kind_the_store_does_not_know_is_refused_on_reading() -> None:
-    state = stored_state({Address("user", "bob"): ResourceState("user", "bob")})
-    raw = full_text(state).replace('"user.bob"', '"bucket.bob"').encode()
-    with pytest.raises(StateError, match="bucket"):
+@pytest.mark.parametrize("address", ["bucket.bob", "user.", "user"])
+def test_an_address_a_full_read_refuses_is_refused_on_reading(address: str) -> None:
+    state = stored_state(
+        {
+            Address("namespace", "a"): ResourceState("namespace", "a"),
+            Address("user", "bob"): ResourceState("user", "bob"),
+        }
+    )
+    raw = full_text(state).replace('"user.bob"', f'"{address}"').encode()
+    with pytest.raises(StateError, match="not an address|not valid"):
         read_stored(raw, "state.json", kind_names())
 
 
