@@ -2,7 +2,9 @@
 planned without jsonschema (the schema's fast check proves it valid) and without deepdiff
 (nothing differs), while a changed field still names its path and an invalid value still
 gets jsonschema's worded error. Nor does it import the wire types of APIs no declared kind uses,
-or the saved plan's module without ``--out``."""
+the saved plan's module without ``--out``, or urllib3 and certifi (the transport is the standard
+library's http.client; certifi's CA bundle only for an https endpoint). ``ssl`` cannot be kept
+out: http.client imports it at its top."""
 
 from __future__ import annotations
 
@@ -23,13 +25,17 @@ repositories:
     description: payment API
 """
 # jsonschema and deepdiff: the fast path and no difference need neither; the wire types of the
-# CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out
+# CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out; urllib3
+# (and requests over it) and certifi: the emulator's endpoint is http://, with no proxy
 HEAVY = (
     "jsonschema",
     "deepdiff",
     "reconciler.client.ccr_types",
     "reconciler.client.v2_types",
     "reconciler.planfile",
+    "urllib3",
+    "requests",
+    "certifi",
 )
 
 
