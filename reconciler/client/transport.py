@@ -316,13 +316,20 @@ class _Watchdog:
     def watch(self, seconds: float) -> _Watch:
         watch = _Watch(time.monotonic() + seconds)
         with self._cond:
-            heapq.heappush(self._heap, (watch.due, next(self._order), watch))
+            heap = self._heap
+            while heap and heap[0][2].done:  # attempts that ended, most often all but a few
+                heapq.heappop(heap)
+            heapq.heappush(heap, (watch.due, next(self._order), watch))
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(
                     target=self._run, name="transport-deadline", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif heap[0][2] is watch:
+                # due before every other: wake the thread to wait for this one instead. A watch
+                # due later (every one but the first when all share one deadline) needs no
+                # wake-up, which would cost a thread switch per request.
+                self._cond.notify()
         return watch
 
     def close(self) -> None:
