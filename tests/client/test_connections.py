@@ -199,3 +199,32 @@ def test_an_answer_cut_short_is_retried_for_a_read_on_a_new_connection(
         server.close = lambda n: False
         t.request("GET", "/v1/cluster")
     assert (server.requests, server.connections) == (3, 2)
+
+
+def test_an_answer_cut_within_its_headers_is_never_read_as_an_answer(
+    raw_servers: list[RawServer], fake_time: FakeTime
+) -> None:
+    """Status line and a header, then the server closes: not an empty 200."""
+    cut = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    server = RawServer(lambda n: cut, close=lambda n: True)
+    raw_servers.append(server)
+    with make_transport(server.url, fake_time, max_attempts=2) as t:
+        with pytest.raises(errors.ConnectionFailedError, match="ended within its headers"):
+            t.request("GET", "/v1/cluster")
+        with pytest.raises(errors.OutcomeUnknownError, match="ended within its headers"):
+            t.request("POST", "/v1/cluster", body={}, idempotent=False)
+    assert server.requests == 3
+
+
+def test_headers_are_case_insensitive_and_repeated_or_folded_ones_kept(
+    raw_servers: list[RawServer], fake_time: FakeTime
+) -> None:
+    extra = ("X-Note: one", "x-note: two", "X-Folded: first", "\tsecond")
+    server = RawServer(lambda n: answer(BODY, "length", *extra))
+    raw_servers.append(server)
+    with make_transport(server.url, fake_time) as t:
+        headers = t.request("GET", "/v1/cluster").headers
+    assert headers["x-note"] == "one, two"
+    assert headers["X-FOLDED"] == "first second"
+    assert headers.get("content-length") == str(len(BODY))
+    assert "X-Missing" not in headers
