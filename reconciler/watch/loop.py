@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from reconciler.client.budget import Budgets
+from reconciler.gcpause import settle
 from reconciler.state import StateStore
 from reconciler.watch.policy import REFUSALS, Mode
 from reconciler.watch.report import Reporter
@@ -99,11 +100,14 @@ class Watch:
                 self.reporter.tick()
                 while self._signals:
                     self.stop(self._signals.pop(0))
-                for future in [f for f in running if f.done()]:
+                finished = [f for f in running if f.done()]
+                for future in finished:
                     env = running.pop(future)
                     last[env.label] = future.result()
                     turned.add(env.label)
                     self._after(env, last[env.label])
+                if finished and not running:
+                    settle()  # what the turns' pauses of the collector kept, while idle
                 self._watch_hosts()
                 if self.stopping.is_set() or (once and len(turned) == len(self.environments)):
                     if not running:

@@ -12,7 +12,9 @@ from reconciler.config import endpoint_problem
 
 PACKAGE = Path(reconciler.config.__file__).parent
 STAGES = [
+    "documents",
     "yamlload",
+    "yamlfull",
     "files",
     "foreign",
     "environments",

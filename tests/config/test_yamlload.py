@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.config.yamlfull import MAX_ALIAS_NODES
 from reconciler.config.yamlload import (
-    MAX_ALIAS_NODES,
     MAX_FILE_BYTES,
     Diagnostic,
     LoadError,

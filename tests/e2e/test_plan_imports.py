@@ -1,10 +1,11 @@
 """A plan imports only what planning needs: a valid configuration in sync with the cloud is
 planned without jsonschema (the schema's fast check proves it valid) and without deepdiff
-(nothing differs), while a changed field still names its path and an invalid value still
-gets jsonschema's worded error. Nor does it import the wire types of APIs no declared kind uses,
-the saved plan's module without ``--out``, or urllib3 and certifi (the transport is the standard
-library's http.client; certifi's CA bundle only for an https endpoint). ``ssl`` cannot be kept
-out: http.client imports it at its top."""
+(nothing differs; a changed string, number or list of them is named without it), while a
+changed field still names its path and an invalid value still gets jsonschema's worded error.
+Nor does it import the wire types of APIs no declared kind uses, the saved plan's module without
+``--out``, PyYAML for a file in plain block style, or urllib3 and certifi (the transport is the
+standard library's http.client; certifi's CA bundle only for an https endpoint). ``ssl`` cannot
+be kept out: http.client imports it at its top."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ repositories:
     tags: [latest]
     description: payment API
 """
-# jsonschema and deepdiff: the fast path and no difference need neither; the wire types of the
-# CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out; urllib3
-# (and requests over it) and certifi: the emulator's endpoint is http://, with no proxy
+# jsonschema and deepdiff: the fast path and a plain difference need neither; the wire types of the
+# CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out; PyYAML:
+# the block reader reads a plain file, and the full loader is for any other; urllib3 (and
+# requests over it) and certifi: the emulator's endpoint is http://, with no proxy
 HEAVY = (
+    "yaml",
     "jsonschema",
     "deepdiff",
     "reconciler.client.ccr_types",
@@ -81,10 +84,16 @@ def test_a_change_and_an_invalid_value_still_get_their_full_answers(ws: Workspac
     code, out, loaded = plan_in_child(ws)
     assert code == 2, out
     assert 'description: "payment API" -> "payments API"' in out
-    assert loaded == {"deepdiff"}
+    assert loaded == set()  # a changed string is named without deepdiff
 
     ws.write(CONFIG.replace("tags: [latest]", "tags: latest"))
     code, out, loaded = plan_in_child(ws)
     assert code == 1, out
     assert "main.yaml:" in out and "tags" in out and "Traceback" not in out
     assert "jsonschema" in loaded
+
+    ws.write(CONFIG.replace("tags: [latest]", "tags: [latest, 1.20]"))  # a float: PyYAML says so
+    code, out, loaded = plan_in_child(ws)
+    assert code == 1, out
+    assert "main.yaml:" in out and "1.2" in out and "Traceback" not in out
+    assert "yaml" in loaded
