@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -16,7 +17,7 @@ import pytest
 
 from reconciler import errors
 
-from .conftest import FakeTime, _read_request, make_transport
+from .conftest import TLS_CERT, TLS_KEY, FakeTime, _read_request, make_transport
 
 BODY = b'{"clusterUuid": "c-1", "padding": "' + b"x" * 3000 + b'"}'
 
@@ -44,9 +45,16 @@ class RawServer:
     ``closed`` is set each time it closed one."""
 
     def __init__(
-        self, respond: Callable[[int], bytes], close: Callable[[int], bool] = lambda n: False
+        self,
+        respond: Callable[[int], bytes],
+        close: Callable[[int], bool] = lambda n: False,
+        tls: bool = False,
     ) -> None:
         self.respond = respond
+        self.tls: ssl.SSLContext | None = None
+        if tls:
+            self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.tls.load_cert_chain(TLS_CERT, TLS_KEY)
         self.close = close
         self.requests = 0
         self.connections = 0
@@ -54,7 +62,8 @@ class RawServer:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)
         self._stop = threading.Event()
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -69,6 +78,12 @@ class RawServer:
 
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(5)
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         with conn:
             try:
                 while not self._stop.is_set() and _read_request(conn):
@@ -92,12 +107,17 @@ def raw_servers() -> Iterator[list[RawServer]]:
         server.stop()
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_a_kept_alive_connection_the_server_closed_is_not_reused_for_a_create(
-    raw_servers: list[RawServer], fake_time: FakeTime
+    raw_servers: list[RawServer],
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+    tls: bool,
 ) -> None:
     """The server answers with keep-alive, then closes the connection anyway (an idle
     timeout): the create is sent once, on a new connection, and its answer is read."""
-    server = RawServer(lambda n: answer(), close=lambda n: n == 1)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(TLS_CERT))
+    server = RawServer(lambda n: answer(), close=lambda n: n == 1, tls=tls)
     raw_servers.append(server)
     with make_transport(server.url, fake_time) as t:
         assert t.request("GET", "/v1/cluster").data["clusterUuid"] == "c-1"
@@ -228,3 +248,40 @@ def test_headers_are_case_insensitive_and_repeated_or_folded_ones_kept(
     assert headers["X-FOLDED"] == "first second"
     assert headers.get("content-length") == str(len(BODY))
     assert "X-Missing" not in headers
+
+
+def test_a_connect_timeout_is_not_an_unknown_outcome(fake_time: FakeTime) -> None:
+    """A listener whose accept queue is full drops new connections' SYNs: the create never
+    left, so it is retried and fails as a connection error naming the connect timeout."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        time.sleep(0.05)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            with make_transport(url, fake_time, connect_timeout=0.2, max_attempts=2) as t:
+                with pytest.raises(errors.ConnectionFailedError) as info:
+                    t.request("POST", "/v1/cluster", body={}, idempotent=False)
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert not isinstance(info.value, errors.OutcomeUnknownError)
+    assert info.value.message == f"could not connect to 127.0.0.1:{port} within 0.2 s"
+    assert len(fake_time.sleeps) == 1
+
+
+def test_an_https_connection_is_kept_alive(
+    raw_servers: list[RawServer], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(TLS_CERT))
+    server = RawServer(lambda n: answer(BODY, "chunked"), tls=True)
+    raw_servers.append(server)
+    with make_transport(server.url, fake_time) as t:
+        for _ in range(3):
+            assert t.request("GET", "/v1/cluster").data["clusterUuid"] == "c-1"
+    assert (server.requests, server.connections) == (3, 1)
