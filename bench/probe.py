@@ -15,7 +15,8 @@ peak RSS (``ru_maxrss``). The emulator runs in another process, so its CPU is no
 - ``apply``: ``reconciler apply --auto-approve`` in this process, its phases timed (config
   load, state read, refresh, plan, execute, the state write);
 - ``apply-plan``: ``reconciler apply --plan FILE`` in this process, its phases timed (the
-  saved plan's read, config load, state read, refresh, the staleness check, execute, the state
+  saved plan's read, the configuration (``load``: taken from the plan when its inputs are
+  unchanged, else loaded), state read, refresh, the staleness check, execute, the state
   write).
 
 Timing starts after the imports, so interpreter start-up (~0.3 s) is not in the figures.
@@ -233,6 +234,10 @@ def instrument_apply(clock: Clock) -> None:
     apply_command.read_plan = clock.wrap("read plan", apply_command.read_plan)
     execution.execute = clock.wrap("execute", execution.execute)
     apply_command.load = clock.wrap("load", apply_command.load)
+    # with --plan: the configuration the plan records, when its inputs are unchanged
+    apply_command.unchanged_configuration = clock.wrap(
+        "load", apply_command.unchanged_configuration
+    )
     session.refresh = clock.wrap("refresh", session.refresh)
     session.refresh_changed = clock.wrap("refresh", session.refresh_changed)
     session.make_plan = clock.wrap("plan", session.make_plan)

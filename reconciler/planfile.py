@@ -11,8 +11,11 @@ live object it was computed against. ``apply --plan`` re-reads those objects and
 exit 5 if any of them changed: a check on content, finer than a global serial. The file carries
 a digest of all of it, so a plan edited after it was made is refused (exit 5) too. It also
 records a digest of the configuration's inputs (:func:`inputs_digest`): when they are what they
-were, apply knows the configuration unchanged without working out its content's digest. Secret
-values are never written; only their references (``{env: ...}``) are.
+were, apply knows the configuration unchanged without working out its content's digest, and
+then takes what it needs of the configuration from the plan itself (:class:`SavedConfiguration`:
+the target, the environment, the declared resources the changes stand on) instead of loading a
+configuration of 100,000 resources to change one. Secret values are never written; only their
+references (``{env: ...}``) are.
 """
 
 from __future__ import annotations
@@ -21,29 +24,34 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__, jsontext
 from reconciler.config import config_digest
-from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES
+from reconciler.config.files import ENVIRONMENTS_DIR, YAML_SUFFIXES, config_root, secrets_base
 from reconciler.config.variables import ENV_PREFIX
-from reconciler.context import RunContext
+from reconciler.context import RunContext, state_location
 from reconciler.diff import FieldChange
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.gcpause import paused_gc
-from reconciler.kinds import is_gone
+from reconciler.kinds import is_gone, kind_named, kind_of
 from reconciler.kinds import names as kind_names
 from reconciler.model import (
+    NOWHERE,
     Action,
     Address,
     ConfigChoice,
     DesiredState,
+    Lifecycle,
+    Location,
     PlanMode,
     SecretRef,
+    Spec,
     Target,
 )
+from reconciler.options import DEFAULT_WORKSPACE, StateChoice
 from reconciler.plan import (
     Change,
     Conflict,
@@ -69,6 +77,19 @@ OLDER_FORMATS = (REFRESH_ONLY_FORMAT, "cce-reconciler-plan/3", "cce-reconciler-p
 
 
 @frozen_record
+class SavedConfiguration:
+    """What apply needs of the configuration beyond a saved plan's changes: where the resources
+    live (``target``), the environment (``--env``) and the declared resources the changes stand
+    on (``desired``: :func:`standing_on`). Saved with the plan, so that apply need not load a
+    configuration that :func:`inputs_digest` proves unchanged (:func:`unchanged_configuration`).
+    Secret references only, never their values."""
+
+    target: Target
+    environment: str | None
+    desired: DesiredState
+
+
+@frozen_record
 class SavedPlan:
     plan: Plan
     config_digest: str
@@ -89,6 +110,11 @@ class SavedPlan:
     # :func:`inputs_digest` when the plan was made (None: an older plan): what lets apply
     # know the configuration is unchanged without working out its content's digest again
     inputs_digest: str | None = None
+    # what apply needs of the configuration (None: a plan saved before: apply loads it)
+    configuration: SavedConfiguration | None = None
+    # sha256 of the state document the plan was made against, as read (``State.read_digest``):
+    # apply reads that very text without decoding every entry (None: not a file, or older)
+    state_digest: str | None = None
 
     def locate_config(self, plan_file: str) -> list[str]:
         """The configuration paths, looked for first in the checkout around the working
@@ -172,6 +198,151 @@ def _change_from_dict(data: dict[str, Any], kinds: Sequence[str]) -> Change:
     )
 
 
+def standing_on(plan: Plan, desired: DesiredState) -> DesiredState:
+    """The declared resources ``plan``'s changes stand on: those they change, what they depend
+    on and what contains them, and what those depend on, to the end (a repository's namespace
+    and the registry user it is created for). It is all that apply asks of the configuration:
+    each kind's ``apply_inputs`` and the refresh of what the plan changes look only at what
+    the changes stand on."""
+    wanted: list[Address] = []
+    for change in plan.actionable:
+        container = kind_named(change.address.kind).container_of(change.address)
+        wanted += [change.address, *change.depends_on, *([container] if container else [])]
+    found: dict[Address, Spec] = {}
+    while wanted:
+        address = wanted.pop()
+        spec = desired.resources.get(address)
+        if spec is None or address in found:
+            continue
+        found[address] = spec
+        wanted += kind_of(spec).dependencies(spec, desired)
+        container = kind_of(spec).container_of(address)
+        wanted += [container] if container else []
+    ordered = {a: found[a] for a in desired.resources if a in found}  # the configuration's order
+    return DesiredState(
+        ordered,
+        {a: i for a, i in desired.imports.items() if a in ordered},
+        {k: v for k, v in desired.secret_locations.items() if k[0] in ordered},
+    )
+
+
+def _location_to_list(location: Location, relative: Callable[[str], str]) -> list[Any]:
+    """A declaration's place, its file relative to the configuration root."""
+    path = location.path if location == NOWHERE else relative(location.path)
+    return [path, location.line, location.column]
+
+
+def _location_from_list(data: Sequence[Any]) -> Location:
+    path, line, column = data
+    return Location(str(path), int(line), int(column))
+
+
+def _under(root: str, location: Location) -> Location:
+    """``location`` (its file relative to the configuration root) under ``root``."""
+    if location == NOWHERE:
+        return location
+    return replace(location, path=os.path.normpath(os.path.join(root, location.path)))
+
+
+def _rooted(desired: DesiredState, root: str) -> DesiredState:
+    """The saved declarations with their files under the configuration root found again."""
+    return DesiredState(
+        {a: replace(s, location=_under(root, s.location)) for a, s in desired.resources.items()},
+        desired.imports,
+        {k: _under(root, where) for k, where in desired.secret_locations.items()},
+    )
+
+
+def _configuration_to_dict(
+    configuration: SavedConfiguration, relative: Callable[[str], str]
+) -> dict[str, Any]:
+    target, desired = configuration.target, configuration.desired
+    return {
+        "target": {
+            "region": target.region,
+            "endpoint": target.endpoint,
+            "ccr_endpoint": target.ccr_endpoint,
+        },
+        "environment": configuration.environment,
+        "resources": [
+            {
+                "address": str(address),
+                "attrs": spec.attrs,
+                "secrets": {k: {"env": v.env, "file": v.file} for k, v in spec.secrets.items()},
+                "secret_locations": {
+                    name: _location_to_list(where, relative)
+                    for (at, name), where in desired.secret_locations.items()
+                    if at == address
+                },
+                "protect": spec.lifecycle.protect,
+                "reconcile": spec.lifecycle.reconcile,
+                "location": _location_to_list(spec.location, relative),
+            }
+            for address, spec in desired.resources.items()
+        ],
+        "imports": {str(a): i for a, i in desired.imports.items()},
+    }
+
+
+def _configuration_from_dict(
+    data: dict[str, Any] | None, kinds: Sequence[str]
+) -> SavedConfiguration | None:
+    if data is None:
+        return None
+    target = data["target"]
+    resources: dict[Address, Spec] = {}
+    locations: dict[tuple[Address, str], Location] = {}
+    for entry in data["resources"]:
+        address = Address.parse(entry["address"], kinds)
+        resources[address] = Spec(
+            address,
+            dict(entry["attrs"]),
+            {k: SecretRef(v.get("env"), v.get("file")) for k, v in entry["secrets"].items()},
+            Lifecycle(entry["protect"], entry["reconcile"]),
+            _location_from_list(entry["location"]),
+        )
+        for name, where in entry["secret_locations"].items():
+            locations[(address, name)] = _location_from_list(where)
+    imports = {Address.parse(a, kinds): str(i) for a, i in data["imports"].items()}
+    return SavedConfiguration(
+        Target(target["region"], target["endpoint"], target["ccr_endpoint"]),
+        _optional_text(data["environment"]),
+        DesiredState(resources, imports, locations),
+    )
+
+
+def unchanged_configuration(
+    saved: SavedPlan, paths: Sequence[str], state: StateChoice
+) -> tuple[DesiredState, RunContext] | None:
+    """For ``apply --plan``: what it needs of the configuration at ``paths`` (the plan's files,
+    found again), taken from the plan, when the configuration's inputs are what they were
+    (:func:`inputs_digest`); None when they differ, or the plan records no configuration, or the
+    state the run names needs the environment file read: the configuration is then loaded and
+    its content decides. The run checks the inputs again under the state's lock."""
+    configuration = saved.configuration
+    if configuration is None or saved.inputs_digest is None or saved.state is None:
+        return None
+    given = state.state or os.environ.get("RECONCILER_STATE")
+    if not given and state.workspace != DEFAULT_WORKSPACE:
+        return None  # --workspace alone: the environment file's state may decide
+    root = config_root(paths)
+    # the state --state names, else (context.for_saved_plan) the one the plan records
+    location, workspace = state_location(root, saved.choice.env, None, state, os.environ)
+    context = RunContext(
+        config_root=root,
+        files=tuple(paths),
+        choice=saved.choice,
+        target=configuration.target,
+        environment=configuration.environment,
+        state_location=location,
+        workspace=workspace,
+        secrets_base=secrets_base(paths[0]),
+    )
+    if inputs_digest(context, file_digests(context)) != saved.inputs_digest:
+        return None
+    return _rooted(configuration.desired, root), context
+
+
 def is_kept(change: Change) -> bool:
     """Whether a saved plan records ``change``: what apply executes, the staleness check reads
     or a view of the plan shows (its drift, a refusal); an unchanged resource is only counted."""
@@ -198,6 +369,10 @@ def dump(saved: SavedPlan) -> str:
         "state": saved.state.to_json() if saved.state else None,
         "config_files": dict(saved.file_digests),
         "inputs_digest": saved.inputs_digest,
+        "state_digest": saved.state_digest,
+        "configuration": _configuration_to_dict(saved.configuration, relative)
+        if saved.configuration
+        else None,
         "changes": [_change_to_dict(c) for c in kept],
         "unchanged": saved.plan.unchanged + len(saved.plan.changes) - len(kept),
         "conflicts": [
@@ -228,8 +403,19 @@ def _in_repo(root: str) -> str | None:
 
 def _relative_to(resolved_root: Path) -> Callable[[str], str]:
     """``path`` resolved, relative to the root resolved once (a configuration has a file per
-    hundred resources: resolving the root again for each one shows at 100,000)."""
-    return lambda path: os.path.relpath(os.path.realpath(path), resolved_root)
+    hundred resources: resolving the root again for each one shows at 100,000), each folder
+    resolved once too (a file's own link is still followed)."""
+    folders: dict[str, str] = {}
+
+    def relative(path: str) -> str:
+        folder, name = os.path.split(path)
+        real = folders.get(folder)
+        if real is None:
+            real = folders[folder] = os.path.realpath(folder or ".")
+        resolved = os.path.realpath(path) if os.path.islink(path) else os.path.join(real, name)
+        return os.path.relpath(resolved, resolved_root)
+
+    return relative
 
 
 @paused_gc()
@@ -292,6 +478,8 @@ def read(path: str) -> SavedPlan:
             StateLocation.from_json(doc["state"]) if doc.get("state") is not None else None,
             {str(k): str(v) for k, v in (doc.get("config_files") or {}).items()},
             _optional_text(doc.get("inputs_digest")),
+            _configuration_from_dict(doc.get("configuration"), kinds),
+            _optional_text(doc.get("state_digest")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReconcilerError(f"{path}: saved plan is damaged: {exc}") from None
@@ -370,21 +558,17 @@ def _changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> str:
 
 @paused_gc()
 def check_fresh(
-    saved: SavedPlan,
-    desired: DesiredState,
-    target: Target,
-    state: State,
-    live: LiveState,
-    digests: Mapping[str, str] | None = None,
-    inputs: str | None = None,
+    saved: SavedPlan, desired: DesiredState, context: RunContext, state: State, live: LiveState
 ) -> None:
     """Refuse (exit 5) a saved plan whose inputs changed: config (naming the files that
-    changed: ``digests`` are :func:`file_digests` now), state lineage, live objects. ``live``
-    needs only the kinds of the plan's changes. ``inputs`` (:func:`inputs_digest` now) equal
-    to the saved one proves the configuration unchanged; else its content's digest decides."""
-    same_inputs = inputs is not None and inputs == saved.inputs_digest
-    if not same_inputs and saved.config_digest != config_digest(desired, target):
-        which = _changed_files(saved.file_digests, digests or {})
+    changed), state lineage, live objects. ``live`` needs only the kinds of the plan's changes.
+    The configuration's inputs (:func:`inputs_digest`, worked out now) equal to the saved
+    ones prove it unchanged; else its content's digest decides (``desired`` is then the
+    configuration loaded)."""
+    digests = file_digests(context)
+    same_inputs = inputs_digest(context, digests) == saved.inputs_digest
+    if not same_inputs and saved.config_digest != config_digest(desired, context.target):
+        which = _changed_files(saved.file_digests, digests)
         raise StalePlanError(
             f"the saved plan is stale: the configuration changed since it was made {which}; "
             "plan again"

@@ -262,11 +262,13 @@ def start(
     say: Callable[[str], None] = lambda _: None,
     budgets: Budgets | None = None,
     agent: str = "",
+    known: str | None = None,
 ) -> Iterator[Run]:
     """Open the state store, take its lock (waiting up to ``wait`` seconds) or, without
     ``lock``, note who holds it, read the state (refused when it was applied to another
     target) and only then open the client: the start every planning command shares.
-    ``budgets`` and ``agent``: see :func:`open_client`."""
+    ``budgets`` and ``agent``: see :func:`open_client`; ``known``: the digest of the state
+    document a saved plan was made against (``StateStore.read``)."""
     store = open_store(context)
     secrets = SecretCache(context.secrets_base)
     with ExitStack() as stack:
@@ -275,7 +277,7 @@ def start(
             stack.enter_context(locked(store, operation, wait, say))
         else:
             holder = store.holder()
-        raw = read_state(store, context.target)
+        raw = read_state(store, context.target, known)
         client = stack.enter_context(open_client(context, options, budgets, agent))
         yield Run(desired, context, store, client, secrets, options, holder, raw)
 
@@ -303,10 +305,10 @@ def check_target(store: StateStore, state: State, target: Target) -> None:
         )
 
 
-def read_state(store: StateStore, target: Target) -> State:
+def read_state(store: StateStore, target: Target, known: str | None = None) -> State:
     """The state as stored (journal folded, not yet recovered), refused when it belongs to
-    another target (:func:`check_target`)."""
-    raw = store.read()
+    another target (:func:`check_target`); ``known``: see :meth:`StateStore.read`."""
+    raw = store.read(known) if known else store.read()
     check_target(store, raw, target)
     return raw
 
@@ -370,9 +372,10 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
     id where that takes fewer requests than listing their kinds (and every kind an
     interrupted run left pending, to recover it); refuses a stale plan (exit 5). Plans
     nothing."""
-    from reconciler.planfile import check_fresh, file_digests, inputs_digest
+    from reconciler.planfile import check_fresh, standing_on
 
-    resolve_for_plan(run.desired, run.secrets)  # every declared secret, as at plan time
+    # the secrets of what the changes stand on (all a plan saved with its configuration holds)
+    resolve_for_plan(standing_on(saved.plan, run.desired), run.secrets)
     raw = run.raw
     changes = saved.plan.actionable
     if raw.pending:  # an interrupted run's intents: their kinds are listed, to recover them
@@ -382,9 +385,7 @@ def reread(run: Run, saved: SavedPlan) -> Prepared:
         live = refresh_changed(run.client, raw, changes, run.options.parallelism, run.desired)
     state, notes = recover(raw, live)
     state.target = run.context.target.url()  # checked at start: any write of this run records it
-    digests = file_digests(run.context)
-    inputs = inputs_digest(run.context, digests)
-    check_fresh(saved, run.desired, run.context.target, state, live, digests, inputs)
+    check_fresh(saved, run.desired, run.context, state, live)
     # one owner, as the other states are now, not as they were at plan time
     others = (
         other_states(run.context.config_root, run.store) if needs_other_states(saved.plan) else []

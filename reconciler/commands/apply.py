@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import click
 
+from reconciler import __version__
 from reconciler.apply import ApplyOptions, record_drift, summary_lines
 from reconciler.commands.common import (
     config_choice_options,
@@ -36,7 +37,7 @@ from reconciler.model import (
 )
 from reconciler.options import PlanOptions, RunOptions, StateChoice
 from reconciler.plan import Plan
-from reconciler.planfile import SavedPlan
+from reconciler.planfile import SavedPlan, unchanged_configuration
 from reconciler.planfile import read as read_plan
 from reconciler.planner import refresh_only
 from reconciler.render import render_plan, render_refresh_only
@@ -104,7 +105,10 @@ def apply_run(
     color = use_color()
     say = progress_printer()
     operation = "destroy" if options.mode is PlanMode.DESTROY else "apply"
-    with start(desired, context, run_options, operation, True, options.lock_timeout, say) as run:
+    known = saved.state_digest if saved and saved.version == __version__ else None
+    with start(
+        desired, context, run_options, operation, True, options.lock_timeout, say, known=known
+    ) as run:
         prepared = reread(run, saved) if saved else prepare(run, options)
         notes = [f"Recovered: {note}" for note in prepared.notes]
         plan = prepared.plan
@@ -202,7 +206,11 @@ def command(
             "or --var with it"
         )
     saved = read_plan(plan_file)
-    desired, context = load(saved.locate_config(plan_file), saved.choice, state)
+    located = saved.locate_config(plan_file)
+    # the configuration the plan records, when its inputs are what they were; else loaded
+    desired, context = unchanged_configuration(saved, located, state) or load(
+        located, saved.choice, state
+    )
     context = for_saved_plan(plan_file, saved.state, context, state)  # exactly its state
     if options.mode is PlanMode.NORMAL:  # the saved plan's mode, unless --refresh-only
         options = replace(options, mode=saved.mode)

@@ -110,7 +110,13 @@ def command(
 
 def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunContext) -> SavedPlan:
     """What ``--out`` writes: the plan and what ``apply --plan`` checks it against."""
-    from reconciler.planfile import SavedPlan, file_digests, inputs_digest
+    from reconciler.planfile import (
+        SavedConfiguration,
+        SavedPlan,
+        file_digests,
+        inputs_digest,
+        standing_on,
+    )
 
     digests = file_digests(context)
     return SavedPlan(
@@ -126,6 +132,10 @@ def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunConte
         state=location_of(context).relative_to(context.config_root),
         file_digests=digests,
         inputs_digest=inputs_digest(context, digests),
+        configuration=SavedConfiguration(
+            context.target, context.environment, standing_on(plan, prepared.desired)
+        ),
+        state_digest=prepared.state.read_digest,
     )
 
 

@@ -19,7 +19,7 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -314,7 +314,8 @@ class PendingIntent:
 class State:
     lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
     serial: int = 0
-    resources: dict[Address, ResourceState] = field(default_factory=dict)
+    # a dict, or the entries of a stored document decoded when asked for (``state.stored``)
+    resources: MutableMapping[Address, ResourceState] = field(default_factory=dict)
     pending: dict[str, PendingIntent] = field(default_factory=dict)
     # Objects this state managed and forgot while they still exist (a registry user: the API
     # cannot delete it), by address -> cloud id: declared again, they are adopted back.
@@ -323,6 +324,9 @@ class State:
     target: str | None = None
     # True when read() folded a journal left by an earlier run: the document needs writing.
     folded_journal: bool = field(default=False, compare=False)
+    # sha256 of the stored document this state was read from (a file state), so that a saved
+    # plan can name the very text it was made against; None when not read from a file.
+    read_digest: str | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -361,13 +365,15 @@ class State:
         return cls(lineage, serial, resources, pending, forgotten, target)
 
     def copy(self) -> State:
+        entries = self.resources
         return State(
             self.lineage,
             self.serial,
-            dict(self.resources),
+            entries.copy() if hasattr(entries, "copy") else dict(entries),
             dict(self.pending),
             dict(self.forgotten),
             self.target,
+            read_digest=self.read_digest,
         )
 
 

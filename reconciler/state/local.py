@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -39,7 +40,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from reconciler import jsontext
 from reconciler.errors import LockLostError, StateError, StateLockedError
 from reconciler.gcpause import paused_gc
 from reconciler.safefiles import LinkRefused, open_own_file, read_file, replace_file
@@ -57,6 +57,7 @@ from reconciler.state.journal import (
     replay_journal,
 )
 from reconciler.state.location import StateLocation
+from reconciler.state.stored import document_text, read_stored
 
 STATE_DIR = ".reconciler"
 STATE_FILE = "state.json"
@@ -207,9 +208,17 @@ class LocalStateStore:
 
     # --- reading and writing -------------------------------------------------------------
 
-    def _read_document(self) -> State | None:
+    def _read_document(self, known: str | None) -> State | None:
         raw = self._stored_document()
-        return None if raw is None else parse_document(raw, str(self.path), self.kinds)
+        if raw is None:
+            return None
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if digest == known:  # the very text a full read validated: entries when asked for
+            state = read_stored(raw, str(self.path), self.kinds)
+        else:
+            state = parse_document(raw, str(self.path), self.kinds)
+        state.read_digest = digest
+        return state
 
     def _stored_document(self) -> bytes | None:
         try:
@@ -229,9 +238,13 @@ class LocalStateStore:
         return list(iter_records(raw.decode("utf-8", errors="replace").splitlines()))
 
     @paused_gc()
-    def read(self) -> State:
+    def read(self, known: str | None = None) -> State:
+        """The state, its journal folded. ``known``: the digest of a document a full read
+        validated (``State.read_digest``, as a saved plan records it); when the stored one is
+        that very text, its entries are decoded only when asked for and written back as they
+        were read (``state.stored``)."""
         before = self._signature()
-        document = self._read_document()
+        document = self._read_document(known)
         if document is not None and self._signature() == before:
             self._read_base = (before, document.lineage, document.serial)
         stored = self._stored_journal()
@@ -252,7 +265,8 @@ class LocalStateStore:
         fence = self._fence_for(state)
         new = state.copy()
         new.serial = state.serial + 1
-        data = jsontext.dumps(new.to_json()).encode() + b"\n"
+        new.read_digest = None
+        data = document_text(new).encode() + b"\n"
         atomic_write(self.path, data, fence)
         if self._read_journal is not None:
             # the journal the last read found: folded into this write, or one an earlier write

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from reconciler import jsontext, session
 from reconciler.planfile import digest_of
 
-from .conftest import BASE, Workspace
+from .conftest import BASE, PASSWORD, Workspace
 
 # the user, two namespaces and three repositories; one description changes
 REGISTRY = BASE.split("clusters:")[0]
@@ -170,4 +171,71 @@ def test_a_configuration_changed_since_the_plan_is_refused_naming_the_file(
 
     assert stale.code == 5, stale.out + stale.err
     assert "the configuration changed since it was made (changed: main.yaml)" in stale.err
+    assert description_in_cloud(ws) == "payment API"
+
+
+def test_a_saved_plan_records_the_declarations_its_changes_stand_on_and_no_secret(
+    ws: Workspace,
+) -> None:
+    out = ws.root / "plan.bin"
+    saved_change(ws, out)
+
+    doc = json.loads(out.read_text())
+    configuration = doc["configuration"]
+    # the repository, its namespace and the registry user they are created for: not team-b
+    declared = {r["address"]: r for r in configuration["resources"]}
+    assert sorted(declared) == ["namespace.team-a", "repository.team-a/api", "user.ccetest"]
+    assert declared["user.ccetest"]["secrets"] == {
+        "password": {"env": "CCR_PASSWORD", "file": None}
+    }
+    assert configuration["target"]["endpoint"] == ws.emulator.url
+    assert PASSWORD not in out.read_text()
+    assert doc["state_digest"].startswith("sha256:")
+
+
+def test_apply_takes_an_unchanged_configuration_from_the_plan_and_loads_a_changed_one(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = ws.root / "plan.bin"
+    saved_change(ws, out)
+    loads: list[Any] = []
+    real = session.load_config
+    monkeypatch.setattr(session, "load_config", lambda *a, **k: loads.append(a) or real(*a, **k))
+
+    # a variable no file declares: other inputs, the same content: loaded, then applied
+    monkeypatch.setenv("RECONCILER_VAR_unused", "anything")
+    ws.cli("plan", str(ws.root), "--out", str(out))
+    monkeypatch.delenv("RECONCILER_VAR_unused")
+    loads.clear()
+    applied = ws.cli("apply", "--plan", str(out))
+    assert applied.code == 0, applied.out + applied.err
+    assert len(loads) == 1
+    assert description_in_cloud(ws) == "payments API"
+
+    ws.write(REGISTRY)  # back to the first description, planned with the inputs as they are
+    assert ws.cli("plan", str(ws.root), "--out", str(out)).code == 0
+    loads.clear()
+    applied = ws.cli("apply", "--plan", str(out))
+    assert applied.code == 0, applied.out + applied.err
+    assert loads == []  # the plan's inputs are the configuration's: nothing loaded
+    assert description_in_cloud(ws) == "payment API"
+    state = ws.state_file().read_text()
+    assert state == jsontext.dumps(json.loads(state)) + "\n"  # as a full write gives it
+
+
+def test_a_secret_the_change_stands_on_is_read_at_apply_and_missing_is_located(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = ws.root / "plan.bin"
+    saved_change(ws, out)
+    monkeypatch.delenv("CCR_PASSWORD")
+    since = ws.emulator.next_index()
+
+    refused = ws.cli("apply", "--plan", str(out))
+
+    # the registry user the repository's namespace stands on: where its reference is written
+    assert refused.code != 0, refused.out + refused.err
+    assert f"{ws.root / 'main.yaml'}:5:" in refused.err, refused.err
+    assert "user.ccetest: password" in refused.err and "CCR_PASSWORD" in refused.err
+    assert ws.emulator.mutating_requests(since) == []
     assert description_in_cloud(ws) == "payment API"

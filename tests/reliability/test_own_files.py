@@ -180,7 +180,7 @@ def test_a_saved_plan_edited_after_it_was_made_is_refused(ws: Workspace) -> None
     plan_file = ws.root / "plan.bin"
     assert ws.cli("plan", str(config), "--out", str(plan_file)).code == 0
     text = plan_file.read_text()
-    assert text.count('"namespace.team-b"') == 1
+    assert text.count('"address": "namespace.team-b"') == 2  # the change and its declaration
     plan_file.write_text(text.replace("team-b", "team-z"))  # a namespace not in the config
     since = ws.emulator.next_index()
     result = ws.cli("apply", "--plan", str(plan_file))
