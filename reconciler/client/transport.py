@@ -10,50 +10,61 @@ Invariants:
 
 - Every attempt is signed anew with a fresh ``x-bce-date``; the path goes on the wire exactly
   as ``signer.canonical_uri(path)`` and the query exactly as ``signer.canonical_query(query)``,
-  so what the server verifies is what was signed (the URL is built here, not by urllib3).
+  so what the server verifies is what was signed (the request target is built here).
 - A request marked ``idempotent=False`` whose answer may have been lost after it was sent is
-  never resent: ``OutcomeUnknownError`` tells the caller to read before trying again.
+  never resent: ``OutcomeUnknownError`` tells the caller to read before trying again. Only a
+  failure before the request was written (connecting, a proxy's tunnel, the TLS handshake)
+  proves it was not sent. A kept-alive connection the server closed while it sat idle is
+  noticed before it is used (``_dropped``), so such a close never turns a create into an
+  unknown outcome.
 - No answer from the server ever surfaces as anything but an ``ApiError``.
-- An attempt never outlives its deadline (connect, send and the whole answer): a watchdog thread
-  shuts the attempt's socket down when it is due, so a server trickling a byte a second fails
-  with ``DeadlineExceededError`` instead of holding a run for minutes. Answers are streamed and
-  dropped past ``max_answer_bytes`` (``AnswerTooLargeError``), never read whole first. Both are
-  retried like lost answers: reads are resent, a mutation becomes ``OutcomeUnknownError``.
+- An attempt never outlives its deadline (connect, proxy tunnel, TLS handshake, send and the
+  whole answer): a watchdog thread shuts the attempt's socket down when it is due, so a server
+  trickling a byte a second fails with ``DeadlineExceededError`` instead of holding a run for
+  minutes. Answers are streamed and dropped past ``max_answer_bytes`` (decoded size,
+  ``AnswerTooLargeError``), never read whole first. Both are retried like lost answers: reads
+  are resent, a mutation becomes ``OutcomeUnknownError``. A connection that did not finish its
+  exchange cleanly is closed, never pooled.
 - Secrets are never logged; the signer logs the canonical request at DEBUG.
 
-Requests go through urllib3's connection pools directly: requests' session layer cost about
-as much CPU per call as urllib3 itself, and as much again to import. What requests did for us
-is done here: the proxy the environment names (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``,
-read with requests' own functions when one is set, SOCKS through PySocks), the CA bundle
-(``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``, else certifi's), no cookies and no redirects.
+HTTP is the standard library's ``http.client`` over a small pool of our own (``_Pool``): kept-
+alive connections per transport (one endpoint), at most ``pool_size`` idle; an answer's
+headers are read by ``_Response`` into ``Headers``, not by the email package's parser.
+urllib3, used before, cost about 26 ms to import (importlib.metadata included) and about
+twice the client CPU per request. What it and requests did for us is done here: the
+proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, read
+with requests' own functions when one is set): an http endpoint's requests are forwarded by an
+``http://`` proxy (absolute-form target, ``Proxy-Authorization`` from the proxy URL's
+credentials), an https endpoint's go through its ``CONNECT`` tunnel, and ``socks5://``,
+``socks5h://``, ``socks4://`` and ``socks4a://`` proxies through PySocks when it is installed;
+the CA bundle (``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``, else certifi's; certifi is imported
+only for an https endpoint); gzip and deflate answers; no cookies and no redirects.
 """
 
 from __future__ import annotations
 
 import heapq
+import http.client
+import importlib
 import itertools
 import json
 import logging
 import os
 import random as _random
+import select
 import socket
 import threading
 import time
-import warnings
+import zlib
+from base64 import b64encode
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
-from typing import Any
-from urllib.parse import unquote, urlsplit
-
-import urllib3
-import urllib3.connection
-import urllib3.connectionpool
-import urllib3.exceptions
-import urllib3.poolmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from reconciler import __version__
 from reconciler.client import signer
@@ -74,6 +85,9 @@ from reconciler.errors import (
     server_error,
 )
 from reconciler.records import frozen_record
+
+if TYPE_CHECKING:
+    import ssl
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +135,35 @@ class TransportConfig:
             raise ValueError("deadline and max_answer_bytes must be positive")
 
 
+class Headers(Mapping[str, str]):
+    """An answer's headers, looked up case-insensitively (``Date``, ``x-bce-request-id``); a
+    header sent twice keeps both values, joined by ", "."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        items: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            key = name.lower()
+            if key in items:
+                value = f"{items[key][1]}, {value}"
+                name = items[key][0]
+            items[key] = (name, value)
+        self._items = items
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
 @frozen_record
 class ApiResponse:
     """A successful answer: its status, parsed JSON body, request id and headers."""
@@ -129,7 +172,7 @@ class ApiResponse:
     data: Any  # the parsed JSON body; None when the body is empty
     request_id: str
     # the answer's headers, case-insensitive (``Date`` for clock checks)
-    headers: Mapping[str, str] = field(default_factory=urllib3.HTTPHeaderDict, compare=False)
+    headers: Mapping[str, str] = field(default_factory=Headers, compare=False)
 
 
 @frozen_record
@@ -185,7 +228,8 @@ class _Call:
     method: str
     path: str  # decoded; the signer and the URL encode it
     query: tuple[tuple[str, str | None], ...]
-    url: str
+    url: str  # the endpoint's URL of the request, for logs
+    target: str  # the request target on the wire: path and query as signed
     payload: bytes | None
     idempotent: bool
 
@@ -213,46 +257,42 @@ class _Answer:
 
 
 class _Watch:
-    """One attempt's deadline, and the connection to cut when it passes."""
+    """One attempt's deadline, and the socket to cut when it passes."""
 
     def __init__(self, due: float) -> None:
         self.due = due
         self.fired = False
         self.done = False
-        self._conn: urllib3.connection.HTTPConnection | None = None
+        self._sock: socket.socket | None = None
         self._lock = threading.Lock()
 
-    def attach(self, conn: urllib3.connection.HTTPConnection) -> None:
+    def attach(self, sock: socket.socket) -> None:
+        """Cut ``sock`` when the deadline passes (at once if it already has)."""
         with self._lock:
-            self._conn = conn
+            self._sock = sock
             if self.fired:
-                _cut(conn)
+                _cut(sock)
 
     def fire(self) -> None:
         with self._lock:
             if self.done:
                 return
             self.fired = True
-            if self._conn is not None:
-                _cut(self._conn)
+            if self._sock is not None:
+                _cut(self._sock)
 
     def finish(self) -> bool:
         """End the watch; True if the deadline cut the attempt (whatever was read is suspect:
         a status line cut short still parses as an empty 200)."""
         with self._lock:
             self.done = True
-            self._conn = None
+            self._sock = None
             return self.fired
 
-    def expired(self) -> bool:
-        return self.fired or time.monotonic() >= self.due
 
-
-def _cut(conn: urllib3.connection.HTTPConnection) -> None:
-    """Wake a thread blocked on ``conn`` (connecting, sending or reading): end the socket."""
-    sock = conn.sock
-    if sock is None:
-        return
+def _cut(sock: socket.socket) -> None:
+    """Wake a thread blocked on ``sock`` (connecting through a proxy, in the TLS handshake,
+    sending or reading): end the socket."""
     try:
         # socket.socket's own shutdown, also for TLS: SSLSocket.shutdown would first drop the
         # SSL object that the blocked thread is still using
@@ -277,13 +317,20 @@ class _Watchdog:
     def watch(self, seconds: float) -> _Watch:
         watch = _Watch(time.monotonic() + seconds)
         with self._cond:
-            heapq.heappush(self._heap, (watch.due, next(self._order), watch))
+            heap = self._heap
+            while heap and heap[0][2].done:  # attempts that ended, most often all but a few
+                heapq.heappop(heap)
+            heapq.heappush(heap, (watch.due, next(self._order), watch))
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(
                     target=self._run, name="transport-deadline", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif heap[0][2] is watch:
+                # due before every other: wake the thread to wait for this one instead. A watch
+                # due later (every one but the first when all share one deadline) needs no
+                # wake-up, which would cost a thread switch per request.
+                self._cond.notify()
         return watch
 
     def close(self) -> None:
@@ -307,95 +354,210 @@ class _Watchdog:
             self._thread = None
 
 
-# The attempt running in this thread, found by the connection classes below when they send.
-_current = threading.local()
+# --- connections -------------------------------------------------------------------------------
+
+OpenSocket = Callable[[tuple[str, int], float | None, Any], socket.socket]
 
 
-def _attach_current(conn: urllib3.connection.HTTPConnection) -> None:
-    watch: _Watch | None = getattr(_current, "watch", None)
-    if watch is not None:
-        watch.attach(conn)
+_MAX_LINE = 65536  # as http.client: the longest status or header line
+_MAX_HEADERS = 100  # and the most header lines
 
 
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach_current(self)
-        super().request(*args, **kwargs)
+class _Response(http.client.HTTPResponse):
+    """http.client's answer with its headers read into ``Headers`` instead of through the email
+    package's parser, which took a third of the client's CPU per request. The status line,
+    length, chunked and read-to-the-end framing and keep-alive stay http.client's; ``begin``
+    below is its own, but for the headers and an answer cut off within them, which is an error
+    here (http.client would read it as an answer with the headers that came)."""
 
-
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach_current(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-class _Pools:
-    """The connection pools of one transport: straight to the endpoint, or through the proxy
-    the environment names for it. Watched connections report to the attempt's watch, so that
-    its deadline can cut them (SOCKS proxies keep their own connections and only get the
-    deadline checked between reads)."""
-
-    def __init__(self, endpoint: str, pool_size: int) -> None:
-        options: dict[str, Any] = {"num_pools": 2, "maxsize": max(1, pool_size), "block": False}
-        options.update(_tls_options())
-        proxy = _environ_proxy(endpoint)
-        manager: urllib3.PoolManager
-        if proxy is None:
-            manager = urllib3.PoolManager(**options)
-        elif proxy.lower().startswith("socks"):
-            manager = _socks_manager(proxy, options)
+    def begin(self) -> None:
+        if self.headers is not None:
+            return
+        while True:
+            version, status, reason = self._read_status()
+            if status != http.client.CONTINUE:
+                break
+            _header_pairs(self.fp)  # a 100 Continue's headers, skipped
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
         else:
-            manager = urllib3.ProxyManager(proxy, proxy_headers=_proxy_headers(proxy), **options)
-        if manager.pool_classes_by_scheme == urllib3.poolmanager.pool_classes_by_scheme:
-            manager.pool_classes_by_scheme = _WATCHED_POOLS
-        self.manager = manager
+            raise http.client.UnknownProtocol(version)
+        headers = Headers(_header_pairs(self.fp))
+        self.headers = self.msg = headers
+        self.chunked = headers.get("transfer-encoding", "").strip().lower() == "chunked"
+        self.chunk_left = None
+        self.will_close = self._check_close()
+        self.length = None
+        length = headers.get("content-length", "").strip()
+        if length.isdigit() and not self.chunked:
+            self.length = int(length)
+        if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True  # read to the end: the connection ends with the answer
 
-    def urlopen(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        timeout: urllib3.Timeout,
-    ) -> urllib3.BaseHTTPResponse:
-        return self.manager.urlopen(
-            method,
-            url,
-            body=body,
-            headers=headers,
-            timeout=timeout,
-            redirect=False,
-            retries=False,  # the transport retries, and sees each failure as it happened
-            preload_content=False,
+
+def _header_pairs(fp: Any) -> list[tuple[str, str]]:
+    """The header lines up to the blank line, as (name, value); folded lines joined."""
+    pairs: list[tuple[str, str]] = []
+    while True:
+        line = fp.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        if line in (b"\r\n", b"\n"):
+            return pairs
+        if not line:
+            raise http.client.RemoteDisconnected("the answer ended within its headers")
+        if len(pairs) >= _MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
+        text = line.decode("iso-8859-1")
+        if text[:1] in (" ", "\t") and pairs:  # obsolete line folding
+            name, value = pairs[-1]
+            pairs[-1] = (name, f"{value} {text.strip()}")
+            continue
+        name, colon, value = text.partition(":")
+        if colon:
+            pairs.append((name.strip(), value.strip()))
+
+
+class _Connection(http.client.HTTPConnection):
+    """One kept-alive HTTP/1.1 connection: to the endpoint, to a proxy that forwards (an http
+    endpoint) or tunnels (``CONNECT``, an https endpoint), or through a SOCKS proxy; TLS on
+    top for an https endpoint. Its socket is handed to the attempt's watch as soon as it
+    exists, so the deadline cuts a slow proxy or TLS handshake too."""
+
+    response_class = _Response
+
+    def __init__(self, route: _Route, connect_timeout: float, read_timeout: float) -> None:
+        super().__init__(route.host, route.port, timeout=connect_timeout)
+        self._route = route
+        self._read_timeout = read_timeout
+        self.watch: _Watch | None = None
+        if route.tunnel is not None:
+            self.set_tunnel(*route.tunnel, headers=route.proxy_headers)
+        # http.client's own hook for opening the socket (connect and tunnel use it)
+        self._create_connection = self._open
+
+    def _open(
+        self, address: tuple[str, int], timeout: float | None, source: Any = None
+    ) -> socket.socket:
+        sock = self._route.open_socket(address, timeout, source)
+        if self.watch is not None:
+            self.watch.attach(sock)
+        return sock
+
+    def connect(self) -> None:
+        super().connect()  # the socket, and the CONNECT tunnel when there is one
+        tls = self._route.tls
+        if tls is not None:
+            sock = tls.wrap_socket(
+                self.sock, server_hostname=self._route.tls_host, do_handshake_on_connect=False
+            )
+            self.sock = sock
+            if self.watch is not None:
+                self.watch.attach(sock)
+            sock.do_handshake()
+        self.sock.settimeout(self._read_timeout)
+
+
+@frozen_record
+class _Route:
+    """How to reach the endpoint: the host and port to connect to (the endpoint's, or an
+    http proxy's), how to open the socket (directly or through SOCKS), the request target's
+    prefix (the endpoint itself when a proxy forwards), the tunnel to ask a proxy for, and
+    the TLS context of an https endpoint."""
+
+    host: str
+    port: int
+    open_socket: OpenSocket
+    target_prefix: str = ""  # "http://host:port" when a proxy forwards the request
+    tunnel: tuple[str, int] | None = None  # CONNECT host:port through an http proxy
+    proxy_headers: Mapping[str, str] = field(default_factory=dict)  # Proxy-Authorization
+    tls: ssl.SSLContext | None = None
+    tls_host: str = ""
+    proxy: str = ""  # the proxy's scheme://host:port, for messages (never its credentials)
+
+
+def _route(endpoint: str) -> _Route:
+    """The route to ``endpoint``: straight, or through the proxy the environment names."""
+    parts = urlsplit(endpoint)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"the endpoint {endpoint} is not an http:// or https:// URL")
+    host = parts.hostname
+    port = parts.port or (443 if scheme == "https" else 80)
+    tls = _tls_context() if scheme == "https" else None
+    proxy_url = _environ_proxy(endpoint)
+    if proxy_url is None:
+        return _Route(host, port, socket.create_connection, tls=tls, tls_host=host)
+    if "://" not in proxy_url:
+        proxy_url = f"http://{proxy_url}"
+    proxy = urlsplit(proxy_url)
+    kind = proxy.scheme.lower()
+    shown = f"{kind}://{proxy.hostname}" + (f":{proxy.port}" if proxy.port else "")
+    if kind.startswith("socks"):
+        opener = _socks_opener(proxy_url, proxy)
+        return _Route(host, port, opener, tls=tls, tls_host=host, proxy=shown)
+    if kind != "http" or not proxy.hostname:
+        raise UsageError(
+            f"the proxy {shown} is not supported: an http:// proxy (which tunnels TLS with "
+            "CONNECT) or a SOCKS one is"
         )
+    credentials = _proxy_headers(proxy)
+    if tls is not None:  # TLS end to end, through the proxy's CONNECT tunnel
+        return _Route(
+            proxy.hostname,
+            proxy.port or 80,
+            socket.create_connection,
+            tunnel=(host, port),
+            proxy_headers=credentials,
+            tls=tls,
+            tls_host=host,
+            proxy=shown,
+        )
+    return _Route(  # the proxy forwards the request, named by its absolute URL
+        proxy.hostname,
+        proxy.port or 80,
+        socket.create_connection,
+        target_prefix=f"http://{_host_header(endpoint)}",
+        proxy_headers=credentials,
+        proxy=shown,
+    )
 
-    def close(self) -> None:
-        self.manager.clear()
 
-
-def _tls_options() -> dict[str, Any]:
+def _tls_context() -> ssl.SSLContext:
     """Verify certificates against ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` (a file or a
-    folder), else certifi's bundle, as requests does."""
+    folder), else certifi's bundle, as requests does; one context per bundle per process."""
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if not bundle:
         import certifi
 
         bundle = certifi.where()
-    return {
-        "cert_reqs": "CERT_REQUIRED",
-        "ca_cert_dir" if os.path.isdir(bundle) else "ca_certs": bundle,
-    }
+    with _TLS_LOCK:
+        context = _TLS_CONTEXTS.get(bundle)
+        if context is None:
+            import ssl
+
+            try:
+                if os.path.isdir(bundle):
+                    context = ssl.create_default_context(capath=bundle)
+                else:
+                    context = ssl.create_default_context(cafile=bundle)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise UsageError(
+                    f"the CA bundle {bundle} cannot be read: {_root_cause(exc)} "
+                    "(REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE names it)"
+                ) from None
+            _TLS_CONTEXTS[bundle] = context
+    return context
+
+
+_TLS_CONTEXTS: dict[str, ssl.SSLContext] = {}
+_TLS_LOCK = threading.Lock()
 
 
 def _environ_proxy(endpoint: str) -> str | None:
@@ -410,31 +572,126 @@ def _environ_proxy(endpoint: str) -> str | None:
     return proxy or None
 
 
-def _proxy_headers(proxy: str) -> dict[str, str]:
+def _proxy_headers(proxy: SplitResult) -> dict[str, str]:
     """``Proxy-Authorization`` for a proxy URL with a user name and password in it."""
-    parts = urlsplit(proxy)
-    if not parts.username:
+    if not proxy.username:
         return {}
-    user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-    return dict(urllib3.util.make_headers(proxy_basic_auth=user))
+    user = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
+    return {"Proxy-Authorization": "Basic " + b64encode(user.encode("utf-8")).decode("ascii")}
 
 
-def _socks_manager(proxy: str, options: dict[str, Any]) -> urllib3.PoolManager:
+_SOCKS_KINDS = {
+    "socks5": (2, False),
+    "socks5h": (2, True),
+    "socks4": (1, False),
+    "socks4a": (1, True),
+}
+
+
+def _socks_opener(proxy_url: str, proxy: SplitResult) -> OpenSocket:
+    """Open sockets through a SOCKS proxy with PySocks (``socks5h`` and ``socks4a`` let the
+    proxy resolve the endpoint's name)."""
+    kind = proxy.scheme.lower()
+    if kind not in _SOCKS_KINDS or not proxy.hostname:
+        raise UsageError(f"the proxy {proxy_url} is not a socks4, socks4a, socks5 or socks5h URL")
     try:
-        with warnings.catch_warnings():  # its DependencyWarning says what the error below says
-            warnings.simplefilter("ignore")
-            from urllib3.contrib.socks import SOCKSProxyManager
+        socks = importlib.import_module("socks")
     except ImportError:
         raise UsageError(
-            f"the proxy {proxy} is a SOCKS proxy, which needs PySocks: pip install pysocks"
+            f"the proxy {proxy_url} is a SOCKS proxy, which needs PySocks: pip install pysocks"
         ) from None
-    parts = urlsplit(proxy)
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    manager: urllib3.PoolManager = SOCKSProxyManager(
-        proxy, username=username, password=password, **options
-    )
-    return manager
+    version, remote_dns = _SOCKS_KINDS[kind]  # PySocks' SOCKS5 = 2, SOCKS4 = 1
+    options = {
+        "proxy_type": version,
+        "proxy_addr": proxy.hostname,
+        "proxy_port": proxy.port or 1080,
+        "proxy_rdns": remote_dns,
+        "proxy_username": unquote(proxy.username) if proxy.username else None,
+        "proxy_password": unquote(proxy.password) if proxy.password else None,
+    }
+
+    def open_socket(address: tuple[str, int], timeout: float | None, source: Any) -> socket.socket:
+        sock: socket.socket = socks.create_connection(address, timeout, source, **options)
+        return sock
+
+    return open_socket
+
+
+class _Pool:
+    """The kept-alive connections of one transport (one endpoint), at most ``size`` of them
+    idle; thread-safe. A connection the server closed while it sat idle is noticed before
+    it is used again, so a request is never written into a dead socket for nothing."""
+
+    def __init__(self, route: _Route, size: int, connect_timeout: float, read_timeout: float):
+        self.route = route
+        self._size = max(1, size)
+        self._timeouts = (connect_timeout, read_timeout)
+        self._idle: list[_Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self) -> _Connection:
+        """An idle connection still open (the last one used first), else a new unconnected
+        one (its ``sock`` is None)."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return _Connection(self.route, *self._timeouts)
+            if not _dropped(conn.sock):
+                return conn
+            conn.close()
+
+    def give_back(self, conn: _Connection) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < self._size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def _dropped(sock: socket.socket | None) -> bool:
+    """True when an idle connection is no longer usable: the server closed it (or sent
+    something unasked, which makes it as useless), as urllib3's ``is_connection_dropped``."""
+    if sock is None:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):  # closed meanwhile
+        return True
+
+
+class _Inflater:
+    """Decodes a gzip or deflate answer chunk by chunk, never past ``limit`` bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        # gzip: its header; deflate: a zlib stream, or a raw one as some servers send
+        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else 0)
+        self._raw = encoding == "deflate"
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Up to ``room`` decoded bytes of ``data``; more than ``room - 1`` means too large."""
+        try:
+            decoded = self._zlib.decompress(data, room)
+        except zlib.error:
+            if not self._raw:
+                raise
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            decoded = self._zlib.decompress(data, room)
+        self._raw = False
+        return decoded
+
+    def flush(self) -> bytes:
+        return self._zlib.flush()
 
 
 def _utcnow() -> datetime:
@@ -450,7 +707,6 @@ class Transport:
         *,
         budget: RetryBudget | None = None,
         host_budget: HostBudget | None = None,
-        pools: _Pools | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
@@ -476,7 +732,12 @@ class Transport:
             if self.config.rate and host_budget is None
             else None
         )
-        self._pools = pools or _Pools(self.endpoint, self.config.pool_size)
+        self._pool = _Pool(
+            _route(self.endpoint),
+            self.config.pool_size,
+            min(self.config.connect_timeout, self.config.deadline),
+            min(self.config.read_timeout, self.config.deadline),
+        )
         self._in_flight = threading.BoundedSemaphore(max(1, self.config.pool_size))
         self._counters = _Counters()
         self._watchdog = _Watchdog()
@@ -513,7 +774,7 @@ class Transport:
 
     def close(self) -> None:
         self._watchdog.close()
-        self._pools.close()
+        self._pool.close()
 
     def stats(self) -> TransportStats:
         return self._counters.snapshot()
@@ -546,11 +807,12 @@ class Transport:
     ) -> _Call:
         pairs = tuple(query.items() if isinstance(query, Mapping) else query or ())
         canonical = signer.canonical_query(pairs)
-        url = self.endpoint + signer.canonical_uri(path) + (f"?{canonical}" if canonical else "")
+        target = signer.canonical_uri(path) + (f"?{canonical}" if canonical else "")
         payload = None
         if body is not None:
             payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return _Call(method.upper(), path, pairs, url, payload, idempotent)
+        url = self.endpoint + target
+        return _Call(method.upper(), path, pairs, url, target, payload, idempotent)
 
     def _before_retry(self, call: _Call, failure: _Failure, attempt: int) -> None:
         """Return if the call may be tried again (after sleeping); raise its error otherwise."""
@@ -579,14 +841,12 @@ class Transport:
         log.debug("%s %s (attempt %d)", call.method, call.url, attempt)
         self._counters.count_sent(call.method)
         watch = self._watchdog.watch(self.config.deadline)
-        _current.watch = watch
         try:
             answer = self._exchange(call, headers, watch)
         except _Failure:
             self._answered(None, "")
             raise
         finally:
-            _current.watch = None
             watch.finish()
             if slot is not None:
                 self.host_budget.release(slot)  # type: ignore[union-attr]
@@ -597,47 +857,82 @@ class Transport:
             self.host_budget.answered(status, code)
 
     def _exchange(self, call: _Call, headers: dict[str, str], watch: _Watch) -> _Answer:
-        """Send the request and read the whole answer, within the deadline and the size limit."""
-        config = self.config
-        timeout = urllib3.Timeout(
-            connect=min(config.connect_timeout, config.deadline),
-            read=min(config.read_timeout, config.deadline),
-        )
+        """Send the request and read the whole answer, within the deadline and the size limit;
+        the connection goes back to the pool only after a clean exchange."""
+        conn = self._pool.take()
+        conn.watch = watch
         try:
-            response = self._pools.urlopen(call.method, call.url, call.payload, headers, timeout)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._connection_failure(call, exc, watch) from exc
-        try:
-            content = self._read_body(call, response, watch)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            response.close()  # dropped: the connection is closed, not drained
-            raise self._connection_failure(call, exc, watch) from exc
+            if conn.sock is None:
+                conn.connect()
+            else:
+                watch.attach(conn.sock)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._connection_failure(call, exc, watch, sent=False) from exc
         except BaseException:
-            response.close()
+            conn.close()
             raise
-        response.release_conn()
+        try:
+            route = self._pool.route
+            conn.request(call.method, route.target_prefix + call.target, call.payload, headers)
+            response = conn.getresponse()
+            answer_headers: Headers = response.headers  # type: ignore[assignment]
+            content = self._read_body(call, response, answer_headers)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()  # dropped: closed, not drained
+            raise self._connection_failure(call, exc, watch, sent=True) from exc
+        except BaseException:
+            conn.close()
+            raise
+        finally:
+            conn.watch = None
         if watch.finish():
+            conn.close()
             raise self._deadline_failure(call, before_send=False)
-        return _Answer(response.status, response.reason or "", response.headers, content)
+        if response.will_close:
+            conn.close()
+        else:
+            self._pool.give_back(conn)
+        return _Answer(response.status, response.reason or "", answer_headers, content)
 
-    def _read_body(self, call: _Call, response: urllib3.BaseHTTPResponse, watch: _Watch) -> bytes:
+    def _read_body(
+        self, call: _Call, response: http.client.HTTPResponse, headers: Headers
+    ) -> bytes:
         limit = self.config.max_answer_bytes
-        declared = response.headers.get("Content-Length", "").strip()
-        if declared.isdigit() and int(declared) > limit:
-            raise self._too_large(call, response, f"it announces {int(declared)} bytes")
+        declared = response.length  # None when chunked or read to the end
+        if declared is not None and declared > limit:
+            raise self._too_large(call, response.status, headers, f"it announces {declared} bytes")
+        encoding = headers.get("Content-Encoding", "").strip().lower()
+        inflater = _Inflater(encoding) if encoding in ("gzip", "deflate") else None
+        if declared is not None and inflater is None:
+            return response.read()  # exactly the announced length, or IncompleteRead
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.stream(_CHUNK, decode_content=True):
-            size += len(chunk)
-            if size > limit:
-                raise self._too_large(call, response, f"more than {limit} bytes came")
-            chunks.append(chunk)
-            if watch.expired():  # a connection the watch cannot cut is checked here
-                watch.fire()
-                raise self._deadline_failure(call, before_send=False)
-        return b"".join(chunks)
+        try:
+            while True:
+                chunk = response.read(_CHUNK)
+                if inflater is not None:
+                    chunk = inflater.feed(chunk, limit - size + 1) if chunk else inflater.flush()
+                size += len(chunk)
+                if size > limit:
+                    raise self._too_large(
+                        call, response.status, headers, f"more than {limit} bytes came"
+                    )
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        except zlib.error as exc:
+            raise _Failure(
+                BadResponseError(
+                    f"the answer's {encoding} encoding is broken: {exc}",
+                    status=response.status,
+                    request_id=headers.get(REQUEST_ID_HEADER, ""),
+                    method=call.method,
+                    path=call.path,
+                )
+            ) from None
 
-    def _too_large(self, call: _Call, response: urllib3.BaseHTTPResponse, how: str) -> _Failure:
+    def _too_large(self, call: _Call, status: int, headers: Headers, how: str) -> _Failure:
         """An answer past the limit: dropped unread (the connection is closed, not drained)."""
         reason = (
             f"the answer is larger than the {self.config.max_answer_bytes} byte limit ({how}); "
@@ -645,11 +940,10 @@ class Transport:
         )
         if not call.idempotent:
             return _unknown_outcome(call, reason)
-        request_id = response.headers.get(REQUEST_ID_HEADER, "")
         error = AnswerTooLargeError(
             reason,
-            status=response.status,
-            request_id=request_id,
+            status=status,
+            request_id=headers.get(REQUEST_ID_HEADER, ""),
             method=call.method,
             path=call.path,
         )
@@ -690,33 +984,40 @@ class Transport:
         )
         agent = f" ({self.config.agent})" if self.config.agent else ""
         headers["User-Agent"] = f"cce-reconciler/{__version__}{agent}"
-        headers["Accept-Encoding"] = "gzip, deflate"  # as requests asked; urllib3 decodes
+        headers["Accept-Encoding"] = "gzip, deflate"  # as requests asked; _read_body decodes
+        headers.update(self._pool.route.proxy_headers if self._pool.route.target_prefix else ())
         return headers
 
-    def _connection_failure(self, call: _Call, exc: Exception, watch: _Watch) -> _Failure:
-        """No usable answer: retryable unless a create may have reached the server."""
-        before_send = _failed_before_send(exc)
+    def _connection_failure(
+        self, call: _Call, exc: Exception, watch: _Watch, sent: bool
+    ) -> _Failure:
+        """No usable answer: retryable unless a mutation may have reached the server (``sent``:
+        the connection was made, so the request may have been written)."""
         if watch.fired:
-            return self._deadline_failure(call, before_send)
-        reason = self._describe(exc, before_send)
-        if not call.idempotent and not before_send:
+            return self._deadline_failure(call, before_send=not sent)
+        reason = self._describe(exc, sent)
+        if not call.idempotent and sent:
             return _unknown_outcome(call, reason)
         return _Failure(ConnectionFailedError(reason, method=call.method, path=call.path))
 
-    def _describe(self, exc: Exception, before_send: bool) -> str:
+    def _describe(self, exc: Exception, sent: bool) -> str:
         host = self._host
-        errors = urllib3.exceptions
-        if isinstance(exc, errors.ConnectTimeoutError) and not isinstance(
-            exc, errors.NewConnectionError
-        ):
-            return f"could not connect to {host} within {self.config.connect_timeout:g} s"
-        if isinstance(exc, errors.ReadTimeoutError):
-            return f"no answer from {host} within {self.config.read_timeout:g} s"
-        if before_send:
-            return f"could not connect to {host}: {_root_cause(exc)}"
-        if isinstance(exc, errors.ProtocolError | errors.ProxyError | errors.SSLError | OSError):
+        if sent:
+            if isinstance(exc, TimeoutError):
+                return f"no answer from {host} within {self.config.read_timeout:g} s"
             return f"the connection to {host} broke before a full answer: {_root_cause(exc)}"
-        return f"request to {host} failed: {_root_cause(exc)}"
+        proxy = self._pool.route.proxy
+        where = f"{host} through the proxy {proxy}" if proxy else host
+        if isinstance(exc, TimeoutError):
+            return f"could not connect to {where} within {self.config.connect_timeout:g} s"
+        untrusted = getattr(exc, "verify_message", None)  # ssl.SSLCertVerificationError
+        if untrusted:
+            return (
+                f"could not connect to {where}: its TLS certificate is not trusted "
+                f"({untrusted}); REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE names a CA bundle that "
+                "trusts it"
+            )
+        return f"could not connect to {where}: {_root_cause(exc)}"
 
     def _interpret(self, call: _Call, response: _Answer) -> ApiResponse:
         status = response.status_code
@@ -751,23 +1052,9 @@ def _host_header(endpoint: str) -> str:
     return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
 
 
-def _failed_before_send(exc: Exception) -> bool:
-    """True only when the request surely never left this machine (no connection was made:
-    refused, unresolvable, or the connect timed out; through a proxy, never sure)."""
-    return isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
-
-
 def _root_cause(exc: BaseException) -> str:
-    cause: object = exc
-    while True:
-        inner = getattr(cause, "reason", None) or (
-            cause.args[-1] if isinstance(cause, BaseException) and cause.args else None
-        )
-        if not isinstance(inner, BaseException) or inner is cause:
-            break
-        cause = inner
-    text = str(cause).rsplit("): ", 1)[-1]
-    return text[:_SNIPPET] or type(cause).__name__
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return text[:_SNIPPET] or type(exc).__name__
 
 
 def _unknown_outcome(call: _Call, reason: str) -> _Failure:

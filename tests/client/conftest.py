@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import struct
 import threading
@@ -18,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -35,6 +37,21 @@ SK = "SKtest-secret-do-not-log-0000000000"
 CREDS = Credentials(AK, SK)
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+# A self-signed certificate for 127.0.0.1 and localhost, its own CA (tests/data/tls/README.md).
+TLS_CERT = Path(__file__).parents[1] / "data" / "tls" / "localhost.crt"
+TLS_KEY = TLS_CERT.with_suffix(".key")
+# What routes or checks the client's connections: proxies and CA bundles, any case.
+NETWORK_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_or_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's proxy or CA bundle must not change where these tests' requests go."""
+    for name in list(os.environ):
+        if name.lower() in NETWORK_VARIABLES or name in BUNDLE_VARIABLES:
+            monkeypatch.delenv(name)
 
 
 @dataclass(frozen=True)
@@ -100,14 +117,21 @@ def error(
 
 
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
         self.replies: deque[Script] = deque()
         self.default: Script | None = None
         self.seen: list[Seen] = []
         self.secrets = {AK: SK}
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = make_server(
+            "127.0.0.1",
+            0,
+            self._app,
+            threaded=True,
+            ssl_context=(str(TLS_CERT), str(TLS_KEY)) if tls else None,
+        )
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._server.server_port}"
+        self.client_ports: set[int] = set()  # one per connection that brought a request
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.01,), daemon=True
         )
@@ -149,6 +173,8 @@ class ScriptedServer:
         return _response(reply)(environ, start_response)
 
     def _record(self, environ: dict[str, Any], request: Request) -> Seen:
+        with self._lock:
+            self.client_ports.add(int(environ["REMOTE_PORT"]))
         raw = environ["RAW_URI"].encode("latin-1").decode("utf-8")
         raw_path, _, raw_query = raw.partition("?")
         path = unquote(raw_path)
@@ -192,6 +218,16 @@ def _response(reply: Reply) -> Response:
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
     srv = ScriptedServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def tls_server() -> Iterator[ScriptedServer]:
+    """The scripted server over HTTPS, with the certificate of tests/data/tls."""
+    srv = ScriptedServer(tls=True).start()
     try:
         yield srv
     finally:

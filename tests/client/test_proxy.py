@@ -1,11 +1,14 @@
 """The transport goes through the proxy the environment names, as requests did: HTTP_PROXY for
-an http endpoint (with the credentials in its URL), never for a host NO_PROXY names, and a
-SOCKS proxy without PySocks is a clear error, not a traceback."""
+an http endpoint (the proxy forwards the request, with the credentials in its URL), HTTPS_PROXY
+for an https endpoint (a CONNECT tunnel, TLS end to end), never for a host NO_PROXY names, and
+a SOCKS proxy without PySocks is a clear error, not a traceback."""
 
 from __future__ import annotations
 
 import http.client
 import http.server
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,10 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from reconciler import errors
 from reconciler.client.credentials import Credentials
-from reconciler.client.transport import Transport
+from reconciler.client.transport import Transport, TransportConfig
 from reconciler.emulator.testing import EmulatorHandle
 from reconciler.errors import UsageError
+
+from .conftest import AK, CREDS, TLS_CERT, ScriptedServer, ok
 
 
 @dataclass
@@ -56,6 +62,27 @@ def proxy() -> Iterator[ForwardProxy]:
 
         do_GET = do_POST = do_PUT = do_DELETE = _forward
 
+        def do_CONNECT(self) -> None:
+            """A tunnel: answer 200, then relay bytes both ways until one side closes."""
+            found.seen.append(f"CONNECT {self.path}")
+            found.auth.append(self.headers.get("Proxy-Authorization"))
+            host, _, port = self.path.rpartition(":")
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.close_connection = True
+            ends = [self.connection, upstream]
+            with upstream:
+                while True:
+                    readable, _, _ = select.select(ends, [], [], 10)
+                    if not readable:
+                        return
+                    for end in readable:
+                        data = end.recv(65536)
+                        if not data:
+                            return
+                        (upstream if end is self.connection else self.connection).sendall(data)
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -84,6 +111,52 @@ def test_requests_go_through_the_environments_proxy_with_its_credentials(
     assert answer.status == 200
     assert proxy.seen == [f"GET {emulator.url}/v1/cluster?maxKeys=10"]
     assert proxy.auth == ["Basic c29tZW9uZTpzQGNyZXQ="]  # someone:s@cret
+
+
+def test_an_https_endpoint_goes_through_the_proxys_connect_tunnel(
+    tls_server: ScriptedServer, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority = proxy.url.removeprefix("http://")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://someone:s%40cret@{authority}")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(TLS_CERT))
+    tls_server.script(ok({"clusters": []}, "rid-1"), ok({"clusterUuid": "c-1"}, "rid-2"))
+    with Transport(tls_server.url, CREDS) as transport:
+        assert transport.request("GET", "/v1/cluster", {"maxKeys": "10"}).data == {"clusters": []}
+        created = transport.request("POST", "/v1/cluster", body={}, idempotent=False)
+    assert created.request_id == "rid-2"
+    endpoint = tls_server.url.removeprefix("https://")
+    # the server closes each TLS connection ("Connection: close"): one tunnel per request
+    assert proxy.seen == [f"CONNECT {endpoint}"] * 2
+    assert proxy.auth == ["Basic c29tZW9uZTpzQGNyZXQ="] * 2  # someone:s@cret
+    assert [(s.verified, s.raw_query) for s in tls_server.seen] == [(AK, "maxKeys=10"), (AK, "")]
+    assert tls_server.seen[0].headers["Host"] == endpoint
+    assert "Proxy-Authorization" not in tls_server.seen[0].headers
+
+
+def test_a_proxy_refusing_the_tunnel_is_a_connection_error_and_nothing_was_sent(
+    tls_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy that answers CONNECT with 403 (here: one that knows no CONNECT, 501)."""
+
+    class NoTunnel(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoTunnel)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(TLS_CERT))
+        with Transport(tls_server.url, CREDS, TransportConfig(max_attempts=1)) as transport:
+            with pytest.raises(errors.ConnectionFailedError) as info:
+                transport.request("POST", "/v1/cluster", body={}, idempotent=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not isinstance(info.value, errors.OutcomeUnknownError)
+    assert "through the proxy http://127.0.0.1:" in info.value.message
+    assert "501" in info.value.message
+    assert tls_server.count() == 0
 
 
 def test_no_proxy_keeps_a_host_off_the_proxy(

@@ -8,7 +8,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import urllib3.exceptions
 
 from reconciler import errors
 from reconciler.client import signer, transport
@@ -467,39 +466,6 @@ def test_a_refused_connection_is_retried_even_for_a_create(fake_time: FakeTime) 
     assert "could not connect" in info.value.message
     assert "refused" in info.value.message.lower()
     assert len(fake_time.sleeps) == 2
-
-
-@pytest.mark.parametrize(
-    ("exc", "before"),
-    [
-        (urllib3.exceptions.ConnectTimeoutError("slow"), True),
-        (urllib3.exceptions.NewConnectionError(None, "refused"), True),  # type: ignore[arg-type]
-        (urllib3.exceptions.NameResolutionError("h", None, OSError("no such host")), True),  # type: ignore[arg-type]
-        (urllib3.exceptions.ReadTimeoutError(None, "/", "slow"), False),  # type: ignore[arg-type]
-        (urllib3.exceptions.ProtocolError("Connection aborted."), False),
-        (urllib3.exceptions.ProtocolError(ConnectionResetError(104, "reset")), False),
-        (urllib3.exceptions.SSLError(), False),
-        (
-            urllib3.exceptions.ProxyError(
-                "proxy down",
-                urllib3.exceptions.NewConnectionError(None, "refused"),  # type: ignore[arg-type]
-            ),
-            False,
-        ),
-    ],
-    ids=[
-        "connect-timeout",
-        "refused",
-        "unresolvable",
-        "read-timeout",
-        "aborted",
-        "reset",
-        "ssl",
-        "through-a-proxy",
-    ],
-)
-def test_only_failures_before_sending_count_as_not_sent(exc: Exception, before: bool) -> None:
-    assert transport._failed_before_send(exc) is before
 
 
 # --- rate limit, counters, logging -----------------------------------------------------------

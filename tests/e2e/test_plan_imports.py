@@ -1,8 +1,11 @@
 """A plan imports only what planning needs: a valid configuration in sync with the cloud is
 planned without jsonschema (the schema's fast check proves it valid) and without deepdiff
 (nothing differs; a changed string, number or list of them is named without it), while a
-changed field still names its path and an invalid value still gets jsonschema's worded error. Nor does it import the wire types of APIs no declared kind uses,
-or the saved plan's module without ``--out``, or PyYAML for a file in plain block style."""
+changed field still names its path and an invalid value still gets jsonschema's worded error.
+Nor does it import the wire types of APIs no declared kind uses, the saved plan's module without
+``--out``, PyYAML for a file in plain block style, or urllib3 and certifi (the transport is the
+standard library's http.client; certifi's CA bundle only for an https endpoint). ``ssl`` cannot
+be kept out: http.client imports it at its top."""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ repositories:
 """
 # jsonschema and deepdiff: the fast path and a plain difference need neither; the wire types of the
 # CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out; PyYAML:
-# the block reader reads a plain file, and the full loader is for any other
+# the block reader reads a plain file, and the full loader is for any other; urllib3 (and
+# requests over it) and certifi: the emulator's endpoint is http://, with no proxy
 HEAVY = (
     "yaml",
     "jsonschema",
@@ -32,6 +36,9 @@ HEAVY = (
     "reconciler.client.ccr_types",
     "reconciler.client.v2_types",
     "reconciler.planfile",
+    "urllib3",
+    "requests",
+    "certifi",
 )
 
 
