@@ -28,7 +28,8 @@ repositories:
 # jsonschema and deepdiff: the fast path and a plain difference need neither; the wire types of the
 # CCR and v2 APIs: no kind of theirs is declared; the saved plan's module: no --out; PyYAML:
 # the block reader reads a plain file, and the full loader is for any other; urllib3 (and
-# requests over it) and certifi: the emulator's endpoint is http://, with no proxy
+# requests over it) and certifi: the emulator's endpoint is http://, with no proxy; the IDNA
+# codec: an ASCII host name is looked up as bytes
 HEAVY = (
     "yaml",
     "jsonschema",
@@ -38,6 +39,7 @@ HEAVY = (
     "reconciler.planfile",
     "urllib3",
     "requests",
+    "encodings.idna",
     "certifi",
 )
 
