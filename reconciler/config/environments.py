@@ -11,7 +11,6 @@ Not for: choosing the state store (the command line: by default the file state
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 
@@ -134,6 +133,8 @@ def _not_found(root: str, name: str) -> Diagnostic:
         )
         return Diagnostic(path, 0, 0, message)
     message = f'environment "{name}" not found (environments: {", ".join(known)})'
+    import difflib  # only to word an error
+
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         message += f'; did you mean "{close[0]}"?'

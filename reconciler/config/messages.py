@@ -9,7 +9,6 @@ Not for: deciding what is an error (``schema``, ``validation``, ``checks``).
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -119,6 +118,8 @@ def _bad_names(document: Document, jpath: JsonPath, error: ValidationError) -> F
 def _unknown_key(data: Any, jpath: JsonPath, key: str, allowed: list[str]) -> str:
     # case first: "podCidr" is podCIDR, though only 4 of its 7 letters match
     close = [name for name in allowed if name.lower() == key.lower()]
+    import difflib  # only to word an error
+
     close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f'unknown key "{key}"; did you mean "{close[0]}"?'
@@ -159,6 +160,8 @@ def _pattern_error(document: Document, jpath: JsonPath, error: ValidationError) 
 def _enum(document: Document, jpath: JsonPath, error: ValidationError) -> Found:
     options = [str(option) for option in error.validator_value]
     message = f"{subject(document.data, jpath)} {show(error.instance)} is invalid: expected {either(options)}"
+    import difflib  # only to word an error
+
     close = difflib.get_close_matches(
         str(error.instance).lower(), [o.lower() for o in options], n=1
     )

@@ -18,7 +18,6 @@ Not for: putting values into the configuration (``expansion``); secrets, which s
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +75,8 @@ class Variables:
     complete: bool = True  # False when a file could not be read or a variables: block is broken
 
     def close_to(self, name: str) -> str | None:
+        import difflib  # only to word an error
+
         close = difflib.get_close_matches(name, list(self.declarations), n=1)
         return close[0] if close else None
 

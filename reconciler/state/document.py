@@ -17,7 +17,6 @@ import functools
 import hashlib
 import hmac
 import json
-import secrets
 import uuid
 from collections.abc import Callable, Container, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,8 @@ MAX_ITERATIONS = 10_000_000
 def hash_secret(value: str, salt: str | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
     """``pbkdf2_sha256$iterations$salt$hex``: the only form a secret takes in state. A slow,
     salted hash, because a shared state (PostgreSQL, CI artefacts) is read by many."""
+    import secrets  # a new salt only when a secret's hash is made
+
     salt = salt or secrets.token_hex(16)
     digest = hashlib.pbkdf2_hmac("sha256", value.encode(), salt.encode(), iterations).hex()
     return f"pbkdf2_sha256${iterations}${salt}${digest}"
