@@ -143,6 +143,20 @@ def global_flags_first(argv: list[str]) -> tuple[list[str], bool]:
     return flags + rest, debug
 
 
+def two_dash_hint(exc: click.ClickException, args: list[str]) -> str | None:
+    """For Terraform's single-dash spelling of one of our options (``-refresh-only``, which
+    click reads as ``-r``): the option as it is spelled here."""
+    if not isinstance(exc, click.NoSuchOption) or exc.ctx is None:
+        return None
+    known = {name for param in exc.ctx.command.params for name in getattr(param, "opts", ())}
+    for arg in args:
+        if arg.startswith("-") and not arg.startswith("--") and arg[:2] == exc.option_name:
+            spelled = "-" + arg.split("=", 1)[0]
+            if spelled in known:
+                return f"Did you mean {spelled}? Options take two dashes here."
+    return None
+
+
 def _output_failed(exc: OSError, debug: bool) -> int:
     """Say that the output could not be written (every file the tool writes itself reports
     its own errors, so an OSError that reaches here is the output's), and make sure the
@@ -173,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except click.ClickException as exc:  # usage errors exit 1 so that 2 keeps one meaning
         exc.show()
+        hint = two_dash_hint(exc, args)
+        if hint:
+            click.echo(hint, err=True)
         code = EXIT_ERROR
     except ConfigError as exc:
         for line in exc.diagnostics:

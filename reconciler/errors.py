@@ -169,8 +169,19 @@ class NotFoundError(ServerError):
     pass
 
 
+# What a user can check for an answer that refuses the request's signature or its key
+_AUTH_HINTS = {
+    "InvalidAccessKeyId": "check BCE_ACCESS_KEY_ID (an access key of this account and region)",
+    "SignatureDoesNotMatch": "check BCE_SECRET_ACCESS_KEY: it must be the secret of BCE_ACCESS_KEY_ID",
+    "InvalidHTTPAuthHeader": "check BCE_ACCESS_KEY_ID and BCE_SECRET_ACCESS_KEY",
+    "RequestExpired": "check this machine's clock: every request is signed with the time",
+}
+
+
 class AuthError(ServerError):
-    pass
+    def __str__(self) -> str:
+        hint = _AUTH_HINTS.get(self.code)
+        return f"{super().__str__()}; {hint}" if hint else super().__str__()
 
 
 class FatalServerError(ServerError):

@@ -159,7 +159,9 @@ def secret_errors(items: list[Item], secrets_base: str) -> Iterator[Diagnostic]:
             try:
                 value = resolve_secret(secret_ref(ref), secrets_base)
             except SecretError as exc:
-                yield Diagnostic.at(item.at(*jpath), f"{item.label} {dotted(jpath)}: {exc}")
+                # worded as the plan words it: ``user.ccetest: password: ...``
+                named = item.label if item.identity is None else f"{item.kind}.{item.identity}:"
+                yield Diagnostic.at(item.at(*jpath), f"{named} {dotted(jpath)}: {exc}")
                 continue
             problem = kind.secret_problem(".".join(jpath), value)  # the plan's rule, known now
             if problem:

@@ -342,8 +342,8 @@ def test_check_secrets_resolves_every_reference(
     monkeypatch.setenv("CCR_TEST_SET", "")
     found = diagnostics([str(root)], check_secrets=True)
     assert [line.split(": error: ", 1)[1] for line in found] == [
-        'user "ccetest" password: environment variable CCR_TEST_SET is empty',
-        'cluster "prod" workers.adminPassword: cannot read secret file "secrets/admin.txt": No such file or directory',
+        "user.ccetest: password: environment variable CCR_TEST_SET is empty",
+        'cluster.prod: workers.adminPassword: cannot read secret file "secrets/admin.txt": No such file or directory',
     ]
 
 

@@ -65,7 +65,7 @@ def test_check_secrets_passes_when_every_secret_resolves(
     assert (result.code, result.err_lines) == (
         1,
         [
-            'c.yaml:3:39: error: user "ccetest" password: environment variable CCR_CLI_TEST_PASSWORD is not set'
+            "c.yaml:3:39: error: user.ccetest: password: environment variable CCR_CLI_TEST_PASSWORD is not set"
         ],
     )
 

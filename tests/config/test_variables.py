@@ -334,7 +334,7 @@ def test_a_variable_can_name_a_secret_reference_but_not_be_the_secret(
     with pytest.raises(ConfigError) as failed:
         load_desired_state([str(root)], check_secrets=True, environ={}, var_args=["env=PROD"])
     assert failed.value.diagnostics == [
-        f'{root}/c.yaml:7:15: error: user "ccetest" password: environment variable '
+        f"{root}/c.yaml:7:15: error: user.ccetest: password: environment variable "
         "CCR_PASSWORD_PROD is not set"
     ]
 

@@ -111,6 +111,21 @@ def test_an_unknown_target_is_a_usage_error_not_no_changes(ws: Workspace) -> Non
     assert "no such address in the configuration or the state: namespace.tema-a" in result.err
 
 
+def test_terraforms_single_dash_options_are_told_their_spelling_here(ws: Workspace) -> None:
+    ws.write(BASE)
+    for args, spelled in [
+        (["plan", str(ws.root), "-refresh-only"], "--refresh-only"),
+        (["apply", str(ws.root), "-auto-approve"], "--auto-approve"),
+        (["plan", str(ws.root), "-target=namespace.team-a"], "--target"),
+    ]:
+        result = ws.cli(*args)
+        assert result.code == 1
+        assert f"Did you mean {spelled}? Options take two dashes here." in result.err
+    assert ws.emulator.requests_log() == []
+    unknown = ws.cli("plan", str(ws.root), "-xyz")  # no option of ours: no guess
+    assert unknown.code == 1 and "Did you mean" not in unknown.err
+
+
 def test_plan_exits_3_when_apply_would_refuse(ws: Workspace) -> None:
     ws.write(BASE)
     assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0

@@ -70,6 +70,9 @@ def test_wrong_secret_and_clock_skew_are_not_retried(ws: Workspace) -> None:
     with pytest.raises(AuthError) as wrong_error:
         wrong.list_clusters()
     assert wrong_error.value.code == "SignatureDoesNotMatch"
+    assert str(wrong_error.value).endswith(
+        "; check BCE_SECRET_ACCESS_KEY: it must be the secret of BCE_ACCESS_KEY_ID"
+    )
     creds = Credentials(ws.emulator.access_key_id, ws.emulator.secret_access_key)
     skewed = CceClient(
         Transport(ws.emulator.url, creds, now=lambda: datetime.now(UTC) - timedelta(hours=2))
@@ -77,6 +80,7 @@ def test_wrong_secret_and_clock_skew_are_not_retried(ws: Workspace) -> None:
     with pytest.raises(AuthError) as skew_error:
         skewed.list_clusters()
     assert skew_error.value.code == "RequestExpired"
+    assert "check this machine's clock" in str(skew_error.value)
     assert len(ws.emulator.requests_log()) == 2, "each refused request was sent once, never retried"
 
 
@@ -88,6 +92,7 @@ def test_a_403_never_means_gone(ws: Workspace, monkeypatch: pytest.MonkeyPatch) 
     refused = ws.cli("apply", str(ws.root), "--auto-approve")
     assert refused.code == 1
     assert "InvalidAccessKeyId" in refused.err
+    assert "; check BCE_ACCESS_KEY_ID" in refused.err  # what to do about it
     assert ws.state_file().read_bytes() == before, "a refused run leaves the state as it was"
     monkeypatch.setenv("BCE_ACCESS_KEY_ID", ws.emulator.access_key_id)
     ws.write(BASE.replace("  - namespace: team-b\n    name: web\n    tags: [latest]\n", ""))
