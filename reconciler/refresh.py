@@ -26,7 +26,7 @@ from typing import Any
 from reconciler.client.v1 import CceClient
 from reconciler.gcpause import paused_gc
 from reconciler.kinds import REGISTRY, kind_named
-from reconciler.kinds.base import Kind, LiveObject, RefreshContext
+from reconciler.kinds.base import REGISTRY_USER, Kind, LiveObject, RefreshContext
 from reconciler.model import Action, Address, DesiredState
 from reconciler.plan import Change, LiveState
 from reconciler.state import State
@@ -177,6 +177,7 @@ class Refresh:
         self._pool: ThreadPoolExecutor | None = None
         self._early: Future[dict[str, Future[list[LiveObject]]]] | None = None
         self._started: set[str] = set()
+        self._beside: dict[str, Future[list[LiveObject]]] = {}  # started beside the first
         self._finished = False
         self._gc = ExitStack()
 
@@ -186,15 +187,18 @@ class Refresh:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self, kinds: Iterable[str]) -> None:
+    def start(self, kinds: Iterable[str], expected_user: str | None = None) -> None:
         """Begin reading ``kinds`` and what they are read with: the first in registry order
-        alone, then the others at once (as :meth:`finish` would)."""
+        alone (with ``expected_user``, the registry user the configuration declares, the
+        lists per that user beside it), then the others at once (as :meth:`finish` would)."""
         reading = [k for k in REGISTRY if k.name in kinds_to_read(kinds)]
         if not reading or self._ctx is not None:
             return
         self._gc.enter_context(paused_gc())
         self._found = FoundSoFar(k.name for k in reading)
-        self._ctx = RefreshContext.pending(self.client, self.parallelism, self._found)
+        self._ctx = RefreshContext.pending(
+            self.client, self.parallelism, self._found, expected_user
+        )
         self._early = self._submit_first(reading)
 
     def finish(
@@ -250,13 +254,19 @@ class Refresh:
                 return {kind.name: self._read(kind) for kind in reading}
             self._found = FoundSoFar(k.name for k in reading)
             self._ctx = RefreshContext(
-                self.client, state, self.parallelism, found=self._found, desired=desired
+                self.client,
+                state,
+                self.parallelism,
+                found=self._found,
+                desired=desired,
+                expected_user=expected_registry_user(state, desired),
             )
             self._early = self._submit_first(reading)
         else:
             self._ctx.give(state, desired)
         assert self._early is not None and self._pool is not None
         futures = self._early.result()  # the first kind's error, if it failed
+        futures.update(self._beside)
         later = [k for k in reading if k.name not in self._started]
         self._found.expect(k.name for k in later)
         futures.update((k.name, self._pool.submit(self._read, k)) for k in later)
@@ -265,18 +275,28 @@ class Refresh:
     def _submit_first(self, reading: list[Kind]) -> Future[dict[str, Future[list[LiveObject]]]]:
         """Read ``reading``'s first kind alone, then submit the others: an endpoint that is
         down or refuses the credentials stops the run after one request's attempts, not after
-        every kind's. The task's result: each kind's future."""
+        every kind's. When the first is the registry user and the context expects one, the
+        kinds listed per user start beside it with that name (a guess their ``read_all``
+        keeps only when the user's answer confirms it: ``RefreshContext.per_registry_user``),
+        so their lists, the longest chains of pages, do not wait for its round trip. The
+        task's result: each kind's future."""
+        assert self._ctx is not None
         self._pool = ThreadPoolExecutor(self.parallelism, thread_name_prefix="refresh")
         self._started = {k.name for k in reading}
         pool = self._pool
         first, rest = reading[0], reading[1:]
+        guessing = first.name == REGISTRY_USER and bool(self._ctx.expected_user)
+        beside = [k for k in rest if guessing and k.listed_per_registry_user]
+        after = [k for k in rest if k not in beside]
 
         def read_first() -> dict[str, Future[list[LiveObject]]]:
             done: Future[list[LiveObject]] = Future()
             done.set_result(self._read(first))
-            return {first.name: done, **{k.name: pool.submit(self._read, k) for k in rest}}
+            return {first.name: done, **{k.name: pool.submit(self._read, k) for k in after}}
 
-        return pool.submit(read_first)
+        task = pool.submit(read_first)  # queued first: it has a thread before those beside it
+        self._beside = {k.name: pool.submit(self._read, k) for k in beside}
+        return task
 
     def _read(self, kind: Kind) -> list[LiveObject]:
         ctx, found = self._ctx, self._found
@@ -289,6 +309,15 @@ class Refresh:
             raise
         found.put(kind.name, objects)
         return objects
+
+
+def expected_registry_user(state: State, desired: DesiredState | None) -> str | None:
+    """The registry user a refresh begun with the state expects: the one the state records,
+    else the one ``desired`` declares (None: none, or more than one)."""
+    recorded = [a.name for a in state.resources if a.kind == REGISTRY_USER]
+    if not recorded and desired is not None:
+        recorded = [a.name for a in desired.resources if a.kind == REGISTRY_USER]
+    return recorded[0] if len(recorded) == 1 else None
 
 
 def refresh(

@@ -29,6 +29,7 @@ from reconciler.errors import (
 )
 from reconciler.kinds import kind_of, secret_refs
 from reconciler.kinds import names as kind_names
+from reconciler.kinds.base import REGISTRY_USER
 from reconciler.model import (
     NO_CHOICE,
     Address,
@@ -255,7 +256,9 @@ class EarlyRefresh:
     surely valid: a client for that target is opened and the kinds the files declare begin to
     be listed (GETs only), while the rest of the configuration is checked and the state is
     read; :func:`start` then uses that client and :func:`prepare` that refresh (``Run.refresh``),
-    which waits for what is not read yet. Nothing starts for the embedded emulator (it makes
+    which waits for what is not read yet. The namespaces and images are asked for with the
+    registry user the files declare beside the user's own read (kept only if it names that
+    user). Nothing starts for the embedded emulator (it makes
     files), with ``--parallelism 1``, or when the client cannot be made (the run meets that
     error again where it always did). A run that ends first (a configuration or state refused,
     Ctrl-C) leaves the block: the refresh stops, no thread of it is left, its errors unsaid.
@@ -274,7 +277,12 @@ class EarlyRefresh:
     def __exit__(self, *exc_info: object) -> None:
         self._stack.close()  # the refresh stops, then the client closes
 
-    def start(self, target: Target, kinds: set[str]) -> None:
+    def start(
+        self, target: Target, kinds: set[str], declared: Callable[[str], list[str]] = lambda _: []
+    ) -> None:
+        """``declared``: the names the files declare of a kind (unchecked); the registry user
+        they declare, if one, is the one the lists per user are first asked for (a guess the
+        user's answer must confirm: ``RefreshContext.per_registry_user``)."""
         if target.endpoint == LOCAL or self.options.parallelism < 2 or not kinds:
             return
         try:
@@ -289,7 +297,8 @@ class EarlyRefresh:
         self._stack.callback(sys.setswitchinterval, interval)
         refresh = Refresh(client, self.options.parallelism, owns_client=True)
         self.refresh = self._stack.enter_context(refresh)
-        self.refresh.start(kinds)
+        users = declared(REGISTRY_USER) if REGISTRY_USER in kinds else []
+        self.refresh.start(kinds, expected_user=users[0] if len(users) == 1 else None)
 
     def client_for(self, target: Target) -> CceClient | None:
         """The client opened for ``target``, if one was."""

@@ -34,6 +34,20 @@ def declared_kinds(documents: list[Document]) -> set[str]:
     }
 
 
+def declared_names(documents: list[Document], kind: str) -> list[str]:
+    """The address names of ``kind``'s entries in ``documents`` whose keys are strings, before
+    any check (a plan's early refresh expects the registry user the files declare)."""
+    wanted = kind_named(kind)
+    return [
+        name
+        for document in documents
+        for section, declaring in sections().items()
+        if declaring is wanted and isinstance(entries := document.data.get(section), list)
+        for entry in entries
+        if isinstance(entry, dict) and (name := address_name(wanted.identity, entry)) is not None
+    ]
+
+
 def identity_keys(kind: str) -> tuple[str, ...]:
     return kind_named(kind).identity
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from reconciler.config.checks import (
@@ -30,7 +31,7 @@ from reconciler.config.environments import (
 from reconciler.config.expansion import Expansion
 from reconciler.config.files import config_root, find_files, read_all, secrets_base
 from reconciler.config.foreign import not_configuration
-from reconciler.config.items import declared_kinds
+from reconciler.config.items import declared_kinds, declared_names
 from reconciler.config.specs import declared_target, desired_state
 from reconciler.config.validation import Checked
 from reconciler.config.variables import Sources, resolve
@@ -39,8 +40,9 @@ from reconciler.errors import ConfigError
 from reconciler.gcpause import paused_gc
 from reconciler.model import DesiredState, Target
 
-# a configuration's target, surely valid, and the kinds it declares entries of (load_config)
-TargetKnown = Callable[[Target, set[str]], None]
+# a configuration's target, surely valid, the kinds it declares entries of and the names it
+# declares of a kind, unchecked (load_config)
+TargetKnown = Callable[[Target, set[str], Callable[[str], list[str]]], None]
 
 # what an environment file may hold besides its variable values; both may use ${var.NAME}
 ENVIRONMENT_EXPANDED = ("target", "state")
@@ -131,9 +133,10 @@ def load_config(
     references are resolved only when ``check_secrets`` is true.
 
     ``on_target`` is called once every file is read and parsed, the variables are resolved,
-    and the target is surely valid (``checks.sure_target``), with that target and the kinds
-    the files declare entries of, before the rest is checked (a plan starts reading the
-    cloud then); it is not called for a configuration refused before that point.
+    and the target is surely valid (``checks.sure_target``), with that target, the kinds
+    the files declare entries of and a function giving the names they declare of a kind
+    (unchecked: ``items.declared_names``), before the rest is checked (a plan starts reading
+    the cloud then); it is not called for a configuration refused before that point.
     """
     paths = list(paths) or ["."]
     root = config_root(paths)
@@ -164,7 +167,7 @@ def load_config(
     if on_target is not None and not any(d.severity == "error" for d in early):
         target = sure_target([*documents, *([environment] if environment else [])])
         if target is not None:
-            on_target(target, declared_kinds(documents))
+            on_target(target, declared_kinds(documents), partial(declared_names, documents))
 
     checked = Checked(documents)
     late = [d for document in documents for d in checked.schema_errors(document)]

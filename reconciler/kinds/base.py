@@ -189,7 +189,10 @@ class RefreshContext:
     A refresh started before its run has read the state and checked the configuration
     (``reconciler.refresh.Refresh``) is made without them (:meth:`pending`) and given them
     later (:meth:`give`): a kind that asks for ``state`` or ``desired`` first waits until
-    then, and raises :class:`RefreshStopped` if the run ends instead (:meth:`stop`)."""
+    then, and raises :class:`RefreshStopped` if the run ends instead (:meth:`stop`).
+
+    ``expected_user``: the registry user the run expects (the one the configuration declares,
+    or the state records), which lists per user may guess (:meth:`per_registry_user`)."""
 
     def __init__(
         self,
@@ -199,8 +202,10 @@ class RefreshContext:
         found: dict[str, list[LiveObject]] | None = None,
         desired: DesiredState | None = None,
         facts: dict[str, Any] | None = None,
+        expected_user: str | None = None,
     ) -> None:
         self.client = client
+        self.expected_user = expected_user
         self.parallelism = parallelism
         self.found: dict[str, list[LiveObject]] = {} if found is None else found
         self.facts: dict[str, Any] = {} if facts is None else facts
@@ -214,10 +219,14 @@ class RefreshContext:
 
     @classmethod
     def pending(
-        cls, client: CceClient, parallelism: int, found: dict[str, list[LiveObject]]
+        cls,
+        client: CceClient,
+        parallelism: int,
+        found: dict[str, list[LiveObject]],
+        expected_user: str | None = None,
     ) -> RefreshContext:
         """A context whose state and desired state come later (:meth:`give`)."""
-        return cls(client, parallelism=parallelism, found=found)
+        return cls(client, parallelism=parallelism, found=found, expected_user=expected_user)
 
     def give(self, state: State, desired: DesiredState | None) -> None:
         self._state, self._desired = state, desired
@@ -242,6 +251,27 @@ class RefreshContext:
     def desired(self) -> DesiredState | None:
         self._wait()
         return self._desired
+
+    def per_registry_user(self, read: Callable[[str], list[LiveObject]]) -> list[LiveObject]:
+        """``read(username)`` for the account's registry user (a list the API answers per
+        user), or [] when it has none. With :attr:`expected_user`, ``read`` is first called
+        with that name at once, while the user is still being read (a guess); its answer is
+        kept only when the user's read then names exactly that user. Otherwise (another user,
+        none, or the guessed read failed) it is discarded and ``read`` is called again with
+        the user read, as without a guess: nothing is decided from a guessed answer alone."""
+        guess, guessed = self.expected_user, None
+        if guess:
+            try:
+                guessed = read(guess)
+            except Exception:  # decided below from the user's read, or read again
+                guessed = None
+        users = self.found.get(REGISTRY_USER, [])
+        if not users:
+            return []
+        username = users[0].cloud_id
+        if guessed is not None and username == guess:
+            return guessed
+        return read(username)
 
     def managed(self, kind: str) -> list[tuple[Address, ResourceState]]:
         """(address, entry) of every object of ``kind`` the state manages (the state grouped
@@ -418,6 +448,9 @@ class Kind:
     # it is gone. True: the kind has no read of one object other than what ``read_all`` reads
     # (the registry user's single GET; the registry's image list), so absence there is final.
     listed_absence_is_final: ClassVar[bool] = False
+    # True: ``read_all`` lists per registry user (``RefreshContext.per_registry_user``), so a
+    # refresh that expects a user starts it beside the user's read, not after it.
+    listed_per_registry_user: ClassVar[bool] = False
     # The Terraform provider's resource type of this kind, for ``reconciler import-terraform``.
     terraform: ClassVar[TerraformType | None] = None
 

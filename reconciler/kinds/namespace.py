@@ -87,6 +87,7 @@ class NamespaceKind(Kind):
         ),
     )
     read_with = ("user", "repository")
+    listed_per_registry_user = True
 
     def probes(self) -> tuple[Probe, ...]:
         return (
@@ -127,10 +128,10 @@ class NamespaceKind(Kind):
         return LiveObject(Address(self.name, ns.namespace), ns.namespace, attrs)
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
-        users = ctx.found.get(REGISTRY_USER, [])
-        if not users:
-            return []  # namespaces are listed per registry user; none exists yet
-        return [self.live_object(ns) for ns in ctx.client.list_namespaces(users[0].cloud_id)]
+        # namespaces are listed per registry user: none while it does not exist yet
+        return ctx.per_registry_user(
+            lambda user: [self.live_object(ns) for ns in ctx.client.list_namespaces(user)]
+        )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         # gone on a 404 of the single GET (an existence check); attributes from the list

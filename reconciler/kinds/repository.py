@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import NotFoundError
 from reconciler.kinds.base import (
-    REGISTRY_USER,
     Kind,
     LiveObject,
     Operations,
@@ -139,6 +138,7 @@ class RepositoryKind(Kind):
     # out is gone (its name is its id, so creating it again cannot make a second one).
     listed_absence_is_final = True
     read_with = ("user", "namespace")
+    listed_per_registry_user = True
 
     def probes(self) -> tuple[Probe, ...]:
         return (
@@ -173,11 +173,10 @@ class RepositoryKind(Kind):
         return LiveObject(Address(self.name, cloud_id), cloud_id, attrs)
 
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
-        users = ctx.found.get(REGISTRY_USER, [])
-        if not users:
-            return []
         # made page by page, while the next page is on its way
-        return list(ctx.client.list_images(users[0].cloud_id, each=self.live_object))
+        return ctx.per_registry_user(
+            lambda user: list(ctx.client.list_images(user, each=self.live_object))
+        )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:
         namespace, _, name = cloud_id.partition("/")

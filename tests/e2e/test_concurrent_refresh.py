@@ -88,12 +88,112 @@ def test_after_the_user_the_lists_and_the_node_list_are_asked_at_once(
     ]
 
 
-def test_the_registry_user_is_read_alone(ws: Workspace, proxy: FaultProxy) -> None:
-    alone = proxy.rendezvous(
-        is_get("/v1/image/user"), lambda call: "user" not in call.path, within=0.5
-    )
+def test_the_kinds_not_listed_per_user_wait_for_the_user(ws: Workspace, proxy: FaultProxy) -> None:
+    alone = proxy.rendezvous(is_get("/v1/image/user"), is_get("/v1/cluster"), within=0.5)
     assert ws.cli("plan", str(ws.root), "--detailed-exitcode").code == 0
     assert not alone.met
+
+
+# --- the lists per registry user guess the user the configuration declares ------------------------
+# The namespace and image lists need the registry user's name (user=...): they are asked for with
+# the declared one beside the user's GET, and kept only when its answer names that very user.
+
+
+def sent_with_user(ws: Workspace, since: int) -> list[tuple[str, str, str | None, int | None]]:
+    return sorted(
+        (e["method"], e["path"], e["query"].get("user"), e["status"])
+        for e in ws.emulator.requests_log(since)
+    )
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [(), ("--lock-timeout", "5s")],
+    ids=["begun-early-expects-the-declared-user", "begun-later-expects-the-states-user"],
+)
+def test_the_lists_per_user_are_asked_beside_the_user_they_expect(
+    ws: Workspace, proxy: FaultProxy, flags: tuple[str, ...]
+) -> None:
+    together = proxy.rendezvous(
+        is_get("/v1/image/user"), is_get("/v1/image/namespace"), is_get("/v1/image")
+    )
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode", *flags)
+    assert plan.code == 0, plan.out + plan.err
+    assert "No changes" in plan.out
+    assert together.met  # both lists were sent before the user's answer came back
+    assert sent_with_user(ws, since) == [  # one request per page, as without the guess
+        ("GET", "/v1/cluster", None, 200),
+        ("GET", "/v1/image", "ccetest", 200),
+        ("GET", "/v1/image/namespace", "ccetest", 200),
+        ("GET", "/v1/image/user", None, 200),
+        ("GET", "/v1/node", None, 200),
+    ]
+
+
+def test_a_declared_user_that_is_not_the_accounts_plans_as_without_the_guess(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    config = (ws.root / "main.yaml").read_text()
+    (ws.root / "main.yaml").write_text(config.replace("username: ccetest", "username: otheruser"))
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    # what a plan that lists after the user's answer says (output compared with one)
+    assert plan.code == 3, plan.out + plan.err
+    assert plan.err == ""
+    assert (
+        "! refused at apply: the account already has registry user ccetest and the API allows "
+        "one per account (Cce.MoreThanOneUserPerAccount); declare user ccetest instead"
+    ) in plan.out
+    assert (
+        "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 1 to forget, 4 unchanged."
+    ) in plan.out  # the namespaces and the repository, listed for ccetest, are in sync
+    sent = sent_with_user(ws, since)
+    assert {method for method, *_ in sent} == {"GET"}
+    # the guessed lists (the emulator knows no such user) asked again for the account's user
+    for path in ("/v1/image", "/v1/image/namespace"):
+        asked = [(user, status) for _, p, user, status in sent if p == path]
+        assert asked == [("ccetest", 200), ("otheruser", 404)], sent
+
+
+def test_no_registry_user_yet_plans_it_and_its_namespaces(ws: Workspace) -> None:
+    ws.write(CONFIG)
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert plan.code == 2, plan.out + plan.err
+    for created in (
+        "user.ccetest",
+        "namespace.team-a",
+        "namespace.team-b",
+        "repository.team-a/api",
+    ):
+        assert f"+ {created} will be created" in plan.out, plan.out
+    sent = sent_with_user(ws, since)
+    assert {method for method, *_ in sent} == {"GET"}
+    assert ("GET", "/v1/image/user", None, 404) in sent
+    assert [p for _, p, user, _ in sent if user == "ccetest"] == [
+        "/v1/image",
+        "/v1/image/namespace",
+    ]
+
+
+def test_a_wrong_secret_says_the_users_error(
+    ws: Workspace, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BCE_SECRET_ACCESS_KEY", "not-the-secret")
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root))
+    assert plan.code == 1, plan.out + plan.err
+    assert plan.err.startswith("error: GET /v1/image/user: HTTP 400 SignatureDoesNotMatch: "), (
+        plan.err
+    )
+    assert plan.err.endswith(
+        "check BCE_SECRET_ACCESS_KEY: it must be the secret of BCE_ACCESS_KEY_ID\n"
+    )
+    assert plan.err.count("\n") == 1, plan.err
+    sent = sent_with_user(ws, since)
+    assert ("GET", "/v1/image/namespace", "ccetest", 400) in sent  # refused too, and unsaid
+    assert {method for method, *_ in sent} == {"GET"}
 
 
 def test_a_cluster_the_list_lacks_is_read_by_id_not_taken_from_its_node_list(
