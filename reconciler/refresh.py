@@ -1,7 +1,11 @@
 """Read the live state with list calls: each kind's ``read_all``, the first kind in registry
 order alone and then all the others at once (a kind whose listing needs what an earlier kind
 found, as namespaces and repositories need the registry user, waits for that kind alone:
-:class:`FoundSoFar`). Never one GET per declared
+:class:`FoundSoFar`). When the run expects a registry user (the one the configuration
+declares, or the state records), the kinds listed per user start beside the user's GET with
+that name, and keep what they read only when its answer names that very user
+(``RefreshContext.per_registry_user``): the image pages, the longest chain, do not wait for
+its round trip. Never one GET per declared
 resource, so a plan over 10,000 repositories costs a handful of requests; and only the kinds a
 run touches (declared, in state, or read with those) are read at all. The requests in flight
 stay within ``--parallelism`` (the client's connection pool blocks beyond it) and ``--rate``.

@@ -4,6 +4,7 @@ explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
@@ -39,6 +40,13 @@ class ClientBase:
         raises RequestsStopped (a refresh whose run ended: the pages of a long list are not
         asked for one after another until it ends). Requests in flight end as they do."""
         self.stopped.set()
+
+    def tried_once(self) -> Self:
+        """This client with each request tried once (:meth:`Transport.tried_once`), stopped
+        by this one's ``stop_sending``."""
+        once = copy.copy(self)
+        once.transport = self.transport.tried_once()
+        return once
 
     def _may_send(self) -> None:
         if self.stopped.is_set():

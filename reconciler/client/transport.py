@@ -43,6 +43,7 @@ only for an https endpoint); gzip and deflate answers; no cookies and no redirec
 
 from __future__ import annotations
 
+import copy
 import heapq
 import http.client
 import importlib
@@ -59,7 +60,7 @@ import zlib
 from base64 import b64encode
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import field
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
@@ -770,6 +771,15 @@ class Transport:
         other._bucket = self._bucket
         other._counters = self._counters
         return other
+
+    def tried_once(self) -> Transport:
+        """This transport with each request tried once: no retry, so no retry budget spent
+        (a request whose failure costs nothing: a refresh's guess, asked again if it fails).
+        It shares this one's connections, requests in flight, rate and counters; close this
+        one, not it."""
+        once = copy.copy(self)
+        once.config = replace(self.config, max_attempts=1)
+        return once
 
     def __repr__(self) -> str:
         return f"Transport({self.endpoint!r}, {self._credentials!r})"

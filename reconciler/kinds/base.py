@@ -252,17 +252,20 @@ class RefreshContext:
         self._wait()
         return self._desired
 
-    def per_registry_user(self, read: Callable[[str], list[LiveObject]]) -> list[LiveObject]:
-        """``read(username)`` for the account's registry user (a list the API answers per
-        user), or [] when it has none. With :attr:`expected_user`, ``read`` is first called
-        with that name at once, while the user is still being read (a guess); its answer is
-        kept only when the user's read then names exactly that user. Otherwise (another user,
-        none, or the guessed read failed) it is discarded and ``read`` is called again with
-        the user read, as without a guess: nothing is decided from a guessed answer alone."""
+    def per_registry_user(
+        self, read: Callable[[CceClient, str], list[LiveObject]]
+    ) -> list[LiveObject]:
+        """``read(client, username)`` for the account's registry user (a list the API answers
+        per user), or [] when it has none. With :attr:`expected_user`, ``read`` is first
+        called with that name at once, while the user is still being read (a guess, each of
+        its requests tried once: a dead endpoint costs the user's attempts and one more request
+        per guess); its answer is kept only when the user's read then names exactly that user.
+        Otherwise (another user, none, or the guess failed) it is discarded and ``read`` is
+        called again with the user read, as without a guess: nothing is decided from it."""
         guess, guessed = self.expected_user, None
         if guess:
             try:
-                guessed = read(guess)
+                guessed = read(self.client.tried_once(), guess)
             except Exception:  # decided below from the user's read, or read again
                 guessed = None
         users = self.found.get(REGISTRY_USER, [])
@@ -271,7 +274,7 @@ class RefreshContext:
         username = users[0].cloud_id
         if guessed is not None and username == guess:
             return guessed
-        return read(username)
+        return read(self.client, username)
 
     def managed(self, kind: str) -> list[tuple[Address, ResourceState]]:
         """(address, entry) of every object of ``kind`` the state manages (the state grouped

@@ -130,7 +130,7 @@ class NamespaceKind(Kind):
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
         # namespaces are listed per registry user: none while it does not exist yet
         return ctx.per_registry_user(
-            lambda user: [self.live_object(ns) for ns in ctx.client.list_namespaces(user)]
+            lambda client, user: [self.live_object(ns) for ns in client.list_namespaces(user)]
         )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:

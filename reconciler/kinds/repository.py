@@ -175,7 +175,7 @@ class RepositoryKind(Kind):
     def read_all(self, ctx: RefreshContext) -> list[LiveObject]:
         # made page by page, while the next page is on its way
         return ctx.per_registry_user(
-            lambda user: list(ctx.client.list_images(user, each=self.live_object))
+            lambda client, user: list(client.list_images(user, each=self.live_object))
         )
 
     def read_one(self, client: CceClient, address: Address, cloud_id: str) -> LiveObject | None:

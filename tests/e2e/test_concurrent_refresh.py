@@ -1,7 +1,8 @@
 """Refresh reads kinds that do not depend on each other at once, within ``--parallelism``: the
-first kind (the registry user) is read alone, so that a dead endpoint costs one request's
-attempts; then the namespaces, the repositories, the v1 clusters and the node lists of the
-clusters the state manages are asked for together (the node lists by the state's cluster ids,
+first kind (the registry user) is read before the others, so that a dead endpoint costs one
+request's attempts, only the namespace and image lists beside it when the run expects a user
+(asked for that user, kept only once its answer confirms it); then the v1 clusters and the
+node lists of the clusters the state manages are asked for together (the node lists by the state's cluster ids,
 beside the cluster list, not after it): two round trips in all. What is planned is what reading
 them one after another gives: a node list is used only for a cluster the list has (not gone),
 and a cluster the list lacks is read by id. No more requests are ever in flight than
@@ -154,6 +155,19 @@ def test_a_declared_user_that_is_not_the_accounts_plans_as_without_the_guess(
     for path in ("/v1/image", "/v1/image/namespace"):
         asked = [(user, status) for _, p, user, status in sent if p == path]
         assert asked == [("ccetest", 200), ("otheruser", 404)], sent
+
+
+def test_a_guessed_list_that_fails_is_asked_again_once_the_user_is_read(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    answers = iter([{"unexpected": True}])  # the first namespace page only: unreadable
+    proxy.rewrite("/v1/image/namespace", lambda call, data: next(answers, data))
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err
+    assert "No changes" in plan.out  # not "namespace.team-a will be created"
+    asked = [e for e in ws.emulator.requests_log(since) if e["path"] == "/v1/image/namespace"]
+    assert [e["query"]["user"] for e in asked] == ["ccetest", "ccetest"]
 
 
 def test_no_registry_user_yet_plans_it_and_its_namespaces(ws: Workspace) -> None:
