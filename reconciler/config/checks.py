@@ -9,6 +9,7 @@ Not for: the shape of each file (``validation``) or building the desired state (
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -94,11 +95,25 @@ def _imports(checked: Checked) -> Iterator[Diagnostic]:
         ids.setdefault((address.kind, cloud_id), document.value_at((*jpath, "id")))
 
 
+def _apart(first: str, second: str) -> str | None:
+    """The first file's folder when the two files are in folders side by side (neither holds
+    the other): they look like two configurations, not one."""
+    one, two = os.path.dirname(first) or ".", os.path.dirname(second) or "."
+    common = os.path.commonpath([os.path.abspath(one), os.path.abspath(two)])
+    if common in (os.path.abspath(one), os.path.abspath(two)):
+        return None
+    return one
+
+
 def _targets(documents: list[Document], *, load_failed: bool) -> Iterator[Diagnostic]:
     declared = [document for document in documents if "target" in document.data]
     for document in declared[1:]:
         first = declared[0].key_at(("target",))
-        yield Diagnostic.at(document.key_at(("target",)), f"target declared twice: also at {first}")
+        message = f"target declared twice: also at {first}"
+        apart = _apart(declared[0].path, document.path)
+        if apart:  # two configurations side by side (PATH is their parent folder)
+            message += f"; a configuration has one target: give one folder as PATH, such as {apart}"
+        yield Diagnostic.at(document.key_at(("target",)), message)
     if documents and not declared and not load_failed:
         message = 'no target declared: add "target:" with "region" or "endpoint" to one file'
         yield Diagnostic(documents[0].path, 1, 1, message)
