@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from reconciler import waiters
 from reconciler.errors import (
+    ApiError,
     NotFoundError,
     OutcomeUnknownError,
     ReconcilerError,
@@ -257,23 +258,30 @@ class RefreshContext:
     ) -> list[LiveObject]:
         """``read(client, username)`` for the account's registry user (a list the API answers
         per user), or [] when it has none. With :attr:`expected_user`, ``read`` is first
-        called with that name at once, while the user is still being read (a guess, each of
-        its requests tried once: a dead endpoint costs the user's attempts and one more request
-        per guess); its answer is kept only when the user's read then names exactly that user.
-        Otherwise (another user, none, or the guess failed) it is discarded and ``read`` is
-        called again with the user read, as without a guess: nothing is decided from it."""
-        guess, guessed = self.expected_user, None
+        called with that name at once, while the user is still being read: a guess, each of
+        its requests tried once (a dead endpoint costs the user's attempts and one more request
+        per guess). When the user's read then names exactly that user, the guess's answer is
+        kept, or its error raised if it is not one a retry could mend (the same requests with
+        retries would say the same). Otherwise (another user, none, or a transient failure)
+        it is discarded and ``read`` is called again with the user read, as without a guess:
+        nothing is decided from a guess the user's answer does not confirm."""
+        guess, guessed, failed = self.expected_user, None, None
         if guess:
             try:
                 guessed = read(self.client.tried_once(), guess)
-            except Exception:  # decided below from the user's read, or read again
-                guessed = None
+            except Exception as exc:  # decided below, once the user is read
+                failed = exc
         users = self.found.get(REGISTRY_USER, [])
         if not users:
             return []
         username = users[0].cloud_id
-        if guessed is not None and username == guess:
-            return guessed
+        if username == guess:
+            if failed is None and guessed is not None:
+                return guessed
+            from reconciler.client.retry import is_retryable  # the refresh loaded the client
+
+            if isinstance(failed, ApiError) and not is_retryable(failed):
+                raise failed
         return read(self.client, username)
 
     def managed(self, kind: str) -> list[tuple[Address, ResourceState]]:
