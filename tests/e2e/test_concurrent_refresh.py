@@ -173,6 +173,27 @@ def test_a_guessed_list_refused_for_the_confirmed_user_says_its_error_once(
     assert [e["query"]["user"] for e in asked] == ["ccetest"]
 
 
+def test_a_guessed_list_that_failed_on_something_transient_is_asked_again(
+    ws: Workspace, proxy: FaultProxy
+) -> None:
+    # the user's GET and the image list held back a while: the guessed namespace list is the
+    # first request the emulator sees, and the one it fails
+    proxy.rendezvous(is_get("/v1/image/user"), is_get("/v1/image"), lambda call: False, within=0.5)
+    ws.emulator.set_faults(fail_next_any=["ServiceUnavailable"])
+    since = ws.emulator.next_index()
+    plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err
+    assert "No changes" in plan.out  # not "namespace.team-a will be created"
+    sent = [
+        (e["path"], e["query"].get("user"), e["status"]) for e in ws.emulator.requests_log(since)
+    ]
+    asked = [(user, status) for path, user, status in sent if path == "/v1/image/namespace"]
+    assert asked == [("ccetest", 503), ("ccetest", 200)]
+    # the guess is tried once: asked again only once the user's answer confirmed the name
+    user_read = sent.index(("/v1/image/user", None, 200))
+    assert sent.index(("/v1/image/namespace", "ccetest", 200)) > user_read
+
+
 def test_no_registry_user_yet_plans_it_and_its_namespaces(ws: Workspace) -> None:
     ws.write(CONFIG)
     since = ws.emulator.next_index()
