@@ -178,7 +178,7 @@ def test_a_guessed_list_that_failed_on_something_transient_is_asked_again(
 ) -> None:
     # the user's GET and the image list held back a while: the guessed namespace list is the
     # first request the emulator sees, and the one it fails
-    proxy.rendezvous(is_get("/v1/image/user"), is_get("/v1/image"), lambda call: False, within=0.5)
+    proxy.rendezvous(is_get("/v1/image/user"), is_get("/v1/image"), lambda call: False, within=2.0)
     ws.emulator.set_faults(fail_next_any=["ServiceUnavailable"])
     since = ws.emulator.next_index()
     plan = ws.cli("plan", str(ws.root), "--detailed-exitcode")
