@@ -143,18 +143,37 @@ def global_flags_first(argv: list[str]) -> tuple[list[str], bool]:
     return flags + rest, debug
 
 
-def two_dash_hint(exc: click.ClickException, args: list[str]) -> str | None:
-    """For Terraform's single-dash spelling of one of our options (``-refresh-only``, which
-    click reads as ``-r``): the option as it is spelled here."""
-    if not isinstance(exc, click.NoSuchOption) or exc.ctx is None:
-        return None
-    known = {name for param in exc.ctx.command.params for name in getattr(param, "opts", ())}
-    for arg in args:
-        if arg.startswith("-") and not arg.startswith("--") and arg[:2] == exc.option_name:
-            spelled = "-" + arg.split("=", 1)[0]
-            if spelled in known:
-                return f"Did you mean {spelled}? Options take two dashes here."
+def one_dash_option(args: list[str]) -> str | None:
+    """Terraform's one-dash spelling of an option (``-refresh-only``, ``-chdir=DIR``), which
+    click would read as short options (``-r``; ``-c`` with the rest as its value): the message
+    to say instead, naming our spelling when we have the option."""
+    end = args.index("--") if "--" in args else len(args)
+    for arg in args[:end]:
+        word = arg[1:].split("=", 1)[0]
+        if arg.startswith("-") and len(word) >= 3 and word[0].isalpha():
+            if all(c.isalpha() or c == "-" for c in word):
+                spelled = f"--{word}"
+                hint = f" Did you mean {spelled}?" if spelled in _long_options(args[:end]) else ""
+                return f"Error: No such option: {arg}.{hint} Options take two dashes here."
     return None
+
+
+def _long_options(args: list[str]) -> set[str]:
+    """The options of the command ``args`` name (and the group's)."""
+    ctx = click.Context(cli)
+    command: click.Command = cli
+    names = {name for param in cli.params for name in getattr(param, "opts", ())}
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        if not isinstance(command, click.Group):
+            break
+        found = command.get_command(ctx, arg)
+        if found is None:
+            break
+        command = found
+        names |= {name for param in command.params for name in getattr(param, "opts", ())}
+    return names
 
 
 def _output_failed(exc: OSError, debug: bool) -> int:
@@ -178,6 +197,10 @@ def _output_failed(exc: OSError, debug: bool) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args, debug = global_flags_first(list(sys.argv[1:] if argv is None else argv))
+    one_dash = one_dash_option(args)
+    if one_dash:  # before click, which would read it as short options
+        click.echo(one_dash, err=True)
+        sys.exit(EXIT_ERROR)
     try:
         code = cli.main(args=args, prog_name="reconciler", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
@@ -187,9 +210,6 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except click.ClickException as exc:  # usage errors exit 1 so that 2 keeps one meaning
         exc.show()
-        hint = two_dash_hint(exc, args)
-        if hint:
-            click.echo(hint, err=True)
         code = EXIT_ERROR
     except ConfigError as exc:
         for line in exc.diagnostics:
