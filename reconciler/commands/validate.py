@@ -71,6 +71,15 @@ def command(
             click.echo(warning, err=True)
         prefix = f"{name}: " if all_envs else ""
         click.echo(prefix + summary(result))
+    if not all_envs and choice.env is None:
+        unread = list(list_environments(config_root(where)))
+        if unread:  # the root's environments/ folder is read only with --env
+            shown = ", ".join(unread)
+            click.echo(
+                f"note: environments/ ({shown}) not checked: give --env NAME, or --all-envs "
+                "to check each",
+                err=True,
+            )
     if problems:
         raise ConfigError(problems)
 

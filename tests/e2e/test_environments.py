@@ -78,6 +78,16 @@ def test_validate_every_environment_at_once(ws: Workspace) -> None:
     assert "dev: valid" in result.out and "prod: valid" in result.out
 
 
+def test_validate_without_an_environment_says_which_it_did_not_check(ws: Workspace) -> None:
+    root = copy_example(ws)
+    note = "note: environments/ (dev, prod, staging) not checked: give --env NAME, or --all-envs"
+    result = ws.cli("validate", str(root))  # its variables have their values in environments/
+    assert result.code == 1
+    assert note in result.err and 'variable "env" has no value' in result.err
+    assert note not in ws.cli("validate", str(root), "--env", "dev").err
+    assert note not in ws.cli("validate", str(root), "--all-envs").err
+
+
 def test_workspace_on_a_file_state_selects_its_own_file(ws: Workspace) -> None:
     ws.write("namespaces: []\n")
     assert ws.cli("plan", str(ws.root), "--workspace", "blue").code == 0
