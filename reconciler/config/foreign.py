@@ -9,7 +9,9 @@ failing on keys the schema does not know:
   ``--var-file`` or ``environments/NAME.yaml``;
 - a **kubeconfig** (``apiVersion`` and ``kind: Config``), as ``reconciler kubeconfig --out``
   writes; it holds a credential;
-- a **saved plan** (``plan --out`` writes JSON, which is YAML too).
+- a **saved plan** (``plan --out`` writes JSON, which is YAML too);
+- any other **Kubernetes manifest** (``apiVersion`` and ``kind``, no configuration section),
+  such as a Deployment that runs ``reconciler watch``.
 
 A file given to ``--var-file`` is never read as configuration at all (``files.find_files``), and
 ``.reconcilerignore`` excludes any other (``files``).
@@ -42,6 +44,8 @@ def not_configuration(document: Document, variables: Collection[str]) -> Diagnos
         )
     if (CONFIG_KEYS | sections().keys()) & set(data):
         return None
+    if isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str):
+        return _skipped(document, f"a Kubernetes manifest (kind: {data['kind']})")
     if str(data.get("format", "")).startswith(SAVED_PLAN_FORMAT):
         return _skipped(document, "a saved plan (`reconciler show` and `apply --plan` read it)")
     if variables and set(data) <= set(variables):

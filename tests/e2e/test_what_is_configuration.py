@@ -1,5 +1,6 @@
 """What is configuration: Terraform's layout (variable files beside main.yaml) works, a file the
-tool wrote is recognised and skipped, and .reconcilerignore (gitignore syntax) excludes others."""
+tool wrote or a Kubernetes manifest is recognised and skipped, and .reconcilerignore (gitignore
+syntax) excludes others."""
 
 from __future__ import annotations
 
@@ -52,6 +53,20 @@ def test_a_saved_plan_in_the_configuration_folder_is_skipped(ws: Workspace) -> N
     again = ws.cli("plan", str(ws.root), "--out", str(saved))
     assert again.code == 0, again.err
     assert "this file is a saved plan" in again.err
+
+
+def test_a_kubernetes_manifest_in_the_configuration_folder_is_skipped(ws: Workspace) -> None:
+    ws.write(PLAIN)
+    manifest = ws.root / "deploy" / "watch.yml"
+    manifest.parent.mkdir()
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: watch}\n")
+    result = ws.cli("validate", str(ws.root))
+    assert result.code == 0, result.err
+    assert result.err == (
+        f"{manifest}:1:1: warning: not read as configuration: this file is a Kubernetes "
+        "manifest (kind: Deployment); add it to .reconcilerignore to silence this\n"
+    )
+    assert result.out == "valid: 1 user, 1 namespace (1 file)\n"
 
 
 def test_reconcilerignore_excludes_with_gitignore_syntax(ws: Workspace) -> None:
