@@ -10,6 +10,8 @@ failing on keys the schema does not know:
 - a **kubeconfig** (``apiVersion`` and ``kind: Config``), as ``reconciler kubeconfig --out``
   writes; it holds a credential;
 - a **saved plan** (``plan --out`` writes JSON, which is YAML too);
+- an **environment file** of another configuration (``environments/NAME.yaml`` below the
+  configuration root: values for its variables, not declarations);
 - any other **Kubernetes manifest** (``apiVersion`` and ``kind``, no configuration section),
   such as a Deployment that runs ``reconciler watch``.
 
@@ -42,6 +44,14 @@ def not_configuration(document: Document, variables: Collection[str]) -> Diagnos
             "a kubeconfig (it holds a credential: keep it elsewhere, such as the default "
             ".reconciler/kubeconfig/)",
         )
+    if _environment_file(document.path, data):
+        folder = os.path.dirname(os.path.dirname(document.path)) or "."
+        stem = os.path.splitext(os.path.basename(document.path))[0]
+        return _skipped(
+            document,
+            f"an environment file (its variables have values, not declarations): give "
+            f"{folder} as PATH with --env {stem}",
+        )
     if (CONFIG_KEYS | sections().keys()) & set(data):
         return None
     if isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str):
@@ -58,6 +68,19 @@ def not_configuration(document: Document, variables: Collection[str]) -> Diagnos
             looks=True,
         )
     return None
+
+
+def _environment_file(path: str, data: dict[str, object]) -> bool:
+    """``environments/NAME.yaml`` of another configuration (the root's own is never read as
+    configuration): values for variables, and at most a target and a state."""
+    values = data.get("variables")
+    return (
+        os.path.basename(os.path.dirname(path)) == ENVIRONMENTS_DIR
+        and isinstance(values, dict)
+        and bool(values)
+        and not any(isinstance(value, dict) for value in values.values())
+        and set(data) <= {"variables", "target", "state"}
+    )
 
 
 def _skipped(document: Document, what: str, looks: bool = False) -> Diagnostic:

@@ -154,6 +154,9 @@ def load_config(
         os.environ if environ is None else environ,
         environment_unread=env is not None and environment is None,
     )
+    # what is not configuration whatever the variables (a kubeconfig, a saved plan, another
+    # configuration's environment file) declares none; a variable file is told by them
+    documents, files = _configuration_only(documents, files, {}, early)
     variables, problems = resolve(documents, sources, load_failed=load_failed)
     early.extend(problems)
     documents, files = _configuration_only(documents, files, variables.declarations, early)

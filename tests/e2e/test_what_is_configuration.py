@@ -69,6 +69,20 @@ def test_a_kubernetes_manifest_in_the_configuration_folder_is_skipped(ws: Worksp
     assert result.out == "valid: 1 user, 1 namespace (1 file)\n"
 
 
+def test_another_configurations_environment_file_is_skipped(ws: Workspace) -> None:
+    ws.write(PLAIN)
+    other = ws.root / "team" / "environments" / "dev.yaml"
+    other.parent.mkdir(parents=True)
+    other.write_text("variables:\n  env: dev\n  workers: 3\n")
+    result = ws.cli("validate", str(ws.root))
+    assert result.code == 0, result.err  # not 'variable "env" must be a mapping'
+    assert result.err == (
+        f"{other}:1:1: warning: not read as configuration: this file is an environment file "
+        f"(its variables have values, not declarations): give {ws.root / 'team'} as PATH with "
+        "--env dev; add it to .reconcilerignore to silence this\n"
+    )
+
+
 def test_reconcilerignore_excludes_with_gitignore_syntax(ws: Workspace) -> None:
     ws.write(PLAIN)
     (ws.root / "drafts").mkdir()
