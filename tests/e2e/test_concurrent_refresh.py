@@ -319,13 +319,17 @@ def test_the_lists_begin_before_the_configuration_is_checked(
     assert plan.code == 0, plan.out + plan.err
     assert "No changes" in plan.out
     sent = [(e["method"], e["path"]) for e in ws.emulator.requests_log(since)]
-    assert sent[0] == ("GET", "/v1/image/user")  # read alone, as ever
-    assert sorted(sent[1:]) == [
+    assert sorted(sent) == [
         ("GET", "/v1/cluster"),
         ("GET", "/v1/image"),
         ("GET", "/v1/image/namespace"),
+        ("GET", "/v1/image/user"),
         ("GET", "/v1/node"),
     ]
+    # the registry lists go beside the user's GET (the declared user); the other kinds are
+    # asked for only once it was answered
+    user = sent.index(("GET", "/v1/image/user"))
+    assert sent.index(("GET", "/v1/cluster")) > user and sent.index(("GET", "/v1/node")) > user
     assert refresh_threads() == []
 
 
