@@ -33,8 +33,10 @@ CONFIG_KEYS = frozenset({"target", "variables"})  # and every kind's section (th
 SAVED_PLAN_FORMAT = "cce-reconciler-plan/"
 
 
-def not_configuration(document: Document, variables: Collection[str]) -> Diagnostic | None:
-    """A warning saying what ``document`` is, when it is not configuration; else None."""
+def not_configuration(document: Document) -> Diagnostic | None:
+    """A warning saying what ``document`` is, when its content alone shows it is not
+    configuration (a kubeconfig, another configuration's environment file, a Kubernetes
+    manifest, a saved plan); else None. Read before the variables are collected."""
     data = document.data
     if not isinstance(data, dict) or not data:
         return None
@@ -46,11 +48,10 @@ def not_configuration(document: Document, variables: Collection[str]) -> Diagnos
         )
     if _environment_file(document.path, data):
         folder = os.path.dirname(os.path.dirname(document.path)) or "."
-        stem = os.path.splitext(os.path.basename(document.path))[0]
         return _skipped(
             document,
             f"an environment file (its variables have values, not declarations): give "
-            f"{folder} as PATH with --env {stem}",
+            f"{folder} as PATH with --env {_stem(document)}",
         )
     if (CONFIG_KEYS | sections().keys()) & set(data):
         return None
@@ -58,16 +59,28 @@ def not_configuration(document: Document, variables: Collection[str]) -> Diagnos
         return _skipped(document, f"a Kubernetes manifest (kind: {data['kind']})")
     if str(data.get("format", "")).startswith(SAVED_PLAN_FORMAT):
         return _skipped(document, "a saved plan (`reconciler show` and `apply --plan` read it)")
-    if variables and set(data) <= set(variables):
-        stem = os.path.splitext(os.path.basename(document.path))[0]
-        return _skipped(
-            document,
-            f"a variable file (its keys are variables: {', '.join(sorted(data))}); give it with "
-            f"--var-file {document.path}, or move it to {ENVIRONMENTS_DIR}/{stem}.yaml and use "
-            f"--env {stem}",
-            looks=True,
-        )
     return None
+
+
+def variable_file(document: Document, variables: Collection[str]) -> Diagnostic | None:
+    """A warning when ``document`` holds only values of the declared ``variables``."""
+    data = document.data
+    if not variables or not isinstance(data, dict) or not data or not set(data) <= set(variables):
+        return None
+    if (CONFIG_KEYS | sections().keys()) & set(data):
+        return None  # a variable named like a section: the file is configuration
+    stem = _stem(document)
+    return _skipped(
+        document,
+        f"a variable file (its keys are variables: {', '.join(sorted(data))}); give it with "
+        f"--var-file {document.path}, or move it to {ENVIRONMENTS_DIR}/{stem}.yaml and use "
+        f"--env {stem}",
+        looks=True,
+    )
+
+
+def _stem(document: Document) -> str:
+    return os.path.splitext(os.path.basename(document.path))[0]
 
 
 def _environment_file(path: str, data: dict[str, object]) -> bool:

@@ -30,7 +30,7 @@ from reconciler.config.environments import (
 )
 from reconciler.config.expansion import Expansion
 from reconciler.config.files import config_root, find_files, read_all, secrets_base
-from reconciler.config.foreign import not_configuration
+from reconciler.config.foreign import not_configuration, variable_file
 from reconciler.config.items import declared_kinds, declared_names
 from reconciler.config.specs import declared_target, desired_state
 from reconciler.config.validation import Checked
@@ -94,15 +94,15 @@ def load_desired_state(
 def _configuration_only(
     documents: list[Document],
     files: list[str],
-    declared: Mapping[str, Any],
+    foreign: Callable[[Document], Diagnostic | None],
     diagnostics: list[Diagnostic],
 ) -> tuple[list[Document], list[str]]:
-    """The documents (and files) that are configuration; a warning for each that is not
-    (a variable file, a kubeconfig, a saved plan: ``foreign``)."""
+    """The documents (and files) that are configuration; a warning for each that ``foreign``
+    says is not (``reconciler.config.foreign``)."""
     kept: list[Document] = []
     skipped: set[str] = set()
     for document in documents:
-        warning = not_configuration(document, declared)
+        warning = foreign(document)
         if warning is None:
             kept.append(document)
         else:
@@ -154,12 +154,15 @@ def load_config(
         os.environ if environ is None else environ,
         environment_unread=env is not None and environment is None,
     )
-    # what is not configuration whatever the variables (a kubeconfig, a saved plan, another
-    # configuration's environment file) declares none; a variable file is told by them
-    documents, files = _configuration_only(documents, files, {}, early)
+    # what its content shows is not configuration declares no variables; a variable file is
+    # told by the variables the others declare
+    documents, files = _configuration_only(documents, files, not_configuration, early)
     variables, problems = resolve(documents, sources, load_failed=load_failed)
     early.extend(problems)
-    documents, files = _configuration_only(documents, files, variables.declarations, early)
+    declared = variables.declarations
+    documents, files = _configuration_only(
+        documents, files, lambda document: variable_file(document, declared), early
+    )
 
     expansion = Expansion(variables, report_undeclared=variables.complete)
     documents = [expansion.document(document) for document in documents]
