@@ -68,15 +68,14 @@ def stats() -> tuple[int, int]:
 def _exec(source: Any, globals: Any = None, locals: Any = None) -> None:
     global _new
     if isinstance(source, str):
-        code = _cache.get(source)
-        if code is None:
-            code = compile(source, "<string>", "exec")
-            with _lock:
-                _cache[source] = code
-                _new += 1
+        text, source = source, _cache.get(source)
+        compiled = source is None
+        if source is None:
+            source = compile(text, "<string>", "exec")
         with _lock:
-            _used.add(source)
-        source = code
+            _cache[text] = source
+            _used.add(text)
+            _new += compiled
     builtins.exec(source, globals, locals)
 
 
