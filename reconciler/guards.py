@@ -49,9 +49,13 @@ def refusals(
     plan: Plan, state: State, allow_deletes: int | None, mode: PlanMode = PlanMode.NORMAL
 ) -> list[Refusal]:
     found = [Refusal(CONFLICT, c.message, c.address) for c in plan.conflicts]
+    said = {f"{c.address}: {c.refused}": c for c in plan.refused}
     for change in plan.refused:
-        reason = _reason(change.refused or "")
-        needs = f"--replace {change.address}" if reason == REPLACE_NOT_ALLOWED else None
+        # an object refused with its container repeats the container's refusal
+        # (``CONTAINER: why``): its reason, and the flag it needs, are the container's
+        cause = said.get(change.refused or "", change)
+        reason = _reason(cause.refused or "")
+        needs = f"--replace {cause.address}" if reason == REPLACE_NOT_ALLOWED else None
         found.append(Refusal(reason, f"{change.address}: {change.refused}", change.address, needs))
     if found or mode is PlanMode.DESTROY:  # destroy's own guard: typing the target's name
         return found

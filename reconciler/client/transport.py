@@ -394,7 +394,7 @@ class _Response(http.client.HTTPResponse):
         self.will_close = self._check_close()
         self.length = None
         length = headers.get("content-length", "").strip()
-        if length.isdigit() and not self.chunked:
+        if length.isascii() and length.isdigit() and not self.chunked:  # not "²"
             self.length = int(length)
         if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":
             self.length = 0

@@ -236,6 +236,18 @@ def test_an_answer_cut_within_its_headers_is_never_read_as_an_answer(
     assert server.requests == 3
 
 
+def test_a_content_length_that_is_no_number_is_not_trusted(
+    raw_servers: list[RawServer], fake_time: FakeTime
+) -> None:
+    """Byte 0xB2 reads as "²", a digit to ``str.isdigit`` but not to ``int``: the answer is read
+    to its end, never a ValueError out of the transport."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \xb2\r\n\r\n"
+    server = RawServer(lambda n: head + BODY, close=lambda n: True)
+    raw_servers.append(server)
+    with make_transport(server.url, fake_time) as t:
+        assert t.request("GET", "/v1/cluster").data["clusterUuid"] == "c-1"
+
+
 def test_headers_are_case_insensitive_and_repeated_or_folded_ones_kept(
     raw_servers: list[RawServer], fake_time: FakeTime
 ) -> None:

@@ -85,6 +85,24 @@ def test_refused_changes_and_conflicts_stop_apply() -> None:
         check_guards(refused, managed(1), 10)
 
 
+def test_an_object_refused_with_its_container_has_the_containers_reason_and_flag() -> None:
+    from reconciler.guards import refusals
+
+    namespace, repository = Address("namespace", "a"), Address("repository", "a/api")
+    why = f"replacement must be allowed with --replace {namespace}"
+    plan = Plan(
+        (
+            Change(namespace, Action.REPLACE, "", {}, {}, refused=why),
+            Change(repository, Action.REPLACE, "", {}, {}, refused=f"{namespace}: {why}"),
+        )
+    )
+    found = {r.address: (r.reason, r.needs) for r in refusals(plan, managed(2), None)}
+    assert found == {
+        namespace: ("replace-not-allowed", f"--replace {namespace}"),
+        repository: ("replace-not-allowed", f"--replace {namespace}"),  # not "invalid"
+    }
+
+
 def test_secret_hashes_from_a_damaged_state_never_match_and_never_crash() -> None:
     from reconciler.state import hash_secret, secret_matches
 
