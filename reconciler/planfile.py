@@ -257,6 +257,9 @@ def _configuration_to_dict(
     configuration: SavedConfiguration, relative: Callable[[str], str]
 ) -> dict[str, Any]:
     target, desired = configuration.target, configuration.desired
+    secrets_at: dict[Address, dict[str, list[Any]]] = {}  # one walk, not one per resource
+    for (at, name), where in desired.secret_locations.items():
+        secrets_at.setdefault(at, {})[name] = _location_to_list(where, relative)
     return {
         "target": {
             "region": target.region,
@@ -269,11 +272,7 @@ def _configuration_to_dict(
                 "address": str(address),
                 "attrs": spec.attrs,
                 "secrets": {k: {"env": v.env, "file": v.file} for k, v in spec.secrets.items()},
-                "secret_locations": {
-                    name: _location_to_list(where, relative)
-                    for (at, name), where in desired.secret_locations.items()
-                    if at == address
-                },
+                "secret_locations": secrets_at.get(address, {}),
                 "protect": spec.lifecycle.protect,
                 "reconcile": spec.lifecycle.reconcile,
                 "location": _location_to_list(spec.location, relative),

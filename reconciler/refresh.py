@@ -258,13 +258,9 @@ class Refresh:
                 return {kind.name: self._read(kind) for kind in reading}
             self._found = FoundSoFar(k.name for k in reading)
             self._ctx = RefreshContext(
-                self.client,
-                state,
-                self.parallelism,
-                found=self._found,
-                desired=desired,
-                expected_user=expected_registry_user(state, desired),
+                self.client, state, self.parallelism, found=self._found, desired=desired
             )
+            self._ctx.expected_user = expected_registry_user(self._ctx, desired)
             self._early = self._submit_first(reading)
         else:
             self._ctx.give(state, desired)
@@ -315,12 +311,13 @@ class Refresh:
         return objects
 
 
-def expected_registry_user(state: State, desired: DesiredState | None) -> str | None:
+def expected_registry_user(ctx: RefreshContext, desired: DesiredState | None) -> str | None:
     """The registry user a refresh begun with the state expects: the one the state records,
-    else the one ``desired`` declares (None: none, or more than one)."""
-    recorded = [a.name for a in state.resources if a.kind == REGISTRY_USER]
+    else the one ``desired`` declares (None: none, or more than one). Both are grouped by
+    kind once (``RefreshContext.managed``, ``DesiredState.of_kind``): no walk of every entry."""
+    recorded = [address.name for address, _ in ctx.managed(REGISTRY_USER)]
     if not recorded and desired is not None:
-        recorded = [a.name for a in desired.resources if a.kind == REGISTRY_USER]
+        recorded = [spec.address.name for spec in desired.of_kind(REGISTRY_USER)]
     return recorded[0] if len(recorded) == 1 else None
 
 
