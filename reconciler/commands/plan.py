@@ -91,6 +91,8 @@ def command(
     # the refresh starts once the files parse and the target is valid, unless it must wait
     with EarlyRefresh(run_options) as early:
         desired, context = load(paths, choice, state, None if waits else early)
+        # the bytes the plan is made from: a file edited while the cloud is read makes it stale
+        digests = _file_digests(context) if out else {}
         with start(
             desired,
             context,
@@ -113,23 +115,29 @@ def command(
     if out:
         from reconciler.planfile import write as write_plan  # with --out only
 
-        write_plan(out, saved_plan(plan, options.mode, prepared, context))
+        write_plan(out, saved_plan(plan, options.mode, prepared, context, digests))
         if not as_json:
             click.echo(f"\n{apply_hint(out, context)}")
     return exit_code(plan, detailed_exitcode, options.mode)
 
 
-def saved_plan(plan: Plan, mode: PlanMode, prepared: Prepared, context: RunContext) -> SavedPlan:
-    """What ``--out`` writes: the plan and what ``apply --plan`` checks it against."""
-    from reconciler.planfile import (
-        SavedConfiguration,
-        SavedPlan,
-        file_digests,
-        inputs_digest,
-        standing_on,
-    )
+def _file_digests(context: RunContext) -> dict[str, str]:
+    from reconciler.planfile import file_digests  # with --out only
 
-    digests = file_digests(context)
+    return file_digests(context)
+
+
+def saved_plan(
+    plan: Plan,
+    mode: PlanMode,
+    prepared: Prepared,
+    context: RunContext,
+    digests: dict[str, str],
+) -> SavedPlan:
+    """What ``--out`` writes: the plan and what ``apply --plan`` checks it against, with
+    ``digests`` of the configuration's files taken right after they were loaded."""
+    from reconciler.planfile import SavedConfiguration, SavedPlan, inputs_digest, standing_on
+
     return SavedPlan(
         plan,
         config_digest(prepared.desired, context.target),

@@ -160,6 +160,33 @@ def test_a_file_changed_to_the_same_content_does_not_make_the_plan_stale(
     assert description_in_cloud(ws) == "payments API"
 
 
+def test_a_file_edited_while_the_plan_reads_the_cloud_makes_the_plan_stale(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The saved plan records the files as loaded, not as they are once the cloud was read."""
+    from reconciler.commands import plan as plan_command
+
+    ws.write(REGISTRY)
+    assert ws.cli("apply", str(ws.root), "--auto-approve").code == 0
+    ws.write(CHANGED)
+    prepare = plan_command.prepare
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        ws.write(CHANGED.replace("payments API", "billing API"))
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(plan_command, "prepare", edited_meanwhile)
+    out = ws.root / "plan.bin"
+    assert ws.cli("plan", str(ws.root), "--out", str(out)).code == 0
+    monkeypatch.setattr(plan_command, "prepare", prepare)
+
+    stale = ws.cli("apply", "--plan", str(out))
+
+    assert stale.code == 5, stale.out + stale.err
+    assert "the configuration changed since it was made (changed: main.yaml)" in stale.err
+    assert description_in_cloud(ws) == "payment API"
+
+
 def test_a_configuration_changed_since_the_plan_is_refused_naming_the_file(
     ws: Workspace,
 ) -> None:
