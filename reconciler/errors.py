@@ -123,6 +123,11 @@ class TerraformStateError(ReconcilerError):
     version, empty, nothing convertible, or two instances naming one object here."""
 
 
+class RequestsStopped(ReconcilerError):
+    """A request asked of a transport told to send no more (``Transport.stop_sending``: a
+    refresh whose run ended)."""
+
+
 class ApiError(ReconcilerError):
     def __init__(
         self,

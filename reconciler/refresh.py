@@ -170,7 +170,8 @@ class Refresh:
     waiting are released, and it returns once no thread of it runs. Only list requests and
     reads by id (GETs) are sent. Use as a context manager: leaving it stops what is left.
     ``owns_client``: the run ends with this refresh when it does not finish, so stopping it
-    stops the client too (``stop_sending``), and a long list stops between two pages."""
+    stops the client too (``stop_sending``): a long list stops between two pages, and a request
+    waiting to retry gives up at once."""
 
     def __init__(self, client: CceClient, parallelism: int = 10, owns_client: bool = False) -> None:
         self.client = client

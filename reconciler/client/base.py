@@ -5,7 +5,6 @@ explicitly, closing it, and its statistics. Not for: any API call (``v1.py``, ``
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -13,11 +12,9 @@ from reconciler.client.budget import Budgets, HostBudget
 from reconciler.client.credentials import Credentials, endpoint_for
 from reconciler.client.retry import RetryBudget
 from reconciler.client.transport import Transport, TransportConfig, TransportStats
-from reconciler.errors import ReconcilerError
+from reconciler.errors import RequestsStopped
 
-
-class RequestsStopped(ReconcilerError):
-    """A request asked of a client told to send no more (``ClientBase.stop_sending``)."""
+__all__ = ["ClientBase", "RequestsStopped"]
 
 
 class ClientBase:
@@ -32,25 +29,20 @@ class ClientBase:
             raise ValueError(f"page_size must be within 1..{self.MAX_PAGE_SIZE}")
         self.transport = transport
         self.page_size = page_size
-        # set: send nothing more (shared with the clients made from this one)
-        self.stopped = threading.Event()
 
     def stop_sending(self) -> None:
-        """Send no request from now on, here and in the clients made from this one: each
-        raises RequestsStopped (a refresh whose run ended: the pages of a long list are not
-        asked for one after another until it ends). Requests in flight end as they do."""
-        self.stopped.set()
+        """Send no request and no retry from now on, here and in the clients made from this
+        one (they share the transport's stop): :meth:`Transport.stop_sending`."""
+        self.transport.stop_sending()
 
     def tried_once(self) -> Self:
         """This client with each request tried once (:meth:`Transport.tried_once`), stopped
-        by this one's ``stop_sending``."""
+        by this one's ``stop_sending``; its v2 and CCR clients are made anew from it."""
         once = copy.copy(self)
         once.transport = self.transport.tried_once()
+        for made in ("v2", "ccr"):  # cached_property values of the retrying client
+            once.__dict__.pop(made, None)
         return once
-
-    def _may_send(self) -> None:
-        if self.stopped.is_set():
-            raise RequestsStopped("the run ended: no more requests are sent")
 
     @classmethod
     def connect(

@@ -97,13 +97,11 @@ class CcrClient(ClientBase):
         idempotent: bool = True,
     ) -> Reader:
         """One call whose answer is read: a JSON object."""
-        self._may_send()
         response = self.transport.request(method, path, query, body, idempotent=idempotent)
         return Reader(response.data, Origin(method, path, response.status, response.request_id))
 
     def _ack(self, method: str, path: str, body: Any = None, **kw: Any) -> Ack:
         """One call whose answer the SDK never reads: any 2xx is success."""
-        self._may_send()
         response = self.transport.request(method, path, None, body, **kw)
         data = response.data if isinstance(response.data, Mapping) else {}
         return Ack(response.request_id, frozen(data))

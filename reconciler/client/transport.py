@@ -81,6 +81,7 @@ from reconciler.errors import (
     ConnectionFailedError,
     DeadlineExceededError,
     OutcomeUnknownError,
+    RequestsStopped,
     TransientServerError,
     UsageError,
     server_error,
@@ -729,7 +730,11 @@ class Transport:
         self._credentials = credentials
         self._host = _host_header(self.endpoint)
         self._now = now
-        self._sleep = sleep
+        # set: send nothing more (Transport.stop_sending); shared with its siblings and
+        # tried_once copies. The default backoff sleep ends early when it is set.
+        self.stopped = threading.Event()
+        self._given_sleep = sleep
+        self._sleep: Callable[[float], object] = self.stopped.wait if sleep is time.sleep else sleep
         self._random = random
         self._bucket = (
             TokenBucket(
@@ -765,12 +770,22 @@ class Transport:
             budget=self.budget,
             clock=self._clock,
             now=self._now,
-            sleep=self._sleep,
+            sleep=self._given_sleep,
             random=self._random,
         )
         other._bucket = self._bucket
         other._counters = self._counters
+        other.stopped = self.stopped
+        if self._given_sleep is time.sleep:  # the default sleep waits on the shared stop
+            other._sleep = self.stopped.wait
         return other
+
+    def stop_sending(self) -> None:
+        """Send no request and no retry from now on, here and in the transports made from
+        this one: each raises RequestsStopped (a refresh whose run ended: the pages of a long
+        list are not asked for one after another, a backoff ends at once). Requests on the
+        wire end as they do."""
+        self.stopped.set()
 
     def tried_once(self) -> Transport:
         """This transport with each request tried once: no retry, so no retry budget spent
@@ -814,6 +829,8 @@ class Transport:
         call = self._prepare(method, path, query, body, idempotent)
         attempt = 1
         while True:
+            if self.stopped.is_set():
+                raise RequestsStopped("the run ended: no more requests are sent")
             try:
                 return self._attempt(call, attempt)
             except _Failure as failure:

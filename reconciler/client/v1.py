@@ -225,7 +225,6 @@ class CceClient(ClientBase):
         from reconciler.client.v2 import CceV2Client
 
         client = CceV2Client(self.transport)
-        client.stopped = self.stopped  # stop_sending stops it too
         return client
 
     @functools.cached_property
@@ -235,7 +234,6 @@ class CceClient(ClientBase):
         from reconciler.client.ccr import CcrClient
 
         client = CcrClient(self.transport.sibling(self._ccr_endpoint))
-        client.stopped = self.stopped  # stop_sending stops it too
         return client
 
     def close(self) -> None:
@@ -255,7 +253,6 @@ class CceClient(ClientBase):
         *,
         idempotent: bool = True,
     ) -> ApiResponse:
-        self._may_send()
         return self.transport.request(method, path, query, body, idempotent=idempotent)
 
     def _ack(self, response: ApiResponse) -> Ack:

@@ -117,7 +117,6 @@ class CceV2Client(ClientBase):
         idempotent: bool = True,
     ) -> Reader:
         """One call; its answer as a Reader (every v2 success is a JSON object)."""
-        self._may_send()
         response = self.transport.request(method, path, query, body, idempotent=idempotent)
         origin = Origin(method, path, response.status, response.request_id)
         return Reader(response.data, origin)

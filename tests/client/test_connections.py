@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from reconciler import errors
+from reconciler.client.transport import Transport, TransportConfig
 
-from .conftest import TLS_CERT, TLS_KEY, FakeTime, _read_request, make_transport
+from .conftest import CREDS, TLS_CERT, TLS_KEY, FakeTime, _read_request, make_transport
 
 BODY = b'{"clusterUuid": "c-1", "padding": "' + b"x" * 3000 + b'"}'
 
@@ -246,6 +247,40 @@ def test_a_content_length_that_is_no_number_is_not_trusted(
     raw_servers.append(server)
     with make_transport(server.url, fake_time) as t:
         assert t.request("GET", "/v1/cluster").data["clusterUuid"] == "c-1"
+
+
+def test_stop_sending_ends_a_request_waiting_to_retry(raw_servers: list[RawServer]) -> None:
+    """A run that ends (a refresh no longer needed, Ctrl-C) is not held by a request's
+    backoff: the wait ends at once and the request raises RequestsStopped, unsent again;
+    a sibling transport (CCR beside CCE) is stopped with it."""
+    busy = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\nContent-Length: 2\r\n\r\n{}"
+    server = RawServer(lambda n: busy)
+    raw_servers.append(server)
+    outcome: list[BaseException] = []
+
+    with Transport(server.url, CREDS, TransportConfig(max_attempts=5)) as t:
+        sibling = t.sibling("http://127.0.0.1:1")
+
+        def read() -> None:
+            try:
+                t.request("GET", "/v1/cluster")
+            except BaseException as exc:  # noqa: BLE001 - what the request ended with
+                outcome.append(exc)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while server.requests < 1:  # the first attempt was answered 503: now it waits 30 s
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        started = time.monotonic()
+        t.stop_sending()
+        thread.join(5)
+        assert not thread.is_alive() and time.monotonic() - started < 2
+        with pytest.raises(errors.RequestsStopped):
+            sibling.request("GET", "/v1/instances")
+    assert [type(e) for e in outcome] == [errors.RequestsStopped]
+    assert server.requests == 1
 
 
 def test_headers_are_case_insensitive_and_repeated_or_folded_ones_kept(
