@@ -239,7 +239,7 @@ class Refresh:
         if not self._finished and self._ctx is not None:
             if self.owns_client:
                 self.client.stop_sending()
-            self._ctx.stop()  # a no-op once given: only kinds still waiting for it stop
+            self._ctx.stop()  # kinds waiting for the state stop; what the others read is dropped
             self._found.stop()
         self._close()
 
